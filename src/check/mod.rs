@@ -1,0 +1,2 @@
+//! Syntax tree to IR: resolves names (sources, fields, lists, techniques),
+//! checks types and values, and reports every problem it finds in one run.

@@ -1,0 +1,110 @@
+//! The command line: argument parsing and one module per command. Exit codes:
+//! 0 clean, 1 rule errors or failing tests, 2 usage or I/O errors (2 wins).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "tripline",
+    version,
+    about = "Detection-rule compiler: check, test and build .trip rule packs"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check rule files for errors (default: rules/).
+    Check(CheckArgs),
+    /// Format rule files in the canonical layout.
+    Fmt(FmtArgs),
+    /// Run the `test` blocks of every rule.
+    Test(TestArgs),
+    /// Run rules over JSON Lines events and print matches and alerts.
+    Eval(EvalArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Format {
+    /// rustc-like text on stderr
+    #[default]
+    Human,
+    /// one JSON document on stdout
+    Json,
+    /// SARIF 2.1.0 on stdout
+    Sarif,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// Files or folders (searched recursively for *.trip).
+    pub paths: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+    /// Exit 1 when there are warnings.
+    #[arg(long)]
+    pub deny_warnings: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct FmtArgs {
+    pub paths: Vec<PathBuf>,
+    /// List the files that would change and exit 1 if any; change nothing.
+    #[arg(long)]
+    pub check: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TestArgs {
+    pub paths: Vec<PathBuf>,
+    /// Write a JUnit XML report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct EvalArgs {
+    /// Rule files or folders (default: rules/).
+    #[arg(long = "rules", value_name = "PATH")]
+    pub rules: Vec<PathBuf>,
+    /// The source of every event (overrides the routing field).
+    #[arg(long, value_name = "NAME", conflicts_with = "source_field")]
+    pub source: Option<String>,
+    /// The field that names an event's source (default: event.dataset).
+    #[arg(long, value_name = "FIELD")]
+    pub source_field: Option<String>,
+    /// Emit a window's alerts once the newest timestamp is past its end plus D.
+    #[arg(long, value_name = "DURATION")]
+    pub max_lateness: Option<String>,
+    /// JSON Lines file, or `-` for stdin (the default).
+    pub events: Option<PathBuf>,
+}
+
+/// Parses arguments and runs the command; clap's own usage errors exit 2.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    ExitCode::from(run(cli))
+}
+
+pub fn run(cli: Cli) -> u8 {
+    match cli.command {
+        Command::Check(_) | Command::Fmt(_) | Command::Test(_) | Command::Eval(_) => {
+            eprintln!("tripline: not implemented yet");
+            2
+        }
+    }
+}
+
+/// The paths a command reads: the given ones, or `rules/`.
+pub fn paths_or_default(paths: &[PathBuf]) -> Vec<PathBuf> {
+    if paths.is_empty() {
+        vec![PathBuf::from("rules")]
+    } else {
+        paths.to_vec()
+    }
+}

@@ -1,0 +1,101 @@
+//! The registry of diagnostic codes. Numbers are explicit and never reused:
+//! a retired code stays here, marked retired, so old reports keep meaning.
+//! `docs/errors.md` documents every code (a test keeps the two in step).
+//!
+//! Ranges: E01xx lexical, E02xx syntax, E03xx names, E04xx types, E05xx
+//! values, E06xx tests, E07xx target refusals, E08xx target folders;
+//! W0xxx warnings.
+
+use serde::Serialize;
+
+/// A stable diagnostic code and the one-line title `docs/errors.md` lists it under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub struct Code {
+    pub id: &'static str,
+    pub title: &'static str,
+}
+
+macro_rules! codes {
+    ($($name:ident = $id:literal, $title:literal;)*) => {
+        $(pub const $name: Code = Code { id: $id, title: $title };)*
+        /// Every code, in registry order.
+        pub const ALL: &[Code] = &[$($name),*];
+    };
+}
+
+codes! {
+    // Lexical: the text cannot be cut into tokens.
+    INVALID_UTF8 = "E0100", "file is not valid UTF-8";
+    UNEXPECTED_CHARACTER = "E0101", "character not allowed here";
+    UNTERMINATED_STRING = "E0102", "unterminated string";
+    INVALID_ESCAPE = "E0103", "invalid escape in a string";
+    INTEGER_OUT_OF_RANGE = "E0104", "integer out of the 64-bit range";
+    INVALID_DURATION = "E0105", "invalid duration";
+    INVALID_UNICODE_ESCAPE = "E0106", "invalid `\\u{...}` escape";
+
+    // Syntax: the tokens do not form a program.
+    UNEXPECTED_TOKEN = "E0200", "unexpected token";
+    UNCLOSED_DELIMITER = "E0201", "unclosed delimiter";
+    NESTED_TOO_DEEPLY = "E0202", "nested too deeply";
+    UNKNOWN_STATEMENT = "E0203", "unknown statement";
+    NEGATED_STRING_OPERATOR = "E0204", "`not` before a string operator";
+
+    // Names: what a name refers to.
+    UNKNOWN_SOURCE = "E0300", "unknown source";
+    UNKNOWN_FIELD = "E0301", "unknown field";
+    UNKNOWN_LIST = "E0302", "unknown list";
+    DUPLICATE_RULE = "E0303", "rule declared twice";
+    DUPLICATE_LIST = "E0304", "list declared twice";
+    DUPLICATE_ID = "E0305", "rule id used twice";
+    DUPLICATE_STATEMENT = "E0306", "statement given twice";
+    MISSING_STATEMENT = "E0307", "required statement missing";
+    UNKNOWN_TECHNIQUE = "E0308", "unknown ATT&CK technique";
+    UNKNOWN_PLAYBOOK_KEY = "E0309", "unknown playbook key";
+    DUPLICATE_TEST = "E0310", "test name used twice in a rule";
+    UNKNOWN_WORD = "E0311", "value not allowed for this statement";
+    QUOTED_WORD = "E0312", "quoted value where a bare word is expected";
+    RULE_NAME_CASE_COLLISION = "E0313", "rule names differ only in case";
+
+    // Types: operators and literals against field types.
+    OPERATOR_TYPE_MISMATCH = "E0400", "operator does not suit the field's type";
+    LITERAL_TYPE_MISMATCH = "E0401", "value does not suit the field's type";
+    LIST_TYPE_MISMATCH = "E0402", "list does not suit the operator";
+    LIST_ELEMENT_TYPE = "E0403", "list element does not suit the list's type";
+    UNKNOWN_LIST_TYPE = "E0404", "unknown list type";
+    TIMESTAMP_PREDICATE = "E0405", "`@timestamp` tested other than with `exists()`";
+    TIMESTAMP_GROUP = "E0406", "`@timestamp` in `by` or `distinct`";
+
+    // Values: a literal that its statement or operator cannot take.
+    INVALID_UUID = "E0500", "invalid rule id";
+    INVALID_DATE = "E0501", "invalid date";
+    MODIFIED_BEFORE_DATE = "E0502", "`modified` is before `date`";
+    EMPTY_STRING = "E0503", "empty string";
+    INVALID_CIDR = "E0504", "invalid CIDR block";
+    INVALID_REGEX = "E0505", "invalid regular expression";
+    UNSUPPORTED_REGEX = "E0506", "regular expression construct not supported by every target";
+    INVALID_GLOB = "E0507", "invalid glob escape";
+    LOOKBACK_TOO_SHORT = "E0508", "`lookback` shorter than `every` or the window";
+    EMPTY_INLINE_LIST = "E0509", "empty inline list";
+    EMPTY_ATTACK = "E0510", "`attack []` names no technique";
+
+    // Tests.
+    EXPECT_KIND_MISMATCH = "E0600", "expectation does not suit the rule";
+    TEST_WITHOUT_EXPECT = "E0601", "test without `expect`";
+    MISSING_EVENTS_FILE = "E0602", "events file not found";
+    ALERT_FIELD_NOT_GROUPED = "E0603", "`expect alert` names a field that is not a `by` field";
+    REPEAT_COUNT = "E0604", "`repeat` count out of range";
+    DUPLICATE_EVENT_FIELD = "E0605", "field given twice in one event";
+    UNUSABLE_TIMESTAMP = "E0606", "unusable `@timestamp` in a threshold rule's test";
+    MALFORMED_EVENTS_LINE = "E0607", "malformed line in an events file";
+
+    // Warnings.
+    DEPRECATED_TECHNIQUE = "W0001", "revoked or deprecated ATT&CK technique";
+    CIDR_HOST_BITS = "W0002", "CIDR block has host bits set";
+    UNUSUAL_OUTCOME = "W0003", "unusual `event.outcome` value";
+    EMPTY_LIST = "W0004", "empty list";
+    EMPTY_TEXT = "W0005", "empty string in metadata";
+    TEST_WITHOUT_EVENTS = "W0006", "test without events";
+    RULE_WITHOUT_TESTS = "W0007", "rule without tests";
+    EVENT_FIELD_TYPO = "W0008", "test event field close to a field the rule reads";
+    RULE_WITHOUT_PLAYBOOK = "W0009", "rule without a playbook";
+}

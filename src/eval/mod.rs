@@ -1,0 +1,2 @@
+//! The reference semantics: evaluates checked rules over JSON events. Every
+//! target is tested against this module.

@@ -1,0 +1,346 @@
+//! The checked pack: what the evaluator and every target read. Names are
+//! resolved (lists inlined, fields typed from the taxonomy, techniques looked
+//! up in the ATT&CK catalogue), defaults filled in, and `!=` / `not in` /
+//! `not in cidr` lowered to `Not`. Spans remain only where a later stage
+//! reports on the rule (target refusals, test failures).
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::source::FileId;
+use crate::syntax::{Span, Spanned};
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Pack {
+    /// In the order the files were given, then written order.
+    pub rules: Vec<Rule>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Rule {
+    pub name: String,
+    #[serde(skip)]
+    pub file: FileId,
+    /// The rule file's path (`events` paths are relative to it).
+    pub path: PathBuf,
+    /// The span of the rule's name.
+    #[serde(skip)]
+    pub span: Span,
+    pub meta: Meta,
+    /// The taxonomy source (`dns`, `network`, ...).
+    pub source: String,
+    pub condition: Condition,
+    pub threshold: Option<Threshold>,
+    pub schedule: Schedule,
+    pub playbook: Playbook,
+    pub tests: Vec<Test>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Meta {
+    pub title: String,
+    /// As written (either case); compare ignoring case.
+    pub id: String,
+    pub status: Status,
+    pub level: Level,
+    /// In written order, without repeats.
+    pub techniques: Vec<Technique>,
+    /// The tactics of all techniques, in the catalogue's tactic order.
+    pub tactics: Vec<Tactic>,
+    pub author: Option<String>,
+    pub date: Option<String>,
+    pub modified: Option<String>,
+    pub description: String,
+    pub references: Vec<String>,
+    pub falsepositives: Vec<String>,
+    pub tags: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Experimental,
+    Test,
+    Stable,
+    Deprecated,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Informational,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Technique {
+    /// `T1590` or `T1590.002`.
+    pub id: String,
+    pub name: String,
+    /// Tactic shortnames (`reconnaissance`).
+    pub tactics: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Tactic {
+    /// `TA0043`
+    pub id: String,
+    /// `reconnaissance`
+    pub shortname: String,
+    /// `Reconnaissance`
+    pub name: String,
+}
+
+/// When the SIEM runs the rule, in seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Schedule {
+    pub every: u64,
+    pub lookback: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct Playbook {
+    pub questions: Vec<String>,
+    pub escalate: Vec<String>,
+    pub triage: Vec<String>,
+    pub investigate: Vec<String>,
+    pub contain: Vec<String>,
+}
+
+impl Playbook {
+    pub fn is_empty(&self) -> bool {
+        self.questions.is_empty()
+            && self.escalate.is_empty()
+            && self.triage.is_empty()
+            && self.investigate.is_empty()
+            && self.contain.is_empty()
+    }
+}
+
+/// The `where` expression. `And` and `Or` are flattened (no `And` directly
+/// inside an `And`); parentheses are gone.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum Condition {
+    And(Vec<Condition>),
+    Or(Vec<Condition>),
+    Not(Box<Condition>),
+    /// `exists(f)`: present and not null, `""`, `[]` or `{}`.
+    Exists(Field),
+    Predicate(Predicate),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Field {
+    /// The taxonomy (ECS) path, `source.ip`.
+    pub path: String,
+    pub ty: FieldType,
+    #[serde(skip)]
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FieldType {
+    String,
+    Int,
+    Ip,
+    /// `@timestamp`: only `exists()` may test it.
+    Time,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Predicate {
+    pub field: Field,
+    pub operation: Operation,
+    /// From the field to the end of the operand (for refusals).
+    #[serde(skip)]
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum Operation {
+    /// `==` (one value) or `in` (any of the values). Strings compare ignoring
+    /// case; on an `int` field the values are integers and compare as numbers.
+    Equals {
+        values: Vec<Literal>,
+        list: Option<String>,
+    },
+    /// `<`, `<=`, `>`, `>=` on an `int` field.
+    Compare { op: Ordering, value: i64 },
+    /// `contains`, `startswith`, `endswith`, `like`, ignoring case: any value
+    /// matches, or every value when `all`. Never empty.
+    Text {
+        op: TextOp,
+        values: Vec<String>,
+        all: bool,
+        list: Option<String>,
+    },
+    /// `matches`: `pattern` without the leading `(?i)`, which sets `case_insensitive`.
+    Regex {
+        pattern: String,
+        case_insensitive: bool,
+    },
+    /// `in cidr`: the value parses as an address inside any block.
+    Cidr {
+        blocks: Vec<IpBlock>,
+        list: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum Literal {
+    String(String),
+    Int(i64),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Ordering {
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TextOp {
+    Contains,
+    StartsWith,
+    EndsWith,
+    Like,
+}
+
+/// A CIDR block in canonical form: host bits are zero.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct IpBlock {
+    pub network: IpAddr,
+    pub prefix: u8,
+}
+
+impl IpBlock {
+    /// Whether `addr` (of the same family) lies inside the block.
+    pub fn contains(&self, addr: IpAddr) -> bool {
+        match (self.network, addr) {
+            (IpAddr::V4(net), IpAddr::V4(a)) => {
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u32::from(a) & mask == u32::from(net)
+            }
+            (IpAddr::V6(net), IpAddr::V6(a)) => {
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u128::from(a) & mask == u128::from(net)
+            }
+            _ => false,
+        }
+    }
+}
+
+impl std::fmt::Display for IpBlock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.network, self.prefix)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Threshold {
+    pub aggregate: Aggregate,
+    /// Possibly empty: one group for all events.
+    pub by: Vec<Field>,
+    /// Tumbling window length in seconds, aligned on the epoch.
+    pub window: u64,
+    pub comparison: Comparison,
+    pub value: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum Aggregate {
+    Count,
+    Distinct(Field),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Comparison {
+    Gt,
+    Ge,
+    Eq,
+    Lt,
+    Le,
+}
+
+impl Comparison {
+    pub fn holds(self, left: i64, right: i64) -> bool {
+        match self {
+            Comparison::Gt => left > right,
+            Comparison::Ge => left >= right,
+            Comparison::Eq => left == right,
+            Comparison::Lt => left < right,
+            Comparison::Le => left <= right,
+        }
+    }
+
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Comparison::Gt => ">",
+            Comparison::Ge => ">=",
+            Comparison::Eq => "==",
+            Comparison::Lt => "<",
+            Comparison::Le => "<=",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Test {
+    pub name: String,
+    #[serde(skip)]
+    pub span: Span,
+    /// The events in written order.
+    pub inputs: Vec<TestInput>,
+    /// Every one must hold.
+    pub expects: Vec<Spanned<Expect>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum TestInput {
+    /// One `event { }`, its nested objects flattened to dotted keys.
+    Event {
+        event: serde_json::Map<String, serde_json::Value>,
+        #[serde(skip)]
+        span: Span,
+    },
+    /// `repeat N every D { }`: N copies whose `@timestamp` steps by `every`
+    /// seconds (from the event's own `@timestamp`, or the generated one).
+    Repeat {
+        count: u64,
+        every: u64,
+        event: serde_json::Map<String, serde_json::Value>,
+        #[serde(skip)]
+        span: Span,
+    },
+    /// `events "path"`: JSON Lines, `path` resolved against the rule file's folder.
+    File {
+        path: PathBuf,
+        #[serde(skip)]
+        span: Span,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum Expect {
+    /// Every event matches (rules without `threshold`).
+    Match,
+    /// No event matches.
+    NoMatch,
+    /// Exactly N alerts.
+    AlertCount(u64),
+    /// At least one alert whose group has these values (each field a `by` field).
+    Alert(Vec<(Field, serde_json::Value)>),
+}

@@ -1,0 +1,13 @@
+//! tripline: a detection-rule compiler. Source text flows one way:
+//! `syntax` (parse, with spans) → `check` (names, types, taxonomy, ATT&CK)
+//! → `ir` → `eval` (the reference semantics) or the target emitters.
+#![forbid(unsafe_code)]
+
+pub mod check;
+pub mod cli;
+pub mod diag;
+pub mod eval;
+pub mod fmt;
+pub mod ir;
+pub mod source;
+pub mod syntax;

@@ -1,0 +1,229 @@
+//! The files of one run: finding them (folders searched recursively for
+//! `*.trip`, sorted by path), reading them (BOM skipped, invalid UTF-8
+//! reported at its line and column) and turning byte offsets into the
+//! 1-based line and character column that every diagnostic shows.
+
+use std::path::{Path, PathBuf};
+
+use crate::diag::{Diagnostic, codes};
+use crate::syntax::Span;
+
+/// Index of a file in its `SourceMap`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct FileId(pub usize);
+
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// The path as the user gave it (or as found under a folder they gave).
+    pub path: PathBuf,
+    /// The text without its byte-order mark. For a file that is not valid
+    /// UTF-8, the lossy decoding (so the bad byte can still be shown).
+    pub text: String,
+    /// Byte offset of the start of each line (lines end at LF only).
+    line_starts: Vec<usize>,
+}
+
+/// A 1-based line and column (columns count Unicode scalar values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Position {
+    pub line: usize,
+    pub column: usize,
+}
+
+impl SourceFile {
+    pub fn new(path: impl Into<PathBuf>, text: impl Into<String>) -> Self {
+        let text = text.into();
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        SourceFile {
+            path: path.into(),
+            text,
+            line_starts,
+        }
+    }
+
+    /// The line and column of a byte offset (clamped to the text; an offset
+    /// inside a character counts as that character).
+    pub fn position(&self, offset: usize) -> Position {
+        let offset = offset.min(self.text.len());
+        let line = self.line_starts.partition_point(|&start| start <= offset) - 1;
+        let start = self.line_starts[line];
+        let column = self.text[start..]
+            .char_indices()
+            .take_while(|(i, _)| start + i < offset)
+            .count();
+        Position {
+            line: line + 1,
+            column: column + 1,
+        }
+    }
+
+    /// The text of 1-based line `line`, without its LF.
+    pub fn line_text(&self, line: usize) -> &str {
+        let start = self
+            .line_starts
+            .get(line.wrapping_sub(1))
+            .copied()
+            .unwrap_or(self.text.len());
+        let end = self
+            .line_starts
+            .get(line)
+            .map_or(self.text.len(), |next| next - 1);
+        &self.text[start..end.max(start)]
+    }
+
+    pub fn slice(&self, span: Span) -> &str {
+        self.text.get(span.range()).unwrap_or("")
+    }
+}
+
+/// All files of a run, addressed by `FileId`.
+#[derive(Debug, Default)]
+pub struct SourceMap {
+    files: Vec<SourceFile>,
+}
+
+impl SourceMap {
+    pub fn add(&mut self, file: SourceFile) -> FileId {
+        self.files.push(file);
+        FileId(self.files.len() - 1)
+    }
+
+    pub fn get(&self, id: FileId) -> &SourceFile {
+        &self.files[id.0]
+    }
+
+    pub fn ids(&self) -> impl Iterator<Item = FileId> + '_ {
+        (0..self.files.len()).map(FileId)
+    }
+}
+
+/// Why a path could not be read: a usage or I/O error (exit 2), not a rule error.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// The files named by `paths`: a file is taken whatever its extension; a
+/// folder is searched recursively for `*.trip`, sorted by path.
+pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, LoadError> {
+    let mut files = Vec::new();
+    for path in paths {
+        let meta = std::fs::metadata(path).map_err(|source| LoadError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        if meta.is_dir() {
+            let mut found = Vec::new();
+            walk(path, &mut found)?;
+            found.sort();
+            files.extend(found);
+        } else {
+            files.push(path.clone());
+        }
+    }
+    Ok(files)
+}
+
+fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> Result<(), LoadError> {
+    let io = |source| LoadError::Io {
+        path: dir.to_path_buf(),
+        source,
+    };
+    for entry in std::fs::read_dir(dir).map_err(io)? {
+        let path = entry.map_err(io)?.path();
+        if path.is_dir() {
+            walk(&path, found)?;
+        } else if path.extension().is_some_and(|ext| ext == "trip") {
+            found.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Reads one file into the map. Invalid UTF-8 still adds the file (decoded
+/// lossily) and returns the diagnostic at the first bad byte.
+pub fn load(map: &mut SourceMap, path: &Path) -> Result<(FileId, Option<Diagnostic>), LoadError> {
+    let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(add_bytes(map, path, &bytes))
+}
+
+/// Adds a file from its bytes (see `load`).
+pub fn add_bytes(map: &mut SourceMap, path: &Path, bytes: &[u8]) -> (FileId, Option<Diagnostic>) {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    match std::str::from_utf8(bytes) {
+        Ok(text) => (map.add(SourceFile::new(path, text)), None),
+        Err(err) => {
+            let bad = err.valid_up_to();
+            let id = map.add(SourceFile::new(
+                path,
+                String::from_utf8_lossy(bytes).into_owned(),
+            ));
+            // The valid prefix decodes unchanged, so `bad` is also the offset
+            // of the replacement character in the lossy text.
+            let span = Span::new(bad, bad + '\u{FFFD}'.len_utf8());
+            let diagnostic = Diagnostic::error(
+                codes::INVALID_UTF8,
+                id,
+                span,
+                format!(
+                    "invalid UTF-8: byte 0x{:02X} at byte offset {bad}",
+                    bytes[bad]
+                ),
+            )
+            .with_label("not UTF-8")
+            .with_help("save the file as UTF-8");
+            (id, Some(diagnostic))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_count_characters_and_only_lf_ends_a_line() {
+        let file = SourceFile::new("x.trip", "ab\r\nçd\tx\n\nend");
+        assert_eq!(file.position(0), Position { line: 1, column: 1 });
+        assert_eq!(file.position(3), Position { line: 1, column: 4 }); // the CR
+        let x = file.text.find('x').unwrap_or_default();
+        assert_eq!(file.position(x), Position { line: 2, column: 4 });
+        assert_eq!(
+            file.position(file.text.len()),
+            Position { line: 4, column: 4 }
+        );
+        assert_eq!(file.line_text(2), "çd\tx");
+        assert_eq!(file.line_text(3), "");
+    }
+
+    #[test]
+    fn end_of_input_after_final_newline_is_next_line_column_one() {
+        let file = SourceFile::new("x.trip", "rule a {\n");
+        assert_eq!(
+            file.position(file.text.len()),
+            Position { line: 2, column: 1 }
+        );
+    }
+
+    #[test]
+    fn bom_is_skipped_and_invalid_utf8_is_located() {
+        let mut map = SourceMap::default();
+        let (id, diag) = add_bytes(&mut map, Path::new("a.trip"), b"\xEF\xBB\xBFrule");
+        assert!(diag.is_none());
+        assert_eq!(map.get(id).text, "rule");
+
+        let (id, diag) = add_bytes(&mut map, Path::new("b.trip"), b"list x\n  \xC3\xA9\xFF");
+        let diag = diag.expect("invalid UTF-8 is reported");
+        let pos = map.get(id).position(diag.primary.span.start);
+        assert_eq!(pos, Position { line: 2, column: 4 });
+    }
+}

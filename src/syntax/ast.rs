@@ -1,0 +1,262 @@
+//! The syntax tree of one `.trip` file, as written: every node keeps its span,
+//! statements keep their order, and nothing is resolved or validated beyond
+//! what the grammar itself decides. The checker turns this into `ir`; `fmt`
+//! prints it back (taking each literal's spelling from the source by span).
+
+use super::span::{Span, Spanned};
+
+/// One parsed file: its items in written order and every comment.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct File {
+    pub items: Vec<Item>,
+    /// `# ...` comments, in source order (span covers `#` to end of line, no LF).
+    pub comments: Vec<Spanned<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Item {
+    List(ListDecl),
+    Rule(RuleDecl),
+    /// An item that failed to parse. Its name is kept (when it was read) so
+    /// that the checker knows it exists and reports nothing that follows from
+    /// its absence (an unknown `@list`, a missing rule).
+    Broken {
+        kind: ItemKind,
+        name: Option<Ident>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ItemKind {
+    List,
+    Rule,
+}
+
+/// An identifier or bare word as written (`dns_zone_transfer`, `stable`).
+pub type Ident = Spanned<String>;
+
+/// `list NAME [: TYPE] = [ELEMENTS]`
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListDecl {
+    pub name: Ident,
+    /// The word after `:` (`string`, `cidr`, `int`, or anything: the checker decides).
+    pub ty: Option<Ident>,
+    pub elements: Spanned<Vec<Spanned<Literal>>>,
+    /// From the `list` keyword to the closing `]`.
+    pub span: Span,
+}
+
+/// `rule NAME { STATEMENTS }`
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleDecl {
+    pub name: Ident,
+    pub statements: Vec<Statement>,
+    /// From the `rule` keyword to the closing `}`.
+    pub span: Span,
+}
+
+/// One statement of a rule. `keyword` is the statement's name as written
+/// (`title`, `where`, ...); `span` runs from it to the end of the value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Statement {
+    pub keyword: Ident,
+    pub value: StatementValue,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum StatementValue {
+    /// `title`, `id`, `author`, `date`, `modified`, `description`.
+    Text(Spanned<StringLit>),
+    /// `status`, `level`, `from`: a bare word, or (an error the checker
+    /// reports with the allowed words) a quoted one.
+    Word(Spanned<Word>),
+    /// `attack T1590.002` or `attack [T1590, T1589]`.
+    Techniques(Spanned<Vec<Spanned<String>>>),
+    /// `references`, `falsepositives`, `tags`.
+    Texts(Spanned<Vec<Spanned<StringLit>>>),
+    /// `every`, `lookback`.
+    Duration(Spanned<Duration>),
+    Where(Spanned<Expr>),
+    Threshold(Threshold),
+    Playbook(Spanned<Vec<PlaybookLine>>),
+    Test(TestBlock),
+}
+
+/// An enum value of `status`, `level` or `from`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Word {
+    Bare(String),
+    Quoted(String),
+}
+
+/// A string literal's value (escapes resolved). `raw` is true for `r"..."`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StringLit {
+    pub value: String,
+    pub raw: bool,
+}
+
+/// A duration in seconds, as written with one unit (`30s`, `10m`, `1h`, `2d`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Duration {
+    pub seconds: u64,
+}
+
+/// A literal that stands for a value in an expression or a list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Literal {
+    String(StringLit),
+    Int(i64),
+}
+
+/// Expressions of `where`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expr {
+    Or(Box<Spanned<Expr>>, Box<Spanned<Expr>>),
+    And(Box<Spanned<Expr>>, Box<Spanned<Expr>>),
+    Not(Box<Spanned<Expr>>),
+    /// `( expr )`, kept so `fmt` can print what was written.
+    Group(Box<Spanned<Expr>>),
+    /// `exists(field)`
+    Exists(Spanned<FieldPath>),
+    Predicate(Predicate),
+}
+
+/// A dotted field path as written (`source.ip`, `@timestamp`, `event.action`).
+pub type FieldPath = String;
+
+/// `field OP operand`
+#[derive(Debug, Clone, PartialEq)]
+pub struct Predicate {
+    pub field: Spanned<FieldPath>,
+    pub op: Spanned<Operator>,
+    pub operand: Operand,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operator {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    In,
+    NotIn,
+    InCidr,
+    NotInCidr,
+    /// `contains`, or `contains all` when `all` is true; likewise below.
+    Contains {
+        all: bool,
+    },
+    StartsWith {
+        all: bool,
+    },
+    EndsWith {
+        all: bool,
+    },
+    Like {
+        all: bool,
+    },
+    Matches,
+}
+
+/// The right-hand side of a predicate.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Operand {
+    Literal(Spanned<Literal>),
+    /// `[a, b, c]` (span covers the brackets).
+    List(Spanned<Vec<Spanned<Literal>>>),
+    /// `@name` (span covers the `@`; the node is the name without it).
+    ListRef(Spanned<String>),
+}
+
+/// `threshold AGG [by F, ...] over DURATION CMP INT`
+#[derive(Debug, Clone, PartialEq)]
+pub struct Threshold {
+    pub aggregate: Spanned<Aggregate>,
+    pub by: Vec<Spanned<FieldPath>>,
+    pub over: Spanned<Duration>,
+    pub comparison: Spanned<Comparison>,
+    pub value: Spanned<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Aggregate {
+    Count,
+    Distinct(Spanned<FieldPath>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Comparison {
+    Gt,
+    Ge,
+    Eq,
+    Lt,
+    Le,
+}
+
+/// `key "text"` inside `playbook { }`; the checker validates the key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlaybookLine {
+    pub key: Ident,
+    pub text: Spanned<StringLit>,
+}
+
+/// `test "NAME" { ... }`
+#[derive(Debug, Clone, PartialEq)]
+pub struct TestBlock {
+    pub name: Spanned<StringLit>,
+    pub body: Vec<TestItem>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum TestItem {
+    /// `event { ... }` (span: `event` to `}`).
+    Event(Spanned<EventLit>),
+    /// `repeat N every D { ... }` (span: `repeat` to `}`).
+    Repeat {
+        count: Spanned<i64>,
+        every: Spanned<Duration>,
+        event: Spanned<EventLit>,
+        span: Span,
+    },
+    /// `events "path"` (the path's span covers its quotes).
+    Events(Spanned<StringLit>),
+    Expect(Spanned<Expectation>),
+}
+
+/// The fields of one test event, in written order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventLit {
+    pub fields: Vec<EventField>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventField {
+    /// A field path or a quoted string, as a path (`"a.b"` and `a.b` agree).
+    pub key: Spanned<String>,
+    pub value: Spanned<Value>,
+}
+
+/// A value in a test event, in tripline's literal syntax.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    String(StringLit),
+    Int(i64),
+    Bool(bool),
+    Null,
+    Array(Vec<Spanned<Value>>),
+    Object(Vec<EventField>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expectation {
+    Match,
+    NoMatch,
+    /// `expect alert N`
+    AlertCount(Spanned<i64>),
+    /// `expect alert { field: value, ... }`
+    Alert(Vec<EventField>),
+}

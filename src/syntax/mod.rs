@@ -1,0 +1,8 @@
+//! Source text to syntax tree: the lexer-level helpers and the nom parser.
+//! `parse` never panics and always returns a tree (with `Item::Broken` where
+//! an item failed) plus the syntax diagnostics.
+
+pub mod ast;
+pub mod span;
+
+pub use span::{Span, Spanned};

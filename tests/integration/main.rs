@@ -1,0 +1,3 @@
+//! The one integration-test binary: each module covers one area end to end.
+
+mod cli;
