@@ -1,2 +1,3 @@
 //! Syntax tree to IR: resolves names (sources, fields, lists, techniques),
 //! checks types and values, and reports every problem it finds in one run.
+pub mod regex;
