@@ -257,6 +257,11 @@ const BAD: &[(&str, &str, &[Expected])] = &[
         &[("E0200", 3, 9), ("E0200", 10, 1)],
     ),
     (
+        "missing_closing_brace_before_next_rule",
+        "rule a {\n  title \"a\"\n\nrule b {\n  title \"b\"\n  where x == 1 y\n}\n",
+        &[("E0200", 4, 1), ("E0203", 6, 16)],
+    ),
+    (
         "missing_comma_in_list",
         "list l = [\"a\" \"b\"]",
         &[("E0200", 1, 15)],
@@ -499,5 +504,6 @@ fn fifty_thousand_rules_parse_quickly() {
     assert_eq!(file.items.len(), 50_000);
     assert_eq!(file.comments.len(), 50_000);
     // Generous for an unoptimised build; release parses this in well under a second.
+    eprintln!("{} bytes parsed in {elapsed:?}", text.len());
     assert!(elapsed.as_secs() < 30, "took {elapsed:?}");
 }

@@ -28,6 +28,10 @@ pub(super) enum Problem {
     Nom,
     /// "expected {0}, found ..." (E0200), at `rest_len`.
     Expected(Cow<'static, str>),
+    /// "expected `{0}`, found ..." (E0200): one keyword or punctuation
+    /// token. Kept apart from `Expected` so that failed alternatives, which
+    /// are frequent, allocate nothing.
+    Token(&'static str),
     /// The input ended inside `open`, opened at `opener` (E0201).
     Unclosed { opener: Span, open: char },
     /// A diagnostic already complete (lexical errors, E0202, E0203, ...).
@@ -42,6 +46,13 @@ impl PError {
         }
     }
 
+    pub fn token(rest: &str, token: &'static str) -> Self {
+        PError {
+            rest_len: rest.len(),
+            problem: Problem::Token(token),
+        }
+    }
+
     pub fn done(rest: &str, diagnostic: Diagnostic) -> Self {
         PError {
             rest_len: rest.len(),
@@ -51,7 +62,10 @@ impl PError {
 
     /// True for a syntax error that does not say more than "this token is wrong".
     fn is_plain(&self) -> bool {
-        matches!(self.problem, Problem::Nom | Problem::Expected(_))
+        matches!(
+            self.problem,
+            Problem::Nom | Problem::Expected(_) | Problem::Token(_)
+        )
     }
 
     /// At the end of the input inside `open`: the real problem is the unclosed
@@ -76,13 +90,11 @@ impl PError {
         let span = Span::new(offset, offset + len);
         match self.problem {
             Problem::Done(diagnostic) => *diagnostic,
-            Problem::Expected(what) => Diagnostic::error(
-                codes::UNEXPECTED_TOKEN,
-                file,
-                span,
-                format!("expected {what}, found {found}"),
-            )
-            .with_label(format!("expected {what}")),
+            Problem::Token(token) => {
+                let what = format!("`{token}`");
+                expected(file, span, &what, &found)
+            }
+            Problem::Expected(what) => expected(file, span, &what, &found),
             Problem::Nom => Diagnostic::error(
                 codes::UNEXPECTED_TOKEN,
                 file,
@@ -106,6 +118,17 @@ impl PError {
             }
         }
     }
+}
+
+/// "expected X, found Y" at the token found.
+fn expected(file: FileId, span: Span, what: &str, found: &str) -> Diagnostic {
+    Diagnostic::error(
+        codes::UNEXPECTED_TOKEN,
+        file,
+        span,
+        format!("expected {what}, found {found}"),
+    )
+    .with_label(format!("expected {what}"))
 }
 
 fn closer(open: char) -> char {

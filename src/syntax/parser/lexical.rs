@@ -65,7 +65,10 @@ pub(super) fn is_word_char(c: char) -> bool {
 
 /// A character that can start or continue some token of the language.
 fn is_token_char(c: char) -> bool {
-    is_word_char(c) || "{}[](),:.=!<>@\"#-".contains(c)
+    matches!(c,
+        'a'..='z' | 'A'..='Z' | '0'..='9' | '_'
+        | '{' | '}' | '[' | ']' | '(' | ')' | ',' | ':' | '.' | '='
+        | '!' | '<' | '>' | '@' | '"' | '#' | '-')
 }
 
 /// Length of the word (`[A-Za-z_][A-Za-z0-9_]*`) starting `rest`, or 0.
@@ -82,7 +85,18 @@ pub(super) fn word_len(rest: &str) -> usize {
 impl<'a> Ctx<'a> {
     /// Skips whitespace and comments (recording each comment) and stray
     /// characters (reporting the first of each run).
-    pub(super) fn ws(&self, mut input: &'a str) -> &'a str {
+    pub(super) fn ws(&self, input: &'a str) -> &'a str {
+        // Alternatives often skip the same gap again: remember the last one.
+        let (from, to) = self.last_gap.get();
+        if from == input.len() {
+            return input.get(input.len() - to..).unwrap_or(input);
+        }
+        let rest = self.skip_gap(input);
+        self.last_gap.set((input.len(), rest.len()));
+        rest
+    }
+
+    fn skip_gap(&self, mut input: &'a str) -> &'a str {
         loop {
             input = input.trim_start_matches(is_space);
             match input.chars().next() {
@@ -168,7 +182,7 @@ impl<'a> Ctx<'a> {
             if len > 0 && start.get(..len) == Some(kw) && !rest.starts_with('.') {
                 Ok((rest, self.span(start, rest)))
             } else {
-                Err(nom::Err::Error(PError::expected(start, format!("`{kw}`"))))
+                Err(nom::Err::Error(PError::token(start, kw)))
             }
         }
     }
@@ -179,7 +193,7 @@ impl<'a> Ctx<'a> {
             let start = self.ws(input);
             match tag::<_, _, PError>(p).parse(start) {
                 Ok((rest, _)) => Ok((rest, self.span(start, rest))),
-                Err(_) => Err(nom::Err::Error(PError::expected(start, format!("`{p}`")))),
+                Err(_) => Err(nom::Err::Error(PError::token(start, p))),
             }
         }
     }

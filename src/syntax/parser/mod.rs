@@ -18,7 +18,7 @@ mod recovery;
 mod statement;
 mod test_block;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashSet;
 
 use crate::diag::Diagnostic;
@@ -50,6 +50,8 @@ pub(super) struct Ctx<'a> {
     comments: RefCell<Vec<Spanned<String>>>,
     diagnostics: RefCell<Vec<Diagnostic>>,
     reported: RefCell<HashSet<(usize, &'static str)>>,
+    /// The last whitespace gap skipped, as lengths of the rest before and after.
+    last_gap: Cell<(usize, usize)>,
 }
 
 impl<'a> Ctx<'a> {
@@ -60,6 +62,7 @@ impl<'a> Ctx<'a> {
             comments: RefCell::default(),
             diagnostics: RefCell::default(),
             reported: RefCell::default(),
+            last_gap: Cell::new((usize::MAX, 0)),
         }
     }
 

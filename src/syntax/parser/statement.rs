@@ -2,6 +2,7 @@
 //! statement names are ordinary identifiers) and decides the value's shape.
 
 use super::error::{PError, PResult};
+use super::lexical::is_keyword;
 use super::operand::Bracket;
 use super::{Ctx, Span, Spanned, commit};
 use crate::diag::{Diagnostic, codes, nearest};
@@ -51,7 +52,18 @@ impl<'a> Ctx<'a> {
 
     fn statement(&self, input: &'a str) -> PResult<'a, Statement> {
         let start = self.ws(input);
-        let Ok((rest, keyword)) = self.word(start) else {
+        let keyword = match self.word(start) {
+            // A reserved word that names no statement (`rule`, `and`, ...)
+            // more likely means a missing `}` or a broken expression.
+            Ok((_, word))
+                if is_keyword(&word.node) && !STATEMENTS.contains(&word.node.as_str()) =>
+            {
+                None
+            }
+            Ok(found) => Some(found),
+            Err(_) => None,
+        };
+        let Some((rest, keyword)) = keyword else {
             return self.fail(PError::expected(start, "a statement or `}`"));
         };
         let (rest, value) = commit(self.statement_value(rest, &keyword))?;
