@@ -4,6 +4,8 @@
 //! SARIF are separate steps (`render`, `json`, `sarif`) over the same value.
 
 pub mod codes;
+pub mod json;
+pub mod render;
 
 pub use codes::Code;
 
