@@ -2,7 +2,12 @@
 //! their types, read from `targets/taxonomy.yaml` (embedded at build time).
 //! That file is the one definition; this module only reads it.
 
+use std::fmt;
+use std::marker::PhantomData;
 use std::sync::OnceLock;
+
+use serde::Deserialize;
+use serde::de::{Deserializer, MapAccess, Visitor};
 
 use crate::ir::FieldType;
 
@@ -26,7 +31,7 @@ pub struct Source {
 #[derive(Debug, thiserror::Error)]
 pub enum TaxonomyError {
     #[error("taxonomy is not valid YAML: {0}")]
-    Yaml(#[from] serde_yaml::Error),
+    Yaml(#[from] crate::yaml::Error),
     #[error("taxonomy: {0}")]
     Shape(String),
 }
@@ -46,11 +51,25 @@ impl Taxonomy {
 
     /// Reads a taxonomy file's text.
     pub fn parse(text: &str) -> Result<Taxonomy, TaxonomyError> {
-        let document: serde_yaml::Value = serde_yaml::from_str(text)?;
-        let sources = mapping(&document, "sources")?
-            .iter()
-            .map(|(name, body)| read_source(name, body))
-            .collect::<Result<_, _>>()?;
+        let file: File = crate::yaml::from_str(text)?;
+        let sources = file
+            .sources
+            .0
+            .into_iter()
+            .map(|(name, body)| {
+                let fields = body
+                    .fields
+                    .0
+                    .into_iter()
+                    .map(|(field, ty)| Ok((field, field_type(&ty)?)))
+                    .collect::<Result<_, TaxonomyError>>()?;
+                Ok(Source {
+                    name,
+                    description: body.description,
+                    fields,
+                })
+            })
+            .collect::<Result<_, TaxonomyError>>()?;
         Ok(Taxonomy { sources })
     }
 
@@ -81,47 +100,41 @@ impl Source {
     }
 }
 
-// The YAML shape is read here and nowhere else, so the YAML crate can be swapped.
-
-fn mapping<'a>(
-    value: &'a serde_yaml::Value,
-    key: &str,
-) -> Result<&'a serde_yaml::Mapping, TaxonomyError> {
-    value
-        .get(key)
-        .and_then(serde_yaml::Value::as_mapping)
-        .ok_or_else(|| TaxonomyError::Shape(format!("`{key}` must be a mapping")))
+/// The file's shape. Mappings keep their written order (`Ordered`), which
+/// the "allowed words" and "did you mean" help follow.
+#[derive(Deserialize)]
+struct File {
+    sources: Ordered<SourceBody>,
 }
 
-fn text(value: &serde_yaml::Value, what: &str) -> Result<String, TaxonomyError> {
-    value
-        .as_str()
-        .map(str::to_string)
-        .ok_or_else(|| TaxonomyError::Shape(format!("{what} must be a string")))
+#[derive(Deserialize)]
+struct SourceBody {
+    #[serde(default)]
+    description: String,
+    fields: Ordered<String>,
 }
 
-fn read_source(
-    name: &serde_yaml::Value,
-    body: &serde_yaml::Value,
-) -> Result<Source, TaxonomyError> {
-    let name = text(name, "a source name")?;
-    let description = body
-        .get("description")
-        .map_or(Ok(String::new()), |d| text(d, "a description"))?;
-    let fields = mapping(body, "fields")?
-        .iter()
-        .map(|(field, ty)| {
-            Ok((
-                text(field, "a field name")?,
-                field_type(&text(ty, "a field type")?)?,
-            ))
-        })
-        .collect::<Result<_, TaxonomyError>>()?;
-    Ok(Source {
-        name,
-        description,
-        fields,
-    })
+/// A string-keyed mapping in written order.
+struct Ordered<V>(Vec<(String, V)>);
+
+impl<'de, V: Deserialize<'de>> Deserialize<'de> for Ordered<V> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Entries<V>(PhantomData<V>);
+        impl<'de, V: Deserialize<'de>> Visitor<'de> for Entries<V> {
+            type Value = Ordered<V>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a mapping")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Ordered<V>, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(entry) = map.next_entry()? {
+                    entries.push(entry);
+                }
+                Ok(Ordered(entries))
+            }
+        }
+        deserializer.deserialize_map(Entries(PhantomData))
+    }
 }
 
 fn field_type(word: &str) -> Result<FieldType, TaxonomyError> {
