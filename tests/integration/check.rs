@@ -477,6 +477,77 @@ fn each_diagnostic_points_at_its_token() {
             ),
             vec!["W0008 10:22"],
         ),
+        // More shapes of the same codes.
+        (
+            format!(
+                "list words = [\"a\"]\n{}",
+                rule_where("source.ip in cidr @words", &[])
+            ),
+            vec!["E0402 9:27"],
+        ),
+        (
+            format!(
+                "list nets: cidr = [\"10.0.0.0/8\"]\n{}",
+                rule_where("dns.question.name contains @nets", &[])
+            ),
+            vec!["E0402 9:36"],
+        ),
+        (
+            "list nets: cidr = [\"10.0.0.0/8\", \"\", \"10.0.0.0/40\", \"10.9.0.0/8\"]\n"
+                .to_string(),
+            vec!["E0503 1:34", "E0504 1:38", "W0002 1:53"],
+        ),
+        (
+            format!(
+                "list globs = [\"a\\\\b\"]\n{}",
+                rule_where("dns.question.name like @globs", &[])
+            ),
+            vec!["E0507 1:15"],
+        ),
+        (
+            rule(&[
+                TITLE,
+                ID,
+                LEVEL,
+                ATTACK,
+                DESCRIPTION,
+                r#"from "dns""#,
+                "where nope == 1",
+                TEST,
+            ]),
+            vec!["E0312 7:8"],
+        ),
+        (
+            rule_where(
+                r#"not source.ip not in cidr ["::1"] and source.ip in ["-", "127.0.0.1"] and exists(@timestamp)"#,
+                &[],
+            ),
+            vec![],
+        ),
+        (
+            threshold_rule("threshold count() by @timestamp over 10m > 3", &[]),
+            vec!["W0007 1:6", "E0406 9:24"],
+        ),
+        (
+            rule(&[
+                r#"title """#,
+                r#"id "x""#,
+                "level loud",
+                "attack T0000",
+                DESCRIPTION,
+                FROM,
+                r#"where source.port == "53" or dns.question.nme == "a""#,
+                TEST,
+            ]),
+            vec![
+                "E0503 2:9",
+                "E0500 3:6",
+                "E0311 4:9",
+                "E0308 5:10",
+                "E0401 8:24",
+                "E0301 8:32",
+            ],
+        ),
     ];
     let mut failures = Vec::new();
     for (source, expected) in &cases {
