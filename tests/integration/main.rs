@@ -2,4 +2,5 @@
 
 mod check;
 mod cli;
+mod fmt;
 mod parse;
