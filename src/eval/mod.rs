@@ -15,5 +15,7 @@ pub mod value;
 
 pub use engine::{CompileError, CompiledRule, Engine, LineReport, Output, Routing};
 pub use threshold::Alert;
+pub mod report;
+pub mod testrun;
 #[cfg(test)]
 mod tests;

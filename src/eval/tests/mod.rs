@@ -3,4 +3,5 @@
 mod kit;
 mod predicates;
 mod routing;
+mod testrun;
 mod threshold;
