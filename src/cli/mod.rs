@@ -6,6 +6,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+pub mod eval;
+pub mod test;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "tripline",
@@ -107,4 +110,9 @@ pub fn paths_or_default(paths: &[PathBuf]) -> Vec<PathBuf> {
     } else {
         paths.to_vec()
     }
+}
+
+/// Writes a report file (until the shared `write_atomically` lands on this branch).
+pub fn write_atomically_or_plain(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    std::fs::write(path, bytes)
 }

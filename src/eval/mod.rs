@@ -19,3 +19,5 @@ pub mod report;
 pub mod testrun;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+pub(crate) use tests::kit as tests_kit;

@@ -1,6 +1,6 @@
 //! Unit tests of the semantics, on `ir` values built by hand (`kit`).
 
-mod kit;
+pub(crate) mod kit;
 mod predicates;
 mod routing;
 mod testrun;
