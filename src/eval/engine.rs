@@ -55,18 +55,20 @@ pub struct CompiledRule {
 }
 
 impl CompiledRule {
-    pub fn new(rule: &ir::Rule) -> Result<CompiledRule, CompileError> {
-        let condition = Condition::compile(&rule.condition).map_err(|message| CompileError {
-            rule: rule.name.clone(),
-            message,
-        })?;
+    /// Compiles a rule, adding the paths it reads to `trie`.
+    pub fn new(rule: &ir::Rule, trie: &mut PathTrie) -> Result<CompiledRule, CompileError> {
+        let condition =
+            Condition::compile(&rule.condition, trie).map_err(|message| CompileError {
+                rule: rule.name.clone(),
+                message,
+            })?;
         Ok(CompiledRule {
             name: rule.name.clone(),
             id: rule.meta.id.clone(),
             title: rule.meta.title.clone(),
             source: fold(&rule.source).into_owned(),
             condition,
-            aggregator: rule.threshold.as_ref().map(Aggregator::new),
+            aggregator: rule.threshold.as_ref().map(|t| Aggregator::new(t, trie)),
         })
     }
 
@@ -126,29 +128,20 @@ impl Engine {
         routing: Routing,
         lateness: Option<u64>,
     ) -> Result<Engine, CompileError> {
+        let mut trie = PathTrie::default();
         let rules = rules
             .iter()
-            .map(CompiledRule::new)
+            .map(|rule| CompiledRule::new(rule, &mut trie))
             .collect::<Result<Vec<_>, _>>()?;
-        let mut trie = PathTrie::default();
-        let mut paths = Vec::new();
-        for rule in &rules {
-            rule.condition.paths(&mut paths);
-            paths.extend(rule.aggregator.iter().flat_map(Aggregator::paths));
-        }
-        paths.iter().for_each(|p| trie.insert(p));
-        trie.insert("@timestamp");
+        let timestamp = FieldPath::new("@timestamp", &mut trie);
         let routing_field = match &routing {
-            Routing::Field { path, .. } => {
-                trie.insert(path);
-                Some(FieldPath::new(path))
-            }
+            Routing::Field { path, .. } => Some(FieldPath::new(path, &mut trie)),
             Routing::Fixed(_) => None,
         };
         Ok(Engine {
             rules,
             trie,
-            timestamp: FieldPath::new("@timestamp"),
+            timestamp,
             routing,
             routing_field,
             lateness: lateness.map(|s| timestamp::from_seconds(i128::from(s))),

@@ -27,8 +27,17 @@ pub enum Value<'a> {
 /// had no entry at all (for `exists`).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Object<'a> {
-    pub entries: Vec<(Cow<'a, str>, Value<'a>)>,
+    pub entries: Vec<Entry<'a>>,
     pub empty: bool,
+}
+
+/// One kept key: the trie node its (possibly dotted) key leads to, and how
+/// many path segments it spells. Lookups compare nodes, never text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry<'a> {
+    pub node: u32,
+    pub segments: u32,
+    pub value: Value<'a>,
 }
 
 /// The field paths a pack reads, as a trie of path segments.
@@ -39,7 +48,7 @@ pub struct PathTrie {
 
 #[derive(Debug, Clone, Default)]
 struct TrieNode {
-    children: Vec<(String, usize)>,
+    children: Vec<(String, u32)>,
 }
 
 impl Default for PathTrie {
@@ -51,35 +60,42 @@ impl Default for PathTrie {
 }
 
 impl PathTrie {
-    /// Adds a dotted path (`dns.question.name`).
-    pub fn insert(&mut self, path: &str) {
+    /// Adds a dotted path (`dns.question.name`); returns the node of each
+    /// of its segments.
+    pub fn insert(&mut self, path: &str) -> Vec<u32> {
         let mut node = 0;
+        let mut nodes = Vec::new();
         for segment in path.split('.') {
             node = match self.child(node, segment) {
                 Some(child) => child,
                 None => {
+                    let child = u32::try_from(self.nodes.len()).unwrap_or(u32::MAX);
                     self.nodes.push(TrieNode::default());
-                    let child = self.nodes.len() - 1;
-                    self.nodes[node].children.push((segment.to_string(), child));
+                    if let Some(parent) = self.nodes.get_mut(node as usize) {
+                        parent.children.push((segment.to_string(), child));
+                    }
                     child
                 }
             };
+            nodes.push(node);
         }
+        nodes
     }
 
-    fn child(&self, node: usize, segment: &str) -> Option<usize> {
-        self.nodes
-            .get(node)?
-            .children
-            .iter()
-            .find(|(s, _)| s == segment)
-            .map(|&(_, c)| c)
+    fn child(&self, node: u32, segment: &str) -> Option<u32> {
+        let children = &self.nodes.get(node as usize)?.children;
+        children.iter().find(|(s, _)| s == segment).map(|&(_, c)| c)
     }
 
-    /// The node reached from `node` by the segments of `key`, if all exist.
-    fn walk(&self, node: usize, key: &str) -> Option<usize> {
-        key.split('.')
-            .try_fold(node, |n, segment| self.child(n, segment))
+    /// The node reached from `node` by the segments of `key`, if all exist,
+    /// and the number of segments.
+    fn walk(&self, node: u32, key: &str) -> Option<(u32, u32)> {
+        let mut count = 0;
+        let end = key.split('.').try_fold(node, |n, segment| {
+            count += 1;
+            self.child(n, segment)
+        })?;
+        Some((end, count))
     }
 }
 
@@ -109,7 +125,7 @@ pub fn parse<'a>(line: &'a str, trie: &PathTrie) -> Result<Object<'a>, Malformed
 #[derive(Clone, Copy)]
 struct NodeSeed<'t> {
     trie: &'t PathTrie,
-    node: usize,
+    node: u32,
 }
 
 impl<'de> DeserializeSeed<'de> for NodeSeed<'_> {
@@ -175,12 +191,16 @@ impl<'de> Visitor<'de> for NodeSeed<'_> {
         while let Some(key) = map.next_key_seed(KeySeed)? {
             object.empty = false;
             match self.trie.walk(self.node, &key) {
-                Some(node) => {
+                Some((node, segments)) => {
                     let value = map.next_value_seed(NodeSeed {
                         trie: self.trie,
                         node,
                     })?;
-                    object.entries.push((key, value));
+                    object.entries.push(Entry {
+                        node,
+                        segments,
+                        value,
+                    });
                 }
                 None => {
                     map.next_value::<IgnoredAny>()?;
@@ -217,18 +237,19 @@ impl<'de> Visitor<'de> for KeySeed {
     }
 }
 
-/// A field path split into its segments, for lookups.
+/// A field path as the trie nodes of its segments, for lookups.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldPath {
     pub path: String,
-    segments: Vec<String>,
+    nodes: Vec<u32>,
 }
 
 impl FieldPath {
-    pub fn new(path: &str) -> Self {
+    /// The path, added to the trie that events will be parsed with.
+    pub fn new(path: &str, trie: &mut PathTrie) -> Self {
         FieldPath {
             path: path.to_string(),
-            segments: path.split('.').map(str::to_string).collect(),
+            nodes: trie.insert(path),
         }
     }
 
@@ -240,7 +261,7 @@ impl FieldPath {
         event: &'e Object<'a>,
         visit: &mut dyn FnMut(&'e Value<'a>) -> bool,
     ) -> bool {
-        lookup(event, &self.segments, visit)
+        lookup(event, &self.nodes, visit)
     }
 
     /// Like `for_each_value`, with arrays opened (recursively): `visit` sees
@@ -261,42 +282,28 @@ fn open_arrays<'e, 'a>(value: &'e Value<'a>, visit: &mut dyn FnMut(&'e Value<'a>
     }
 }
 
-/// The number of leading segments of `segments` that `key` spells, if it
-/// spells a whole number of them.
-fn key_match(key: &str, segments: &[String]) -> Option<usize> {
-    let mut count = 0;
-    for part in key.split('.') {
-        if segments.get(count)? != part {
-            return None;
-        }
-        count += 1;
-    }
-    Some(count)
-}
-
 fn lookup<'e, 'a>(
     object: &'e Object<'a>,
-    segments: &[String],
+    nodes: &[u32],
     visit: &mut dyn FnMut(&'e Value<'a>) -> bool,
 ) -> bool {
     // The longest key wins; between equal keys (a duplicate), the last.
     let mut best: Option<(usize, &'e Value<'a>)> = None;
-    for (key, value) in &object.entries {
-        if let Some(n) = key_match(key, segments)
-            && best.is_none_or(|(m, _)| n >= m)
-        {
-            best = Some((n, value));
+    for entry in &object.entries {
+        let n = entry.segments as usize;
+        if nodes.get(n.wrapping_sub(1)) == Some(&entry.node) && best.is_none_or(|(m, _)| n >= m) {
+            best = Some((n, &entry.value));
         }
     }
     match best {
-        Some((n, value)) => descend(value, &segments[n..], visit),
+        Some((n, value)) => descend(value, &nodes[n..], visit),
         None => false,
     }
 }
 
 fn descend<'e, 'a>(
     value: &'e Value<'a>,
-    rest: &[String],
+    rest: &[u32],
     visit: &mut dyn FnMut(&'e Value<'a>) -> bool,
 ) -> bool {
     if rest.is_empty() {

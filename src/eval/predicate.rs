@@ -3,12 +3,11 @@
 //! field (arrays opened); a missing or null field satisfies none, so `not`
 //! of a predicate on it is true.
 
-use std::collections::HashSet;
-
 use regex::{Regex, RegexBuilder};
+use rustc_hash::FxHashSet as HashSet;
 
 use super::cidr::CidrSet;
-use super::event::{FieldPath, Object, Value};
+use super::event::{FieldPath, Object, PathTrie, Value};
 use super::fold::{eq_folded, fold};
 use super::glob::Glob;
 use super::value::{exists, integer, text};
@@ -72,31 +71,21 @@ impl TextSet {
 }
 
 impl Condition {
-    pub fn compile(condition: &ir::Condition) -> Result<Condition, String> {
-        let all = |items: &[ir::Condition]| -> Result<Vec<Condition>, String> {
-            items.iter().map(Condition::compile).collect()
+    /// Compiles a `where`, adding the paths it reads to `trie`.
+    pub fn compile(condition: &ir::Condition, trie: &mut PathTrie) -> Result<Condition, String> {
+        let mut all = |items: &[ir::Condition]| -> Result<Vec<Condition>, String> {
+            items.iter().map(|c| Condition::compile(c, trie)).collect()
         };
         Ok(match condition {
             ir::Condition::And(items) => Condition::And(all(items)?),
             ir::Condition::Or(items) => Condition::Or(all(items)?),
-            ir::Condition::Not(inner) => Condition::Not(Box::new(Condition::compile(inner)?)),
-            ir::Condition::Exists(field) => Condition::Exists(FieldPath::new(&field.path)),
+            ir::Condition::Not(inner) => Condition::Not(Box::new(Condition::compile(inner, trie)?)),
+            ir::Condition::Exists(field) => Condition::Exists(FieldPath::new(&field.path, trie)),
             ir::Condition::Predicate(p) => Condition::Predicate(
-                FieldPath::new(&p.field.path),
+                FieldPath::new(&p.field.path, trie),
                 Test::compile(p.field.ty, &p.operation)?,
             ),
         })
-    }
-
-    /// Every field path the condition reads.
-    pub fn paths<'c>(&'c self, out: &mut Vec<&'c str>) {
-        match self {
-            Condition::And(items) | Condition::Or(items) => {
-                items.iter().for_each(|c| c.paths(out));
-            }
-            Condition::Not(inner) => inner.paths(out),
-            Condition::Exists(field) | Condition::Predicate(field, _) => out.push(&field.path),
-        }
     }
 
     pub fn holds(&self, event: &Object<'_>) -> bool {

@@ -8,9 +8,11 @@
 //! (ties broken by input order). Only (group, window) pairs with a counted
 //! event exist.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 
-use super::event::{FieldPath, Object, Value};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+
+use super::event::{FieldPath, Object, PathTrie, Value};
 use super::timestamp::{self, Nanos};
 use super::value::{Key, key, to_json};
 use crate::ir::{self, Aggregate, Comparison, FieldType};
@@ -55,10 +57,11 @@ pub struct Alert {
 }
 
 impl Aggregator {
-    pub fn new(threshold: &ir::Threshold) -> Aggregator {
-        let field = |f: &ir::Field| (FieldPath::new(&f.path), f.ty == FieldType::Int);
+    /// The aggregation of `threshold`, its paths added to `trie`.
+    pub fn new(threshold: &ir::Threshold, trie: &mut PathTrie) -> Aggregator {
+        let mut field = |f: &ir::Field| (FieldPath::new(&f.path, trie), f.ty == FieldType::Int);
         Aggregator {
-            by: threshold.by.iter().map(field).collect(),
+            by: threshold.by.iter().map(&mut field).collect(),
             distinct: match &threshold.aggregate {
                 Aggregate::Count => None,
                 Aggregate::Distinct(f) => Some(field(f)),
@@ -69,14 +72,6 @@ impl Aggregator {
             windows: BTreeMap::new(),
             created: 0,
         }
-    }
-
-    /// Every field path the aggregation reads.
-    pub fn paths(&self) -> impl Iterator<Item = &str> {
-        self.by
-            .iter()
-            .chain(&self.distinct)
-            .map(|(f, _)| f.path.as_str())
     }
 
     /// The start (seconds) of the window holding `time`.
@@ -107,7 +102,12 @@ impl Aggregator {
         }
         let start = self.window_start(time);
         let groups = self.windows.entry(start).or_default();
-        for combination in combinations(&columns) {
+        let combos = if columns.iter().all(|c| c.len() == 1) {
+            vec![columns.into_iter().flatten().collect()]
+        } else {
+            combinations(&columns)
+        };
+        for combination in combos {
             let keys: Vec<Key> = combination.iter().map(|(k, _)| k.clone()).collect();
             let spelling = || combination.iter().map(|(_, v)| to_json(v)).collect();
             let group = groups.entry(keys).or_insert_with(|| {
@@ -116,7 +116,7 @@ impl Aggregator {
                     spelling: spelling(),
                     first: (time, seq),
                     count: 0,
-                    distinct: HashSet::new(),
+                    distinct: HashSet::default(),
                     created: self.created,
                 }
             });
