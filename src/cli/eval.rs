@@ -5,8 +5,61 @@
 
 use std::io::{self, BufRead, IsTerminal, Write};
 
+use super::{EvalArgs, pipeline};
+use crate::check::taxonomy::Taxonomy;
 use crate::eval::{Alert, Engine, LineReport, Output, Routing, timestamp};
 use crate::ir;
+
+/// `tripline eval [--rules PATH]... [--source NAME | --source-field F] [EVENTS | -]`.
+pub fn run(args: &EvalArgs) -> u8 {
+    let sources: Vec<String> = Taxonomy::bundled()
+        .sources()
+        .iter()
+        .map(|s| s.name.clone())
+        .collect();
+    let options = match options(args, &sources) {
+        Ok(options) => options,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return 2;
+        }
+    };
+    let loaded = match pipeline::load(&args.rules) {
+        Ok(loaded) => loaded,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return 2;
+        }
+    };
+    if !loaded.diagnostics().is_empty() {
+        let mut diagnostics = loaded.diagnostics().to_vec();
+        super::report(&loaded.map, &mut diagnostics);
+    }
+    if loaded.has_errors() {
+        return 1;
+    }
+    let mut input: Box<dyn BufRead> = match args.events.as_deref() {
+        None => Box::new(io::stdin().lock()),
+        Some(path) if path.as_os_str() == "-" => Box::new(io::stdin().lock()),
+        Some(path) => match std::fs::File::open(path) {
+            Ok(file) => Box::new(io::BufReader::with_capacity(1 << 16, file)),
+            Err(err) => {
+                eprintln!("error: {}: {err}", path.display());
+                return 2;
+            }
+        },
+    };
+    let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
+    let mut err = io::stderr().lock();
+    let rules = &loaded.checked.pack.rules;
+    match evaluate(rules, &options, &mut input, &mut out, &mut err) {
+        Ok(_) => 0,
+        Err(error) => {
+            eprintln!("error: {error}");
+            2
+        }
+    }
+}
 
 /// How a run routes events and closes windows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,7 +73,7 @@ pub struct EvalOptions {
 
 /// Reads the routing and lateness flags; `sources` are the taxonomy's
 /// sources. An error is a usage error (exit 2).
-pub fn options(args: &crate::cli::EvalArgs, sources: &[String]) -> Result<EvalOptions, String> {
+pub fn options(args: &EvalArgs, sources: &[String]) -> Result<EvalOptions, String> {
     let routing = match (&args.source, &args.source_field) {
         (Some(_), Some(_)) => {
             return Err("--source and --source-field cannot be used together".into());

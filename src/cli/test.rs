@@ -5,9 +5,35 @@
 use std::io::Write;
 use std::path::Path;
 
+use super::{TestArgs, pipeline};
 use crate::eval::{report, testrun};
 use crate::ir::Pack;
 use crate::source::SourceMap;
+
+/// `tripline test [PATHS] [--junit FILE]`.
+pub fn run(args: &TestArgs) -> u8 {
+    let loaded = match pipeline::load(&args.paths) {
+        Ok(loaded) => loaded,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return 2;
+        }
+    };
+    if !loaded.diagnostics().is_empty() {
+        let mut diagnostics = loaded.diagnostics().to_vec();
+        super::report(&loaded.map, &mut diagnostics);
+    }
+    if loaded.has_errors() {
+        return 1;
+    }
+    let mut out = std::io::stdout().lock();
+    run_pack(
+        &loaded.checked.pack,
+        &loaded.map,
+        args.junit.as_deref(),
+        &mut out,
+    )
+}
 
 /// Runs the tests of a checked pack; returns the exit code (0 all passed,
 /// 1 a test failed, 2 the JUnit file could not be written).
@@ -31,7 +57,7 @@ pub fn run_pack(pack: &Pack, sources: &SourceMap, junit: Option<&Path>, out: &mu
     if let Some(path) = junit {
         let names: Vec<String> = pack.rules.iter().map(|r| r.name.clone()).collect();
         let xml = report::junit(&names, &outcomes);
-        if let Err(error) = crate::cli::write_atomically_or_plain(path, xml.as_bytes()) {
+        if let Err(error) = crate::cli::write_atomically(path, xml.as_bytes()) {
             eprintln!("tripline: cannot write {}: {error}", path.display());
             code = 2;
         }

@@ -87,6 +87,11 @@ codes! {
     DUPLICATE_EVENT_FIELD = "E0605", "field given twice in one event";
     UNUSABLE_TIMESTAMP = "E0606", "unusable `@timestamp` in a threshold rule's test";
     MALFORMED_EVENTS_LINE = "E0607", "malformed line in an events file";
+    ALERT_COUNT = "E0608", "`expect alert` count below zero";
+
+    // Targets: what a target cannot express, and broken target folders.
+    TARGET_REFUSED = "E0700", "construct a target cannot express exactly";
+    UNMAPPED_FIELD = "E0701", "field not mapped for a target";
 
     // Warnings.
     DEPRECATED_TECHNIQUE = "W0001", "revoked or deprecated ATT&CK technique";

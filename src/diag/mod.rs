@@ -4,6 +4,8 @@
 //! SARIF are separate steps (`render`, `json`, `sarif`) over the same value.
 
 pub mod codes;
+pub mod json;
+pub mod render;
 
 pub use codes::Code;
 
@@ -82,6 +84,12 @@ impl Diagnostic {
 
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
+        self
+    }
+
+    /// The same diagnostic as a warning (refusals under `--skip-refused`).
+    pub fn into_warning(mut self) -> Self {
+        self.severity = Severity::Warning;
         self
     }
 
