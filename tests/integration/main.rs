@@ -2,5 +2,7 @@
 
 mod check;
 mod cli;
+mod eval;
 mod fmt;
 mod parse;
+mod test_cmd;
