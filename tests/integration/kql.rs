@@ -201,3 +201,155 @@ fn no_value_can_end_its_string_literal() {
         Some(query.trim_end())
     );
 }
+
+/// Writes the matrix's queries and test events, as ASIM rows, to the JSON
+/// file named by `TRIPLINE_KQL_CASES`, for `tests/conformance/kql/differential.py`.
+#[test]
+#[ignore = "run by .ci/conformance-kql.sh"]
+fn export_conformance_cases() {
+    let Ok(out) = std::env::var("TRIPLINE_KQL_CASES") else {
+        return;
+    };
+    let (pack, emitted) = build(&[PathBuf::from(MATRIX)], "default");
+    let folder = emit::folder::TargetFolder::load("kql", None).unwrap();
+    let mapping = folder.mapping("default").unwrap();
+    let mut rules = Vec::new();
+    for rule in &pack.rules {
+        let Some(query) = emitted
+            .documents
+            .iter()
+            .find(|d| d.path == format!("queries/{}.kql", rule.name))
+        else {
+            continue;
+        };
+        let source = &mapping.sources[&rule.source];
+        let column = |path: &str| mapping.field(&rule.source, path).map(str::to_string);
+        let derived: Vec<String> = source
+            .settings
+            .get("extend")
+            .and_then(|e| e.as_mapping())
+            .map(|m| m.keys().filter_map(|k| k.as_str().map(str::to_string)).collect())
+            .unwrap_or_default();
+        let tests: Vec<serde_json::Value> = rule
+            .tests
+            .iter()
+            .map(|test| export_test(test, &column, &derived))
+            .collect();
+        rules.push(serde_json::json!({
+            "name": rule.name,
+            "schema": source.settings.get("schema").and_then(|s| s.as_str()),
+            "threshold": rule.threshold.is_some(),
+            "query": query.text,
+            "tests": tests,
+        }));
+    }
+    let text = serde_json::to_string_pretty(&serde_json::json!({ "rules": rules })).unwrap();
+    std::fs::write(out, text).unwrap();
+}
+
+fn export_test(
+    test: &ir::Test,
+    column: &dyn Fn(&str) -> Option<String>,
+    derived: &[String],
+) -> serde_json::Value {
+    use serde_json::{Value, json};
+    let mut events = Vec::new();
+    let mut skip: Option<String> = None;
+    let mut generated = 0u64;
+    let mut row = |event: &serde_json::Map<String, Value>, count: u64, every: u64| {
+        let base = event.get("@timestamp").cloned();
+        let k = if base.is_none() {
+            generated += 1;
+            generated - 1
+        } else {
+            0
+        };
+        let mut columns = serde_json::Map::new();
+        let mut url_parts = serde_json::Map::new();
+        for (path, value) in event {
+            if path == "@timestamp" {
+                continue;
+            }
+            match column(path) {
+                Some(c) if derived.contains(&c) => {
+                    url_parts.insert(c, value.clone());
+                }
+                Some(c) => {
+                    columns.insert(c, value.clone());
+                }
+                None => {}
+            }
+        }
+        if let Err(reason) = synthesize_url(&mut columns, &url_parts) {
+            return Err(reason);
+        }
+        for copy in 0..count {
+            events.push(json!({
+                "time": { "base": base, "generated": k, "offset": copy * every },
+                "columns": columns,
+            }));
+        }
+        Ok(())
+    };
+    for input in &test.inputs {
+        let result = match input {
+            ir::TestInput::Event { event, .. } => row(event, 1, 0),
+            ir::TestInput::Repeat {
+                count,
+                every,
+                event,
+                ..
+            } => row(event, *count, *every),
+            ir::TestInput::File { .. } => Err("events files are not exported".to_string()),
+        };
+        if let Err(reason) = result {
+            skip.get_or_insert(reason);
+        }
+    }
+    let expects: Vec<Value> = test
+        .expects
+        .iter()
+        .map(|e| match &e.node {
+            ir::Expect::Match => json!({"kind": "match"}),
+            ir::Expect::NoMatch => json!({"kind": "nomatch"}),
+            ir::Expect::AlertCount(n) => json!({"kind": "alert_count", "count": n}),
+            ir::Expect::Alert(pairs) => json!({
+                "kind": "alert",
+                "group": pairs
+                    .iter()
+                    .map(|(f, v)| json!({"column": column(&f.path), "value": v, "int": f.ty == ir::FieldType::Int}))
+                    .collect::<Vec<_>>(),
+            }),
+        })
+        .collect();
+    json!({ "name": test.name, "events": events, "expects": expects, "skip": skip })
+}
+
+/// ASIM has no path or query column: the query derives them from `Url`, so
+/// a test event's `url.path` / `url.query` become the `Url` that yields them.
+fn synthesize_url(
+    columns: &mut serde_json::Map<String, serde_json::Value>,
+    parts: &serde_json::Map<String, serde_json::Value>,
+) -> Result<(), String> {
+    if parts.is_empty() {
+        return Ok(());
+    }
+    if columns.contains_key("Url") {
+        return Err("the event gives url.original and url.path/url.query apart".to_string());
+    }
+    let text = |name: &str| parts.get(name).and_then(|v| v.as_str()).map(str::to_string);
+    let path = text("UrlPath").unwrap_or_default();
+    let query = text("UrlQuery");
+    if parts.values().any(|v| !v.is_string())
+        || path.contains(['?', '#'])
+        || query.as_deref().is_some_and(|q| q.contains('#'))
+    {
+        return Err("url.path/url.query that no Url can carry".to_string());
+    }
+    let url = match query {
+        Some(q) => format!("{path}?{q}"),
+        None => path,
+    };
+    columns.insert("Url".to_string(), serde_json::Value::String(url));
+    Ok(())
+}
