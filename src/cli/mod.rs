@@ -11,6 +11,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+pub mod eval;
+pub mod test;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "tripline",
@@ -136,10 +139,8 @@ pub fn run(cli: Cli) -> u8 {
         Command::Check(args) => check::run(&args),
         Command::Fmt(args) => fmt::run(&args),
         Command::Build(args) => build::run(&args),
-        Command::Test(_) | Command::Eval(_) => {
-            eprintln!("tripline: not implemented yet");
-            2
-        }
+        Command::Test(args) => test::run(&args),
+        Command::Eval(args) => eval::run(&args),
     }
 }
 
