@@ -228,7 +228,11 @@ fn export_conformance_cases() {
             .settings
             .get("extend")
             .and_then(|e| e.as_mapping())
-            .map(|m| m.keys().filter_map(|k| k.as_str().map(str::to_string)).collect())
+            .map(|m| {
+                m.keys()
+                    .filter_map(|k| k.as_str().map(str::to_string))
+                    .collect()
+            })
             .unwrap_or_default();
         let tests: Vec<serde_json::Value> = rule
             .tests
@@ -280,9 +284,7 @@ fn export_test(
                 None => {}
             }
         }
-        if let Err(reason) = synthesize_url(&mut columns, &url_parts) {
-            return Err(reason);
-        }
+        synthesize_url(&mut columns, &url_parts)?;
         for copy in 0..count {
             events.push(json!({
                 "time": { "base": base, "generated": k, "offset": copy * every },

@@ -6,7 +6,8 @@
 const fs = require("fs");
 const path = require("path");
 
-const [schemaPath, ...queries] = process.argv.slice(2);
+// Usage: analyze.js SCHEMA[,SCHEMA...] QUERY.kql...
+const [schemaPaths, ...queries] = process.argv.slice(2);
 const modules = process.env.KUSTO_MODULES;
 const dir = path.join(modules, "@kusto/language-service-next");
 // The bridge scripts define globals (Bridge.NET); load them as scripts.
@@ -39,7 +40,8 @@ const PARSERS = {
   _Im_ProcessCreate: "ProcessEvent",
 };
 
-const schema = readSchema(fs.readFileSync(schemaPath, "utf8"));
+const schema = Object.assign(
+  {}, ...schemaPaths.split(",").map((p) => readSchema(fs.readFileSync(p, "utf8"))));
 const members = [];
 for (const [name, columns] of Object.entries(schema)) {
   members.push(new K.Symbols.TableSymbol.$ctor7(name, "(" + columns.join(", ") + ")", null));
