@@ -9,5 +9,6 @@ mod check;
 mod cli;
 mod eval;
 mod fmt;
+mod kql;
 mod parse;
 mod test_cmd;
