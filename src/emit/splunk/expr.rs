@@ -102,7 +102,11 @@ impl<'a> ExprWriter<'a> {
                         Literal::String(s) => folded(s),
                     })
                     .collect();
-                any(matching(&format!("^(?:{})\\z", texts.join("|"))))
+                let body = match texts.as_slice() {
+                    [one] => one.clone(),
+                    _ => format!("(?:{})", texts.join("|")),
+                };
+                any(matching(&format!("^{body}\\z")))
             }
             Operation::Compare { op, value } => match int_set_regex(&compare_ranges(*op, *value)) {
                 Some(regex) => any(matching(&regex)),
@@ -146,11 +150,11 @@ impl<'a> ExprWriter<'a> {
                         .map(|n| matching(&format!("{before}{n}{after}")))
                         .collect();
                     any(tests.join(" AND "))
+                } else if let [needle] = needles.as_slice() {
+                    any(matching(&format!("{before}{needle}{after}")))
                 } else {
-                    any(matching(&format!(
-                        "{before}(?:{}){after}",
-                        needles.join("|")
-                    )))
+                    let joined = needles.join("|");
+                    any(matching(&format!("{before}(?:{joined}){after}")))
                 }
             }
             Operation::Regex {

@@ -64,7 +64,22 @@ pub fn folded_char(c: char) -> String {
             format!("[{inner}]")
         }
         _ => {
-            let alternatives: Vec<String> = members.iter().map(|m| pcre_char(*m)).collect();
+            let ascii: String = members
+                .iter()
+                .filter(|m| m.is_ascii())
+                .map(|m| pcre_class_char(*m))
+                .collect();
+            let mut alternatives = match ascii.len() {
+                0 => Vec::new(),
+                1 => vec![ascii],
+                _ => vec![format!("[{ascii}]")],
+            };
+            alternatives.extend(
+                members
+                    .iter()
+                    .filter(|m| !m.is_ascii())
+                    .map(|m| pcre_char(*m)),
+            );
             format!("(?:{})", alternatives.join("|"))
         }
     }

@@ -75,6 +75,8 @@ fn group(alternatives: &[String]) -> String {
 /// `0` itself) of `low..=high`.
 fn unsigned_range(low: u128, high: u128) -> Vec<String> {
     let mut out = Vec::new();
+    // Consecutive lengths taken whole (`[1-9][0-9]{k}`) become one `{k,m}`.
+    let mut whole: Option<(u32, u32)> = None;
     let digits = |n: u128| n.to_string().len() as u32;
     for length in digits(low)..=digits(high) {
         let floor = if length == 1 {
@@ -84,6 +86,12 @@ fn unsigned_range(low: u128, high: u128) -> Vec<String> {
         };
         let ceiling = 10u128.pow(length) - 1;
         let (a, b) = (low.max(floor), high.min(ceiling));
+        if length > 1 && a == floor && b == ceiling {
+            let rest = length - 1;
+            whole = Some(whole.map_or((rest, rest), |(from, _)| (from, rest)));
+            continue;
+        }
+        out.extend(whole.take().map(whole_lengths));
         if a <= b {
             out.push(same_length(
                 a.to_string().as_bytes(),
@@ -91,7 +99,17 @@ fn unsigned_range(low: u128, high: u128) -> Vec<String> {
             ));
         }
     }
+    out.extend(whole.map(whole_lengths));
     out
+}
+
+/// Every canonical number of `1 + from` to `1 + to` digits.
+fn whole_lengths((from, to): (u32, u32)) -> String {
+    if from == to {
+        format!("[1-9]{}", any_digits(from as usize))
+    } else {
+        format!("[1-9][0-9]{{{from},{to}}}")
+    }
 }
 
 /// A regex for the digit strings of one length between `low` and `high`.
