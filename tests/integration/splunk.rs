@@ -2,6 +2,11 @@
 //! the bundled pack and the construct matrix, searches parsed back to prove
 //! that awkward values stay inside their literals and still match what the
 //! evaluator matches, and refusals with their positions.
+#![expect(
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "test helpers: a failure fails the test"
+)]
 
 use std::path::{Path, PathBuf};
 
