@@ -11,4 +11,5 @@ mod eval;
 mod fmt;
 mod kql;
 mod parse;
+mod splunk;
 mod test_cmd;
