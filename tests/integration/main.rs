@@ -3,3 +3,4 @@
 mod check;
 mod cli;
 mod parse;
+mod sigma;
