@@ -278,3 +278,30 @@ proptest! {
         assert_fmt_properties(&text);
     }
 }
+
+/// Inputs the fuzzer found (tests/fuzz): the whole front end on each, and
+/// the `fmt` properties where it parses.
+#[test]
+fn fuzz_findings_stay_fixed() {
+    let mut seen = 0;
+    for entry in std::fs::read_dir("tests/fixtures/fuzz").unwrap() {
+        let path = entry.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        let mut map = tripline::source::SourceMap::default();
+        let (id, bad_utf8) = tripline::source::add_bytes(&mut map, &path, &bytes);
+        if bad_utf8.is_some() {
+            continue;
+        }
+        let text = map.get(id).text.clone();
+        let (file, errors) = parse(id, &text);
+        let checked = tripline::check::check(&map, &[(id, &file)]);
+        for diagnostic in errors.iter().chain(&checked.diagnostics) {
+            tripline::diag::render::render(&map, diagnostic, false);
+        }
+        if errors.is_empty() {
+            assert_fmt_properties(&text);
+        }
+        seen += 1;
+    }
+    assert!(seen >= 3, "the fuzz findings are missing");
+}

@@ -107,11 +107,12 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// A `#` comment up to (not including) the LF, and a CR before it.
+    /// A `#` comment up to the end of its line, without the trailing
+    /// spaces, tabs and CR that `fmt` does not keep.
     pub(super) fn comment(&self, input: &'a str) -> &'a str {
         let end = input.find('\n').unwrap_or(input.len());
         let (line, rest) = input.split_at(end);
-        let text = line.strip_suffix('\r').unwrap_or(line);
+        let text = line.trim_end_matches([' ', '\t', '\r']);
         let start = self.offset(input);
         self.record_comment(Span::new(start, start + text.len()), text);
         rest
