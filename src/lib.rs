@@ -6,8 +6,10 @@
 pub mod check;
 pub mod cli;
 pub mod diag;
+pub mod emit;
 pub mod eval;
 pub mod fmt;
 pub mod ir;
 pub mod source;
 pub mod syntax;
+pub mod yaml;

@@ -87,6 +87,7 @@ codes! {
     DUPLICATE_EVENT_FIELD = "E0605", "field given twice in one event";
     UNUSABLE_TIMESTAMP = "E0606", "unusable `@timestamp` in a threshold rule's test";
     MALFORMED_EVENTS_LINE = "E0607", "malformed line in an events file";
+    ALERT_COUNT = "E0608", "`expect alert` count below zero";
 
     // Warnings.
     DEPRECATED_TECHNIQUE = "W0001", "revoked or deprecated ATT&CK technique";

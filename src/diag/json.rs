@@ -11,7 +11,11 @@ use crate::source::{Position, SourceMap};
 pub fn sort(map: &SourceMap, diagnostics: &mut [Diagnostic]) {
     diagnostics.sort_by_cached_key(|d| {
         let file = map.get(d.primary.file);
-        (file.path.clone(), file.position(d.primary.span.start), d.primary.span.end)
+        (
+            file.path.clone(),
+            file.position(d.primary.span.start),
+            d.primary.span.end,
+        )
     });
 }
 

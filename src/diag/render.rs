@@ -20,29 +20,50 @@ pub fn render(map: &SourceMap, diagnostic: &Diagnostic, color: bool) -> String {
             files.push(label.file);
         }
     }
-    let sources: Vec<String> = files.iter().map(|&file| displayed_text(map, diagnostic, file)).collect();
-    let mut group = Group::with_title(level.primary_title(diagnostic.message.as_str()).id(diagnostic.code.id));
+    let sources: Vec<String> = files
+        .iter()
+        .map(|&file| displayed_text(map, diagnostic, file))
+        .collect();
+    let mut group = Group::with_title(
+        level
+            .primary_title(diagnostic.message.as_str())
+            .id(diagnostic.code.id),
+    );
     for (file, text) in files.iter().zip(&sources) {
         let path = map.get(*file).path.to_str().unwrap_or("<non-UTF-8 path>");
-        let mut snippet = Snippet::source(text.as_str()).line_start(1).path(path).fold(true);
+        let mut snippet = Snippet::source(text.as_str())
+            .line_start(1)
+            .path(path)
+            .fold(true);
         for (label, kind) in labels(diagnostic) {
             if label.file == *file {
-                snippet = snippet.annotation(kind.span(label.span.range()).label(label.message.as_str()));
+                snippet =
+                    snippet.annotation(kind.span(label.span.range()).label(label.message.as_str()));
             }
         }
         group = group.element(snippet);
     }
     let mut report = vec![group];
     if let Some(help) = &diagnostic.help {
-        report.push(Group::with_title(Level::HELP.secondary_title(help.as_str())));
+        report.push(Group::with_title(
+            Level::HELP.secondary_title(help.as_str()),
+        ));
     }
-    let renderer = if color { Renderer::styled() } else { Renderer::plain() };
+    let renderer = if color {
+        Renderer::styled()
+    } else {
+        Renderer::plain()
+    };
     renderer.render(&report)
 }
 
 fn labels(diagnostic: &Diagnostic) -> impl Iterator<Item = (&Label, AnnotationKind)> {
-    std::iter::once((&diagnostic.primary, AnnotationKind::Primary))
-        .chain(diagnostic.secondary.iter().map(|label| (label, AnnotationKind::Context)))
+    std::iter::once((&diagnostic.primary, AnnotationKind::Primary)).chain(
+        diagnostic
+            .secondary
+            .iter()
+            .map(|label| (label, AnnotationKind::Context)),
+    )
 }
 
 /// The file's text, plus one space when a label sits at the very end after a
@@ -51,8 +72,13 @@ fn labels(diagnostic: &Diagnostic) -> impl Iterator<Item = (&Label, AnnotationKi
 /// clamping the marker to the previous line.
 fn displayed_text(map: &SourceMap, diagnostic: &Diagnostic, file: FileId) -> String {
     let text = &map.get(file).text;
-    let at_end = labels(diagnostic).any(|(label, _)| label.file == file && label.span.start >= text.len());
-    if at_end && (text.is_empty() || text.ends_with('\n')) { format!("{text} ") } else { text.clone() }
+    let at_end =
+        labels(diagnostic).any(|(label, _)| label.file == file && label.span.start >= text.len());
+    if at_end && (text.is_empty() || text.ends_with('\n')) {
+        format!("{text} ")
+    } else {
+        text.clone()
+    }
 }
 
 /// The closing line of `check`: how many errors and warnings in how many files.
@@ -76,10 +102,15 @@ mod tests {
     fn render_unknown_field(text: &str, span: Span) -> String {
         let mut map = SourceMap::default();
         let id = map.add(SourceFile::new("rules/x.trip", text));
-        let d = Diagnostic::error(codes::UNKNOWN_FIELD, id, span, "unknown field `source.iip` in source `dns`")
-            .with_label("not a field of `dns`")
-            .with_help("did you mean `source.ip`?")
-            .with_secondary(id, Span::new(0, 4), "in this rule");
+        let d = Diagnostic::error(
+            codes::UNKNOWN_FIELD,
+            id,
+            span,
+            "unknown field `source.iip` in source `dns`",
+        )
+        .with_label("not a field of `dns`")
+        .with_help("did you mean `source.ip`?")
+        .with_secondary(id, Span::new(0, 4), "in this rule");
         render(&map, &d, false)
     }
 

@@ -3,6 +3,9 @@
 //! an item failed) plus the syntax diagnostics.
 
 pub mod ast;
+mod parser;
 pub mod span;
+
+pub use parser::parse;
 
 pub use span::{Span, Spanned};

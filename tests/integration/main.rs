@@ -1,3 +1,4 @@
 //! The one integration-test binary: each module covers one area end to end.
 
 mod cli;
+mod parse;

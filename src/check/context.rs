@@ -1,0 +1,146 @@
+//! What checking one rule needs at hand: the pack-wide scope (taxonomy,
+//! catalogue, lists), the rule's file and source, and the diagnostics found
+//! so far. Field lookup lives here because every part of a rule resolves
+//! fields the same way.
+
+use crate::diag::{Code, Diagnostic, codes, nearest};
+use crate::ir::{self, FieldType};
+use crate::source::{FileId, SourceMap};
+use crate::syntax::{Span, Spanned};
+
+use super::attack::Catalogue;
+use super::lists::Lists;
+use super::taxonomy::{Source, Taxonomy};
+
+/// Pack-wide facts every rule is checked against.
+pub(crate) struct Scope<'a> {
+    pub map: &'a SourceMap,
+    pub taxonomy: &'a Taxonomy,
+    pub catalogue: &'a Catalogue,
+    pub lists: &'a Lists<'a>,
+}
+
+pub(crate) struct RuleCx<'a> {
+    pub scope: &'a Scope<'a>,
+    pub file: FileId,
+    /// The rule's `from` source, when it names one of the taxonomy.
+    pub source: Option<&'a Source>,
+    /// Fields the rule reads (`where`, `by`, `distinct`), for typo warnings
+    /// on test events.
+    pub read_fields: Vec<String>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl<'a> RuleCx<'a> {
+    pub fn new(scope: &'a Scope<'a>, file: FileId) -> Self {
+        RuleCx {
+            scope,
+            file,
+            source: None,
+            read_fields: Vec::new(),
+            diagnostics: Vec::new(),
+        }
+    }
+
+    pub fn error(&self, code: Code, span: Span, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::error(code, self.file, span, message)
+    }
+
+    pub fn warning(&self, code: Code, span: Span, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::warning(code, self.file, span, message)
+    }
+
+    pub fn emit(&mut self, diagnostic: Diagnostic) {
+        self.diagnostics.push(diagnostic);
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    /// The source text of a span of the rule's file.
+    pub fn text(&self, span: Span) -> &'a str {
+        self.scope.map.get(self.file).slice(span)
+    }
+
+    /// Resolves a field of the rule's source (E0301 when unknown). Without a
+    /// valid `from` nothing is reported: that error is already out.
+    pub fn field(&mut self, path: &Spanned<String>) -> Option<ir::Field> {
+        let source = self.source?;
+        match source.field_type(path) {
+            Some(ty) => Some(ir::Field {
+                path: path.node.clone(),
+                ty,
+                span: path.span,
+            }),
+            None => {
+                let message = format!("unknown field `{}` in source `{}`", path.node, source.name);
+                let help = match nearest(path, source.field_names()) {
+                    Some(near) => format!("did you mean `{near}`?"),
+                    None => format!(
+                        "the fields of `{}` are {}",
+                        source.name,
+                        quoted_list(source.field_names())
+                    ),
+                };
+                let diagnostic = self
+                    .error(codes::UNKNOWN_FIELD, path.span, message)
+                    .with_help(help);
+                self.emit(diagnostic);
+                None
+            }
+        }
+    }
+
+    /// Resolves a field the rule reads (`where`, `by`, `distinct`).
+    pub fn read_field(&mut self, path: &Spanned<String>) -> Option<ir::Field> {
+        let field = self.field(path)?;
+        if !self.read_fields.contains(&field.path) {
+            self.read_fields.push(field.path.clone());
+        }
+        Some(field)
+    }
+}
+
+/// The name of a field type in messages ("an int field").
+pub(crate) fn type_name(ty: FieldType) -> &'static str {
+    match ty {
+        FieldType::String => "a string field",
+        FieldType::Int => "an int field",
+        FieldType::Ip => "an ip field",
+        FieldType::Time => "the time field",
+    }
+}
+
+/// `` `a`, `b`, `c` `` for messages listing the allowed words.
+pub(crate) fn quoted_list<'s>(words: impl IntoIterator<Item = &'s str>) -> String {
+    words
+        .into_iter()
+        .map(|w| format!("`{w}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A duration in seconds as a person would write it (`5m`, `90s`, `2h`).
+pub(crate) fn duration(seconds: u64) -> String {
+    const UNITS: [(u64, &str); 3] = [(86_400, "d"), (3_600, "h"), (60, "m")];
+    UNITS
+        .iter()
+        .find(|(size, _)| seconds != 0 && seconds.is_multiple_of(*size))
+        .map_or(format!("{seconds}s"), |(size, unit)| {
+            format!("{}{unit}", seconds / size)
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_use_the_largest_whole_unit() {
+        assert_eq!(duration(300), "5m");
+        assert_eq!(duration(90), "90s");
+        assert_eq!(duration(7200), "2h");
+        assert_eq!(duration(86_400), "1d");
+    }
+}

@@ -1,0 +1,78 @@
+//! One rule from statements to `ir::Rule`: the source first (fields depend
+//! on it), then metadata, `where`, `threshold`, schedule, playbook and tests.
+//! Every part is checked even when an earlier one failed; the rule is
+//! lowered only when none reported an error.
+
+use crate::diag::codes;
+use crate::ir;
+use crate::syntax::ast::{RuleDecl, StatementValue};
+
+use super::context::RuleCx;
+use super::expr::condition;
+use super::meta::{meta, playbook, word_value};
+use super::names::Registry;
+use super::statements::Statements;
+use super::testcases::tests;
+use super::threshold::{schedule, threshold};
+
+pub(crate) fn rule(cx: &mut RuleCx, decl: &RuleDecl, ids: &mut Registry) -> Option<ir::Rule> {
+    let st = Statements::collect(cx, decl);
+    let taxonomy = cx.scope.taxonomy;
+    let sources: Vec<_> = taxonomy
+        .sources()
+        .iter()
+        .map(|s| (s.name.as_str(), s))
+        .collect();
+    cx.source = st.word("from").and_then(|word| {
+        word_value(
+            cx,
+            word,
+            ("from", "source"),
+            &sources,
+            codes::UNKNOWN_SOURCE,
+        )
+    });
+    let meta = meta(cx, &st, ids);
+    let condition = match st.get("where") {
+        Some(StatementValue::Where(expr)) => condition(cx, expr),
+        _ => None,
+    };
+    let written_threshold = match st.get("threshold") {
+        Some(StatementValue::Threshold(written)) => Some(written),
+        _ => None,
+    };
+    let lowered_threshold = written_threshold.map(|written| threshold(cx, written));
+    let schedule = schedule(cx, &st, written_threshold.map(|t| t.over.seconds));
+    let playbook = playbook(cx, &st);
+    let tests = tests(cx, &st.tests, written_threshold);
+    if st.tests.is_empty() {
+        let diagnostic = cx
+            .warning(
+                codes::RULE_WITHOUT_TESTS,
+                decl.name.span,
+                format!("rule `{}` has no tests", decl.name.node),
+            )
+            .with_help("add a `test` that fires and one that does not");
+        cx.emit(diagnostic);
+    }
+    if cx.has_errors() {
+        return None;
+    }
+    let source = cx.source?;
+    Some(ir::Rule {
+        name: decl.name.node.clone(),
+        file: cx.file,
+        path: cx.scope.map.get(cx.file).path.clone(),
+        span: decl.name.span,
+        meta: meta?,
+        source: source.name.clone(),
+        condition: condition?,
+        threshold: match lowered_threshold {
+            Some(lowered) => Some(lowered?),
+            None => None,
+        },
+        schedule,
+        playbook,
+        tests,
+    })
+}

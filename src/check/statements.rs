@@ -1,0 +1,106 @@
+//! A rule's statements by keyword: each at most once (E0306 at the later
+//! one), `test` any number of times, and the required ones present (E0307
+//! at the rule's name, one diagnostic per missing statement).
+
+use crate::diag::codes;
+use crate::syntax::Spanned;
+use crate::syntax::ast::{
+    Duration, RuleDecl, Statement, StatementValue, StringLit, TestBlock, Word,
+};
+
+use super::context::RuleCx;
+
+/// The statements a rule must have.
+const REQUIRED: [&str; 7] = [
+    "title",
+    "id",
+    "level",
+    "attack",
+    "description",
+    "from",
+    "where",
+];
+
+pub(crate) struct Statements<'r> {
+    first: Vec<&'r Statement>,
+    pub tests: Vec<&'r TestBlock>,
+}
+
+impl<'r> Statements<'r> {
+    pub fn collect(cx: &mut RuleCx, rule: &'r RuleDecl) -> Self {
+        let mut statements = Statements {
+            first: Vec::new(),
+            tests: Vec::new(),
+        };
+        for statement in &rule.statements {
+            if let StatementValue::Test(test) = &statement.value {
+                statements.tests.push(test);
+            } else if let Some(first) = statements.statement(&statement.keyword) {
+                let diagnostic = cx
+                    .error(
+                        codes::DUPLICATE_STATEMENT,
+                        statement.keyword.span,
+                        format!("`{}` is given twice", statement.keyword.node),
+                    )
+                    .with_label("given again here")
+                    .with_secondary(cx.file, first.keyword.span, "first given here")
+                    .with_help("a rule takes each statement once (only `test` may repeat)");
+                cx.emit(diagnostic);
+            } else {
+                statements.first.push(statement);
+            }
+        }
+        for keyword in REQUIRED {
+            if statements.statement(keyword).is_none() {
+                let diagnostic = cx
+                    .error(
+                        codes::MISSING_STATEMENT,
+                        rule.name.span,
+                        format!("rule `{}` has no `{keyword}`", rule.name.node),
+                    )
+                    .with_help(format!("add a `{keyword}` statement; every rule needs one"));
+                cx.emit(diagnostic);
+            }
+        }
+        statements
+    }
+
+    fn statement(&self, keyword: &str) -> Option<&'r Statement> {
+        self.first
+            .iter()
+            .copied()
+            .find(|s| s.keyword.node == keyword)
+    }
+
+    pub fn get(&self, keyword: &str) -> Option<&'r StatementValue> {
+        self.statement(keyword).map(|s| &s.value)
+    }
+
+    pub fn text(&self, keyword: &str) -> Option<&'r Spanned<StringLit>> {
+        match self.get(keyword)? {
+            StatementValue::Text(text) => Some(text),
+            _ => None,
+        }
+    }
+
+    pub fn texts(&self, keyword: &str) -> Option<&'r Spanned<Vec<Spanned<StringLit>>>> {
+        match self.get(keyword)? {
+            StatementValue::Texts(texts) => Some(texts),
+            _ => None,
+        }
+    }
+
+    pub fn word(&self, keyword: &str) -> Option<&'r Spanned<Word>> {
+        match self.get(keyword)? {
+            StatementValue::Word(word) => Some(word),
+            _ => None,
+        }
+    }
+
+    pub fn duration(&self, keyword: &str) -> Option<&'r Spanned<Duration>> {
+        match self.get(keyword)? {
+            StatementValue::Duration(duration) => Some(duration),
+            _ => None,
+        }
+    }
+}

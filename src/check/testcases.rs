@@ -1,0 +1,318 @@
+//! A rule's `test` blocks: names unique in the rule, at least one `expect`
+//! that suits the rule (match/nomatch without `threshold`, alerts with it),
+//! events that can be used (repeat counts, `events` files that exist,
+//! usable `@timestamp`s in threshold rules) and typo warnings on event
+//! fields close to the fields the rule reads.
+
+use std::path::{Path, PathBuf};
+
+use crate::diag::{codes, nearest};
+use crate::ir::{self, Expect, TestInput};
+use crate::syntax::Spanned;
+use crate::syntax::ast::{self, EventLit, Expectation, TestBlock, TestItem, Value};
+
+use super::context::RuleCx;
+use super::event::{Leaf, flatten, json};
+use super::values::is_usable_timestamp;
+
+/// The most copies one `repeat` may make.
+const MAX_REPEAT: i64 = 1_000_000;
+const TIMESTAMP: &str = "@timestamp";
+
+pub(crate) fn tests(
+    cx: &mut RuleCx,
+    tests: &[&TestBlock],
+    threshold: Option<&ast::Threshold>,
+) -> Vec<ir::Test> {
+    let folder = cx
+        .scope
+        .map
+        .get(cx.file)
+        .path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let mut seen: Vec<&Spanned<ast::StringLit>> = Vec::new();
+    let mut lowered = Vec::new();
+    for test in tests {
+        if let Some(first) = seen.iter().find(|name| name.value == test.name.value) {
+            let diagnostic = cx
+                .error(
+                    codes::DUPLICATE_TEST,
+                    test.name.span,
+                    format!("this rule already has a test named \"{}\"", test.name.value),
+                )
+                .with_secondary(cx.file, first.span, "first test of that name")
+                .with_help("give each test of a rule its own name");
+            cx.emit(diagnostic);
+        } else {
+            seen.push(&test.name);
+        }
+        lowered.push(test_block(cx, test, threshold, &folder));
+    }
+    lowered
+}
+
+fn test_block(
+    cx: &mut RuleCx,
+    test: &TestBlock,
+    threshold: Option<&ast::Threshold>,
+    folder: &Path,
+) -> ir::Test {
+    let mut inputs = Vec::new();
+    let mut expects = Vec::new();
+    for item in &test.body {
+        match item {
+            TestItem::Event(event) => {
+                let event_map = event_fields(cx, &event.node, threshold.is_some());
+                inputs.push(TestInput::Event {
+                    event: event_map,
+                    span: event.span,
+                });
+            }
+            TestItem::Repeat {
+                count,
+                every,
+                event,
+                span,
+            } => {
+                if !(1..=MAX_REPEAT).contains(&count.node) {
+                    let diagnostic = cx
+                        .error(
+                            codes::REPEAT_COUNT,
+                            count.span,
+                            format!("`repeat {}` is out of range", count.node),
+                        )
+                        .with_help("`repeat` makes from 1 to 1000000 copies");
+                    cx.emit(diagnostic);
+                }
+                let event_map = event_fields(cx, &event.node, threshold.is_some());
+                inputs.push(TestInput::Repeat {
+                    count: u64::try_from(count.node).unwrap_or(0),
+                    every: every.seconds,
+                    event: event_map,
+                    span: *span,
+                });
+            }
+            TestItem::Events(path) => inputs.push(events_file(cx, path, folder)),
+            TestItem::Expect(expectation) => {
+                if let Some(expect) = expect(cx, expectation, threshold) {
+                    expects.push(Spanned::new(expect, expectation.span));
+                }
+            }
+        }
+    }
+    let has_expect = test
+        .body
+        .iter()
+        .any(|item| matches!(item, TestItem::Expect(_)));
+    if !has_expect {
+        let diagnostic = cx
+            .error(
+                codes::TEST_WITHOUT_EXPECT,
+                test.name.span,
+                format!("test \"{}\" has no `expect`", test.name.value),
+            )
+            .with_help(if threshold.is_some() {
+                "add `expect alert { ... }`, `expect alert N` or `expect alert 0`"
+            } else {
+                "add `expect match` or `expect nomatch`"
+            });
+        cx.emit(diagnostic);
+    }
+    if inputs.is_empty() {
+        let diagnostic = cx
+            .warning(
+                codes::TEST_WITHOUT_EVENTS,
+                test.name.span,
+                format!("test \"{}\" has no events", test.name.value),
+            )
+            .with_help(
+                "add `event { ... }`, `repeat N every D { ... }` or `events \"file.jsonl\"`",
+            );
+        cx.emit(diagnostic);
+    }
+    ir::Test {
+        name: test.name.value.clone(),
+        span: test.name.span,
+        inputs,
+        expects,
+    }
+}
+
+/// One event's fields, flattened, with the checks on its leaves.
+fn event_fields(
+    cx: &mut RuleCx,
+    event: &EventLit,
+    threshold: bool,
+) -> serde_json::Map<String, serde_json::Value> {
+    let (leaves, map) = flatten(cx, &event.fields);
+    for leaf in &leaves {
+        if threshold && leaf.path == TIMESTAMP {
+            timestamp(cx, leaf);
+        }
+        typo_warning(cx, leaf);
+    }
+    map
+}
+
+/// E0606: a threshold rule puts events in windows by their `@timestamp`.
+fn timestamp(cx: &mut RuleCx, leaf: &Leaf) {
+    let usable = match &leaf.value.node {
+        Value::Int(_) => true,
+        Value::String(text) => is_usable_timestamp(&text.value),
+        _ => false,
+    };
+    if !usable {
+        let diagnostic = cx
+            .error(
+                codes::UNUSABLE_TIMESTAMP,
+                leaf.value.span,
+                "this `@timestamp` cannot place the event in a window",
+            )
+            .with_help("write RFC 3339 with seconds and an offset, e.g. `\"2026-11-22T10:00:00Z\"`, or epoch seconds");
+        cx.emit(diagnostic);
+    }
+}
+
+/// W0008: a field outside the taxonomy that looks like one the rule reads.
+fn typo_warning(cx: &mut RuleCx, leaf: &Leaf) {
+    let Some(source) = cx.source else {
+        return;
+    };
+    if source.field_type(&leaf.path).is_some() {
+        return;
+    }
+    let Some(near) = nearest(&leaf.path, cx.read_fields.iter().map(String::as_str)) else {
+        return;
+    };
+    let diagnostic = cx
+        .warning(
+            codes::EVENT_FIELD_TYPO,
+            leaf.key,
+            format!(
+                "`{}` is not a field of source `{}`; the rule reads `{near}`",
+                leaf.path, source.name
+            ),
+        )
+        .with_help(format!("did you mean `{near}`?"));
+    cx.emit(diagnostic);
+}
+
+/// `events "path"`: relative to the rule file's folder, and it must exist.
+fn events_file(cx: &mut RuleCx, path: &Spanned<ast::StringLit>, folder: &Path) -> TestInput {
+    let resolved: PathBuf = folder.join(&path.value);
+    if path.value.is_empty() || !resolved.is_file() {
+        let diagnostic = cx
+            .error(
+                codes::MISSING_EVENTS_FILE,
+                path.span,
+                format!("events file `{}` not found", resolved.display()),
+            )
+            .with_help("the path is relative to the folder of the rule's file");
+        cx.emit(diagnostic);
+    }
+    TestInput::File {
+        path: resolved,
+        span: path.span,
+    }
+}
+
+fn expect(
+    cx: &mut RuleCx,
+    expectation: &Spanned<Expectation>,
+    threshold: Option<&ast::Threshold>,
+) -> Option<Expect> {
+    let mismatch = match (&expectation.node, threshold) {
+        (Expectation::Match | Expectation::NoMatch, Some(_)) => Some((
+            "`expect match` and `expect nomatch` are for rules without `threshold`",
+            "a threshold rule's test expects alerts: `expect alert { ... }`, `expect alert N` or `expect alert 0`",
+        )),
+        (Expectation::AlertCount(_) | Expectation::Alert(_), None) => Some((
+            "`expect alert` is for rules with a `threshold`",
+            "use `expect match` or `expect nomatch`",
+        )),
+        _ => None,
+    };
+    if let Some((message, help)) = mismatch {
+        let diagnostic = cx
+            .error(codes::EXPECT_KIND_MISMATCH, expectation.span, message)
+            .with_help(help);
+        cx.emit(diagnostic);
+        return None;
+    }
+    match &expectation.node {
+        Expectation::Match => Some(Expect::Match),
+        Expectation::NoMatch => Some(Expect::NoMatch),
+        Expectation::AlertCount(count) => match u64::try_from(count.node) {
+            Ok(count) => Some(Expect::AlertCount(count)),
+            Err(_) => {
+                let diagnostic = cx
+                    .error(
+                        codes::ALERT_COUNT,
+                        count.span,
+                        format!("`expect alert {}` counts below zero", count.node),
+                    )
+                    .with_help("write `expect alert 0` for no alert");
+                cx.emit(diagnostic);
+                None
+            }
+        },
+        Expectation::Alert(fields) => alert_group(cx, fields, threshold?).map(Expect::Alert),
+    }
+}
+
+/// `expect alert { f: v }`: every `f` is a `by` field (E0603).
+fn alert_group(
+    cx: &mut RuleCx,
+    fields: &[ast::EventField],
+    threshold: &ast::Threshold,
+) -> Option<Vec<(ir::Field, serde_json::Value)>> {
+    let (leaves, _) = flatten(cx, fields);
+    let mut group = Vec::new();
+    let mut failed = false;
+    for leaf in &leaves {
+        let by = threshold.by.iter().find(|by| by.node == leaf.path);
+        let ty = cx
+            .source
+            .filter(|_| by.is_some())
+            .and_then(|source| source.field_type(&leaf.path));
+        match (by, ty) {
+            (Some(_), Some(ty)) => group.push((
+                ir::Field {
+                    path: leaf.path.clone(),
+                    ty,
+                    span: leaf.key,
+                },
+                json(cx, leaf.value),
+            )),
+            // An unknown `by` field is reported at the threshold.
+            (Some(_), None) => failed = true,
+            (None, _) => {
+                failed = true;
+                let by_fields: Vec<String> = threshold
+                    .by
+                    .iter()
+                    .map(|f| format!("`{}`", f.node))
+                    .collect();
+                let help = if by_fields.is_empty() {
+                    "this rule's threshold has no `by` fields: use `expect alert N` or `expect alert {}`".to_string()
+                } else {
+                    format!("the `by` fields are {}", by_fields.join(", "))
+                };
+                let diagnostic = cx
+                    .error(
+                        codes::ALERT_FIELD_NOT_GROUPED,
+                        leaf.key,
+                        format!(
+                            "`expect alert` names `{}`, which is not a `by` field",
+                            leaf.path
+                        ),
+                    )
+                    .with_help(help);
+                cx.emit(diagnostic);
+            }
+        }
+    }
+    (!failed).then_some(group)
+}

@@ -1,0 +1,188 @@
+//! A target folder (`targets/<name>/`): its templates and its mappings of
+//! the taxonomy onto the SIEM's schema. The built-in folders are embedded in
+//! the binary; `--targets-dir DIR` replaces a target with `DIR/<name>/` when
+//! that folder exists.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use include_dir::{Dir, include_dir};
+use serde::Deserialize;
+
+static BUILTIN: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/targets");
+
+/// Where a target folder came from, for error messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    Builtin,
+    Dir(PathBuf),
+}
+
+/// The files of one target folder, by path relative to it (`/`-separated).
+#[derive(Debug, Clone)]
+pub struct TargetFolder {
+    pub name: String,
+    pub origin: Origin,
+    pub files: BTreeMap<String, String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FolderError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: not UTF-8 text")]
+    NotText { path: PathBuf },
+    #[error("target `{target}` has no file `{file}`")]
+    Missing { target: String, file: String },
+    #[error("{path}:{line}:{column}: {message}")]
+    Yaml {
+        path: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+}
+
+impl TargetFolder {
+    /// The folder for `name`: `targets_dir/<name>/` when given and present,
+    /// else the built-in one.
+    pub fn load(name: &str, targets_dir: Option<&Path>) -> Result<TargetFolder, FolderError> {
+        if let Some(dir) = targets_dir.map(|d| d.join(name)).filter(|d| d.is_dir()) {
+            let mut files = BTreeMap::new();
+            read_dir_into(&dir, &dir, &mut files)?;
+            return Ok(TargetFolder {
+                name: name.to_string(),
+                origin: Origin::Dir(dir),
+                files,
+            });
+        }
+        let mut files = BTreeMap::new();
+        if let Some(dir) = BUILTIN.get_dir(name) {
+            collect_builtin(dir, name, &mut files);
+        }
+        Ok(TargetFolder {
+            name: name.to_string(),
+            origin: Origin::Builtin,
+            files,
+        })
+    }
+
+    /// The display path of a file of this folder (`targets/sigma/rule.yml.j2`).
+    pub fn display_path(&self, file: &str) -> String {
+        match &self.origin {
+            Origin::Builtin => format!("targets/{}/{file}", self.name),
+            Origin::Dir(dir) => dir.join(file).display().to_string(),
+        }
+    }
+
+    pub fn file(&self, file: &str) -> Result<&str, FolderError> {
+        self.files
+            .get(file)
+            .map(String::as_str)
+            .ok_or_else(|| FolderError::Missing {
+                target: self.name.clone(),
+                file: file.to_string(),
+            })
+    }
+
+    /// Reads `mappings/<name>.yaml`.
+    pub fn mapping(&self, name: &str) -> Result<Mapping, FolderError> {
+        let file = format!("mappings/{name}.yaml");
+        let text = self.file(&file)?;
+        crate::yaml::from_str(text).map_err(|err| {
+            let (line, column) = err.location().map_or((1, 1), |l| (l.line(), l.column()));
+            FolderError::Yaml {
+                path: self.display_path(&file),
+                line,
+                column,
+                message: err.to_string(),
+            }
+        })
+    }
+
+    /// The names of the mappings this folder offers.
+    pub fn mapping_names(&self) -> Vec<&str> {
+        self.files
+            .keys()
+            .filter_map(|f| f.strip_prefix("mappings/")?.strip_suffix(".yaml"))
+            .collect()
+    }
+}
+
+fn collect_builtin(dir: &Dir<'static>, prefix: &str, files: &mut BTreeMap<String, String>) {
+    for file in dir.files() {
+        let path = file.path().to_string_lossy().replace('\\', "/");
+        let relative = path
+            .strip_prefix(prefix)
+            .unwrap_or(&path)
+            .trim_start_matches('/')
+            .to_string();
+        if let Some(text) = file.contents_utf8() {
+            files.insert(relative, text.to_string());
+        }
+    }
+    for sub in dir.dirs() {
+        collect_builtin(sub, prefix, files);
+    }
+}
+
+fn read_dir_into(
+    root: &Path,
+    dir: &Path,
+    files: &mut BTreeMap<String, String>,
+) -> Result<(), FolderError> {
+    let io = |source| FolderError::Io {
+        path: dir.to_path_buf(),
+        source,
+    };
+    for entry in std::fs::read_dir(dir).map_err(io)? {
+        let path = entry.map_err(io)?.path();
+        if path.is_dir() {
+            read_dir_into(root, &path, files)?;
+            continue;
+        }
+        let bytes = std::fs::read(&path).map_err(|source| FolderError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let text =
+            String::from_utf8(bytes).map_err(|_| FolderError::NotText { path: path.clone() })?;
+        let relative = path
+            .strip_prefix(root)
+            .unwrap_or(&path)
+            .to_string_lossy()
+            .replace('\\', "/");
+        files.insert(relative, text);
+    }
+    Ok(())
+}
+
+/// A mapping of the taxonomy onto one SIEM schema: per source, the name of
+/// each field (absent or null: the SIEM has no such field, and a rule that
+/// uses it is refused) and target-specific settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mapping {
+    #[serde(default)]
+    pub description: String,
+    pub sources: BTreeMap<String, SourceMapping>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SourceMapping {
+    #[serde(default)]
+    pub fields: BTreeMap<String, Option<String>>,
+    /// Whatever else the target reads (`logsource`, `macro`, `table`, ...).
+    #[serde(flatten)]
+    pub settings: BTreeMap<String, serde_yaml::Value>,
+}
+
+impl Mapping {
+    /// The SIEM's name for `field` of `source`, if mapped.
+    pub fn field(&self, source: &str, field: &str) -> Option<&str> {
+        self.sources.get(source)?.fields.get(field)?.as_deref()
+    }
+}

@@ -1,0 +1,94 @@
+//! The minijinja environment every target renders with: auto-escape off (we
+//! write YAML, .conf and Markdown, not HTML), undefined values are errors,
+//! trim and lstrip blocks on, and the quoting filters written in Rust.
+
+use minijinja::{AutoEscape, Environment, UndefinedBehavior, syntax::SyntaxConfig};
+
+use super::folder::TargetFolder;
+
+/// An environment holding every `*.j2` template of `folder`.
+pub fn environment(folder: &TargetFolder) -> Result<Environment<'static>, minijinja::Error> {
+    let mut env = Environment::new();
+    env.set_auto_escape_callback(|_| AutoEscape::None);
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_syntax(
+        SyntaxConfig::builder()
+            .trim_blocks(true)
+            .lstrip_blocks(true)
+            .keep_trailing_newline(true)
+            .build()?,
+    );
+    env.add_filter("yaml_str", yaml_str);
+    env.add_filter("one_line", one_line);
+    for (path, text) in &folder.files {
+        if path.ends_with(".j2") {
+            env.add_template_owned(path.clone(), text.clone())?;
+        }
+    }
+    Ok(env)
+}
+
+/// A YAML double-quoted scalar holding exactly `text`.
+pub fn yaml_str(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control()
+                || c == '\u{FEFF}'
+                || c == '\u{2028}'
+                || c == '\u{2029}'
+                || c == '\u{85}' =>
+            {
+                let code = u32::from(c);
+                if code <= 0xFF {
+                    out.push_str(&format!("\\x{code:02X}"));
+                } else {
+                    out.push_str(&format!("\\u{code:04X}"));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Newlines and other line breaks as spaces (for one-line metadata such as
+/// `.conf` values).
+pub fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if matches!(c, '\n' | '\r' | '\u{2028}' | '\u{2029}' | '\u{85}') {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yaml_str_round_trips_awkward_text() {
+        for text in [
+            "plain",
+            "quote \" and \\ back",
+            "line\nbreak\ttab",
+            "bell \u{7} nel \u{85}",
+            "#: - [x] {y}",
+            "é ſ K",
+        ] {
+            let parsed: String = crate::yaml::from_str(&yaml_str(text)).unwrap();
+            assert_eq!(parsed, text);
+        }
+    }
+}

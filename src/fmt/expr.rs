@@ -1,0 +1,162 @@
+//! Printing `where` expressions and `threshold` aggregations.
+
+use super::printer::Printer;
+use super::{INDENT, number_spelling};
+use crate::syntax::ast::{Aggregate, Comparison, Expr, Operand, Operator, Threshold};
+use crate::syntax::{Span, Spanned};
+
+/// `where TERM` then `and TERM` / `or TERM` lines for each further
+/// top-level term, four spaces deeper than `where`.
+pub fn where_clause(p: &mut Printer, condition: &Spanned<Expr>) {
+    let (joiner, terms) = top_level_terms(condition);
+    for (i, term) in terms.iter().enumerate() {
+        if i == 0 {
+            p.text(" ");
+        } else {
+            if i == 1 {
+                p.indent(2 * INDENT);
+            }
+            p.newline();
+            p.text(joiner);
+            p.text(" ");
+        }
+        expr(p, term);
+    }
+    if terms.len() > 1 {
+        p.dedent(2 * INDENT);
+    }
+}
+
+/// The operands of the outermost `or` chain (or `and` chain), left to right.
+fn top_level_terms(condition: &Spanned<Expr>) -> (&'static str, Vec<&Spanned<Expr>>) {
+    let joiner = match condition.node {
+        Expr::Or(..) => "or",
+        Expr::And(..) => "and",
+        _ => return ("", vec![condition]),
+    };
+    let mut terms = Vec::new();
+    let mut stack = vec![condition];
+    while let Some(node) = stack.pop() {
+        match (&node.node, joiner) {
+            (Expr::Or(left, right), "or") | (Expr::And(left, right), "and") => {
+                stack.push(right);
+                stack.push(left);
+            }
+            _ => terms.push(node),
+        }
+    }
+    (joiner, terms)
+}
+
+fn expr(p: &mut Printer, e: &Spanned<Expr>) {
+    match &e.node {
+        Expr::Or(left, right) => binary(p, left, "or", right),
+        Expr::And(left, right) => binary(p, left, "and", right),
+        Expr::Not(inner) => {
+            p.token("not", Span::at(e.span.start));
+            p.text(" ");
+            expr(p, inner);
+        }
+        Expr::Group(inner) => {
+            p.token("(", Span::at(e.span.start));
+            expr(p, inner);
+            p.token(")", Span::new(e.span.end.saturating_sub(1), e.span.end));
+        }
+        Expr::Exists(field) => {
+            p.token("exists(", Span::at(e.span.start));
+            p.token(&field.node, field.span);
+            p.text(")");
+        }
+        Expr::Predicate(predicate) => {
+            p.token(&predicate.field.node, predicate.field.span);
+            p.text(" ");
+            p.token(operator(predicate.op.node), predicate.op.span);
+            p.text(" ");
+            operand(p, &predicate.operand);
+        }
+    }
+}
+
+fn binary(p: &mut Printer, left: &Spanned<Expr>, joiner: &str, right: &Spanned<Expr>) {
+    expr(p, left);
+    p.text(" ");
+    p.text(joiner);
+    p.text(" ");
+    expr(p, right);
+}
+
+fn operand(p: &mut Printer, operand: &Operand) {
+    match operand {
+        Operand::Literal(literal) => {
+            p.token(&number_spelling(p.spelling(literal.span)), literal.span)
+        }
+        Operand::ListRef(name) => p.token(&format!("@{}", name.node), name.span),
+        Operand::List(items) => {
+            p.token("[", Span::at(items.span.start));
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    p.text(", ");
+                }
+                p.token(&number_spelling(p.spelling(item.span)), item.span);
+            }
+            p.token(
+                "]",
+                Span::new(items.span.end.saturating_sub(1), items.span.end),
+            );
+        }
+    }
+}
+
+fn operator(op: Operator) -> &'static str {
+    match op {
+        Operator::Eq => "==",
+        Operator::Ne => "!=",
+        Operator::Lt => "<",
+        Operator::Le => "<=",
+        Operator::Gt => ">",
+        Operator::Ge => ">=",
+        Operator::In => "in",
+        Operator::NotIn => "not in",
+        Operator::InCidr => "in cidr",
+        Operator::NotInCidr => "not in cidr",
+        Operator::Contains { all: false } => "contains",
+        Operator::Contains { all: true } => "contains all",
+        Operator::StartsWith { all: false } => "startswith",
+        Operator::StartsWith { all: true } => "startswith all",
+        Operator::EndsWith { all: false } => "endswith",
+        Operator::EndsWith { all: true } => "endswith all",
+        Operator::Like { all: false } => "like",
+        Operator::Like { all: true } => "like all",
+        Operator::Matches => "matches",
+    }
+}
+
+/// `threshold count() by a, b over 10m >= 20`
+pub fn threshold(p: &mut Printer, t: &Threshold) {
+    p.text(" ");
+    match &t.aggregate.node {
+        Aggregate::Count => p.token("count()", t.aggregate.span),
+        Aggregate::Distinct(field) => {
+            p.token("distinct(", Span::at(t.aggregate.span.start));
+            p.token(&field.node, field.span);
+            p.text(")");
+        }
+    }
+    for (i, field) in t.by.iter().enumerate() {
+        p.text(if i == 0 { " by " } else { ", " });
+        p.token(&field.node, field.span);
+    }
+    p.text(" over ");
+    p.token(&number_spelling(p.spelling(t.over.span)), t.over.span);
+    p.text(" ");
+    let comparison = match t.comparison.node {
+        Comparison::Gt => ">",
+        Comparison::Ge => ">=",
+        Comparison::Eq => "==",
+        Comparison::Lt => "<",
+        Comparison::Le => "<=",
+    };
+    p.token(comparison, t.comparison.span);
+    p.text(" ");
+    p.token(&number_spelling(p.spelling(t.value.span)), t.value.span);
+}

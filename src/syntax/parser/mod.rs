@@ -1,0 +1,127 @@
+//! The parser: source text to `ast::File` plus syntax diagnostics. It is a
+//! nom parser over `&str` with one small function per grammar item; every
+//! token function first skips whitespace and comments, so an error's position
+//! is always the first token that cannot continue. Lexical problems that leave
+//! the token well delimited (a bad escape, an integer out of range, a stray
+//! character) are reported on the side and parsing goes on; a syntax error
+//! ends the item, which is kept as `Item::Broken`, and parsing resumes at the
+//! next top-level `rule` or `list`.
+
+mod error;
+mod event;
+mod expr;
+mod items;
+mod lexical;
+mod literal;
+mod operand;
+mod recovery;
+mod statement;
+mod test_block;
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashSet;
+
+use crate::diag::Diagnostic;
+use crate::source::FileId;
+use crate::syntax::ast;
+use crate::syntax::{Span, Spanned};
+
+use error::{PError, PResult};
+
+/// How many `(`, `[`, `{` and prefix `not` may nest (spec 1.4).
+pub(super) const MAX_DEPTH: usize = 256;
+
+/// Parses one file. Never panics; always returns a tree, with `Item::Broken`
+/// for each item that failed, and the diagnostics in the order found.
+pub fn parse(file: FileId, text: &str) -> (ast::File, Vec<Diagnostic>) {
+    let ctx = Ctx::new(file, text);
+    let items = ctx.items(text);
+    let comments = ctx.comments.into_inner();
+    let diagnostics = ctx.diagnostics.into_inner();
+    (ast::File { items, comments }, diagnostics)
+}
+
+/// What the grammar functions share: the text (to turn the rest of the input
+/// into offsets) and what they collect on the side. Backtracking may pass the
+/// same comment or lexical error twice, so both are deduplicated by offset.
+pub(super) struct Ctx<'a> {
+    text: &'a str,
+    file: FileId,
+    comments: RefCell<Vec<Spanned<String>>>,
+    diagnostics: RefCell<Vec<Diagnostic>>,
+    reported: RefCell<HashSet<(usize, &'static str)>>,
+    /// The last whitespace gap skipped, as lengths of the rest before and after.
+    last_gap: Cell<(usize, usize)>,
+}
+
+impl<'a> Ctx<'a> {
+    fn new(file: FileId, text: &'a str) -> Self {
+        Ctx {
+            text,
+            file,
+            comments: RefCell::default(),
+            diagnostics: RefCell::default(),
+            reported: RefCell::default(),
+            last_gap: Cell::new((usize::MAX, 0)),
+        }
+    }
+
+    /// Byte offset in the text of the start of `rest`.
+    fn offset(&self, rest: &str) -> usize {
+        self.text.len().saturating_sub(rest.len())
+    }
+
+    /// The span from the start of `from` to the start of `to`.
+    fn span(&self, from: &str, to: &str) -> Span {
+        Span::new(self.offset(from), self.offset(to))
+    }
+
+    /// Records a diagnostic that does not stop the parse (once per place).
+    fn report(&self, diagnostic: Diagnostic) {
+        let key = (diagnostic.primary.span.start, diagnostic.code.id);
+        if self.reported.borrow_mut().insert(key) {
+            self.diagnostics.borrow_mut().push(diagnostic);
+        }
+    }
+
+    /// Records a parse error as a diagnostic.
+    fn report_error(&self, error: PError) {
+        self.report(error.into_diagnostic(self.file, self.text));
+    }
+
+    fn diagnostic_count(&self) -> usize {
+        self.diagnostics.borrow().len()
+    }
+
+    fn record_comment(&self, span: Span, text: &str) {
+        let mut comments = self.comments.borrow_mut();
+        if let Err(at) = comments.binary_search_by_key(&span.start, |c| c.span.start) {
+            comments.insert(at, Spanned::new(text.to_string(), span));
+        }
+    }
+
+    /// An error for `nom`: `Failure` stops alternatives from being tried.
+    fn fail<T>(&self, error: PError) -> PResult<'a, T> {
+        Err(nom::Err::Failure(error))
+    }
+}
+
+/// Turns a recoverable error into a failure: used once a keyword commits.
+fn commit<T>(result: PResult<'_, T>) -> PResult<'_, T> {
+    result.map_err(|e| match e {
+        nom::Err::Error(e) => nom::Err::Failure(e),
+        other => other,
+    })
+}
+
+/// The `PError` inside any nom error (`Incomplete` cannot happen on complete
+/// input; it is mapped to a plain error at the end of the text).
+fn into_error(error: nom::Err<PError>) -> PError {
+    match error {
+        nom::Err::Error(e) | nom::Err::Failure(e) => e,
+        nom::Err::Incomplete(_) => PError {
+            rest_len: 0,
+            problem: error::Problem::Nom,
+        },
+    }
+}

@@ -1,0 +1,687 @@
+//! The checker end to end, on `.trip` source: one row per diagnostic code
+//! with the line and column it must point at (spec 1.4 "Positions"), across
+//! files where names are pack-wide, and snapshots of the IR of
+//! representative rules.
+
+use tripline::check::{Checked, check};
+use tripline::diag::Diagnostic;
+use tripline::source::{FileId, SourceFile, SourceMap};
+use tripline::syntax::parse;
+
+/// Where rule files of these tests live (their `events` paths are relative to it).
+const FOLDER: &str = "tests/fixtures/check";
+
+/// Parses and checks `files` (name, text) as one pack, in order.
+fn run(files: &[(&str, &str)]) -> (SourceMap, Checked, Vec<Diagnostic>) {
+    let mut map = SourceMap::default();
+    let ids: Vec<FileId> = files
+        .iter()
+        .map(|(name, text)| map.add(SourceFile::new(format!("{FOLDER}/{name}"), *text)))
+        .collect();
+    let mut syntax = Vec::new();
+    let parsed: Vec<_> = ids
+        .iter()
+        .map(|id| {
+            let (file, diagnostics) = parse(*id, &map.get(*id).text);
+            syntax.extend(diagnostics);
+            file
+        })
+        .collect();
+    let pairs: Vec<_> = ids.iter().copied().zip(parsed.iter()).collect();
+    let checked = check(&map, &pairs);
+    (map, checked, syntax)
+}
+
+/// `CODE line:col` of every diagnostic (syntax ones too, so a typo in a
+/// test input shows), prefixed with the file name when there are several.
+fn positions(files: &[(&str, &str)]) -> Vec<String> {
+    let (map, checked, syntax) = run(files);
+    syntax
+        .iter()
+        .chain(&checked.diagnostics)
+        .map(|d| {
+            let file = map.get(d.primary.file);
+            let at = file.position(d.primary.span.start);
+            let name = file.path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            let prefix = if files.len() > 1 {
+                format!("{name}:")
+            } else {
+                String::new()
+            };
+            format!("{} {prefix}{}:{}", d.code.id, at.line, at.column)
+        })
+        .collect()
+}
+
+/// A rule `r` whose statements are `lines`, one per line: line 1 is
+/// `rule r {`, `lines[i]` is on line `i + 2` from column 3.
+fn rule(lines: &[&str]) -> String {
+    let body: String = lines.iter().map(|l| format!("  {l}\n")).collect();
+    format!("rule r {{\n{body}}}\n")
+}
+
+const TITLE: &str = r#"title "Zone transfer""#;
+const ID: &str = r#"id "8c2f6f0e-4a4e-4c55-9a0c-5d1f0e2b7a11""#;
+const LEVEL: &str = "level high";
+const ATTACK: &str = "attack T1590.002";
+const DESCRIPTION: &str = r#"description "A zone transfer.""#;
+const FROM: &str = "from dns";
+const WHERE: &str = r#"where dns.question.type == "AXFR""#;
+const TEST: &str = r#"test "fires" { event { dns.question.type: "AXFR" } expect match }"#;
+
+/// A valid rule with `expression` as its `where` (line 8, column 9) and
+/// `extra` statements from line 10 on.
+fn rule_where(expression: &str, extra: &[&str]) -> String {
+    let where_line = format!("where {expression}");
+    let mut lines = vec![
+        TITLE,
+        ID,
+        LEVEL,
+        ATTACK,
+        DESCRIPTION,
+        FROM,
+        &where_line,
+        TEST,
+    ];
+    lines.extend(extra);
+    rule(&lines)
+}
+
+/// A valid threshold rule (threshold on line 9) with `extra` from line 10 on.
+fn threshold_rule(threshold: &str, extra: &[&str]) -> String {
+    let mut lines = vec![
+        TITLE,
+        ID,
+        LEVEL,
+        ATTACK,
+        DESCRIPTION,
+        FROM,
+        WHERE,
+        threshold,
+    ];
+    lines.extend(extra);
+    rule(&lines)
+}
+
+const COUNT_BY_IP: &str = "threshold count() by source.ip over 10m >= 3";
+
+#[test]
+fn a_valid_rule_has_no_diagnostics() {
+    assert_eq!(
+        positions(&[("a.trip", &rule_where(r#"dns.question.type == "AXFR""#, &[]))]),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn each_diagnostic_points_at_its_token() {
+    let cases: Vec<(String, Vec<&str>)> = vec![
+        // Names.
+        (
+            rule_where(r#"dns.question.tpye == "AXFR""#, &[]),
+            vec!["E0301 8:9"],
+        ),
+        (
+            rule_where("dns.question.name in @nolist", &[]),
+            vec!["E0302 8:30"],
+        ),
+        (
+            rule(&[
+                TITLE,
+                ID,
+                LEVEL,
+                ATTACK,
+                DESCRIPTION,
+                FROM,
+                WHERE,
+                LEVEL,
+                TEST,
+            ]),
+            vec!["E0306 9:3"],
+        ),
+        (
+            rule(&[ID, LEVEL, ATTACK, FROM, WHERE, TEST]),
+            vec!["E0307 1:6", "E0307 1:6"],
+        ),
+        (
+            rule(&[
+                TITLE,
+                ID,
+                LEVEL,
+                "attack T1590.009",
+                DESCRIPTION,
+                FROM,
+                WHERE,
+                TEST,
+            ]),
+            vec!["E0308 5:10"],
+        ),
+        (
+            rule_where(
+                r#"dns.question.type == "AXFR""#,
+                &[r#"playbook { triage "x" tirage "y" }"#],
+            ),
+            vec!["E0309 10:25"],
+        ),
+        (
+            rule_where(r#"dns.question.type == "AXFR""#, &[TEST]),
+            vec!["E0310 10:8"],
+        ),
+        (
+            rule(&[
+                TITLE,
+                ID,
+                "level hgih",
+                ATTACK,
+                DESCRIPTION,
+                FROM,
+                WHERE,
+                TEST,
+            ]),
+            vec!["E0311 4:9"],
+        ),
+        (
+            rule(&[
+                TITLE,
+                ID,
+                "status stabel",
+                LEVEL,
+                ATTACK,
+                DESCRIPTION,
+                FROM,
+                WHERE,
+                TEST,
+            ]),
+            vec!["E0311 4:10"],
+        ),
+        (
+            rule(&[
+                TITLE,
+                ID,
+                r#"level "high""#,
+                ATTACK,
+                DESCRIPTION,
+                FROM,
+                WHERE,
+                TEST,
+            ]),
+            vec!["E0312 4:9"],
+        ),
+        (
+            rule(&[
+                TITLE,
+                ID,
+                LEVEL,
+                ATTACK,
+                DESCRIPTION,
+                "from dnss",
+                WHERE,
+                TEST,
+            ]),
+            vec!["E0300 7:8"],
+        ),
+        // Types.
+        (rule_where("dns.question.name > 5", &[]), vec!["E0400 8:9"]),
+        (
+            rule_where(r#"source.port contains "1""#, &[]),
+            vec!["E0400 8:9"],
+        ),
+        (
+            rule_where(r#"dns.question.name in cidr ["10.0.0.0/8"]"#, &[]),
+            vec!["E0400 8:9"],
+        ),
+        (
+            rule_where(r#"source.port == "53""#, &[]),
+            vec!["E0401 8:24"],
+        ),
+        (
+            rule_where("dns.question.name == 53", &[]),
+            vec!["E0401 8:30"],
+        ),
+        (
+            rule_where(r#"source.ip in ["10.0.0.1", 7]"#, &[]),
+            vec!["E0401 8:35"],
+        ),
+        (
+            format!(
+                "list ports: int = [53]\n{}",
+                rule_where("dns.question.name in @ports", &[])
+            ),
+            vec!["E0401 9:30"],
+        ),
+        (
+            format!(
+                "list nets: cidr = [\"10.0.0.0/8\"]\n{}",
+                rule_where("source.ip in @nets", &[])
+            ),
+            vec!["E0402 9:22"],
+        ),
+        (
+            "list ports: int = [53, \"x\"]\n".to_string(),
+            vec!["E0403 1:24"],
+        ),
+        ("list l: strng = [\"a\"]\n".to_string(), vec!["E0404 1:9"]),
+        (rule_where(r#"@timestamp == "x""#, &[]), vec!["E0405 8:9"]),
+        (
+            threshold_rule("threshold distinct(@timestamp) over 10m > 3", &[]),
+            vec!["W0007 1:6", "E0406 9:22"],
+        ),
+        // Values.
+        (
+            rule(&[
+                TITLE,
+                r#"id "8c2f6f0e4a4e4c559a0c5d1f0e2b7a11""#,
+                LEVEL,
+                ATTACK,
+                DESCRIPTION,
+                FROM,
+                WHERE,
+                TEST,
+            ]),
+            vec!["E0500 3:6"],
+        ),
+        (
+            rule_where(r#"dns.question.type == "AXFR""#, &[r#"date "2026-02-29""#]),
+            vec!["E0501 10:8"],
+        ),
+        (
+            rule_where(
+                r#"dns.question.type == "AXFR""#,
+                &[r#"date "2026-03-02""#, r#"modified "2026-03-01""#],
+            ),
+            vec!["E0502 11:12"],
+        ),
+        (
+            rule(&[
+                r#"title """#,
+                ID,
+                LEVEL,
+                ATTACK,
+                DESCRIPTION,
+                FROM,
+                WHERE,
+                TEST,
+            ]),
+            vec!["E0503 2:9"],
+        ),
+        (
+            rule_where(r#"dns.question.name == """#, &[]),
+            vec!["E0503 8:30"],
+        ),
+        (
+            rule_where(r#"source.ip in cidr ["10.0.0.300/8"]"#, &[]),
+            vec!["E0504 8:28"],
+        ),
+        (
+            rule_where(r#"dns.question.name matches r"a(b""#, &[]),
+            vec!["E0505 8:38"],
+        ),
+        (
+            rule_where(r#"dns.question.name matches "a(b\u{62}""#, &[]),
+            vec!["E0505 8:35"],
+        ),
+        (
+            rule_where(r##"dns.question.name matches r#"x(?P<n>a)"#"##, &[]),
+            vec!["E0506 8:39"],
+        ),
+        (
+            rule_where(r#"dns.question.name like "a\\b""#, &[]),
+            vec!["E0507 8:32"],
+        ),
+        (
+            rule_where(r#"dns.question.name == "x""#, &["every 10m", "lookback 5m"]),
+            vec!["E0508 11:12"],
+        ),
+        (
+            threshold_rule(
+                COUNT_BY_IP,
+                &[
+                    "lookback 5m",
+                    r#"test "t" { event { source.ip: "1.2.3.4" } expect alert 0 }"#,
+                ],
+            ),
+            vec!["E0508 10:12"],
+        ),
+        (
+            rule_where(r#"dns.question.name in []"#, &[]),
+            vec!["E0509 8:30"],
+        ),
+        (
+            rule(&[
+                TITLE,
+                ID,
+                LEVEL,
+                "attack []",
+                DESCRIPTION,
+                FROM,
+                WHERE,
+                TEST,
+            ]),
+            vec!["E0510 5:10"],
+        ),
+        // Tests.
+        (
+            rule_where(
+                r#"dns.question.type == "AXFR""#,
+                &[r#"test "t" { event { dns.question.type: "A" } expect alert 1 }"#],
+            ),
+            vec!["E0600 10:47"],
+        ),
+        (
+            rule_where(
+                r#"dns.question.type == "AXFR""#,
+                &[r#"test "t" { event { dns.question.type: "A" } }"#],
+            ),
+            vec!["E0601 10:8"],
+        ),
+        (
+            rule_where(
+                r#"dns.question.type == "AXFR""#,
+                &[r#"test "t" { events "axfr.jsonl" events "nope.jsonl" expect match }"#],
+            ),
+            vec!["E0602 10:41"],
+        ),
+        (
+            threshold_rule(
+                COUNT_BY_IP,
+                &[r#"test "t" { event { source.ip: "1.2.3.4" } expect alert { user.name: "x" } }"#],
+            ),
+            vec!["E0603 10:60"],
+        ),
+        (
+            threshold_rule(
+                COUNT_BY_IP,
+                &[r#"test "t" { repeat 0 every 1s { source.ip: "1.2.3.4" } expect alert 0 }"#],
+            ),
+            vec!["E0604 10:21"],
+        ),
+        (
+            rule_where(
+                r#"dns.question.type == "AXFR""#,
+                &[
+                    r#"test "t" { event { source: { ip: "1.2.3.4" }, source.ip: "x" } expect match }"#,
+                ],
+            ),
+            vec!["E0605 10:49"],
+        ),
+        (
+            threshold_rule(
+                COUNT_BY_IP,
+                &[
+                    r#"test "t" { event { @timestamp: "2026-11-22T10:00", source.ip: "1.2.3.4" } expect alert 0 }"#,
+                ],
+            ),
+            vec!["E0606 10:34"],
+        ),
+        (
+            threshold_rule(
+                COUNT_BY_IP,
+                &[r#"test "t" { event { source.ip: "1.2.3.4" } expect alert -1 }"#],
+            ),
+            vec!["E0608 10:58"],
+        ),
+        // Warnings.
+        (
+            rule(&[
+                TITLE,
+                ID,
+                LEVEL,
+                "attack T1002",
+                DESCRIPTION,
+                FROM,
+                WHERE,
+                TEST,
+            ]),
+            vec!["W0001 5:10"],
+        ),
+        (
+            rule_where(r#"source.ip in cidr ["10.1.2.3/8"]"#, &[]),
+            vec!["W0002 8:28"],
+        ),
+        (
+            rule(&[
+                TITLE,
+                ID,
+                LEVEL,
+                "attack T1110",
+                DESCRIPTION,
+                "from authentication",
+                r#"where event.outcome == "failed""#,
+                r#"test "t" { event { event.outcome: "failed" } expect match }"#,
+            ]),
+            vec!["W0003 8:26"],
+        ),
+        ("list nothing = []\n".to_string(), vec!["W0004 1:6"]),
+        (
+            rule_where(
+                r#"dns.question.type == "AXFR""#,
+                &[r#"author """#, r#"tags ["dns", ""]"#],
+            ),
+            vec!["W0005 10:10", "W0005 11:16"],
+        ),
+        (
+            rule_where(
+                r#"dns.question.type == "AXFR""#,
+                &[r#"test "t" { expect match }"#],
+            ),
+            vec!["W0006 10:8"],
+        ),
+        (
+            rule(&[TITLE, ID, LEVEL, ATTACK, DESCRIPTION, FROM, WHERE]),
+            vec!["W0007 1:6"],
+        ),
+        (
+            rule_where(
+                r#"dns.question.type == "AXFR""#,
+                &[r#"test "t" { event { dns.question.typ: "AXFR" } expect match }"#],
+            ),
+            vec!["W0008 10:22"],
+        ),
+        // More shapes of the same codes.
+        (
+            format!(
+                "list words = [\"a\"]\n{}",
+                rule_where("source.ip in cidr @words", &[])
+            ),
+            vec!["E0402 9:27"],
+        ),
+        (
+            format!(
+                "list nets: cidr = [\"10.0.0.0/8\"]\n{}",
+                rule_where("dns.question.name contains @nets", &[])
+            ),
+            vec!["E0402 9:36"],
+        ),
+        (
+            "list nets: cidr = [\"10.0.0.0/8\", \"\", \"10.0.0.0/40\", \"10.9.0.0/8\"]\n"
+                .to_string(),
+            vec!["E0503 1:34", "E0504 1:38", "W0002 1:53"],
+        ),
+        (
+            format!(
+                "list globs = [\"a\\\\b\"]\n{}",
+                rule_where("dns.question.name like @globs", &[])
+            ),
+            vec!["E0507 1:15"],
+        ),
+        (
+            rule(&[
+                TITLE,
+                ID,
+                LEVEL,
+                ATTACK,
+                DESCRIPTION,
+                r#"from "dns""#,
+                "where nope == 1",
+                TEST,
+            ]),
+            vec!["E0312 7:8"],
+        ),
+        (
+            rule_where(
+                r#"not source.ip not in cidr ["::1"] and source.ip in ["-", "127.0.0.1"] and exists(@timestamp)"#,
+                &[],
+            ),
+            vec![],
+        ),
+        (
+            threshold_rule("threshold count() by @timestamp over 10m > 3", &[]),
+            vec!["W0007 1:6", "E0406 9:24"],
+        ),
+        (
+            rule(&[
+                r#"title """#,
+                r#"id "x""#,
+                "level loud",
+                "attack T0000",
+                DESCRIPTION,
+                FROM,
+                r#"where source.port == "53" or dns.question.nme == "a""#,
+                TEST,
+            ]),
+            vec![
+                "E0503 2:9",
+                "E0500 3:6",
+                "E0311 4:9",
+                "E0308 5:10",
+                "E0401 8:24",
+                "E0301 8:32",
+            ],
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (source, expected) in &cases {
+        let found = positions(&[("r.trip", source)]);
+        if found != *expected {
+            failures.push(format!(
+                "{source}\n  expected {expected:?}\n  found    {found:?}"
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn duplicates_across_files_point_at_the_later_one() {
+    let first = rule_where(r#"dns.question.type == "AXFR""#, &[]);
+    let second = format!("list l = [\"a\"]\n{first}");
+    let found = positions(&[
+        ("a.trip", &format!("list l = [\"b\"]\n{first}")),
+        ("b.trip", &second),
+    ]);
+    assert_eq!(
+        found,
+        ["E0304 b.trip:1:6", "E0303 b.trip:2:6", "E0305 b.trip:4:6"]
+    );
+    let (map, checked, _) = run(&[("a.trip", &first), ("b.trip", &first)]);
+    let duplicate = &checked.diagnostics[0];
+    let label = &duplicate.secondary[0];
+    assert_eq!(map.get(label.file).position(label.span.start).line, 1);
+    assert_eq!(
+        checked.pack.rules.len(),
+        1,
+        "the later duplicate is left out"
+    );
+}
+
+#[test]
+fn broken_items_are_known_by_name() {
+    let source = format!(
+        "list l = [\"a\" \"b\"]\n{}",
+        rule_where("dns.question.name in @l", &[])
+    );
+    let found = positions(&[("r.trip", &source)]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].starts_with("E02"), "{found:?}");
+}
+
+/// The IR of a pack whose files check clean.
+fn pack(files: &[(&str, &str)]) -> tripline::ir::Pack {
+    let (_, checked, syntax) = run(files);
+    let errors: Vec<_> = syntax
+        .iter()
+        .chain(&checked.diagnostics)
+        .filter(|d| d.is_error())
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    checked.pack
+}
+
+#[test]
+fn ir_of_the_spec_example_inlines_lists_and_derives_tactics() {
+    let source = r#"
+list internal_ranges: cidr = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"]
+
+rule dns_zone_transfer_from_outside {
+  title "DNS zone transfer requested from outside the organisation"
+  id "8C2F6F0E-4a4e-4c55-9a0c-5d1f0e2b7a11"
+  status stable
+  level high
+  attack [T1590.002, T1046, T1590.002]
+  author "Detection Engineering"
+  date "2026-11-22"
+  description "A full (AXFR) or incremental (IXFR) zone transfer."
+  references ["https://attack.mitre.org/techniques/T1590/002/"]
+  tags ["dns"]
+  from dns
+  where dns.question.type in ["AXFR", "IXFR"]
+    and not source.ip in cidr @internal_ranges
+  playbook {
+    triage "Check whether the transfer succeeded."
+    triage "Count the records returned."
+    contain "Block the source."
+  }
+  test "external AXFR fires" {
+    event { source.ip: "203.0.113.7", dns: { question: { name: "corp.example", type: "axfr" } } }
+    expect match
+  }
+}
+"#;
+    insta::assert_yaml_snapshot!(pack(&[("zone.trip", source)]));
+}
+
+#[test]
+fn ir_of_operators_lowers_negations_and_flattens_chains() {
+    let source = r#"
+list tools = ["nmap", "masscan"]
+list odd_nets: cidr = ["192.168.1.1/16"]
+rule web_probe {
+  title "Probe"
+  id "5d1f0e2b-4a4e-4c55-9a0c-8c2f6f0e7a11"
+  level low
+  attack T1595
+  description "Scanner traffic."
+  from web
+  where (http.request.method != "GET" and url.path not in ["/", "/index.html"] and (url.query contains all ["a", "b"]))
+    and (user_agent.original startswith @tools or url.original like "*\\*.php?x" or url.path matches r"(?i)^/admin\d+")
+    and http.response.status_code >= 400 and not source.ip not in cidr @odd_nets
+  every 1m
+  test "scan" { event { http.request.method: "POST" } expect nomatch }
+}
+"#;
+    insta::assert_yaml_snapshot!(pack(&[("web.trip", source)]));
+}
+
+#[test]
+fn ir_of_a_threshold_rule_fills_the_schedule_and_test_inputs() {
+    let source = r#"
+rule whois_burst {
+  title "WHOIS burst"
+  id "9a0c5d1f-0e2b-4a4e-4c55-8c2f6f0e7a11"
+  level medium
+  attack T1596.002
+  description "Many WHOIS queries."
+  from network
+  where destination.port == 43
+  threshold distinct(destination.ip) by source.ip, observer.name over 10m >= 3
+  test "burst" {
+    repeat 3 every 10s { source.ip: "198.51.100.9", destination.port: 43, tags: ["a", { b: null }], ok: true }
+    event { @timestamp: "2026-11-22T10:00:00Z", source.ip: "198.51.100.10", destination.port: 43 }
+    events "axfr.jsonl"
+    expect alert { source.ip: "198.51.100.9" }
+    expect alert 1
+  }
+}
+"#;
+    insta::assert_yaml_snapshot!(pack(&[("whois.trip", source)]));
+}
