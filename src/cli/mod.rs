@@ -1,6 +1,10 @@
 //! The command line: argument parsing and one module per command. Exit codes:
 //! 0 clean, 1 rule errors or failing tests, 2 usage or I/O errors (2 wins).
 
+mod check;
+mod fmt;
+pub mod pipeline;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -93,7 +97,9 @@ pub fn main() -> ExitCode {
 
 pub fn run(cli: Cli) -> u8 {
     match cli.command {
-        Command::Check(_) | Command::Fmt(_) | Command::Test(_) | Command::Eval(_) => {
+        Command::Check(args) => check::run(&args),
+        Command::Fmt(args) => fmt::run(&args),
+        Command::Test(_) | Command::Eval(_) => {
             eprintln!("tripline: not implemented yet");
             2
         }

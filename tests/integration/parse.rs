@@ -507,3 +507,87 @@ fn fifty_thousand_rules_parse_quickly() {
     eprintln!("{} bytes parsed in {elapsed:?}", text.len());
     assert!(elapsed.as_secs() < 30, "took {elapsed:?}");
 }
+
+/// Pieces of the language, so random inputs get deep into the grammar.
+const PIECES: &[&str] = &[
+    "rule",
+    "list",
+    "r",
+    "{",
+    "}",
+    "[",
+    "]",
+    "(",
+    ")",
+    ",",
+    ":",
+    "=",
+    "==",
+    "!=",
+    "<",
+    ">=",
+    "title",
+    "where",
+    "not",
+    "and",
+    "or",
+    "in",
+    "cidr",
+    "contains",
+    "all",
+    "matches",
+    "exists",
+    "threshold",
+    "count()",
+    "by",
+    "over",
+    "5m",
+    "0m",
+    "test",
+    "event",
+    "repeat",
+    "every",
+    "expect",
+    "alert",
+    "match",
+    "\"s\"",
+    "\"\\q",
+    "r#\"x\"#",
+    "r\"",
+    "-12",
+    "443.0",
+    "T1590",
+    "@l",
+    "@timestamp",
+    "a.b",
+    "event.action",
+    "#c\n",
+    "\n",
+    " ",
+    "\u{a0}",
+    "\"\\u{110000}\"",
+    "99999999999999999999",
+    "playbook",
+    "true",
+    "null",
+    "attack",
+];
+
+proptest::proptest! {
+    #[test]
+    fn any_text_parses_without_panic(text in "\\PC*") {
+        let _ = parse(FileId(0), &text);
+    }
+
+    #[test]
+    fn any_token_soup_parses_without_panic(
+        picks in proptest::collection::vec(0..PIECES.len(), 0..80)
+    ) {
+        let text: String = picks.iter().map(|&i| PIECES[i]).collect::<Vec<_>>().join(" ");
+        let (_, diagnostics) = parse(FileId(0), &text);
+        for d in &diagnostics {
+            proptest::prop_assert!(d.primary.span.end <= text.len());
+            proptest::prop_assert!(text.is_char_boundary(d.primary.span.start));
+        }
+    }
+}

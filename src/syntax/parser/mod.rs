@@ -6,6 +6,14 @@
 //! character) are reported on the side and parsing goes on; a syntax error
 //! ends the item, which is kept as `Item::Broken`, and parsing resumes at the
 //! next top-level `rule` or `list`.
+//!
+//! Choices the spec leaves open: an item with any error is `Item::Broken`
+//! (its values may be made up); recovery resumes only at a `rule`/`list`
+//! that is the first token on its line; a comment's text keeps its `#` and
+//! drops a CR before the LF; the `(` of `exists(` counts toward nesting like
+//! any `(` in a `where`; stray characters (including ASCII punctuation the
+//! grammar never uses, such as `;` or `'`) are reported once per run and
+//! skipped like whitespace.
 
 mod error;
 mod event;

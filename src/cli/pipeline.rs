@@ -1,0 +1,56 @@
+//! The front half every command shares: find the files, read them, parse
+//! them, check them as one pack. Commands decide what to do with the result.
+
+use std::path::PathBuf;
+
+use crate::check::{self, Checked};
+use crate::diag::{Diagnostic, json};
+use crate::source::{self, FileId, LoadError, SourceMap};
+use crate::syntax::{self, ast};
+
+/// A checked pack with everything needed to report on it.
+pub struct Loaded {
+    pub map: SourceMap,
+    /// The parsed files, in the order given (folders sorted by path).
+    pub files: Vec<(FileId, ast::File)>,
+    pub checked: Checked,
+}
+
+impl Loaded {
+    /// Every diagnostic (reading, parsing, checking), sorted by file and position.
+    pub fn diagnostics(&self) -> &[Diagnostic] {
+        &self.checked.diagnostics
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.checked.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// Reads, parses and checks the pack at `paths` (default `rules/`). An
+/// unreadable path is a usage or I/O error; everything else is a diagnostic.
+pub fn load(paths: &[PathBuf]) -> Result<Loaded, LoadError> {
+    let mut map = SourceMap::default();
+    let mut diagnostics = Vec::new();
+    let mut files = Vec::new();
+    for path in source::discover(&super::paths_or_default(paths))? {
+        let (id, bad_utf8) = source::load(&mut map, &path)?;
+        match bad_utf8 {
+            Some(diagnostic) => diagnostics.push(diagnostic),
+            None => {
+                let (file, syntax_errors) = syntax::parse(id, &map.get(id).text);
+                diagnostics.extend(syntax_errors);
+                files.push((id, file));
+            }
+        }
+    }
+    let borrowed: Vec<(FileId, &ast::File)> = files.iter().map(|(id, file)| (*id, file)).collect();
+    let mut checked = check::check(&map, &borrowed);
+    checked.diagnostics.extend(diagnostics);
+    json::sort(&map, &mut checked.diagnostics);
+    Ok(Loaded {
+        map,
+        files,
+        checked,
+    })
+}
