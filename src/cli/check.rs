@@ -1,10 +1,10 @@
 //! `tripline check`: every diagnostic of the pack, for people (stderr) or
-//! machines (JSON or SARIF on stdout). The format never changes the exit code.
-
-use std::io::{IsTerminal, Write};
+//! machines (JSON or SARIF on stdout). The format never changes the exit
+//! code. With `--target`, the refusals of those targets are reported too.
 
 use super::{CheckArgs, Format, pipeline};
-use crate::diag::{json, render};
+use crate::diag::json;
+use crate::emit;
 
 pub fn run(args: &CheckArgs) -> u8 {
     let loaded = match pipeline::load(&args.paths) {
@@ -14,26 +14,45 @@ pub fn run(args: &CheckArgs) -> u8 {
             return 2;
         }
     };
-    let diagnostics = loaded.diagnostics();
-    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
-    let warnings = diagnostics.len() - errors;
+    let mut diagnostics = loaded.diagnostics().to_vec();
+    if let Some(words) = &args.target
+        && !loaded.has_errors()
+    {
+        let targets = match emit::parse_targets(words) {
+            Ok(targets) => targets,
+            Err(message) => {
+                eprintln!("error: {message}");
+                return 2;
+            }
+        };
+        for target in targets {
+            match emit::emit(
+                target,
+                &loaded.checked.pack,
+                args.targets_dir.as_deref(),
+                &args.mapping,
+            ) {
+                Ok(emitted) => diagnostics.extend(emitted.refusals),
+                Err(err) => {
+                    eprintln!("error: {err}");
+                    return 2;
+                }
+            }
+        }
+    }
+    json::sort(&loaded.map, &mut diagnostics);
     let written = match args.format {
         Format::Human => {
-            let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-            let mut err = std::io::stderr().lock();
-            let mut text = String::new();
-            for diagnostic in diagnostics {
-                text.push_str(&render::render(&loaded.map, diagnostic, color));
-                text.push_str("\n\n");
-            }
-            text.push_str(&render::summary(errors, warnings, loaded.files.len()));
-            writeln!(err, "{text}")
+            super::report(&loaded.map, &mut diagnostics);
+            Ok(())
         }
-        Format::Json => super::print_json(&json::to_json(&loaded.map, diagnostics)),
-        Format::Sarif => super::print_json(&json::to_sarif(&loaded.map, diagnostics)),
+        Format::Json => super::print_json(&json::to_json(&loaded.map, &diagnostics)),
+        Format::Sarif => super::print_json(&json::to_sarif(&loaded.map, &diagnostics)),
     };
     if written.is_err() {
         return 2;
     }
+    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+    let warnings = diagnostics.len() - errors;
     u8::from(errors > 0 || (args.deny_warnings && warnings > 0))
 }

@@ -1,6 +1,7 @@
 //! The command line: argument parsing and one module per command. Exit codes:
 //! 0 clean, 1 rule errors or failing tests, 2 usage or I/O errors (2 wins).
 
+mod build;
 mod check;
 mod fmt;
 pub mod pipeline;
@@ -9,6 +10,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+
+pub mod eval;
+pub mod test;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -31,6 +35,8 @@ pub enum Command {
     Test(TestArgs),
     /// Run rules over JSON Lines events and print matches and alerts.
     Eval(EvalArgs),
+    /// Write what each SIEM loads: Sigma, Splunk, KQL, runbooks.
+    Build(BuildArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -53,6 +59,39 @@ pub struct CheckArgs {
     /// Exit 1 when there are warnings.
     #[arg(long)]
     pub deny_warnings: bool,
+    /// Also report what these targets would refuse (comma-separated, or all).
+    #[arg(long, value_name = "NAMES")]
+    pub target: Option<String>,
+    /// A folder of target folders that replace the built-in ones.
+    #[arg(long, value_name = "DIR")]
+    pub targets_dir: Option<PathBuf>,
+    /// The field mapping to use in each target folder.
+    #[arg(long, value_name = "NAME", default_value = "default")]
+    pub mapping: String,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BuildArgs {
+    /// Files or folders (default: rules/).
+    pub paths: Vec<PathBuf>,
+    /// Targets, comma-separated: sigma, splunk, kql, runbook, or all.
+    #[arg(long, value_name = "NAMES", default_value = "all")]
+    pub target: String,
+    /// Output folder; without it the documents go to stdout.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// A folder of target folders that replace the built-in ones.
+    #[arg(long, value_name = "DIR")]
+    pub targets_dir: Option<PathBuf>,
+    /// The field mapping to use in each target folder.
+    #[arg(long, value_name = "NAME", default_value = "default")]
+    pub mapping: String,
+    /// Write the rules a target can express and report refusals as warnings.
+    #[arg(long)]
+    pub skip_refused: bool,
+    /// Also write the Splunk app as a .tgz.
+    #[arg(long)]
+    pub package: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -99,10 +138,9 @@ pub fn run(cli: Cli) -> u8 {
     match cli.command {
         Command::Check(args) => check::run(&args),
         Command::Fmt(args) => fmt::run(&args),
-        Command::Test(_) | Command::Eval(_) => {
-            eprintln!("tripline: not implemented yet");
-            2
-        }
+        Command::Build(args) => build::run(&args),
+        Command::Test(args) => test::run(&args),
+        Command::Eval(args) => eval::run(&args),
     }
 }
 
@@ -139,4 +177,19 @@ pub fn print_json(value: &serde_json::Value) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
     serde_json::to_writer_pretty(&mut out, value)?;
     writeln!(out)
+}
+
+/// Prints diagnostics for people on stderr, sorted, with the count line.
+pub fn report(map: &crate::source::SourceMap, diagnostics: &mut [crate::diag::Diagnostic]) {
+    use std::io::IsTerminal;
+    crate::diag::json::sort(map, diagnostics);
+    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    for diagnostic in diagnostics.iter() {
+        eprintln!("{}\n", crate::diag::render::render(map, diagnostic, color));
+    }
+    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+    eprintln!(
+        "{}",
+        crate::diag::render::summary(errors, diagnostics.len() - errors, map.ids().count())
+    );
 }

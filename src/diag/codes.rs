@@ -89,6 +89,10 @@ codes! {
     MALFORMED_EVENTS_LINE = "E0607", "malformed line in an events file";
     ALERT_COUNT = "E0608", "`expect alert` count below zero";
 
+    // Targets: what a target cannot express, and broken target folders.
+    TARGET_REFUSED = "E0700", "construct a target cannot express exactly";
+    UNMAPPED_FIELD = "E0701", "field not mapped for a target";
+
     // Warnings.
     DEPRECATED_TECHNIQUE = "W0001", "revoked or deprecated ATT&CK technique";
     CIDR_HOST_BITS = "W0002", "CIDR block has host bits set";

@@ -87,6 +87,12 @@ impl Diagnostic {
         self
     }
 
+    /// The same diagnostic as a warning (refusals under `--skip-refused`).
+    pub fn into_warning(mut self) -> Self {
+        self.severity = Severity::Warning;
+        self
+    }
+
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }

@@ -163,7 +163,7 @@ fn read_dir_into(
 /// A mapping of the taxonomy onto one SIEM schema: per source, the name of
 /// each field (absent or null: the SIEM has no such field, and a rule that
 /// uses it is refused) and target-specific settings.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Mapping {
     #[serde(default)]

@@ -1,7 +1,169 @@
 //! IR to the documents each SIEM loads. One module per target; what the
 //! SIEM loads around a query (YAML, .conf stanzas, Markdown) comes from the
-//! minijinja templates of the target's folder (`folder`), and the query
-//! itself from the target's expression writer.
+//! minijinja templates of the target's folder (`folder`), the query itself
+//! from the target's expression writer. A rule a target cannot express
+//! exactly is refused with a diagnostic naming the construct; it never gets
+//! a silently different query.
 
+pub mod common;
 pub mod folder;
+pub mod kql;
+pub mod runbook;
+pub mod sigma;
+pub mod splunk;
 pub mod templates;
+
+use std::path::Path;
+
+use crate::diag::Diagnostic;
+use crate::ir;
+use folder::{FolderError, Mapping, TargetFolder};
+
+/// The targets `build --target` knows, in the order `all` builds them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum TargetName {
+    Sigma,
+    Splunk,
+    Kql,
+    Runbook,
+}
+
+impl TargetName {
+    pub const ALL: [TargetName; 4] = [
+        TargetName::Sigma,
+        TargetName::Splunk,
+        TargetName::Kql,
+        TargetName::Runbook,
+    ];
+
+    /// The target's folder name under `targets/` and under `--out DIR`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TargetName::Sigma => "sigma",
+            TargetName::Splunk => "splunk",
+            TargetName::Kql => "kql",
+            TargetName::Runbook => "runbook",
+        }
+    }
+
+    pub fn parse(word: &str) -> Option<TargetName> {
+        TargetName::ALL.into_iter().find(|t| t.as_str() == word)
+    }
+}
+
+/// `sigma,splunk` or `all` → the targets, in the canonical order.
+pub fn parse_targets(words: &str) -> Result<Vec<TargetName>, String> {
+    let mut targets = Vec::new();
+    for word in words.split(',').map(str::trim) {
+        if word == "all" {
+            targets.extend(TargetName::ALL);
+            continue;
+        }
+        let target = TargetName::parse(word).ok_or_else(|| {
+            let known: Vec<&str> = TargetName::ALL.iter().map(|t| t.as_str()).collect();
+            format!(
+                "unknown target `{word}`; expected `all` or one of {}",
+                known.join(", ")
+            )
+        })?;
+        targets.push(target);
+    }
+    targets.sort();
+    targets.dedup();
+    Ok(targets)
+}
+
+/// One output file, by path relative to the target's output folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Document {
+    pub path: String,
+    pub text: String,
+}
+
+/// What a target made of a pack: the documents of the rules it could
+/// express, and one refusal (an error diagnostic) per construct it cannot.
+#[derive(Debug, Default)]
+pub struct Emitted {
+    pub documents: Vec<Document>,
+    pub refusals: Vec<Diagnostic>,
+}
+
+/// What every target is given.
+pub struct Input<'a> {
+    pub pack: &'a ir::Pack,
+    pub folder: &'a TargetFolder,
+    pub mapping: &'a Mapping,
+    /// The mapping's name (`default`), for messages.
+    pub mapping_name: &'a str,
+}
+
+/// A broken target folder: a missing or invalid template or mapping.
+#[derive(Debug, thiserror::Error)]
+pub enum EmitError {
+    #[error(transparent)]
+    Folder(#[from] FolderError),
+    #[error("{path}:{line}: {message}")]
+    Template {
+        path: String,
+        line: usize,
+        message: String,
+    },
+    #[error("target `{target}` has no mapping `{mapping}` (it has: {available})")]
+    UnknownMapping {
+        target: String,
+        mapping: String,
+        available: String,
+    },
+}
+
+impl EmitError {
+    /// A template error with the template's file and line.
+    pub fn template(folder: &TargetFolder, err: &minijinja::Error) -> EmitError {
+        let name = err.name().unwrap_or("?");
+        let mut message = err.to_string();
+        let mut source = std::error::Error::source(err);
+        while let Some(inner) = source {
+            message.push_str(&format!(": {inner}"));
+            source = inner.source();
+        }
+        EmitError::Template {
+            path: folder.display_path(name),
+            line: err.line().unwrap_or(1),
+            message,
+        }
+    }
+}
+
+/// Builds one target for the whole pack.
+pub fn emit(
+    target: TargetName,
+    pack: &ir::Pack,
+    targets_dir: Option<&Path>,
+    mapping_name: &str,
+) -> Result<Emitted, EmitError> {
+    let folder = TargetFolder::load(target.as_str(), targets_dir)?;
+    let mapping = if target == TargetName::Runbook {
+        Mapping::default()
+    } else {
+        if !folder.mapping_names().contains(&mapping_name) {
+            return Err(EmitError::UnknownMapping {
+                target: target.as_str().to_string(),
+                mapping: mapping_name.to_string(),
+                available: folder.mapping_names().join(", "),
+            });
+        }
+        folder.mapping(mapping_name)?
+    };
+    let input = Input {
+        pack,
+        folder: &folder,
+        mapping: &mapping,
+        mapping_name,
+    };
+    match target {
+        TargetName::Sigma => sigma::emit(&input),
+        TargetName::Splunk => splunk::emit(&input),
+        TargetName::Kql => kql::emit(&input),
+        TargetName::Runbook => runbook::emit(&input),
+    }
+}

@@ -1,2 +1,23 @@
 //! The reference semantics: evaluates checked rules over JSON events. Every
-//! target is tested against this module.
+//! target is tested against this module. `engine` runs a pack over JSON
+//! lines (the `eval` command); `testrun` runs the rules' `test` blocks.
+
+pub mod cidr;
+pub mod engine;
+pub mod event;
+pub mod fold;
+mod fold_table;
+pub mod glob;
+pub mod predicate;
+pub mod threshold;
+pub mod timestamp;
+pub mod value;
+
+pub use engine::{CompileError, CompiledRule, Engine, LineReport, Output, Routing};
+pub use threshold::Alert;
+pub mod report;
+pub mod testrun;
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+pub(crate) use tests::kit as tests_kit;

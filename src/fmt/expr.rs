@@ -17,6 +17,7 @@ pub fn where_clause(p: &mut Printer, condition: &Spanned<Expr>) {
                 p.indent(2 * INDENT);
             }
             p.newline();
+            p.comments_before(term.span.start);
             p.text(joiner);
             p.text(" ");
         }

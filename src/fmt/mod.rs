@@ -234,23 +234,22 @@ fn fields_block(p: &mut Printer, fields: &[EventField], block: Span) {
             )
         })
         .collect();
-    let close = Span::new(block.end.saturating_sub(1), block.end);
-    delimited(p, ("{ ", "{", " }", "}"), &items, close);
+    delimited(p, ("{ ", "{", " }", "}"), &items, block);
 }
 
 /// `[a, b]` on one line when it fits, otherwise one element per line.
 fn bracketed(p: &mut Printer, items: &[(String, Span)], list: Span) {
-    let close = Span::new(list.end.saturating_sub(1), list.end);
-    delimited(p, ("[", "[", "]", "]"), items, close);
+    delimited(p, ("[", "[", "]", "]"), items, list);
 }
 
 /// Open, items, close: inline (`open_inline`, `, `, `close_inline`) when it
 /// fits within the width and no comment lies inside, otherwise broken.
+/// `block` runs from the opener (or the keyword before it) to the closer.
 fn delimited(
     p: &mut Printer,
     (open_inline, open, close_inline, close_text): (&str, &str, &str, &str),
     items: &[(String, Span)],
-    close: Span,
+    block: Span,
 ) {
     let inline = format!(
         "{open_inline}{}{close_inline}",
@@ -260,11 +259,11 @@ fn delimited(
             .collect::<Vec<_>>()
             .join(", ")
     );
-    let start = items.first().map_or(close.start, |(_, span)| span.start);
+    let close = Span::new(block.end.saturating_sub(1), block.end);
     let fits = p.column() + inline.chars().count() <= MAX_WIDTH;
     if items.is_empty() {
         p.text(&format!("{open}{close_text}"));
-    } else if fits && !p.has_comment_in(Span::new(start, close.end)) {
+    } else if fits && !p.has_comment_in(block) {
         for (i, (text, span)) in items.iter().enumerate() {
             p.text(if i == 0 { open_inline } else { ", " });
             p.token(text, *span);

@@ -109,13 +109,25 @@ impl<'a> Printer<'a> {
                 trailing.push(comment.span);
             }
         }
-        for span in trailing {
+        // A comment runs to the end of its line, so only one can trail a
+        // line; any further ones follow on lines of their own.
+        let mut trailing = trailing.into_iter();
+        if let Some(span) = trailing.next() {
             let text = self.spelling(span).trim_end();
             self.line.push(' ');
             self.line.push_str(text);
         }
         if !self.line.is_empty() {
             self.out.push_str(self.line.trim_end());
+            self.out.push('\n');
+        }
+        for span in trailing {
+            let text = format!(
+                "{}{}",
+                " ".repeat(self.indent),
+                self.spelling(span).trim_end()
+            );
+            self.out.push_str(&text);
             self.out.push('\n');
         }
         self.line.clear();

@@ -1,0 +1,163 @@
+//! `tripline build`: checks the pack, then writes what each target makes of
+//! it. Nothing is written unless every requested target succeeded; each
+//! target's output folder is then replaced whole, by rename.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use super::{BuildArgs, pipeline, report};
+use crate::diag::{Diagnostic, codes};
+use crate::emit::{self, Document, TargetName};
+use crate::ir;
+
+pub fn run(args: &BuildArgs) -> u8 {
+    let targets = match emit::parse_targets(&args.target) {
+        Ok(targets) => targets,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return 2;
+        }
+    };
+    let loaded = match pipeline::load(&args.paths) {
+        Ok(loaded) => loaded,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return 2;
+        }
+    };
+    let mut diagnostics = loaded.diagnostics().to_vec();
+    if !loaded.has_errors() {
+        diagnostics.extend(case_collisions(&loaded.checked.pack));
+    }
+    if diagnostics.iter().any(Diagnostic::is_error) {
+        report(&loaded.map, &mut diagnostics);
+        return 1;
+    }
+    let mut outputs = Vec::new();
+    for target in targets {
+        match emit::emit(
+            target,
+            &loaded.checked.pack,
+            args.targets_dir.as_deref(),
+            &args.mapping,
+        ) {
+            Ok(emitted) => {
+                diagnostics.extend(emitted.refusals.into_iter().map(|refusal| {
+                    if args.skip_refused {
+                        refusal.into_warning()
+                    } else {
+                        refusal
+                    }
+                }));
+                outputs.push((target, emitted.documents));
+            }
+            Err(err) => {
+                eprintln!("error: {err}");
+                return 2;
+            }
+        }
+    }
+    report(&loaded.map, &mut diagnostics);
+    if diagnostics.iter().any(Diagnostic::is_error) {
+        return 1;
+    }
+    let written = match &args.out {
+        Some(out) => outputs
+            .iter()
+            .try_for_each(|(target, documents)| replace_folder(out, target.as_str(), documents)),
+        None => print_documents(&outputs),
+    };
+    match written {
+        Ok(()) => 0,
+        Err(err) => {
+            eprintln!("error: {err}");
+            2
+        }
+    }
+}
+
+/// Rule names that differ only in case collide as file names on
+/// case-insensitive file systems.
+fn case_collisions(pack: &ir::Pack) -> Vec<Diagnostic> {
+    let mut first: HashMap<String, &ir::Rule> = HashMap::new();
+    let mut found = Vec::new();
+    for rule in &pack.rules {
+        match first.get(&rule.name.to_lowercase()) {
+            Some(earlier) if earlier.name != rule.name => found.push(
+                Diagnostic::error(
+                    codes::RULE_NAME_CASE_COLLISION,
+                    rule.file,
+                    rule.span,
+                    format!(
+                        "rule `{}` differs from rule `{}` only in case",
+                        rule.name, earlier.name
+                    ),
+                )
+                .with_secondary(earlier.file, earlier.span, "the other rule")
+                .with_help(
+                    "their output files would collide on case-insensitive file systems: rename one",
+                ),
+            ),
+            Some(_) => {}
+            None => {
+                first.insert(rule.name.to_lowercase(), rule);
+            }
+        }
+    }
+    found
+}
+
+/// Writes `documents` into a fresh `out/.name.new-PID`, then swaps it in for
+/// `out/name`, so the folder never holds a mix of old and new files.
+fn replace_folder(out: &Path, name: &str, documents: &[Document]) -> std::io::Result<()> {
+    std::fs::create_dir_all(out)?;
+    let pid = std::process::id();
+    let fresh = out.join(format!(".{name}.new-{pid}"));
+    let stale = out.join(format!(".{name}.old-{pid}"));
+    let _ = std::fs::remove_dir_all(&fresh);
+    let result = write_documents(&fresh, documents).and_then(|()| {
+        let target = out.join(name);
+        if target.exists() {
+            std::fs::rename(&target, &stale)?;
+        }
+        std::fs::rename(&fresh, &target)?;
+        if stale.exists() {
+            std::fs::remove_dir_all(&stale)
+        } else {
+            Ok(())
+        }
+    });
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(&fresh);
+    }
+    result
+}
+
+fn write_documents(folder: &Path, documents: &[Document]) -> std::io::Result<()> {
+    for document in documents {
+        let path: PathBuf = folder.join(&document.path);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(path, &document.text)?;
+    }
+    Ok(())
+}
+
+/// Without `--out`: every document on stdout under a `==> target/path <==` line.
+fn print_documents(outputs: &[(TargetName, Vec<Document>)]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let mut first = true;
+    for (target, documents) in outputs {
+        for document in documents {
+            if !first {
+                writeln!(out)?;
+            }
+            first = false;
+            writeln!(out, "==> {}/{} <==", target.as_str(), document.path)?;
+            out.write_all(document.text.as_bytes())?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,66 @@
+//! `tripline test`: runs every rule's `test` blocks and prints one line per
+//! test, details under failures, and `N passed, N failed` (language.md
+//! 1.4); `--junit FILE` also writes a JUnit report.
+
+use std::io::Write;
+use std::path::Path;
+
+use super::{TestArgs, pipeline};
+use crate::eval::{report, testrun};
+use crate::ir::Pack;
+use crate::source::SourceMap;
+
+/// `tripline test [PATHS] [--junit FILE]`.
+pub fn run(args: &TestArgs) -> u8 {
+    let loaded = match pipeline::load(&args.paths) {
+        Ok(loaded) => loaded,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return 2;
+        }
+    };
+    if !loaded.diagnostics().is_empty() {
+        let mut diagnostics = loaded.diagnostics().to_vec();
+        super::report(&loaded.map, &mut diagnostics);
+    }
+    if loaded.has_errors() {
+        return 1;
+    }
+    let mut out = std::io::stdout().lock();
+    run_pack(
+        &loaded.checked.pack,
+        &loaded.map,
+        args.junit.as_deref(),
+        &mut out,
+    )
+}
+
+/// Runs the tests of a checked pack; returns the exit code (0 all passed,
+/// 1 a test failed, 2 the JUnit file could not be written).
+pub fn run_pack(pack: &Pack, sources: &SourceMap, junit: Option<&Path>, out: &mut dyn Write) -> u8 {
+    let outcomes: Vec<testrun::TestOutcome> = pack
+        .rules
+        .iter()
+        .flat_map(|rule| testrun::run_rule(rule, sources))
+        .collect();
+    let mut code = if outcomes.iter().all(testrun::TestOutcome::passed) {
+        0
+    } else {
+        1
+    };
+    if write!(out, "{}", report::text(&outcomes))
+        .and_then(|()| out.flush())
+        .is_err()
+    {
+        code = 2;
+    }
+    if let Some(path) = junit {
+        let names: Vec<String> = pack.rules.iter().map(|r| r.name.clone()).collect();
+        let xml = report::junit(&names, &outcomes);
+        if let Err(error) = crate::cli::write_atomically(path, xml.as_bytes()) {
+            eprintln!("tripline: cannot write {}: {error}", path.display());
+            code = 2;
+        }
+    }
+    code
+}

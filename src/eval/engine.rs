@@ -1,0 +1,284 @@
+//! The engine: a pack compiled once, then fed JSON lines. Each line is
+//! parsed once (keeping only the paths the pack reads), routed to the rules
+//! of its source (language.md 1.2, 1.4), matched against each rule's
+//! `where`, and counted into threshold windows, which are closed at the end
+//! or, with a maximum lateness, as soon as the newest time seen is past
+//! their end plus that lateness.
+
+use super::event::{self, FieldPath, Malformed, Object, PathTrie, Value};
+use super::fold::fold;
+use super::predicate::Condition;
+use super::threshold::{Aggregator, Alert};
+use super::timestamp::{self, Nanos};
+use crate::ir;
+
+/// Why a pack cannot be run (the checker should have refused it).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("rule `{rule}`: {message}")]
+pub struct CompileError {
+    pub rule: String,
+    pub message: String,
+}
+
+/// How events find their source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Routing {
+    /// By the value of a field (`event.dataset`), compared ignoring case
+    /// with the known sources.
+    Field { path: String, sources: Vec<String> },
+    /// Every event is of this source (`--source`, and tests).
+    Fixed(String),
+}
+
+impl Routing {
+    pub const DEFAULT_FIELD: &'static str = "event.dataset";
+}
+
+/// Which rules see an event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Route {
+    All,
+    Source(String),
+    Unrouted,
+}
+
+/// A compiled rule.
+#[derive(Debug, Clone)]
+pub struct CompiledRule {
+    pub name: String,
+    pub id: String,
+    pub title: String,
+    /// The source, folded.
+    pub source: String,
+    condition: Condition,
+    aggregator: Option<Aggregator>,
+}
+
+impl CompiledRule {
+    /// Compiles a rule, adding the paths it reads to `trie`.
+    pub fn new(rule: &ir::Rule, trie: &mut PathTrie) -> Result<CompiledRule, CompileError> {
+        let condition =
+            Condition::compile(&rule.condition, trie).map_err(|message| CompileError {
+                rule: rule.name.clone(),
+                message,
+            })?;
+        Ok(CompiledRule {
+            name: rule.name.clone(),
+            id: rule.meta.id.clone(),
+            title: rule.meta.title.clone(),
+            source: fold(&rule.source).into_owned(),
+            condition,
+            aggregator: rule.threshold.as_ref().map(|t| Aggregator::new(t, trie)),
+        })
+    }
+
+    pub fn is_threshold(&self) -> bool {
+        self.aggregator.is_some()
+    }
+
+    /// Whether the rule's `where` holds for a parsed event.
+    pub fn matches(&self, event: &Object<'_>) -> bool {
+        self.condition.holds(event)
+    }
+}
+
+/// What the engine reports, in input order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Output<'l> {
+    /// Rule `rule` (an index into `Engine::rules`) matched `line`.
+    Match {
+        rule: usize,
+        line: &'l str,
+    },
+    Alert {
+        rule: usize,
+        alert: Alert,
+    },
+}
+
+/// What went wrong with one line (all false / `None` for a clean line).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LineReport {
+    pub malformed: Option<Malformed>,
+    /// Its source is another word or not a string: no rule saw it.
+    pub unrouted: bool,
+    /// A threshold rule saw it but its `@timestamp` is missing or unusable.
+    pub bad_timestamp: bool,
+    /// A threshold rule saw it after closing the window it falls in.
+    pub late: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Engine {
+    rules: Vec<CompiledRule>,
+    trie: PathTrie,
+    timestamp: FieldPath,
+    routing: Routing,
+    routing_field: Option<FieldPath>,
+    /// In nanoseconds.
+    lateness: Option<Nanos>,
+    newest: Option<Nanos>,
+    seq: u64,
+}
+
+impl Engine {
+    /// Compiles `rules`; `lateness` is in seconds.
+    pub fn new(
+        rules: &[ir::Rule],
+        routing: Routing,
+        lateness: Option<u64>,
+    ) -> Result<Engine, CompileError> {
+        let mut trie = PathTrie::default();
+        let rules = rules
+            .iter()
+            .map(|rule| CompiledRule::new(rule, &mut trie))
+            .collect::<Result<Vec<_>, _>>()?;
+        let timestamp = FieldPath::new("@timestamp", &mut trie);
+        let routing_field = match &routing {
+            Routing::Field { path, .. } => Some(FieldPath::new(path, &mut trie)),
+            Routing::Fixed(_) => None,
+        };
+        Ok(Engine {
+            rules,
+            trie,
+            timestamp,
+            routing,
+            routing_field,
+            lateness: lateness.map(|s| timestamp::from_seconds(i128::from(s))),
+            newest: None,
+            seq: 0,
+        })
+    }
+
+    pub fn rules(&self) -> &[CompiledRule] {
+        &self.rules
+    }
+
+    /// Parses a line as the engine would (for callers that inspect events).
+    pub fn parse<'l>(&self, line: &'l str) -> Result<Object<'l>, Malformed> {
+        event::parse(line, &self.trie)
+    }
+
+    /// Runs every rule on one line; `emit` gets its matches, then the alerts
+    /// of the windows it closed.
+    pub fn process<'l>(&mut self, line: &'l str, emit: &mut dyn FnMut(Output<'l>)) -> LineReport {
+        let mut report = LineReport::default();
+        let event = match event::parse(line, &self.trie) {
+            Ok(event) => event,
+            Err(malformed) => {
+                report.malformed = Some(malformed);
+                return report;
+            }
+        };
+        self.seq += 1;
+        let route = self.route(&event);
+        if route == Route::Unrouted {
+            report.unrouted = true;
+            return report;
+        }
+        let sees = |rule: &CompiledRule| match &route {
+            Route::All => true,
+            Route::Source(source) => *source == rule.source,
+            Route::Unrouted => false,
+        };
+        let any_threshold = self.rules.iter().any(|r| r.is_threshold() && sees(r));
+        let time = if any_threshold || self.lateness.is_some() {
+            self.time(&event)
+        } else {
+            None
+        };
+        if any_threshold && time.is_none() {
+            report.bad_timestamp = true;
+        }
+        let limit = self.close_limit();
+        for (index, rule) in self.rules.iter_mut().enumerate() {
+            if !sees(rule) || !rule.condition.holds(&event) {
+                continue;
+            }
+            match (&mut rule.aggregator, time) {
+                (None, _) => emit(Output::Match { rule: index, line }),
+                (Some(_), None) => {}
+                (Some(aggregator), Some(time)) => {
+                    let end = timestamp::from_seconds(
+                        aggregator.window_start(time) + aggregator.window_len(),
+                    );
+                    if limit.is_some_and(|limit| end < limit) {
+                        report.late = true;
+                    } else {
+                        aggregator.add(&event, time, self.seq);
+                    }
+                }
+            }
+        }
+        if let Some(time) = time
+            && self.newest.is_none_or(|newest| time > newest)
+        {
+            self.newest = Some(time);
+            if let Some(limit) = self.close_limit() {
+                self.close(Some(limit), emit);
+            }
+        }
+        report
+    }
+
+    /// Closes every window and emits the remaining alerts.
+    pub fn finish<'l>(&mut self, emit: &mut dyn FnMut(Output<'l>)) {
+        self.close(None, emit);
+    }
+
+    /// Windows ending before this time are closed (with a lateness set).
+    fn close_limit(&self) -> Option<Nanos> {
+        Some(self.newest? - self.lateness?)
+    }
+
+    fn close<'l>(&mut self, limit: Option<Nanos>, emit: &mut dyn FnMut(Output<'l>)) {
+        let mut alerts = Vec::new();
+        for (index, rule) in self.rules.iter_mut().enumerate() {
+            if let Some(aggregator) = &mut rule.aggregator {
+                alerts.extend(aggregator.close(limit).into_iter().map(|a| (index, a)));
+            }
+        }
+        alerts.sort_by_key(|(index, alert)| (alert.end, *index));
+        for (rule, alert) in alerts {
+            emit(Output::Alert { rule, alert });
+        }
+    }
+
+    fn time(&self, event: &Object<'_>) -> Option<Nanos> {
+        let mut values = Vec::new();
+        self.timestamp.for_each_value(event, &mut |v| {
+            values.push(v);
+            false
+        });
+        match values.as_slice() {
+            [value] => timestamp::parse_value(value),
+            _ => None,
+        }
+    }
+
+    fn route(&self, event: &Object<'_>) -> Route {
+        let (field, sources) = match (&self.routing, &self.routing_field) {
+            (Routing::Fixed(source), _) => return Route::Source(fold(source).into_owned()),
+            (Routing::Field { sources, .. }, Some(field)) => (field, sources),
+            (Routing::Field { .. }, None) => return Route::All,
+        };
+        let mut values = Vec::new();
+        field.for_each_value(event, &mut |v| {
+            values.push(v);
+            false
+        });
+        match values.as_slice() {
+            [] | [Value::Null] => Route::All,
+            [Value::Str(s)] if s.is_empty() => Route::All,
+            [Value::Array(items)] if items.is_empty() => Route::All,
+            [Value::Str(s)] => {
+                let folded = fold(s);
+                match sources.iter().find(|known| fold(known) == folded) {
+                    Some(known) => Route::Source(fold(known).into_owned()),
+                    None => Route::Unrouted,
+                }
+            }
+            _ => Route::Unrouted,
+        }
+    }
+}

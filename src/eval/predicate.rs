@@ -1,0 +1,198 @@
+//! Compiled `where` expressions: literals folded, globs, regexes and CIDR
+//! sets built once. A predicate holds when it holds for one value of the
+//! field (arrays opened); a missing or null field satisfies none, so `not`
+//! of a predicate on it is true.
+
+use regex::{Regex, RegexBuilder};
+use rustc_hash::FxHashSet as HashSet;
+
+use super::cidr::CidrSet;
+use super::event::{FieldPath, Object, PathTrie, Value};
+use super::fold::{eq_folded, fold};
+use super::glob::Glob;
+use super::value::{exists, integer, text};
+use crate::ir::{self, FieldType, Literal, Operation, Ordering, TextOp};
+
+/// A compiled `where`.
+#[derive(Debug, Clone)]
+pub enum Condition {
+    And(Vec<Condition>),
+    Or(Vec<Condition>),
+    Not(Box<Condition>),
+    Exists(FieldPath),
+    Predicate(FieldPath, Test),
+}
+
+/// What a predicate asks of one value.
+#[derive(Debug, Clone)]
+pub enum Test {
+    /// `==` / `in`: numbers on an `int` field, folded text otherwise.
+    Equals {
+        numeric: bool,
+        ints: Vec<i64>,
+        texts: TextSet,
+    },
+    Compare(Ordering, i64),
+    Text {
+        op: TextOp,
+        folded: Vec<String>,
+        all: bool,
+    },
+    Like {
+        globs: Vec<Glob>,
+        all: bool,
+    },
+    Regex(Regex),
+    Cidr(CidrSet),
+}
+
+/// Folded strings: a short list is scanned without folding the value.
+#[derive(Debug, Clone)]
+pub enum TextSet {
+    Few(Vec<String>),
+    Many(HashSet<String>),
+}
+
+impl TextSet {
+    fn new(folded: Vec<String>) -> TextSet {
+        if folded.len() <= 8 {
+            TextSet::Few(folded)
+        } else {
+            TextSet::Many(folded.into_iter().collect())
+        }
+    }
+
+    fn contains(&self, value: &str) -> bool {
+        match self {
+            TextSet::Few(items) => items.iter().any(|item| eq_folded(value, item)),
+            TextSet::Many(items) => items.contains(fold(value).as_ref()),
+        }
+    }
+}
+
+impl Condition {
+    /// Compiles a `where`, adding the paths it reads to `trie`.
+    pub fn compile(condition: &ir::Condition, trie: &mut PathTrie) -> Result<Condition, String> {
+        let mut all = |items: &[ir::Condition]| -> Result<Vec<Condition>, String> {
+            items.iter().map(|c| Condition::compile(c, trie)).collect()
+        };
+        Ok(match condition {
+            ir::Condition::And(items) => Condition::And(all(items)?),
+            ir::Condition::Or(items) => Condition::Or(all(items)?),
+            ir::Condition::Not(inner) => Condition::Not(Box::new(Condition::compile(inner, trie)?)),
+            ir::Condition::Exists(field) => Condition::Exists(FieldPath::new(&field.path, trie)),
+            ir::Condition::Predicate(p) => Condition::Predicate(
+                FieldPath::new(&p.field.path, trie),
+                Test::compile(p.field.ty, &p.operation)?,
+            ),
+        })
+    }
+
+    pub fn holds(&self, event: &Object<'_>) -> bool {
+        match self {
+            Condition::And(items) => items.iter().all(|c| c.holds(event)),
+            Condition::Or(items) => items.iter().any(|c| c.holds(event)),
+            Condition::Not(inner) => !inner.holds(event),
+            Condition::Exists(field) => field.for_each_value(event, &mut |v| exists(v)),
+            Condition::Predicate(field, test) => field.for_each_atom(event, &mut |v| test.holds(v)),
+        }
+    }
+}
+
+impl Test {
+    fn compile(ty: FieldType, operation: &Operation) -> Result<Test, String> {
+        Ok(match operation {
+            Operation::Equals { values, .. } => {
+                let numeric = ty == FieldType::Int;
+                let mut ints = Vec::new();
+                let mut texts = Vec::new();
+                for value in values {
+                    match value {
+                        Literal::Int(n) if numeric => ints.push(*n),
+                        Literal::Int(n) => texts.push(n.to_string()),
+                        Literal::String(s) => texts.push(fold(s).into_owned()),
+                    }
+                }
+                Test::Equals {
+                    numeric,
+                    ints,
+                    texts: TextSet::new(texts),
+                }
+            }
+            Operation::Compare { op, value } => Test::Compare(*op, *value),
+            Operation::Text {
+                op: TextOp::Like,
+                values,
+                all,
+                ..
+            } => Test::Like {
+                globs: values.iter().map(|v| Glob::new(v)).collect(),
+                all: *all,
+            },
+            Operation::Text {
+                op, values, all, ..
+            } => Test::Text {
+                op: *op,
+                folded: values.iter().map(|v| fold(v).into_owned()).collect(),
+                all: *all,
+            },
+            Operation::Regex {
+                pattern,
+                case_insensitive,
+            } => Test::Regex(
+                RegexBuilder::new(&crate::check::regex::rewrite_ascii(pattern))
+                    .case_insensitive(*case_insensitive)
+                    .build()
+                    .map_err(|e| format!("regular expression `{pattern}`: {e}"))?,
+            ),
+            Operation::Cidr { blocks, .. } => Test::Cidr(CidrSet::new(blocks)),
+        })
+    }
+
+    /// Whether the predicate holds for one (array-opened) value.
+    pub fn holds(&self, value: &Value<'_>) -> bool {
+        match self {
+            Test::Equals {
+                numeric,
+                ints,
+                texts,
+            } => {
+                if *numeric && let Some(n) = integer(value) {
+                    return ints.contains(&n);
+                }
+                text(value).is_some_and(|t| texts.contains(&t))
+            }
+            Test::Compare(op, bound) => integer(value).is_some_and(|n| match op {
+                Ordering::Lt => n < *bound,
+                Ordering::Le => n <= *bound,
+                Ordering::Gt => n > *bound,
+                Ordering::Ge => n >= *bound,
+            }),
+            Test::Text { op, folded, all } => text(value).is_some_and(|t| {
+                let t = fold(&t);
+                let one = |needle: &String| match op {
+                    TextOp::Contains => t.contains(needle.as_str()),
+                    TextOp::StartsWith => t.starts_with(needle.as_str()),
+                    TextOp::EndsWith | TextOp::Like => t.ends_with(needle.as_str()),
+                };
+                if *all {
+                    folded.iter().all(one)
+                } else {
+                    folded.iter().any(one)
+                }
+            }),
+            Test::Like { globs, all } => text(value).is_some_and(|t| {
+                if *all {
+                    globs.iter().all(|g| g.matches(&t))
+                } else {
+                    globs.iter().any(|g| g.matches(&t))
+                }
+            }),
+            Test::Regex(regex) => text(value).is_some_and(|t| regex.is_match(&t)),
+            Test::Cidr(set) => match value {
+                Value::Str(s) => set.contains_text(s),
+                _ => false,
+            },
+        }
+    }
+}

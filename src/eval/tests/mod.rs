@@ -1,0 +1,7 @@
+//! Unit tests of the semantics, on `ir` values built by hand (`kit`).
+
+pub(crate) mod kit;
+mod predicates;
+mod routing;
+mod testrun;
+mod threshold;

@@ -1,0 +1,76 @@
+//! Routing by `event.dataset` and `--source` (language.md 1.2, 1.4).
+
+use super::kit::*;
+use crate::eval::{Engine, LineReport, Output, Routing};
+
+fn sources() -> Vec<String> {
+    [
+        "dns",
+        "network",
+        "web",
+        "proxy",
+        "authentication",
+        "process",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+/// The rules (by name) that match `line`, and the line's report.
+fn run(routing: Routing, line: &str) -> (Vec<String>, LineReport) {
+    let rules = [rule("d", "dns", any(), None), rule("w", "web", any(), None)];
+    let Ok(mut engine) = Engine::new(&rules, routing, None) else {
+        return (Vec::new(), LineReport::default());
+    };
+    let mut hits = Vec::new();
+    let report = engine.process(line, &mut |out| {
+        if let Output::Match { rule, .. } = out {
+            hits.push(rule);
+        }
+    });
+    let names = hits
+        .iter()
+        .map(|&i| engine.rules()[i].name.clone())
+        .collect();
+    (names, report)
+}
+
+#[test]
+fn events_reach_the_rules_of_their_source() {
+    let by_field = || Routing::Field {
+        path: Routing::DEFAULT_FIELD.into(),
+        sources: sources(),
+    };
+    let rows: &[(&str, &[&str], bool)] = &[
+        (r#"{"event":{"dataset":"dns"}}"#, &["d"], false),
+        (r#"{"event.dataset":"DNS"}"#, &["d"], false),
+        (r#"{"event":{"dataset":"web"}}"#, &["w"], false),
+        (r#"{}"#, &["d", "w"], false),
+        (r#"{"event":{"dataset":null}}"#, &["d", "w"], false),
+        (r#"{"event":{"dataset":""}}"#, &["d", "w"], false),
+        (r#"{"event":{"dataset":[]}}"#, &["d", "w"], false),
+        (r#"{"event":{"dataset":"process"}}"#, &[], false),
+        (r#"{"event":{"dataset":"zeek.dns"}}"#, &[], true),
+        (r#"{"event":{"dataset":7}}"#, &[], true),
+        (r#"{"event":{"dataset":["dns"]}}"#, &[], true),
+    ];
+    for (line, expected, unrouted) in rows {
+        let (hits, report) = run(by_field(), line);
+        assert_eq!(hits, *expected, "{line}");
+        assert_eq!(report.unrouted, *unrouted, "{line}");
+    }
+    let (hits, _) = run(
+        Routing::Field {
+            path: "kind".into(),
+            sources: sources(),
+        },
+        r#"{"kind":"web","event":{"dataset":"dns"}}"#,
+    );
+    assert_eq!(hits, ["w"]);
+    let (hits, report) = run(
+        Routing::Fixed("dns".into()),
+        r#"{"event":{"dataset":"zeek"}}"#,
+    );
+    assert_eq!(hits, ["d"]);
+    assert!(!report.unrouted);
+}

@@ -1,0 +1,222 @@
+//! `@timestamp` (language.md 1.4): RFC 3339 with `T`, `t` or a space,
+//! seconds and an offset required, an optional fraction; or an epoch as a
+//! number or numeric string, seconds below 100000000000 in absolute value
+//! and milliseconds from there. Times are kept in nanoseconds since the
+//! epoch; windows use the floor. Only years 0000 to 9999 are usable, the
+//! range RFC 3339 (and so the alert output) can write.
+
+use super::event::Value;
+
+/// Nanoseconds since 1970-01-01T00:00:00Z.
+pub type Nanos = i128;
+
+const NANOS: i128 = 1_000_000_000;
+const MILLIS_FROM: i128 = 100_000_000_000;
+/// 0000-01-01T00:00:00Z and 10000-01-01T00:00:00Z in seconds.
+const MIN_SECONDS: i128 = -62_167_219_200;
+const END_SECONDS: i128 = 253_402_300_800;
+
+/// The time a `@timestamp` value gives, if it is usable.
+pub fn parse_value(value: &Value<'_>) -> Option<Nanos> {
+    let nanos = match value {
+        Value::Int(n) => epoch_integer(i128::from(*n)),
+        Value::Float(f) => epoch_float(*f),
+        Value::Str(s) => parse_text(s),
+        _ => None,
+    }?;
+    (MIN_SECONDS * NANOS..END_SECONDS * NANOS)
+        .contains(&nanos)
+        .then_some(nanos)
+}
+
+fn parse_text(s: &str) -> Option<Nanos> {
+    if s.as_bytes().get(4) == Some(&b'-') {
+        rfc3339(s)
+    } else {
+        epoch_string(s)
+    }
+}
+
+fn epoch_integer(whole: i128) -> Option<Nanos> {
+    let unit = if whole.abs() >= MILLIS_FROM {
+        1_000_000
+    } else {
+        NANOS
+    };
+    whole.checked_mul(unit)
+}
+
+fn epoch_float(f: f64) -> Option<Nanos> {
+    if !f.is_finite() || f.abs() >= 1e18 {
+        return None;
+    }
+    let seconds = if f.abs() >= 1e11 { f / 1000.0 } else { f };
+    let whole = seconds.floor();
+    let frac = ((seconds - whole) * 1e9).floor().clamp(0.0, 999_999_999.0);
+    Some(whole as i128 * NANOS + frac as i128)
+}
+
+/// `-?[0-9]+(\.[0-9]+)?`.
+fn epoch_string(s: &str) -> Option<Nanos> {
+    let (negative, digits) = match s.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, s),
+    };
+    let (whole, frac) = match digits.split_once('.') {
+        Some((whole, frac)) => (whole, Some(frac)),
+        None => (digits, None),
+    };
+    let all_digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    if !all_digits(whole) || whole.len() > 20 || frac.is_some_and(|f| !all_digits(f)) {
+        return None;
+    }
+    let whole: i128 = whole.parse().ok()?;
+    let unit = if whole >= MILLIS_FROM {
+        1_000_000
+    } else {
+        NANOS
+    };
+    let kept = frac.map_or("", |f| &f[..f.len().min(12)]);
+    let frac_units: i128 = if kept.is_empty() {
+        0
+    } else {
+        kept.parse().ok()?
+    };
+    let scale = 10i128.pow(kept.len() as u32);
+    let magnitude = whole.checked_mul(unit)? + frac_units * unit / scale;
+    Some(if negative { -magnitude } else { magnitude })
+}
+
+fn number(s: &str, range: std::ops::Range<usize>) -> Option<i128> {
+    let part = s.get(range)?;
+    if part.bytes().all(|b| b.is_ascii_digit()) {
+        part.parse().ok()
+    } else {
+        None
+    }
+}
+
+/// `YYYY-MM-DD(T|t| )HH:MM:SS(.f+)?(Z|z|±HH:MM)`.
+fn rfc3339(s: &str) -> Option<Nanos> {
+    let b = s.as_bytes();
+    if b.len() < 20
+        || b[7] != b'-'
+        || !matches!(b[10], b'T' | b't' | b' ')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return None;
+    }
+    let (year, month, day) = (number(s, 0..4)?, number(s, 5..7)?, number(s, 8..10)?);
+    let (hour, minute, second) = (number(s, 11..13)?, number(s, 14..16)?, number(s, 17..19)?);
+    if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
+        return None;
+    }
+    if hour > 23 || minute > 59 || second > 60 {
+        return None;
+    }
+    let mut rest = &s[19..];
+    let mut frac_nanos = 0;
+    if let Some(tail) = rest.strip_prefix('.') {
+        let digits = tail.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            return None;
+        }
+        let kept = &tail[..digits.min(9)];
+        frac_nanos = kept.parse::<i128>().ok()? * 10i128.pow(9 - kept.len() as u32);
+        rest = &tail[digits..];
+    }
+    let offset = match rest {
+        "Z" | "z" => 0,
+        _ => {
+            let sign = match rest.as_bytes().first() {
+                Some(b'+') => 1,
+                Some(b'-') => -1,
+                _ => return None,
+            };
+            if rest.len() != 6 || rest.as_bytes()[3] != b':' {
+                return None;
+            }
+            let (h, m) = (number(rest, 1..3)?, number(rest, 4..6)?);
+            if h > 23 || m > 59 {
+                return None;
+            }
+            sign * (h * 3600 + m * 60)
+        }
+    };
+    let days = days_from_civil(year, month, day);
+    let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offset;
+    Some(seconds * NANOS + frac_nanos)
+}
+
+fn is_leap(year: i128) -> bool {
+    year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+}
+
+fn days_in_month(year: i128, month: i128) -> i128 {
+    match month {
+        2 if is_leap(year) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(year: i128, month: i128, day: i128) -> i128 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn civil_from_days(days: i128) -> (i128, i128, i128) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i128::from(month <= 2);
+    (year, month, day)
+}
+
+/// The time at a whole number of seconds.
+pub fn from_seconds(seconds: i128) -> Nanos {
+    seconds * NANOS
+}
+
+/// Whole seconds (the floor) of a time.
+pub fn seconds(nanos: Nanos) -> i128 {
+    nanos.div_euclid(NANOS)
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ`, plus the fraction when there is one.
+pub fn format_seconds(seconds: i128) -> String {
+    format_nanos(seconds * NANOS)
+}
+
+pub fn format_nanos(nanos: Nanos) -> String {
+    let secs = nanos.div_euclid(NANOS);
+    let frac = nanos.rem_euclid(NANOS);
+    let (year, month, day) = civil_from_days(secs.div_euclid(86_400));
+    let rem = secs.rem_euclid(86_400);
+    let mut out = format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    );
+    if frac != 0 {
+        let digits = format!("{frac:09}");
+        out.push('.');
+        out.push_str(digits.trim_end_matches('0'));
+    }
+    out.push('Z');
+    out
+}

@@ -1,0 +1,93 @@
+//! How predicates and groups read one value of a field (language.md 1.4,
+//! "Values in events"): the text string predicates see, the number an
+//! `int` field holds, and the key a value has in a group or a `distinct`.
+
+use std::borrow::Cow;
+
+use super::event::Value;
+use super::fold::fold;
+
+/// The text string predicates see: a string as is, an integer by its
+/// decimal text, `true` / `false` as words. Other values have none.
+pub fn text<'v>(value: &'v Value<'_>) -> Option<Cow<'v, str>> {
+    match value {
+        Value::Str(s) => Some(Cow::Borrowed(s)),
+        Value::Int(n) => Some(Cow::Owned(n.to_string())),
+        Value::Bool(true) => Some(Cow::Borrowed("true")),
+        Value::Bool(false) => Some(Cow::Borrowed("false")),
+        _ => None,
+    }
+}
+
+/// The number an `int` field's value reads as: a JSON integer, or a string
+/// matching `-?[0-9]+` within the signed 64-bit range.
+pub fn integer(value: &Value<'_>) -> Option<i64> {
+    match value {
+        Value::Int(n) => Some(*n),
+        Value::Str(s) => parse_integer(s),
+        _ => None,
+    }
+}
+
+/// `-?[0-9]+` in the signed 64-bit range (no `+`, no spaces).
+pub fn parse_integer(s: &str) -> Option<i64> {
+    let digits = s.strip_prefix('-').unwrap_or(s);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+/// A group or `distinct` key (language.md 1.3): an `int` field's value that
+/// reads as an integer is keyed by its number, any other by its text
+/// ignoring case.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Key {
+    Int(i64),
+    Text(String),
+}
+
+/// The key of one (array-opened) value, or `None` when the value is absent
+/// for grouping: null, `""`, an object.
+pub fn key(value: &Value<'_>, int_field: bool) -> Option<Key> {
+    if int_field && let Some(n) = integer(value) {
+        return Some(Key::Int(n));
+    }
+    let text = match value {
+        Value::Float(f) => Cow::Owned(float_text(*f)),
+        other => text(other)?,
+    };
+    if text.is_empty() {
+        return None;
+    }
+    Some(Key::Text(fold(&text).into_owned()))
+}
+
+/// A fractional number's text for grouping (its JSON spelling is not kept).
+fn float_text(f: f64) -> String {
+    serde_json::Number::from_f64(f).map_or_else(|| f.to_string(), |n| n.to_string())
+}
+
+/// The value as JSON, to report a group's first spelling.
+pub fn to_json(value: &Value<'_>) -> serde_json::Value {
+    match value {
+        Value::Str(s) => serde_json::Value::String(s.to_string()),
+        Value::Int(n) => serde_json::Value::from(*n),
+        Value::Float(f) => serde_json::Number::from_f64(*f)
+            .map_or(serde_json::Value::Null, serde_json::Value::Number),
+        Value::Bool(b) => serde_json::Value::Bool(*b),
+        Value::Null | Value::Array(_) | Value::Object(_) => serde_json::Value::Null,
+    }
+}
+
+/// Whether a value counts for `exists()`: not null, `""`, `[]` or `{}`
+/// (an array exists when one of its elements does).
+pub fn exists(value: &Value<'_>) -> bool {
+    match value {
+        Value::Null => false,
+        Value::Str(s) => !s.is_empty(),
+        Value::Array(items) => items.iter().any(exists),
+        Value::Object(object) => !object.empty,
+        Value::Int(_) | Value::Float(_) | Value::Bool(_) => true,
+    }
+}

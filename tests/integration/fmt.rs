@@ -1,0 +1,287 @@
+//! `fmt`: the canonical layout on examples (snapshots), and as properties
+//! over generated rules: formatting keeps the syntax tree, is idempotent and
+//! keeps every comment.
+
+use proptest::prelude::*;
+use tripline::source::FileId;
+use tripline::syntax::parse;
+
+fn format(text: &str) -> String {
+    let (file, errors) = parse(FileId(0), text);
+    assert!(
+        errors.is_empty(),
+        "input does not parse: {errors:?}\n{text}"
+    );
+    tripline::fmt::format(text, &file)
+}
+
+/// The tree's debug form without positions: the tree as meaning.
+fn without_spans(file: &tripline::syntax::ast::File) -> String {
+    let spans = regex::Regex::new(r"( @ |span: )\d+\.\.\d+").unwrap();
+    spans.replace_all(&format!("{file:?}"), "").into_owned()
+}
+
+/// Formats, then checks the three properties on the result.
+fn assert_fmt_properties(text: &str) -> String {
+    let (before, errors) = parse(FileId(0), text);
+    assert!(
+        errors.is_empty(),
+        "generated text does not parse: {errors:?}\n{text}"
+    );
+    let formatted = tripline::fmt::format(text, &before);
+    let (after, errors) = parse(FileId(0), &formatted);
+    assert!(
+        errors.is_empty(),
+        "formatted text does not parse: {errors:?}\n{formatted}"
+    );
+    assert_eq!(
+        without_spans(&before),
+        without_spans(&after),
+        "fmt changed the meaning of\n{text}\ninto\n{formatted}"
+    );
+    assert_eq!(
+        tripline::fmt::format(&formatted, &after),
+        formatted,
+        "fmt is not idempotent on\n{formatted}"
+    );
+    assert_eq!(
+        before.comments.len(),
+        after.comments.len(),
+        "fmt lost a comment:\n{formatted}"
+    );
+    for comment in &before.comments {
+        assert!(
+            formatted.contains(comment.node.trim_end()),
+            "fmt lost `{}`:\n{formatted}",
+            comment.node
+        );
+    }
+    assert!(formatted.is_empty() || formatted.ends_with('\n'));
+    assert!(!formatted.contains('\r') || text.contains('\r'));
+    formatted
+}
+
+const MESSY: &str = r#"  # Pack header comment
+list   internal_ranges :cidr=[ "10.0.0.0/8" ,"192.168.0.0/16", ]
+list ports: int = [ 0022, 443 ,]   # trailing
+rule   messy_rule{
+title "Messy"   # the title
+  id "8c2f6f0e-4a4e-4c55-9a0c-5d1f0e2b7a11"
+    level high
+  attack [T1590.002 , T1589,]
+  description "d"
+
+
+  # where comes next
+  from dns
+  where dns.question.type in ["AXFR","IXFR",] and not source.ip in cidr @internal_ranges or (source.port in @ports and not not exists(host.name))
+  threshold count() by source.ip,host.name over 010m >= 0020
+  every 05m
+  playbook{ questions "q1"
+  triage    "t"   }
+  test "t1" { repeat 03 every 10s {source.ip:"1.2.3.4",dns.question.type:"AXFR",}
+    expect alert { source.ip: "1.2.3.4", }
+    expect alert 01
+  }
+}
+"#;
+
+#[test]
+fn messy_layout_becomes_canonical() {
+    let formatted = assert_fmt_properties(MESSY);
+    insta::assert_snapshot!(formatted);
+}
+
+#[test]
+fn long_lists_and_events_break_one_element_per_line() {
+    let domains: Vec<String> = (0..12)
+        .map(|i| format!("\"recon-service-{i}.example\""))
+        .collect();
+    let text = format!(
+        "list recon_services = [{}]\nrule r {{\n  test \"t\" {{\n    event {{ url.original: \"{}\", url.domain: \"recon-service-1.example\" }}\n    expect match\n  }}\n}}\n",
+        domains.join(", "),
+        "x".repeat(60)
+    );
+    insta::assert_snapshot!(assert_fmt_properties(&text));
+}
+
+#[test]
+fn comments_inside_lists_survive() {
+    let text = "list a = [\n  \"x\", # first\n  # own line\n  \"y\"\n]\n";
+    insta::assert_snapshot!(assert_fmt_properties(text));
+}
+
+#[test]
+fn formatted_pack_and_matrix_are_fixed_points() {
+    let matrix = std::fs::read_to_string("tests/fixtures/matrix/matrix.trip").unwrap();
+    assert_eq!(
+        format(&matrix),
+        matrix,
+        "the construct matrix is not formatted"
+    );
+}
+
+// Generated rules: random layout (spaces, newlines, comments, trailing
+// commas, leading zeros) around a random but valid structure.
+
+fn gap() -> impl Strategy<Value = String> {
+    prop_oneof![
+        4 => Just(" ".to_string()),
+        1 => Just("  ".to_string()),
+        1 => Just("\n  ".to_string()),
+        1 => Just(" # note\n".to_string()),
+        1 => Just("\n\n".to_string()),
+        1 => Just("\t".to_string()),
+    ]
+}
+
+fn string_literal() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[a-zA-Z0-9 ./*?_-]{1,12}".prop_map(|s| format!("\"{s}\"")),
+        Just(r#""quote \" back \\ nl \n tab \t u \u{e9}""#.to_string()),
+        Just(r##"r#"raw "quoted" \d+"#"##.to_string()),
+        Just(r#"r"^a\.b$""#.to_string()),
+    ]
+}
+
+fn integer() -> impl Strategy<Value = String> {
+    prop_oneof![
+        (0i64..100_000).prop_map(|n| n.to_string()),
+        (0i64..100).prop_map(|n| format!("00{n}")),
+        (1i64..100).prop_map(|n| format!("-{n}")),
+    ]
+}
+
+fn field() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("source.ip".to_string()),
+        Just("event.action".to_string()),
+        Just("dns.question.name".to_string()),
+        Just("destination.port".to_string()),
+        Just("@timestamp".to_string()),
+    ]
+}
+
+fn literal_list() -> impl Strategy<Value = String> {
+    (
+        prop::collection::vec(prop_oneof![string_literal(), integer()], 1..4),
+        gap(),
+        any::<bool>(),
+    )
+        .prop_map(|(items, gap, trailing)| {
+            format!(
+                "[{}{}]",
+                items.join(&format!(",{gap}")),
+                if trailing { "," } else { "" }
+            )
+        })
+}
+
+fn predicate() -> impl Strategy<Value = String> {
+    let compare = prop_oneof![
+        Just("=="),
+        Just("!="),
+        Just("<"),
+        Just(">="),
+        Just("in"),
+        Just("not in")
+    ];
+    let text = prop_oneof![
+        Just("contains"),
+        Just("startswith"),
+        Just("endswith"),
+        Just("like"),
+        Just("matches")
+    ];
+    prop_oneof![
+        (field(), compare, prop_oneof![string_literal(), integer()])
+            .prop_map(|(f, o, v)| format!("{f} {o} {v}")),
+        (field(), text, string_literal()).prop_map(|(f, o, v)| format!("{f} {o} {v}")),
+        (
+            field(),
+            prop_oneof![
+                Just("in"),
+                Just("not in"),
+                Just("contains all"),
+                Just("in cidr")
+            ],
+            literal_list()
+        )
+            .prop_map(|(f, o, l)| format!("{f} {o} {l}")),
+        (
+            field(),
+            prop_oneof![Just("in"), Just("in cidr"), Just("endswith all")]
+        )
+            .prop_map(|(f, o)| format!("{f} {o} @some_list")),
+        field().prop_map(|f| format!("exists({f})")),
+    ]
+}
+
+fn expression() -> impl Strategy<Value = String> {
+    predicate().prop_recursive(4, 24, 3, |inner| {
+        prop_oneof![
+            (inner.clone(), gap(), inner.clone()).prop_map(|(a, g, b)| format!("{a}{g}and {b}")),
+            (inner.clone(), gap(), inner.clone()).prop_map(|(a, g, b)| format!("{a}{g}or {b}")),
+            inner.clone().prop_map(|a| format!("not {a}")),
+            inner.prop_map(|a| format!("( {a} )")),
+        ]
+    })
+}
+
+fn event_value() -> impl Strategy<Value = String> {
+    let leaf = prop_oneof![
+        string_literal(),
+        integer(),
+        Just("true".into()),
+        Just("null".into())
+    ];
+    leaf.prop_recursive(2, 8, 3, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..3).prop_map(|v| format!("[{}]", v.join(", "))),
+            prop::collection::vec(inner, 1..3).prop_map(|v| {
+                let fields: Vec<String> = v
+                    .iter()
+                    .enumerate()
+                    .map(|(i, x)| format!("k{i}: {x}"))
+                    .collect();
+                format!("{{ {} }}", fields.join(", "))
+            }),
+        ]
+    })
+}
+
+fn test_block() -> impl Strategy<Value = String> {
+    (prop::collection::vec((field(), event_value()), 1..4), gap(), integer()).prop_map(|(fields, gap, n)| {
+        let mut seen = Vec::new();
+        let fields: Vec<String> = fields
+            .into_iter()
+            .filter(|(f, _)| {
+                let fresh = !seen.contains(f);
+                seen.push(f.clone());
+                fresh
+            })
+            .map(|(f, v)| format!("{f}: {v}"))
+            .collect();
+        format!(
+            "test \"t\" {{{gap}event {{ {} }}\n repeat 2 every 05s {{ a: 1 }}{gap}expect alert {n}\n expect match events \"x.jsonl\" }}",
+            fields.join(&format!(",{gap}"))
+        )
+    })
+}
+
+fn rule() -> impl Strategy<Value = String> {
+    (expression(), gap(), test_block(), gap(), string_literal()).prop_map(|(e, g, t, g2, s)| {
+        format!(
+            "# leading\nrule generated {{{g}title {s}\n  attack{g2}[T1590, T1589.001]\n  status test\n  where {e}\n  threshold distinct(user.name) by source.ip, host.name over 0010m > 5{g}{t}\n  playbook {{ questions {s}{g}contain \"c\" }}\n}}\nlist some_list = [\"a\",{g2}\"b\"]\n"
+        )
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    #[test]
+    fn fmt_keeps_meaning_is_idempotent_and_keeps_comments(text in rule()) {
+        assert_fmt_properties(&text);
+    }
+}
