@@ -104,3 +104,18 @@ codes! {
     EVENT_FIELD_TYPO = "W0008", "test event field close to a field the rule reads";
     RULE_WITHOUT_PLAYBOOK = "W0009", "rule without a playbook";
 }
+
+#[cfg(test)]
+mod tests {
+    use super::ALL;
+
+    #[test]
+    fn every_code_is_unique_and_documented() {
+        let docs = include_str!("../../docs/errors.md");
+        let mut seen = std::collections::HashSet::new();
+        for code in ALL {
+            assert!(seen.insert(code.id), "{} is registered twice", code.id);
+            assert!(docs.contains(&format!("## {}: ", code.id)), "docs/errors.md lacks {}", code.id);
+        }
+    }
+}

@@ -36,7 +36,7 @@ pub enum ItemKind {
 pub type Ident = Spanned<String>;
 
 /// `list NAME [: TYPE] = [ELEMENTS]`
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct ListDecl {
     pub name: Ident,
     /// The word after `:` (`string`, `cidr`, `int`, or anything: the checker decides).
@@ -47,7 +47,7 @@ pub struct ListDecl {
 }
 
 /// `rule NAME { STATEMENTS }`
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct RuleDecl {
     pub name: Ident,
     pub statements: Vec<Statement>,
@@ -57,7 +57,7 @@ pub struct RuleDecl {
 
 /// One statement of a rule. `keyword` is the statement's name as written
 /// (`title`, `where`, ...); `span` runs from it to the end of the value.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Statement {
     pub keyword: Ident,
     pub value: StatementValue,
@@ -211,7 +211,7 @@ pub struct TestBlock {
     pub body: Vec<TestItem>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub enum TestItem {
     /// `event { ... }` (span: `event` to `}`).
     Event(Spanned<EventLit>),
@@ -259,4 +259,49 @@ pub enum Expectation {
     AlertCount(Spanned<i64>),
     /// `expect alert { field: value, ... }`
     Alert(Vec<EventField>),
+}
+
+// Trees compare by meaning: like `Spanned`, the extents below are left out.
+
+impl PartialEq for ListDecl {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name && self.ty == other.ty && self.elements == other.elements
+    }
+}
+
+impl PartialEq for RuleDecl {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name && self.statements == other.statements
+    }
+}
+
+impl PartialEq for Statement {
+    fn eq(&self, other: &Self) -> bool {
+        self.keyword == other.keyword && self.value == other.value
+    }
+}
+
+impl PartialEq for TestItem {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (TestItem::Event(a), TestItem::Event(b)) => a == b,
+            (
+                TestItem::Repeat {
+                    count,
+                    every,
+                    event,
+                    ..
+                },
+                TestItem::Repeat {
+                    count: other_count,
+                    every: other_every,
+                    event: other_event,
+                    ..
+                },
+            ) => count == other_count && every == other_every && event == other_event,
+            (TestItem::Events(a), TestItem::Events(b)) => a == b,
+            (TestItem::Expect(a), TestItem::Expect(b)) => a == b,
+            _ => false,
+        }
+    }
 }

@@ -1,7 +1,248 @@
-//! The `kql` target (not written yet: it emits nothing).
+//! The `kql` target: Microsoft Sentinel scheduled analytics rules over the
+//! ASIM parsers (or native tables, with `--mapping native`). Per rule
+//! `NAME.yaml` (the Azure-Sentinel repository's form) and
+//! `queries/NAME.kql`; for the pack `azuredeploy.json` (an ARM template).
+//! The query comes from `expr` and `threshold`; the documents around it
+//! from the templates of `targets/kql/`.
 
-use super::{EmitError, Emitted, Input};
+mod expr;
+mod literal;
+mod pattern;
+mod sentinel;
+mod source;
+mod threshold;
 
-pub fn emit(_input: &Input) -> Result<Emitted, EmitError> {
-    Ok(Emitted::default())
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+
+use minijinja::Environment;
+use serde::Serialize;
+
+use crate::diag::Diagnostic;
+use crate::emit::common::refusal;
+use crate::emit::folder::FolderError;
+use crate::emit::templates;
+use crate::ir::{self, Status};
+
+use super::{Document, EmitError, Emitted, Input};
+use expr::{IP_SYNTAX, IP_TEST, Writer};
+use source::{EntityColumn, Schemas, Source};
+
+pub use literal::{kql_regex, kql_string};
+
+pub(crate) const TARGET: &str = "kql";
+/// Sentinel's limit on a rule's query, in characters.
+const MAX_QUERY: usize = 10_000;
+
+/// What the query writer knows about the rule it writes.
+pub struct Context<'a> {
+    pub input: &'a Input<'a>,
+    pub rule: &'a ir::Rule,
+    pub source: Source,
+}
+
+/// One rule as the templates see it.
+#[derive(Debug, Serialize)]
+struct RuleView {
+    name: String,
+    id: String,
+    title: String,
+    description: String,
+    severity: &'static str,
+    enabled: bool,
+    schedule: sentinel::Schedule,
+    tactics: Vec<String>,
+    techniques: Vec<String>,
+    parent_techniques: Vec<String>,
+    sub_techniques: Vec<String>,
+    query: String,
+    entities: Vec<EntityColumn>,
+    /// `Count` or `DistinctCount` for a threshold rule.
+    aggregate: Option<&'static str>,
+}
+
+pub fn emit(input: &Input) -> Result<Emitted, EmitError> {
+    let env = environment(input)?;
+    let schemas = Schemas::load(input.folder);
+    let tactic_table = sentinel::tactic_table(input.folder.file("sentinel-tactics.csv")?);
+    let mut emitted = Emitted::default();
+    let mut views = Vec::new();
+    for rule in &input.pack.rules {
+        let source = source_of(input, rule, &schemas)?;
+        let cx = Context {
+            input,
+            rule,
+            source,
+        };
+        match view(&cx, &tactic_table) {
+            Ok(view) => views.push(view),
+            Err(refused) => emitted.refusals.push(refused),
+        }
+    }
+    for view in &views {
+        emitted.documents.push(Document {
+            path: format!("{}.yaml", view.name),
+            text: render(input, &env, "rule.yaml.j2", minijinja::context! { rule => minijinja::Value::from(minijinja::value::Serde(view)) })?,
+        });
+        emitted.documents.push(Document {
+            path: format!("queries/{}.kql", view.name),
+            text: render(input, &env, "query.kql.j2", minijinja::context! { rule => minijinja::Value::from(minijinja::value::Serde(view)) })?,
+        });
+    }
+    emitted.documents.push(Document {
+        path: "azuredeploy.json".to_string(),
+        text: render(
+            input,
+            &env,
+            "azuredeploy.json.j2",
+            minijinja::context! { rules => minijinja::Value::from(minijinja::value::Serde(&views)) },
+        )?,
+    });
+    Ok(emitted)
+}
+
+fn environment<'a>(input: &Input) -> Result<Environment<'a>, EmitError> {
+    let mut env =
+        templates::environment(input.folder).map_err(|e| EmitError::template(input.folder, &e))?;
+    env.add_filter("kql_string", |text: &str| kql_string(text));
+    env.add_filter("json", |value: minijinja::Value| {
+        serde_json::to_string(&value).map_err(|e| {
+            minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, e.to_string())
+        })
+    });
+    Ok(env)
+}
+
+fn render(
+    input: &Input,
+    env: &Environment,
+    template: &str,
+    context: minijinja::Value,
+) -> Result<String, EmitError> {
+    env.get_template(template)
+        .and_then(|t| t.render(context))
+        .map_err(|e| EmitError::template(input.folder, &e))
+}
+
+/// The source's settings in the mapping (a source the mapping lacks has no
+/// mapped fields: its rules are refused when written).
+fn source_of(input: &Input, rule: &ir::Rule, schemas: &Schemas) -> Result<Source, EmitError> {
+    let Some(mapping) = input.mapping.sources.get(&rule.source) else {
+        return Ok(Source::default());
+    };
+    Source::new(mapping, schemas).map_err(|message| {
+        EmitError::Folder(FolderError::Yaml {
+            path: input
+                .folder
+                .display_path(&format!("mappings/{}.yaml", input.mapping_name)),
+            line: 1,
+            column: 1,
+            message: format!("source `{}`: {message}", rule.source),
+        })
+    })
+}
+
+fn view(
+    cx: &Context,
+    tactic_table: &BTreeMap<String, Vec<String>>,
+) -> Result<RuleView, Diagnostic> {
+    let rule = cx.rule;
+    if cx.source.parser.is_none() && cx.source.table.is_none() {
+        return Err(refusal(
+            TARGET,
+            rule,
+            rule.span,
+            &format!("source `{}`", rule.source),
+            &format!(
+                "mapping `{}` has no parser or table for this source",
+                cx.input.mapping_name
+            ),
+        ));
+    }
+    sentinel::text_limits(rule)?;
+    let schedule = sentinel::schedule(rule)?;
+    let tactics = sentinel::tactics(rule, tactic_table)?;
+    let (query, by_columns) = query(cx)?;
+    let entities = sentinel::entities(rule, &cx.source.entities, by_columns.as_deref())?;
+    let techniques: Vec<String> = rule.meta.techniques.iter().map(|t| t.id.clone()).collect();
+    let mut parent_techniques: Vec<String> = Vec::new();
+    for technique in &techniques {
+        let parent = sentinel::parent(technique).to_string();
+        if !parent_techniques.contains(&parent) {
+            parent_techniques.push(parent);
+        }
+    }
+    Ok(RuleView {
+        name: rule.name.clone(),
+        id: rule.meta.id.to_lowercase(),
+        title: rule.meta.title.clone(),
+        description: rule.meta.description.clone(),
+        severity: sentinel::severity(rule.meta.level),
+        enabled: rule.meta.status != Status::Deprecated,
+        schedule,
+        tactics,
+        sub_techniques: techniques
+            .iter()
+            .filter(|t| t.contains('.'))
+            .cloned()
+            .collect(),
+        techniques,
+        parent_techniques,
+        query,
+        entities,
+        aggregate: rule.threshold.as_ref().map(threshold::result_column),
+    })
+}
+
+/// The whole query, and the `by` columns of a threshold rule.
+fn query(cx: &Context) -> Result<(String, Option<Vec<String>>), Diagnostic> {
+    let rule = cx.rule;
+    let mut writer = Writer {
+        cx,
+        uses_ip_test: false,
+        used: RefCell::new(Default::default()),
+    };
+    let condition = writer.top(&rule.condition)?;
+    let (tail, by_columns) = match &rule.threshold {
+        Some(t) => {
+            let (lines, columns) = threshold::lines(&writer, t)?;
+            (lines, Some(columns))
+        }
+        None => (Vec::new(), None),
+    };
+    let mut lines = Vec::new();
+    if writer.uses_ip_test {
+        lines.push(format!(
+            "let {IP_TEST} = (s:string) {{ s matches regex {} }};",
+            kql_regex(IP_SYNTAX.trim())
+        ));
+    }
+    lines.push(cx.source.head(&literal::timespan(rule.schedule.lookback)));
+    if !cx.source.filter.trim().is_empty() {
+        lines.push(format!("| where {}", cx.source.filter.trim()));
+    }
+    let used = writer.used.borrow();
+    let derived: Vec<String> = cx
+        .source
+        .extend
+        .iter()
+        .filter(|(name, _)| used.contains(*name))
+        .map(|(name, expression)| format!("{name} = {expression}"))
+        .collect();
+    if !derived.is_empty() {
+        lines.push(format!("| extend {}", derived.join(", ")));
+    }
+    lines.push(format!("| where {condition}"));
+    lines.extend(tail);
+    let query = lines.join("\n");
+    if query.chars().count() > MAX_QUERY {
+        return Err(refusal(
+            TARGET,
+            rule,
+            rule.span,
+            "a query longer than 10,000 characters",
+            "Sentinel accepts queries of at most 10,000 characters; split the rule or shorten its lists",
+        ));
+    }
+    Ok((query, by_columns))
 }

@@ -1,0 +1,122 @@
+//! Regular expressions for Kusto's `matches regex`, which runs the Rust
+//! `regex` engine (<https://learn.microsoft.com/kusto/query/regex>): the
+//! checker's ASCII rewrite (`\d` → `[0-9]`, `\b` → `(?-u:\b)`, ...), every
+//! group made non-capturing (Kusto allows at most 16 groups), and the globs
+//! of `like` as anchored patterns. Also the test a missing field defeats: a
+//! pattern that matches `""` would match every event without the field.
+
+use regex_syntax::ast::{self, Ast, GroupKind};
+
+use crate::check::regex::rewrite_ascii;
+use crate::emit::common::{GlobPiece, glob_pieces};
+
+/// The Kusto pattern for a checked tripline regex.
+pub fn translate(pattern: &str, case_insensitive: bool) -> String {
+    let ascii = non_capturing(&rewrite_ascii(pattern));
+    if case_insensitive {
+        format!("(?i){ascii}")
+    } else {
+        ascii
+    }
+}
+
+/// Whether the evaluator's reading of the pattern matches the empty string.
+pub fn matches_empty(pattern: &str, case_insensitive: bool) -> bool {
+    regex::RegexBuilder::new(&rewrite_ascii(pattern))
+        .case_insensitive(case_insensitive)
+        .build()
+        .is_ok_and(|re| re.is_match(""))
+}
+
+/// `pattern` with `(` of every capturing group written `(?:`.
+fn non_capturing(pattern: &str) -> String {
+    let Ok(tree) = ast::parse::Parser::new().parse(pattern) else {
+        return pattern.to_string();
+    };
+    let mut opens = Vec::new();
+    capture_opens(&tree, &mut opens);
+    opens.sort_unstable();
+    let mut out = String::with_capacity(pattern.len() + 2 * opens.len());
+    let mut at = 0;
+    for open in opens {
+        out.push_str(pattern.get(at..=open).unwrap_or(""));
+        out.push_str("?:");
+        at = open + 1;
+    }
+    out.push_str(pattern.get(at..).unwrap_or(""));
+    out
+}
+
+fn capture_opens(tree: &Ast, opens: &mut Vec<usize>) {
+    match tree {
+        Ast::Group(group) => {
+            if let GroupKind::CaptureIndex(_) = group.kind {
+                opens.push(group.span.start.offset);
+            }
+            capture_opens(&group.ast, opens);
+        }
+        Ast::Repetition(repetition) => capture_opens(&repetition.ast, opens),
+        Ast::Alternation(alternation) => alternation
+            .asts
+            .iter()
+            .for_each(|a| capture_opens(a, opens)),
+        Ast::Concat(concat) => concat.asts.iter().for_each(|a| capture_opens(a, opens)),
+        _ => {}
+    }
+}
+
+/// A glob as a case-insensitive anchored pattern: `*` any run (newlines
+/// too), `?` one character, the rest literal.
+pub fn glob_regex(glob: &str) -> String {
+    let mut out = String::from("(?i)^");
+    for piece in glob_pieces(glob) {
+        match piece {
+            GlobPiece::Literal(text) => out.push_str(&regex_syntax::escape(&text)),
+            GlobPiece::AnyRun => out.push_str("(?s:.*)"),
+            GlobPiece::AnyOne => out.push_str("(?s:.)"),
+        }
+    }
+    out.push('$');
+    out
+}
+
+/// Whether a glob holds on `""`: it is made of `*` alone.
+pub fn glob_matches_empty(glob: &str) -> bool {
+    glob_pieces(glob)
+        .iter()
+        .all(|piece| *piece == GlobPiece::AnyRun)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_become_non_capturing_and_classes_ascii() {
+        assert_eq!(
+            translate(r"id=\d+\s*(or|and)\s+\w+", false),
+            r"id=[0-9]+[\t\n\x0B\x0C\r ]*(?:or|and)[\t\n\x0B\x0C\r ]+[0-9A-Za-z_]+"
+        );
+        assert_eq!(
+            translate(r"\bx(?:y)\b", true),
+            r"(?i)(?-u:\b)x(?:y)(?-u:\b)"
+        );
+        assert_eq!(translate(r"[(]a\(b", false), r"[(]a\(b");
+    }
+
+    #[test]
+    fn empty_matches_are_found_by_the_evaluator_engine() {
+        for (pattern, empty) in [("a*", true), ("^", true), (r"\B", true), ("x?", true)] {
+            assert_eq!(matches_empty(pattern, false), empty, "{pattern}");
+        }
+        assert!(!matches_empty("a", false));
+        assert!(!matches_empty(r"\b", false));
+    }
+
+    #[test]
+    fn globs_are_anchored_and_escaped() {
+        assert_eq!(glob_regex(r"/a*.x?"), r"(?i)^/a(?s:.*)\.x(?s:.)$");
+        assert!(glob_matches_empty("**"));
+        assert!(!glob_matches_empty("*?"));
+    }
+}

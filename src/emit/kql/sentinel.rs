@@ -1,0 +1,174 @@
+//! The Sentinel facts around a query: severity, tactics (the catalogue's
+//! plus those the Azure-Sentinel validation table requires), techniques
+//! split into parents and sub-techniques for ARM, the schedule and its
+//! limits, and the entity mappings.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::diag::Diagnostic;
+use crate::emit::common::refusal;
+use crate::ir::{Level, Rule};
+
+use super::TARGET;
+use super::literal::{iso_duration, sentinel_duration};
+use super::source::EntityColumn;
+
+const MIN_SCHEDULE: u64 = 5 * 60;
+const MAX_SCHEDULE: u64 = 14 * 86_400;
+const LONG_PERIOD: u64 = 2 * 86_400;
+const MAX_ENTITY_MAPPINGS: usize = 5;
+const MAX_NAME: usize = 256;
+const MAX_DESCRIPTION: usize = 5000;
+
+pub fn severity(level: Level) -> &'static str {
+    match level {
+        Level::Informational => "Informational",
+        Level::Low => "Low",
+        Level::Medium => "Medium",
+        Level::High | Level::Critical => "High",
+    }
+}
+
+/// The technique → Sentinel tactics table (`sentinel-tactics.csv`).
+pub fn tactic_table(text: &str) -> BTreeMap<String, Vec<String>> {
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.starts_with("technique,"))
+        .filter_map(|l| l.split_once(','))
+        .map(|(t, tactics)| {
+            (
+                t.trim().to_string(),
+                tactics.split_whitespace().map(str::to_string).collect(),
+            )
+        })
+        .collect()
+}
+
+/// Sentinel tactic names (`Reconnaissance`, `CommandAndControl`): the
+/// catalogue's tactics, then any the table adds, without repeats.
+pub fn tactics(
+    rule: &Rule,
+    table: &BTreeMap<String, Vec<String>>,
+) -> Result<Vec<String>, Diagnostic> {
+    let mut tactics: Vec<String> = rule
+        .meta
+        .tactics
+        .iter()
+        .map(|t| t.name.replace([' ', '-'], ""))
+        .collect();
+    for technique in &rule.meta.techniques {
+        let parent = parent(&technique.id);
+        let Some(required) = table.get(parent) else {
+            return Err(refusal(
+                TARGET,
+                rule,
+                rule.span,
+                &format!("technique {} in Sentinel's tactic validation", technique.id),
+                "the Azure-Sentinel validation knows no tactic for this technique (targets/kql/sentinel-tactics.csv); pick a technique it lists",
+            ));
+        };
+        for tactic in required {
+            if !tactics.contains(tactic) {
+                tactics.push(tactic.clone());
+            }
+        }
+    }
+    Ok(tactics)
+}
+
+pub fn parent(technique: &str) -> &str {
+    technique.split('.').next().unwrap_or(technique)
+}
+
+/// The schedule as Sentinel YAML and ARM spell it.
+#[derive(Debug, Serialize)]
+pub struct Schedule {
+    pub frequency: String,
+    pub period: String,
+    pub frequency_iso: String,
+    pub period_iso: String,
+}
+
+pub fn schedule(rule: &Rule) -> Result<Schedule, Diagnostic> {
+    let refuse = |what: &str, help: &str| Err(refusal(TARGET, rule, rule.span, what, help));
+    let (every, lookback) = (rule.schedule.every, rule.schedule.lookback);
+    for (name, seconds) in [("every", every), ("lookback", lookback)] {
+        if !(MIN_SCHEDULE..=MAX_SCHEDULE).contains(&seconds) {
+            return refuse(
+                &format!("a schedule `{name}` outside 5 minutes to 14 days"),
+                "Sentinel runs scheduled rules every 5 minutes to 14 days and looks back as far; set `every` and `lookback` within that range",
+            );
+        }
+    }
+    if lookback >= LONG_PERIOD && every < 3_600 {
+        return refuse(
+            "a lookback of 2 days or more run more often than hourly",
+            "Sentinel requires `every` of at least 1h when `lookback` is 2d or more",
+        );
+    }
+    match (
+        sentinel_duration(every),
+        sentinel_duration(lookback),
+        iso_duration(every),
+        iso_duration(lookback),
+    ) {
+        (Some(frequency), Some(period), Some(frequency_iso), Some(period_iso)) => Ok(Schedule {
+            frequency,
+            period,
+            frequency_iso,
+            period_iso,
+        }),
+        _ => refuse(
+            "a schedule that is not whole minutes",
+            "Sentinel schedules are written in minutes, hours or days; use `every` and `lookback` in whole minutes",
+        ),
+    }
+}
+
+/// Length limits of the Azure-Sentinel validation on the rule's text.
+pub fn text_limits(rule: &Rule) -> Result<(), Diagnostic> {
+    if rule.meta.title.chars().count() > MAX_NAME {
+        return Err(refusal(
+            TARGET,
+            rule,
+            rule.span,
+            "a title longer than 256 characters",
+            "Sentinel rule names hold at most 256 characters; shorten the title",
+        ));
+    }
+    if rule.meta.description.chars().count() > MAX_DESCRIPTION {
+        return Err(refusal(
+            TARGET,
+            rule,
+            rule.span,
+            "a description longer than 5,000 characters",
+            "Sentinel rule descriptions hold at most 5,000 characters; shorten it",
+        ));
+    }
+    Ok(())
+}
+
+/// The entity mappings: the source's, or for a threshold rule those whose
+/// column is a `by` column. At most five.
+pub fn entities(
+    rule: &Rule,
+    source_entities: &[EntityColumn],
+    by_columns: Option<&[String]>,
+) -> Result<Vec<EntityColumn>, Diagnostic> {
+    let chosen: Vec<EntityColumn> = source_entities
+        .iter()
+        .filter(|e| by_columns.is_none_or(|by| by.contains(&e.column)))
+        .cloned()
+        .collect();
+    if chosen.len() > MAX_ENTITY_MAPPINGS {
+        return Err(refusal(
+            TARGET,
+            rule,
+            rule.span,
+            "more than 5 entity mappings",
+            "Sentinel accepts at most 5 entity mappings; remove some from the mapping's `entities`",
+        ));
+    }
+    Ok(chosen)
+}

@@ -1,0 +1,140 @@
+//! What the kql target reads from its folder for one taxonomy source: how a
+//! query starts (an ASIM parser or a table), the per-source filter slot, the
+//! derived columns, the entity mappings, and the column types from the
+//! schema files (`schema/*.txt`, "[Section]" then `Column:type` items).
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use super::super::folder::{SourceMapping, TargetFolder};
+
+/// Column types by schema section, then by column.
+#[derive(Debug, Default)]
+pub struct Schemas {
+    sections: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+impl Schemas {
+    /// Every `schema/*.txt` file of the folder.
+    pub fn load(folder: &TargetFolder) -> Schemas {
+        let mut schemas = Schemas::default();
+        for (path, text) in &folder.files {
+            if path.starts_with("schema/") && path.ends_with(".txt") {
+                schemas.read(text);
+            }
+        }
+        schemas
+    }
+
+    fn read(&mut self, text: &str) {
+        let mut section: Option<String> = None;
+        for line in text.lines().map(str::trim) {
+            if line.starts_with('#') || line.is_empty() {
+                continue;
+            }
+            if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+                section = Some(name.to_string());
+                continue;
+            }
+            let Some(name) = &section else { continue };
+            let columns = self.sections.entry(name.clone()).or_default();
+            for item in line.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+                if let Some((column, ty)) = item.split_once(':') {
+                    columns.insert(column.trim().to_string(), ty.trim().to_string());
+                }
+            }
+        }
+    }
+
+    /// The columns of a section, in name order, with their types.
+    pub fn section(&self, name: &str) -> Option<&BTreeMap<String, String>> {
+        self.sections.get(name)
+    }
+}
+
+/// One Sentinel entity mapping of a source: `IP` / `Address` / `SrcIpAddr`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+pub struct EntityColumn {
+    pub entity: String,
+    pub identifier: String,
+    pub column: String,
+}
+
+/// The settings of one source in a kql mapping.
+#[derive(Debug, Default, Deserialize)]
+struct Settings {
+    parser: Option<String>,
+    table: Option<String>,
+    schema: Option<String>,
+    #[serde(default)]
+    filter: String,
+    #[serde(default)]
+    extend: BTreeMap<String, String>,
+    #[serde(default)]
+    entities: Vec<EntityColumn>,
+}
+
+/// A source as the query writer sees it.
+#[derive(Debug, Default)]
+pub struct Source {
+    /// `_Im_Dns` (called with starttime/endtime) ...
+    pub parser: Option<String>,
+    /// ... or a table name.
+    pub table: Option<String>,
+    pub filter: String,
+    pub extend: BTreeMap<String, String>,
+    pub entities: Vec<EntityColumn>,
+    columns: BTreeMap<String, String>,
+}
+
+impl Source {
+    /// Reads a source's settings; a malformed setting is reported as text.
+    pub fn new(mapping: &SourceMapping, schemas: &Schemas) -> Result<Source, String> {
+        let value = serde_yaml::to_value(&mapping.settings).map_err(|e| e.to_string())?;
+        let settings: Settings = serde_yaml::from_value(value).map_err(|e| e.to_string())?;
+        let columns = settings
+            .schema
+            .as_deref()
+            .and_then(|s| schemas.section(s))
+            .cloned()
+            .unwrap_or_default();
+        if settings.parser.is_none() && settings.table.is_none() {
+            return Err("a source needs `parser` or `table`".to_string());
+        }
+        Ok(Source {
+            parser: settings.parser,
+            table: settings.table,
+            filter: settings.filter,
+            extend: settings.extend,
+            entities: settings.entities,
+            columns,
+        })
+    }
+
+    /// Whether a column holds numbers (and so null when missing), not text.
+    /// Derived and unknown columns are text.
+    pub fn is_numeric(&self, column: &str) -> bool {
+        matches!(
+            self.columns.get(column).map(String::as_str),
+            Some("int" | "long" | "real" | "double" | "decimal")
+        )
+    }
+
+    /// Whether a column is a datetime (or other non-string scalar tested with `isnotnull`).
+    pub fn is_nullable(&self, column: &str) -> bool {
+        matches!(
+            self.columns.get(column).map(String::as_str),
+            Some("int" | "long" | "real" | "double" | "decimal" | "datetime" | "bool" | "timespan")
+        )
+    }
+
+    /// The query's first line for a run looking back `lookback` (a KQL timespan).
+    pub fn head(&self, lookback: &str) -> String {
+        match (&self.parser, &self.table) {
+            (Some(parser), _) => format!("{parser}(starttime=ago({lookback}), endtime=now())"),
+            (None, Some(table)) => table.clone(),
+            (None, None) => String::new(),
+        }
+    }
+}

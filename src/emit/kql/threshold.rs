@@ -1,0 +1,137 @@
+//! Threshold rules as KQL: epoch-aligned windows (`bin_at`), group keys and
+//! distinct values computed first (case-folded text; an `int` field by its
+//! number), exact distinct counts in two `summarize` steps (never
+//! `dcount()`, an estimate), the first spelling by `arg_min`, and one row
+//! per alert: `TimeGenerated` (the window's start), the `by` columns, and
+//! `Count` or `DistinctCount`.
+
+use crate::diag::Diagnostic;
+use crate::ir::{Aggregate, Field, FieldType, Threshold};
+
+use super::expr::Writer;
+use super::literal::{kql_regex, timespan};
+
+/// The result column of the aggregate.
+pub fn result_column(threshold: &Threshold) -> &'static str {
+    match threshold.aggregate {
+        Aggregate::Count => "Count",
+        Aggregate::Distinct(_) => "DistinctCount",
+    }
+}
+
+/// The pipeline lines after the rule's filter, and the `by` columns.
+pub fn lines(
+    writer: &Writer,
+    threshold: &Threshold,
+) -> Result<(Vec<String>, Vec<String>), Diagnostic> {
+    let columns = threshold
+        .by
+        .iter()
+        .map(|f| writer.column(f))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut lines = Vec::new();
+    if !columns.is_empty() {
+        let present: Vec<String> = columns.iter().map(|c| present(writer, c)).collect();
+        lines.push(format!("| where {}", present.join(" and ")));
+    }
+    let mut extend = vec![format!(
+        "tl_window = bin_at(TimeGenerated, {}, datetime(1970-01-01))",
+        timespan(threshold.window)
+    )];
+    let mut keys = vec!["tl_window".to_string()];
+    for (n, (field, column)) in threshold.by.iter().zip(&columns).enumerate() {
+        let key = format!("tl_key{}", n + 1);
+        extend.push(format!("{key} = {}", group_key(writer, field, column)));
+        keys.push(key);
+    }
+    let first = if columns.is_empty() {
+        String::new()
+    } else {
+        format!("arg_min(TimeGenerated, {})", columns.join(", "))
+    };
+    let with_first = |aggregate: &str| {
+        if first.is_empty() {
+            aggregate.to_string()
+        } else {
+            format!("{aggregate}, {first}")
+        }
+    };
+    let result = result_column(threshold);
+    match &threshold.aggregate {
+        Aggregate::Count => {
+            lines.push(format!("| extend {}", extend.join(", ")));
+            lines.push(format!(
+                "| summarize {} by {}",
+                with_first("Count = count()"),
+                keys.join(", ")
+            ));
+        }
+        Aggregate::Distinct(field) => {
+            let column = writer.column(field)?;
+            extend.push(format!(
+                "tl_value = {}",
+                distinct_value(writer, field, &column)
+            ));
+            lines.push(format!("| extend {}", extend.join(", ")));
+            let step = if first.is_empty() {
+                String::new()
+            } else {
+                format!("{first} ")
+            };
+            lines.push(format!(
+                "| summarize {step}by {}, tl_value",
+                keys.join(", ")
+            ));
+            lines.push(format!(
+                "| summarize {} by {}",
+                with_first("DistinctCount = countif(isnotempty(tl_value))"),
+                keys.join(", ")
+            ));
+        }
+    }
+    lines.push(format!(
+        "| where {result} {} {}",
+        threshold.comparison.symbol(),
+        threshold.value
+    ));
+    let mut project = vec!["TimeGenerated = tl_window".to_string()];
+    project.extend(columns.iter().cloned());
+    project.push(result.to_string());
+    lines.push(format!("| project {}", project.join(", ")));
+    Ok((lines, columns))
+}
+
+/// The test that a `by` value is there (missing, null and `""` leave the
+/// event uncounted).
+fn present(writer: &Writer, column: &str) -> String {
+    if writer.cx.source.is_nullable(column) {
+        format!("isnotnull({column})")
+    } else {
+        format!("isnotempty({column})")
+    }
+}
+
+/// A group key: an `int` field by its number, everything else by its
+/// case-folded text.
+fn group_key(writer: &Writer, field: &Field, column: &str) -> String {
+    let source = &writer.cx.source;
+    if source.is_nullable(column) {
+        return column.to_string();
+    }
+    if field.ty == FieldType::Int {
+        return format!(
+            "iff({column} matches regex {} and isnotnull(tolong({column})), tostring(tolong({column})), tolower({column}))",
+            kql_regex("^-?[0-9]+$")
+        );
+    }
+    format!("tolower({column})")
+}
+
+/// A distinct value as text (`""` for a missing one, which adds no value).
+fn distinct_value(writer: &Writer, field: &Field, column: &str) -> String {
+    if writer.cx.source.is_nullable(column) {
+        format!("tostring({column})")
+    } else {
+        group_key(writer, field, column)
+    }
+}

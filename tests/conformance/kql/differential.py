@@ -1,0 +1,191 @@
+"""Differential check of the kql target with duckdb-kql.
+
+Runs each matrix rule's query (exported by the ignored integration test
+`kql::export_conformance_cases`) over that rule's test events, loaded as an
+ASIM-shaped table, and compares the result with each test's expectation,
+which is the evaluator's verdict (`expect match` / `nomatch` / `alert`).
+
+duckdb-kql runs KQL on DuckDB, which is not Kusto. What it cannot run is
+reported as a gap, never as a pass:
+  - `ipv4_is_in_any_range` / `ipv6_is_in_any_range` (KqlUnsupportedError):
+    `in cidr` rules are checked by the language service only;
+  - `bin_at`: rewritten to `bin()`, which DuckDB aligns on 2000-01-03, a
+    whole number of days after the epoch, so only windows dividing a day
+    are run;
+  - `(?-u:\\b)` (Rust's ASCII word boundary) is RE2's plain `\\b`, which is
+    ASCII already: rewritten;
+  - events the table cannot hold the way Sentinel would (arrays: ASIM
+    columns hold one value; `url.original` given apart from
+    `url.path`/`url.query`, which the query derives from `Url`).
+Usage: differential.py CASES.json SCHEMA.txt  (exit 1 on any disagreement)
+"""
+
+import datetime as dt
+import json
+import re
+import sys
+
+import duckdb_kql
+
+GENERATED_START = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+INTEGER = re.compile(r"-?[0-9]+")
+I64 = (-(2**63), 2**63 - 1)
+
+
+def read_schema(path):
+    sections, current = {}, None
+    for raw in open(path, encoding="utf-8"):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        header = re.fullmatch(r"\[(.+)\]", line)
+        if header:
+            current = sections.setdefault(header.group(1), {})
+            continue
+        for item in filter(None, (i.strip() for i in line.split(","))):
+            name, ty = item.split(":")
+            current[name.strip()] = ty.strip()
+    return sections
+
+
+SQL_TYPES = {"string": "VARCHAR", "int": "BIGINT", "long": "BIGINT", "real": "DOUBLE",
+             "datetime": "TIMESTAMP", "bool": "BOOLEAN", "dynamic": "VARCHAR"}
+
+
+def timestamp(time):
+    base = time["base"]
+    if base is None:
+        start = GENERATED_START + dt.timedelta(seconds=time["generated"])
+    elif isinstance(base, (int, float)) or (isinstance(base, str) and re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", base)):
+        seconds = float(base)
+        if abs(seconds) >= 100_000_000_000:
+            seconds /= 1000
+        start = dt.datetime.fromtimestamp(seconds, dt.timezone.utc)
+    else:
+        start = dt.datetime.fromisoformat(base.replace("t", "T").replace(" ", "T"))
+    start = start + dt.timedelta(seconds=time["offset"])
+    return start.astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+
+def cell(value, ty):
+    """The value as the ASIM column holds it, or raises ValueError (a gap)."""
+    if value is None:
+        return None
+    if isinstance(value, (list, dict)):
+        raise ValueError("array or object values: ASIM columns hold one value")
+    if isinstance(value, float):
+        raise ValueError("a fractional number")
+    if ty in ("int", "long"):
+        if isinstance(value, bool):
+            return None
+        if isinstance(value, int):
+            return value
+        if INTEGER.fullmatch(value) and I64[0] <= int(value) <= I64[1]:
+            return int(value)
+        return None  # what a parser's toint() makes of text that is no number
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def load(con, columns, events):
+    names = sorted(columns)
+    con.execute("DROP TABLE IF EXISTS Events")
+    ddl = ", ".join(f'"{n}" {SQL_TYPES.get(columns[n], "VARCHAR")}' for n in names)
+    con.execute(f"CREATE TABLE Events ({ddl}, TlRow BIGINT)")
+    for row, event in enumerate(events):
+        values = []
+        for name in names:
+            if name == "TimeGenerated":
+                values.append(timestamp(event["time"]))
+                continue
+            value = cell(event["columns"].get(name), columns[name])
+            if value is None and columns[name] == "string":
+                value = ""  # Kusto strings have no null: a missing value reads as ""
+            values.append(value)
+        marks = ", ".join("?" for _ in range(len(names) + 1))
+        con.execute(f"INSERT INTO Events VALUES ({marks})", values + [row])
+
+
+WINDOW = re.compile(r"bin_at\(TimeGenerated, ([0-9]+)([smhd]), datetime\(1970-01-01\)\)")
+UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def runnable(query):
+    """The query as duckdb-kql can run it, or raises ValueError (a gap)."""
+    for size, unit in WINDOW.findall(query):
+        if 86400 % (int(size) * UNIT[unit]):
+            raise ValueError("a window that does not divide a day (bin() origin)")
+    query = WINDOW.sub(r"bin(TimeGenerated, \1\2)", query)
+    query = query.replace(r"(?-u:\b)", r"\b").replace(r"(?-u:\B)", r"\B")
+    # The ASIM parser call becomes the loaded table.
+    return re.sub(r"^_Im_[A-Za-z]+\(starttime=ago\([0-9a-z]+\), endtime=now\(\)\)", "Events", query, flags=re.M)
+
+
+def same_group(value, expected, is_int):
+    if is_int:
+        try:
+            return int(value) == int(expected)
+        except (TypeError, ValueError):
+            return False
+    return str(value).casefold() == str(expected).casefold()
+
+
+def verdict(test, result):
+    """Disagreements between the query's result and the test's expectations."""
+    columns = [d[0] for d in result.description]
+    rows = [dict(zip(columns, r)) for r in result.fetchall()]
+    matched = {r["TlRow"] for r in rows if "TlRow" in r}
+    problems = []
+    for expect in test["expects"]:
+        kind = expect["kind"]
+        if kind == "match" and len(matched) != len(test["events"]):
+            problems.append(f"expected every event to match, {len(matched)} of {len(test['events'])} did")
+        elif kind == "nomatch" and matched:
+            problems.append(f"expected no match, rows {sorted(matched)} matched")
+        elif kind == "alert_count" and len(rows) != expect["count"]:
+            problems.append(f"expected {expect['count']} alerts, got {len(rows)}: {rows}")
+        elif kind == "alert" and not any(
+            all(same_group(r.get(g["column"]), g["value"], g["int"]) for g in expect["group"])
+            for r in rows
+        ):
+            problems.append(f"expected an alert {expect['group']}, got {rows}")
+    return problems
+
+
+def main(cases_path, schema_path):
+    schema = read_schema(schema_path)
+    cases = json.load(open(cases_path, encoding="utf-8"))
+    con = duckdb_kql.connect()
+    counts = {"agree": 0, "disagree": 0, "gap": 0}
+    for rule in cases["rules"]:
+        columns = dict(schema[rule["schema"]])
+        for test in rule["tests"]:
+            label = f'{rule["name"]} / "{test["name"]}"'
+            try:
+                if test["skip"]:
+                    raise ValueError(test["skip"])
+                query = runnable(rule["query"])
+                load(con, columns, test["events"])
+                result = duckdb_kql.kql(con, query)
+            except (ValueError, duckdb_kql.KqlUnsupportedError) as gap:
+                counts["gap"] += 1
+                print(f"gap       {label}: {str(gap).splitlines()[0]}")
+                continue
+            except duckdb_kql.KqlError as error:
+                counts["disagree"] += 1
+                print(f"DISAGREE  {label}: the query failed: {str(error).splitlines()[0]}")
+                continue
+            problems = verdict(test, result)
+            if problems:
+                counts["disagree"] += 1
+                print(f"DISAGREE  {label}: " + "; ".join(problems))
+            else:
+                counts["agree"] += 1
+                print(f"agree     {label}")
+    print(f'{counts["agree"]} agree, {counts["disagree"]} disagree, {counts["gap"]} not runnable (gaps)')
+    return 1 if counts["disagree"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:]))

@@ -1,0 +1,357 @@
+//! The kql target end to end: snapshots of every document for every rule of
+//! the pack (`rules/`) and of the construct matrix, refusals with their
+//! positions, and escaping. `export_conformance_cases` (ignored; run by
+//! `.ci/conformance-kql.sh`) writes each matrix rule's query and test
+//! events as ASIM rows for the differential check.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "test helpers fail loudly on a broken fixture"
+)]
+
+use std::path::{Path, PathBuf};
+
+use tripline::check::check;
+use tripline::cli::pipeline;
+use tripline::emit::{self, Document, Emitted, TargetName};
+use tripline::ir;
+use tripline::source::{FileId, SourceFile, SourceMap};
+use tripline::syntax::parse;
+
+const MATRIX: &str = "tests/fixtures/matrix/matrix.trip";
+
+fn build(paths: &[PathBuf], mapping: &str) -> (ir::Pack, Emitted) {
+    let loaded = pipeline::load(paths).unwrap();
+    assert!(!loaded.has_errors(), "{:#?}", loaded.diagnostics());
+    let pack = loaded.checked.pack;
+    let emitted = emit::emit(TargetName::Kql, &pack, None, mapping).unwrap();
+    (pack, emitted)
+}
+
+fn document<'a>(emitted: &'a Emitted, path: &str) -> &'a str {
+    emitted
+        .documents
+        .iter()
+        .find(|d| d.path == path)
+        .map(|d| d.text.as_str())
+        .unwrap_or_else(|| panic!("no document {path}"))
+}
+
+/// One snapshot per rule (its YAML, then its query alone), and the ARM
+/// template, named after `prefix`.
+fn snapshot_pack(prefix: &str, paths: &[PathBuf], mapping: &str) {
+    let (pack, emitted) = build(paths, mapping);
+    assert!(emitted.refusals.is_empty(), "{:#?}", emitted.refusals);
+    for rule in &pack.rules {
+        let yaml = document(&emitted, &format!("{}.yaml", rule.name));
+        let query = document(&emitted, &format!("queries/{}.kql", rule.name));
+        insta::assert_snapshot!(
+            format!("{prefix}__{}", rule.name),
+            format!("{yaml}\n----- queries/{}.kql\n{query}", rule.name)
+        );
+    }
+    insta::assert_snapshot!(
+        format!("{prefix}__azuredeploy"),
+        document(&emitted, "azuredeploy.json")
+    );
+}
+
+#[test]
+fn matrix_rules_become_sentinel_rules() {
+    snapshot_pack("matrix", &[PathBuf::from(MATRIX)], "default");
+}
+
+#[test]
+fn pack_rules_become_sentinel_rules() {
+    let mut files = Vec::new();
+    collect_trip_files(Path::new("rules"), &mut files);
+    if files.is_empty() {
+        return;
+    }
+    files.sort();
+    snapshot_pack("pack", &files, "default");
+}
+
+fn collect_trip_files(dir: &Path, files: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for path in entries.flatten().map(|e| e.path()) {
+        if path.is_dir() {
+            collect_trip_files(&path, files);
+        } else if path.extension().is_some_and(|e| e == "trip") {
+            files.push(path);
+        }
+    }
+}
+
+#[test]
+fn documents_are_laid_out_per_rule_and_for_the_pack() {
+    let (pack, emitted) = build(&[PathBuf::from(MATRIX)], "default");
+    let paths: Vec<&str> = emitted.documents.iter().map(|d| d.path.as_str()).collect();
+    assert_eq!(paths.len(), 2 * pack.rules.len() + 1);
+    assert_eq!(paths.last(), Some(&"azuredeploy.json"));
+    let again = emit::emit(TargetName::Kql, &pack, None, "default").unwrap();
+    assert_eq!(
+        emitted.documents, again.documents,
+        "output is deterministic"
+    );
+}
+
+/// Checks `text` as the rule file `tests/fixtures/check/kql.trip` and builds
+/// it for kql with `mapping`: `CODE line:col` of each refusal, and the documents.
+fn refusals(text: &str, mapping: &str) -> (Vec<String>, Vec<Document>) {
+    let mut map = SourceMap::default();
+    let id: FileId = map.add(SourceFile::new("tests/fixtures/check/kql.trip", text));
+    let (file, syntax) = parse(id, &map.get(id).text);
+    assert!(syntax.is_empty(), "{syntax:#?}");
+    let checked = check(&map, &[(id, &file)]);
+    assert!(
+        !checked.diagnostics.iter().any(|d| d.is_error()),
+        "{:#?}",
+        checked.diagnostics
+    );
+    let emitted = emit::emit(TargetName::Kql, &checked.pack, None, mapping).unwrap();
+    let found = emitted
+        .refusals
+        .iter()
+        .map(|d| {
+            let at = map.get(id).position(d.primary.span.start);
+            format!("{} {}:{}", d.code.id, at.line, at.column)
+        })
+        .collect();
+    (found, emitted.documents)
+}
+
+/// A rule reading `source` with `where` on line 9 (from column 9) and
+/// `extra` statements after it.
+fn rule(source: &str, condition: &str, extra: &str) -> String {
+    format!(
+        "rule r {{\n  title \"t\"\n  id \"11111111-2222-3333-4444-555555555555\"\n  level high\n  attack T1590\n  description \"d\"\n  from {source}\n  {extra}\n  where {condition}\n}}\n"
+    )
+}
+
+#[test]
+fn constructs_kql_cannot_express_exactly_are_refused_where_written() {
+    for (source, condition, extra, expected) in [
+        ("web", r#"url.path like "*""#, "", "E0700 9:9"),
+        ("web", r#"not url.path like "**""#, "", "E0700 9:13"),
+        ("dns", r#"dns.question.name matches r"a*""#, "", "E0700 9:9"),
+        ("dns", r#"dns.question.name matches r"^""#, "", "E0700 9:9"),
+        ("dns", r#"host.name == "x""#, "every 1m", "E0700 1:6"),
+        ("dns", r#"host.name == "x""#, "every 15d", "E0700 1:6"),
+        (
+            "dns",
+            r#"host.name == "x""#,
+            "every 5m\n  lookback 330s",
+            "E0700 1:6",
+        ),
+        ("dns", r#"host.name == "x""#, "lookback 3d", "E0700 1:6"),
+    ] {
+        let (found, _) = refusals(&rule(source, condition, extra), "default");
+        assert_eq!(found, vec![expected], "{source}: {condition} {extra}");
+    }
+}
+
+#[test]
+fn a_query_over_ten_thousand_characters_is_refused() {
+    let values: Vec<String> = (0..1200).map(|n| format!("\"host{n:05}\"")).collect();
+    let condition = format!("host.name in [{}]", values.join(", "));
+    let (found, _) = refusals(&rule("dns", &condition, ""), "default");
+    assert_eq!(found, vec!["E0700 1:6"]);
+}
+
+#[test]
+fn fields_the_native_mapping_leaves_out_are_refused() {
+    let (found, _) = refusals(
+        &rule("dns", r#"destination.ip == "10.0.0.1""#, ""),
+        "native",
+    );
+    assert_eq!(found, vec!["E0701 9:9"]);
+    let (found, documents) = refusals(
+        &rule("process", r#"process.command_line contains "x""#, ""),
+        "native",
+    );
+    assert!(found.is_empty());
+    let query = &documents
+        .iter()
+        .find(|d| d.path == "queries/r.kql")
+        .unwrap()
+        .text;
+    insta::assert_snapshot!("native_process_query", query);
+}
+
+#[test]
+fn no_value_can_end_its_string_literal() {
+    let condition = r###"process.command_line contains "\"; drop \\ \n\t `$x' @\"" or process.command_line matches r#"a"b\d"#"###;
+    let text = rule("process", condition, "");
+    let (found, documents) = refusals(&text, "default");
+    assert!(found.is_empty(), "{found:?}");
+    let query = &documents
+        .iter()
+        .find(|d| d.path == "queries/r.kql")
+        .unwrap()
+        .text;
+    insta::assert_snapshot!("escaping_query", query);
+    let yaml = &documents.iter().find(|d| d.path == "r.yaml").unwrap().text;
+    let parsed: serde_yaml::Value = serde_yaml::from_str(yaml).unwrap();
+    assert_eq!(
+        parsed["query"].as_str().map(str::trim_end),
+        Some(query.trim_end())
+    );
+}
+
+/// Writes the matrix's queries and test events, as ASIM rows, to the JSON
+/// file named by `TRIPLINE_KQL_CASES`, for `tests/conformance/kql/differential.py`.
+#[test]
+#[ignore = "run by .ci/conformance-kql.sh"]
+fn export_conformance_cases() {
+    let Ok(out) = std::env::var("TRIPLINE_KQL_CASES") else {
+        return;
+    };
+    let (pack, emitted) = build(&[PathBuf::from(MATRIX)], "default");
+    let folder = emit::folder::TargetFolder::load("kql", None).unwrap();
+    let mapping = folder.mapping("default").unwrap();
+    let mut rules = Vec::new();
+    for rule in &pack.rules {
+        let Some(query) = emitted
+            .documents
+            .iter()
+            .find(|d| d.path == format!("queries/{}.kql", rule.name))
+        else {
+            continue;
+        };
+        let source = &mapping.sources[&rule.source];
+        let column = |path: &str| mapping.field(&rule.source, path).map(str::to_string);
+        let derived: Vec<String> = source
+            .settings
+            .get("extend")
+            .and_then(|e| e.as_mapping())
+            .map(|m| {
+                m.keys()
+                    .filter_map(|k| k.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let tests: Vec<serde_json::Value> = rule
+            .tests
+            .iter()
+            .map(|test| export_test(test, &column, &derived))
+            .collect();
+        rules.push(serde_json::json!({
+            "name": rule.name,
+            "schema": source.settings.get("schema").and_then(|s| s.as_str()),
+            "threshold": rule.threshold.is_some(),
+            "query": query.text,
+            "tests": tests,
+        }));
+    }
+    let text = serde_json::to_string_pretty(&serde_json::json!({ "rules": rules })).unwrap();
+    std::fs::write(out, text).unwrap();
+}
+
+fn export_test(
+    test: &ir::Test,
+    column: &dyn Fn(&str) -> Option<String>,
+    derived: &[String],
+) -> serde_json::Value {
+    use serde_json::{Value, json};
+    let mut events = Vec::new();
+    let mut skip: Option<String> = None;
+    let mut generated = 0u64;
+    let mut row = |event: &serde_json::Map<String, Value>, count: u64, every: u64| {
+        let base = event.get("@timestamp").cloned();
+        let k = if base.is_none() {
+            generated += 1;
+            generated - 1
+        } else {
+            0
+        };
+        let mut columns = serde_json::Map::new();
+        let mut url_parts = serde_json::Map::new();
+        for (path, value) in event {
+            if path == "@timestamp" {
+                continue;
+            }
+            match column(path) {
+                Some(c) if derived.contains(&c) => {
+                    url_parts.insert(c, value.clone());
+                }
+                Some(c) => {
+                    columns.insert(c, value.clone());
+                }
+                None => {}
+            }
+        }
+        synthesize_url(&mut columns, &url_parts)?;
+        for copy in 0..count {
+            events.push(json!({
+                "time": { "base": base, "generated": k, "offset": copy * every },
+                "columns": columns,
+            }));
+        }
+        Ok(())
+    };
+    for input in &test.inputs {
+        let result = match input {
+            ir::TestInput::Event { event, .. } => row(event, 1, 0),
+            ir::TestInput::Repeat {
+                count,
+                every,
+                event,
+                ..
+            } => row(event, *count, *every),
+            ir::TestInput::File { .. } => Err("events files are not exported".to_string()),
+        };
+        if let Err(reason) = result {
+            skip.get_or_insert(reason);
+        }
+    }
+    let expects: Vec<Value> = test
+        .expects
+        .iter()
+        .map(|e| match &e.node {
+            ir::Expect::Match => json!({"kind": "match"}),
+            ir::Expect::NoMatch => json!({"kind": "nomatch"}),
+            ir::Expect::AlertCount(n) => json!({"kind": "alert_count", "count": n}),
+            ir::Expect::Alert(pairs) => json!({
+                "kind": "alert",
+                "group": pairs
+                    .iter()
+                    .map(|(f, v)| json!({"column": column(&f.path), "value": v, "int": f.ty == ir::FieldType::Int}))
+                    .collect::<Vec<_>>(),
+            }),
+        })
+        .collect();
+    json!({ "name": test.name, "events": events, "expects": expects, "skip": skip })
+}
+
+/// ASIM has no path or query column: the query derives them from `Url`, so
+/// a test event's `url.path` / `url.query` become the `Url` that yields them.
+fn synthesize_url(
+    columns: &mut serde_json::Map<String, serde_json::Value>,
+    parts: &serde_json::Map<String, serde_json::Value>,
+) -> Result<(), String> {
+    if parts.is_empty() {
+        return Ok(());
+    }
+    if columns.contains_key("Url") {
+        return Err("the event gives url.original and url.path/url.query apart".to_string());
+    }
+    let text = |name: &str| parts.get(name).and_then(|v| v.as_str()).map(str::to_string);
+    let path = text("UrlPath").unwrap_or_default();
+    let query = text("UrlQuery");
+    if parts.values().any(|v| !v.is_string())
+        || path.contains(['?', '#'])
+        || query.as_deref().is_some_and(|q| q.contains('#'))
+    {
+        return Err("url.path/url.query that no Url can carry".to_string());
+    }
+    let url = match query {
+        Some(q) => format!("{path}?{q}"),
+        None => path,
+    };
+    columns.insert("Url".to_string(), serde_json::Value::String(url));
+    Ok(())
+}
