@@ -62,9 +62,14 @@ pub fn run(args: &BuildArgs) -> u8 {
         return 1;
     }
     let written = match &args.out {
-        Some(out) => outputs
-            .iter()
-            .try_for_each(|(target, documents)| replace_folder(out, target.as_str(), documents)),
+        Some(out) => outputs.iter().try_for_each(|(target, documents)| {
+            let binaries = if args.package && *target == TargetName::Splunk {
+                splunk_packages(documents)?
+            } else {
+                Vec::new()
+            };
+            replace_folder(out, target.as_str(), documents, &binaries)
+        }),
         None => print_documents(&outputs),
     };
     match written {
@@ -109,13 +114,18 @@ fn case_collisions(pack: &ir::Pack) -> Vec<Diagnostic> {
 
 /// Writes `documents` into a fresh `out/.name.new-PID`, then swaps it in for
 /// `out/name`, so the folder never holds a mix of old and new files.
-fn replace_folder(out: &Path, name: &str, documents: &[Document]) -> std::io::Result<()> {
+fn replace_folder(
+    out: &Path,
+    name: &str,
+    documents: &[Document],
+    binaries: &[(String, Vec<u8>)],
+) -> std::io::Result<()> {
     std::fs::create_dir_all(out)?;
     let pid = std::process::id();
     let fresh = out.join(format!(".{name}.new-{pid}"));
     let stale = out.join(format!(".{name}.old-{pid}"));
     let _ = std::fs::remove_dir_all(&fresh);
-    let result = write_documents(&fresh, documents).and_then(|()| {
+    let result = write_documents(&fresh, documents, binaries).and_then(|()| {
         let target = out.join(name);
         if target.exists() {
             std::fs::rename(&target, &stale)?;
@@ -133,15 +143,32 @@ fn replace_folder(out: &Path, name: &str, documents: &[Document]) -> std::io::Re
     result
 }
 
-fn write_documents(folder: &Path, documents: &[Document]) -> std::io::Result<()> {
-    for document in documents {
-        let path: PathBuf = folder.join(&document.path);
+fn write_documents(
+    folder: &Path,
+    documents: &[Document],
+    binaries: &[(String, Vec<u8>)],
+) -> std::io::Result<()> {
+    let texts = documents
+        .iter()
+        .map(|d| (d.path.as_str(), d.text.as_bytes()));
+    for (relative, bytes) in texts.chain(binaries.iter().map(|(p, b)| (p.as_str(), b.as_slice()))) {
+        let path: PathBuf = folder.join(relative);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)?;
         }
-        std::fs::write(path, &document.text)?;
+        std::fs::write(path, bytes)?;
     }
     Ok(())
+}
+
+/// `--package`: each Splunk app of the build (a folder holding
+/// `default/app.conf`) as `APP_ID.tgz` beside it.
+fn splunk_packages(documents: &[Document]) -> std::io::Result<Vec<(String, Vec<u8>)>> {
+    documents
+        .iter()
+        .filter_map(|d| d.path.strip_suffix("/default/app.conf"))
+        .map(|app| Ok((format!("{app}.tgz"), emit::splunk::package(documents, app)?)))
+        .collect()
 }
 
 /// Without `--out`: every document on stdout under a `==> target/path <==` line.

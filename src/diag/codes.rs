@@ -115,7 +115,11 @@ mod tests {
         let mut seen = std::collections::HashSet::new();
         for code in ALL {
             assert!(seen.insert(code.id), "{} is registered twice", code.id);
-            assert!(docs.contains(&format!("## {}: ", code.id)), "docs/errors.md lacks {}", code.id);
+            assert!(
+                docs.contains(&format!("## {}: ", code.id)),
+                "docs/errors.md lacks {}",
+                code.id
+            );
         }
     }
 }

@@ -1,6 +1,6 @@
 //! The kql target end to end: snapshots of every document for every rule of
 //! the pack (`rules/`) and of the construct matrix, refusals with their
-//! positions, and escaping. `export_conformance_cases` (ignored; run by
+//! positions, and escaping. `export_conformance_cases` (read by
 //! `.ci/conformance-kql.sh`) writes each matrix rule's query and test
 //! events as ASIM rows for the differential check.
 
@@ -205,11 +205,10 @@ fn no_value_can_end_its_string_literal() {
 /// Writes the matrix's queries and test events, as ASIM rows, to the JSON
 /// file named by `TRIPLINE_KQL_CASES`, for `tests/conformance/kql/differential.py`.
 #[test]
-#[ignore = "run by .ci/conformance-kql.sh"]
 fn export_conformance_cases() {
-    let Ok(out) = std::env::var("TRIPLINE_KQL_CASES") else {
-        return;
-    };
+    // Cheap enough to run with every test run; the conformance script reads it.
+    let out = std::env::var("TRIPLINE_KQL_CASES")
+        .unwrap_or_else(|_| "target/conformance/kql-cases.json".to_string());
     let (pack, emitted) = build(&[PathBuf::from(MATRIX)], "default");
     let folder = emit::folder::TargetFolder::load("kql", None).unwrap();
     let mapping = folder.mapping("default").unwrap();
@@ -247,7 +246,11 @@ fn export_conformance_cases() {
             "tests": tests,
         }));
     }
+    assert!(rules.len() > 30, "the matrix should give a query per rule");
     let text = serde_json::to_string_pretty(&serde_json::json!({ "rules": rules })).unwrap();
+    if let Some(parent) = Path::new(&out).parent() {
+        std::fs::create_dir_all(parent).unwrap();
+    }
     std::fs::write(out, text).unwrap();
 }
 

@@ -11,4 +11,6 @@ mod eval;
 mod fmt;
 mod kql;
 mod parse;
+mod sigma;
+mod splunk;
 mod test_cmd;

@@ -1,7 +1,249 @@
-//! The `sigma` target (not written yet: it emits nothing).
+//! The `sigma` target: one Sigma 2.x rule file per rule (`NAME.yml`),
+//! laid out by `targets/sigma/rule.yml.j2`. A threshold rule's file holds two
+//! documents: the detection, and the correlation rule that counts it and
+//! alone carries the metadata. Field names and each source's `logsource`
+//! come from the mapping; the detection from `detection`.
 
-use super::{EmitError, Emitted, Input};
+mod detection;
+mod regex;
+mod values;
 
-pub fn emit(_input: &Input) -> Result<Emitted, EmitError> {
-    Ok(Emitted::default())
+use serde::Serialize;
+
+use super::{Document, EmitError, Emitted, Input, common, templates};
+use crate::diag::Diagnostic;
+use crate::ir::{self, Aggregate, Comparison};
+use detection::Detection;
+
+const TARGET: &str = "sigma";
+const TEMPLATE: &str = "rule.yml.j2";
+/// The name under which a correlation's id is derived from the rule's id.
+const CORRELATION_NAME: &str = "tripline:sigma:correlation";
+
+pub fn emit(input: &Input) -> Result<Emitted, EmitError> {
+    let mut env = templates::environment(input.folder)
+        .map_err(|err| EmitError::template(input.folder, &err))?;
+    env.add_filter("sigma_scalar", |v: minijinja::Value| values::scalar(&v));
+    env.add_filter("sigma_word", |v: String| values::word(&v));
+    let template = env
+        .get_template(TEMPLATE)
+        .map_err(|err| EmitError::template(input.folder, &err))?;
+    let mut emitted = Emitted::default();
+    for rule in &input.pack.rules {
+        match context(input, rule) {
+            Ok(context) => {
+                let text = template
+                    .render(minijinja::value::Serde(&context))
+                    .map_err(|err| EmitError::template(input.folder, &err))?;
+                emitted.documents.push(Document {
+                    path: format!("{}.yml", rule.name),
+                    text,
+                });
+            }
+            Err(refusals) => emitted.refusals.extend(refusals),
+        }
+    }
+    Ok(emitted)
+}
+
+/// What the template lays out for one rule.
+#[derive(Serialize)]
+struct RuleContext {
+    name: String,
+    title: String,
+    id: String,
+    status: ir::Status,
+    description: String,
+    references: Vec<String>,
+    author: Option<String>,
+    date: Option<String>,
+    modified: Option<String>,
+    /// `attack.<tactic>` then `attack.<technique>`, lower case.
+    tags: Vec<String>,
+    logsource: Vec<(String, String)>,
+    detection: Detection,
+    falsepositives: Vec<String>,
+    level: ir::Level,
+    /// The rule's own `tags`: not Sigma namespaced tags, so kept aside.
+    tripline_tags: Vec<String>,
+    /// `(section, lines)` of the playbook, empty sections left out.
+    playbook: Vec<(&'static str, Vec<String>)>,
+    correlation: Option<Correlation>,
+}
+
+#[derive(Serialize)]
+struct Correlation {
+    id: String,
+    /// The detection document's title (distinct from the rule's).
+    base_title: String,
+    kind: &'static str,
+    group_by: Vec<String>,
+    timespan: String,
+    operator: &'static str,
+    value: i64,
+    /// The `value_count` field.
+    field: Option<String>,
+}
+
+fn context(input: &Input, rule: &ir::Rule) -> Result<RuleContext, Vec<Diagnostic>> {
+    let detection = detection::detection(input, rule);
+    let logsource = logsource(input, rule);
+    let correlation = match &rule.threshold {
+        Some(threshold) => correlation(input, rule, threshold).map(Some),
+        None => Ok(None),
+    };
+    let (detection, logsource, correlation) = match (detection, logsource, correlation) {
+        (Ok(d), Ok(l), Ok(c)) => (d, l, c),
+        (d, l, c) => {
+            let mut refusals = Vec::new();
+            refusals.extend(d.err().unwrap_or_default());
+            refusals.extend(l.err());
+            refusals.extend(c.err().unwrap_or_default());
+            return Err(refusals);
+        }
+    };
+    let meta = &rule.meta;
+    let mut tags: Vec<String> = meta
+        .tactics
+        .iter()
+        .map(|t| format!("attack.{}", t.shortname.to_lowercase()))
+        .chain(
+            meta.techniques
+                .iter()
+                .map(|t| format!("attack.{}", t.id.to_lowercase())),
+        )
+        .collect();
+    dedup(&mut tags);
+    let mut references = meta.references.clone();
+    dedup(&mut references);
+    let playbook = [
+        ("questions", &rule.playbook.questions),
+        ("escalate", &rule.playbook.escalate),
+        ("triage", &rule.playbook.triage),
+        ("investigate", &rule.playbook.investigate),
+        ("contain", &rule.playbook.contain),
+    ]
+    .into_iter()
+    .filter(|(_, lines)| !lines.is_empty())
+    .map(|(key, lines)| (key, lines.clone()))
+    .collect();
+    Ok(RuleContext {
+        name: rule.name.clone(),
+        title: meta.title.clone(),
+        id: meta.id.to_lowercase(),
+        status: meta.status,
+        description: meta.description.clone(),
+        references,
+        author: meta.author.clone(),
+        date: meta.date.clone(),
+        modified: meta.modified.clone(),
+        tags,
+        logsource,
+        detection,
+        falsepositives: meta.falsepositives.clone(),
+        level: meta.level,
+        tripline_tags: meta.tags.clone(),
+        playbook,
+        correlation,
+    })
+}
+
+fn dedup(items: &mut Vec<String>) {
+    let mut seen = std::collections::HashSet::new();
+    items.retain(|i| seen.insert(i.clone()));
+}
+
+/// The source's `logsource` keys from the mapping, in written order.
+fn logsource(input: &Input, rule: &ir::Rule) -> Result<Vec<(String, String)>, Diagnostic> {
+    let refuse = || {
+        common::refusal(
+            TARGET,
+            rule,
+            rule.span,
+            &format!(
+                "source `{}` without a `logsource` in the mapping",
+                rule.source
+            ),
+            &format!(
+                "give source `{}` a `logsource:` map of strings in targets/sigma/mappings/{}.yaml",
+                rule.source, input.mapping_name
+            ),
+        )
+    };
+    let settings = input.mapping.sources.get(&rule.source).ok_or_else(refuse)?;
+    let map = settings
+        .settings
+        .get("logsource")
+        .and_then(serde_yaml::Value::as_mapping)
+        .ok_or_else(refuse)?;
+    map.iter()
+        .map(|(k, v)| match (k.as_str(), v.as_str()) {
+            (Some(k), Some(v)) => Ok((k.to_string(), v.to_string())),
+            _ => Err(refuse()),
+        })
+        .collect()
+}
+
+fn correlation(
+    input: &Input,
+    rule: &ir::Rule,
+    threshold: &ir::Threshold,
+) -> Result<Correlation, Vec<Diagnostic>> {
+    let mut refusals = Vec::new();
+    let mut name = |field: &ir::Field| match common::mapped_field(input, TARGET, rule, field) {
+        Ok(name) => name.to_string(),
+        Err(refusal) => {
+            refusals.push(refusal);
+            String::new()
+        }
+    };
+    let group_by = threshold.by.iter().map(&mut name).collect();
+    let (kind, field) = match &threshold.aggregate {
+        Aggregate::Count => ("event_count", None),
+        Aggregate::Distinct(field) => ("value_count", Some(name(field))),
+    };
+    if !values::exact_int(threshold.value) {
+        refusals.push(common::refusal(
+            TARGET,
+            rule,
+            rule.span,
+            &format!("the threshold {} (beyond 2^53)", threshold.value),
+            "pySigma reads numbers through a float and would change this one",
+        ));
+    }
+    let operator = match threshold.comparison {
+        Comparison::Gt => "gt",
+        Comparison::Ge => "gte",
+        Comparison::Eq => "eq",
+        Comparison::Lt => "lt",
+        Comparison::Le => "lte",
+    };
+    // A name-based UUID (v5) in the rule id's namespace: stable across
+    // builds and distinct from the base rule's id.
+    let id = uuid::Uuid::parse_str(&rule.meta.id)
+        .map(|namespace| uuid::Uuid::new_v5(&namespace, CORRELATION_NAME.as_bytes()).to_string())
+        .unwrap_or_default();
+    if !refusals.is_empty() {
+        return Err(refusals);
+    }
+    Ok(Correlation {
+        id,
+        base_title: format!("{} (events)", rule.meta.title),
+        kind,
+        group_by,
+        timespan: timespan(threshold.window),
+        operator,
+        value: threshold.value,
+        field,
+    })
+}
+
+/// A window in its largest exact unit: `1h`, not `60m`.
+fn timespan(seconds: u64) -> String {
+    for (unit, size) in [("d", 86_400), ("h", 3_600), ("m", 60)] {
+        if seconds.is_multiple_of(size) {
+            return format!("{}{unit}", seconds / size);
+        }
+    }
+    format!("{seconds}s")
 }

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Conformance of the Sigma target with the real tools: builds the Sigma of
+# the pack (rules/) and of the construct matrix with the release binary,
+# then runs pySigma on it: `sigma check` (0 errors, 0 condition errors),
+# `sigma convert` to Splunk and Kusto (Kusto: base rules only, it has no
+# correlations), and the SQLite backend on the matrix's and pack's test
+# events, compared with each test's `expect match` / `expect nomatch`.
+# Run from anywhere; needs python3 with venv and pip, and PyPI access the
+# first time. Exits non-zero on any failure.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+venv=target/conformance/sigma-venv
+out=target/conformance/sigma
+attack="${SIGMA_ATTACK_JSON:-../shared/attack/enterprise-attack-18.1-min.json}"
+pins=(pySigma==1.5.1 sigma-cli==3.1.0 pySigma-backend-splunk==2.1.0
+      pySigma-backend-kusto==1.0.1 pySigma-backend-sqlite==2.0.0)
+status=0
+fail() { echo "FAIL: $*" >&2; status=1; }
+
+if [ ! -x "$venv/bin/sigma" ]; then
+    echo "== creating $venv"
+    python3 -m venv "$venv"
+fi
+"$venv/bin/pip" install --quiet --disable-pip-version-check "${pins[@]}"
+
+echo "== ATT&CK cache from $attack"
+"$venv/bin/python" -c "import os, sys; from sigma.data import mitre_attack as m; \
+m.set_cache_dir(os.path.expanduser('~/.cache/pysigma/mitre_attack')); \
+m.set_url(os.path.abspath(sys.argv[1])); assert m.mitre_attack_techniques" "$attack"
+
+echo "== building the Sigma of the matrix and the pack"
+cargo build --release --quiet
+rm -rf "$out"
+mkdir -p "$out"
+sets=(matrix)
+target/release/tripline build tests/fixtures/matrix/matrix.trip --target sigma \
+    --skip-refused --out "$out/matrix" 2> "$out/matrix-refusals.txt" \
+    || fail "tripline build of the matrix"
+grep -E '^warning\[E07' "$out/matrix-refusals.txt" || true
+if [ -d rules ] && [ -n "$(find rules -name '*.trip' -print -quit)" ]; then
+    sets+=(pack)
+    target/release/tripline build rules --target sigma --skip-refused \
+        --out "$out/pack" 2> "$out/pack-refusals.txt" || fail "tripline build of rules/"
+    grep -E '^warning\[E07' "$out/pack-refusals.txt" || true
+fi
+
+for set in "${sets[@]}"; do
+    dir="$out/$set/sigma"
+    if [ -z "$(ls -A "$dir" 2>/dev/null)" ]; then
+        echo "== $set: no Sigma rules"
+        continue
+    fi
+    echo "== sigma check ($set)"
+    "$venv/bin/sigma" check --exclude d3_fendtag "$dir" > "$out/$set-check.txt" 2>&1 || true
+    summary="$(grep -E '^Found [0-9]+ errors, [0-9]+ condition errors' "$out/$set-check.txt" || true)"
+    echo "${summary:-no summary}"
+    case "$summary" in
+        "Found 0 errors, 0 condition errors"*) ;;
+        *) fail "sigma check ($set), see $out/$set-check.txt"; cat "$out/$set-check.txt" >&2 ;;
+    esac
+
+    echo "== sigma convert -t splunk ($set)"
+    "$venv/bin/sigma" convert -t splunk --without-pipeline "$dir" \
+        > "$out/$set.spl" 2> "$out/$set-splunk.err" \
+        || { fail "splunk conversion ($set)"; cat "$out/$set-splunk.err" >&2; }
+
+    echo "== sigma convert -t kusto ($set, base rules)"
+    base="$out/$set/kusto-input"
+    mkdir -p "$base"
+    for file in "$dir"/*.yml; do
+        # A threshold rule's file: the detection is the first document.
+        awk '/^---$/ { exit } { print }' "$file" > "$base/$(basename "$file")"
+    done
+    "$venv/bin/sigma" convert -t kusto --without-pipeline "$base" \
+        > "$out/$set.kql" 2> "$out/$set-kusto.err" \
+        || { fail "kusto conversion ($set)"; cat "$out/$set-kusto.err" >&2; }
+done
+
+echo "== SQLite on the test events"
+TRIPLINE_SIGMA_CASES="$root/$out/cases.json" cargo test --quiet \
+    --test integration sigma::conformance_cases > "$out/cases.log" 2>&1 \
+    || { fail "exporting the test cases"; cat "$out/cases.log" >&2; }
+args=()
+for set in "${sets[@]}"; do args+=("$set=$out/$set/sigma"); done
+"$venv/bin/python" tests/conformance/sigma/sqlite_check.py --cases "$out/cases.json" \
+    --mapping targets/sigma/mappings/default.yaml --taxonomy targets/taxonomy.yaml \
+    "${args[@]}" || fail "SQLite verdicts differ from the tests' expectations"
+
+if [ "$status" -eq 0 ]; then echo "sigma conformance: ok"; else echo "sigma conformance: FAILED" >&2; fi
+exit "$status"

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Conformance of the splunk target with Splunk's own tools: builds the app
+# from the bundled pack (rules/) and from the construct matrix with the
+# release binary, parses every generated .conf with Splunk's conf parser
+# (every expected key, search = queries/NAME.spl, the six macros), packages
+# each app as .tgz and runs `splunk-appinspect inspect --mode test`, which
+# must report no failures and no errors. Runs from the repo root on a fresh
+# machine (Python 3 and PyPI needed); exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+work=target/conformance/splunk
+venv=target/conformance/splunk-venv
+app_id=tripline
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "python tools in $venv"
+if [ ! -x "$venv/bin/splunk-appinspect" ]; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check \
+    'splunk-appinspect==4.3.1' 'addonfactory-splunk-conf-parser-lib==1.0.0'
+fi
+
+step "release build"
+cargo build --release --locked
+bin=target/release/tripline
+
+rm -rf "$work"
+mkdir -p "$work"
+inputs=("matrix:tests/fixtures/matrix/matrix.trip")
+if [ -d rules ] && [ -n "$(find rules -name '*.trip' -print -quit)" ]; then
+  inputs+=("pack:rules")
+fi
+
+status=0
+for input in "${inputs[@]}"; do
+  name=${input%%:*}
+  path=${input#*:}
+  out="$work/$name"
+  step "$name: tripline build $path --target splunk"
+  # Refused rules (reported as warnings) are left out of the app.
+  "$bin" build "$path" --target splunk --out "$out" --skip-refused
+
+  step "$name: conf parser"
+  "$venv/bin/python" tests/conformance/splunk/check_conf.py "$out/splunk" "$app_id" || status=1
+
+  step "$name: splunk-appinspect"
+  tar -C "$out/splunk" -czf "$out/$app_id.tgz" "$app_id"
+  "$venv/bin/splunk-appinspect" inspect "$out/$app_id.tgz" --mode test \
+    --output-file "$out/appinspect.json" --data-format json > "$out/appinspect.log" 2>&1 || true
+  if [ ! -s "$out/appinspect.json" ]; then
+    cat "$out/appinspect.log"
+    status=1
+  else
+    "$venv/bin/python" tests/conformance/splunk/check_appinspect.py "$out/appinspect.json" || status=1
+  fi
+done
+
+if [ "$status" -ne 0 ]; then
+  step "splunk conformance FAILED"
+else
+  step "splunk conformance passed"
+fi
+exit "$status"

@@ -1,0 +1,470 @@
+//! A rule's `where` as a Sigma `detection`: named selections (maps whose
+//! items all hold) and a condition over them. Every predicate becomes one
+//! or more detection items; the positive items of an `and` share a map
+//! while their keys differ; a selection under `not` is a `filter`.
+
+use serde::Serialize;
+
+use super::regex;
+use super::values::{exact_int, literal};
+use crate::diag::Diagnostic;
+use crate::emit::{Input, common};
+use crate::ir::{self, Condition, Literal, Operation, Ordering, TextOp};
+
+/// One value of a detection item.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Scalar {
+    /// Already in Sigma's spelling (wildcards escaped where literal).
+    Str(String),
+    Int(i64),
+    Bool(bool),
+    Null,
+}
+
+/// `key: value` or `key: [values]` (any of them) inside a selection.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Item {
+    /// The field and its modifiers, `src_ip|cidr`.
+    pub key: String,
+    pub values: Vec<Scalar>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Selection {
+    pub name: String,
+    pub items: Vec<Item>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Detection {
+    pub selections: Vec<Selection>,
+    pub condition: String,
+}
+
+/// The condition before selections are named.
+enum Node {
+    /// Items that must all hold.
+    Items(Vec<Item>),
+    Not(Box<Node>),
+    And(Vec<Node>),
+    Or(Vec<Node>),
+}
+
+/// The condition over numbered selections.
+enum Expr {
+    Sel(usize),
+    Not(Box<Expr>),
+    And(Vec<Expr>),
+    Or(Vec<Expr>),
+}
+
+/// The detection of `rule`, or a refusal for every construct Sigma cannot
+/// express exactly.
+pub fn detection(input: &Input, rule: &ir::Rule) -> Result<Detection, Vec<Diagnostic>> {
+    let mut writer = Writer {
+        input,
+        rule,
+        refusals: Vec::new(),
+    };
+    let node = writer.node(&rule.condition);
+    if !writer.refusals.is_empty() {
+        return Err(writer.refusals);
+    }
+    let mut bodies: Vec<(bool, Vec<Item>)> = Vec::new();
+    let expr = allocate(node, false, &mut bodies);
+    let names = names(&bodies);
+    let condition = render(&expr, &names);
+    let selections = bodies
+        .into_iter()
+        .zip(names)
+        .map(|((_, items), name)| Selection { name, items })
+        .collect();
+    Ok(Detection {
+        selections,
+        condition,
+    })
+}
+
+struct Writer<'a> {
+    input: &'a Input<'a>,
+    rule: &'a ir::Rule,
+    refusals: Vec<Diagnostic>,
+}
+
+impl Writer<'_> {
+    fn node(&mut self, condition: &Condition) -> Node {
+        match condition {
+            Condition::And(parts) => {
+                let mut merged: Vec<Item> = Vec::new();
+                let mut others = Vec::new();
+                let mut items_at = None;
+                for part in parts {
+                    match self.node(part) {
+                        Node::Items(items) => {
+                            items_at.get_or_insert(others.len());
+                            merged.extend(items);
+                        }
+                        other => others.push(other),
+                    }
+                }
+                if let Some(at) = items_at {
+                    others.insert(at, Node::Items(merged));
+                }
+                single_or(others, Node::And)
+            }
+            Condition::Or(parts) => Node::Or(parts.iter().map(|p| self.node(p)).collect()),
+            Condition::Not(inner) => match &**inner {
+                Condition::Not(twice) => self.node(twice),
+                inner => Node::Not(Box::new(self.node(inner))),
+            },
+            Condition::Exists(field) => {
+                let name = self.field(field);
+                Node::And(vec![
+                    Node::Items(vec![item(
+                        format!("{name}|exists"),
+                        vec![Scalar::Bool(true)],
+                    )]),
+                    Node::Not(Box::new(Node::Items(vec![item(
+                        name,
+                        vec![Scalar::Str(String::new()), Scalar::Null],
+                    )]))),
+                ])
+            }
+            Condition::Predicate(predicate) => {
+                let name = self.field(&predicate.field);
+                match self.items(&name, predicate) {
+                    Ok(items) => Node::Items(items),
+                    Err(refusal) => {
+                        self.refusals.push(*refusal);
+                        Node::Items(Vec::new())
+                    }
+                }
+            }
+        }
+    }
+
+    fn field(&mut self, field: &ir::Field) -> String {
+        match common::mapped_field(self.input, "sigma", self.rule, field) {
+            Ok(name) if name.contains('|') => {
+                self.refusals.push(common::refusal(
+                    "sigma",
+                    self.rule,
+                    field.span,
+                    &format!("the field name `{name}` (`|` separates Sigma modifiers)"),
+                    "map the field to a name without `|`",
+                ));
+                String::new()
+            }
+            Ok(name) => name.to_string(),
+            Err(refusal) => {
+                self.refusals.push(refusal);
+                String::new()
+            }
+        }
+    }
+
+    fn refuse(&self, predicate: &ir::Predicate, construct: &str, help: &str) -> Box<Diagnostic> {
+        Box::new(common::refusal(
+            "sigma",
+            self.rule,
+            predicate.span,
+            construct,
+            help,
+        ))
+    }
+
+    fn int(&self, predicate: &ir::Predicate, n: i64) -> Result<Scalar, Box<Diagnostic>> {
+        if exact_int(n) {
+            Ok(Scalar::Int(n))
+        } else {
+            Err(self.refuse(
+                predicate,
+                &format!("the integer {n} (beyond 2^53)"),
+                "pySigma reads numbers through a float and would change this one",
+            ))
+        }
+    }
+
+    fn items(&self, f: &str, predicate: &ir::Predicate) -> Result<Vec<Item>, Box<Diagnostic>> {
+        Ok(match &predicate.operation {
+            Operation::Equals { values, .. } => {
+                let values = values
+                    .iter()
+                    .map(|v| match v {
+                        Literal::String(s) => Ok(Scalar::Str(literal(s))),
+                        Literal::Int(n) => self.int(predicate, *n),
+                    })
+                    .collect::<Result<_, _>>()?;
+                vec![item(f.to_string(), values)]
+            }
+            Operation::Compare { op, value } => {
+                let modifier = match op {
+                    Ordering::Lt => "lt",
+                    Ordering::Le => "lte",
+                    Ordering::Gt => "gt",
+                    Ordering::Ge => "gte",
+                };
+                vec![item(
+                    format!("{f}|{modifier}"),
+                    vec![self.int(predicate, *value)?],
+                )]
+            }
+            Operation::Text {
+                op, values, all, ..
+            } => self.text(f, predicate, *op, values, *all)?,
+            Operation::Regex {
+                pattern,
+                case_insensitive,
+            } => {
+                let rewritten = regex::rewrite(pattern)
+                    .map_err(|err| self.refuse(predicate, err.construct, err.help))?;
+                let key = if *case_insensitive {
+                    format!("{f}|re|i")
+                } else {
+                    format!("{f}|re")
+                };
+                vec![item(key, vec![Scalar::Str(rewritten)])]
+            }
+            Operation::Cidr { blocks, .. } => vec![item(format!("{f}|cidr"), cidr_values(blocks))],
+        })
+    }
+
+    fn text(
+        &self,
+        f: &str,
+        predicate: &ir::Predicate,
+        op: TextOp,
+        values: &[String],
+        all: bool,
+    ) -> Result<Vec<Item>, Box<Diagnostic>> {
+        let mut values: Vec<String> = values.to_vec();
+        values.dedup();
+        let modifier = match op {
+            TextOp::Contains => "|contains",
+            TextOp::StartsWith => "|startswith",
+            TextOp::EndsWith => "|endswith",
+            TextOp::Like => "",
+        };
+        if !all || values.len() == 1 {
+            let spell = |v: &String| match op {
+                TextOp::Like => Scalar::Str(v.clone()),
+                _ => Scalar::Str(literal(v)),
+            };
+            return Ok(vec![item(
+                format!("{f}{modifier}"),
+                values.iter().map(spell).collect(),
+            )]);
+        }
+        match op {
+            TextOp::Contains => Ok(vec![contains_all(f, &values)]),
+            TextOp::StartsWith | TextOp::EndsWith => {
+                let longest = nested_affix(&values, op == TextOp::StartsWith).ok_or_else(|| {
+                    self.refuse(
+                        predicate,
+                        &format!("`{} all` over values that are not {} of one another", op_word(op), if op == TextOp::StartsWith { "prefixes" } else { "suffixes" }),
+                        "Sigma allows `|all` only with `|contains`; tripline writes such a list as its longest value, which needs ASCII values nested in one another",
+                    )
+                })?;
+                Ok(vec![item(
+                    format!("{f}{modifier}"),
+                    vec![Scalar::Str(literal(&longest))],
+                )])
+            }
+            TextOp::Like => {
+                let inner: Option<Vec<String>> = values.iter().map(|g| contains_glob(g)).collect();
+                let inner = inner.ok_or_else(|| {
+                    self.refuse(
+                        predicate,
+                        "`like all` over globs other than `*text*`",
+                        "Sigma allows `|all` only with `|contains`: write the globs as `*text*`, or split the rule",
+                    )
+                })?;
+                Ok(vec![contains_all(f, &inner)])
+            }
+        }
+    }
+}
+
+fn op_word(op: TextOp) -> &'static str {
+    match op {
+        TextOp::Contains => "contains",
+        TextOp::StartsWith => "startswith",
+        TextOp::EndsWith => "endswith",
+        TextOp::Like => "like",
+    }
+}
+
+fn item(key: String, values: Vec<Scalar>) -> Item {
+    Item { key, values }
+}
+
+fn contains_all(f: &str, needles: &[String]) -> Item {
+    let key = if needles.len() == 1 {
+        format!("{f}|contains")
+    } else {
+        format!("{f}|contains|all")
+    };
+    item(
+        key,
+        needles.iter().map(|n| Scalar::Str(literal(n))).collect(),
+    )
+}
+
+/// For `startswith all` (`prefix`) or `endswith all`: one value can start
+/// with all of them only when they nest, and then it is the longest. Only
+/// ASCII values are compared, where ignoring case is unambiguous.
+fn nested_affix(values: &[String], prefix: bool) -> Option<String> {
+    if !values.iter().all(|v| v.is_ascii()) {
+        return None;
+    }
+    let longest = values.iter().max_by_key(|v| v.len())?;
+    let folded = longest.to_ascii_lowercase();
+    values
+        .iter()
+        .all(|v| {
+            let v = v.to_ascii_lowercase();
+            if prefix {
+                folded.starts_with(&v)
+            } else {
+                folded.ends_with(&v)
+            }
+        })
+        .then(|| longest.clone())
+}
+
+/// The text of a `*text*` glob whose text has no wildcard.
+fn contains_glob(glob: &str) -> Option<String> {
+    use common::GlobPiece;
+    match common::glob_pieces(glob).as_slice() {
+        [
+            GlobPiece::AnyRun,
+            GlobPiece::Literal(text),
+            GlobPiece::AnyRun,
+        ] => Some(text.clone()),
+        _ => None,
+    }
+}
+
+/// The canonical blocks, then for each IPv4 block its IPv4-mapped IPv6
+/// twin, since tripline tests `::ffff:a.b.c.d` against the IPv4 blocks.
+fn cidr_values(blocks: &[ir::IpBlock]) -> Vec<Scalar> {
+    let mut values: Vec<String> = blocks.iter().map(ToString::to_string).collect();
+    for block in blocks {
+        if let std::net::IpAddr::V4(v4) = block.network {
+            values.push(format!("::ffff:{v4}/{}", 96 + u32::from(block.prefix)));
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    values.retain(|v| seen.insert(v.clone()));
+    values.into_iter().map(Scalar::Str).collect()
+}
+
+fn single_or(mut nodes: Vec<Node>, wrap: fn(Vec<Node>) -> Node) -> Node {
+    if nodes.len() == 1 {
+        nodes.remove(0)
+    } else {
+        wrap(nodes)
+    }
+}
+
+/// Numbers the selections: one per run of items with distinct keys.
+fn allocate(node: Node, negated: bool, bodies: &mut Vec<(bool, Vec<Item>)>) -> Expr {
+    match node {
+        Node::Items(items) => {
+            let mut groups: Vec<Vec<Item>> = Vec::new();
+            for item in items {
+                match groups
+                    .iter_mut()
+                    .find(|g| g.iter().all(|i| i.key != item.key))
+                {
+                    Some(group) => group.push(item),
+                    None => groups.push(vec![item]),
+                }
+            }
+            let mut exprs: Vec<Expr> = groups
+                .into_iter()
+                .map(|group| {
+                    bodies.push((negated, group));
+                    Expr::Sel(bodies.len() - 1)
+                })
+                .collect();
+            if exprs.len() == 1 {
+                exprs.remove(0)
+            } else {
+                Expr::And(exprs)
+            }
+        }
+        Node::Not(inner) => Expr::Not(Box::new(allocate(*inner, true, bodies))),
+        Node::And(parts) => {
+            let mut flat = Vec::new();
+            for part in parts {
+                match allocate(part, false, bodies) {
+                    Expr::And(inner) => flat.extend(inner),
+                    other => flat.push(other),
+                }
+            }
+            Expr::And(flat)
+        }
+        Node::Or(parts) => {
+            let mut flat = Vec::new();
+            for part in parts {
+                match allocate(part, false, bodies) {
+                    Expr::Or(inner) => flat.extend(inner),
+                    other => flat.push(other),
+                }
+            }
+            Expr::Or(flat)
+        }
+    }
+}
+
+/// `selection` and `filter` when there is one of a kind, else numbered.
+fn names(bodies: &[(bool, Vec<Item>)]) -> Vec<String> {
+    let filters = bodies.iter().filter(|(negated, _)| *negated).count();
+    let selections = bodies.len() - filters;
+    let (mut nth_filter, mut nth_selection) = (0, 0);
+    bodies
+        .iter()
+        .map(|(negated, _)| {
+            let (base, total, nth) = if *negated {
+                ("filter", filters, &mut nth_filter)
+            } else {
+                ("selection", selections, &mut nth_selection)
+            };
+            *nth += 1;
+            if total == 1 {
+                base.to_string()
+            } else {
+                format!("{base}_{nth}")
+            }
+        })
+        .collect()
+}
+
+fn render(expr: &Expr, names: &[String]) -> String {
+    match expr {
+        Expr::Sel(i) => names.get(*i).cloned().unwrap_or_default(),
+        Expr::Not(inner) => format!("not {}", atom(inner, names)),
+        Expr::And(parts) => parts
+            .iter()
+            .map(|p| match p {
+                Expr::Or(_) => atom(p, names),
+                _ => render(p, names),
+            })
+            .collect::<Vec<_>>()
+            .join(" and "),
+        Expr::Or(parts) => parts
+            .iter()
+            .map(|p| render(p, names))
+            .collect::<Vec<_>>()
+            .join(" or "),
+    }
+}
+
+fn atom(expr: &Expr, names: &[String]) -> String {
+    match expr {
+        Expr::And(_) | Expr::Or(_) => format!("({})", render(expr, names)),
+        _ => render(expr, names),
+    }
+}

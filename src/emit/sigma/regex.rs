@@ -1,0 +1,225 @@
+//! A checked pattern in Sigma's regular-expression subset ("PCRE with `.`
+//! `^ $` `* + ? {n,m}` `[a-z] [^a-z]` `|` `()`"), which pySigma compiles with
+//! Python's `re`. `\d \w \s` become explicit ASCII classes, `(?:x)` a plain
+//! group, lazy quantifiers greedy (a match-anywhere test does not depend on
+//! laziness), `{n}` and `{n,}` the `{n,m}` form. What the subset cannot say
+//! exactly is refused: `\b` and `\B` need look-around, and `$` means "end or
+//! before a final newline" in PCRE and Python but "end" in tripline.
+
+use regex_syntax::ast::{
+    self, AssertionKind, Ast, ClassPerl, ClassPerlKind, ClassSet, ClassSetItem, LiteralKind,
+    RepetitionKind, RepetitionRange,
+};
+
+/// A construct the subset cannot express, and how to do without it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unsupported {
+    pub construct: &'static str,
+    pub help: &'static str,
+}
+
+/// `pattern` (without its leading `(?i)`) in Sigma's subset.
+pub fn rewrite(pattern: &str) -> Result<String, Unsupported> {
+    let tree = ast::parse::Parser::new()
+        .parse(pattern)
+        .map_err(|_| unsupported("this regular expression"))?;
+    let mut out = String::with_capacity(pattern.len() + 16);
+    write(&tree, &mut out)?;
+    Ok(out)
+}
+
+fn unsupported(construct: &'static str) -> Unsupported {
+    Unsupported {
+        construct,
+        help: "write the pattern with Sigma's subset: `.` `^` `* + ? {n,m}` flat classes `|` `()`",
+    }
+}
+
+fn write(tree: &Ast, out: &mut String) -> Result<(), Unsupported> {
+    match tree {
+        Ast::Empty(_) => {}
+        Ast::Dot(_) => out.push('.'),
+        Ast::Literal(literal) => write_literal(literal, out, false)?,
+        Ast::ClassPerl(class) => out.push_str(perl_class(class)),
+        Ast::Assertion(assertion) => match assertion.kind {
+            AssertionKind::StartLine => out.push('^'),
+            AssertionKind::EndLine => {
+                return Err(Unsupported {
+                    construct: "the regex anchor `$`",
+                    help: "Sigma's `$` also matches before a final newline and its \
+                           subset has no end-of-text anchor; drop the `$` or match \
+                           the text with `endswith`",
+                });
+            }
+            AssertionKind::WordBoundary | AssertionKind::NotWordBoundary => {
+                return Err(Unsupported {
+                    construct: "a regex word boundary (`\\b`, `\\B`)",
+                    help: "Sigma's regex subset has no word boundary or look-around; \
+                           match the neighbouring characters with a class such as \
+                           `(^|[^0-9A-Za-z_])`",
+                });
+            }
+            _ => return Err(unsupported("this regex assertion")),
+        },
+        Ast::ClassBracketed(class) => {
+            out.push('[');
+            if class.negated {
+                out.push('^');
+            }
+            write_class_set(&class.kind, out)?;
+            out.push(']');
+        }
+        Ast::Repetition(repetition) => write_repetition(repetition, out)?,
+        Ast::Group(group) => {
+            if let ast::GroupKind::NonCapturing(flags) = &group.kind
+                && !flags.items.is_empty()
+            {
+                return Err(unsupported("an inline regex flag"));
+            }
+            out.push('(');
+            write(&group.ast, out)?;
+            out.push(')');
+        }
+        Ast::Alternation(alternation) => {
+            for (i, branch) in alternation.asts.iter().enumerate() {
+                if i > 0 {
+                    out.push('|');
+                }
+                write(branch, out)?;
+            }
+        }
+        Ast::Concat(concat) => concat.asts.iter().try_for_each(|a| write(a, out))?,
+        Ast::Flags(_) => return Err(unsupported("an inline regex flag")),
+        Ast::ClassUnicode(_) => return Err(unsupported("a Unicode regex class")),
+    }
+    Ok(())
+}
+
+fn write_repetition(repetition: &ast::Repetition, out: &mut String) -> Result<(), Unsupported> {
+    let mut operand = String::new();
+    write(&repetition.ast, &mut operand)?;
+    out.push_str(&operand);
+    match &repetition.op.kind {
+        RepetitionKind::ZeroOrOne => out.push('?'),
+        RepetitionKind::ZeroOrMore => out.push('*'),
+        RepetitionKind::OneOrMore => out.push('+'),
+        RepetitionKind::Range(RepetitionRange::Exactly(n)) => out.push_str(&format!("{{{n},{n}}}")),
+        RepetitionKind::Range(RepetitionRange::Bounded(n, m)) => {
+            out.push_str(&format!("{{{n},{m}}}"))
+        }
+        // `x{n,}` is `x{n,n}x*`: only the bounded form is in the subset.
+        RepetitionKind::Range(RepetitionRange::AtLeast(0)) => out.push('*'),
+        RepetitionKind::Range(RepetitionRange::AtLeast(n)) => {
+            out.push_str(&format!("{{{n},{n}}}{operand}*"))
+        }
+    }
+    Ok(())
+}
+
+fn write_literal(
+    literal: &ast::Literal,
+    out: &mut String,
+    in_class: bool,
+) -> Result<(), Unsupported> {
+    let c = literal.c;
+    match literal.kind {
+        LiteralKind::Verbatim | LiteralKind::Meta | LiteralKind::Superfluous => {
+            // Escaping ASCII punctuation is literal in PCRE and Python alike.
+            let escape = c.is_ascii_punctuation()
+                && (in_class || literal.kind != LiteralKind::Verbatim || is_meta(c));
+            if escape {
+                out.push('\\');
+            }
+            out.push(c);
+            Ok(())
+        }
+        _ => Err(unsupported("this regex escape")),
+    }
+}
+
+fn is_meta(c: char) -> bool {
+    matches!(
+        c,
+        '\\' | '.' | '+' | '*' | '?' | '(' | ')' | '|' | '[' | ']' | '{' | '}' | '^' | '$'
+    )
+}
+
+fn write_class_set(set: &ClassSet, out: &mut String) -> Result<(), Unsupported> {
+    match set {
+        ClassSet::BinaryOp(_) => Err(unsupported("a regex class set operation")),
+        ClassSet::Item(item) => write_class_item(item, out),
+    }
+}
+
+fn write_class_item(item: &ClassSetItem, out: &mut String) -> Result<(), Unsupported> {
+    match item {
+        ClassSetItem::Empty(_) => Ok(()),
+        ClassSetItem::Literal(literal) => write_literal(literal, out, true),
+        ClassSetItem::Range(range) => {
+            write_literal(&range.start, out, true)?;
+            out.push('-');
+            write_literal(&range.end, out, true)
+        }
+        ClassSetItem::Perl(class) if !class.negated => {
+            out.push_str(class_members(&class.kind));
+            Ok(())
+        }
+        ClassSetItem::Perl(_) => Err(Unsupported {
+            construct: "a negated class escape (`\\D`, `\\W`, `\\S`) inside brackets",
+            help: "Sigma's subset has flat classes only; list the characters instead",
+        }),
+        ClassSetItem::Union(union) => union
+            .items
+            .iter()
+            .try_for_each(|i| write_class_item(i, out)),
+        _ => Err(unsupported("a nested or POSIX regex class")),
+    }
+}
+
+fn class_members(kind: &ClassPerlKind) -> &'static str {
+    match kind {
+        ClassPerlKind::Digit => "0-9",
+        ClassPerlKind::Word => "0-9A-Za-z_",
+        ClassPerlKind::Space => r"\t\n\x0B\f\r ",
+    }
+}
+
+fn perl_class(class: &ClassPerl) -> &'static str {
+    match (&class.kind, class.negated) {
+        (ClassPerlKind::Digit, false) => "[0-9]",
+        (ClassPerlKind::Digit, true) => "[^0-9]",
+        (ClassPerlKind::Word, false) => "[0-9A-Za-z_]",
+        (ClassPerlKind::Word, true) => "[^0-9A-Za-z_]",
+        (ClassPerlKind::Space, false) => r"[\t\n\x0B\f\r ]",
+        (ClassPerlKind::Space, true) => r"[^\t\n\x0B\f\r ]",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_subset_is_spelled_out() {
+        for (tripline, sigma) in [
+            (
+                r"id=\d+\s*(or|and)\s+\w+",
+                r"id=[0-9]+[\t\n\x0B\f\r ]*(or|and)[\t\n\x0B\f\r ]+[0-9A-Za-z_]+",
+            ),
+            (r"^(?:ab)+?x{3}y{2,}z{1,4}?", r"^(ab)+x{3,3}y{2,2}y*z{1,4}"),
+            (r"[\d.\-\]]a{0,}", r"[0-9\.\-\]]a*"),
+            (r"\.\*\\/a", r"\.\*\\/a"),
+            (r"é|[^\d]", r"é|[^0-9]"),
+            ("", ""),
+        ] {
+            assert_eq!(rewrite(tripline), Ok(sigma.to_string()), "{tripline}");
+        }
+    }
+
+    #[test]
+    fn anchors_and_boundaries_are_refused() {
+        for bad in [r"a$", r"\bword\b", r"a\Bb", r"[\S]"] {
+            assert!(rewrite(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,94 @@
+"""Checks a built Splunk app (tripline's splunk target) with Splunk's own
+conf parser (addonfactory-splunk-conf-parser-lib): every stanza of
+savedsearches.conf has every key the target promises, each search equals its
+queries/NAME.spl file and sits on one line, threshold searches carry their
+alert settings, macros.conf defines exactly the six base-search macros, and
+app.conf names the app. Usage: check_conf.py SPLUNK_OUT_DIR APP_ID
+"""
+
+import json
+import pathlib
+import sys
+
+import addonfactory_splunk_conf_parser_lib as conf_parser
+
+EXPECTED_KEYS = [
+    "search", "description", "disabled", "enableSched", "cron_schedule",
+    "schedule_window", "dispatch.earliest_time", "dispatch.latest_time",
+    "counttype", "relation", "quantity", "alert.digest_mode", "alert.severity",
+    "alert.track", "alert.suppress", "action.correlationsearch.enabled",
+    "action.correlationsearch.label", "action.correlationsearch.annotations",
+    "action.notable", "action.notable.param.rule_title",
+    "action.notable.param.rule_description",
+    "action.notable.param.security_domain", "action.notable.param.severity",
+]
+FIXED = {
+    "enableSched": "1", "dispatch.latest_time": "now",
+    "counttype": "number of events", "relation": "greater than",
+    "quantity": "0", "alert.digest_mode": "0",
+}
+MACROS = {
+    "tripline_dns": "tag=network tag=resolution tag=dns",
+    "tripline_network": "tag=network tag=communicate",
+    "tripline_web": "tag=web NOT tag=proxy",
+    "tripline_proxy": "tag=web tag=proxy",
+    "tripline_authentication": "tag=authentication",
+    "tripline_process": "tag=process tag=report",
+}
+
+
+def parse(path):
+    parser = conf_parser.TABConfigParser()
+    parser.read(str(path))
+    return {name: dict(parser.items(name)) for name in parser.sections()}
+
+
+def main(out, app_id):
+    out = pathlib.Path(out)
+    app = out / app_id
+    problems = []
+    searches = parse(app / "default" / "savedsearches.conf")
+    queries = sorted((out / "queries").glob("*.spl"))
+    if len(searches) != len(queries):
+        problems.append(f"{len(searches)} stanzas but {len(queries)} queries")
+    for query in queries:
+        name = f"tripline - {query.stem}"
+        stanza = searches.get(name)
+        if stanza is None:
+            problems.append(f"no stanza [{name}]")
+            continue
+        for key in EXPECTED_KEYS:
+            if key not in stanza:
+                problems.append(f"[{name}] lacks {key}")
+        for key, value in FIXED.items():
+            if stanza.get(key) != value:
+                problems.append(f"[{name}] {key} = {stanza.get(key)!r}, expected {value!r}")
+        text = query.read_text(encoding="utf-8")
+        if text.count("\n") != 1 or stanza.get("search") != text.rstrip("\n"):
+            problems.append(f"[{name}] search differs from {query.name} or is not one line")
+        annotations = json.loads(stanza.get("action.correlationsearch.annotations", "{}"))
+        if not annotations.get("mitre_attack") or "kill_chain_phases" not in annotations:
+            problems.append(f"[{name}] annotations lack techniques or phases")
+        if "| stats " in stanza.get("search", ""):
+            fields = stanza.get("alert.suppress.fields", "").split(",")
+            if stanza.get("alert.suppress") != "1" or fields[-1:] != ["_time"]:
+                problems.append(f"[{name}] threshold without alert.suppress.fields ending in _time")
+            if "alert.suppress.period" not in stanza:
+                problems.append(f"[{name}] threshold without alert.suppress.period")
+    macros = parse(app / "default" / "macros.conf")
+    got = {name: stanza.get("definition") for name, stanza in macros.items()}
+    if got != MACROS:
+        problems.append(f"macros.conf defines {got}")
+    app_conf = parse(app / "default" / "app.conf")
+    if app_conf.get("id", {}).get("name") != app_id or not app_conf["id"].get("version"):
+        problems.append("app.conf lacks [id] name/version")
+    if app_conf.get("package", {}).get("id") != app_id:
+        problems.append("app.conf [package] id differs from the app folder")
+    for problem in problems:
+        print(f"  {out}: {problem}")
+    print(f"  {out}: {len(searches)} saved searches, {len(macros)} macros parsed")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1], sys.argv[2]))

@@ -1,0 +1,245 @@
+//! The Sigma target end to end: the file of every rule of the pack
+//! (`rules/`, whatever it holds) and of the construct matrix, one snapshot
+//! per rule (a refused rule's snapshot holds its refusals); the constructs
+//! Sigma cannot express, refused at their place; and, for
+//! `.ci/conformance-sigma.sh`, the matrix's and pack's test events as JSON.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "test helpers: a failure is the test's verdict"
+)]
+
+use std::path::{Path, PathBuf};
+
+use tripline::check::check;
+use tripline::cli::pipeline;
+use tripline::emit::{self, TargetName};
+use tripline::ir::{self, Expect, TestInput};
+use tripline::source::{SourceFile, SourceMap};
+use tripline::syntax::parse;
+
+const MATRIX: &str = "tests/fixtures/matrix/matrix.trip";
+const PACK: &str = "rules";
+
+/// The checked pack at `path`, or `None` when the path does not exist.
+fn load(path: &str) -> Option<pipeline::Loaded> {
+    if !Path::new(path).exists() {
+        return None;
+    }
+    let loaded = pipeline::load(&[PathBuf::from(path)]).unwrap();
+    let errors: Vec<_> = loaded
+        .diagnostics()
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.message.clone())
+        .collect();
+    assert!(errors.is_empty(), "{path} has errors: {errors:#?}");
+    Some(loaded)
+}
+
+/// The Sigma file of one rule, or its refusals as `CODE line:col message`.
+fn sigma_of(map: &SourceMap, rule: &ir::Rule, targets_dir: Option<&Path>) -> String {
+    let pack = ir::Pack {
+        rules: vec![rule.clone()],
+    };
+    let emitted = emit::emit(TargetName::Sigma, &pack, targets_dir, "default").unwrap();
+    if emitted.refusals.is_empty() {
+        let [document] = emitted.documents.as_slice() else {
+            panic!("one document per rule, got {:?}", emitted.documents);
+        };
+        assert_eq!(document.path, format!("{}.yml", rule.name));
+        return document.text.clone();
+    }
+    emitted
+        .refusals
+        .iter()
+        .map(|d| {
+            let at = map.get(d.primary.file).position(d.primary.span.start);
+            format!("{} {}:{} {}\n", d.code.id, at.line, at.column, d.message)
+        })
+        .collect()
+}
+
+fn snapshot_all(prefix: &str, path: &str) {
+    let Some(loaded) = load(path) else { return };
+    for rule in &loaded.checked.pack.rules {
+        let text = sigma_of(&loaded.map, rule, None);
+        if !text.starts_with('E') {
+            well_formed(&rule.name, &text);
+        }
+        insta::assert_snapshot!(format!("{prefix}__{}", rule.name), text);
+    }
+}
+
+/// Every document parses as YAML and its condition names only selections
+/// it defines.
+fn well_formed(name: &str, text: &str) {
+    let documents: Vec<serde_yaml::Value> = tripline::yaml::documents(text).unwrap();
+    for document in &documents {
+        let Some(detection) = document.get("detection") else {
+            continue;
+        };
+        let condition = detection["condition"].as_str().unwrap_or_default();
+        for word in condition.split(|c: char| !(c.is_alphanumeric() || c == '_')) {
+            if !word.is_empty() && !["and", "or", "not"].contains(&word) {
+                assert!(detection.get(word).is_some(), "{name}: `{word}` undefined");
+            }
+        }
+    }
+}
+
+#[test]
+fn matrix_rules_in_sigma() {
+    snapshot_all("matrix", MATRIX);
+}
+
+#[test]
+fn pack_rules_in_sigma() {
+    snapshot_all("pack", PACK);
+}
+
+/// The refusals of one rule `r` whose `where` (and optional extra
+/// statements) are given, as `CODE line:col`.
+fn refusals(extra: &str, targets_dir: Option<&Path>) -> Vec<String> {
+    let text = format!(
+        "rule r {{\n  title \"t\"\n  id \"8c2f6f0e-4a4e-4c55-9a0c-5d1f0e2b7a11\"\n  level low\n  attack T1590\n  description \"d\"\n{extra}}}\n"
+    );
+    let mut map = SourceMap::default();
+    let id = map.add(SourceFile::new("r.trip", text.clone()));
+    let (file, syntax) = parse(id, &text);
+    assert!(syntax.is_empty(), "{syntax:?}");
+    let checked = check(&map, &[(id, &file)]);
+    let errors: Vec<_> = checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .collect();
+    assert!(errors.is_empty(), "{extra}: {errors:?}");
+    let emitted = emit::emit(TargetName::Sigma, &checked.pack, targets_dir, "default").unwrap();
+    assert_eq!(emitted.documents.is_empty(), !emitted.refusals.is_empty());
+    emitted
+        .refusals
+        .iter()
+        .map(|d| {
+            let at = map.get(id).position(d.primary.span.start);
+            format!("{} {}:{}", d.code.id, at.line, at.column)
+        })
+        .collect()
+}
+
+#[test]
+fn constructs_sigma_cannot_express_are_refused_at_their_place() {
+    for (lines, expected) in [
+        (
+            "  from dns\n  where dns.question.name matches r\"\\.example\\.com$\"\n",
+            vec!["E0700 8:9"],
+        ),
+        (
+            "  from process\n  where process.name == \"x\" and process.command_line matches r\"(?i)\\bnet\\b\"\n",
+            vec!["E0700 8:33"],
+        ),
+        (
+            "  from network\n  where destination.port == 9007199254740993 or source.port < -9007199254740993\n",
+            vec!["E0700 8:9", "E0700 8:49"],
+        ),
+        (
+            "  from web\n  where url.path startswith all [\"/a\", \"/b\"]\n",
+            vec!["E0700 8:9"],
+        ),
+        (
+            "  from web\n  where url.path like all [\"/a*\", \"*b\"]\n",
+            vec!["E0700 8:9"],
+        ),
+        (
+            "  from network\n  where destination.port == 43\n  threshold count() over 5m > 9007199254740993\n",
+            vec!["E0700 1:6"],
+        ),
+        // What Sigma can say exactly is not refused.
+        (
+            "  from web\n  where url.path startswith all [\"/ecp\", \"/ECP/\"] and url.path like all [\"*a*\", \"*b*\"]\n",
+            vec![],
+        ),
+        (
+            "  from dns\n  where dns.question.name matches r\"^(?:[a-z]{2,}\\d+?)\\.x\" and exists(@timestamp)\n",
+            vec![],
+        ),
+    ] {
+        assert_eq!(refusals(lines, None), expected, "{lines}");
+    }
+}
+
+#[test]
+fn an_unmapped_field_is_refused_at_the_field() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("sigma-unmapped");
+    let sigma = dir.join("sigma");
+    std::fs::create_dir_all(sigma.join("mappings")).unwrap();
+    std::fs::copy("targets/sigma/rule.yml.j2", sigma.join("rule.yml.j2")).unwrap();
+    let mapping = std::fs::read_to_string("targets/sigma/mappings/default.yaml")
+        .unwrap()
+        .replace("dns.question.name: query", "dns.question.name: null");
+    std::fs::write(sigma.join("mappings/default.yaml"), mapping).unwrap();
+    let lines =
+        "  from dns\n  where dns.question.type == \"A\" or dns.question.name contains \"x\"\n";
+    assert_eq!(refusals(lines, Some(&dir)), vec!["E0701 8:37"]);
+}
+
+/// Writes (to `TRIPLINE_SIGMA_CASES`, or `target/conformance/sigma-cases.json`) the `expect match` /
+/// `expect nomatch` tests of the matrix and the pack as JSON for the
+/// conformance script: per rule, its source and tests, each test's events
+/// (one copy of a `repeat`, the lines of an `events` file).
+#[test]
+fn conformance_cases() {
+    let out = std::env::var("TRIPLINE_SIGMA_CASES")
+        .unwrap_or_else(|_| "target/conformance/sigma-cases.json".to_string());
+    let mut all = serde_json::Map::new();
+    for (key, path) in [("matrix", MATRIX), ("pack", PACK)] {
+        let rules = load(path).map_or_else(Vec::new, |l| l.checked.pack.rules);
+        let cases: Vec<_> = rules
+            .iter()
+            .filter(|r| r.threshold.is_none())
+            .map(cases_of)
+            .collect();
+        all.insert(key.to_string(), serde_json::Value::from(cases));
+    }
+    let matrix_cases = all["matrix"].as_array().map_or(0, Vec::len);
+    assert!(
+        matrix_cases > 20,
+        "the matrix should give cases, got {matrix_cases}"
+    );
+    if let Some(parent) = std::path::Path::new(&out).parent() {
+        std::fs::create_dir_all(parent).unwrap();
+    }
+    std::fs::write(out, serde_json::to_string_pretty(&all).unwrap()).unwrap();
+}
+
+fn cases_of(rule: &ir::Rule) -> serde_json::Value {
+    let tests: Vec<_> = rule
+        .tests
+        .iter()
+        .filter_map(|test| {
+            let expect = test.expects.iter().find_map(|e| match e.node {
+                Expect::Match => Some("match"),
+                Expect::NoMatch => Some("nomatch"),
+                _ => None,
+            })?;
+            let events: Vec<serde_json::Value> = test.inputs.iter().flat_map(events_of).collect();
+            Some(serde_json::json!({ "name": test.name, "expect": expect, "events": events }))
+        })
+        .collect();
+    serde_json::json!({ "rule": rule.name, "source": rule.source, "tests": tests })
+}
+
+fn events_of(input: &TestInput) -> Vec<serde_json::Value> {
+    match input {
+        TestInput::Event { event, .. } | TestInput::Repeat { event, .. } => {
+            vec![serde_json::Value::Object(event.clone())]
+        }
+        TestInput::File { path, .. } => std::fs::read_to_string(path)
+            .unwrap()
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect(),
+    }
+}
