@@ -3,6 +3,7 @@
 
 mod build;
 mod check;
+mod coverage;
 mod fmt;
 pub mod pipeline;
 
@@ -37,6 +38,24 @@ pub enum Command {
     Eval(EvalArgs),
     /// Write what each SIEM loads: Sigma, Splunk, KQL, runbooks.
     Build(BuildArgs),
+    /// ATT&CK coverage of the pack: a Navigator layer and a matrix picture.
+    Coverage(CoverageArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CoverageArgs {
+    /// Files or folders (default: rules/).
+    pub paths: Vec<PathBuf>,
+    /// Write the ATT&CK Navigator layer (JSON, layer format 4.5) here.
+    #[arg(long, value_name = "FILE")]
+    pub layer: Option<PathBuf>,
+    /// Write the coverage matrix picture (SVG) here.
+    #[arg(long, value_name = "FILE")]
+    pub svg: Option<PathBuf>,
+    /// Exit 1 unless each of these techniques (comma-separated) has a rule
+    /// on it or on one of its sub-techniques.
+    #[arg(long, value_name = "IDS")]
+    pub min_coverage: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -139,6 +158,7 @@ pub fn run(cli: Cli) -> u8 {
         Command::Check(args) => check::run(&args),
         Command::Fmt(args) => fmt::run(&args),
         Command::Build(args) => build::run(&args),
+        Command::Coverage(args) => coverage::run(&args),
         Command::Test(args) => test::run(&args),
         Command::Eval(args) => eval::run(&args),
     }
