@@ -42,7 +42,7 @@ pub fn run(args: &BuildArgs) -> u8 {
             &args.mapping,
         ) {
             Ok(emitted) => {
-                diagnostics.extend(emitted.refusals.into_iter().map(|refusal| {
+                diagnostics.extend(emitted.diagnostics.into_iter().map(|refusal| {
                     if args.skip_refused {
                         refusal.into_warning()
                     } else {

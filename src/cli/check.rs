@@ -32,7 +32,7 @@ pub fn run(args: &CheckArgs) -> u8 {
                 args.targets_dir.as_deref(),
                 &args.mapping,
             ) {
-                Ok(emitted) => diagnostics.extend(emitted.refusals),
+                Ok(emitted) => diagnostics.extend(emitted.diagnostics),
                 Err(err) => {
                     eprintln!("error: {err}");
                     return 2;

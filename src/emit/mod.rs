@@ -81,11 +81,12 @@ pub struct Document {
 }
 
 /// What a target made of a pack: the documents of the rules it could
-/// express, and one refusal (an error diagnostic) per construct it cannot.
+/// express, one refusal (an error diagnostic) per construct it cannot, and
+/// its warnings (a runbook without a playbook).
 #[derive(Debug, Default)]
 pub struct Emitted {
     pub documents: Vec<Document>,
-    pub refusals: Vec<Diagnostic>,
+    pub diagnostics: Vec<Diagnostic>,
 }
 
 /// What every target is given.

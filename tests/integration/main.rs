@@ -2,6 +2,7 @@
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
+    clippy::panic,
     reason = "a broken fixture should fail the test loudly"
 )]
 
@@ -11,6 +12,7 @@ mod eval;
 mod fmt;
 mod kql;
 mod parse;
+mod runbook;
 mod sigma;
 mod splunk;
 mod test_cmd;

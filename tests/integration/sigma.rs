@@ -44,7 +44,7 @@ fn sigma_of(map: &SourceMap, rule: &ir::Rule, targets_dir: Option<&Path>) -> Str
         rules: vec![rule.clone()],
     };
     let emitted = emit::emit(TargetName::Sigma, &pack, targets_dir, "default").unwrap();
-    if emitted.refusals.is_empty() {
+    if emitted.diagnostics.is_empty() {
         let [document] = emitted.documents.as_slice() else {
             panic!("one document per rule, got {:?}", emitted.documents);
         };
@@ -52,7 +52,7 @@ fn sigma_of(map: &SourceMap, rule: &ir::Rule, targets_dir: Option<&Path>) -> Str
         return document.text.clone();
     }
     emitted
-        .refusals
+        .diagnostics
         .iter()
         .map(|d| {
             let at = map.get(d.primary.file).position(d.primary.span.start);
@@ -117,9 +117,12 @@ fn refusals(extra: &str, targets_dir: Option<&Path>) -> Vec<String> {
         .collect();
     assert!(errors.is_empty(), "{extra}: {errors:?}");
     let emitted = emit::emit(TargetName::Sigma, &checked.pack, targets_dir, "default").unwrap();
-    assert_eq!(emitted.documents.is_empty(), !emitted.refusals.is_empty());
+    assert_eq!(
+        emitted.documents.is_empty(),
+        !emitted.diagnostics.is_empty()
+    );
     emitted
-        .refusals
+        .diagnostics
         .iter()
         .map(|d| {
             let at = map.get(id).position(d.primary.span.start);

@@ -44,7 +44,7 @@ fn document<'a>(emitted: &'a Emitted, path: &str) -> &'a str {
 /// `CODE line:col` of every refusal.
 fn refusals(map: &SourceMap, emitted: &Emitted) -> Vec<String> {
     emitted
-        .refusals
+        .diagnostics
         .iter()
         .map(|d| {
             let at = map.get(d.primary.file).position(d.primary.span.start);
@@ -78,31 +78,33 @@ fn snapshot_of(path: &Path) -> String {
     out
 }
 
-fn trip_files(folder: &Path, found: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(folder) else {
-        return;
-    };
-    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    paths.sort();
-    for path in paths {
-        if path.is_dir() {
-            trip_files(&path, found);
-        } else if path.extension().is_some_and(|e| e == "trip") {
-            found.push(path);
-        }
-    }
+#[test]
+fn the_construct_matrix() {
+    let path = Path::new("tests/fixtures/matrix/matrix.trip");
+    insta::assert_snapshot!("splunk__tests__fixtures__matrix__matrix", snapshot_of(path));
 }
 
+/// The bundled pack (its rules share lists, so it is built as one): each
+/// rule's search alone, then the app's `.conf` files.
 #[test]
-fn the_construct_matrix_and_every_pack_rule_file() {
-    let mut files = vec![PathBuf::from("tests/fixtures/matrix/matrix.trip")];
-    trip_files(Path::new("rules"), &mut files);
-    for path in files {
-        let name = path
-            .with_extension("")
-            .to_string_lossy()
-            .replace(['/', '\\'], "__");
-        insta::assert_snapshot!(format!("splunk__{name}"), snapshot_of(&path));
+fn every_pack_rule() {
+    let loaded = tripline::cli::pipeline::load(&[PathBuf::from("rules")]).unwrap();
+    assert!(!loaded.has_errors(), "{:#?}", loaded.diagnostics());
+    assert!(loaded.checked.pack.rules.len() > 20, "the pack is missing");
+    let emitted = emit::emit(TargetName::Splunk, &loaded.checked.pack, None, "default").unwrap();
+    assert!(emitted.diagnostics.is_empty(), "{:#?}", emitted.diagnostics);
+    for rule in &loaded.checked.pack.rules {
+        let query = document(&emitted, &format!("queries/{}.spl", rule.name));
+        insta::assert_snapshot!(format!("splunk__pack__{}", rule.name), query);
+    }
+    for path in [
+        "tripline/default/savedsearches.conf",
+        "tripline/default/macros.conf",
+    ] {
+        insta::assert_snapshot!(
+            format!("splunk__pack__{}", path.replace('/', "__")),
+            document(&emitted, path)
+        );
     }
 }
 

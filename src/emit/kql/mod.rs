@@ -76,7 +76,7 @@ pub fn emit(input: &Input) -> Result<Emitted, EmitError> {
         };
         match view(&cx, &tactic_table) {
             Ok(view) => views.push(view),
-            Err(refused) => emitted.refusals.push(refused),
+            Err(refused) => emitted.diagnostics.push(refused),
         }
     }
     for view in &views {

@@ -1,7 +1,219 @@
-//! The `runbook` target (not written yet: it emits nothing).
+//! The `runbook` target: a Markdown page per rule in the shape of the SOC
+//! playbooks the pack was written from (`| Column Name | Value |` rows:
+//! tactic, technique, name, log sources, key indicators, then the analyst
+//! steps from the rule's `playbook`), and an index of the pack by technique.
+//! The key indicators are the rule's logic in plain words (`words`), so a
+//! page never drifts from its rule.
 
-use super::{EmitError, Emitted, Input};
+mod words;
 
-pub fn emit(_input: &Input) -> Result<Emitted, EmitError> {
-    Ok(Emitted::default())
+use std::collections::BTreeMap;
+
+use minijinja::Environment;
+use serde::Serialize;
+
+use crate::check::{Catalogue, Taxonomy};
+use crate::diag::{Diagnostic, codes};
+use crate::emit::templates;
+use crate::ir;
+
+use super::{Document, EmitError, Emitted, Input};
+
+/// One rule as the templates see it.
+#[derive(Debug, Serialize)]
+struct PageView {
+    name: String,
+    title: String,
+    id: String,
+    level: ir::Level,
+    status: ir::Status,
+    description: String,
+    tactics: Vec<String>,
+    /// Parent technique ids (`T1590`).
+    ttps: Vec<String>,
+    /// Full technique ids (`T1590.002`).
+    sub_ttps: Vec<String>,
+    /// `Gather Victim Network Information: DNS`, one per technique.
+    technique_names: Vec<String>,
+    log_sources: String,
+    key_indicators: String,
+    playbook: ir::Playbook,
+    falsepositives: Vec<String>,
+    references: Vec<String>,
+}
+
+/// A technique of the index and the rules on it.
+#[derive(Debug, Serialize)]
+struct IndexEntry {
+    id: String,
+    name: String,
+    tactics: Vec<String>,
+    rules: Vec<IndexRule>,
+}
+
+#[derive(Debug, Serialize)]
+struct IndexRule {
+    name: String,
+    title: String,
+    level: ir::Level,
+    source: String,
+}
+
+pub fn emit(input: &Input) -> Result<Emitted, EmitError> {
+    let env = environment(input)?;
+    let mut emitted = Emitted::default();
+    for rule in &input.pack.rules {
+        if rule.playbook.is_empty() {
+            emitted.diagnostics.push(
+                Diagnostic::warning(
+                    codes::RULE_WITHOUT_PLAYBOOK,
+                    rule.file,
+                    rule.span,
+                    format!("rule `{}` has no playbook: its runbook shows `-` for the analyst steps", rule.name),
+                )
+                .with_help("add `playbook { questions \"...\" escalate \"...\" triage \"...\" investigate \"...\" contain \"...\" }`"),
+            );
+        }
+        let page = page(rule);
+        emitted.documents.push(Document {
+            path: format!("{}.md", rule.name),
+            text: render(input, &env, "page.md.j2", minijinja::context! { rule => minijinja::Value::from(minijinja::value::Serde(&page)) })?,
+        });
+    }
+    let index = index(input.pack);
+    emitted.documents.push(Document {
+        path: "index.md".to_string(),
+        text: render(input, &env, "index.md.j2", minijinja::context! { techniques => minijinja::Value::from(minijinja::value::Serde(&index)) })?,
+    });
+    Ok(emitted)
+}
+
+fn environment<'a>(input: &Input) -> Result<Environment<'a>, EmitError> {
+    let mut env =
+        templates::environment(input.folder).map_err(|e| EmitError::template(input.folder, &e))?;
+    env.add_filter("md_cell", |text: &str| md_cell(text));
+    Ok(env)
+}
+
+fn render(
+    input: &Input,
+    env: &Environment,
+    template: &str,
+    context: minijinja::Value,
+) -> Result<String, EmitError> {
+    env.get_template(template)
+        .and_then(|t| t.render(context))
+        .map_err(|e| EmitError::template(input.folder, &e))
+}
+
+/// Text for a Markdown table cell: `|` escaped, line breaks as `<br>`.
+pub fn md_cell(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('|', "\\|")
+        .replace("\r\n", "<br>")
+        .replace(['\n', '\r'], "<br>")
+}
+
+fn page(rule: &ir::Rule) -> PageView {
+    let catalogue = Catalogue::bundled();
+    let mut ttps: Vec<String> = Vec::new();
+    for technique in &rule.meta.techniques {
+        let parent = parent_id(&technique.id).to_string();
+        if !ttps.contains(&parent) {
+            ttps.push(parent);
+        }
+    }
+    let technique_names = rule
+        .meta
+        .techniques
+        .iter()
+        .map(|t| match catalogue.technique(parent_id(&t.id)) {
+            Some(parent) if parent.id != t.id => format!("{}: {}", parent.name, t.name),
+            _ => t.name.clone(),
+        })
+        .collect();
+    let source = Taxonomy::bundled().source(&rule.source);
+    let log_sources = match source {
+        Some(source) => format!(
+            "{} (tripline source `{}`)",
+            capitalised(&source.description),
+            rule.source
+        ),
+        None => format!("tripline source `{}`", rule.source),
+    };
+    let mut key_indicators = format!(
+        "Events from the `{}` source where {}.",
+        rule.source,
+        words::condition(&rule.condition)
+    );
+    if let Some(threshold) = &rule.threshold {
+        key_indicators.push(' ');
+        key_indicators.push_str(&words::threshold(threshold));
+    }
+    PageView {
+        name: rule.name.clone(),
+        title: rule.meta.title.clone(),
+        id: rule.meta.id.clone(),
+        level: rule.meta.level,
+        status: rule.meta.status,
+        description: rule.meta.description.clone(),
+        tactics: rule.meta.tactics.iter().map(|t| t.name.clone()).collect(),
+        ttps,
+        sub_ttps: rule.meta.techniques.iter().map(|t| t.id.clone()).collect(),
+        technique_names,
+        log_sources,
+        key_indicators,
+        playbook: rule.playbook.clone(),
+        falsepositives: rule.meta.falsepositives.clone(),
+        references: rule.meta.references.clone(),
+    }
+}
+
+/// Every technique of the pack (sorted by id) with its rules.
+fn index(pack: &ir::Pack) -> Vec<IndexEntry> {
+    let mut by_technique: BTreeMap<&str, IndexEntry> = BTreeMap::new();
+    for rule in &pack.rules {
+        for technique in &rule.meta.techniques {
+            let entry = by_technique
+                .entry(&technique.id)
+                .or_insert_with(|| IndexEntry {
+                    id: technique.id.clone(),
+                    name: technique.name.clone(),
+                    tactics: technique_tactics(technique),
+                    rules: Vec::new(),
+                });
+            entry.rules.push(IndexRule {
+                name: rule.name.clone(),
+                title: rule.meta.title.clone(),
+                level: rule.meta.level,
+                source: rule.source.clone(),
+            });
+        }
+    }
+    by_technique.into_values().collect()
+}
+
+fn technique_tactics(technique: &ir::Technique) -> Vec<String> {
+    let catalogue = Catalogue::bundled();
+    technique
+        .tactics
+        .iter()
+        .map(|short| {
+            catalogue
+                .tactic(short)
+                .map_or_else(|| short.clone(), |t| t.name.clone())
+        })
+        .collect()
+}
+
+fn parent_id(id: &str) -> &str {
+    id.split('.').next().unwrap_or(id)
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }

@@ -40,7 +40,7 @@ pub fn emit(input: &Input) -> Result<Emitted, EmitError> {
                     text,
                 });
             }
-            Err(refusals) => emitted.refusals.extend(refusals),
+            Err(refusals) => emitted.diagnostics.extend(refusals),
         }
     }
     Ok(emitted)

@@ -84,7 +84,7 @@ pub fn emit(input: &Input) -> Result<Emitted, EmitError> {
     for rule in &input.pack.rules {
         match stanza(input, rule, &kill_chain) {
             Ok(stanza) => stanzas.push(stanza),
-            Err(refusals) => emitted.refusals.extend(refusals),
+            Err(refusals) => emitted.diagnostics.extend(refusals),
         }
     }
     let macros = macros(input);

@@ -1,0 +1,183 @@
+//! A rule's logic in plain words for analysts: the `where` condition with
+//! every list written out, and the threshold as a sentence. Generated from
+//! the IR, so the runbook never drifts from what the rule does.
+
+use crate::ir::{
+    Aggregate, Comparison, Condition, Literal, Operation, Ordering, Predicate, TextOp, Threshold,
+};
+
+/// "`dns.question.type` is one of "AXFR" or "IXFR", and `source.ip` is not
+/// inside 10.0.0.0/8 or 192.168.0.0/16".
+pub fn condition(condition: &Condition) -> String {
+    match condition {
+        Condition::And(parts) => join(parts, ", and "),
+        Condition::Or(parts) => format!("either {}", join(parts, ", or ")),
+        Condition::Not(inner) => negated(inner),
+        Condition::Exists(field) => format!("`{}` is present", field.path),
+        Condition::Predicate(predicate) => self::predicate(predicate, false),
+    }
+}
+
+fn join(parts: &[Condition], separator: &str) -> String {
+    let words: Vec<String> = parts
+        .iter()
+        .map(|part| match part {
+            Condition::And(_) | Condition::Or(_) => format!("({})", condition(part)),
+            _ => condition(part),
+        })
+        .collect();
+    words.join(separator)
+}
+
+fn negated(inner: &Condition) -> String {
+    match inner {
+        Condition::Exists(field) => format!("`{}` is absent or empty", field.path),
+        Condition::Predicate(predicate) => self::predicate(predicate, true),
+        Condition::Not(twice) => condition(twice),
+        Condition::And(_) | Condition::Or(_) => format!("not ({})", condition(inner)),
+    }
+}
+
+/// One predicate; `negated` words its `not` (true also when the field is missing).
+fn predicate(predicate: &Predicate, negated: bool) -> String {
+    let field = format!("`{}`", predicate.field.path);
+    let not = if negated { " not" } else { "" };
+    match &predicate.operation {
+        Operation::Equals { values, .. } if values.len() == 1 => {
+            format!("{field} is{not} {}", literal(&values[0]))
+        }
+        Operation::Equals { values, .. } => {
+            format!(
+                "{field} is{not} one of {}",
+                any_of(values.iter().map(literal))
+            )
+        }
+        Operation::Compare { op, value } => {
+            let word = match (op, negated) {
+                (Ordering::Lt, false) | (Ordering::Ge, true) => "less than",
+                (Ordering::Le, false) | (Ordering::Gt, true) => "at most",
+                (Ordering::Gt, false) | (Ordering::Le, true) => "greater than",
+                (Ordering::Ge, false) | (Ordering::Lt, true) => "at least",
+            };
+            let missing = if negated {
+                " (or is missing or not a number)"
+            } else {
+                ""
+            };
+            format!("{field} is {word} {value}{missing}")
+        }
+        Operation::Text {
+            op, values, all, ..
+        } => {
+            let (positive, negative) = match op {
+                TextOp::Contains => ("contains", "does not contain"),
+                TextOp::StartsWith => ("starts with", "does not start with"),
+                TextOp::EndsWith => ("ends with", "does not end with"),
+                TextOp::Like => ("matches the pattern", "does not match the pattern"),
+            };
+            let verb = if negated { negative } else { positive };
+            let quoted = values.iter().map(|v| quote(v));
+            match (values.len(), all) {
+                (1, _) => format!("{field} {verb} {}", quote(&values[0])),
+                (_, true) => format!("{field} {verb} all of {}", all_of(quoted)),
+                (_, false) => format!("{field} {verb} any of {}", any_of(quoted)),
+            }
+        }
+        Operation::Regex {
+            pattern,
+            case_insensitive,
+        } => {
+            let case = if *case_insensitive {
+                "ignoring case"
+            } else {
+                "case-sensitively"
+            };
+            let verb = if negated { "does not match" } else { "matches" };
+            format!("{field} {verb} the regular expression `{pattern}` ({case})")
+        }
+        Operation::Cidr { blocks, .. } => {
+            let verb = if negated {
+                "is not an address inside"
+            } else {
+                "is an address inside"
+            };
+            format!(
+                "{field} {verb} {}",
+                any_of(blocks.iter().map(ToString::to_string))
+            )
+        }
+    }
+}
+
+fn literal(literal: &Literal) -> String {
+    match literal {
+        Literal::String(text) => quote(text),
+        Literal::Int(n) => n.to_string(),
+    }
+}
+
+/// A value as an analyst would type it: in double quotes, escapes visible.
+fn quote(text: &str) -> String {
+    format!("\"{}\"", text.escape_debug())
+}
+
+fn any_of(items: impl Iterator<Item = String>) -> String {
+    listed(items, "or")
+}
+
+fn all_of(items: impl Iterator<Item = String>) -> String {
+    listed(items, "and")
+}
+
+fn listed(items: impl Iterator<Item = String>, last: &str) -> String {
+    let items: Vec<String> = items.collect();
+    match items.as_slice() {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., final_item] => format!("{} {last} {final_item}", rest.join(", ")),
+    }
+}
+
+/// "Alert when one `source.ip` has at least 20 such events in a 10-minute
+/// window (windows aligned on the clock)".
+pub fn threshold(threshold: &Threshold) -> String {
+    let group = if threshold.by.is_empty() {
+        "all events together".to_string()
+    } else {
+        let fields: Vec<String> = threshold
+            .by
+            .iter()
+            .map(|f| format!("`{}`", f.path))
+            .collect();
+        format!("one {}", listed(fields.into_iter(), "and"))
+    };
+    let amount = match threshold.comparison {
+        Comparison::Gt => format!("more than {}", threshold.value),
+        Comparison::Ge => format!("at least {}", threshold.value),
+        Comparison::Eq => format!("exactly {}", threshold.value),
+        Comparison::Lt => format!("fewer than {} (but at least one)", threshold.value),
+        Comparison::Le => format!("at most {} (but at least one)", threshold.value),
+    };
+    let what = match &threshold.aggregate {
+        Aggregate::Count => "such events".to_string(),
+        Aggregate::Distinct(field) => format!("distinct `{}` values in such events", field.path),
+    };
+    format!(
+        "Alert when {group} has {amount} {what} within a {} window (windows aligned on the clock).",
+        duration(threshold.window)
+    )
+}
+
+/// `600` → "10-minute".
+pub fn duration(seconds: u64) -> String {
+    let (n, unit) = [
+        (86_400, "day"),
+        (3_600, "hour"),
+        (60, "minute"),
+        (1, "second"),
+    ]
+    .into_iter()
+    .find(|(size, _)| seconds.is_multiple_of(*size))
+    .map_or((seconds, "second"), |(size, unit)| (seconds / size, unit));
+    format!("{n}-{unit}")
+}

@@ -1,0 +1,93 @@
+//! The runbook target: a page per rule of the pack and of the construct
+//! matrix (snapshots), the index by technique, cell escaping, and the
+//! warning for a rule without a playbook.
+
+use std::path::PathBuf;
+
+use tripline::cli::pipeline;
+use tripline::emit::{self, Emitted, TargetName};
+
+fn build(paths: &[PathBuf]) -> Emitted {
+    let loaded = pipeline::load(paths).unwrap();
+    assert!(!loaded.has_errors(), "{:#?}", loaded.diagnostics());
+    emit::emit(TargetName::Runbook, &loaded.checked.pack, None, "default").unwrap()
+}
+
+fn document<'a>(emitted: &'a Emitted, path: &str) -> &'a str {
+    let found = emitted.documents.iter().find(|d| d.path == path);
+    found
+        .map(|d| d.text.as_str())
+        .unwrap_or_else(|| panic!("no document {path}"))
+}
+
+#[test]
+fn every_pack_rule_gets_a_page_and_the_index_lists_them_by_technique() {
+    let files = tripline::source::discover(&[PathBuf::from("rules")]).unwrap();
+    let emitted = build(&files);
+    assert!(
+        emitted.diagnostics.is_empty(),
+        "every pack rule has a playbook: {:#?}",
+        emitted.diagnostics
+    );
+    for page in emitted.documents.iter().filter(|d| d.path != "index.md") {
+        insta::assert_snapshot!(
+            format!("runbook__{}", page.path.trim_end_matches(".md")),
+            page.text
+        );
+        for row in [
+            "MITRE Tactic",
+            "Key Indicators",
+            "Questions for Analysis",
+            "Containment and Further Analysis",
+        ] {
+            assert!(
+                page.text.contains(&format!("| {row} | ")),
+                "{} lacks {row}",
+                page.path
+            );
+        }
+    }
+    insta::assert_snapshot!("runbook__index", document(&emitted, "index.md"));
+}
+
+#[test]
+fn matrix_pages_word_every_construct() {
+    let emitted = build(&[PathBuf::from("tests/fixtures/matrix/matrix.trip")]);
+    let indicators: Vec<String> = emitted
+        .documents
+        .iter()
+        .filter(|d| d.path != "index.md")
+        .map(|d| {
+            let row = d
+                .text
+                .lines()
+                .find(|l| l.starts_with("| Key Indicators |"))
+                .unwrap_or_default();
+            format!("{}: {row}", d.path)
+        })
+        .collect();
+    insta::assert_snapshot!(indicators.join("\n"));
+}
+
+#[test]
+fn a_rule_without_playbook_warns_and_gets_dashes() {
+    let dir = std::env::temp_dir().join(format!("tripline-runbook-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("bare.trip");
+    std::fs::write(
+        &path,
+        "rule bare {\n  title \"Pipe | and\\nnewline\"\n  id \"00000000-0000-4000-8000-000000000001\"\n  level low\n  attack T1589\n  description \"d\"\n  from web\n  where url.path contains \"a|b\"\n}\n",
+    )
+    .unwrap();
+    let emitted = build(&[path]);
+    let codes: Vec<&str> = emitted.diagnostics.iter().map(|d| d.code.id).collect();
+    assert_eq!(codes, ["W0009"]);
+    assert!(emitted.diagnostics.iter().all(|d| !d.is_error()));
+    let page = document(&emitted, "bare.md");
+    assert!(page.contains("| Questions for Analysis | - |"), "{page}");
+    assert!(
+        page.contains(r#"`url.path` contains "a\|b""#),
+        "the pipe is escaped in the cell: {page}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
