@@ -550,6 +550,8 @@ fn each_diagnostic_points_at_its_token() {
         ),
     ];
     let mut failures = Vec::new();
+    let mut shown = String::new();
+    let mut codes = std::collections::BTreeSet::new();
     for (source, expected) in &cases {
         let found = positions(&[("r.trip", source)]);
         if found != *expected {
@@ -557,8 +559,27 @@ fn each_diagnostic_points_at_its_token() {
                 "{source}\n  expected {expected:?}\n  found    {found:?}"
             ));
         }
+        // What a person sees, as `check` prints it.
+        let (map, checked, syntax) = run(&[("r.trip", source)]);
+        for d in syntax.iter().chain(&checked.diagnostics) {
+            codes.insert(d.code.id);
+            shown.push_str(&tripline::diag::render::render(&map, d, false));
+            shown.push_str("\n\n");
+        }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    insta::assert_snapshot!(shown);
+    // Every checker code has a row here (syntax codes are in parse.rs,
+    // target codes in the target tests, duplicates below, E0607 in
+    // test_cmd.rs, W0009 in runbook.rs).
+    let untested: Vec<&str> = tripline::diag::codes::ALL
+        .iter()
+        .map(|c| c.id)
+        .filter(|id| id.starts_with("E03") || id.starts_with("E04") || id.starts_with("E05") || id.starts_with("E06") || id.starts_with('W'))
+        .filter(|id| !["E0303", "E0304", "E0305", "E0313", "E0607", "W0009"].contains(id))
+        .filter(|id| !codes.contains(id))
+        .collect();
+    assert!(untested.is_empty(), "codes without a row: {untested:?}");
 }
 
 #[test]
@@ -573,6 +594,10 @@ fn duplicates_across_files_point_at_the_later_one() {
         found,
         ["E0304 b.trip:1:6", "E0303 b.trip:2:6", "E0305 b.trip:4:6"]
     );
+    let (map, checked, _) = run(&[("a.trip", &format!("list l = [\"b\"]\n{first}")), ("b.trip", &second)]);
+    let shown: Vec<String> =
+        checked.diagnostics.iter().map(|d| tripline::diag::render::render(&map, d, false)).collect();
+    insta::assert_snapshot!(shown.join("\n\n"));
     let (map, checked, _) = run(&[("a.trip", &first), ("b.trip", &first)]);
     let duplicate = &checked.diagnostics[0];
     let label = &duplicate.secondary[0];

@@ -363,8 +363,13 @@ fn bad_inputs_report_code_line_and_column() {
             let rendered = render(&source, &diagnostics);
             mismatches.push(format!("{name}: expected {expected:?}\n{rendered}"));
         }
+        // What a person sees: the real rendering, as `check` prints it.
+        let mut map = tripline::source::SourceMap::default();
+        map.add(source);
+        let shown: Vec<String> =
+            diagnostics.iter().map(|d| tripline::diag::render::render(&map, d, false)).collect();
         insta::with_settings!({ description => *text, omit_expression => true }, {
-            insta::assert_snapshot!(format!("bad_{name}"), render(&source, &diagnostics));
+            insta::assert_snapshot!(format!("bad_{name}"), shown.join("\n"));
         });
     }
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
