@@ -1,5 +1,9 @@
 //! The one integration-test binary: each module covers one area end to end.
-#![allow(clippy::unwrap_used, clippy::expect_used, reason = "a broken fixture should fail the test loudly")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a broken fixture should fail the test loudly"
+)]
 
 mod check;
 mod cli;
