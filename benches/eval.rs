@@ -2,6 +2,8 @@
 //! events (DNS, network, web, authentication, marked by `event.dataset`)
 //! and runs a pack of 25 representative rules over them, as `tripline eval`
 //! does. Run: `cargo bench --bench eval` (prints events/s and MB/s).
+//! `EVAL_BENCH_EVENTS=N` and `EVAL_BENCH_ROUNDS=N` shrink the run (for
+//! callgrind); `EVAL_BENCH_ONLY=engine` skips the parse yardsticks.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -9,7 +11,12 @@ use std::time::Instant;
 use tripline::eval::{Engine, Output, Routing};
 use tripline::ir::*;
 
-const EVENTS: usize = 1_000_000;
+fn env_number(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
 
 fn field(path: &str) -> Field {
     let ty = match path {
@@ -406,7 +413,7 @@ impl Random {
     }
 }
 
-fn events() -> Vec<String> {
+fn events(count: usize) -> Vec<String> {
     let mut r = Random(0x9E37_79B9_7F4A_7C15);
     let names = [
         "www.example.com",
@@ -442,7 +449,7 @@ fn events() -> Vec<String> {
         "svc_backup",
         "administrator",
     ];
-    (0..EVENTS)
+    (0..count)
         .map(|i| {
             let ts = 1_767_225_600 + i as u64 / 20;
             let time = format!("2026-01-{:02}T{:02}:{:02}:{:02}.{:03}Z", 1 + ts / 86_400 % 28, ts / 3600 % 24, ts / 60 % 60, ts % 60, i % 1000);
@@ -469,7 +476,7 @@ fn events() -> Vec<String> {
 }
 
 fn main() {
-    let lines = events();
+    let lines = events(env_number("EVAL_BENCH_EVENTS", 1_000_000));
     let bytes: usize = lines.iter().map(|l| l.len() + 1).sum();
     let rules = pack();
     let sources = [
@@ -482,7 +489,7 @@ fn main() {
     ]
     .map(String::from)
     .to_vec();
-    for round in 0..3 {
+    for round in 0..env_number("EVAL_BENCH_ROUNDS", 3) {
         let routing = Routing::Field {
             path: Routing::DEFAULT_FIELD.into(),
             sources: sources.clone(),
@@ -509,6 +516,9 @@ fn main() {
             lines.len() as f64 / secs,
             bytes as f64 / 1e6 / secs
         );
+    }
+    if std::env::var("EVAL_BENCH_ONLY").is_ok_and(|v| v == "engine") {
+        return;
     }
     let routing = Routing::Field {
         path: Routing::DEFAULT_FIELD.into(),

@@ -6,7 +6,7 @@
 //! their end plus that lateness.
 
 use super::event::{self, FieldPath, Malformed, Object, PathTrie, Value};
-use super::fold::fold;
+use super::fold::{eq_folded, fold};
 use super::predicate::Condition;
 use super::threshold::{Aggregator, Alert};
 use super::timestamp::{self, Nanos};
@@ -34,13 +34,16 @@ impl Routing {
     pub const DEFAULT_FIELD: &'static str = "event.dataset";
 }
 
-/// Which rules see an event.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Which rules see an event: all, those of one source (an index into
+/// `Engine::folded`), or none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Route {
     All,
-    Source(String),
+    Source(usize),
     Unrouted,
 }
+
+const NOBODY: &(Vec<usize>, bool) = &(Vec::new(), false);
 
 /// A compiled rule.
 #[derive(Debug, Clone)]
@@ -111,6 +114,17 @@ pub struct LineReport {
 #[derive(Debug, Clone)]
 pub struct Engine {
     rules: Vec<CompiledRule>,
+    /// Every source name the engine knows, folded, without repeats: those
+    /// of the routing, then those of the rules.
+    folded: Vec<String>,
+    /// `Routing::Field`: the routing's sources as indices into `folded`,
+    /// in the routing's order. `Routing::Fixed`: its one source.
+    routed: Vec<usize>,
+    /// The rules (indices) each source in `folded` reaches, in rule order,
+    /// and whether one of them is a threshold rule.
+    by_source: Vec<(Vec<usize>, bool)>,
+    /// Every rule, for events without a source.
+    everyone: (Vec<usize>, bool),
     trie: PathTrie,
     timestamp: FieldPath,
     routing: Routing,
@@ -138,8 +152,37 @@ impl Engine {
             Routing::Field { path, .. } => Some(FieldPath::new(path, &mut trie)),
             Routing::Fixed(_) => None,
         };
+        let mut folded: Vec<String> = Vec::new();
+        let mut intern = |name: &str| {
+            let name = fold(name);
+            match folded.iter().position(|known| *known == name) {
+                Some(index) => index,
+                None => {
+                    folded.push(name.into_owned());
+                    folded.len() - 1
+                }
+            }
+        };
+        let routed = match &routing {
+            Routing::Field { sources, .. } => sources.iter().map(|s| intern(s)).collect(),
+            Routing::Fixed(source) => vec![intern(source)],
+        };
+        let rule_sources: Vec<usize> = rules.iter().map(|r| intern(&r.source)).collect();
+        let reach = |sees: &dyn Fn(usize) -> bool| {
+            let list: Vec<usize> = (0..rules.len()).filter(|&i| sees(i)).collect();
+            let threshold = list.iter().any(|&i| rules[i].is_threshold());
+            (list, threshold)
+        };
+        let by_source = (0..folded.len())
+            .map(|source| reach(&|i| rule_sources[i] == source))
+            .collect();
+        let everyone = reach(&|_| true);
         Ok(Engine {
             rules,
+            folded,
+            routed,
+            by_source,
+            everyone,
             trie,
             timestamp,
             routing,
@@ -171,17 +214,15 @@ impl Engine {
             }
         };
         self.seq += 1;
-        let route = self.route(&event);
-        if route == Route::Unrouted {
-            report.unrouted = true;
-            return report;
-        }
-        let sees = |rule: &CompiledRule| match &route {
-            Route::All => true,
-            Route::Source(source) => *source == rule.source,
-            Route::Unrouted => false,
+        let (seen_by, any_threshold) = match self.route(&event) {
+            Route::Unrouted => {
+                report.unrouted = true;
+                return report;
+            }
+            Route::All => &self.everyone,
+            Route::Source(source) => self.by_source.get(source).unwrap_or(NOBODY),
         };
-        let any_threshold = self.rules.iter().any(|r| r.is_threshold() && sees(r));
+        let any_threshold = *any_threshold;
         let time = if any_threshold || self.lateness.is_some() {
             self.time(&event)
         } else {
@@ -191,8 +232,11 @@ impl Engine {
             report.bad_timestamp = true;
         }
         let limit = self.close_limit();
-        for (index, rule) in self.rules.iter_mut().enumerate() {
-            if !sees(rule) || !rule.condition.holds(&event) {
+        for &index in seen_by {
+            let Some(rule) = self.rules.get_mut(index) else {
+                continue;
+            };
+            if !rule.condition.holds(&event) {
                 continue;
             }
             match (&mut rule.aggregator, time) {
@@ -245,40 +289,54 @@ impl Engine {
     }
 
     fn time(&self, event: &Object<'_>) -> Option<Nanos> {
-        let mut values = Vec::new();
-        self.timestamp.for_each_value(event, &mut |v| {
-            values.push(v);
-            false
-        });
-        match values.as_slice() {
-            [value] => timestamp::parse_value(value),
+        match only_value(&self.timestamp, event) {
+            Some(Some(value)) => timestamp::parse_value(value),
             _ => None,
         }
     }
 
     fn route(&self, event: &Object<'_>) -> Route {
-        let (field, sources) = match (&self.routing, &self.routing_field) {
-            (Routing::Fixed(source), _) => return Route::Source(fold(source).into_owned()),
-            (Routing::Field { sources, .. }, Some(field)) => (field, sources),
+        let field = match (&self.routing, &self.routing_field) {
+            (Routing::Fixed(_), _) => {
+                return self
+                    .routed
+                    .first()
+                    .map_or(Route::All, |&s| Route::Source(s));
+            }
+            (Routing::Field { .. }, Some(field)) => field,
             (Routing::Field { .. }, None) => return Route::All,
         };
-        let mut values = Vec::new();
-        field.for_each_value(event, &mut |v| {
-            values.push(v);
-            false
-        });
-        match values.as_slice() {
-            [] | [Value::Null] => Route::All,
-            [Value::Str(s)] if s.is_empty() => Route::All,
-            [Value::Array(items)] if items.is_empty() => Route::All,
-            [Value::Str(s)] => {
-                let folded = fold(s);
-                match sources.iter().find(|known| fold(known) == folded) {
-                    Some(known) => Route::Source(fold(known).into_owned()),
+        match only_value(field, event) {
+            None => Route::Unrouted,
+            Some(None | Some(Value::Null)) => Route::All,
+            Some(Some(Value::Str(s))) if s.is_empty() => Route::All,
+            Some(Some(Value::Array(items))) if items.is_empty() => Route::All,
+            Some(Some(Value::Str(s))) => {
+                let known = self.routed.iter().find(|&&source| {
+                    self.folded
+                        .get(source)
+                        .is_some_and(|folded| eq_folded(s, folded))
+                });
+                match known {
+                    Some(&source) => Route::Source(source),
                     None => Route::Unrouted,
                 }
             }
-            _ => Route::Unrouted,
+            Some(Some(_)) => Route::Unrouted,
         }
     }
+}
+
+/// The field's value when it has at most one: `Some(None)` for none,
+/// `Some(Some(v))` for one, `None` for several.
+fn only_value<'e, 'a>(field: &FieldPath, event: &'e Object<'a>) -> Option<Option<&'e Value<'a>>> {
+    let mut first = None;
+    let several = field.for_each_value(event, &mut |v| {
+        if first.is_some() {
+            return true;
+        }
+        first = Some(v);
+        false
+    });
+    (!several).then_some(first)
 }

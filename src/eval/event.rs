@@ -7,6 +7,8 @@
 use std::borrow::Cow;
 use std::fmt;
 
+mod scan;
+
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 /// A JSON value, pruned to the paths of a `PathTrie`.
@@ -91,11 +93,16 @@ impl PathTrie {
     /// and the number of segments.
     fn walk(&self, node: u32, key: &str) -> Option<(u32, u32)> {
         let mut count = 0;
-        let end = key.split('.').try_fold(node, |n, segment| {
+        let mut node = node;
+        for segment in key.as_bytes().split(|&b| b == b'.') {
             count += 1;
-            self.child(n, segment)
-        })?;
-        Some((end, count))
+            let children = &self.nodes.get(node as usize)?.children;
+            node = children
+                .iter()
+                .find(|(s, _)| s.as_bytes() == segment)
+                .map(|&(_, c)| c)?;
+        }
+        Some((node, count))
     }
 }
 
@@ -110,7 +117,19 @@ impl fmt::Display for Malformed {
 }
 
 /// Parses one line, which must be a JSON object, keeping the trie's paths.
+///
+/// A hand-written scanner reads the common case; whatever it is unsure of
+/// (an error, deep nesting, escapes in an unusual place) goes to the serde
+/// parse below, which defines the result.
 pub fn parse<'a>(line: &'a str, trie: &PathTrie) -> Result<Object<'a>, Malformed> {
+    match scan::parse(line, trie) {
+        Some(object) => Ok(object),
+        None => parse_serde(line, trie),
+    }
+}
+
+/// The reference parse, through serde_json.
+pub fn parse_serde<'a>(line: &'a str, trie: &PathTrie) -> Result<Object<'a>, Malformed> {
     let mut de = serde_json::Deserializer::from_str(line);
     let value = NodeSeed { trie, node: 0 }
         .deserialize(&mut de)
@@ -120,6 +139,14 @@ pub fn parse<'a>(line: &'a str, trie: &PathTrie) -> Result<Object<'a>, Malformed
         Value::Object(object) => Ok(object),
         _ => Err(Malformed("not a JSON object".to_string())),
     }
+}
+
+/// Reads a number token as serde_json does inside `parse_serde`.
+fn serde_number<'a>(token: &'a str, trie: &PathTrie, node: u32) -> Option<Value<'a>> {
+    let mut de = serde_json::Deserializer::from_str(token);
+    let value = NodeSeed { trie, node }.deserialize(&mut de).ok()?;
+    de.end().ok()?;
+    Some(value)
 }
 
 #[derive(Clone, Copy)]

@@ -169,6 +169,18 @@ impl Test {
                 Ordering::Ge => n >= *bound,
             }),
             Test::Text { op, folded, all } => text(value).is_some_and(|t| {
+                if t.is_ascii() {
+                    // A folded needle with other characters cannot occur in
+                    // ASCII text, which folds to ASCII.
+                    let one = |needle: &String| {
+                        needle.is_ascii() && ascii_text_op(*op, t.as_bytes(), needle.as_bytes())
+                    };
+                    return if *all {
+                        folded.iter().all(one)
+                    } else {
+                        folded.iter().any(one)
+                    };
+                }
                 let t = fold(&t);
                 let one = |needle: &String| match op {
                     TextOp::Contains => t.contains(needle.as_str()),
@@ -193,6 +205,30 @@ impl Test {
                 Value::Str(s) => set.contains_text(s),
                 _ => false,
             },
+        }
+    }
+}
+
+/// `op` on ASCII `text` ignoring case, `needle` being folded (lower-case) ASCII.
+fn ascii_text_op(op: TextOp, text: &[u8], needle: &[u8]) -> bool {
+    if needle.len() > text.len() {
+        return false;
+    }
+    match op {
+        TextOp::Contains => {
+            let Some((&first, rest)) = needle.split_first() else {
+                return true;
+            };
+            let upper = first.to_ascii_uppercase();
+            let last = text.len() - needle.len();
+            text[..=last].iter().enumerate().any(|(i, &b)| {
+                (b == first || b == upper)
+                    && text[i + 1..i + needle.len()].eq_ignore_ascii_case(rest)
+            })
+        }
+        TextOp::StartsWith => text[..needle.len()].eq_ignore_ascii_case(needle),
+        TextOp::EndsWith | TextOp::Like => {
+            text[text.len() - needle.len()..].eq_ignore_ascii_case(needle)
         }
     }
 }

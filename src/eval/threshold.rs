@@ -14,7 +14,7 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use super::event::{FieldPath, Object, PathTrie, Value};
 use super::timestamp::{self, Nanos};
-use super::value::{Key, key, to_json};
+use super::value::{Key, key as key_of, push_key, to_json};
 use crate::ir::{self, Aggregate, Comparison, FieldType};
 
 /// One rule's aggregation and its open windows.
@@ -26,18 +26,23 @@ pub struct Aggregator {
     window: i128,
     comparison: Comparison,
     value: i64,
-    /// Open windows by start (seconds), each with its groups.
-    windows: BTreeMap<i128, HashMap<Vec<Key>, Group>>,
+    /// Open windows by start (seconds), each with its groups, keyed by the
+    /// concatenated encodings of their keys (`value::push_key`).
+    windows: BTreeMap<i128, HashMap<Box<[u8]>, Group>>,
     created: u64,
+    /// Reused for the encodings of one event's keys.
+    scratch: Vec<u8>,
 }
 
 #[derive(Debug, Clone)]
 struct Group {
+    keys: Vec<Key>,
     spelling: Vec<serde_json::Value>,
     /// When and in which input position the spelling was seen.
     first: (Nanos, u64),
     count: i64,
-    distinct: HashSet<Key>,
+    /// The encodings of the distinct values.
+    distinct: HashSet<Box<[u8]>>,
     created: u64,
 }
 
@@ -71,6 +76,7 @@ impl Aggregator {
             value: threshold.value,
             windows: BTreeMap::new(),
             created: 0,
+            scratch: Vec::new(),
         }
     }
 
@@ -85,48 +91,116 @@ impl Aggregator {
 
     /// Counts an event that passed `where`, seen at `time`, `seq`-th in input.
     pub fn add(&mut self, event: &Object<'_>, time: Nanos, seq: u64) {
-        let mut columns = Vec::with_capacity(self.by.len());
-        for (field, int) in &self.by {
-            let values = distinct_values(field, *int, event);
-            if values.is_empty() {
+        let mut bytes = std::mem::take(&mut self.scratch);
+        bytes.clear();
+        // The distinct keys of each `by` column, in order: (column, byte
+        // range of the encoding in `bytes`, the first value spelling it).
+        let mut atoms: Vec<(usize, usize, usize, &Value<'_>)> = Vec::with_capacity(self.by.len());
+        for (column, (field, int)) in self.by.iter().enumerate() {
+            let first = atoms.len();
+            field.for_each_atom(event, &mut |v| {
+                let start = bytes.len();
+                if push_key(v, *int, &mut bytes) {
+                    let end = bytes.len();
+                    let seen = atoms[first..]
+                        .iter()
+                        .any(|&(_, s, e, _)| bytes[s..e] == bytes[start..end]);
+                    if seen {
+                        bytes.truncate(start);
+                    } else {
+                        atoms.push((column, start, end, v));
+                    }
+                }
+                false
+            });
+            if atoms.len() == first {
+                self.scratch = bytes;
                 return;
             }
-            columns.push(values);
         }
-        let mut values = Vec::new();
+        let keys_end = bytes.len();
+        let mut values: Vec<(usize, usize)> = Vec::new();
         if let Some((field, int)) = &self.distinct {
             field.for_each_atom(event, &mut |v| {
-                values.extend(key(v, *int));
+                let start = bytes.len();
+                if push_key(v, *int, &mut bytes) {
+                    values.push((start, bytes.len()));
+                }
                 false
             });
         }
         let start = self.window_start(time);
         let groups = self.windows.entry(start).or_default();
-        let combos = if columns.iter().all(|c| c.len() == 1) {
-            vec![columns.into_iter().flatten().collect()]
-        } else {
-            combinations(&columns)
-        };
-        for combination in combos {
-            let keys: Vec<Key> = combination.iter().map(|(k, _)| k.clone()).collect();
-            let spelling = || combination.iter().map(|(_, v)| to_json(v)).collect();
-            let group = groups.entry(keys).or_insert_with(|| {
-                self.created += 1;
-                Group {
-                    spelling: spelling(),
-                    first: (time, seq),
-                    count: 0,
-                    distinct: HashSet::default(),
-                    created: self.created,
+        let mut count = |key: &[u8], members: &[usize]| {
+            let update = |group: &mut Group, members: &[usize]| {
+                if (time, seq) < group.first {
+                    group.spelling = members.iter().map(|&i| to_json(atoms[i].3)).collect();
+                    group.first = (time, seq);
                 }
-            });
-            if (time, seq) < group.first {
-                group.spelling = spelling();
-                group.first = (time, seq);
+                group.count += 1;
+                for &(s, e) in &values {
+                    let value = &bytes[s..e];
+                    if !group.distinct.contains(value) {
+                        group.distinct.insert(Box::from(value));
+                    }
+                }
+            };
+            match groups.get_mut(key) {
+                Some(group) => update(group, members),
+                None => {
+                    self.created += 1;
+                    let mut group = Group {
+                        keys: members
+                            .iter()
+                            .filter_map(|&i| key_of(atoms[i].3, self.by[atoms[i].0].1))
+                            .collect(),
+                        spelling: members.iter().map(|&i| to_json(atoms[i].3)).collect(),
+                        first: (time, seq),
+                        count: 0,
+                        distinct: HashSet::default(),
+                        created: self.created,
+                    };
+                    update(&mut group, members);
+                    groups.insert(Box::from(key), group);
+                }
             }
-            group.count += 1;
-            group.distinct.extend(values.iter().cloned());
+        };
+        // Every combination of one key per column, in order, the last
+        // column varying fastest (mostly there is just one).
+        let mut bounds = Vec::with_capacity(self.by.len());
+        let mut from = 0;
+        for column in 0..self.by.len() {
+            let to = from + atoms[from..].iter().take_while(|a| a.0 == column).count();
+            bounds.push((from, to));
+            from = to;
         }
+        let mut pick: Vec<usize> = bounds.iter().map(|&(from, _)| from).collect();
+        if atoms.len() == self.by.len() {
+            // One key per column: the encodings lie end to end.
+            count(&bytes[..keys_end], &pick);
+        } else {
+            let mut key = Vec::new();
+            'combinations: loop {
+                key.clear();
+                for &i in &pick {
+                    key.extend_from_slice(&bytes[atoms[i].1..atoms[i].2]);
+                }
+                count(&key, &pick);
+                let mut column = pick.len();
+                loop {
+                    if column == 0 {
+                        break 'combinations;
+                    }
+                    column -= 1;
+                    pick[column] += 1;
+                    if pick[column] < bounds[column].1 {
+                        break;
+                    }
+                    pick[column] = bounds[column].0;
+                }
+            }
+        }
+        self.scratch = bytes;
     }
 
     /// Closes the windows whose end is before `before` (all when `None`)
@@ -139,9 +213,10 @@ impl Aggregator {
                 break;
             }
             let groups = entry.remove();
-            let mut closed: Vec<(Vec<Key>, Group)> = groups.into_iter().collect();
-            closed.sort_by_key(|(_, g)| g.created);
-            for (keys, group) in closed {
+            let mut closed: Vec<Group> = groups.into_values().collect();
+            closed.sort_by_key(|g| g.created);
+            for group in closed {
+                let keys = group.keys;
                 let value = match self.distinct {
                     Some(_) => i64::try_from(group.distinct.len()).unwrap_or(i64::MAX),
                     None => group.count,
@@ -170,37 +245,4 @@ impl Aggregator {
     pub fn oldest_open(&self) -> Option<i128> {
         self.windows.keys().next().copied()
     }
-}
-
-/// The distinct keys (with their first spelling in the event) of a field.
-fn distinct_values<'e, 'a>(
-    field: &FieldPath,
-    int: bool,
-    event: &'e Object<'a>,
-) -> Vec<(Key, &'e Value<'a>)> {
-    let mut out: Vec<(Key, &'e Value<'a>)> = Vec::new();
-    field.for_each_atom(event, &mut |v| {
-        if let Some(k) = key(v, int)
-            && !out.iter().any(|(seen, _)| *seen == k)
-        {
-            out.push((k, v));
-        }
-        false
-    });
-    out
-}
-
-/// Every combination of one element per column (the cartesian product).
-fn combinations<T: Clone>(columns: &[Vec<T>]) -> Vec<Vec<T>> {
-    columns.iter().fold(vec![Vec::new()], |acc, column| {
-        acc.iter()
-            .flat_map(|prefix| {
-                column.iter().map(move |item| {
-                    let mut next = prefix.clone();
-                    next.push(item.clone());
-                    next
-                })
-            })
-            .collect()
-    })
 }

@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 
 use super::event::Value;
-use super::fold::fold;
+use super::fold::{fold, fold_char};
 
 /// The text string predicates see: a string as is, an integer by its
 /// decimal text, `true` / `false` as words. Other values have none.
@@ -61,6 +61,48 @@ pub fn key(value: &Value<'_>, int_field: bool) -> Option<Key> {
         return None;
     }
     Some(Key::Text(fold(&text).into_owned()))
+}
+
+/// Appends an encoding of `key(value, int_field)` to `out`, without
+/// allocating in the common cases, and returns whether there is a key
+/// (nothing is appended when there is none). Two values have equal keys
+/// exactly when their encodings are equal, and an encoding is never a
+/// prefix of another, so concatenations of encodings compare like tuples.
+pub fn push_key(value: &Value<'_>, int_field: bool, out: &mut Vec<u8>) -> bool {
+    if int_field && let Some(n) = integer(value) {
+        out.push(0);
+        out.extend_from_slice(&n.to_le_bytes());
+        return true;
+    }
+    match value {
+        Value::Str(s) => push_text(s, out),
+        Value::Bool(true) => push_text("true", out),
+        Value::Bool(false) => push_text("false", out),
+        Value::Int(n) => push_text(&n.to_string(), out),
+        Value::Float(f) => push_text(&float_text(*f), out),
+        Value::Null | Value::Array(_) | Value::Object(_) => false,
+    }
+}
+
+/// Tag 1, the folded text's length (4 bytes), the folded text.
+fn push_text(text: &str, out: &mut Vec<u8>) -> bool {
+    if text.is_empty() {
+        return false;
+    }
+    out.push(1);
+    let at = out.len();
+    out.extend_from_slice(&[0; 4]);
+    if text.is_ascii() {
+        out.extend(text.bytes().map(|b| b.to_ascii_lowercase()));
+    } else {
+        let mut buffer = [0; 4];
+        for c in text.chars() {
+            out.extend_from_slice(fold_char(c).encode_utf8(&mut buffer).as_bytes());
+        }
+    }
+    let len = u32::try_from(out.len() - at - 4).unwrap_or(u32::MAX);
+    out[at..at + 4].copy_from_slice(&len.to_le_bytes());
+    true
 }
 
 /// A fractional number's text for grouping (its JSON spelling is not kept).

@@ -1,0 +1,446 @@
+//! The fast path of `parse`: a JSON scanner for one line that builds the
+//! same pruned `Object` as the serde visitor, without serde's per-value
+//! dispatch. It returns `None` for anything it does not read exactly as
+//! serde_json would (every error, nesting deeper than serde's limit could
+//! be near, numbers that are not short integers, escapes in kept strings);
+//! the caller then runs the serde parse, which decides. So the scanner may
+//! be stricter than serde_json, never looser, and equal where it answers.
+
+use std::borrow::Cow;
+
+use super::{Entry, Object, PathTrie, Value, serde_number};
+
+/// serde_json refuses nesting at 128 levels; stay well below.
+const MAX_DEPTH: u32 = 100;
+
+pub(super) fn parse<'a>(line: &'a str, trie: &PathTrie) -> Option<Object<'a>> {
+    let mut scanner = Scanner {
+        text: line,
+        bytes: line.as_bytes(),
+        pos: 0,
+        depth: 0,
+        trie,
+    };
+    scanner.ws();
+    if scanner.peek()? != b'{' {
+        return None;
+    }
+    let object = scanner.object(0)?;
+    scanner.ws();
+    (scanner.pos == scanner.bytes.len()).then_some(object)
+}
+
+struct Scanner<'a, 't> {
+    text: &'a str,
+    bytes: &'a [u8],
+    pos: usize,
+    depth: u32,
+    trie: &'t PathTrie,
+}
+
+/// The bytes that end a plain run inside a string: `"`, `\\` and the
+/// control characters (which JSON forbids there).
+static STOPS: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        table[b] = true;
+        b += 1;
+    }
+    table[b'"' as usize] = true;
+    table[b'\\' as usize] = true;
+    table
+};
+
+impl<'a> Scanner<'a, '_> {
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.pos).copied()
+    }
+
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\n' | b'\t' | b'\r') = self.peek() {
+            self.pos += 1;
+        }
+    }
+
+    fn enter(&mut self) -> Option<()> {
+        self.depth += 1;
+        (self.depth <= MAX_DEPTH).then_some(())
+    }
+
+    /// A string starting at the opening quote: its content's byte range
+    /// and whether it holds an escape. Fails on a control character or a
+    /// malformed escape (serde_json's `ignore_str` rules).
+    fn string_span(&mut self) -> Option<(usize, usize, bool)> {
+        self.pos += 1;
+        let start = self.pos;
+        let mut escaped = false;
+        loop {
+            let rest = self.bytes.get(self.pos..)?;
+            self.pos += rest
+                .iter()
+                .position(|&b| STOPS[usize::from(b)])
+                .unwrap_or(rest.len());
+            let b = self.peek()?;
+            match b {
+                b'"' => {
+                    let end = self.pos;
+                    self.pos += 1;
+                    return Some((start, end, escaped));
+                }
+                b'\\' => {
+                    escaped = true;
+                    match self.bytes.get(self.pos + 1)? {
+                        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => self.pos += 2,
+                        b'u' => {
+                            let hex = self.bytes.get(self.pos + 2..self.pos + 6)?;
+                            if !hex.iter().all(u8::is_ascii_hexdigit) {
+                                return None;
+                            }
+                            self.pos += 6;
+                        }
+                        _ => return None,
+                    }
+                }
+                0..=0x1F => return None,
+                _ => self.pos += 1,
+            }
+        }
+    }
+
+    /// A string's text: borrowed, or decoded by serde_json when escaped.
+    fn string(&mut self) -> Option<Cow<'a, str>> {
+        let open = self.pos;
+        let (start, end, escaped) = self.string_span()?;
+        if escaped {
+            let quoted = self.text.get(open..self.pos)?;
+            return serde_json::from_str::<String>(quoted).ok().map(Cow::Owned);
+        }
+        self.text.get(start..end).map(Cow::Borrowed)
+    }
+
+    /// The byte range of a number token (JSON's grammar), and whether it is
+    /// a plain integer.
+    fn number_span(&mut self) -> Option<(usize, bool)> {
+        let start = self.pos;
+        if self.peek() == Some(b'-') {
+            self.pos += 1;
+        }
+        match self.peek()? {
+            b'0' => self.pos += 1,
+            b'1'..=b'9' => self.digits(),
+            _ => return None,
+        }
+        let mut integer = true;
+        if self.peek() == Some(b'.') {
+            self.pos += 1;
+            self.some_digits()?;
+            integer = false;
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            self.pos += 1;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.pos += 1;
+            }
+            self.some_digits()?;
+            integer = false;
+        }
+        Some((start, integer))
+    }
+
+    fn digits(&mut self) {
+        while let Some(b'0'..=b'9') = self.peek() {
+            self.pos += 1;
+        }
+    }
+
+    fn some_digits(&mut self) -> Option<()> {
+        let from = self.pos;
+        self.digits();
+        (self.pos > from).then_some(())
+    }
+
+    fn number(&mut self, node: u32) -> Option<Value<'a>> {
+        let (start, integer) = self.number_span()?;
+        let token = self.text.get(start..self.pos)?;
+        let (negative, digits) = match token.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, token),
+        };
+        if integer && digits.len() <= 18 {
+            let magnitude = digits
+                .bytes()
+                .fold(0i64, |n, d| n * 10 + i64::from(d - b'0'));
+            return Some(match (negative, magnitude) {
+                // serde_json reads `-0` as a float.
+                (true, 0) => Value::Float(-0.0),
+                (true, n) => Value::Int(-n),
+                (false, n) => Value::Int(n),
+            });
+        }
+        serde_number(token, self.trie, node)
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Option<()> {
+        let end = self.pos + word.len();
+        if self.bytes.get(self.pos..end)? != word {
+            return None;
+        }
+        self.pos = end;
+        Some(())
+    }
+
+    /// A value kept at trie node `node`.
+    fn value(&mut self, node: u32) -> Option<Value<'a>> {
+        Some(match self.peek()? {
+            b'{' => Value::Object(self.object(node)?),
+            b'[' => {
+                self.enter()?;
+                self.pos += 1;
+                let mut items = Vec::new();
+                self.ws();
+                if self.peek()? == b']' {
+                    self.pos += 1;
+                } else {
+                    loop {
+                        items.push(self.value(node)?);
+                        self.ws();
+                        match self.peek()? {
+                            b',' => {
+                                self.pos += 1;
+                                self.ws();
+                            }
+                            b']' => {
+                                self.pos += 1;
+                                break;
+                            }
+                            _ => return None,
+                        }
+                    }
+                }
+                self.depth -= 1;
+                Value::Array(items)
+            }
+            b'"' => Value::Str(self.string()?),
+            b't' => {
+                self.literal(b"true")?;
+                Value::Bool(true)
+            }
+            b'f' => {
+                self.literal(b"false")?;
+                Value::Bool(false)
+            }
+            b'n' => {
+                self.literal(b"null")?;
+                Value::Null
+            }
+            b'-' | b'0'..=b'9' => self.number(node)?,
+            _ => return None,
+        })
+    }
+
+    /// An object (at its `{`) whose keys are walked from trie node `node`.
+    fn object(&mut self, node: u32) -> Option<Object<'a>> {
+        self.enter()?;
+        self.pos += 1;
+        let mut object = Object {
+            entries: Vec::with_capacity(if node == 0 { 8 } else { 4 }),
+            empty: true,
+        };
+        self.ws();
+        if self.peek()? == b'}' {
+            self.pos += 1;
+            self.depth -= 1;
+            return Some(object);
+        }
+        loop {
+            if self.peek()? != b'"' {
+                return None;
+            }
+            let key = self.string()?;
+            object.empty = false;
+            self.ws();
+            if self.peek()? != b':' {
+                return None;
+            }
+            self.pos += 1;
+            self.ws();
+            match self.trie.walk(node, &key) {
+                Some((child, segments)) => {
+                    let value = self.value(child)?;
+                    object.entries.push(Entry {
+                        node: child,
+                        segments,
+                        value,
+                    });
+                }
+                None => self.skip()?,
+            }
+            self.ws();
+            match self.peek()? {
+                b',' => {
+                    self.pos += 1;
+                    self.ws();
+                }
+                b'}' => {
+                    self.pos += 1;
+                    break;
+                }
+                _ => return None,
+            }
+        }
+        self.depth -= 1;
+        Some(object)
+    }
+
+    /// Validates and skips a value no path reads.
+    fn skip(&mut self) -> Option<()> {
+        match self.peek()? {
+            b'{' | b'[' => {
+                let close = if self.peek()? == b'{' { b'}' } else { b']' };
+                let is_object = close == b'}';
+                self.enter()?;
+                self.pos += 1;
+                self.ws();
+                if self.peek()? == close {
+                    self.pos += 1;
+                } else {
+                    loop {
+                        if is_object {
+                            if self.peek()? != b'"' {
+                                return None;
+                            }
+                            self.string_span()?;
+                            self.ws();
+                            if self.peek()? != b':' {
+                                return None;
+                            }
+                            self.pos += 1;
+                            self.ws();
+                        }
+                        self.skip()?;
+                        self.ws();
+                        match self.peek()? {
+                            b',' => {
+                                self.pos += 1;
+                                self.ws();
+                            }
+                            b if b == close => {
+                                self.pos += 1;
+                                break;
+                            }
+                            _ => return None,
+                        }
+                    }
+                }
+                self.depth -= 1;
+            }
+            b'"' => {
+                self.string_span()?;
+            }
+            b't' => self.literal(b"true")?,
+            b'f' => self.literal(b"false")?,
+            b'n' => self.literal(b"null")?,
+            b'-' | b'0'..=b'9' => {
+                self.number_span()?;
+            }
+            _ => return None,
+        }
+        Some(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{FieldPath, parse_serde};
+    use super::*;
+
+    fn trie() -> PathTrie {
+        let mut trie = PathTrie::default();
+        for path in ["a", "a.b", "a.b.c", "n", "s", "x.y", "arr", "o", "e"] {
+            FieldPath::new(path, &mut trie);
+        }
+        trie
+    }
+
+    /// The scanner either declines or agrees with the serde parse.
+    #[test]
+    fn scanner_agrees_with_serde_or_declines() {
+        let trie = trie();
+        let lines = [
+            r#"{}"#,
+            r#" { } "#,
+            r#"{"a":1}"#,
+            r#"{"a":{"b":{"c":"X"}},"n":-0,"s":"t"}"#,
+            r#"{"a.b":{"c":1},"a":{"b":{"c":2}}}"#,
+            r#"{"n":-0}"#,
+            r#"{"n":0}"#,
+            r#"{"n":-9223372036854775808}"#,
+            r#"{"n":9223372036854775807}"#,
+            r#"{"n":9223372036854775808}"#,
+            r#"{"n":18446744073709551616}"#,
+            r#"{"n":123456789012345678}"#,
+            r#"{"n":-123456789012345678}"#,
+            r#"{"n":1.5}"#,
+            r#"{"n":1e2}"#,
+            r#"{"n":1E+2}"#,
+            r#"{"n":1e400}"#,
+            r#"{"z":1e400}"#,
+            r#"{"n":01}"#,
+            r#"{"z":01}"#,
+            r#"{"n":-}"#,
+            r#"{"n":1.}"#,
+            r#"{"n":.5}"#,
+            r#"{"s":"a\"b\\c\/\n\u00e9\ud83d\ude00"}"#,
+            r#"{"s":"\ud83d"}"#,
+            r#"{"z":"\ud83d"}"#,
+            r#"{"s":"\x"}"#,
+            r#"{"z":"\x"}"#,
+            "{\"s\":\"tab\there\"}",
+            "{\"z\":\"tab\there\"}",
+            r#"{"s\u002e":1}"#,
+            r#"{"\u0073":"k"}"#,
+            r#"{"arr":[1,"2",[3],{"a":1},null,true,false]}"#,
+            r#"{"arr":[]}"#,
+            r#"{"arr":[1,]}"#,
+            r#"{"a":1,}"#,
+            r#"{"a" 1}"#,
+            r#"{"a":1 "b":2}"#,
+            r#"{"z":{"q":[1,{"r":null}],"w":"v"},"e":""}"#,
+            r#"{"z":[1 2]}"#,
+            r#"{"z":tru}"#,
+            r#"{"z":nul}"#,
+            r#"{"a":1}x"#,
+            r#"{"a":1} {}"#,
+            r#"[1]"#,
+            r#""s""#,
+            r#"{"o":{},"e":[],"x.y":"dotted","x":{"y":"nested"}}"#,
+            r#"{"s":"0123456789abcdefghijklmnopqrstuvwxyz ünïcödé"}"#,
+            "{\"s\":\"ends with control\u{1f}\"}",
+            " \t\r\n{\"a\" : 1 , \"s\" :\"x\" }\r\n",
+            r#"{"a":1"#,
+            r#"{"a":"#,
+            r#"{"a"#,
+            r#"{"#,
+            "",
+        ];
+        for line in lines {
+            let slow = parse_serde(line, &trie);
+            if let Some(fast) = parse(line, &trie) {
+                assert_eq!(Ok(fast), slow, "{line}");
+            }
+            assert_eq!(super::super::parse(line, &trie), slow, "{line}");
+        }
+        let deep = format!("{}{}", "{\"a\":".repeat(200), "1}".repeat(200));
+        assert_eq!(super::super::parse(&deep, &trie), parse_serde(&deep, &trie));
+        let deep = format!("{{\"z\":{}{}}}", "[".repeat(130), "]".repeat(130));
+        assert_eq!(super::super::parse(&deep, &trie), parse_serde(&deep, &trie));
+    }
+
+    #[test]
+    fn scanner_reads_plain_lines() {
+        let trie = trie();
+        let line = r#"{"a":{"b":{"c":"X"}},"n":-12,"s":"plain","z":[1,{"q":"\n"}]}"#;
+        assert!(parse(line, &trie).is_some());
+    }
+}
