@@ -125,7 +125,9 @@ fn replace_folder(
     let fresh = out.join(format!(".{name}.new-{pid}"));
     let stale = out.join(format!(".{name}.old-{pid}"));
     let _ = std::fs::remove_dir_all(&fresh);
-    let result = write_documents(&fresh, documents, binaries).and_then(|()| {
+    let swap = || {
+        std::fs::create_dir_all(&fresh)?;
+        write_documents(&fresh, documents, binaries)?;
         let target = out.join(name);
         if target.exists() {
             std::fs::rename(&target, &stale)?;
@@ -136,7 +138,8 @@ fn replace_folder(
         } else {
             Ok(())
         }
-    });
+    };
+    let result = swap();
     if result.is_err() {
         let _ = std::fs::remove_dir_all(&fresh);
     }

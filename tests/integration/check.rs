@@ -575,7 +575,13 @@ fn each_diagnostic_points_at_its_token() {
     let untested: Vec<&str> = tripline::diag::codes::ALL
         .iter()
         .map(|c| c.id)
-        .filter(|id| id.starts_with("E03") || id.starts_with("E04") || id.starts_with("E05") || id.starts_with("E06") || id.starts_with('W'))
+        .filter(|id| {
+            id.starts_with("E03")
+                || id.starts_with("E04")
+                || id.starts_with("E05")
+                || id.starts_with("E06")
+                || id.starts_with('W')
+        })
         .filter(|id| !["E0303", "E0304", "E0305", "E0313", "E0607", "W0009"].contains(id))
         .filter(|id| !codes.contains(id))
         .collect();
@@ -594,9 +600,15 @@ fn duplicates_across_files_point_at_the_later_one() {
         found,
         ["E0304 b.trip:1:6", "E0303 b.trip:2:6", "E0305 b.trip:4:6"]
     );
-    let (map, checked, _) = run(&[("a.trip", &format!("list l = [\"b\"]\n{first}")), ("b.trip", &second)]);
-    let shown: Vec<String> =
-        checked.diagnostics.iter().map(|d| tripline::diag::render::render(&map, d, false)).collect();
+    let (map, checked, _) = run(&[
+        ("a.trip", &format!("list l = [\"b\"]\n{first}")),
+        ("b.trip", &second),
+    ]);
+    let shown: Vec<String> = checked
+        .diagnostics
+        .iter()
+        .map(|d| tripline::diag::render::render(&map, d, false))
+        .collect();
     insta::assert_snapshot!(shown.join("\n\n"));
     let (map, checked, _) = run(&[("a.trip", &first), ("b.trip", &first)]);
     let duplicate = &checked.diagnostics[0];

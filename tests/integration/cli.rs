@@ -13,7 +13,12 @@ struct Run {
 }
 
 fn tripline(args: &[&str]) -> Run {
-    let output = Command::cargo_bin("tripline").unwrap().env("NO_COLOR", "1").args(args).output().unwrap();
+    let output = Command::cargo_bin("tripline")
+        .unwrap()
+        .env("NO_COLOR", "1")
+        .args(args)
+        .output()
+        .unwrap();
     Run {
         code: output.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -38,30 +43,73 @@ fn version_prints_and_exits_zero() {
 fn check_exit_codes() {
     let clean = tripline(&["check", "rules/"]);
     assert_eq!(clean.code, 0, "{}", clean.stderr);
-    assert!(clean.stderr.trim_end().ends_with("0 errors, 0 warnings in 25 files"), "{}", clean.stderr);
+    assert!(
+        clean
+            .stderr
+            .trim_end()
+            .ends_with("0 errors, 0 warnings in 25 files"),
+        "{}",
+        clean.stderr
+    );
 
     let warned = tripline(&["check", "tests/fixtures/cli/warning.trip"]);
     assert_eq!(warned.code, 0, "warnings alone pass");
-    assert_eq!(tripline(&["check", "--deny-warnings", "tests/fixtures/cli/warning.trip"]).code, 1);
+    assert_eq!(
+        tripline(&[
+            "check",
+            "--deny-warnings",
+            "tests/fixtures/cli/warning.trip"
+        ])
+        .code,
+        1
+    );
 
     let errors = tripline(&["check", "tests/fixtures/cli/errors.trip"]);
     assert_eq!(errors.code, 1);
     insta::assert_snapshot!("check_human", errors.stderr);
 
-    assert_eq!(tripline(&["check", "tests/fixtures/cli/no-such-file.trip"]).code, 2);
-    assert_eq!(tripline(&["check", "--format", "yaml", "rules/"]).code, 2, "usage error");
-    assert_eq!(tripline(&["check", "tests/fixtures/cli/errors.trip", "no-such-folder/"]).code, 2, "2 wins over 1");
+    assert_eq!(
+        tripline(&["check", "tests/fixtures/cli/no-such-file.trip"]).code,
+        2
+    );
+    assert_eq!(
+        tripline(&["check", "--format", "yaml", "rules/"]).code,
+        2,
+        "usage error"
+    );
+    assert_eq!(
+        tripline(&["check", "tests/fixtures/cli/errors.trip", "no-such-folder/"]).code,
+        2,
+        "2 wins over 1"
+    );
 }
 
 #[test]
 fn check_json_lists_every_diagnostic_sorted_with_positions() {
-    let run = tripline(&["check", "--format", "json", "tests/fixtures/cli/errors.trip", "tests/fixtures/cli/warning.trip"]);
+    let run = tripline(&[
+        "check",
+        "--format",
+        "json",
+        "tests/fixtures/cli/errors.trip",
+        "tests/fixtures/cli/warning.trip",
+    ]);
     assert_eq!(run.code, 1, "the format never changes the exit code");
     let document: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(document["errors"], 2);
     assert_eq!(document["warnings"], 2);
     let first = &document["diagnostics"][0];
-    for key in ["severity", "code", "message", "file", "line", "column", "end_line", "end_column", "labels", "help"] {
+    for key in [
+        "severity",
+        "code",
+        "message",
+        "file",
+        "line",
+        "column",
+        "end_line",
+        "end_column",
+        "labels",
+        "help",
+    ] {
         assert!(first.get(key).is_some(), "missing `{key}` in {first}");
     }
     insta::assert_snapshot!("check_json", run.stdout);
@@ -69,17 +117,31 @@ fn check_json_lists_every_diagnostic_sorted_with_positions() {
 
 #[test]
 fn check_sarif_is_sarif_2_1_0_in_code_points() {
-    let run = tripline(&["check", "--format", "sarif", "tests/fixtures/cli/errors.trip"]);
+    let run = tripline(&[
+        "check",
+        "--format",
+        "sarif",
+        "tests/fixtures/cli/errors.trip",
+    ]);
     assert_eq!(run.code, 1);
     let sarif: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(sarif["version"], "2.1.0");
     let run0 = &sarif["runs"][0];
     assert_eq!(run0["columnKind"], "unicodeCodePoints");
-    assert_eq!(run0["results"][0]["ruleId"], "E0301");
-    let region = &run0["results"][0]["locations"][0]["physicalLocation"]["region"];
-    assert_eq!((region["startLine"].as_u64(), region["startColumn"].as_u64()), (Some(8), Some(9)));
+    let results = run0["results"].as_array().unwrap();
+    let unknown_field = results.iter().find(|r| r["ruleId"] == "E0301").unwrap();
+    assert_eq!(unknown_field["level"], "error");
+    let region = &unknown_field["locations"][0]["physicalLocation"]["region"];
+    assert_eq!(
+        (region["startLine"].as_u64(), region["startColumn"].as_u64()),
+        (Some(8), Some(9))
+    );
     let rules = run0["tool"]["driver"]["rules"].as_array().unwrap();
-    assert_eq!(rules.len(), tripline::diag::codes::ALL.len(), "every code is described");
+    assert_eq!(
+        rules.len(),
+        tripline::diag::codes::ALL.len(),
+        "every code is described"
+    );
 }
 
 #[test]
@@ -100,17 +162,36 @@ fn fmt_check_lists_files_and_fmt_rewrites_them() {
     let broken = dir.join("broken.trip");
     std::fs::write(&broken, "list a = [\n").unwrap();
 
-    let check = tripline(&["fmt", "--check", messy.to_str().unwrap(), tidy.to_str().unwrap()]);
-    assert_eq!((check.code, check.stdout.trim()), (1, messy.to_str().unwrap()));
-    assert_eq!(std::fs::read_to_string(&messy).unwrap(), "list a=[ \"x\" ,]\n", "--check changes nothing");
+    let check = tripline(&[
+        "fmt",
+        "--check",
+        messy.to_str().unwrap(),
+        tidy.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        (check.code, check.stdout.trim()),
+        (1, messy.to_str().unwrap())
+    );
+    assert_eq!(
+        std::fs::read_to_string(&messy).unwrap(),
+        "list a=[ \"x\" ,]\n",
+        "--check changes nothing"
+    );
 
     assert_eq!(tripline(&["fmt", messy.to_str().unwrap()]).code, 0);
-    assert_eq!(std::fs::read_to_string(&messy).unwrap(), "list a = [\"x\"]\n");
+    assert_eq!(
+        std::fs::read_to_string(&messy).unwrap(),
+        "list a = [\"x\"]\n"
+    );
 
     let failed = tripline(&["fmt", broken.to_str().unwrap()]);
     assert_eq!(failed.code, 1);
     assert!(failed.stderr.contains("error[E0201]"), "{}", failed.stderr);
-    assert_eq!(std::fs::read_to_string(&broken).unwrap(), "list a = [\n", "a file that does not parse is left alone");
+    assert_eq!(
+        std::fs::read_to_string(&broken).unwrap(),
+        "list a = [\n",
+        "a file that does not parse is left alone"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -124,7 +205,11 @@ fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
             if path.is_dir() {
                 stack.push(path);
             } else {
-                let name = path.strip_prefix(dir).unwrap().to_string_lossy().replace('\\', "/");
+                let name = path
+                    .strip_prefix(dir)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
                 files.push((name, std::fs::read(&path).unwrap()));
             }
         }
@@ -137,7 +222,15 @@ fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
 fn build_writes_every_target_deterministically_and_replaces_folders_whole() {
     let out = scratch("build");
     let out_str = out.to_str().unwrap();
-    let first = tripline(&["build", "rules/", "--target", "all", "--out", out_str, "--package"]);
+    let first = tripline(&[
+        "build",
+        "rules/",
+        "--target",
+        "all",
+        "--out",
+        out_str,
+        "--package",
+    ]);
     assert_eq!(first.code, 0, "{}", first.stderr);
     let files = tree(&out);
     let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
@@ -156,14 +249,29 @@ fn build_writes_every_target_deterministically_and_replaces_folders_whole() {
         "runbook/dns_zone_transfer_from_outside.md",
         "runbook/index.md",
     ] {
-        assert!(names.contains(&expected), "{expected} missing from {names:?}");
+        assert!(
+            names.contains(&expected),
+            "{expected} missing from {names:?}"
+        );
     }
 
     // A stale file of a removed rule does not survive the next build.
     std::fs::write(out.join("sigma/removed_rule.yml"), "stale").unwrap();
-    let second = tripline(&["build", "rules/", "--target", "all", "--out", out_str, "--package"]);
+    let second = tripline(&[
+        "build",
+        "rules/",
+        "--target",
+        "all",
+        "--out",
+        out_str,
+        "--package",
+    ]);
     assert_eq!(second.code, 0);
-    assert_eq!(tree(&out), files, "byte-identical output, and the stale file is gone");
+    assert_eq!(
+        tree(&out),
+        files,
+        "byte-identical output, and the stale file is gone"
+    );
     std::fs::remove_dir_all(&out).unwrap();
 }
 
@@ -171,27 +279,78 @@ fn build_writes_every_target_deterministically_and_replaces_folders_whole() {
 fn build_refusals_write_nothing_unless_skipped() {
     let out = scratch("refused");
     let out_str = out.to_str().unwrap();
-    let refused = tripline(&["build", "tests/fixtures/cli/refused.trip", "--target", "sigma,kql", "--out", out_str]);
+    let refused = tripline(&[
+        "build",
+        "tests/fixtures/cli/refused.trip",
+        "--target",
+        "sigma,kql",
+        "--out",
+        out_str,
+    ]);
     assert_eq!(refused.code, 1);
-    assert!(refused.stderr.contains("error[E0700]: sigma cannot express"), "{}", refused.stderr);
-    assert!(tree(&out).is_empty(), "nothing is written when a rule is refused");
+    assert!(
+        refused
+            .stderr
+            .contains("error[E0700]: sigma cannot express"),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        tree(&out).is_empty(),
+        "nothing is written when a rule is refused"
+    );
 
-    let skipped = tripline(&["build", "tests/fixtures/cli/refused.trip", "--target", "sigma,kql", "--out", out_str, "--skip-refused"]);
+    let skipped = tripline(&[
+        "build",
+        "tests/fixtures/cli/refused.trip",
+        "--target",
+        "sigma,kql",
+        "--out",
+        out_str,
+        "--skip-refused",
+    ]);
     assert_eq!(skipped.code, 0, "{}", skipped.stderr);
-    assert!(skipped.stderr.contains("warning[E0700]"), "{}", skipped.stderr);
+    assert!(
+        skipped.stderr.contains("warning[E0700]"),
+        "{}",
+        skipped.stderr
+    );
     let names: Vec<String> = tree(&out).into_iter().map(|(n, _)| n).collect();
-    assert!(names.contains(&"kql/end_anchor.yaml".to_string()), "{names:?}");
-    assert!(!names.iter().any(|n| n.starts_with("sigma/end_anchor")), "{names:?}");
+    assert!(
+        names.contains(&"kql/end_anchor.yaml".to_string()),
+        "{names:?}"
+    );
+    assert!(
+        !names.iter().any(|n| n.starts_with("sigma/end_anchor")),
+        "{names:?}"
+    );
 
-    let check = tripline(&["check", "--target", "sigma", "tests/fixtures/cli/refused.trip"]);
+    let check = tripline(&[
+        "check",
+        "--target",
+        "sigma",
+        "tests/fixtures/cli/refused.trip",
+    ]);
     assert_eq!(check.code, 1, "check --target reports the same refusal");
     std::fs::remove_dir_all(&out).unwrap();
 }
 
 #[test]
 fn build_to_stdout_heads_each_document_and_rejects_unknown_targets() {
-    let run = tripline(&["build", "tests/fixtures/cli/warning.trip", "--target", "sigma"]);
+    let run = tripline(&[
+        "build",
+        "tests/fixtures/cli/warning.trip",
+        "--target",
+        "sigma",
+    ]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stdout.starts_with("==> sigma/untested.yml <==\n"), "{}", run.stdout);
-    assert_eq!(tripline(&["build", "rules/", "--target", "elastic"]).code, 2);
+    assert!(
+        run.stdout.starts_with("==> sigma/untested.yml <==\n"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        tripline(&["build", "rules/", "--target", "elastic"]).code,
+        2
+    );
 }

@@ -366,8 +366,10 @@ fn bad_inputs_report_code_line_and_column() {
         // What a person sees: the real rendering, as `check` prints it.
         let mut map = tripline::source::SourceMap::default();
         map.add(source);
-        let shown: Vec<String> =
-            diagnostics.iter().map(|d| tripline::diag::render::render(&map, d, false)).collect();
+        let shown: Vec<String> = diagnostics
+            .iter()
+            .map(|d| tripline::diag::render::render(&map, d, false))
+            .collect();
         insta::with_settings!({ description => *text, omit_expression => true }, {
             insta::assert_snapshot!(format!("bad_{name}"), shown.join("\n"));
         });
