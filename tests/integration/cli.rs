@@ -354,3 +354,100 @@ fn build_to_stdout_heads_each_document_and_rejects_unknown_targets() {
         2
     );
 }
+
+/// A copy of a built-in target folder in a fresh `--targets-dir`.
+fn targets_copy(name: &str, target: &str) -> PathBuf {
+    let dir = scratch(name);
+    let copy = dir.join(target);
+    std::fs::create_dir_all(copy.join("mappings")).unwrap();
+    for file in tree(&Path::new("targets").join(target)) {
+        let path = copy.join(&file.0);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, file.1).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn targets_dir_overrides_mappings_and_templates() {
+    let dir = targets_copy("override", "sigma");
+    let mapping = dir.join("sigma/mappings/default.yaml");
+    let text = std::fs::read_to_string(&mapping)
+        .unwrap()
+        .replace("dns.question.type: record_type", "dns.question.type: qtype");
+    std::fs::write(&mapping, text).unwrap();
+    let args = [
+        "build",
+        "tests/fixtures/cli/warning.trip",
+        "--target",
+        "sigma",
+        "--targets-dir",
+        dir.to_str().unwrap(),
+    ];
+    let run = tripline(&args);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("qtype: 'AXFR'"),
+        "the site's field name is used: {}",
+        run.stdout
+    );
+
+    // A target the folder lacks comes from the built-in ones.
+    let kql = tripline(&[
+        "build",
+        "tests/fixtures/cli/warning.trip",
+        "--target",
+        "kql",
+        "--targets-dir",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(
+        kql.stdout.contains("DnsQueryTypeName =~ \"AXFR\""),
+        "{}",
+        kql.stdout
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_broken_template_or_mapping_is_reported_with_its_file_and_line() {
+    let dir = targets_copy("broken", "sigma");
+    let template = dir.join("sigma/rule.yml.j2");
+    let text = std::fs::read_to_string(&template).unwrap();
+    std::fs::write(
+        &template,
+        text.replacen("status: {{ status }}", "status: {{ status }\n", 1),
+    )
+    .unwrap();
+    let args = [
+        "build",
+        "tests/fixtures/cli/warning.trip",
+        "--target",
+        "sigma",
+        "--targets-dir",
+        dir.to_str().unwrap(),
+    ];
+    let run = tripline(&args);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("rule.yml.j2:6"), "{}", run.stderr);
+
+    std::fs::write(&template, text).unwrap();
+    std::fs::write(
+        dir.join("sigma/mappings/default.yaml"),
+        "sources:\n  dns: [not, a, mapping\n",
+    )
+    .unwrap();
+    let run = tripline(&args);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("mappings/default.yaml:2:"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        tripline(&[&args[..], &["--mapping", "nope"]].concat())
+            .stderr
+            .contains("has no mapping `nope`")
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
