@@ -17,7 +17,7 @@ pub fn run(args: &EvalArgs) -> u8 {
         .iter()
         .map(|s| s.name.clone())
         .collect();
-    let options = match options(args, &sources) {
+    let mut options = match options(args, &sources) {
         Ok(options) => options,
         Err(message) => {
             eprintln!("error: {message}");
@@ -42,7 +42,10 @@ pub fn run(args: &EvalArgs) -> u8 {
         None => Box::new(io::stdin().lock()),
         Some(path) if path.as_os_str() == "-" => Box::new(io::stdin().lock()),
         Some(path) => match std::fs::File::open(path) {
-            Ok(file) => Box::new(io::BufReader::with_capacity(1 << 16, file)),
+            Ok(file) => {
+                options.input_bytes = file.metadata().ok().map(|m| m.len());
+                Box::new(io::BufReader::with_capacity(1 << 16, file))
+            }
             Err(err) => {
                 eprintln!("error: {}: {err}", path.display());
                 return 2;
@@ -67,8 +70,10 @@ pub struct EvalOptions {
     pub routing: Routing,
     /// `--max-lateness`, in seconds.
     pub lateness: Option<u64>,
-    /// Show a line count on stderr (when it is a terminal).
+    /// Show a progress bar on stderr (when it is a terminal).
     pub progress: bool,
+    /// The input's size, when it is a file (the bar then shows a fraction).
+    pub input_bytes: Option<u64>,
 }
 
 /// Reads the routing and lateness flags; `sources` are the taxonomy's
@@ -109,6 +114,7 @@ pub fn options(args: &EvalArgs, sources: &[String]) -> Result<EvalOptions, Strin
         routing,
         lateness,
         progress: io::stderr().is_terminal(),
+        input_bytes: None,
     })
 }
 
@@ -167,9 +173,8 @@ pub fn evaluate(
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
     let printer = Printer::new(&engine);
     let mut summary = Summary::default();
-    let progress = Progress {
-        shown: options.progress,
-    };
+    let progress = Progress::new(options);
+    let mut bytes_read = 0u64;
     let mut buffer = Vec::new();
     let mut pending: io::Result<()> = Ok(());
     loop {
@@ -178,11 +183,12 @@ pub fn evaluate(
             break;
         }
         summary.lines += 1;
+        bytes_read += buffer.len() as u64;
         let number = summary.lines;
-        progress.tick(number, err);
+        progress.tick(number, bytes_read);
         let Ok(text) = std::str::from_utf8(&buffer) else {
             summary.malformed += 1;
-            writeln!(err, "line {number}: malformed: not UTF-8")?;
+            progress.suspend(|| writeln!(err, "line {number}: malformed: not UTF-8"))?;
             continue;
         };
         let line = text.trim_end_matches(['\n', '\r']);
@@ -195,7 +201,7 @@ pub fn evaluate(
             }
         });
         std::mem::replace(&mut pending, Ok(()))?;
-        note(&report, number, &mut summary, err)?;
+        progress.suspend(|| note(&report, number, &mut summary, err))?;
     }
     engine.finish(&mut |output| {
         if pending.is_ok() {
@@ -203,7 +209,7 @@ pub fn evaluate(
         }
     });
     pending?;
-    progress.clear(err);
+    progress.finish();
     out.flush()?;
     writeln!(err, "{}", summary.line())?;
     Ok(summary)
@@ -322,22 +328,52 @@ fn json_string(text: &str) -> String {
     serde_json::Value::String(text.to_string()).to_string()
 }
 
-/// A line count on stderr, only when stderr is a terminal.
+/// A progress bar on stderr, only when stderr is a terminal: bytes of a
+/// file, or a count of lines from stdin. Messages are printed around it.
 struct Progress {
-    shown: bool,
+    bar: Option<indicatif::ProgressBar>,
 }
 
 impl Progress {
-    fn tick(&self, lines: u64, err: &mut dyn Write) {
-        if self.shown && lines.is_multiple_of(100_000) {
-            let _ = write!(err, "\r{lines} lines…");
-            let _ = err.flush();
+    fn new(options: &EvalOptions) -> Progress {
+        let bar = options.progress.then(|| {
+            let (bar, template) = match options.input_bytes {
+                Some(total) => (
+                    indicatif::ProgressBar::new(total),
+                    "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+                ),
+                None => (
+                    indicatif::ProgressBar::new_spinner(),
+                    "{spinner} {pos} lines {per_sec}",
+                ),
+            };
+            if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
+                bar.set_style(style);
+            }
+            bar
+        });
+        Progress { bar }
+    }
+
+    /// Updated every 4096 lines: drawing costs more than a line.
+    fn tick(&self, lines: u64, bytes: u64) {
+        if let Some(bar) = &self.bar
+            && lines.is_multiple_of(4096)
+        {
+            bar.set_position(if bar.length().is_some() { bytes } else { lines });
         }
     }
 
-    fn clear(&self, err: &mut dyn Write) {
-        if self.shown {
-            let _ = write!(err, "\r\x1b[K");
+    fn suspend<R>(&self, write: impl FnOnce() -> R) -> R {
+        match &self.bar {
+            Some(bar) => bar.suspend(write),
+            None => write(),
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
         }
     }
 }
@@ -356,6 +392,7 @@ mod tests {
             },
             lateness,
             progress: false,
+            input_bytes: None,
         };
         let (mut out, mut err) = (Vec::new(), Vec::new());
         let result = evaluate(rules, &options, &mut input.as_bytes(), &mut out, &mut err);
