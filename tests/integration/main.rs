@@ -7,6 +7,7 @@
 
 mod check;
 mod cli;
+mod coverage;
 mod eval;
 mod fmt;
 mod kql;
