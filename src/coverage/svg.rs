@@ -31,8 +31,48 @@ const MONO: &str = "Menlo, Consolas, 'DejaVu Sans Mono', monospace";
 
 pub fn render(coverage: &Coverage, pack_name: &str) -> String {
     let columns = coverage.columns();
+    let (body, right, bottom) = matrix(&columns);
+    let others = if columns.iter().any(|c| !c.complete) {
+        " · other tactics: covered techniques only"
+    } else {
+        ""
+    };
+    let summary = format!(
+        "{} rules · a count is the number of rules naming that exact technique{others}",
+        coverage.rule_count()
+    );
+    let (width, height) = (right.max(720 - MARGIN) + MARGIN, bottom + MARGIN);
+    let title = escape(&format!("ATT&CK coverage — {pack_name}"));
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="{FONT}" font-size="12">"#
+    );
+    let _ = writeln!(out, "<title>{title}</title>");
+    let _ = writeln!(
+        out,
+        r##"<rect width="{width}" height="{height}" fill="#ffffff"/>"##
+    );
+    let _ = writeln!(
+        out,
+        r##"<text x="{MARGIN}" y="34" font-size="20" font-weight="bold" fill="#1f2328">{title}</text>"##
+    );
+    let _ = writeln!(
+        out,
+        r##"<text x="{MARGIN}" y="56" fill="#424a53">{}</text>"##,
+        escape(&summary)
+    );
+    legend(&mut out, MARGIN, 72);
+    out.push_str(&body);
+    out.push_str("</svg>\n");
+    out
+}
+
+/// Draws the columns; returns the drawing and its right and bottom edges.
+fn matrix(columns: &[Column]) -> (String, u32, u32) {
     let mut body = String::new();
     let mut x = MARGIN;
+    let mut right = MARGIN;
     let mut bottom = TOP;
     for column in columns.iter().filter(|c| c.complete) {
         let halves = halves(&column.cells);
@@ -43,7 +83,8 @@ pub fn render(coverage: &Coverage, pack_name: &str) -> String {
             let end = cells(&mut body, left, TOP + HEADER + 6, FOCUS_WIDTH, half);
             bottom = bottom.max(end);
         }
-        x += width + GAP * 2;
+        right = x + width;
+        x = right + GAP * 2;
     }
     // Other tactics fill a lane down to the focus tactic's depth, then the next.
     let lane_floor = bottom.max(TOP + 200);
@@ -57,46 +98,9 @@ pub fn render(coverage: &Coverage, pack_name: &str) -> String {
         header(&mut body, x, y, OTHER_WIDTH, column);
         y = cells(&mut body, x, y + HEADER + 6, OTHER_WIDTH, &column.cells) + GAP;
         bottom = bottom.max(y);
+        right = x + OTHER_WIDTH;
     }
-    if y > TOP {
-        x += OTHER_WIDTH + GAP;
-    }
-    let width = (x - GAP + MARGIN).max(720);
-    let height = bottom + MARGIN;
-    let title = format!("ATT&CK coverage — {pack_name}");
-    let others = if columns.iter().any(|c| !c.complete) {
-        " · other tactics: covered techniques only"
-    } else {
-        ""
-    };
-    let summary = format!(
-        "{} rules · a count is the number of rules naming that exact technique{others}",
-        coverage.rule_count()
-    );
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="{FONT}" font-size="12">"#
-    );
-    let _ = writeln!(out, "<title>{}</title>", escape(&title));
-    let _ = writeln!(
-        out,
-        r##"<rect width="{width}" height="{height}" fill="#ffffff"/>"##
-    );
-    let _ = writeln!(
-        out,
-        r##"<text x="{MARGIN}" y="34" font-size="20" font-weight="bold" fill="#1f2328">{}</text>"##,
-        escape(&title)
-    );
-    let _ = writeln!(
-        out,
-        r##"<text x="{MARGIN}" y="56" fill="#424a53">{}</text>"##,
-        escape(&summary)
-    );
-    legend(&mut out, MARGIN, 72);
-    out.push_str(&body);
-    out.push_str("</svg>\n");
-    out
+    (body, right, bottom)
 }
 
 /// The cells in one or two runs, never splitting a technique from its
