@@ -5,6 +5,7 @@
 
 pub mod check;
 pub mod cli;
+pub mod coverage;
 pub mod diag;
 pub mod emit;
 pub mod eval;

@@ -8,6 +8,7 @@
 
 mod check;
 mod cli;
+mod coverage;
 mod eval;
 mod fmt;
 mod kql;

@@ -1,0 +1,98 @@
+//! Coverage as an ATT&CK Navigator layer (layer format 4.5,
+//! `mitre-attack/attack-navigator` `layers/spec/v4.5/layerformat.md`). Each
+//! covered technique is scored by its number of rules, with the rule titles
+//! in the comment; each uncovered technique of the focus tactic is listed
+//! with score 0 and the gap colour, so gaps show in the Navigator too.
+//! Techniques carry no `tactic`, so a technique's annotation appears under
+//! every tactic it belongs to.
+
+use serde_json::{Value, json};
+
+use super::{BANDS, Cell, Coverage};
+
+/// The ATT&CK major version of the bundled catalogue
+/// (`src/check/attack/enterprise-techniques-v18.1.csv`).
+pub const ATTACK_VERSION: &str = "18";
+/// The Navigator version the layer format 4.5 specification pairs with
+/// ATT&CK 18 in its example (the format requires at least 4.9.0).
+pub const NAVIGATOR_VERSION: &str = "5.2.0";
+pub const LAYER_VERSION: &str = "4.5";
+
+/// The layer for `coverage`, named after the pack it was made from.
+pub fn render(coverage: &Coverage, pack_name: &str) -> Value {
+    let mut cells = coverage.covered();
+    for column in coverage.columns().into_iter().filter(|c| c.complete) {
+        cells.extend(column.cells.into_iter().filter(|cell| cell.count() == 0));
+    }
+    cells.sort_by(|a, b| a.technique.id.cmp(&b.technique.id));
+    let techniques: Vec<Value> = cells.iter().map(|cell| technique(coverage, cell)).collect();
+    let top = BANDS[BANDS.len() - 1].min;
+    json!({
+        "name": format!("tripline coverage: {pack_name}"),
+        "versions": {
+            "attack": ATTACK_VERSION,
+            "navigator": NAVIGATOR_VERSION,
+            "layer": LAYER_VERSION,
+        },
+        "domain": "enterprise-attack",
+        "description": format!(
+            "Detection coverage of {} rules. Score: the number of rules naming the exact technique id; 0 marks a reconnaissance technique with no rule.",
+            coverage.rule_count()
+        ),
+        "sorting": 0,
+        "layout": {
+            "layout": "side",
+            "showID": true,
+            "showName": true,
+            "showAggregateScores": false,
+            "countUnscored": false,
+            "aggregateFunction": "sum",
+            "expandedSubtechniques": "annotated",
+        },
+        "hideDisabled": false,
+        "techniques": techniques,
+        "gradient": {
+            "colors": BANDS[1..].iter().map(|b| b.fill).collect::<Vec<_>>(),
+            "minValue": BANDS[1].min,
+            "maxValue": top,
+        },
+        "legendItems": BANDS.iter().map(|b| json!({"label": b.label, "color": b.fill})).collect::<Vec<_>>(),
+        "showTacticRowBackground": false,
+        "selectTechniquesAcrossTactics": true,
+        "selectSubtechniquesWithParent": false,
+        "selectVisibleTechniques": false,
+    })
+}
+
+fn technique(coverage: &Coverage, cell: &Cell) -> Value {
+    let id = &cell.technique.id;
+    let comment = if cell.rules.is_empty() {
+        "no rule".to_string()
+    } else {
+        cell.rules
+            .iter()
+            .map(|rule| rule.title.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let mut object = json!({
+        "techniqueID": id,
+        "score": cell.count(),
+        "comment": comment,
+        "enabled": true,
+    });
+    let Some(map) = object.as_object_mut() else {
+        return object;
+    };
+    // The format allows `showSubtechniques` only on a technique that has
+    // sub-techniques; expanding them all lets the sub-technique gaps show.
+    if coverage.has_subtechniques(id) {
+        map.insert("showSubtechniques".to_string(), Value::Bool(true));
+    }
+    // A score below the gradient's minimum would take its lowest colour, which
+    // reads as covered; the gap colour is set explicitly instead.
+    if cell.rules.is_empty() {
+        map.insert("color".to_string(), Value::from(BANDS[0].fill));
+    }
+    object
+}
