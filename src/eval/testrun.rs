@@ -227,7 +227,8 @@ fn read_events_file(
                 continue;
             }
             Err(error) => {
-                failures.push(format!("{origin}: malformed JSON: {error}"));
+                let code = crate::diag::codes::MALFORMED_EVENTS_LINE.id;
+                failures.push(format!("{origin}: error[{code}]: malformed JSON: {error}"));
                 continue;
             }
         };

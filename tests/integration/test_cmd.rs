@@ -65,3 +65,32 @@ fn writes_junit() {
 fn missing_paths_exit_2() {
     assert_eq!(run(&["test", "tests/fixtures/eval/nope"]).1, 2);
 }
+
+#[test]
+fn a_malformed_events_line_fails_its_test_at_file_and_line() {
+    let (out, code) = run(&["test", "tests/fixtures/test_cmd/malformed"]);
+    assert_eq!(code, 1);
+    insta::assert_snapshot!(out, @r#"
+    test whois_burst "burst" ... FAILED
+        tests/fixtures/test_cmd/malformed/bad.jsonl:2: error[E0607]: malformed JSON: key must be a string at line 1 column 2
+    0 passed, 1 failed
+    "#);
+}
+
+#[test]
+fn a_missing_events_file_is_a_rule_error_and_runs_no_test() {
+    let output = Command::cargo_bin("tripline")
+        .unwrap()
+        .env("NO_COLOR", "1")
+        .args(["test", "tests/fixtures/test_cmd/missing"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        output.stdout.is_empty(),
+        "no test runs on a pack with errors"
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("error[E0602]"), "{stderr}");
+    assert!(stderr.contains("whois.trip:12:12"), "{stderr}");
+}
