@@ -77,12 +77,12 @@ fn predicate(cx: &mut RuleCx, predicate: &Predicate) -> Option<Condition> {
                 predicate.field.span,
                 format!(
                     "`{}` does not work on `{}`, {}",
-                    symbol(op),
+                    op.symbol(),
                     field.path,
                     type_name(field.ty)
                 ),
             )
-            .with_help(format!("`{}` needs {needs}", symbol(op)));
+            .with_help(format!("`{}` needs {needs}", op.symbol()));
         cx.emit(diagnostic);
         return None;
     }
@@ -112,11 +112,11 @@ fn operation(
     let (text_op, all) = match op {
         Operator::Eq | Operator::Ne | Operator::In | Operator::NotIn => {
             let single = matches!(op, Operator::Eq | Operator::Ne);
-            let (values, list) = operand::equals(cx, field, single, symbol(op), operand)?;
+            let (values, list) = operand::equals(cx, field, single, op.symbol(), operand)?;
             return Some(Operation::Equals { values, list });
         }
         Operator::Lt | Operator::Le | Operator::Gt | Operator::Ge => {
-            let value = operand::integer(cx, field, symbol(op), operand)?;
+            let value = operand::integer(cx, field, op.symbol(), operand)?;
             let op = match op {
                 Operator::Lt => Ordering::Lt,
                 Operator::Le => Ordering::Le,
@@ -135,7 +135,7 @@ fn operation(
         Operator::EndsWith { all } => text(TextOp::EndsWith, all),
         Operator::Like { all } => text(TextOp::Like, all),
     };
-    let (values, list) = operand::texts(cx, symbol(op), text_op == TextOp::Like, operand)?;
+    let (values, list) = operand::texts(cx, op.symbol(), text_op == TextOp::Like, operand)?;
     Some(Operation::Text {
         op: text_op,
         values,
@@ -155,30 +155,5 @@ fn suited_types(op: Operator) -> Option<&'static [FieldType]> {
         | Operator::Like { .. }
         | Operator::Matches => Some(&[FieldType::String, FieldType::Ip]),
         Operator::Eq | Operator::Ne | Operator::In | Operator::NotIn => None,
-    }
-}
-
-/// The operator as written, for messages.
-pub(crate) fn symbol(op: Operator) -> &'static str {
-    match op {
-        Operator::Eq => "==",
-        Operator::Ne => "!=",
-        Operator::Lt => "<",
-        Operator::Le => "<=",
-        Operator::Gt => ">",
-        Operator::Ge => ">=",
-        Operator::In => "in",
-        Operator::NotIn => "not in",
-        Operator::InCidr => "in cidr",
-        Operator::NotInCidr => "not in cidr",
-        Operator::Contains { all: false } => "contains",
-        Operator::Contains { all: true } => "contains all",
-        Operator::StartsWith { all: false } => "startswith",
-        Operator::StartsWith { all: true } => "startswith all",
-        Operator::EndsWith { all: false } => "endswith",
-        Operator::EndsWith { all: true } => "endswith all",
-        Operator::Like { all: false } => "like",
-        Operator::Like { all: true } => "like all",
-        Operator::Matches => "matches",
     }
 }

@@ -304,7 +304,8 @@ fn collect_item_edits(item: &ClassSetItem, edits: &mut Vec<Edit>) {
     }
 }
 
-fn class_members(kind: &ClassPerlKind) -> &'static str {
+/// The members of an ASCII Perl class, for use inside brackets.
+pub(crate) fn class_members(kind: &ClassPerlKind) -> &'static str {
     match kind {
         ClassPerlKind::Digit => "0-9",
         ClassPerlKind::Word => "0-9A-Za-z_",
@@ -312,7 +313,8 @@ fn class_members(kind: &ClassPerlKind) -> &'static str {
     }
 }
 
-fn perl_class(class: &ClassPerl) -> &'static str {
+/// An ASCII Perl class (`\\d`, `\\W`, ...) as an explicit bracket class.
+pub(crate) fn perl_class(class: &ClassPerl) -> &'static str {
     match (&class.kind, class.negated) {
         (ClassPerlKind::Digit, false) => "[0-9]",
         (ClassPerlKind::Digit, true) => "[^0-9]",

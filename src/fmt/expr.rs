@@ -2,7 +2,7 @@
 
 use super::printer::Printer;
 use super::{INDENT, number_spelling};
-use crate::syntax::ast::{Aggregate, Comparison, Expr, Operand, Operator, Threshold};
+use crate::syntax::ast::{Aggregate, Expr, Operand, Threshold};
 use crate::syntax::{Span, Spanned};
 
 /// `where TERM` then `and TERM` / `or TERM` lines for each further
@@ -71,7 +71,7 @@ fn expr(p: &mut Printer, e: &Spanned<Expr>) {
         Expr::Predicate(predicate) => {
             p.token(&predicate.field.node, predicate.field.span);
             p.text(" ");
-            p.token(operator(predicate.op.node), predicate.op.span);
+            p.token(predicate.op.node.symbol(), predicate.op.span);
             p.text(" ");
             operand(p, &predicate.operand);
         }
@@ -108,30 +108,6 @@ fn operand(p: &mut Printer, operand: &Operand) {
     }
 }
 
-fn operator(op: Operator) -> &'static str {
-    match op {
-        Operator::Eq => "==",
-        Operator::Ne => "!=",
-        Operator::Lt => "<",
-        Operator::Le => "<=",
-        Operator::Gt => ">",
-        Operator::Ge => ">=",
-        Operator::In => "in",
-        Operator::NotIn => "not in",
-        Operator::InCidr => "in cidr",
-        Operator::NotInCidr => "not in cidr",
-        Operator::Contains { all: false } => "contains",
-        Operator::Contains { all: true } => "contains all",
-        Operator::StartsWith { all: false } => "startswith",
-        Operator::StartsWith { all: true } => "startswith all",
-        Operator::EndsWith { all: false } => "endswith",
-        Operator::EndsWith { all: true } => "endswith all",
-        Operator::Like { all: false } => "like",
-        Operator::Like { all: true } => "like all",
-        Operator::Matches => "matches",
-    }
-}
-
 /// `threshold count() by a, b over 10m >= 20`
 pub fn threshold(p: &mut Printer, t: &Threshold) {
     p.text(" ");
@@ -150,14 +126,7 @@ pub fn threshold(p: &mut Printer, t: &Threshold) {
     p.text(" over ");
     p.token(&number_spelling(p.spelling(t.over.span)), t.over.span);
     p.text(" ");
-    let comparison = match t.comparison.node {
-        Comparison::Gt => ">",
-        Comparison::Ge => ">=",
-        Comparison::Eq => "==",
-        Comparison::Lt => "<",
-        Comparison::Le => "<=",
-    };
-    p.token(comparison, t.comparison.span);
+    p.token(t.comparison.node.symbol(), t.comparison.span);
     p.text(" ");
     p.token(&number_spelling(p.spelling(t.value.span)), t.value.span);
 }

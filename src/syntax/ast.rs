@@ -162,6 +162,33 @@ pub enum Operator {
     Matches,
 }
 
+impl Operator {
+    /// The operator as written (`not in cidr`, `contains all`).
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Operator::Eq => "==",
+            Operator::Ne => "!=",
+            Operator::Lt => "<",
+            Operator::Le => "<=",
+            Operator::Gt => ">",
+            Operator::Ge => ">=",
+            Operator::In => "in",
+            Operator::NotIn => "not in",
+            Operator::InCidr => "in cidr",
+            Operator::NotInCidr => "not in cidr",
+            Operator::Contains { all: false } => "contains",
+            Operator::Contains { all: true } => "contains all",
+            Operator::StartsWith { all: false } => "startswith",
+            Operator::StartsWith { all: true } => "startswith all",
+            Operator::EndsWith { all: false } => "endswith",
+            Operator::EndsWith { all: true } => "endswith all",
+            Operator::Like { all: false } => "like",
+            Operator::Like { all: true } => "like all",
+            Operator::Matches => "matches",
+        }
+    }
+}
+
 /// The right-hand side of a predicate.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Operand {
@@ -195,6 +222,18 @@ pub enum Comparison {
     Eq,
     Lt,
     Le,
+}
+
+impl Comparison {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Comparison::Gt => ">",
+            Comparison::Ge => ">=",
+            Comparison::Eq => "==",
+            Comparison::Lt => "<",
+            Comparison::Le => "<=",
+        }
+    }
 }
 
 /// `key "text"` inside `playbook { }`; the checker validates the key.

@@ -7,9 +7,10 @@
 //! before a final newline" in PCRE and Python but "end" in tripline.
 
 use regex_syntax::ast::{
-    self, AssertionKind, Ast, ClassPerl, ClassPerlKind, ClassSet, ClassSetItem, LiteralKind,
-    RepetitionKind, RepetitionRange,
+    self, AssertionKind, Ast, ClassSet, ClassSetItem, LiteralKind, RepetitionKind, RepetitionRange,
 };
+
+use crate::check::regex::{class_members, perl_class};
 
 /// A construct the subset cannot express, and how to do without it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -176,25 +177,6 @@ fn write_class_item(item: &ClassSetItem, out: &mut String) -> Result<(), Unsuppo
     }
 }
 
-fn class_members(kind: &ClassPerlKind) -> &'static str {
-    match kind {
-        ClassPerlKind::Digit => "0-9",
-        ClassPerlKind::Word => "0-9A-Za-z_",
-        ClassPerlKind::Space => r"\t\n\x0B\f\r ",
-    }
-}
-
-fn perl_class(class: &ClassPerl) -> &'static str {
-    match (&class.kind, class.negated) {
-        (ClassPerlKind::Digit, false) => "[0-9]",
-        (ClassPerlKind::Digit, true) => "[^0-9]",
-        (ClassPerlKind::Word, false) => "[0-9A-Za-z_]",
-        (ClassPerlKind::Word, true) => "[^0-9A-Za-z_]",
-        (ClassPerlKind::Space, false) => r"[\t\n\x0B\f\r ]",
-        (ClassPerlKind::Space, true) => r"[^\t\n\x0B\f\r ]",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -204,7 +186,7 @@ mod tests {
         for (tripline, sigma) in [
             (
                 r"id=\d+\s*(or|and)\s+\w+",
-                r"id=[0-9]+[\t\n\x0B\f\r ]*(or|and)[\t\n\x0B\f\r ]+[0-9A-Za-z_]+",
+                r"id=[0-9]+[\t\n\x0B\x0C\r ]*(or|and)[\t\n\x0B\x0C\r ]+[0-9A-Za-z_]+",
             ),
             (r"^(?:ab)+?x{3}y{2,}z{1,4}?", r"^(ab)+x{3,3}y{2,2}y*z{1,4}"),
             (r"[\d.\-\]]a{0,}", r"[0-9\.\-\]]a*"),

@@ -188,7 +188,7 @@ fn events_files_are_read_relative_to_the_rule_and_malformed_lines_fail() {
     let text = text.replace(&dir.display().to_string(), "DIR");
     insta::assert_snapshot!(text, @r#"
     test axfr "bg" ... FAILED
-        DIR/fixtures/bg.jsonl:4: malformed JSON: key must be a string at line 1 column 2
+        DIR/fixtures/bg.jsonl:4: error[E0607]: malformed JSON: key must be a string at line 1 column 2
         expect nomatch (DIR/x.trip:3): these events matched:
           DIR/fixtures/bg.jsonl:1
     0 passed, 1 failed
