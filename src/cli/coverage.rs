@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use super::{CoverageArgs, pipeline, report};
+use super::{CoverageArgs, pipeline};
 use crate::check::Catalogue;
 use crate::coverage::{self, Coverage, layer, svg, table};
 
@@ -24,17 +24,10 @@ pub fn run(args: &CoverageArgs) -> u8 {
         Some(Ok(required)) => required,
         None => Vec::new(),
     };
-    let loaded = match pipeline::load(&args.paths) {
+    let loaded = match pipeline::load_runnable(&args.paths) {
         Ok(loaded) => loaded,
-        Err(err) => {
-            eprintln!("error: {err}");
-            return 2;
-        }
+        Err(code) => return code,
     };
-    if loaded.has_errors() {
-        report(&loaded.map, &mut loaded.diagnostics().to_vec());
-        return 1;
-    }
     let coverage = Coverage::of(&loaded.checked.pack, catalogue);
     let pack_name = pack_name(args);
     if let Some(path) = &args.layer {

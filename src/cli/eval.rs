@@ -24,20 +24,10 @@ pub fn run(args: &EvalArgs) -> u8 {
             return 2;
         }
     };
-    let loaded = match pipeline::load(&args.rules) {
+    let loaded = match pipeline::load_runnable(&args.rules) {
         Ok(loaded) => loaded,
-        Err(err) => {
-            eprintln!("error: {err}");
-            return 2;
-        }
+        Err(code) => return code,
     };
-    if !loaded.diagnostics().is_empty() {
-        let mut diagnostics = loaded.diagnostics().to_vec();
-        super::report(&loaded.map, &mut diagnostics);
-    }
-    if loaded.has_errors() {
-        return 1;
-    }
     let mut input: Box<dyn BufRead> = match args.events.as_deref() {
         None => Box::new(io::stdin().lock()),
         Some(path) if path.as_os_str() == "-" => Box::new(io::stdin().lock()),

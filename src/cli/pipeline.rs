@@ -54,3 +54,17 @@ pub fn load(paths: &[PathBuf]) -> Result<Loaded, LoadError> {
         checked,
     })
 }
+
+/// `load` for the commands that run a pack (`test`, `eval`, `coverage`):
+/// its diagnostics go to stderr, and a pack that cannot run gives the exit
+/// code instead: 2 for a usage or I/O error, 1 for rule errors.
+pub fn load_runnable(paths: &[PathBuf]) -> Result<Loaded, u8> {
+    let loaded = load(paths).map_err(|err| {
+        eprintln!("error: {err}");
+        2u8
+    })?;
+    if !loaded.diagnostics().is_empty() {
+        super::report(&loaded.map, &mut loaded.diagnostics().to_vec());
+    }
+    if loaded.has_errors() { Err(1) } else { Ok(loaded) }
+}

@@ -12,20 +12,10 @@ use crate::source::SourceMap;
 
 /// `tripline test [PATHS] [--junit FILE]`.
 pub fn run(args: &TestArgs) -> u8 {
-    let loaded = match pipeline::load(&args.paths) {
+    let loaded = match pipeline::load_runnable(&args.paths) {
         Ok(loaded) => loaded,
-        Err(err) => {
-            eprintln!("error: {err}");
-            return 2;
-        }
+        Err(code) => return code,
     };
-    if !loaded.diagnostics().is_empty() {
-        let mut diagnostics = loaded.diagnostics().to_vec();
-        super::report(&loaded.map, &mut diagnostics);
-    }
-    if loaded.has_errors() {
-        return 1;
-    }
     let mut out = std::io::stdout().lock();
     run_pack(
         &loaded.checked.pack,
