@@ -66,5 +66,9 @@ pub fn load_runnable(paths: &[PathBuf]) -> Result<Loaded, u8> {
     if !loaded.diagnostics().is_empty() {
         super::report(&loaded.map, &mut loaded.diagnostics().to_vec());
     }
-    if loaded.has_errors() { Err(1) } else { Ok(loaded) }
+    if loaded.has_errors() {
+        Err(1)
+    } else {
+        Ok(loaded)
+    }
 }

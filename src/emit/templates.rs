@@ -4,10 +4,35 @@
 
 use minijinja::{AutoEscape, Environment, UndefinedBehavior, syntax::SyntaxConfig};
 
+use super::EmitError;
 use super::folder::TargetFolder;
 
+/// The templates of one target folder, ready to render; errors name the
+/// template's file and line.
+pub struct Templates<'f> {
+    pub env: Environment<'static>,
+    folder: &'f TargetFolder,
+}
+
+impl<'f> Templates<'f> {
+    /// Every `*.j2` of `folder`, with the shared filters; a target adds its
+    /// own filters to `env`.
+    pub fn load(folder: &'f TargetFolder) -> Result<Templates<'f>, EmitError> {
+        let env = environment(folder).map_err(|err| EmitError::template(folder, &err))?;
+        Ok(Templates { env, folder })
+    }
+
+    /// Renders template `name` with `context` (anything serializable).
+    pub fn render(&self, name: &str, context: impl serde::Serialize) -> Result<String, EmitError> {
+        self.env
+            .get_template(name)
+            .and_then(|template| template.render(minijinja::value::Serde(context)))
+            .map_err(|err| EmitError::template(self.folder, &err))
+    }
+}
+
 /// An environment holding every `*.j2` template of `folder`.
-pub fn environment(folder: &TargetFolder) -> Result<Environment<'static>, minijinja::Error> {
+fn environment(folder: &TargetFolder) -> Result<Environment<'static>, minijinja::Error> {
     let mut env = Environment::new();
     env.set_auto_escape_callback(|_| AutoEscape::None);
     env.set_undefined_behavior(UndefinedBehavior::Strict);

@@ -15,13 +15,12 @@ mod threshold;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 
-use minijinja::Environment;
 use serde::Serialize;
 
 use crate::diag::Diagnostic;
 use crate::emit::common::refusal;
 use crate::emit::folder::FolderError;
-use crate::emit::templates;
+use crate::emit::templates::Templates;
 use crate::ir::{self, Status};
 
 use super::{Document, EmitError, Emitted, Input};
@@ -62,7 +61,7 @@ struct RuleView {
 }
 
 pub fn emit(input: &Input) -> Result<Emitted, EmitError> {
-    let env = environment(input)?;
+    let templates = templates(input)?;
     let schemas = Schemas::load(input.folder);
     let tactic_table = sentinel::tactic_table(input.folder.file("sentinel-tactics.csv")?);
     let mut emitted = Emitted::default();
@@ -82,46 +81,32 @@ pub fn emit(input: &Input) -> Result<Emitted, EmitError> {
     for view in &views {
         emitted.documents.push(Document {
             path: format!("{}.yaml", view.name),
-            text: render(input, &env, "rule.yaml.j2", minijinja::context! { rule => minijinja::Value::from(minijinja::value::Serde(view)) })?,
+            text: templates.render("rule.yaml.j2", minijinja::context! { rule => minijinja::Value::from(minijinja::value::Serde(view)) })?,
         });
         emitted.documents.push(Document {
             path: format!("queries/{}.kql", view.name),
-            text: render(input, &env, "query.kql.j2", minijinja::context! { rule => minijinja::Value::from(minijinja::value::Serde(view)) })?,
+            text: templates.render("query.kql.j2", minijinja::context! { rule => minijinja::Value::from(minijinja::value::Serde(view)) })?,
         });
     }
     emitted.documents.push(Document {
         path: "azuredeploy.json".to_string(),
-        text: render(
-            input,
-            &env,
-            "azuredeploy.json.j2",
+        text: templates.render("azuredeploy.json.j2",
             minijinja::context! { rules => minijinja::Value::from(minijinja::value::Serde(&views)) },
         )?,
     });
     Ok(emitted)
 }
 
-fn environment<'a>(input: &Input) -> Result<Environment<'a>, EmitError> {
-    let mut env =
-        templates::environment(input.folder).map_err(|e| EmitError::template(input.folder, &e))?;
+fn templates<'f>(input: &Input<'f>) -> Result<Templates<'f>, EmitError> {
+    let mut templates = Templates::load(input.folder)?;
+    let env = &mut templates.env;
     env.add_filter("kql_string", |text: &str| kql_string(text));
     env.add_filter("json", |value: minijinja::Value| {
         serde_json::to_string(&value).map_err(|e| {
             minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, e.to_string())
         })
     });
-    Ok(env)
-}
-
-fn render(
-    input: &Input,
-    env: &Environment,
-    template: &str,
-    context: minijinja::Value,
-) -> Result<String, EmitError> {
-    env.get_template(template)
-        .and_then(|t| t.render(context))
-        .map_err(|e| EmitError::template(input.folder, &e))
+    Ok(templates)
 }
 
 /// The source's settings in the mapping (a source the mapping lacks has no

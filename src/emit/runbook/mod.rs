@@ -9,12 +9,11 @@ mod words;
 
 use std::collections::BTreeMap;
 
-use minijinja::Environment;
 use serde::Serialize;
 
 use crate::check::{Catalogue, Taxonomy};
 use crate::diag::{Diagnostic, codes};
-use crate::emit::templates;
+use crate::emit::templates::Templates;
 use crate::ir;
 
 use super::{Document, EmitError, Emitted, Input};
@@ -60,7 +59,7 @@ struct IndexRule {
 }
 
 pub fn emit(input: &Input) -> Result<Emitted, EmitError> {
-    let env = environment(input)?;
+    let templates = templates(input)?;
     let mut emitted = Emitted::default();
     for rule in &input.pack.rules {
         if rule.playbook.is_empty() {
@@ -77,33 +76,23 @@ pub fn emit(input: &Input) -> Result<Emitted, EmitError> {
         let page = page(rule);
         emitted.documents.push(Document {
             path: format!("{}.md", rule.name),
-            text: render(input, &env, "page.md.j2", minijinja::context! { rule => minijinja::Value::from(minijinja::value::Serde(&page)) })?,
+            text: templates.render("page.md.j2", minijinja::context! { rule => minijinja::Value::from(minijinja::value::Serde(&page)) })?,
         });
     }
     let index = index(input.pack);
     emitted.documents.push(Document {
         path: "index.md".to_string(),
-        text: render(input, &env, "index.md.j2", minijinja::context! { techniques => minijinja::Value::from(minijinja::value::Serde(&index)) })?,
+        text: templates.render("index.md.j2", minijinja::context! { techniques => minijinja::Value::from(minijinja::value::Serde(&index)) })?,
     });
     Ok(emitted)
 }
 
-fn environment<'a>(input: &Input) -> Result<Environment<'a>, EmitError> {
-    let mut env =
-        templates::environment(input.folder).map_err(|e| EmitError::template(input.folder, &e))?;
-    env.add_filter("md_cell", |text: &str| md_cell(text));
-    Ok(env)
-}
-
-fn render(
-    input: &Input,
-    env: &Environment,
-    template: &str,
-    context: minijinja::Value,
-) -> Result<String, EmitError> {
-    env.get_template(template)
-        .and_then(|t| t.render(context))
-        .map_err(|e| EmitError::template(input.folder, &e))
+fn templates<'f>(input: &Input<'f>) -> Result<Templates<'f>, EmitError> {
+    let mut templates = Templates::load(input.folder)?;
+    templates
+        .env
+        .add_filter("md_cell", |text: &str| md_cell(text));
+    Ok(templates)
 }
 
 /// Text for a Markdown table cell: `|` escaped, line breaks as `<br>`.

@@ -10,7 +10,8 @@ mod values;
 
 use serde::Serialize;
 
-use super::{Document, EmitError, Emitted, Input, common, templates};
+use super::templates::Templates;
+use super::{Document, EmitError, Emitted, Input, common};
 use crate::diag::Diagnostic;
 use crate::ir::{self, Aggregate, Comparison};
 use detection::Detection;
@@ -21,20 +22,18 @@ const TEMPLATE: &str = "rule.yml.j2";
 const CORRELATION_NAME: &str = "tripline:sigma:correlation";
 
 pub fn emit(input: &Input) -> Result<Emitted, EmitError> {
-    let mut env = templates::environment(input.folder)
-        .map_err(|err| EmitError::template(input.folder, &err))?;
-    env.add_filter("sigma_scalar", |v: minijinja::Value| values::scalar(&v));
-    env.add_filter("sigma_word", |v: String| values::word(&v));
-    let template = env
-        .get_template(TEMPLATE)
-        .map_err(|err| EmitError::template(input.folder, &err))?;
+    let mut templates = Templates::load(input.folder)?;
+    templates
+        .env
+        .add_filter("sigma_scalar", |v: minijinja::Value| values::scalar(&v));
+    templates
+        .env
+        .add_filter("sigma_word", |v: String| values::word(&v));
     let mut emitted = Emitted::default();
     for rule in &input.pack.rules {
         match context(input, rule) {
             Ok(context) => {
-                let text = template
-                    .render(minijinja::value::Serde(&context))
-                    .map_err(|err| EmitError::template(input.folder, &err))?;
+                let text = templates.render(TEMPLATE, &context)?;
                 emitted.documents.push(Document {
                     path: format!("{}.yml", rule.name),
                     text,

@@ -20,7 +20,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::folder::TargetFolder;
-use super::{Document, EmitError, Emitted, Input, common, templates};
+use super::templates::{self, Templates};
+use super::{Document, EmitError, Emitted, Input, common};
 use crate::diag::Diagnostic;
 use crate::ir;
 
@@ -70,14 +71,12 @@ pub fn emit(input: &Input) -> Result<Emitted, EmitError> {
     let folder = input.folder;
     let app = read_yaml::<App>(folder, "app.yaml")?;
     let kill_chain = read_yaml::<BTreeMap<String, String>>(folder, "kill_chain.yaml")?;
-    let mut env = templates::environment(folder).map_err(|e| EmitError::template(folder, &e))?;
-    env.add_filter("conf_value", conf_value);
-    env.add_filter("spl_string", |text: &str| spl_string(text));
-    let render = |name: &str, context: minijinja::Value| -> Result<String, EmitError> {
-        env.get_template(name)
-            .and_then(|t| t.render(context))
-            .map_err(|e| EmitError::template(folder, &e))
-    };
+    let mut templates = Templates::load(folder)?;
+    templates.env.add_filter("conf_value", conf_value);
+    templates
+        .env
+        .add_filter("spl_string", |text: &str| spl_string(text));
+    let render = |name: &str, context: minijinja::Value| templates.render(name, context);
 
     let mut emitted = Emitted::default();
     let mut stanzas = Vec::new();
