@@ -13,4 +13,5 @@ pub mod fmt;
 pub mod ir;
 pub mod source;
 pub mod syntax;
+pub mod xml;
 pub mod yaml;

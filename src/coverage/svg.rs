@@ -6,6 +6,7 @@
 //! tooltip. The picture is a handful of shapes, so it is built as text here;
 //! every piece of text from the pack or the catalogue goes through `escape`.
 
+use crate::xml::escape;
 use std::fmt::Write;
 
 use super::{BANDS, Cell, Column, Coverage, band};
@@ -255,26 +256,6 @@ fn shorten(text: &str, room: usize) -> String {
     }
     let kept: String = text.chars().take(room.saturating_sub(1)).collect();
     format!("{}…", kept.trim_end())
-}
-
-/// Text made safe for XML character data and attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            // XML 1.0 allows no other control characters, even escaped.
-            '\n' => out.push_str("&#10;"),
-            '\t' => out.push_str("&#9;"),
-            c if c.is_control() => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

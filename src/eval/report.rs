@@ -60,14 +60,14 @@ pub fn junit(rules: &[String], outcomes: &[TestOutcome]) -> String {
         let _ = writeln!(
             out,
             "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\">",
-            xml(rule),
+            crate::xml::escape(rule),
             tests.len()
         );
         for test in tests {
             let open = format!(
                 "    <testcase classname=\"{}\" name=\"{}\"",
-                xml(rule),
-                xml(&test.test)
+                crate::xml::escape(rule),
+                crate::xml::escape(&test.test)
             );
             match test.failures.first() {
                 None => {
@@ -78,8 +78,8 @@ pub fn junit(rules: &[String], outcomes: &[TestOutcome]) -> String {
                     let _ = writeln!(
                         out,
                         "      <failure message=\"{}\">{}</failure>",
-                        xml(first),
-                        xml(&test.failures.join("\n"))
+                        crate::xml::escape(first),
+                        crate::xml::escape(&test.failures.join("\n"))
                     );
                     let _ = writeln!(out, "    </testcase>");
                 }
@@ -88,25 +88,5 @@ pub fn junit(rules: &[String], outcomes: &[TestOutcome]) -> String {
         let _ = writeln!(out, "  </testsuite>");
     }
     out.push_str("</testsuites>\n");
-    out
-}
-
-/// Escapes text for XML attributes and content; characters XML 1.0 cannot
-/// hold become U+FFFD.
-fn xml(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\n' => out.push_str("&#10;"),
-            '\t' | '\r' => out.push(c),
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
-    }
     out
 }
