@@ -111,22 +111,20 @@ impl<'a> Printer<'a> {
         }
         // A comment runs to the end of its line, so only one can trail a
         // line; any further ones follow on lines of their own.
+        // Comment spans hold no trailing blanks (the parser drops them), so
+        // a comment is written exactly as its span says.
         let mut trailing = trailing.into_iter();
+        let mut line = self.line.trim_end().to_string();
         if let Some(span) = trailing.next() {
-            let text = self.spelling(span).trim_end();
-            self.line.push(' ');
-            self.line.push_str(text);
+            line.push(' ');
+            line.push_str(self.spelling(span));
         }
-        if !self.line.is_empty() {
-            self.out.push_str(self.line.trim_end());
+        if !line.is_empty() {
+            self.out.push_str(&line);
             self.out.push('\n');
         }
         for span in trailing {
-            let text = format!(
-                "{}{}",
-                " ".repeat(self.indent),
-                self.spelling(span).trim_end()
-            );
+            let text = format!("{}{}", " ".repeat(self.indent), self.spelling(span));
             self.out.push_str(&text);
             self.out.push('\n');
         }
@@ -173,11 +171,7 @@ impl<'a> Printer<'a> {
             if self.blank_before(span.start) {
                 self.blank_line();
             }
-            let text = format!(
-                "{}{}",
-                " ".repeat(self.indent),
-                self.spelling(span).trim_end()
-            );
+            let text = format!("{}{}", " ".repeat(self.indent), self.spelling(span));
             self.out.push_str(&text);
             self.out.push('\n');
         }
@@ -190,12 +184,8 @@ impl<'a> Printer<'a> {
         for comment in self.comments.iter().filter(|c| !c.printed) {
             // Trailing comments whose line printed nothing (cannot happen for
             // a parsed file, but a comment must never be lost).
-            self.out.push_str(
-                self.source
-                    .get(comment.span.range())
-                    .unwrap_or("")
-                    .trim_end(),
-            );
+            self.out
+                .push_str(self.source.get(comment.span.range()).unwrap_or(""));
             self.out.push('\n');
         }
         self.out
