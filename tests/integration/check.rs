@@ -722,3 +722,17 @@ rule whois_burst {
 "#;
     insta::assert_yaml_snapshot!(pack(&[("whois.trip", source)]));
 }
+
+/// Errors that leave the meaning known (a bad escape, a stray character,
+/// `f not contains s`) do not hide the rule's other problems.
+#[test]
+fn harmless_syntax_errors_keep_the_rule_checked() {
+    let source = rule_where(
+        r#"dns.question.name not contains "x" and dns.question.tpye == "A\q""#,
+        &[],
+    );
+    assert_eq!(
+        positions(&[("r.trip", &source)]),
+        ["E0204 8:27", "E0103 8:71", "E0301 8:48"]
+    );
+}

@@ -55,7 +55,7 @@ impl<'a> Ctx<'a> {
                 .map(|(r, d)| (r, Item::List(d))),
         };
         match parsed {
-            Ok((rest, _)) if self.diagnostic_count() > before => (
+            Ok((rest, _)) if !self.only_harmless_since(before) => (
                 rest,
                 Item::Broken {
                     kind,

@@ -7,8 +7,10 @@
 //! ends the item, which is kept as `Item::Broken`, and parsing resumes at the
 //! next top-level `rule` or `list`.
 //!
-//! Choices the spec leaves open: an item with any error is `Item::Broken`
-//! (its values may be made up); recovery resumes only at a `rule`/`list`
+//! Choices the spec leaves open: an item with an error is `Item::Broken`
+//! (its values may be made up), unless every error left its meaning known
+//! (a stray character, a bad escape, `f not contains s`): then it is checked
+//! too, so one run reports the rest of its problems; recovery resumes only at a `rule`/`list`
 //! that is the first token on its line; a comment's text keeps its `#` and
 //! drops a CR before the LF; the `(` of `exists(` counts toward nesting like
 //! any `(` in a `where`; stray characters (including ASCII punctuation the
@@ -99,6 +101,26 @@ impl<'a> Ctx<'a> {
 
     fn diagnostic_count(&self) -> usize {
         self.diagnostics.borrow().len()
+    }
+
+    /// Whether the diagnostics since `before` leave the item's meaning
+    /// known, so it is still checked: a stray character (skipped), a bad
+    /// escape (the rest of the string is intact) or `f not contains s`
+    /// (read as the `not f contains s` its help suggests). Anything else
+    /// makes values up, and the item is kept only by name.
+    fn only_harmless_since(&self, before: usize) -> bool {
+        use crate::diag::codes::{
+            INVALID_ESCAPE, INVALID_UNICODE_ESCAPE, NEGATED_STRING_OPERATOR, UNEXPECTED_CHARACTER,
+        };
+        self.diagnostics.borrow()[before..].iter().all(|d| {
+            [
+                UNEXPECTED_CHARACTER,
+                INVALID_ESCAPE,
+                INVALID_UNICODE_ESCAPE,
+                NEGATED_STRING_OPERATOR,
+            ]
+            .contains(&d.code)
+        })
     }
 
     fn record_comment(&self, span: Span, text: &str) {
