@@ -40,7 +40,7 @@ rm -rf "$out"
 "$bin" build tests/fixtures/matrix --target kql --mapping native --skip-refused --out "$out/native" 2>/dev/null
 queries=("$out"/matrix/kql/queries/*.kql "$out"/native/kql/queries/*.kql)
 if [ -d rules ] && [ -n "$(find rules -name "*.trip" | head -1)" ]; then
-  "$bin" build rules --target kql --out "$out/rules"
+  "$bin" build rules --target kql --skip-refused --out "$out/rules"
   if compgen -G "$out/rules/kql/queries/*.kql" > /dev/null; then
     queries+=("$out"/rules/kql/queries/*.kql)
   fi
