@@ -58,8 +58,26 @@ SOURCES = {
 SCHEMA_OF = {"dns": "Dns", "web": "WebSession"}
 
 
+#: The rules' literals, which events reuse (mutated) so that predicates hold.
+POOL = []
+
+
 def text(rng, low=1, high=4):
-    return "".join(rng.choice(ALPHABET) for _ in range(rng.randint(low, high)))
+    value = "".join(rng.choice(ALPHABET) for _ in range(rng.randint(low, high)))
+    POOL.append(value)
+    return value
+
+
+def near(rng):
+    """A value close to one of the rules' literals: as is, case swapped, or
+    with characters around it."""
+    value = rng.choice(POOL)
+    roll = rng.random()
+    if roll < 0.3:
+        return value.swapcase()
+    if roll < 0.6:
+        return rng.choice(ALPHABET) + value + rng.choice(["", rng.choice(ALPHABET)])
+    return value
 
 
 def quote(s):
@@ -127,7 +145,9 @@ def event_value(rng, kind):
         return rng.choice(["10.1.2.3", "::ffff:10.1.2.3", "010.1.2.3", "fe80::1%eth0", "::1"])
     if roll < 0.3:
         return rng.choice([0, 1, True, False])
-    return text(rng, 1, 5)
+    if POOL and roll < 0.75:
+        return near(rng)
+    return "".join(rng.choice(ALPHABET) for _ in range(rng.randint(1, 5)))
 
 
 def pack(rng, source, count):
@@ -189,6 +209,7 @@ def load(con, columns, source, stream):
 
 def run(tripline, schema, seed, per_seed, con):
     rng = random.Random(seed)
+    POOL.clear()
     problems, counts = [], {"agree": 0, "refused": 0, "gap": 0}
     with tempfile.TemporaryDirectory() as tmp:
         for source in SOURCES:
