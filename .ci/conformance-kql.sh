@@ -10,6 +10,9 @@
 #     an ASIM table and compares the result with the tests' expectations
 #     (the evaluator's verdict). Constructs it cannot run are reported as
 #     gaps (docs/targets/kql.md).
+#  3. generated.py: random rules and events from an adversarial alphabet,
+#     each query's rows compared with `tripline eval` (TRIPLINE_KQL_SEEDS
+#     seeds of 40 rules per source; refused rules are counted, not run).
 # Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,7 +43,7 @@ rm -rf "$out"
 "$bin" build tests/fixtures/matrix --target kql --mapping native --skip-refused --out "$out/native" 2>/dev/null
 queries=("$out"/matrix/kql/queries/*.kql "$out"/native/kql/queries/*.kql)
 if [ -d rules ] && [ -n "$(find rules -name "*.trip" | head -1)" ]; then
-  "$bin" build rules --target kql --out "$out/rules"
+  "$bin" build rules --target kql --skip-refused --out "$out/rules"
   if compgen -G "$out/rules/kql/queries/*.kql" > /dev/null; then
     queries+=("$out"/rules/kql/queries/*.kql)
   fi
@@ -55,3 +58,6 @@ cases=$conformance/kql-cases.json
 TRIPLINE_KQL_CASES="$PWD/$cases" cargo test --quiet --test integration \
   kql::export_conformance_cases -- --exact > /dev/null
 "$venv/bin/python" "$here/differential.py" "$cases" targets/kql/schema/asim.txt
+
+step "generated differential cases (duckdb-kql vs tripline eval)"
+"$venv/bin/python" "$here/generated.py" "$bin" targets/kql/schema/asim.txt "${TRIPLINE_KQL_SEEDS:-10}" 40

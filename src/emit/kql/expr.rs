@@ -14,7 +14,7 @@ use crate::ir::{
     Condition, Field, FieldType, IpBlock, Literal, Operation, Ordering, Predicate, TextOp,
 };
 
-use super::literal::{kql_regex, kql_string};
+use super::literal::{kql_long, kql_regex, kql_string};
 use super::pattern;
 use super::{Context, TARGET};
 
@@ -73,8 +73,31 @@ impl Writer<'_, '_> {
         Ok(column.to_string())
     }
 
+    /// Refuses a test that needs the field's text on a numeric column: the
+    /// column holds null for text that is no number (`"abc"`, `" 443"`,
+    /// `"443.0"`), which the evaluator still sees as a value (it exists, it
+    /// is a group key or a distinct value, string predicates read it).
+    pub fn needs_text(
+        &self,
+        field: &Field,
+        column: &str,
+        construct: &str,
+    ) -> Result<(), Diagnostic> {
+        if !self.cx.source.is_numeric(column) {
+            return Ok(());
+        }
+        Err(refusal(
+            TARGET,
+            self.cx.rule,
+            field.span,
+            &format!("{construct} on the numeric column `{column}`"),
+            "the column holds null where the log has text that is no integer, which the evaluator still reads as a value; test the field with ==, in or a comparison, or map it to a string column",
+        ))
+    }
+
     fn exists(&self, field: &Field) -> Result<String, Diagnostic> {
         let column = self.column(field)?;
+        self.needs_text(field, &column, "`exists()`")?;
         Ok(if self.cx.source.is_nullable(&column) {
             format!("isnotnull({column})")
         } else {
@@ -94,9 +117,18 @@ impl Writer<'_, '_> {
 
     fn predicate(&mut self, predicate: &Predicate) -> Result<String, Diagnostic> {
         let column = self.column(&predicate.field)?;
+        if predicate.field.ty != FieldType::Int {
+            self.needs_text(&predicate.field, &column, "a string test")?;
+        }
         match &predicate.operation {
             Operation::Equals { values, .. } if predicate.field.ty == FieldType::Int => {
-                let numbers: Vec<String> = values.iter().map(literal_text).collect();
+                let numbers: Vec<String> = values
+                    .iter()
+                    .map(|v| match v {
+                        Literal::Int(n) => kql_long(*n),
+                        Literal::String(s) => s.clone(),
+                    })
+                    .collect();
                 let test = match numbers.as_slice() {
                     [one] => format!("== {one}"),
                     many => format!("in ({})", many.join(", ")),
@@ -121,7 +153,7 @@ impl Writer<'_, '_> {
                     Ordering::Gt => ">",
                     Ordering::Ge => ">=",
                 };
-                Ok(self.numeric(&column, &format!("{symbol} {value}")))
+                Ok(self.numeric(&column, &format!("{symbol} {}", kql_long(*value))))
             }
             Operation::Text {
                 op, values, all, ..

@@ -5,7 +5,22 @@
 /// Characters a KQL string literal (and a YAML block holding the query)
 /// must not carry raw: controls and the line separators YAML 1.1 breaks on.
 fn needs_escape(c: char) -> bool {
-    c.is_control() || matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{FEFF}')
+    c.is_control()
+        || matches!(
+            c,
+            '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{FEFF}' | '\u{FFFE}' | '\u{FFFF}'
+        )
+}
+
+/// A KQL `long` literal holding exactly `n`. `-9223372036854775808` is a
+/// minus applied to a literal out of the `long` range (a syntax error in
+/// Kusto), so the smallest value is written `long(-9223372036854775808)`.
+pub fn kql_long(n: i64) -> String {
+    if n == i64::MIN {
+        format!("long({n})")
+    } else {
+        n.to_string()
+    }
 }
 
 /// A double-quoted KQL string literal holding exactly `text`: `\\`, `\"`,
@@ -82,6 +97,19 @@ mod tests {
         assert_eq!(kql_string("x\ny\tz\r"), r#""x\ny\tz\r""#);
         assert_eq!(kql_string("\u{7}\u{2028}é"), r#""\u0007\u2028é""#);
         assert_eq!(kql_string("`$x'"), r#""`$x'""#);
+    }
+
+    #[test]
+    fn yaml_non_characters_are_escaped() {
+        assert_eq!(kql_string("a\u{FFFE}\u{FFFF}"), r#""a\uFFFE\uFFFF""#);
+        assert_eq!(kql_regex("a\u{FFFF}"), r#""a\uFFFF""#);
+    }
+
+    #[test]
+    fn longs_include_the_smallest() {
+        assert_eq!(kql_long(i64::MIN), "long(-9223372036854775808)");
+        assert_eq!(kql_long(i64::MAX), "9223372036854775807");
+        assert_eq!(kql_long(-1), "-1");
     }
 
     #[test]

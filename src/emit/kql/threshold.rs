@@ -9,7 +9,7 @@ use crate::diag::Diagnostic;
 use crate::ir::{Aggregate, Field, FieldType, Threshold};
 
 use super::expr::Writer;
-use super::literal::{kql_regex, timespan};
+use super::literal::{kql_long, kql_regex, timespan};
 
 /// The result column of the aggregate.
 pub fn result_column(threshold: &Threshold) -> &'static str {
@@ -27,8 +27,12 @@ pub fn lines(
     let columns = threshold
         .by
         .iter()
-        .map(|f| writer.column(f))
-        .collect::<Result<Vec<_>, _>>()?;
+        .map(|f| {
+            let column = writer.column(f)?;
+            writer.needs_text(f, &column, "a `by` field")?;
+            Ok(column)
+        })
+        .collect::<Result<Vec<_>, Diagnostic>>()?;
     let mut lines = Vec::new();
     if !columns.is_empty() {
         let present: Vec<String> = columns.iter().map(|c| present(writer, c)).collect();
@@ -68,6 +72,7 @@ pub fn lines(
         }
         Aggregate::Distinct(field) => {
             let column = writer.column(field)?;
+            writer.needs_text(field, &column, "a `distinct` field")?;
             extend.push(format!(
                 "tl_value = {}",
                 distinct_value(writer, field, &column)
@@ -92,7 +97,7 @@ pub fn lines(
     lines.push(format!(
         "| where {result} {} {}",
         threshold.comparison.symbol(),
-        threshold.value
+        kql_long(threshold.value)
     ));
     let mut project = vec!["TimeGenerated = tl_window".to_string()];
     project.extend(columns.iter().cloned());

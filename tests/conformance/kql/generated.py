@@ -1,0 +1,290 @@
+"""Generated differential cases for the kql target (duckdb-kql vs `tripline eval`).
+
+Random rules (one or two predicates, under `not` / `and` / `or`) over random
+events, with values drawn from an adversarial alphabet (quotes, backslash,
+`*` `%` `_` `?`, newline, tab, space, non-ASCII, leading zeros, signs,
+numbers held as text). For each seed it writes a pack and a JSON Lines
+stream, asks `tripline eval` which events each rule matches (the reference),
+builds the pack for kql (`--skip-refused`: a refused rule is not a
+disagreement), runs every query with duckdb-kql over the events loaded as
+the ASIM table (as differential.py loads them) and compares the matched rows.
+
+Only what duckdb-kql runs the way Kusto does is generated: no `in cidr`
+(no range functions), no threshold (bin_at), no control characters other
+than tab and newline (duckdb-kql does not decode Kusto's `\\uXXXX`), and no
+letters whose folding differs between Kusto, DuckDB and simple case folding
+(an accepted limit: `ſ`, the Kelvin sign, `ς`, ...).
+
+Usage: generated.py TRIPLINE_BIN SCHEMA.txt [SEEDS] [RULES_PER_SEED]
+Exit 1 on any disagreement (each printed with its rule and event).
+"""
+
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+
+import duckdb_kql
+
+from differential import INTEGER, I64, SQL_TYPES, read_schema
+
+ALPHABET = ["a", "b", "A", "B", "é", "É", "ß", '"', "\\", "'", "*", "%", "_", "?",
+            "\n", "\t", " ", ".", "-", "0", "4", "3", "x", "X", "|"]
+INT_VALUES = [443, "443", "0443", " 443", "443.0", "abc", "-0", "-1", -1, 0, "0",
+              "9223372036854775808", "-9223372036854775808", 9223372036854775807,
+              "", None, True, "4e2", "+443"]
+INT_LITERALS = [0, 1, 443, -1, 65535, 9223372036854775807, -9223372036854775808]
+REGEXES = [r"a", r"^a", r"b$", r"\d", r"\w+", r"\s", r"(?i)é", r"a.b", r"^.$", r"\bA",
+           r"[%_]", r"\\", r'"', r"a|b", r"\.", r"[^a-z]", r"^-?[0-9]+$", r"(?i)^A",
+           r"\*", r"^\W", r"x\b", r"\B4", r"(a|b)+$", r"\S\s\S", r"^$|a"]
+
+SOURCES = {
+    # field: (column, kind)
+    "dns": {
+        "dns.question.name": ("DnsQuery", "string"),
+        "dns.question.type": ("DnsQueryTypeName", "string"),
+        "host.name": ("DvcHostname", "string"),
+        "source.ip": ("SrcIpAddr", "ip"),
+        "source.port": ("SrcPortNumber", "int"),
+    },
+    "web": {
+        "http.response.status_code": ("HttpStatusCode", "int"),
+        "url.domain": ("HttpHost", "string"),
+        "user_agent.original": ("HttpUserAgent", "string"),
+    },
+}
+SCHEMA_OF = {"dns": "Dns", "web": "WebSession"}
+
+
+#: The rules' literals, which events reuse (mutated) so that predicates hold.
+POOL = []
+
+
+def text(rng, low=1, high=4):
+    value = "".join(rng.choice(ALPHABET) for _ in range(rng.randint(low, high)))
+    POOL.append(value)
+    return value
+
+
+def near(rng):
+    """A value close to one of the rules' literals: as is, case swapped, or
+    with characters around it."""
+    value = rng.choice(POOL)
+    roll = rng.random()
+    if roll < 0.3:
+        return value.swapcase()
+    if roll < 0.6:
+        return rng.choice(ALPHABET) + value + rng.choice(["", rng.choice(ALPHABET)])
+    return value
+
+
+def quote(s):
+    """A tripline string literal holding `s`."""
+    out = ['"']
+    for c in s:
+        out.append({'"': '\\"', "\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r"}.get(c, c))
+    out.append('"')
+    return "".join(out)
+
+
+def glob(rng):
+    pieces = []
+    for _ in range(rng.randint(1, 4)):
+        pieces.append(rng.choice(["*", "?", "\\*", "\\?", "\\\\", text(rng, 1, 2).replace("\\", "\\\\").replace("*", "\\*").replace("?", "\\?")]))
+    return "".join(pieces)
+
+
+def predicate(rng, fields):
+    field = rng.choice(sorted(fields))
+    kind = fields[field][1]
+    if kind == "int":
+        op = rng.choice(["==", "!=", "<", "<=", ">", ">=", "in", "not in", "exists"])
+        if op == "exists":
+            return f"exists({field})"
+        if op in ("in", "not in"):
+            values = rng.sample(INT_LITERALS, rng.randint(1, 3))
+            return f"{field} {op} [{', '.join(map(str, values))}]"
+        return f"{field} {op} {rng.choice(INT_LITERALS)}"
+    op = rng.choice(["==", "!=", "in", "not in", "contains", "startswith", "endswith",
+                     "like", "matches", "exists"])
+    if op == "exists":
+        return f"exists({field})"
+    if op == "matches":
+        return f'{field} matches r#"{rng.choice(REGEXES)}"#'
+    if op == "like":
+        values = [glob(rng) for _ in range(rng.randint(1, 2))]
+    else:
+        values = [text(rng) for _ in range(rng.randint(1, 3))]
+    if op in ("in", "not in"):
+        return f"{field} {op} [{', '.join(map(quote, values))}]"
+    if op in ("==", "!="):
+        return f"{field} {op} {quote(values[0])}"
+    if len(values) == 1:
+        return f"{field} {op} {quote(values[0])}"
+    every = "all " if rng.random() < 0.5 else ""
+    return f"{field} {op} {every}[{', '.join(map(quote, values))}]"
+
+
+def condition(rng, fields):
+    shape = rng.randint(0, 4)
+    a, b = predicate(rng, fields), predicate(rng, fields)
+    return [a, f"not {a}", f"{a} and {b}", f"{a} or not {b}", f"not ({a} or {b})"][shape]
+
+
+def event_value(rng, kind):
+    if kind == "int":
+        return rng.choice(INT_VALUES)
+    roll = rng.random()
+    if roll < 0.15:
+        return None
+    if roll < 0.25:
+        return ""
+    if kind == "ip" and roll < 0.4:
+        return rng.choice(["10.1.2.3", "::ffff:10.1.2.3", "010.1.2.3", "fe80::1%eth0", "::1"])
+    if roll < 0.3:
+        return rng.choice([0, 1, True, False])
+    if POOL and roll < 0.75:
+        return near(rng)
+    return "".join(rng.choice(ALPHABET) for _ in range(rng.randint(1, 5)))
+
+
+def pack(rng, source, count):
+    fields = SOURCES[source]
+    rules = []
+    for n in range(count):
+        rules.append(
+            f"rule g_{source}_{n} {{\n  title \"g\"\n  id \"{rng.getrandbits(32):08x}-0000-4000-8000-{n:012x}\"\n"
+            f"  level low\n  attack T1590\n  description \"generated\"\n  from {source}\n"
+            f"  where {condition(rng, fields)}\n}}\n"
+        )
+    return "\n".join(rules)
+
+
+def events(rng, source, count):
+    out = []
+    for k in range(count):
+        event = {"@timestamp": f"2026-01-01T00:{k // 60:02d}:{k % 60:02d}Z"}
+        for field, (_, kind) in SOURCES[source].items():
+            value = event_value(rng, kind)
+            if value is not None or rng.random() < 0.5:
+                event[field] = value
+        out.append(event)
+    return out
+
+
+def cell(value, ty):
+    if value is None:
+        return "" if ty == "string" else None
+    if ty in ("int", "long"):
+        if isinstance(value, bool):
+            return None
+        if isinstance(value, int):
+            return value
+        if isinstance(value, str) and INTEGER.fullmatch(value) and I64[0] <= int(value) <= I64[1]:
+            return int(value)
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def load(con, columns, source, stream):
+    names = sorted(columns)
+    con.execute("DROP TABLE IF EXISTS Events")
+    ddl = ", ".join(f'"{n}" {SQL_TYPES.get(columns[n], "VARCHAR")}' for n in names)
+    con.execute(f"CREATE TABLE Events ({ddl}, TlRow BIGINT)")
+    by_column = {column: field for field, (column, _) in SOURCES[source].items()}
+    for row, event in enumerate(stream):
+        values = []
+        for name in names:
+            if name == "TimeGenerated":
+                values.append(f"2026-01-01 00:{row // 60:02d}:{row % 60:02d}")
+            else:
+                values.append(cell(event.get(by_column.get(name)), columns[name]))
+        marks = ", ".join("?" for _ in range(len(names) + 1))
+        con.execute(f"INSERT INTO Events VALUES ({marks})", values + [row])
+
+
+def run(tripline, schema, seed, per_seed, con):
+    rng = random.Random(seed)
+    POOL.clear()
+    problems, counts = [], {"agree": 0, "refused": 0, "gap": 0}
+    with tempfile.TemporaryDirectory() as tmp:
+        for source in SOURCES:
+            rules_path = os.path.join(tmp, f"{source}.trip")
+            events_path = os.path.join(tmp, f"{source}.jsonl")
+            with open(rules_path, "w", encoding="utf-8") as f:
+                f.write(pack(rng, source, per_seed))
+            stream = events(rng, source, 40)
+            with open(events_path, "w", encoding="utf-8") as f:
+                f.writelines(json.dumps(e, ensure_ascii=False) + "\n" for e in stream)
+            evaluated = subprocess.run([tripline, "eval", "--rules", rules_path, "--source", source, events_path],
+                                       capture_output=True, text=True)
+            if evaluated.returncode != 0:
+                raise SystemExit(f"seed {seed}: tripline eval failed:\n{evaluated.stderr}\n{open(rules_path).read()}")
+            expected = {}
+            for line in evaluated.stdout.splitlines():
+                match = json.loads(line)
+                expected.setdefault(match["rule"], set()).add(match["line"] - 1)
+            out = os.path.join(tmp, f"out-{source}")
+            built = subprocess.run([tripline, "build", rules_path, "--target", "kql", "--skip-refused", "--out", out],
+                                   capture_output=True, text=True)
+            if built.returncode != 0:
+                raise SystemExit(f"seed {seed}: tripline build failed:\n{built.stderr}")
+            load(con, dict(schema[SCHEMA_OF[source]]), source, stream)
+            for n in range(per_seed):
+                name = f"g_{source}_{n}"
+                path = os.path.join(out, "kql", "queries", f"{name}.kql")
+                if not os.path.exists(path):
+                    counts["refused"] += 1
+                    continue
+                query = open(path, encoding="utf-8").read()
+                query = query.replace(r"(?-u:\b)", r"\b").replace(r"(?-u:\B)", r"\B")
+                query = "\n".join(l for l in query.splitlines() if not l.startswith("let "))
+                head, _, rest = query.partition("\n")
+                query = "Events\n" + rest
+                try:
+                    result = duckdb_kql.kql(con, query)
+                except duckdb_kql.KqlUnsupportedError as gap:
+                    counts["gap"] += 1
+                    print(f"gap       {name}: {str(gap).splitlines()[0]}")
+                    continue
+                columns = [d[0] for d in result.description]
+                got = {dict(zip(columns, r))["TlRow"] for r in result.fetchall()}
+                want = expected.get(name, set())
+                if got == want:
+                    counts["agree"] += 1
+                    continue
+                rule_text = [b for b in open(rules_path, encoding="utf-8").read().split("\n\n") if f"rule {name} " in b][0]
+                where = [l for l in rule_text.splitlines() if l.strip().startswith("where")][0].strip()
+                for row in sorted(got ^ want):
+                    problems.append(
+                        f"seed {seed} {name}: {where!r}\n    event {json.dumps(stream[row], ensure_ascii=False)}\n"
+                        f"    evaluator {'match' if row in want else 'no match'}, kql {'match' if row in got else 'no match'}\n"
+                        f"    query: {query.splitlines()[1]}"
+                    )
+    return problems, counts
+
+
+def main(tripline, schema_path, seeds="20", per_seed="40"):
+    schema = read_schema(schema_path)
+    con = duckdb_kql.connect()
+    total = {"agree": 0, "refused": 0, "gap": 0, "disagree": 0}
+    problems = []
+    for seed in range(int(seeds)):
+        found, counts = run(tripline, schema, seed, int(per_seed), con)
+        problems += found
+        total["disagree"] += len({p.split(":")[0] for p in found})
+        for k, v in counts.items():
+            total[k] += v
+    for problem in problems:
+        print("DISAGREE  " + problem)
+    print(f'generated: {total["agree"]} agree, {total["disagree"]} disagree, '
+          f'{total["refused"]} refused, {total["gap"]} not runnable (gaps)')
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:]))
