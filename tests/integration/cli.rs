@@ -230,9 +230,6 @@ fn build_writes_every_target_deterministically_and_replaces_folders_whole() {
         "--out",
         out_str,
         "--package",
-        // kql refuses the two `distinct(destination.port)` rules (an int
-        // column cannot hold the text the evaluator counts).
-        "--skip-refused",
     ]);
     assert_eq!(first.code, 0, "{}", first.stderr);
     let files = tree(&out);
@@ -268,9 +265,6 @@ fn build_writes_every_target_deterministically_and_replaces_folders_whole() {
         "--out",
         out_str,
         "--package",
-        // kql refuses the two `distinct(destination.port)` rules (an int
-        // column cannot hold the text the evaluator counts).
-        "--skip-refused",
     ]);
     assert_eq!(second.code, 0);
     assert_eq!(

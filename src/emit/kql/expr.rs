@@ -83,7 +83,9 @@ impl Writer<'_, '_> {
         column: &str,
         construct: &str,
     ) -> Result<(), Diagnostic> {
-        if !self.cx.source.is_numeric(column) {
+        if !self.cx.source.is_numeric(column)
+            || numeric_guarded(&self.cx.rule.condition, &field.path)
+        {
             return Ok(());
         }
         Err(refusal(
@@ -288,4 +290,25 @@ fn literal_text(literal: &Literal) -> String {
         Literal::String(s) => s.clone(),
         Literal::Int(n) => n.to_string(),
     }
+}
+
+/// Whether `condition` holds only for events whose `path` is an integer: a
+/// top-level conjunct compares it with a number (`f >= 0`, `f == 22`).
+/// Then text that is no integer fails the rule in the evaluator and, as
+/// null, in the query, and the numeric column is exact for that field.
+pub fn numeric_guarded(condition: &Condition, path: &str) -> bool {
+    let conjuncts = match condition {
+        Condition::And(parts) => parts.as_slice(),
+        single => std::slice::from_ref(single),
+    };
+    conjuncts.iter().any(|part| match part {
+        Condition::Predicate(p) if p.field.path == path && p.field.ty == FieldType::Int => match &p
+            .operation
+        {
+            Operation::Compare { .. } => true,
+            Operation::Equals { values, .. } => values.iter().all(|v| matches!(v, Literal::Int(_))),
+            _ => false,
+        },
+        _ => false,
+    })
 }
