@@ -291,6 +291,11 @@ fn refusals_point_at_the_construct() {
         ),
         ("from web\n  where url.path matches r\"x*\"", "E0700 8:9"),
         ("from web\n  where url.path matches r\"^$\"", "E0700 8:9"),
+        // Two `by` fields under one column name.
+        (
+            "from web\n  where exists(source.ip)\n  threshold count() by source.ip, source.ip over 5m > 1",
+            "E0700 9:35",
+        ),
         (
             "from web\n  where exists(url.path)\n  every 90m",
             "E0700 1:6",
