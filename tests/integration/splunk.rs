@@ -291,6 +291,16 @@ fn refusals_point_at_the_construct() {
         ),
         ("from web\n  where url.path matches r\"x*\"", "E0700 8:9"),
         ("from web\n  where url.path matches r\"^$\"", "E0700 8:9"),
+        // Line breaks and controls that cannot be escaped in both PCRE modes.
+        (
+            "from web\n  where url.path contains \"a\\u{85}b\"",
+            "E0700 8:9",
+        ),
+        ("from web\n  where url.path == \"a\\u{2028}\"", "E0700 8:9"),
+        (
+            "from web\n  where url.path matches \"[\\u{84}-\\u{86}]\"",
+            "E0700 8:9",
+        ),
         // Two `by` fields under one column name.
         (
             "from web\n  where exists(source.ip)\n  threshold count() by source.ip, source.ip over 5m > 1",

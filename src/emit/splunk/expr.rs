@@ -79,6 +79,22 @@ impl<'a> ExprWriter<'a> {
     }
 
     fn predicate(&mut self, predicate: &ir::Predicate) -> String {
+        let spl = self.predicate_spl(predicate);
+        if spl.chars().any(breaks_lines) {
+            return self.refuse(
+                predicate.span,
+                Unexpressible {
+                    construct: "a C1 control character or a Unicode line separator".to_string(),
+                    help: "a search is one line and its escapes are ASCII (`\\xHH`), which \
+                           PCRE reads differently in byte and UTF mode; match the text around it"
+                        .to_string(),
+                },
+            );
+        }
+        spl
+    }
+
+    fn predicate_spl(&mut self, predicate: &ir::Predicate) -> String {
         let name = self.field(&predicate.field);
         let any = |test: String| format!("isnotnull(mvfilter({test}))");
         let matching = |regex: &str| format!("match({name}, {})", spl_string(regex));
@@ -212,6 +228,13 @@ fn cidr(name: &str, blocks: &[ir::IpBlock]) -> String {
         families.push(family(address::ipv6_regex(), &v6));
     }
     families.join(" OR ")
+}
+
+/// Characters that line-oriented readers may take for a line break
+/// (U+0085, U+2028, U+2029) or that are controls (C1), which the search
+/// cannot escape the same way in PCRE's byte and UTF modes.
+fn breaks_lines(c: char) -> bool {
+    matches!(c, '\u{80}'..='\u{9F}' | '\u{2028}' | '\u{2029}')
 }
 
 /// Whether the predicate holds for the value `""` (language.md 1.2: `""`
