@@ -283,6 +283,29 @@ fn refusals_point_at_the_construct() {
             "from web\n  where exists(url.path)\n  every 7m",
             "E0700 1:6",
         ),
+        // `""` and a missing field may look alike in Splunk.
+        ("from web\n  where url.path like \"*\"", "E0700 8:9"),
+        (
+            "from web\n  where not url.path like [\"a*\", \"**\"]",
+            "E0700 8:13",
+        ),
+        ("from web\n  where url.path matches r\"x*\"", "E0700 8:9"),
+        ("from web\n  where url.path matches r\"^$\"", "E0700 8:9"),
+        // Line breaks and controls that cannot be escaped in both PCRE modes.
+        (
+            "from web\n  where url.path contains \"a\\u{85}b\"",
+            "E0700 8:9",
+        ),
+        ("from web\n  where url.path == \"a\\u{2028}\"", "E0700 8:9"),
+        (
+            "from web\n  where url.path matches \"[\\u{84}-\\u{86}]\"",
+            "E0700 8:9",
+        ),
+        // Two `by` fields under one column name.
+        (
+            "from web\n  where exists(source.ip)\n  threshold count() by source.ip, source.ip over 5m > 1",
+            "E0700 9:35",
+        ),
         (
             "from web\n  where exists(url.path)\n  every 90m",
             "E0700 1:6",
@@ -295,4 +318,46 @@ fn refusals_point_at_the_construct() {
             "{body}"
         );
     }
+}
+
+#[test]
+fn only_patterns_that_hold_on_the_empty_string_are_refused() {
+    for body in [
+        "from web\n  where url.path like all [\"*\", \"a*\"]",
+        "from web\n  where url.path matches r\"x+\"",
+        "from web\n  where url.path like \"*a*\"",
+    ] {
+        let (map, emitted) = build("r.trip", &rule(body));
+        assert!(refusals(&map, &emitted).is_empty(), "{body}");
+    }
+}
+
+#[test]
+fn zero_prefix_blocks_need_no_cidrmatch() {
+    let source = rule(
+        "from web\n  where source.ip in cidr [\"0.0.0.0/0\", \"10.0.0.0/8\"] and not source.ip in cidr [\"::/0\"]",
+    );
+    let (_, emitted) = build("r.trip", &source);
+    let search = document(&emitted, "queries/r.spl");
+    assert!(!search.contains("/0\""), "{search}");
+    assert!(
+        search.contains("cidrmatch(\"0:0:0:0:0:ffff:0:0/96\", 'src')"),
+        "{search}"
+    );
+    let (outside, _) = parse_back(search.trim_end());
+    assert_eq!(
+        outside,
+        "(`tripline_web`) | where (isnotnull(mvfilter(match('src', \"\") OR (match('src', \"\") AND (cidrmatch(\"\", 'src') OR cidrmatch(\"\", 'src'))))) AND NOT isnotnull(mvfilter(match('src', \"\"))))"
+    );
+}
+
+#[test]
+fn a_double_negation_negates_a_parenthesised_operand() {
+    let source = rule("from web\n  where not url.path != \"/x\"");
+    let (_, emitted) = build("r.trip", &source);
+    let (outside, _) = parse_back(document(&emitted, "queries/r.spl").trim_end());
+    assert_eq!(
+        outside,
+        "(`tripline_web`) | where NOT (NOT isnotnull(mvfilter(match('uri_path', \"\"))))"
+    );
 }

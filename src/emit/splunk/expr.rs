@@ -34,6 +34,11 @@ impl<'a> ExprWriter<'a> {
         match condition {
             Condition::And(items) => self.joined(items, " AND "),
             Condition::Or(items) => self.joined(items, " OR "),
+            // `NOT (NOT x)`: every negation applies to one parenthesised
+            // or called operand, never to a bare `NOT`.
+            Condition::Not(inner) if matches!(**inner, Condition::Not(_)) => {
+                format!("NOT ({})", self.condition(inner))
+            }
             Condition::Not(inner) => format!("NOT {}", self.condition(inner)),
             Condition::Exists(field) if field.ty == FieldType::Time => {
                 "isnotnull(_time)".to_string()
@@ -74,11 +79,39 @@ impl<'a> ExprWriter<'a> {
     }
 
     fn predicate(&mut self, predicate: &ir::Predicate) -> String {
+        let spl = self.predicate_spl(predicate);
+        if spl.chars().any(breaks_lines) {
+            return self.refuse(
+                predicate.span,
+                Unexpressible {
+                    construct: "a C1 control character or a Unicode line separator".to_string(),
+                    help: "a search is one line and its escapes are ASCII (`\\xHH`), which \
+                           PCRE reads differently in byte and UTF mode; match the text around it"
+                        .to_string(),
+                },
+            );
+        }
+        spl
+    }
+
+    fn predicate_spl(&mut self, predicate: &ir::Predicate) -> String {
         let name = self.field(&predicate.field);
         let any = |test: String| format!("isnotnull(mvfilter({test}))");
         let matching = |regex: &str| format!("match({name}, {})", spl_string(regex));
         if let Err(why) = no_nul(&predicate.operation) {
             return self.refuse(predicate.span, why);
+        }
+        if holds_on_empty(&predicate.operation) {
+            return self.refuse(
+                predicate.span,
+                Unexpressible {
+                    construct: "a pattern that matches the empty string".to_string(),
+                    help: "Splunk does not document whether an extracted field keeps an empty \
+                           value, so a search cannot tell `\"\"` from a missing field; make the \
+                           pattern need at least one character, or test `exists(f)`"
+                        .to_string(),
+                },
+            );
         }
         match &predicate.operation {
             Operation::Equals { values, .. } if predicate.field.ty == FieldType::Int => {
@@ -170,32 +203,67 @@ impl<'a> ExprWriter<'a> {
 }
 
 /// The `mvfilter()` test of `in cidr`: exact address syntax first, then
-/// the blocks of the value's family (IPv4 blocks also as mapped IPv6).
+/// the blocks of the value's family (IPv4 blocks also as mapped IPv6). A
+/// `/0` block holds every address of its family, so the syntax test alone
+/// decides it: `cidrmatch()` is not documented for a zero prefix (a shift by
+/// the full width is a classic mask bug).
 fn cidr(name: &str, blocks: &[ir::IpBlock]) -> String {
     let (v4, v6) = address::split_blocks(blocks);
-    let tests = |blocks: &[String]| -> String {
+    let family = |syntax: String, blocks: &[String]| -> String {
+        let syntax = format!("match({name}, {})", spl_string(&syntax));
+        if blocks.iter().any(|b| b.ends_with("/0")) {
+            return syntax;
+        }
         let parts: Vec<String> = blocks
             .iter()
             .map(|b| format!("cidrmatch({}, {name})", spl_string(b)))
             .collect();
-        parts.join(" OR ")
+        format!("({syntax} AND ({}))", parts.join(" OR "))
     };
     let mut families = Vec::new();
     if !v4.is_empty() {
-        families.push(format!(
-            "(match({name}, {}) AND ({}))",
-            spl_string(&address::ipv4_regex()),
-            tests(&v4)
-        ));
+        families.push(family(address::ipv4_regex(), &v4));
     }
     if !v6.is_empty() {
-        families.push(format!(
-            "(match({name}, {}) AND ({}))",
-            spl_string(&address::ipv6_regex()),
-            tests(&v6)
-        ));
+        families.push(family(address::ipv6_regex(), &v6));
     }
     families.join(" OR ")
+}
+
+/// Characters that line-oriented readers may take for a line break
+/// (U+0085, U+2028, U+2029) or that are controls (C1), which the search
+/// cannot escape the same way in PCRE's byte and UTF modes.
+fn breaks_lines(c: char) -> bool {
+    matches!(c, '\u{80}'..='\u{9F}' | '\u{2028}' | '\u{2029}')
+}
+
+/// Whether the predicate holds for the value `""` (language.md 1.2: `""`
+/// is a value for predicates). Only globs and regexes can: every other
+/// literal is non-empty, and `""` is neither an integer nor an address.
+fn holds_on_empty(operation: &Operation) -> bool {
+    match operation {
+        Operation::Text {
+            op: TextOp::Like,
+            values,
+            all,
+            ..
+        } => {
+            let empty = |g: &String| crate::eval::glob::Glob::new(g).matches("");
+            if *all {
+                values.iter().all(empty)
+            } else {
+                values.iter().any(empty)
+            }
+        }
+        Operation::Regex {
+            pattern,
+            case_insensitive,
+        } => regex::RegexBuilder::new(&crate::check::regex::rewrite_ascii(pattern))
+            .case_insensitive(*case_insensitive)
+            .build()
+            .is_ok_and(|re| re.is_match("")),
+        _ => false,
+    }
 }
 
 /// NUL cannot be written in a search (targets.md).

@@ -5,8 +5,6 @@
 //! call, a token or a new `.conf` line is written as a `\xHH` escape, so
 //! the only backslashes in a literal are escape introducers.
 
-use regex_syntax::hir::{ClassUnicode, ClassUnicodeRange};
-
 /// The PCRE spelling of `c` standing for itself outside a bracket class.
 /// Non-ASCII characters are written raw (callers group them before a
 /// quantifier); NUL never reaches here (it is refused).
@@ -42,16 +40,34 @@ fn hex(c: char) -> String {
 }
 
 /// The characters that equal `c` under simple case folding, `c` included,
-/// in code point order.
+/// in code point order. The classes come from the evaluator's own table
+/// (`eval::fold`), not from `regex-syntax`, whose Unicode version may lag
+/// behind it (it knew nothing of the case pairs Unicode 16 and 17 added).
 pub fn orbit(c: char) -> Vec<char> {
-    let mut class = ClassUnicode::new([ClassUnicodeRange::new(c, c)]);
-    if class.try_case_fold_simple().is_err() {
-        return vec![c];
-    }
-    class
-        .iter()
-        .flat_map(|range| range.start()..=range.end())
-        .collect()
+    use crate::eval::fold::fold_char;
+    use std::collections::HashMap;
+    use std::sync::OnceLock;
+    static CLASSES: OnceLock<HashMap<char, Vec<char>>> = OnceLock::new();
+    let classes = CLASSES.get_or_init(|| {
+        let mut classes: HashMap<char, Vec<char>> = HashMap::new();
+        for d in (0..=0x10FFFF).filter_map(char::from_u32) {
+            let folded = fold_char(d);
+            if folded != d {
+                classes
+                    .entry(folded)
+                    .or_insert_with(|| vec![folded])
+                    .push(d);
+            }
+        }
+        for members in classes.values_mut() {
+            members.sort_unstable();
+        }
+        classes
+    });
+    classes
+        .get(&fold_char(c))
+        .cloned()
+        .unwrap_or_else(|| vec![c])
 }
 
 /// A PCRE piece matching exactly the characters equal to `c` ignoring case.
@@ -134,6 +150,26 @@ mod tests {
             let re = regex::Regex::new(&format!("^{}\\z", folded(text))).unwrap();
             assert_eq!(re.is_match(candidate), equal, "{text} vs {candidate}");
         }
+    }
+
+    /// The orbits written into searches are exactly the evaluator's
+    /// classes: two characters share an orbit iff they fold alike.
+    #[test]
+    fn orbits_are_the_evaluators_folding_classes() {
+        use crate::eval::fold::fold_char;
+        let mut classes: std::collections::HashMap<char, Vec<char>> = Default::default();
+        for c in (0..=0x10FFFF).filter_map(char::from_u32) {
+            classes.entry(fold_char(c)).or_default().push(c);
+        }
+        let mut differences = Vec::new();
+        for members in classes.values().filter(|m| m.len() > 1) {
+            for &c in members {
+                if orbit(c) != *members {
+                    differences.push((c, orbit(c), members.clone()));
+                }
+            }
+        }
+        assert!(differences.is_empty(), "{differences:?}");
     }
 
     #[test]

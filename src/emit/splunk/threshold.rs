@@ -30,6 +30,15 @@ pub fn aggregation(writer: &mut ExprWriter, threshold: &ir::Threshold) -> Aggreg
     for (i, field) in threshold.by.iter().enumerate() {
         let quoted = writer.field(field);
         let name = quoted.trim_matches('\'').to_string();
+        if by_fields.contains(&name) {
+            writer.refusals.push(crate::emit::common::refusal(
+                super::SPLUNK,
+                writer.rule,
+                field.span,
+                &format!("a second `by` field named `{name}` in Splunk"),
+                "an alert row has one column per name; group by the field once",
+            ));
+        }
         let value = format!("tl_v{i}");
         steps.push(format!("eval {value}=mvfilter({quoted}!=\"\")"));
         steps.push(format!("where isnotnull({value})"));
