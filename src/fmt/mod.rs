@@ -268,7 +268,7 @@ fn delimited(
             p.text(if i == 0 { open_inline } else { ", " });
             p.token(text, *span);
         }
-        p.text(close_inline);
+        p.token(close_inline, close);
     } else {
         p.text(open);
         p.newline();
