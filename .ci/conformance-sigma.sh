@@ -4,7 +4,8 @@
 # then runs pySigma on it: `sigma check` (0 errors, 0 condition errors),
 # `sigma convert` to Splunk and Kusto (Kusto: base rules only, it has no
 # correlations), and the SQLite backend on the matrix's and pack's test
-# events, compared with each test's `expect match` / `expect nomatch`.
+# events, compared with each test's `expect match` / `expect nomatch`, and
+# on generated adversarial rules and events, compared with `tripline eval`.
 # Run from anywhere; needs python3 with venv and pip, and PyPI access the
 # first time. Exits non-zero on any failure.
 set -euo pipefail
@@ -87,6 +88,13 @@ for set in "${sets[@]}"; do args+=("$set=$out/$set/sigma"); done
 "$venv/bin/python" tests/conformance/sigma/sqlite_check.py --cases "$out/cases.json" \
     --mapping targets/sigma/mappings/default.yaml --taxonomy targets/taxonomy.yaml \
     "${args[@]}" || fail "SQLite verdicts differ from the tests' expectations"
+
+echo "== SQLite on generated adversarial rules and events"
+for seed in 1 2 3; do
+    "$venv/bin/python" tests/conformance/sigma/adversarial.py --tripline target/release/tripline \
+        --out "$out/adversarial-$seed" --seed "$seed" \
+        || fail "adversarial rules (seed $seed) differ from tripline eval"
+done
 
 if [ "$status" -eq 0 ]; then echo "sigma conformance: ok"; else echo "sigma conformance: FAILED" >&2; fi
 exit "$status"

@@ -105,9 +105,14 @@ fn refusals(extra: &str, targets_dir: Option<&Path>) -> Vec<String> {
     let text = format!(
         "rule r {{\n  title \"t\"\n  id \"8c2f6f0e-4a4e-4c55-9a0c-5d1f0e2b7a11\"\n  level low\n  attack T1590\n  description \"d\"\n{extra}}}\n"
     );
+    refusals_in(&text, targets_dir)
+}
+
+/// The refusals of the rules of one file, as `CODE line:col`.
+fn refusals_in(text: &str, targets_dir: Option<&Path>) -> Vec<String> {
     let mut map = SourceMap::default();
-    let id = map.add(SourceFile::new("r.trip", text.clone()));
-    let (file, syntax) = parse(id, &text);
+    let id = map.add(SourceFile::new("r.trip", text.to_string()));
+    let (file, syntax) = parse(id, text);
     assert!(syntax.is_empty(), "{syntax:?}");
     let checked = check(&map, &[(id, &file)]);
     let errors: Vec<_> = checked
@@ -115,7 +120,7 @@ fn refusals(extra: &str, targets_dir: Option<&Path>) -> Vec<String> {
         .iter()
         .filter(|d| d.is_error())
         .collect();
-    assert!(errors.is_empty(), "{extra}: {errors:?}");
+    assert!(errors.is_empty(), "{text}: {errors:?}");
     let emitted = emit::emit(TargetName::Sigma, &checked.pack, targets_dir, "default").unwrap();
     assert_eq!(
         emitted.documents.is_empty(),
@@ -158,6 +163,16 @@ fn constructs_sigma_cannot_express_are_refused_at_their_place() {
             "  from network\n  where destination.port == 43\n  threshold count() over 5m > 9007199254740993\n",
             vec!["E0700 1:6"],
         ),
+        // Backends put values into query text, where NUL cannot stand
+        // (SQLite's API rejects it, C strings end at it).
+        (
+            "  from dns\n  where dns.question.type == \"A\" or dns.question.name contains \"a\\u{0}\"\n",
+            vec!["E0700 8:37"],
+        ),
+        (
+            "  from dns\n  where dns.question.name like \"*\\u{0}\" or dns.question.name matches \"x\\u{0}\"\n",
+            vec!["E0700 8:9", "E0700 8:44"],
+        ),
         // What Sigma can say exactly is not refused.
         (
             "  from web\n  where url.path startswith all [\"/ecp\", \"/ECP/\"] and url.path like all [\"*a*\", \"*b*\"]\n",
@@ -170,6 +185,99 @@ fn constructs_sigma_cannot_express_are_refused_at_their_place() {
     ] {
         assert_eq!(refusals(lines, None), expected, "{lines}");
     }
+}
+
+/// A rule file with a header, lists `prelude` before it and `body` inside.
+fn rule_text(prelude: &str, name: &str, title: &str, body: &str) -> String {
+    format!(
+        "{prelude}rule {name} {{\n  title \"{title}\"\n  id \"8c2f6f0e-4a4e-4c55-9a0c-5d1f0e2b7a11\"\n  level low\n  attack T1590\n  description \"d\"\n{body}}}\n"
+    )
+}
+
+#[test]
+fn predicates_over_an_empty_list_are_refused() {
+    // Sigma has no empty value list: `f:` with nothing is `f: null`, which
+    // pySigma reads as "f is null" (or rejects under a modifier), while an
+    // empty `in` holds for no event and an empty `all` for every value.
+    let prelude = "list empty = []\nlist none: cidr = []\nlist nums: int = []\n";
+    for (body, expected) in [
+        (
+            "  from dns\n  where dns.question.name in @empty\n",
+            vec!["E0700 11:9"],
+        ),
+        (
+            "  from dns\n  where not dns.question.name contains @empty\n",
+            vec!["E0700 11:13"],
+        ),
+        (
+            "  from dns\n  where dns.question.name endswith all @empty\n",
+            vec!["E0700 11:9"],
+        ),
+        (
+            "  from dns\n  where source.ip not in cidr @none\n",
+            vec!["E0700 11:9"],
+        ),
+        (
+            "  from network\n  where destination.port in @nums\n",
+            vec!["E0700 11:9"],
+        ),
+    ] {
+        let text = rule_text(prelude, "r", "t", body);
+        assert_eq!(refusals_in(&text, None), expected, "{body}");
+    }
+}
+
+/// The Sigma file of the one rule in `text`.
+fn sigma_text(text: &str) -> String {
+    let mut map = SourceMap::default();
+    let id = map.add(SourceFile::new("r.trip", text.to_string()));
+    let (file, syntax) = parse(id, text);
+    assert!(syntax.is_empty(), "{syntax:?}");
+    let checked = check(&map, &[(id, &file)]);
+    let rule = checked.pack.rules.first().unwrap();
+    sigma_of(&map, rule, None)
+}
+
+#[test]
+fn rule_names_that_yaml_reads_as_booleans_are_quoted() {
+    // PyYAML (YAML 1.1) reads a plain `yes`, `On`, `NULL` as a boolean or
+    // null, and pySigma then rejects the name.
+    for name in ["yes", "On", "NULL", "n"] {
+        let body =
+            "  from network\n  where destination.port == 43\n  threshold count() over 5m > 3\n";
+        let sigma = sigma_text(&rule_text("", name, "t", body));
+        assert!(sigma.contains(&format!("\nname: '{name}'\n")), "{sigma}");
+        assert!(
+            sigma.contains(&format!("\n        - '{name}'\n")),
+            "{sigma}"
+        );
+    }
+}
+
+#[test]
+fn titles_fit_sigmas_limit() {
+    // pySigma rejects a title longer than 256 characters.
+    let body = "  from network\n  where destination.port == 43\n";
+    let long = "é".repeat(257);
+    let text = rule_text("", "r", &long, body);
+    assert_eq!(refusals_in(&text, None), vec!["E0700 1:6"]);
+    // The detection document of a threshold rule adds ` (events)`: it is
+    // shortened to fit, and still differs from the rule's title.
+    let title = "é".repeat(256);
+    let threshold = format!("{body}  threshold count() over 5m > 3\n");
+    let sigma = sigma_text(&rule_text("", "r", &title, &threshold));
+    let documents: Vec<serde_yaml::Value> = tripline::yaml::documents(&sigma).unwrap();
+    let titles: Vec<&str> = documents
+        .iter()
+        .map(|d| d["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles[1], title);
+    assert!(
+        titles[0].chars().count() <= 256 && titles[0] != title,
+        "{}",
+        titles[0]
+    );
+    assert!(titles[0].ends_with(" (events)"), "{}", titles[0]);
 }
 
 #[test]

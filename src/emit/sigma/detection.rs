@@ -187,6 +187,39 @@ impl Writer<'_> {
     }
 
     fn items(&self, f: &str, predicate: &ir::Predicate) -> Result<Vec<Item>, Box<Diagnostic>> {
+        let empty = match &predicate.operation {
+            Operation::Equals { values, .. } => values.is_empty(),
+            Operation::Text { values, .. } => values.is_empty(),
+            Operation::Cidr { blocks, .. } => blocks.is_empty(),
+            Operation::Compare { .. } | Operation::Regex { .. } => false,
+        };
+        if empty {
+            // `f:` without values is `f: null` in YAML: "f is null" for
+            // pySigma, or an error under a modifier.
+            return Err(self.refuse(
+                predicate,
+                "a predicate over an empty list",
+                "Sigma has no empty value list; give the list elements or drop the predicate \
+                 (an empty `in` holds for no event, an empty `all` for every value)",
+            ));
+        }
+        let items = self.items_of(f, predicate)?;
+        let nul = items
+            .iter()
+            .flat_map(|i| &i.values)
+            .any(|v| matches!(v, Scalar::Str(s) if s.contains('\0')));
+        if nul {
+            return Err(self.refuse(
+                predicate,
+                "a value holding NUL (`\\u{0}`)",
+                "backends write values into query text (SQL, SPL), where NUL cannot stand; \
+                 drop the character",
+            ));
+        }
+        Ok(items)
+    }
+
+    fn items_of(&self, f: &str, predicate: &ir::Predicate) -> Result<Vec<Item>, Box<Diagnostic>> {
         Ok(match &predicate.operation {
             Operation::Equals { values, .. } => {
                 let values = values
@@ -217,14 +250,9 @@ impl Writer<'_> {
                 pattern,
                 case_insensitive,
             } => {
-                let rewritten = regex::rewrite(pattern)
+                let rewritten = regex::rewrite(pattern, *case_insensitive)
                     .map_err(|err| self.refuse(predicate, err.construct, err.help))?;
-                let key = if *case_insensitive {
-                    format!("{f}|re|i")
-                } else {
-                    format!("{f}|re")
-                };
-                vec![item(key, vec![Scalar::Str(rewritten)])]
+                vec![item(format!("{f}|re"), vec![Scalar::Str(rewritten)])]
             }
             Operation::Cidr { blocks, .. } => vec![item(format!("{f}|cidr"), cidr_values(blocks))],
         })

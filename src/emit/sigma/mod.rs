@@ -20,6 +20,8 @@ const TARGET: &str = "sigma";
 const TEMPLATE: &str = "rule.yml.j2";
 /// The name under which a correlation's id is derived from the rule's id.
 const CORRELATION_NAME: &str = "tripline:sigma:correlation";
+/// The longest title pySigma accepts, in characters.
+const MAX_TITLE: usize = 256;
 
 pub fn emit(input: &Input) -> Result<Emitted, EmitError> {
     let mut templates = Templates::load(input.folder)?;
@@ -91,10 +93,22 @@ fn context(input: &Input, rule: &ir::Rule) -> Result<RuleContext, Vec<Diagnostic
         Some(threshold) => correlation(input, rule, threshold).map(Some),
         None => Ok(None),
     };
-    let (detection, logsource, correlation) = match (detection, logsource, correlation) {
-        (Ok(d), Ok(l), Ok(c)) => (d, l, c),
-        (d, l, c) => {
+    let title = if rule.meta.title.chars().count() > MAX_TITLE {
+        Err(common::refusal(
+            TARGET,
+            rule,
+            rule.span,
+            &format!("a title longer than {MAX_TITLE} characters"),
+            "pySigma rejects a longer title; shorten it and keep the details in `description`",
+        ))
+    } else {
+        Ok(())
+    };
+    let (detection, logsource, correlation) = match (detection, logsource, correlation, title) {
+        (Ok(d), Ok(l), Ok(c), Ok(())) => (d, l, c),
+        (d, l, c, t) => {
             let mut refusals = Vec::new();
+            refusals.extend(t.err());
             refusals.extend(d.err().unwrap_or_default());
             refusals.extend(l.err());
             refusals.extend(c.err().unwrap_or_default());
@@ -227,7 +241,7 @@ fn correlation(
     }
     Ok(Correlation {
         id,
-        base_title: format!("{} (events)", rule.meta.title),
+        base_title: base_title(&rule.meta.title),
         kind,
         group_by,
         timespan: timespan(threshold.window),
@@ -235,6 +249,23 @@ fn correlation(
         value: threshold.value,
         field,
     })
+}
+
+/// The detection document's title: the rule's plus ` (events)`, its title
+/// shortened when needed to keep within pySigma's limit and still differ.
+fn base_title(title: &str) -> String {
+    const SUFFIX: &str = " (events)";
+    let mut keep = title
+        .chars()
+        .count()
+        .min(MAX_TITLE - SUFFIX.chars().count());
+    loop {
+        let base: String = title.chars().take(keep).chain(SUFFIX.chars()).collect();
+        if base != title || keep == 0 {
+            return base;
+        }
+        keep -= 1;
+    }
 }
 
 /// A window in its largest exact unit: `1h`, not `60m`.
@@ -245,4 +276,22 @@ fn timespan(seconds: u64) -> String {
         }
     }
     format!("{seconds}s")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_titles_fit_and_differ() {
+        assert_eq!(base_title("Recon"), "Recon (events)");
+        let long = "x".repeat(256);
+        let base = base_title(&long);
+        assert_eq!(base.chars().count(), MAX_TITLE);
+        assert!(base.ends_with(" (events)"));
+        let tricky = format!("{} (events)", "y".repeat(247));
+        let base = base_title(&tricky);
+        assert_ne!(base, tricky);
+        assert!(base.chars().count() <= MAX_TITLE);
+    }
 }

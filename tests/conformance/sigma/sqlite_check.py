@@ -91,6 +91,9 @@ def regexp(pattern, value):
 def cidr(value, network):
     if value is None:
         return None
+    if "%" in str(value):
+        # Python reads a zone (`fe80::1%eth0`); tripline's reading does not.
+        return False
     try:
         address = ipaddress.ip_address(str(value))
     except ValueError:
