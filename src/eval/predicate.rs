@@ -7,7 +7,7 @@ use regex::{Regex, RegexBuilder};
 use rustc_hash::FxHashSet as HashSet;
 
 use super::cidr::CidrSet;
-use super::event::{FieldPath, Object, PathTrie, Value};
+use super::event::{FieldPath, Fields, PathTrie, Value};
 use super::fold::{eq_folded, fold};
 use super::glob::Glob;
 use super::value::{exists, integer, text};
@@ -88,13 +88,16 @@ impl Condition {
         })
     }
 
-    pub fn holds(&self, event: &Object<'_>) -> bool {
+    pub fn holds(&self, fields: &Fields<'_, '_>) -> bool {
         match self {
-            Condition::And(items) => items.iter().all(|c| c.holds(event)),
-            Condition::Or(items) => items.iter().any(|c| c.holds(event)),
-            Condition::Not(inner) => !inner.holds(event),
-            Condition::Exists(field) => field.for_each_value(event, &mut |v| exists(v)),
-            Condition::Predicate(field, test) => field.for_each_atom(event, &mut |v| test.holds(v)),
+            Condition::And(items) => items.iter().all(|c| c.holds(fields)),
+            Condition::Or(items) => items.iter().any(|c| c.holds(fields)),
+            Condition::Not(inner) => !inner.holds(fields),
+            Condition::Exists(field) => field.for_each_value(fields, &mut |v| exists(v)),
+            Condition::Predicate(field, Test::Cidr(set)) => field.in_cidr(fields, set),
+            Condition::Predicate(field, test) => {
+                field.for_each_atom(fields, &mut |v| test.holds(v))
+            }
         }
     }
 }

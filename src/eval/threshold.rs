@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
-use super::event::{FieldPath, Object, PathTrie, Value};
+use super::event::{FieldPath, Fields, PathTrie, Value};
 use super::timestamp::{self, Nanos};
 use super::value::{Key, key as key_of, push_key, to_json};
 use crate::ir::{self, Aggregate, Comparison, FieldType};
@@ -90,7 +90,7 @@ impl Aggregator {
     }
 
     /// Counts an event that passed `where`, seen at `time`, `seq`-th in input.
-    pub fn add(&mut self, event: &Object<'_>, time: Nanos, seq: u64) {
+    pub fn add(&mut self, event: &Fields<'_, '_>, time: Nanos, seq: u64) {
         let mut bytes = std::mem::take(&mut self.scratch);
         bytes.clear();
         // The distinct keys of each `by` column, in order: (column, byte

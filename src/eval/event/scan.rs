@@ -14,13 +14,7 @@ use super::{Entry, Object, PathTrie, Value, serde_number};
 const MAX_DEPTH: u32 = 100;
 
 pub(super) fn parse<'a>(line: &'a str, trie: &PathTrie) -> Option<Object<'a>> {
-    let mut scanner = Scanner {
-        text: line,
-        bytes: line.as_bytes(),
-        pos: 0,
-        depth: 0,
-        trie,
-    };
+    let mut scanner = Scanner::new(line, trie);
     scanner.ws();
     if scanner.peek()? != b'{' {
         return None;
@@ -29,6 +23,35 @@ pub(super) fn parse<'a>(line: &'a str, trie: &PathTrie) -> Option<Object<'a>> {
     scanner.ws();
     (scanner.pos == scanner.bytes.len()).then_some(object)
 }
+
+/// Reads a line straight into the value of each slot's path, without
+/// building the tree. It answers only where every path has at most one
+/// value, found by plain nesting: it declines (and the tree decides) on
+/// whatever `parse` declines, on a kept dotted key (`"source.ip"`), on a
+/// kept key met twice in a line (a duplicate), and on an array where a path
+/// goes on below it. Then the longest-key and last-duplicate rules have
+/// nothing to choose from, and each path's value is the one the tree
+/// lookup finds. Objects are stored only as "empty or not", all a slot's
+/// value is ever asked for an object.
+pub(super) fn slots<'a>(line: &'a str, trie: &PathTrie) -> Option<Vec<Option<Value<'a>>>> {
+    if trie.node_count() > SEEN_BITS {
+        return None;
+    }
+    let mut scanner = Scanner::new(line, trie);
+    let mut values = Vec::new();
+    values.resize_with(trie.slot_count(), || None);
+    let mut seen = [0u64; SEEN_BITS / 64];
+    scanner.ws();
+    if scanner.peek()? != b'{' {
+        return None;
+    }
+    scanner.slot_object(0, &mut values, &mut seen)?;
+    scanner.ws();
+    (scanner.pos == scanner.bytes.len()).then_some(values)
+}
+
+/// Tries with more nodes than this are left to the tree.
+const SEEN_BITS: usize = 256;
 
 struct Scanner<'a, 't> {
     text: &'a str,
@@ -52,7 +75,111 @@ static STOPS: [bool; 256] = {
     table
 };
 
-impl<'a> Scanner<'a, '_> {
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// The high bit of each byte of `word` that is below `n` (`n` <= 128);
+/// the lowest set bit marks exactly the first such byte.
+fn below(word: u64, n: u8) -> u64 {
+    word.wrapping_sub(ONES * u64::from(n)) & !word & HIGHS
+}
+
+/// The high bit of each byte of `word` that is a stop (`STOPS`), the lowest
+/// one exact.
+fn stops(word: u64) -> u64 {
+    below(word, 0x20)
+        | below(word ^ (ONES * u64::from(b'"')), 1)
+        | below(word ^ (ONES * u64::from(b'\\')), 1)
+}
+
+impl<'a, 't> Scanner<'a, 't> {
+    fn new(line: &'a str, trie: &'t PathTrie) -> Self {
+        Scanner {
+            text: line,
+            bytes: line.as_bytes(),
+            pos: 0,
+            depth: 0,
+            trie,
+        }
+    }
+
+    /// An object (at its `{`) under trie node `node`, its kept values
+    /// stored in `values`; returns whether it had no entry.
+    fn slot_object(
+        &mut self,
+        node: u32,
+        values: &mut [Option<Value<'a>>],
+        seen: &mut [u64],
+    ) -> Option<bool> {
+        self.enter()?;
+        self.pos += 1;
+        self.ws();
+        if self.peek()? == b'}' {
+            self.pos += 1;
+            self.depth -= 1;
+            return Some(true);
+        }
+        loop {
+            if self.peek()? != b'"' {
+                return None;
+            }
+            let key = self.string()?;
+            self.ws();
+            if self.peek()? != b':' {
+                return None;
+            }
+            self.pos += 1;
+            self.ws();
+            match self.trie.walk(node, &key) {
+                Some((child, 1)) => self.slot_value(child, values, seen)?,
+                Some(_) => return None,
+                None => self.skip()?,
+            }
+            self.ws();
+            match self.peek()? {
+                b',' => {
+                    self.pos += 1;
+                    self.ws();
+                }
+                b'}' => {
+                    self.pos += 1;
+                    break;
+                }
+                _ => return None,
+            }
+        }
+        self.depth -= 1;
+        Some(false)
+    }
+
+    /// The value of a kept key leading to trie node `node`.
+    fn slot_value(
+        &mut self,
+        node: u32,
+        values: &mut [Option<Value<'a>>],
+        seen: &mut [u64],
+    ) -> Option<()> {
+        let (word, bit) = (node as usize / 64, 1u64 << (node % 64));
+        let mark = seen.get_mut(word)?;
+        if *mark & bit != 0 {
+            return None;
+        }
+        *mark |= bit;
+        let (deeper, slot) = self.trie.shape(node);
+        let value = match self.peek()? {
+            b'{' if deeper => Value::Object(Object {
+                entries: Vec::new(),
+                empty: self.slot_object(node, values, seen)?,
+            }),
+            b'[' if deeper => return None,
+            _ => self.value(node)?,
+        };
+        if let Some(slot) = slot {
+            *values.get_mut(slot as usize)? = Some(value);
+        }
+        Some(())
+    }
+
     fn peek(&self) -> Option<u8> {
         self.bytes.get(self.pos).copied()
     }
@@ -76,6 +203,18 @@ impl<'a> Scanner<'a, '_> {
         let start = self.pos;
         let mut escaped = false;
         loop {
+            // Eight bytes at a time while none is a stop, then by byte.
+            while let Some(chunk) = self.bytes.get(self.pos..self.pos + 8) {
+                let Ok(chunk) = <[u8; 8]>::try_from(chunk) else {
+                    break;
+                };
+                let found = stops(u64::from_le_bytes(chunk));
+                if found != 0 {
+                    self.pos += (found.trailing_zeros() / 8) as usize;
+                    break;
+                }
+                self.pos += 8;
+            }
             let rest = self.bytes.get(self.pos..)?;
             self.pos += rest
                 .iter()
@@ -243,8 +382,13 @@ impl<'a> Scanner<'a, '_> {
     fn object(&mut self, node: u32) -> Option<Object<'a>> {
         self.enter()?;
         self.pos += 1;
+        let capacity = match self.trie.shape(node) {
+            (false, _) => 0,
+            _ if node == 0 => 8,
+            _ => 4,
+        };
         let mut object = Object {
-            entries: Vec::with_capacity(if node == 0 { 8 } else { 4 }),
+            entries: Vec::with_capacity(capacity),
             empty: true,
         };
         self.ws();
