@@ -25,14 +25,19 @@ pub(super) fn parse<'a>(line: &'a str, trie: &PathTrie) -> Option<Object<'a>> {
 }
 
 /// Reads a line straight into the value of each slot's path, without
-/// building the tree. It answers only where every path has at most one
-/// value, found by plain nesting: it declines (and the tree decides) on
-/// whatever `parse` declines, on a kept dotted key (`"source.ip"`), on a
-/// kept key met twice in a line (a duplicate), and on an array where a path
-/// goes on below it. Then the longest-key and last-duplicate rules have
-/// nothing to choose from, and each path's value is the one the tree
-/// lookup finds. Objects are stored only as "empty or not", all a slot's
-/// value is ever asked for an object.
+/// building the tree. It answers only where no two keys compete for a
+/// path: it declines (and the tree decides) on whatever `parse` declines,
+/// on an array where a path goes on below it, and when a trie node is
+/// claimed twice. A kept key claims the node it ends at ("strong") and,
+/// when dotted, the nodes it passes through ("weak": `"source.ip"` and
+/// `"source.port"` both pass `source`, which is no competition). A node
+/// claimed strongly twice (a duplicate, or the same path spelled nested and
+/// dotted) or strongly and weakly (`"a"` beside `"a.b"`, where the longer
+/// key would win) makes the line go to the tree. Otherwise every object
+/// has at most one candidate key for any path, so the longest-key and
+/// last-duplicate rules have nothing to choose from, and each path's value
+/// is the one the tree lookup finds. Objects are stored only as "empty or
+/// not", all a slot's value is ever asked for an object.
 pub(super) fn slots<'a>(line: &'a str, trie: &PathTrie) -> Option<Vec<Option<Value<'a>>>> {
     if trie.node_count() > SEEN_BITS {
         return None;
@@ -40,7 +45,7 @@ pub(super) fn slots<'a>(line: &'a str, trie: &PathTrie) -> Option<Vec<Option<Val
     let mut scanner = Scanner::new(line, trie);
     let mut values = Vec::new();
     values.resize_with(trie.slot_count(), || None);
-    let mut seen = [0u64; SEEN_BITS / 64];
+    let mut seen = Seen::default();
     scanner.ws();
     if scanner.peek()? != b'{' {
         return None;
@@ -52,6 +57,40 @@ pub(super) fn slots<'a>(line: &'a str, trie: &PathTrie) -> Option<Vec<Option<Val
 
 /// Tries with more nodes than this are left to the tree.
 const SEEN_BITS: usize = 256;
+
+/// The trie nodes claimed so far in a line, strongly and weakly.
+#[derive(Default)]
+struct Seen {
+    strong: [u64; SEEN_BITS / 64],
+    weak: [u64; SEEN_BITS / 64],
+}
+
+impl Seen {
+    fn index(node: u32) -> (usize, u64) {
+        (node as usize / 64, 1u64 << (node % 64))
+    }
+
+    /// Claims `node` as a key's end; fails if it was claimed before.
+    fn strong(&mut self, node: u32) -> Option<()> {
+        let (word, bit) = Seen::index(node);
+        let taken = *self.strong.get(word)? | *self.weak.get(word)?;
+        if taken & bit != 0 {
+            return None;
+        }
+        *self.strong.get_mut(word)? |= bit;
+        Some(())
+    }
+
+    /// Claims `node` as passed by a dotted key; fails if a key ends there.
+    fn weak(&mut self, node: u32) -> Option<()> {
+        let (word, bit) = Seen::index(node);
+        if *self.strong.get(word)? & bit != 0 {
+            return None;
+        }
+        *self.weak.get_mut(word)? |= bit;
+        Some(())
+    }
+}
 
 struct Scanner<'a, 't> {
     text: &'a str,
@@ -109,7 +148,7 @@ impl<'a, 't> Scanner<'a, 't> {
         &mut self,
         node: u32,
         values: &mut [Option<Value<'a>>],
-        seen: &mut [u64],
+        seen: &mut Seen,
     ) -> Option<bool> {
         self.enter()?;
         self.pos += 1;
@@ -131,8 +170,16 @@ impl<'a, 't> Scanner<'a, 't> {
             self.pos += 1;
             self.ws();
             match self.trie.walk(node, &key) {
-                Some((child, 1)) => self.slot_value(child, values, seen)?,
-                Some(_) => return None,
+                Some((child, segments)) => {
+                    if segments > 1 {
+                        // The nodes of the key's proper prefixes.
+                        for (at, _) in key.match_indices('.') {
+                            let (passed, _) = self.trie.walk(node, key.get(..at)?)?;
+                            seen.weak(passed)?;
+                        }
+                    }
+                    self.slot_value(child, values, seen)?;
+                }
                 None => self.skip()?,
             }
             self.ws();
@@ -157,14 +204,9 @@ impl<'a, 't> Scanner<'a, 't> {
         &mut self,
         node: u32,
         values: &mut [Option<Value<'a>>],
-        seen: &mut [u64],
+        seen: &mut Seen,
     ) -> Option<()> {
-        let (word, bit) = (node as usize / 64, 1u64 << (node % 64));
-        let mark = seen.get_mut(word)?;
-        if *mark & bit != 0 {
-            return None;
-        }
-        *mark |= bit;
+        seen.strong(node)?;
         let (deeper, slot) = self.trie.shape(node);
         let value = match self.peek()? {
             b'{' if deeper => Value::Object(Object {

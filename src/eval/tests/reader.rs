@@ -122,7 +122,8 @@ fn string() -> impl Strategy<Value = String> {
 /// Mostly the plain segments, so that duplicates and overlaps are common.
 fn key() -> impl Strategy<Value = String> {
     prop_oneof![
-        2 => prop::sample::select(&["a", "b", "c", "x", "arr", "n"][..]),
+        3 => prop::sample::select(&["a", "b", "c", "x", "arr", "n"][..]),
+        1 => prop::sample::select(&["a.b", "b.c", "a.b.c", "a.x", "c.d", "arr.k"][..]),
         1 => prop::sample::select(KEYS),
     ]
     .prop_map(str::to_string)
@@ -366,6 +367,36 @@ proptest! {
     }
 }
 
+/// Keys that compete for the paths under `a`, spelled nested and dotted,
+/// with small values: the cases where the longest-key and duplicate rules
+/// decide, dense.
+fn competing() -> impl Strategy<Value = Gen> {
+    let leaf = prop_oneof![
+        (0i64..4).prop_map(|n| Gen::Number(n.to_string())),
+        Just(Gen::Null),
+        Just(Gen::Object(Vec::new())),
+    ];
+    let inner_key = prop::sample::select(&["b", "b.c", "c", "x"][..]).prop_map(str::to_string);
+    let inner = leaf.prop_recursive(2, 12, 3, move |inner| {
+        prop::collection::vec((inner_key.clone(), inner), 0..4).prop_map(Gen::Object)
+    });
+    let outer_key =
+        prop::sample::select(&["a", "a.b", "a.b.c", "a.x", "b", "n"][..]).prop_map(str::to_string);
+    prop::collection::vec((outer_key, inner), 0..5).prop_map(Gen::Object)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    #[test]
+    fn reader_agrees_with_serde_json_on_competing_keys(object in competing()) {
+        let (trie, fields) = pack();
+        let mut text = String::new();
+        write(&object, &mut std::iter::empty(), &mut text);
+        check(&text, &trie, &fields)?;
+    }
+}
+
 /// The slot reader answers for plain lines (else the test above would only
 /// exercise the tree).
 #[test]
@@ -375,6 +406,8 @@ fn plain_lines_are_read_into_slots() {
         r#"{"a":{"b":{"c":"X"}},"n":-12,"s":"plain","z":[1,{"q":"\n"}]}"#,
         r#"{"@timestamp":"2026-01-01T00:00:00Z","arr":"v","x":{"y":"v"}}"#,
         r#"{"é":{"ü":1},"c":{"d":{"e":[1,2]}},"b":{"c":null}}"#,
+        r#"{"a.b.c":1,"a.x":2,"c.d":{"e":3},"x.y":"v"}"#,
+        r#"{"a":{"b.c":1,"x":2}}"#,
     ] {
         assert!(
             matches!(parse_event(line, &trie), Ok(Parsed::Slots(_))),
@@ -383,6 +416,8 @@ fn plain_lines_are_read_into_slots() {
     }
     for line in [
         r#"{"a.b":{"c":1},"a":{"b":{"c":2}}}"#,
+        r#"{"a":{"b.c":1},"a.b":{"x":2}}"#,
+        r#"{"a":1,"a.b":2}"#,
         r#"{"a":{"b":1},"a":{"b":2}}"#,
         r#"{"a":[{"b":1}]}"#,
     ] {
