@@ -60,15 +60,48 @@ struct TrieNode {
     /// The children again, for `walk`: a segment's first eight bytes as a
     /// word (`prefix_word`), its length and the child.
     words: Vec<(u64, usize, u32)>,
+    /// An open-addressing table over `words` by `bucket`: an index into
+    /// `words` plus one, 0 for an empty bucket. Its length is a power of
+    /// two, at least twice the number of children.
+    table: Vec<u16>,
     slot: Option<u32>,
+}
+
+impl TrieNode {
+    fn add_child(&mut self, segment: &str, child: u32) {
+        self.children.push((segment.to_string(), child));
+        let bytes = segment.as_bytes();
+        self.words.push((prefix_word(bytes), bytes.len(), child));
+        let size = (self.words.len() * 2).next_power_of_two().max(8);
+        if self.words.len() >= usize::from(u16::MAX) {
+            self.table.clear();
+            return;
+        }
+        self.table = vec![0; size];
+        for (i, &(word, len, _)) in self.words.iter().enumerate() {
+            let mut at = bucket(word, len, size);
+            while self.table[at] != 0 {
+                at = (at + 1) & (size - 1);
+            }
+            self.table[at] = u16::try_from(i + 1).unwrap_or(0);
+        }
+    }
 }
 
 /// The first eight bytes of `segment`, zero-padded, as one word.
 fn prefix_word(segment: &[u8]) -> u64 {
-    let mut word = [0u8; 8];
-    let n = segment.len().min(8);
-    word[..n].copy_from_slice(&segment[..n]);
-    u64::from_le_bytes(word)
+    if let Some(head) = segment.first_chunk::<8>() {
+        return u64::from_le_bytes(*head);
+    }
+    segment
+        .iter()
+        .rev()
+        .fold(0u64, |word, &b| word << 8 | u64::from(b))
+}
+
+fn bucket(word: u64, len: usize, size: usize) -> usize {
+    let hash = (word ^ len as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    (hash >> 32) as usize & (size - 1)
 }
 
 impl Default for PathTrie {
@@ -93,9 +126,7 @@ impl PathTrie {
                     let child = u32::try_from(self.nodes.len()).unwrap_or(u32::MAX);
                     self.nodes.push(TrieNode::default());
                     if let Some(parent) = self.nodes.get_mut(node as usize) {
-                        parent.children.push((segment.to_string(), child));
-                        let bytes = segment.as_bytes();
-                        parent.words.push((prefix_word(bytes), bytes.len(), child));
+                        parent.add_child(segment, child);
                     }
                     child
                 }
@@ -163,27 +194,40 @@ impl PathTrie {
         }
     }
 
-    /// The child of `node` for one segment: one word comparison a child,
-    /// the bytes past the eighth compared only on a match.
+    /// The child of `node` for one segment: a hash of the segment's first
+    /// eight bytes and length picks a bucket; the bytes past the eighth are
+    /// compared only on a match.
     fn child_bytes(&self, node: u32, segment: &[u8]) -> Option<u32> {
         let trie_node = self.nodes.get(node as usize)?;
         let word = prefix_word(segment);
         let len = segment.len();
-        for (i, &(w, l, child)) in trie_node.words.iter().enumerate() {
+        let size = trie_node.table.len();
+        if size == 0 {
+            // No child, or too many for the table: one by one.
+            return trie_node
+                .children
+                .iter()
+                .find(|(s, _)| s.as_bytes() == segment)
+                .map(|&(_, c)| c);
+        }
+        let mut at = bucket(word, len, size);
+        loop {
+            let index = usize::from(*trie_node.table.get(at)?).checked_sub(1)?;
+            let &(w, l, child) = trie_node.words.get(index)?;
             if w == word && l == len {
                 if len <= 8 {
                     return Some(child);
                 }
                 let same = trie_node
                     .children
-                    .get(i)
+                    .get(index)
                     .is_some_and(|(s, _)| s.as_bytes() == segment);
                 if same {
                     return Some(child);
                 }
             }
+            at = (at + 1) & (size - 1);
         }
-        None
     }
 }
 
