@@ -89,7 +89,7 @@ impl TrieNode {
 }
 
 /// The first eight bytes of `segment`, zero-padded, as one word.
-fn prefix_word(segment: &[u8]) -> u64 {
+pub(super) fn prefix_word(segment: &[u8]) -> u64 {
     if let Some(head) = segment.first_chunk::<8>() {
         return u64::from_le_bytes(*head);
     }
@@ -177,9 +177,27 @@ impl PathTrie {
     /// The node reached from `node` by the segments of `key`, if all exist,
     /// and the number of segments.
     fn walk(&self, node: u32, key: &str) -> Option<(u32, u32)> {
+        self.walk_bytes(node, key.as_bytes())
+    }
+
+    /// `walk`, given the key's `prefix_word` too: a key of at most eight
+    /// bytes without a dot (the common case) is one table probe.
+    pub(super) fn walk_key(&self, node: u32, key: &[u8], word: u64) -> Option<(u32, u32)> {
+        const DOTS: u64 = 0x2E2E_2E2E_2E2E_2E2E;
+        const ONES: u64 = 0x0101_0101_0101_0101;
+        const HIGHS: u64 = 0x8080_8080_8080_8080;
+        let x = word ^ DOTS;
+        let dot = x.wrapping_sub(ONES) & !x & HIGHS;
+        if key.len() <= 8 && dot == 0 {
+            return self.child_word(node, key, word).map(|child| (child, 1));
+        }
+        self.walk_bytes(node, key)
+    }
+
+    fn walk_bytes(&self, node: u32, key: &[u8]) -> Option<(u32, u32)> {
         let mut count = 0;
         let mut node = node;
-        let mut rest = key.as_bytes();
+        let mut rest = key;
         loop {
             let (segment, more) = match rest.iter().position(|&b| b == b'.') {
                 Some(dot) => (&rest[..dot], Some(&rest[dot + 1..])),
@@ -198,8 +216,11 @@ impl PathTrie {
     /// eight bytes and length picks a bucket; the bytes past the eighth are
     /// compared only on a match.
     fn child_bytes(&self, node: u32, segment: &[u8]) -> Option<u32> {
+        self.child_word(node, segment, prefix_word(segment))
+    }
+
+    fn child_word(&self, node: u32, segment: &[u8], word: u64) -> Option<u32> {
         let trie_node = self.nodes.get(node as usize)?;
-        let word = prefix_word(segment);
         let len = segment.len();
         let size = trie_node.table.len();
         if size == 0 {

@@ -8,7 +8,7 @@
 
 use std::borrow::Cow;
 
-use super::{Entry, Object, PathTrie, Value, serde_number};
+use super::{Entry, Object, PathTrie, Value, prefix_word, serde_number};
 
 /// serde_json refuses nesting at 128 levels; stay well below.
 const MAX_DEPTH: u32 = 100;
@@ -117,6 +117,15 @@ static STOPS: [bool; 256] = {
 const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGHS: u64 = 0x8080_8080_8080_8080;
 
+/// The low `len` bytes of a word set (`len` <= 8).
+fn mask(len: usize) -> u64 {
+    match len {
+        0 => 0,
+        8.. => u64::MAX,
+        _ => (1u64 << (8 * len)) - 1,
+    }
+}
+
 /// The high bit of each byte of `word` that is below `n` (`n` <= 128);
 /// the lowest set bit marks exactly the first such byte.
 fn below(word: u64, n: u8) -> u64 {
@@ -162,14 +171,14 @@ impl<'a, 't> Scanner<'a, 't> {
             if self.peek()? != b'"' {
                 return None;
             }
-            let key = self.string()?;
+            let (key, word) = self.key()?;
             self.ws();
             if self.peek()? != b':' {
                 return None;
             }
             self.pos += 1;
             self.ws();
-            match self.trie.walk(node, &key) {
+            match self.trie.walk_key(node, key.as_bytes(), word) {
                 Some((child, segments)) => {
                     if segments > 1 {
                         // The nodes of the key's proper prefixes.
@@ -287,6 +296,29 @@ impl<'a, 't> Scanner<'a, 't> {
                 _ => self.pos += 1,
             }
         }
+    }
+
+    /// A key (at its quote) and its `prefix_word`, read from the line
+    /// when the key is short and plain.
+    fn key(&mut self) -> Option<(Cow<'a, str>, u64)> {
+        let open = self.pos;
+        let (start, end, escaped) = self.string_span()?;
+        if escaped {
+            let quoted = self.text.get(open..self.pos)?;
+            let key = serde_json::from_str::<String>(quoted).ok()?;
+            let word = prefix_word(key.as_bytes());
+            return Some((Cow::Owned(key), word));
+        }
+        let key = self.text.get(start..end)?;
+        let len = end - start;
+        let word = match self.bytes.get(start..start + 8) {
+            Some(chunk) if len <= 8 => {
+                let chunk = <[u8; 8]>::try_from(chunk).ok()?;
+                u64::from_le_bytes(chunk) & mask(len)
+            }
+            _ => prefix_word(key.as_bytes()),
+        };
+        Some((Cow::Borrowed(key), word))
     }
 
     /// A string's text: borrowed, or decoded by serde_json when escaped.
