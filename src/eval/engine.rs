@@ -5,7 +5,9 @@
 //! or, with a maximum lateness, as soon as the newest time seen is past
 //! their end plus that lateness.
 
-use super::event::{self, FieldPath, Malformed, Object, PathTrie, Value};
+use super::event::{
+    self, FieldPath, Fields, Malformed, Object, PathTrie, SlotCell, Value, recycle,
+};
 use super::fold::{eq_folded, fold};
 use super::predicate::Condition;
 use super::threshold::{Aggregator, Alert};
@@ -81,7 +83,8 @@ impl CompiledRule {
 
     /// Whether the rule's `where` holds for a parsed event.
     pub fn matches(&self, event: &Object<'_>) -> bool {
-        self.condition.holds(event)
+        // Slots past the cache's end are looked up each time.
+        self.condition.holds(&Fields::of_tree(event))
     }
 }
 
@@ -133,6 +136,8 @@ pub struct Engine {
     lateness: Option<Nanos>,
     newest: Option<Nanos>,
     seq: u64,
+    /// Reused from line to line (see `event::recycle`).
+    slots: Vec<SlotCell<'static, 'static>>,
 }
 
 impl Engine {
@@ -190,6 +195,7 @@ impl Engine {
             lateness: lateness.map(|s| timestamp::from_seconds(i128::from(s))),
             newest: None,
             seq: 0,
+            slots: Vec::new(),
         })
     }
 
@@ -206,25 +212,37 @@ impl Engine {
     /// of the windows it closed.
     pub fn process<'l>(&mut self, line: &'l str, emit: &mut dyn FnMut(Output<'l>)) -> LineReport {
         let mut report = LineReport::default();
-        let event = match event::parse(line, &self.trie) {
-            Ok(event) => event,
-            Err(malformed) => {
-                report.malformed = Some(malformed);
-                return report;
+        match event::parse_event(line, &self.trie) {
+            Ok(event) => {
+                let buffer = recycle(std::mem::take(&mut self.slots));
+                let fields = Fields::new(&event, self.trie.slot_count(), buffer);
+                self.process_event(&fields, line, &mut report, emit);
+                self.slots = recycle(fields.into_buffer());
             }
-        };
+            Err(malformed) => report.malformed = Some(malformed),
+        }
+        report
+    }
+
+    fn process_event<'l>(
+        &mut self,
+        event: &Fields<'_, 'l>,
+        line: &'l str,
+        report: &mut LineReport,
+        emit: &mut dyn FnMut(Output<'l>),
+    ) {
         self.seq += 1;
-        let (seen_by, any_threshold) = match self.route(&event) {
+        let (seen_by, any_threshold) = match self.route(event) {
             Route::Unrouted => {
                 report.unrouted = true;
-                return report;
+                return;
             }
             Route::All => &self.everyone,
             Route::Source(source) => self.by_source.get(source).unwrap_or(NOBODY),
         };
         let any_threshold = *any_threshold;
         let time = if any_threshold || self.lateness.is_some() {
-            self.time(&event)
+            self.time(event)
         } else {
             None
         };
@@ -236,7 +254,7 @@ impl Engine {
             let Some(rule) = self.rules.get_mut(index) else {
                 continue;
             };
-            if !rule.condition.holds(&event) {
+            if !rule.condition.holds(event) {
                 continue;
             }
             match (&mut rule.aggregator, time) {
@@ -249,7 +267,7 @@ impl Engine {
                     if limit.is_some_and(|limit| end < limit) {
                         report.late = true;
                     } else {
-                        aggregator.add(&event, time, self.seq);
+                        aggregator.add(event, time, self.seq);
                     }
                 }
             }
@@ -262,7 +280,6 @@ impl Engine {
                 self.close(Some(limit), emit);
             }
         }
-        report
     }
 
     /// Closes every window and emits the remaining alerts.
@@ -288,14 +305,14 @@ impl Engine {
         }
     }
 
-    fn time(&self, event: &Object<'_>) -> Option<Nanos> {
+    fn time(&self, event: &Fields<'_, '_>) -> Option<Nanos> {
         match only_value(&self.timestamp, event) {
             Some(Some(value)) => timestamp::parse_value(value),
             _ => None,
         }
     }
 
-    fn route(&self, event: &Object<'_>) -> Route {
+    fn route(&self, event: &Fields<'_, '_>) -> Route {
         let field = match (&self.routing, &self.routing_field) {
             (Routing::Fixed(_), _) => {
                 return self
@@ -329,14 +346,6 @@ impl Engine {
 
 /// The field's value when it has at most one: `Some(None)` for none,
 /// `Some(Some(v))` for one, `None` for several.
-fn only_value<'e, 'a>(field: &FieldPath, event: &'e Object<'a>) -> Option<Option<&'e Value<'a>>> {
-    let mut first = None;
-    let several = field.for_each_value(event, &mut |v| {
-        if first.is_some() {
-            return true;
-        }
-        first = Some(v);
-        false
-    });
-    (!several).then_some(first)
+fn only_value<'e, 'a>(field: &FieldPath, event: &Fields<'e, 'a>) -> Option<Option<&'e Value<'a>>> {
+    field.only(event)
 }

@@ -5,10 +5,13 @@
 //! longest matching key winning at each level, and steps through arrays.
 
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::fmt;
+use std::net::IpAddr;
 
 mod scan;
 
+use super::cidr::CidrSet;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 /// A JSON value, pruned to the paths of a `PathTrie`.
@@ -43,20 +46,69 @@ pub struct Entry<'a> {
 }
 
 /// The field paths a pack reads, as a trie of path segments.
+/// Each distinct path ends at its own node, which holds the path's slot
+/// (an index into a `Fields` cache).
 #[derive(Debug, Clone)]
 pub struct PathTrie {
     nodes: Vec<TrieNode>,
+    slots: u32,
 }
 
 #[derive(Debug, Clone, Default)]
 struct TrieNode {
     children: Vec<(String, u32)>,
+    /// The children again, for `walk`: a segment's first eight bytes as a
+    /// word (`prefix_word`), its length and the child.
+    words: Vec<(u64, usize, u32)>,
+    /// An open-addressing table over `words` by `bucket`: an index into
+    /// `words` plus one, 0 for an empty bucket. Its length is a power of
+    /// two, at least twice the number of children.
+    table: Vec<u16>,
+    slot: Option<u32>,
+}
+
+impl TrieNode {
+    fn add_child(&mut self, segment: &str, child: u32) {
+        self.children.push((segment.to_string(), child));
+        let bytes = segment.as_bytes();
+        self.words.push((prefix_word(bytes), bytes.len(), child));
+        let size = (self.words.len() * 2).next_power_of_two().max(8);
+        if self.words.len() >= usize::from(u16::MAX) {
+            self.table.clear();
+            return;
+        }
+        self.table = vec![0; size];
+        for (i, &(word, len, _)) in self.words.iter().enumerate() {
+            let mut at = bucket(word, len, size);
+            while self.table[at] != 0 {
+                at = (at + 1) & (size - 1);
+            }
+            self.table[at] = u16::try_from(i + 1).unwrap_or(0);
+        }
+    }
+}
+
+/// The first eight bytes of `segment`, zero-padded, as one word.
+pub(super) fn prefix_word(segment: &[u8]) -> u64 {
+    if let Some(head) = segment.first_chunk::<8>() {
+        return u64::from_le_bytes(*head);
+    }
+    segment
+        .iter()
+        .rev()
+        .fold(0u64, |word, &b| word << 8 | u64::from(b))
+}
+
+fn bucket(word: u64, len: usize, size: usize) -> usize {
+    let hash = (word ^ len as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    (hash >> 32) as usize & (size - 1)
 }
 
 impl Default for PathTrie {
     fn default() -> Self {
         PathTrie {
             nodes: vec![TrieNode::default()],
+            slots: 0,
         }
     }
 }
@@ -74,7 +126,7 @@ impl PathTrie {
                     let child = u32::try_from(self.nodes.len()).unwrap_or(u32::MAX);
                     self.nodes.push(TrieNode::default());
                     if let Some(parent) = self.nodes.get_mut(node as usize) {
-                        parent.children.push((segment.to_string(), child));
+                        parent.add_child(segment, child);
                     }
                     child
                 }
@@ -82,6 +134,39 @@ impl PathTrie {
             nodes.push(node);
         }
         nodes
+    }
+
+    /// The slot of the path ending at `node`, given on first request.
+    fn slot(&mut self, node: u32) -> u32 {
+        let next = self.slots;
+        match self.nodes.get_mut(node as usize) {
+            Some(TrieNode {
+                slot: Some(slot), ..
+            }) => *slot,
+            Some(entry) => {
+                entry.slot = Some(next);
+                self.slots += 1;
+                next
+            }
+            None => u32::MAX,
+        }
+    }
+
+    /// Whether some path goes on past `node`, and the slot of the path
+    /// ending there, if any.
+    fn shape(&self, node: u32) -> (bool, Option<u32>) {
+        self.nodes
+            .get(node as usize)
+            .map_or((false, None), |n| (!n.children.is_empty(), n.slot))
+    }
+
+    fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// How many distinct paths have a slot.
+    pub fn slot_count(&self) -> usize {
+        self.slots as usize
     }
 
     fn child(&self, node: u32, segment: &str) -> Option<u32> {
@@ -92,17 +177,78 @@ impl PathTrie {
     /// The node reached from `node` by the segments of `key`, if all exist,
     /// and the number of segments.
     fn walk(&self, node: u32, key: &str) -> Option<(u32, u32)> {
+        self.walk_bytes(node, key.as_bytes())
+    }
+
+    /// `walk`, given the key's `prefix_word` too: a key of at most eight
+    /// bytes without a dot (the common case) is one table probe.
+    pub(super) fn walk_key(&self, node: u32, key: &[u8], word: u64) -> Option<(u32, u32)> {
+        const DOTS: u64 = 0x2E2E_2E2E_2E2E_2E2E;
+        const ONES: u64 = 0x0101_0101_0101_0101;
+        const HIGHS: u64 = 0x8080_8080_8080_8080;
+        let x = word ^ DOTS;
+        let dot = x.wrapping_sub(ONES) & !x & HIGHS;
+        if key.len() <= 8 && dot == 0 {
+            return self.child_word(node, key, word).map(|child| (child, 1));
+        }
+        self.walk_bytes(node, key)
+    }
+
+    fn walk_bytes(&self, node: u32, key: &[u8]) -> Option<(u32, u32)> {
         let mut count = 0;
         let mut node = node;
-        for segment in key.as_bytes().split(|&b| b == b'.') {
+        let mut rest = key;
+        loop {
+            let (segment, more) = match rest.iter().position(|&b| b == b'.') {
+                Some(dot) => (&rest[..dot], Some(&rest[dot + 1..])),
+                None => (rest, None),
+            };
             count += 1;
-            let children = &self.nodes.get(node as usize)?.children;
-            node = children
+            node = self.child_bytes(node, segment)?;
+            match more {
+                Some(more) => rest = more,
+                None => return Some((node, count)),
+            }
+        }
+    }
+
+    /// The child of `node` for one segment: a hash of the segment's first
+    /// eight bytes and length picks a bucket; the bytes past the eighth are
+    /// compared only on a match.
+    fn child_bytes(&self, node: u32, segment: &[u8]) -> Option<u32> {
+        self.child_word(node, segment, prefix_word(segment))
+    }
+
+    fn child_word(&self, node: u32, segment: &[u8], word: u64) -> Option<u32> {
+        let trie_node = self.nodes.get(node as usize)?;
+        let len = segment.len();
+        let size = trie_node.table.len();
+        if size == 0 {
+            // No child, or too many for the table: one by one.
+            return trie_node
+                .children
                 .iter()
                 .find(|(s, _)| s.as_bytes() == segment)
-                .map(|&(_, c)| c)?;
+                .map(|&(_, c)| c);
         }
-        Some((node, count))
+        let mut at = bucket(word, len, size);
+        loop {
+            let index = usize::from(*trie_node.table.get(at)?).checked_sub(1)?;
+            let &(w, l, child) = trie_node.words.get(index)?;
+            if w == word && l == len {
+                if len <= 8 {
+                    return Some(child);
+                }
+                let same = trie_node
+                    .children
+                    .get(index)
+                    .is_some_and(|(s, _)| s.as_bytes() == segment);
+                if same {
+                    return Some(child);
+                }
+            }
+            at = (at + 1) & (size - 1);
+        }
     }
 }
 
@@ -126,6 +272,36 @@ pub fn parse<'a>(line: &'a str, trie: &PathTrie) -> Result<Object<'a>, Malformed
         Some(object) => Ok(object),
         None => parse_serde(line, trie),
     }
+}
+
+/// A parsed event, in one of two shapes with the same meaning.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Parsed<'a> {
+    /// The value of each slot's path (`None`: missing), read directly by
+    /// the scanner when every path has at most one value and no dotted or
+    /// repeated key competes for it (see `scan::slots`).
+    Slots(Vec<Option<Value<'a>>>),
+    /// The pruned tree, for every other line.
+    Tree(Object<'a>),
+}
+
+/// Parses one line for the engine: straight into slots when the line
+/// allows it, else as `parse` does.
+pub fn parse_event<'a>(line: &'a str, trie: &PathTrie) -> Result<Parsed<'a>, Malformed> {
+    match scan::slots(line, trie) {
+        Some(values) => Ok(Parsed::Slots(values)),
+        None => parse(line, trie).map(Parsed::Tree),
+    }
+}
+
+/// The allocation of an emptied vector, as a vector of another type of the
+/// same layout (here: the same type under another lifetime), so a buffer
+/// outlives the line it served. The standard library collects a
+/// `vec::IntoIter` adapter in place, reusing the buffer; with another
+/// layout this still works, only without the reuse.
+pub fn recycle<T, U>(mut items: Vec<T>) -> Vec<U> {
+    items.clear();
+    items.into_iter().filter_map(|_| None).collect()
 }
 
 /// The reference parse, through serde_json.
@@ -269,36 +445,185 @@ impl<'de> Visitor<'de> for KeySeed {
 pub struct FieldPath {
     pub path: String,
     nodes: Vec<u32>,
+    /// The path's slot in a `Fields` cache (shared by equal paths).
+    slot: u32,
 }
 
 impl FieldPath {
     /// The path, added to the trie that events will be parsed with.
     pub fn new(path: &str, trie: &mut PathTrie) -> Self {
+        let nodes = trie.insert(path);
+        let slot = trie.slot(nodes.last().copied().unwrap_or(0));
         FieldPath {
             path: path.to_string(),
-            nodes: trie.insert(path),
+            nodes,
+            slot,
         }
     }
 
-    /// Calls `visit` on each value the field holds in `event` (arrays are
-    /// not opened: see `for_each_atom`), stopping when it returns true.
+    /// Calls `visit` on each value the field holds in the event (arrays
+    /// are not opened: see `for_each_atom`), stopping when it returns true.
     /// Returns whether some call returned true.
     pub fn for_each_value<'e, 'a>(
         &self,
-        event: &'e Object<'a>,
+        fields: &Fields<'e, 'a>,
         visit: &mut dyn FnMut(&'e Value<'a>) -> bool,
     ) -> bool {
-        lookup(event, &self.nodes, visit)
+        match fields.resolve(self) {
+            Slot::Missing => false,
+            Slot::One(value) => visit(value),
+            _ => match fields.source {
+                Source::Tree(event) => lookup(event, &self.nodes, visit),
+                Source::Slots(_) => false,
+            },
+        }
     }
 
     /// Like `for_each_value`, with arrays opened (recursively): `visit` sees
     /// only scalars, objects and nulls. An empty array yields nothing.
     pub fn for_each_atom<'e, 'a>(
         &self,
-        event: &'e Object<'a>,
+        fields: &Fields<'e, 'a>,
         visit: &mut dyn FnMut(&'e Value<'a>) -> bool,
     ) -> bool {
-        self.for_each_value(event, &mut |value| open_arrays(value, visit))
+        self.for_each_value(fields, &mut |value| open_arrays(value, visit))
+    }
+
+    /// The field's value when it has at most one (before opening arrays):
+    /// `Some(None)` for none, `Some(Some(v))` for one, `None` for several.
+    pub fn only<'e, 'a>(&self, fields: &Fields<'e, 'a>) -> Option<Option<&'e Value<'a>>> {
+        match fields.resolve(self) {
+            Slot::Missing => Some(None),
+            Slot::One(value) => Some(Some(value)),
+            Slot::Many => None,
+            Slot::Unknown => {
+                let mut first = None;
+                let several = self.for_each_value(fields, &mut |v| {
+                    if first.is_some() {
+                        return true;
+                    }
+                    first = Some(v);
+                    false
+                });
+                (!several).then_some(first)
+            }
+        }
+    }
+
+    /// `in cidr` on the field: its only value is parsed once per event for
+    /// every set; other shapes go value by value.
+    pub fn in_cidr(&self, fields: &Fields<'_, '_>, set: &CidrSet) -> bool {
+        match fields.resolve(self) {
+            Slot::Missing => false,
+            Slot::One(Value::Str(text)) => {
+                let Some(cell) = fields.slots.get(self.slot as usize) else {
+                    return set.contains_text(text);
+                };
+                let addr = match cell.ip.get() {
+                    Some(addr) => addr,
+                    None => {
+                        let addr = text.parse::<IpAddr>().ok();
+                        cell.ip.set(Some(addr));
+                        addr
+                    }
+                };
+                addr.is_some_and(|addr| set.contains(addr))
+            }
+            _ => self.for_each_atom(fields, &mut |value| match value {
+                Value::Str(text) => set.contains_text(text),
+                _ => false,
+            }),
+        }
+    }
+}
+
+/// What one path resolves to in one event.
+#[derive(Debug, Clone, Copy)]
+pub enum Slot<'e, 'a> {
+    /// Not resolved yet (or not cached at all).
+    Unknown,
+    Missing,
+    One(&'e Value<'a>),
+    /// Several values (through arrays on the way): looked up each time.
+    Many,
+}
+
+/// A slot's cache: the resolution and, for `in cidr`, the address.
+#[derive(Debug, Clone)]
+pub struct SlotCell<'e, 'a> {
+    slot: Cell<Slot<'e, 'a>>,
+    ip: Cell<Option<Option<IpAddr>>>,
+}
+
+/// One parsed event and, for each path of the pack (its slot), what the
+/// path resolves to, computed on first use and shared by every rule.
+pub struct Fields<'e, 'a> {
+    source: Source<'e, 'a>,
+    slots: Vec<SlotCell<'e, 'a>>,
+}
+
+#[derive(Clone, Copy)]
+enum Source<'e, 'a> {
+    Tree(&'e Object<'a>),
+    Slots(&'e [Option<Value<'a>>]),
+}
+
+impl<'e, 'a> Fields<'e, 'a> {
+    /// The cache for `event` with `count` slots, in `buffer`'s allocation.
+    pub fn new(event: &'e Parsed<'a>, count: usize, buffer: Vec<SlotCell<'e, 'a>>) -> Self {
+        let source = match event {
+            Parsed::Tree(object) => Source::Tree(object),
+            Parsed::Slots(values) => Source::Slots(values),
+        };
+        let mut slots = buffer;
+        slots.clear();
+        slots.resize_with(count, || SlotCell {
+            slot: Cell::new(Slot::Unknown),
+            ip: Cell::new(None),
+        });
+        Fields { source, slots }
+    }
+
+    /// The cache for a tree; slots past `count` are looked up each time.
+    pub fn of_tree(event: &'e Object<'a>) -> Self {
+        Fields {
+            source: Source::Tree(event),
+            slots: Vec::new(),
+        }
+    }
+
+    /// The buffer, for the next event's `Fields`.
+    pub fn into_buffer(self) -> Vec<SlotCell<'e, 'a>> {
+        self.slots
+    }
+
+    fn resolve(&self, field: &FieldPath) -> Slot<'e, 'a> {
+        let event = match self.source {
+            Source::Tree(event) => event,
+            Source::Slots(values) => {
+                return match values.get(field.slot as usize) {
+                    Some(Some(value)) => Slot::One(value),
+                    _ => Slot::Missing,
+                };
+            }
+        };
+        let Some(cell) = self.slots.get(field.slot as usize) else {
+            // No cache (`of_tree`): the caller looks the path up.
+            return Slot::Unknown;
+        };
+        if let Slot::Unknown = cell.slot.get() {
+            let mut found = Slot::Missing;
+            lookup(event, &field.nodes, &mut |value| {
+                if let Slot::One(_) = found {
+                    found = Slot::Many;
+                    return true;
+                }
+                found = Slot::One(value);
+                false
+            });
+            cell.slot.set(found);
+        }
+        cell.slot.get()
     }
 }
 

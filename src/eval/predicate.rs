@@ -7,7 +7,7 @@ use regex::{Regex, RegexBuilder};
 use rustc_hash::FxHashSet as HashSet;
 
 use super::cidr::CidrSet;
-use super::event::{FieldPath, Object, PathTrie, Value};
+use super::event::{FieldPath, Fields, PathTrie, Value};
 use super::fold::{eq_folded, fold};
 use super::glob::Glob;
 use super::value::{exists, integer, text};
@@ -37,6 +37,9 @@ pub enum Test {
         op: TextOp,
         folded: Vec<String>,
         all: bool,
+        /// For `contains` (any) on ASCII text: the bytes, in either case,
+        /// that start an ASCII needle; `None` if a needle is empty.
+        starts: Option<Box<[bool; 256]>>,
     },
     Like {
         globs: Vec<Glob>,
@@ -64,6 +67,16 @@ impl TextSet {
 
     fn contains(&self, value: &str) -> bool {
         match self {
+            TextSet::Few(items) if value.is_ascii() => {
+                // ASCII folds to ASCII of the same length: only a folded
+                // item of that length, all ASCII, can be equal.
+                let value = value.as_bytes();
+                items.iter().any(|item| {
+                    item.len() == value.len()
+                        && item.is_ascii()
+                        && value.eq_ignore_ascii_case(item.as_bytes())
+                })
+            }
             TextSet::Few(items) => items.iter().any(|item| eq_folded(value, item)),
             TextSet::Many(items) => items.contains(fold(value).as_ref()),
         }
@@ -88,13 +101,16 @@ impl Condition {
         })
     }
 
-    pub fn holds(&self, event: &Object<'_>) -> bool {
+    pub fn holds(&self, fields: &Fields<'_, '_>) -> bool {
         match self {
-            Condition::And(items) => items.iter().all(|c| c.holds(event)),
-            Condition::Or(items) => items.iter().any(|c| c.holds(event)),
-            Condition::Not(inner) => !inner.holds(event),
-            Condition::Exists(field) => field.for_each_value(event, &mut |v| exists(v)),
-            Condition::Predicate(field, test) => field.for_each_atom(event, &mut |v| test.holds(v)),
+            Condition::And(items) => items.iter().all(|c| c.holds(fields)),
+            Condition::Or(items) => items.iter().any(|c| c.holds(fields)),
+            Condition::Not(inner) => !inner.holds(fields),
+            Condition::Exists(field) => field.for_each_value(fields, &mut |v| exists(v)),
+            Condition::Predicate(field, Test::Cidr(set)) => field.in_cidr(fields, set),
+            Condition::Predicate(field, test) => {
+                field.for_each_atom(fields, &mut |v| test.holds(v))
+            }
         }
     }
 }
@@ -131,11 +147,23 @@ impl Test {
             },
             Operation::Text {
                 op, values, all, ..
-            } => Test::Text {
-                op: *op,
-                folded: values.iter().map(|v| fold(v).into_owned()).collect(),
-                all: *all,
-            },
+            } => {
+                let folded: Vec<String> = values.iter().map(|v| fold(v).into_owned()).collect();
+                let mut starts = Box::new([false; 256]);
+                for needle in &folded {
+                    if let Some(&first) = needle.as_bytes().first() {
+                        starts[usize::from(first.to_ascii_lowercase())] = true;
+                        starts[usize::from(first.to_ascii_uppercase())] = true;
+                    }
+                }
+                let starts = folded.iter().all(|n| !n.is_empty()).then_some(starts);
+                Test::Text {
+                    op: *op,
+                    folded,
+                    all: *all,
+                    starts,
+                }
+            }
             Operation::Regex {
                 pattern,
                 case_insensitive,
@@ -168,7 +196,17 @@ impl Test {
                 Ordering::Gt => n > *bound,
                 Ordering::Ge => n >= *bound,
             }),
-            Test::Text { op, folded, all } => text(value).is_some_and(|t| {
+            Test::Text {
+                op,
+                folded,
+                all,
+                starts,
+            } => text(value).is_some_and(|t| {
+                if let (TextOp::Contains, false, Some(starts)) = (op, all, starts)
+                    && t.is_ascii()
+                {
+                    return contains_any_ascii(t.as_bytes(), folded, starts);
+                }
                 if t.is_ascii() {
                     // A folded needle with other characters cannot occur in
                     // ASCII text, which folds to ASCII.
@@ -207,6 +245,25 @@ impl Test {
             },
         }
     }
+}
+
+/// Whether one of the folded `needles` occurs in ASCII `text` ignoring
+/// case, in one pass over `text`: needles are tried only where a byte can
+/// start one (`starts`). Needles that are not ASCII cannot occur.
+fn contains_any_ascii(text: &[u8], needles: &[String], starts: &[bool; 256]) -> bool {
+    text.iter().enumerate().any(|(i, &b)| {
+        starts[usize::from(b)] && {
+            let rest = &text[i..];
+            let lower = b.to_ascii_lowercase();
+            needles.iter().any(|needle| {
+                let needle = needle.as_bytes();
+                needle.first() == Some(&lower)
+                    && needle.len() <= rest.len()
+                    && needle.is_ascii()
+                    && rest[..needle.len()].eq_ignore_ascii_case(needle)
+            })
+        }
+    })
 }
 
 /// `op` on ASCII `text` ignoring case, `needle` being folded (lower-case) ASCII.

@@ -12,9 +12,9 @@ use std::collections::BTreeMap;
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
-use super::event::{FieldPath, Object, PathTrie, Value};
+use super::event::{FieldPath, Fields, PathTrie, Value};
 use super::timestamp::{self, Nanos};
-use super::value::{Key, key as key_of, push_key, to_json};
+use super::value::{Key, decode_keys, push_key, to_json};
 use crate::ir::{self, Aggregate, Comparison, FieldType};
 
 /// One rule's aggregation and its open windows.
@@ -32,11 +32,17 @@ pub struct Aggregator {
     created: u64,
     /// Reused for the encodings of one event's keys.
     scratch: Vec<u8>,
+    /// Reused: the distinct keys of each `by` column (column, byte range
+    /// in `scratch`), the distinct values' ranges, the combination being
+    /// counted and each column's range of keys.
+    atoms: Vec<(usize, usize, usize)>,
+    values: Vec<(usize, usize)>,
+    pick: Vec<usize>,
+    bounds: Vec<(usize, usize)>,
 }
 
 #[derive(Debug, Clone)]
 struct Group {
-    keys: Vec<Key>,
     spelling: Vec<serde_json::Value>,
     /// When and in which input position the spelling was seen.
     first: (Nanos, u64),
@@ -44,6 +50,32 @@ struct Group {
     /// The encodings of the distinct values.
     distinct: HashSet<Box<[u8]>>,
     created: u64,
+}
+
+/// The first value spelling each key of an event, by key index: eight
+/// inline, the rest on the heap.
+#[derive(Default)]
+struct Spellers<'e, 'a> {
+    inline: [Option<&'e Value<'a>>; 8],
+    len: usize,
+    more: Vec<&'e Value<'a>>,
+}
+
+impl<'e, 'a> Spellers<'e, 'a> {
+    fn push(&mut self, value: &'e Value<'a>) {
+        match self.inline.get_mut(self.len) {
+            Some(slot) => *slot = Some(value),
+            None => self.more.push(value),
+        }
+        self.len += 1;
+    }
+
+    fn get(&self, index: usize) -> Option<&'e Value<'a>> {
+        match self.inline.get(index) {
+            Some(value) => *value,
+            None => self.more.get(index - self.inline.len()).copied(),
+        }
+    }
 }
 
 /// An alert: a (group, window) whose aggregate satisfies the comparison.
@@ -77,6 +109,10 @@ impl Aggregator {
             windows: BTreeMap::new(),
             created: 0,
             scratch: Vec::new(),
+            atoms: Vec::new(),
+            values: Vec::new(),
+            pick: Vec::new(),
+            bounds: Vec::new(),
         }
     }
 
@@ -90,12 +126,19 @@ impl Aggregator {
     }
 
     /// Counts an event that passed `where`, seen at `time`, `seq`-th in input.
-    pub fn add(&mut self, event: &Object<'_>, time: Nanos, seq: u64) {
+    pub fn add(&mut self, event: &Fields<'_, '_>, time: Nanos, seq: u64) {
         let mut bytes = std::mem::take(&mut self.scratch);
+        let mut atoms = std::mem::take(&mut self.atoms);
+        let mut values = std::mem::take(&mut self.values);
+        let mut pick = std::mem::take(&mut self.pick);
+        let mut bounds = std::mem::take(&mut self.bounds);
         bytes.clear();
-        // The distinct keys of each `by` column, in order: (column, byte
-        // range of the encoding in `bytes`, the first value spelling it).
-        let mut atoms: Vec<(usize, usize, usize, &Value<'_>)> = Vec::with_capacity(self.by.len());
+        atoms.clear();
+        values.clear();
+        // The distinct keys of each `by` column, in order (`atoms`), and
+        // the first value spelling each (`spellers`).
+        let mut spellers = Spellers::default();
+        let mut counted = true;
         for (column, (field, int)) in self.by.iter().enumerate() {
             let first = atoms.len();
             field.for_each_atom(event, &mut |v| {
@@ -104,39 +147,62 @@ impl Aggregator {
                     let end = bytes.len();
                     let seen = atoms[first..]
                         .iter()
-                        .any(|&(_, s, e, _)| bytes[s..e] == bytes[start..end]);
+                        .any(|&(_, s, e)| bytes[s..e] == bytes[start..end]);
                     if seen {
                         bytes.truncate(start);
                     } else {
-                        atoms.push((column, start, end, v));
+                        atoms.push((column, start, end));
+                        spellers.push(v);
                     }
                 }
                 false
             });
             if atoms.len() == first {
-                self.scratch = bytes;
-                return;
+                counted = false;
+                break;
             }
         }
-        let keys_end = bytes.len();
-        let mut values: Vec<(usize, usize)> = Vec::new();
-        if let Some((field, int)) = &self.distinct {
-            field.for_each_atom(event, &mut |v| {
-                let start = bytes.len();
-                if push_key(v, *int, &mut bytes) {
-                    values.push((start, bytes.len()));
-                }
-                false
-            });
-        }
-        let start = self.window_start(time);
-        let groups = self.windows.entry(start).or_default();
-        let mut count = |key: &[u8], members: &[usize]| {
-            let update = |group: &mut Group, members: &[usize]| {
-                if (time, seq) < group.first {
-                    group.spelling = members.iter().map(|&i| to_json(atoms[i].3)).collect();
-                    group.first = (time, seq);
-                }
+        if counted {
+            let keys_end = bytes.len();
+            if let Some((field, int)) = &self.distinct {
+                field.for_each_atom(event, &mut |v| {
+                    let start = bytes.len();
+                    if push_key(v, *int, &mut bytes) {
+                        values.push((start, bytes.len()));
+                    }
+                    false
+                });
+            }
+            let start = self.window_start(time);
+            let groups = self.windows.entry(start).or_default();
+            let created = &mut self.created;
+            let mut count = |key: &[u8], members: &[usize]| {
+                let spell = || {
+                    members
+                        .iter()
+                        .filter_map(|&i| spellers.get(i))
+                        .map(to_json)
+                        .collect()
+                };
+                let group = match groups.get_mut(key) {
+                    Some(group) => {
+                        if (time, seq) < group.first {
+                            group.spelling = spell();
+                            group.first = (time, seq);
+                        }
+                        group
+                    }
+                    None => {
+                        *created += 1;
+                        groups.entry(Box::from(key)).or_insert(Group {
+                            spelling: spell(),
+                            first: (time, seq),
+                            count: 0,
+                            distinct: HashSet::default(),
+                            created: *created,
+                        })
+                    }
+                };
                 group.count += 1;
                 for &(s, e) in &values {
                     let value = &bytes[s..e];
@@ -145,62 +211,48 @@ impl Aggregator {
                     }
                 }
             };
-            match groups.get_mut(key) {
-                Some(group) => update(group, members),
-                None => {
-                    self.created += 1;
-                    let mut group = Group {
-                        keys: members
-                            .iter()
-                            .filter_map(|&i| key_of(atoms[i].3, self.by[atoms[i].0].1))
-                            .collect(),
-                        spelling: members.iter().map(|&i| to_json(atoms[i].3)).collect(),
-                        first: (time, seq),
-                        count: 0,
-                        distinct: HashSet::default(),
-                        created: self.created,
-                    };
-                    update(&mut group, members);
-                    groups.insert(Box::from(key), group);
-                }
+            // Every combination of one key per column, in order, the last
+            // column varying fastest (mostly there is just one).
+            bounds.clear();
+            let mut from = 0;
+            for column in 0..self.by.len() {
+                let to = from + atoms[from..].iter().take_while(|a| a.0 == column).count();
+                bounds.push((from, to));
+                from = to;
             }
-        };
-        // Every combination of one key per column, in order, the last
-        // column varying fastest (mostly there is just one).
-        let mut bounds = Vec::with_capacity(self.by.len());
-        let mut from = 0;
-        for column in 0..self.by.len() {
-            let to = from + atoms[from..].iter().take_while(|a| a.0 == column).count();
-            bounds.push((from, to));
-            from = to;
-        }
-        let mut pick: Vec<usize> = bounds.iter().map(|&(from, _)| from).collect();
-        if atoms.len() == self.by.len() {
-            // One key per column: the encodings lie end to end.
-            count(&bytes[..keys_end], &pick);
-        } else {
-            let mut key = Vec::new();
-            'combinations: loop {
-                key.clear();
-                for &i in &pick {
-                    key.extend_from_slice(&bytes[atoms[i].1..atoms[i].2]);
-                }
-                count(&key, &pick);
-                let mut column = pick.len();
-                loop {
-                    if column == 0 {
-                        break 'combinations;
+            pick.clear();
+            pick.extend(bounds.iter().map(|&(from, _)| from));
+            if atoms.len() == self.by.len() {
+                // One key per column: the encodings lie end to end.
+                count(&bytes[..keys_end], &pick);
+            } else {
+                let mut key = Vec::new();
+                'combinations: loop {
+                    key.clear();
+                    for &i in &pick {
+                        key.extend_from_slice(&bytes[atoms[i].1..atoms[i].2]);
                     }
-                    column -= 1;
-                    pick[column] += 1;
-                    if pick[column] < bounds[column].1 {
-                        break;
+                    count(&key, &pick);
+                    let mut column = pick.len();
+                    loop {
+                        if column == 0 {
+                            break 'combinations;
+                        }
+                        column -= 1;
+                        pick[column] += 1;
+                        if pick[column] < bounds[column].1 {
+                            break;
+                        }
+                        pick[column] = bounds[column].0;
                     }
-                    pick[column] = bounds[column].0;
                 }
             }
         }
         self.scratch = bytes;
+        self.atoms = atoms;
+        self.values = values;
+        self.pick = pick;
+        self.bounds = bounds;
     }
 
     /// Closes the windows whose end is before `before` (all when `None`)
@@ -213,10 +265,10 @@ impl Aggregator {
                 break;
             }
             let groups = entry.remove();
-            let mut closed: Vec<Group> = groups.into_values().collect();
-            closed.sort_by_key(|g| g.created);
-            for group in closed {
-                let keys = group.keys;
+            let mut closed: Vec<(Box<[u8]>, Group)> = groups.into_iter().collect();
+            closed.sort_by_key(|(_, g)| g.created);
+            for (key, group) in closed {
+                let keys = decode_keys(&key);
                 let value = match self.distinct {
                     Some(_) => i64::try_from(group.distinct.len()).unwrap_or(i64::MAX),
                     None => group.count,

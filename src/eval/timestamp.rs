@@ -87,13 +87,16 @@ fn epoch_string(s: &str) -> Option<Nanos> {
     Some(if negative { -magnitude } else { magnitude })
 }
 
+/// The digits of `s` in `range` (at least one, all ASCII digits) as a
+/// number; the ranges are short, so no overflow.
 fn number(s: &str, range: std::ops::Range<usize>) -> Option<i128> {
-    let part = s.get(range)?;
-    if part.bytes().all(|b| b.is_ascii_digit()) {
-        part.parse().ok()
-    } else {
-        None
+    let part = s.as_bytes().get(range)?;
+    if part.is_empty() {
+        return None;
     }
+    part.iter().try_fold(0i128, |n, &b| {
+        b.is_ascii_digit().then(|| n * 10 + i128::from(b - b'0'))
+    })
 }
 
 /// `YYYY-MM-DD(T|t| )HH:MM:SS(.f+)?(Z|z|±HH:MM)`.
@@ -122,8 +125,8 @@ fn rfc3339(s: &str) -> Option<Nanos> {
         if digits == 0 {
             return None;
         }
-        let kept = &tail[..digits.min(9)];
-        frac_nanos = kept.parse::<i128>().ok()? * 10i128.pow(9 - kept.len() as u32);
+        let kept = digits.min(9);
+        frac_nanos = number(tail, 0..kept)? * 10i128.pow(9 - kept as u32);
         rest = &tail[digits..];
     }
     let offset = match rest {
@@ -164,6 +167,24 @@ fn days_in_month(year: i128, month: i128) -> i128 {
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
 fn days_from_civil(year: i128, month: i128, day: i128) -> i128 {
+    // Years of four digits (and their months and days) fit an i64, whose
+    // division is much cheaper than an i128's.
+    if let (Ok(year), Ok(month), Ok(day)) = (
+        i64::try_from(year),
+        i64::try_from(month),
+        i64::try_from(day),
+    ) && year.abs() < 1_000_000
+        && (0..=12).contains(&month)
+        && (0..=31).contains(&day)
+    {
+        let y = if month <= 2 { year - 1 } else { year };
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let mp = (month + 9) % 12;
+        let doy = (153 * mp + 2) / 5 + day - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        return i128::from(era * 146_097 + doe - 719_468);
+    }
     let y = if month <= 2 { year - 1 } else { year };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;

@@ -84,6 +84,32 @@ pub fn push_key(value: &Value<'_>, int_field: bool, out: &mut Vec<u8>) -> bool {
     }
 }
 
+/// The keys whose encodings (`push_key`) are concatenated in `bytes`.
+pub fn decode_keys(mut bytes: &[u8]) -> Vec<Key> {
+    let mut keys = Vec::new();
+    while let Some((&tag, rest)) = bytes.split_first() {
+        match tag {
+            0 => {
+                let Some((number, rest)) = rest.split_first_chunk::<8>() else {
+                    break;
+                };
+                keys.push(Key::Int(i64::from_le_bytes(*number)));
+                bytes = rest;
+            }
+            _ => {
+                let Some((len, rest)) = rest.split_first_chunk::<4>() else {
+                    break;
+                };
+                let len = (u32::from_le_bytes(*len) as usize).min(rest.len());
+                let (text, rest) = rest.split_at(len);
+                keys.push(Key::Text(String::from_utf8_lossy(text).into_owned()));
+                bytes = rest;
+            }
+        }
+    }
+    keys
+}
+
 /// Tag 1, the folded text's length (4 bytes), the folded text.
 fn push_text(text: &str, out: &mut Vec<u8>) -> bool {
     if text.is_empty() {

@@ -8,19 +8,13 @@
 
 use std::borrow::Cow;
 
-use super::{Entry, Object, PathTrie, Value, serde_number};
+use super::{Entry, Object, PathTrie, Value, prefix_word, serde_number};
 
 /// serde_json refuses nesting at 128 levels; stay well below.
 const MAX_DEPTH: u32 = 100;
 
 pub(super) fn parse<'a>(line: &'a str, trie: &PathTrie) -> Option<Object<'a>> {
-    let mut scanner = Scanner {
-        text: line,
-        bytes: line.as_bytes(),
-        pos: 0,
-        depth: 0,
-        trie,
-    };
+    let mut scanner = Scanner::new(line, trie);
     scanner.ws();
     if scanner.peek()? != b'{' {
         return None;
@@ -28,6 +22,74 @@ pub(super) fn parse<'a>(line: &'a str, trie: &PathTrie) -> Option<Object<'a>> {
     let object = scanner.object(0)?;
     scanner.ws();
     (scanner.pos == scanner.bytes.len()).then_some(object)
+}
+
+/// Reads a line straight into the value of each slot's path, without
+/// building the tree. It answers only where no two keys compete for a
+/// path: it declines (and the tree decides) on whatever `parse` declines,
+/// on an array where a path goes on below it, and when a trie node is
+/// claimed twice. A kept key claims the node it ends at ("strong") and,
+/// when dotted, the nodes it passes through ("weak": `"source.ip"` and
+/// `"source.port"` both pass `source`, which is no competition). A node
+/// claimed strongly twice (a duplicate, or the same path spelled nested and
+/// dotted) or strongly and weakly (`"a"` beside `"a.b"`, where the longer
+/// key would win) makes the line go to the tree. Otherwise every object
+/// has at most one candidate key for any path, so the longest-key and
+/// last-duplicate rules have nothing to choose from, and each path's value
+/// is the one the tree lookup finds. Objects are stored only as "empty or
+/// not", all a slot's value is ever asked for an object.
+pub(super) fn slots<'a>(line: &'a str, trie: &PathTrie) -> Option<Vec<Option<Value<'a>>>> {
+    if trie.node_count() > SEEN_BITS {
+        return None;
+    }
+    let mut scanner = Scanner::new(line, trie);
+    let mut values = Vec::new();
+    values.resize_with(trie.slot_count(), || None);
+    let mut seen = Seen::default();
+    scanner.ws();
+    if scanner.peek()? != b'{' {
+        return None;
+    }
+    scanner.slot_object(0, &mut values, &mut seen)?;
+    scanner.ws();
+    (scanner.pos == scanner.bytes.len()).then_some(values)
+}
+
+/// Tries with more nodes than this are left to the tree.
+const SEEN_BITS: usize = 256;
+
+/// The trie nodes claimed so far in a line, strongly and weakly.
+#[derive(Default)]
+struct Seen {
+    strong: [u64; SEEN_BITS / 64],
+    weak: [u64; SEEN_BITS / 64],
+}
+
+impl Seen {
+    fn index(node: u32) -> (usize, u64) {
+        (node as usize / 64, 1u64 << (node % 64))
+    }
+
+    /// Claims `node` as a key's end; fails if it was claimed before.
+    fn strong(&mut self, node: u32) -> Option<()> {
+        let (word, bit) = Seen::index(node);
+        let taken = *self.strong.get(word)? | *self.weak.get(word)?;
+        if taken & bit != 0 {
+            return None;
+        }
+        *self.strong.get_mut(word)? |= bit;
+        Some(())
+    }
+
+    /// Claims `node` as passed by a dotted key; fails if a key ends there.
+    fn weak(&mut self, node: u32) -> Option<()> {
+        let (word, bit) = Seen::index(node);
+        if *self.strong.get(word)? & bit != 0 {
+            return None;
+        }
+        *self.weak.get_mut(word)? |= bit;
+        Some(())
+    }
 }
 
 struct Scanner<'a, 't> {
@@ -52,7 +114,123 @@ static STOPS: [bool; 256] = {
     table
 };
 
-impl<'a> Scanner<'a, '_> {
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// The low `len` bytes of a word set (`len` <= 8).
+fn mask(len: usize) -> u64 {
+    match len {
+        0 => 0,
+        8.. => u64::MAX,
+        _ => (1u64 << (8 * len)) - 1,
+    }
+}
+
+/// The high bit of each byte of `word` that is below `n` (`n` <= 128);
+/// the lowest set bit marks exactly the first such byte.
+fn below(word: u64, n: u8) -> u64 {
+    word.wrapping_sub(ONES * u64::from(n)) & !word & HIGHS
+}
+
+/// The high bit of each byte of `word` that is a stop (`STOPS`), the lowest
+/// one exact.
+fn stops(word: u64) -> u64 {
+    below(word, 0x20)
+        | below(word ^ (ONES * u64::from(b'"')), 1)
+        | below(word ^ (ONES * u64::from(b'\\')), 1)
+}
+
+impl<'a, 't> Scanner<'a, 't> {
+    fn new(line: &'a str, trie: &'t PathTrie) -> Self {
+        Scanner {
+            text: line,
+            bytes: line.as_bytes(),
+            pos: 0,
+            depth: 0,
+            trie,
+        }
+    }
+
+    /// An object (at its `{`) under trie node `node`, its kept values
+    /// stored in `values`; returns whether it had no entry.
+    fn slot_object(
+        &mut self,
+        node: u32,
+        values: &mut [Option<Value<'a>>],
+        seen: &mut Seen,
+    ) -> Option<bool> {
+        self.enter()?;
+        self.pos += 1;
+        self.ws();
+        if self.peek()? == b'}' {
+            self.pos += 1;
+            self.depth -= 1;
+            return Some(true);
+        }
+        loop {
+            if self.peek()? != b'"' {
+                return None;
+            }
+            let (key, word) = self.key()?;
+            self.ws();
+            if self.peek()? != b':' {
+                return None;
+            }
+            self.pos += 1;
+            self.ws();
+            match self.trie.walk_key(node, key.as_bytes(), word) {
+                Some((child, segments)) => {
+                    if segments > 1 {
+                        // The nodes of the key's proper prefixes.
+                        for (at, _) in key.match_indices('.') {
+                            let (passed, _) = self.trie.walk(node, key.get(..at)?)?;
+                            seen.weak(passed)?;
+                        }
+                    }
+                    self.slot_value(child, values, seen)?;
+                }
+                None => self.skip()?,
+            }
+            self.ws();
+            match self.peek()? {
+                b',' => {
+                    self.pos += 1;
+                    self.ws();
+                }
+                b'}' => {
+                    self.pos += 1;
+                    break;
+                }
+                _ => return None,
+            }
+        }
+        self.depth -= 1;
+        Some(false)
+    }
+
+    /// The value of a kept key leading to trie node `node`.
+    fn slot_value(
+        &mut self,
+        node: u32,
+        values: &mut [Option<Value<'a>>],
+        seen: &mut Seen,
+    ) -> Option<()> {
+        seen.strong(node)?;
+        let (deeper, slot) = self.trie.shape(node);
+        let value = match self.peek()? {
+            b'{' if deeper => Value::Object(Object {
+                entries: Vec::new(),
+                empty: self.slot_object(node, values, seen)?,
+            }),
+            b'[' if deeper => return None,
+            _ => self.value(node)?,
+        };
+        if let Some(slot) = slot {
+            *values.get_mut(slot as usize)? = Some(value);
+        }
+        Some(())
+    }
+
     fn peek(&self) -> Option<u8> {
         self.bytes.get(self.pos).copied()
     }
@@ -76,6 +254,18 @@ impl<'a> Scanner<'a, '_> {
         let start = self.pos;
         let mut escaped = false;
         loop {
+            // Eight bytes at a time while none is a stop, then by byte.
+            while let Some(chunk) = self.bytes.get(self.pos..self.pos + 8) {
+                let Ok(chunk) = <[u8; 8]>::try_from(chunk) else {
+                    break;
+                };
+                let found = stops(u64::from_le_bytes(chunk));
+                if found != 0 {
+                    self.pos += (found.trailing_zeros() / 8) as usize;
+                    break;
+                }
+                self.pos += 8;
+            }
             let rest = self.bytes.get(self.pos..)?;
             self.pos += rest
                 .iter()
@@ -106,6 +296,29 @@ impl<'a> Scanner<'a, '_> {
                 _ => self.pos += 1,
             }
         }
+    }
+
+    /// A key (at its quote) and its `prefix_word`, read from the line
+    /// when the key is short and plain.
+    fn key(&mut self) -> Option<(Cow<'a, str>, u64)> {
+        let open = self.pos;
+        let (start, end, escaped) = self.string_span()?;
+        if escaped {
+            let quoted = self.text.get(open..self.pos)?;
+            let key = serde_json::from_str::<String>(quoted).ok()?;
+            let word = prefix_word(key.as_bytes());
+            return Some((Cow::Owned(key), word));
+        }
+        let key = self.text.get(start..end)?;
+        let len = end - start;
+        let word = match self.bytes.get(start..start + 8) {
+            Some(chunk) if len <= 8 => {
+                let chunk = <[u8; 8]>::try_from(chunk).ok()?;
+                u64::from_le_bytes(chunk) & mask(len)
+            }
+            _ => prefix_word(key.as_bytes()),
+        };
+        Some((Cow::Borrowed(key), word))
     }
 
     /// A string's text: borrowed, or decoded by serde_json when escaped.
@@ -243,8 +456,13 @@ impl<'a> Scanner<'a, '_> {
     fn object(&mut self, node: u32) -> Option<Object<'a>> {
         self.enter()?;
         self.pos += 1;
+        let capacity = match self.trie.shape(node) {
+            (false, _) => 0,
+            _ if node == 0 => 8,
+            _ => 4,
+        };
         let mut object = Object {
-            entries: Vec::with_capacity(if node == 0 { 8 } else { 4 }),
+            entries: Vec::with_capacity(capacity),
             empty: true,
         };
         self.ws();

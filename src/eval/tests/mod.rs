@@ -2,6 +2,7 @@
 
 pub(crate) mod kit;
 mod predicates;
+mod reader;
 mod routing;
 mod testrun;
 mod threshold;
