@@ -302,7 +302,17 @@ pub enum Parsed<'a> {
 /// Parses one line for the engine: straight into slots when the line
 /// allows it, else as `parse` does.
 pub fn parse_event<'a>(line: &'a str, trie: &PathTrie) -> Result<Parsed<'a>, Malformed> {
-    match scan::slots(line, trie) {
+    parse_event_in(line, trie, Vec::new())
+}
+
+/// `parse_event`, the slot values written into `buffer`'s allocation
+/// (emptied first).
+pub fn parse_event_in<'a>(
+    line: &'a str,
+    trie: &PathTrie,
+    buffer: Vec<Option<Value<'a>>>,
+) -> Result<Parsed<'a>, Malformed> {
+    match scan::slots(line, trie, buffer) {
         Some(values) => Ok(Parsed::Slots(values)),
         None => parse(line, trie).map(Parsed::Tree),
     }

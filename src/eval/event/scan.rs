@@ -38,12 +38,16 @@ pub(super) fn parse<'a>(line: &'a str, trie: &PathTrie) -> Option<Object<'a>> {
 /// last-duplicate rules have nothing to choose from, and each path's value
 /// is the one the tree lookup finds. Objects are stored only as "empty or
 /// not", all a slot's value is ever asked for an object.
-pub(super) fn slots<'a>(line: &'a str, trie: &PathTrie) -> Option<Vec<Option<Value<'a>>>> {
+pub(super) fn slots<'a>(
+    line: &'a str,
+    trie: &PathTrie,
+    mut values: Vec<Option<Value<'a>>>,
+) -> Option<Vec<Option<Value<'a>>>> {
     if trie.node_count() > SEEN_BITS {
         return None;
     }
     let mut scanner = Scanner::new(line, trie);
-    let mut values = Vec::new();
+    values.clear();
     values.resize_with(trie.slot_count(), || None);
     let mut seen = Seen::default();
     scanner.ws();
@@ -218,10 +222,17 @@ impl<'a, 't> Scanner<'a, 't> {
         seen.strong(node)?;
         let (deeper, slot) = self.trie.shape(node);
         let value = match self.peek()? {
-            b'{' if deeper => Value::Object(Object {
-                entries: Vec::new(),
-                empty: self.slot_object(node, values, seen)?,
-            }),
+            b'{' if deeper => {
+                let empty = self.slot_object(node, values, seen)?;
+                if slot.is_none() {
+                    // Nobody reads the object itself: build nothing.
+                    return Some(());
+                }
+                Value::Object(Object {
+                    entries: Vec::new(),
+                    empty,
+                })
+            }
             b'[' if deeper => return None,
             _ => self.value(node)?,
         };
