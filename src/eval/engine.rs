@@ -336,10 +336,19 @@ impl Engine {
             Some(Some(Value::Str(s))) if s.is_empty() => Route::All,
             Some(Some(Value::Array(items))) if items.is_empty() => Route::All,
             Some(Some(Value::Str(s))) => {
+                // ASCII text can only equal an ASCII name of its length
+                // (`eq_folded`, checked once for the text, not per name).
+                let ascii = s.is_ascii();
                 let known = self.routed.iter().find(|&&source| {
-                    self.folded
-                        .get(source)
-                        .is_some_and(|folded| eq_folded(s, folded))
+                    self.folded.get(source).is_some_and(|folded| {
+                        if ascii {
+                            folded.len() == s.len()
+                                && folded.is_ascii()
+                                && s.as_bytes().eq_ignore_ascii_case(folded.as_bytes())
+                        } else {
+                            eq_folded(s, folded)
+                        }
+                    })
                 });
                 match known {
                     Some(&source) => Route::Source(source),

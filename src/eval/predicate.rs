@@ -232,10 +232,12 @@ impl Test {
                 }
             }),
             Test::Like { globs, all } => text(value).is_some_and(|t| {
+                // Folded once for all the globs.
+                let t = fold(&t);
                 if *all {
-                    globs.iter().all(|g| g.matches(&t))
+                    globs.iter().all(|g| g.matches_folded(&t))
                 } else {
-                    globs.iter().any(|g| g.matches(&t))
+                    globs.iter().any(|g| g.matches_folded(&t))
                 }
             }),
             Test::Regex(regex) => text(value).is_some_and(|t| regex.is_match(&t)),
