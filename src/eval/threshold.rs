@@ -53,8 +53,44 @@ struct Group {
     first: (Nanos, u64),
     count: i64,
     /// The encodings of the distinct values.
-    distinct: HashSet<Bytes>,
+    distinct: Distinct,
     created: u64,
+}
+
+/// The encodings of a group's distinct values: the first inline, a set
+/// from the second on (most groups see one event).
+#[derive(Debug, Clone, Default)]
+enum Distinct {
+    #[default]
+    Empty,
+    One(Bytes),
+    Many(HashSet<Bytes>),
+}
+
+impl Distinct {
+    fn insert(&mut self, value: &[u8]) {
+        match self {
+            Distinct::Empty => *self = Distinct::One(Bytes::new(value)),
+            Distinct::One(first) if first.as_slice() == value => {}
+            Distinct::One(first) => {
+                let set = [first.clone(), Bytes::new(value)].into_iter().collect();
+                *self = Distinct::Many(set);
+            }
+            Distinct::Many(set) => {
+                if !set.contains(value) {
+                    set.insert(Bytes::new(value));
+                }
+            }
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Distinct::Empty => 0,
+            Distinct::One(_) => 1,
+            Distinct::Many(set) => set.len(),
+        }
+    }
 }
 
 /// Bytes kept inline when short, else on the heap: a group's key, its
@@ -316,17 +352,14 @@ impl Aggregator {
                             spelling: spell(),
                             first: (time, seq),
                             count: 0,
-                            distinct: HashSet::default(),
+                            distinct: Distinct::default(),
                             created: *created,
                         })
                     }
                 };
                 group.count += 1;
                 for &(s, e) in &values {
-                    let value = &bytes[s..e];
-                    if !group.distinct.contains(value) {
-                        group.distinct.insert(Bytes::new(value));
-                    }
+                    group.distinct.insert(&bytes[s..e]);
                 }
             };
             // Every combination of one key per column, in order, the last
