@@ -6,7 +6,7 @@
 //! their end plus that lateness.
 
 use super::event::{
-    self, FieldPath, Fields, Malformed, Object, PathTrie, SlotCell, Value, recycle,
+    self, FieldPath, Fields, Malformed, Object, Parsed, PathTrie, SlotCell, Value, recycle,
 };
 use super::fold::{eq_folded, fold};
 use super::predicate::Condition;
@@ -138,6 +138,8 @@ pub struct Engine {
     seq: u64,
     /// Reused from line to line (see `event::recycle`).
     slots: Vec<SlotCell<'static, 'static>>,
+    /// The allocation of the last line's slot values (`parse_event_in`).
+    values: Vec<Option<Value<'static>>>,
 }
 
 impl Engine {
@@ -196,6 +198,7 @@ impl Engine {
             newest: None,
             seq: 0,
             slots: Vec::new(),
+            values: Vec::new(),
         })
     }
 
@@ -212,12 +215,16 @@ impl Engine {
     /// of the windows it closed.
     pub fn process<'l>(&mut self, line: &'l str, emit: &mut dyn FnMut(Output<'l>)) -> LineReport {
         let mut report = LineReport::default();
-        match event::parse_event(line, &self.trie) {
+        let values = recycle(std::mem::take(&mut self.values));
+        match event::parse_event_in(line, &self.trie, values) {
             Ok(event) => {
                 let buffer = recycle(std::mem::take(&mut self.slots));
                 let fields = Fields::new(&event, self.trie.slot_count(), buffer);
                 self.process_event(&fields, line, &mut report, emit);
                 self.slots = recycle(fields.into_buffer());
+                if let Parsed::Slots(values) = event {
+                    self.values = recycle(values);
+                }
             }
             Err(malformed) => report.malformed = Some(malformed),
         }
@@ -329,10 +336,19 @@ impl Engine {
             Some(Some(Value::Str(s))) if s.is_empty() => Route::All,
             Some(Some(Value::Array(items))) if items.is_empty() => Route::All,
             Some(Some(Value::Str(s))) => {
+                // ASCII text can only equal an ASCII name of its length
+                // (`eq_folded`, checked once for the text, not per name).
+                let ascii = s.is_ascii();
                 let known = self.routed.iter().find(|&&source| {
-                    self.folded
-                        .get(source)
-                        .is_some_and(|folded| eq_folded(s, folded))
+                    self.folded.get(source).is_some_and(|folded| {
+                        if ascii {
+                            folded.len() == s.len()
+                                && folded.is_ascii()
+                                && s.as_bytes().eq_ignore_ascii_case(folded.as_bytes())
+                        } else {
+                            eq_folded(s, folded)
+                        }
+                    })
                 });
                 match known {
                     Some(&source) => Route::Source(source),

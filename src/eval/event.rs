@@ -57,9 +57,9 @@ pub struct PathTrie {
 #[derive(Debug, Clone, Default)]
 struct TrieNode {
     children: Vec<(String, u32)>,
-    /// The children again, for `walk`: a segment's first eight bytes as a
-    /// word (`prefix_word`), its length and the child.
-    words: Vec<(u64, usize, u32)>,
+    /// The children again, for `walk`: a segment's first eight bytes and
+    /// its next eight as words (`prefix_word`), its length and the child.
+    words: Vec<(u64, u64, usize, u32)>,
     /// An open-addressing table over `words` by `bucket`: an index into
     /// `words` plus one, 0 for an empty bucket. Its length is a power of
     /// two, at least twice the number of children.
@@ -71,14 +71,16 @@ impl TrieNode {
     fn add_child(&mut self, segment: &str, child: u32) {
         self.children.push((segment.to_string(), child));
         let bytes = segment.as_bytes();
-        self.words.push((prefix_word(bytes), bytes.len(), child));
+        let second = prefix_word(bytes.get(8..).unwrap_or_default());
+        self.words
+            .push((prefix_word(bytes), second, bytes.len(), child));
         let size = (self.words.len() * 2).next_power_of_two().max(8);
         if self.words.len() >= usize::from(u16::MAX) {
             self.table.clear();
             return;
         }
         self.table = vec![0; size];
-        for (i, &(word, len, _)) in self.words.iter().enumerate() {
+        for (i, &(word, _, len, _)) in self.words.iter().enumerate() {
             let mut at = bucket(word, len, size);
             while self.table[at] != 0 {
                 at = (at + 1) & (size - 1);
@@ -180,16 +182,27 @@ impl PathTrie {
         self.walk_bytes(node, key.as_bytes())
     }
 
-    /// `walk`, given the key's `prefix_word` too: a key of at most eight
-    /// bytes without a dot (the common case) is one table probe.
-    pub(super) fn walk_key(&self, node: u32, key: &[u8], word: u64) -> Option<(u32, u32)> {
+    /// `walk`, given the key's first two words (`prefix_word` of bytes
+    /// 0..8 and 8..16): a key of at most sixteen bytes without a dot (the
+    /// common case) is one table probe and no byte comparison.
+    pub(super) fn walk_key(
+        &self,
+        node: u32,
+        key: &[u8],
+        first: u64,
+        second: u64,
+    ) -> Option<(u32, u32)> {
         const DOTS: u64 = 0x2E2E_2E2E_2E2E_2E2E;
         const ONES: u64 = 0x0101_0101_0101_0101;
         const HIGHS: u64 = 0x8080_8080_8080_8080;
-        let x = word ^ DOTS;
-        let dot = x.wrapping_sub(ONES) & !x & HIGHS;
-        if key.len() <= 8 && dot == 0 {
-            return self.child_word(node, key, word).map(|child| (child, 1));
+        let dot = |word: u64| {
+            let x = word ^ DOTS;
+            x.wrapping_sub(ONES) & !x & HIGHS
+        };
+        if key.len() <= 16 && dot(first) | dot(second) == 0 {
+            return self
+                .child_words(node, key, first, second)
+                .map(|child| (child, 1));
         }
         self.walk_bytes(node, key)
     }
@@ -213,13 +226,14 @@ impl PathTrie {
     }
 
     /// The child of `node` for one segment: a hash of the segment's first
-    /// eight bytes and length picks a bucket; the bytes past the eighth are
-    /// compared only on a match.
+    /// eight bytes and length picks a bucket; the first sixteen bytes are
+    /// compared as two words, the bytes past them only on a match.
     fn child_bytes(&self, node: u32, segment: &[u8]) -> Option<u32> {
-        self.child_word(node, segment, prefix_word(segment))
+        let second = prefix_word(segment.get(8..).unwrap_or_default());
+        self.child_words(node, segment, prefix_word(segment), second)
     }
 
-    fn child_word(&self, node: u32, segment: &[u8], word: u64) -> Option<u32> {
+    fn child_words(&self, node: u32, segment: &[u8], first: u64, second: u64) -> Option<u32> {
         let trie_node = self.nodes.get(node as usize)?;
         let len = segment.len();
         let size = trie_node.table.len();
@@ -231,12 +245,12 @@ impl PathTrie {
                 .find(|(s, _)| s.as_bytes() == segment)
                 .map(|&(_, c)| c);
         }
-        let mut at = bucket(word, len, size);
+        let mut at = bucket(first, len, size);
         loop {
             let index = usize::from(*trie_node.table.get(at)?).checked_sub(1)?;
-            let &(w, l, child) = trie_node.words.get(index)?;
-            if w == word && l == len {
-                if len <= 8 {
+            let &(w, v, l, child) = trie_node.words.get(index)?;
+            if w == first && v == second && l == len {
+                if len <= 16 {
                     return Some(child);
                 }
                 let same = trie_node
@@ -288,7 +302,17 @@ pub enum Parsed<'a> {
 /// Parses one line for the engine: straight into slots when the line
 /// allows it, else as `parse` does.
 pub fn parse_event<'a>(line: &'a str, trie: &PathTrie) -> Result<Parsed<'a>, Malformed> {
-    match scan::slots(line, trie) {
+    parse_event_in(line, trie, Vec::new())
+}
+
+/// `parse_event`, the slot values written into `buffer`'s allocation
+/// (emptied first).
+pub fn parse_event_in<'a>(
+    line: &'a str,
+    trie: &PathTrie,
+    buffer: Vec<Option<Value<'a>>>,
+) -> Result<Parsed<'a>, Malformed> {
+    match scan::slots(line, trie, buffer) {
         Some(values) => Ok(Parsed::Slots(values)),
         None => parse(line, trie).map(Parsed::Tree),
     }

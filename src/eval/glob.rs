@@ -79,12 +79,17 @@ impl Glob {
 
     /// Whether the whole of `value` matches, ignoring case.
     pub fn matches(&self, value: &str) -> bool {
-        let value = fold(value);
+        self.matches_folded(&fold(value))
+    }
+
+    /// `matches` on a value already folded (`fold`), so that several globs
+    /// can share one folding.
+    pub fn matches_folded(&self, value: &str) -> bool {
         if self.has_one {
             let chars: Vec<char> = value.chars().collect();
             self.matches_chars(&chars)
         } else {
-            self.matches_str(&value)
+            self.matches_str(value)
         }
     }
 

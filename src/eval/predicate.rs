@@ -37,9 +37,10 @@ pub enum Test {
         op: TextOp,
         folded: Vec<String>,
         all: bool,
-        /// For `contains` (any) on ASCII text: the bytes, in either case,
-        /// that start an ASCII needle; `None` if a needle is empty.
-        starts: Option<Box<[bool; 256]>>,
+        /// For `contains` (any) on ASCII text: for each byte, the needles
+        /// (bit `i`: `folded[i]`) that start with it in either case; `None`
+        /// if a needle is empty or there are more than 64.
+        starts: Option<Box<[u64; 256]>>,
     },
     Like {
         globs: Vec<Glob>,
@@ -149,14 +150,15 @@ impl Test {
                 op, values, all, ..
             } => {
                 let folded: Vec<String> = values.iter().map(|v| fold(v).into_owned()).collect();
-                let mut starts = Box::new([false; 256]);
-                for needle in &folded {
+                let mut starts = Box::new([0u64; 256]);
+                for (i, needle) in folded.iter().enumerate().take(64) {
                     if let Some(&first) = needle.as_bytes().first() {
-                        starts[usize::from(first.to_ascii_lowercase())] = true;
-                        starts[usize::from(first.to_ascii_uppercase())] = true;
+                        starts[usize::from(first.to_ascii_lowercase())] |= 1 << i;
+                        starts[usize::from(first.to_ascii_uppercase())] |= 1 << i;
                     }
                 }
-                let starts = folded.iter().all(|n| !n.is_empty()).then_some(starts);
+                let usable = folded.len() <= 64 && folded.iter().all(|n| !n.is_empty());
+                let starts = usable.then_some(starts);
                 Test::Text {
                     op: *op,
                     folded,
@@ -232,10 +234,12 @@ impl Test {
                 }
             }),
             Test::Like { globs, all } => text(value).is_some_and(|t| {
+                // Folded once for all the globs.
+                let t = fold(&t);
                 if *all {
-                    globs.iter().all(|g| g.matches(&t))
+                    globs.iter().all(|g| g.matches_folded(&t))
                 } else {
-                    globs.iter().any(|g| g.matches(&t))
+                    globs.iter().any(|g| g.matches_folded(&t))
                 }
             }),
             Test::Regex(regex) => text(value).is_some_and(|t| regex.is_match(&t)),
@@ -248,21 +252,26 @@ impl Test {
 }
 
 /// Whether one of the folded `needles` occurs in ASCII `text` ignoring
-/// case, in one pass over `text`: needles are tried only where a byte can
-/// start one (`starts`). Needles that are not ASCII cannot occur.
-fn contains_any_ascii(text: &[u8], needles: &[String], starts: &[bool; 256]) -> bool {
+/// case, in one pass over `text`: at each byte only the needles starting
+/// with it (`starts`) are tried. Needles that are not ASCII cannot occur.
+fn contains_any_ascii(text: &[u8], needles: &[String], starts: &[u64; 256]) -> bool {
     text.iter().enumerate().any(|(i, &b)| {
-        starts[usize::from(b)] && {
+        let mut candidates = starts[usize::from(b)];
+        while candidates != 0 {
+            let k = candidates.trailing_zeros() as usize;
+            candidates &= candidates - 1;
+            let Some(needle) = needles.get(k).map(String::as_bytes) else {
+                continue;
+            };
             let rest = &text[i..];
-            let lower = b.to_ascii_lowercase();
-            needles.iter().any(|needle| {
-                let needle = needle.as_bytes();
-                needle.first() == Some(&lower)
-                    && needle.len() <= rest.len()
-                    && needle.is_ascii()
-                    && rest[..needle.len()].eq_ignore_ascii_case(needle)
-            })
+            if needle.len() <= rest.len()
+                && needle.is_ascii()
+                && rest[..needle.len()].eq_ignore_ascii_case(needle)
+            {
+                return true;
+            }
         }
+        false
     })
 }
 

@@ -8,7 +8,9 @@
 //! (ties broken by input order). Only (group, window) pairs with a counted
 //! event exist.
 
+use std::borrow::Borrow;
 use std::collections::BTreeMap;
+use std::hash::{Hash, Hasher};
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
@@ -28,10 +30,12 @@ pub struct Aggregator {
     value: i64,
     /// Open windows by start (seconds), each with its groups, keyed by the
     /// concatenated encodings of their keys (`value::push_key`).
-    windows: BTreeMap<i128, HashMap<Box<[u8]>, Group>>,
+    windows: BTreeMap<i128, HashMap<Bytes, Group>>,
     created: u64,
     /// Reused for the encodings of one event's keys.
     scratch: Vec<u8>,
+    /// Reused for the encoding of a group's spelling (`push_spelling`).
+    spelled: Vec<u8>,
     /// Reused: the distinct keys of each `by` column (column, byte range
     /// in `scratch`), the distinct values' ranges, the combination being
     /// counted and each column's range of keys.
@@ -43,13 +47,161 @@ pub struct Aggregator {
 
 #[derive(Debug, Clone)]
 struct Group {
-    spelling: Vec<serde_json::Value>,
+    /// The first spelling of each key, encoded (`push_spelling`).
+    spelling: Bytes,
     /// When and in which input position the spelling was seen.
     first: (Nanos, u64),
     count: i64,
     /// The encodings of the distinct values.
-    distinct: HashSet<Box<[u8]>>,
+    distinct: Distinct,
     created: u64,
+}
+
+/// The encodings of a group's distinct values: the first inline, a set
+/// from the second on (most groups see one event).
+#[derive(Debug, Clone, Default)]
+enum Distinct {
+    #[default]
+    Empty,
+    One(Bytes),
+    Many(HashSet<Bytes>),
+}
+
+impl Distinct {
+    fn insert(&mut self, value: &[u8]) {
+        match self {
+            Distinct::Empty => *self = Distinct::One(Bytes::new(value)),
+            Distinct::One(first) if first.as_slice() == value => {}
+            Distinct::One(first) => {
+                let set = [first.clone(), Bytes::new(value)].into_iter().collect();
+                *self = Distinct::Many(set);
+            }
+            Distinct::Many(set) => {
+                if !set.contains(value) {
+                    set.insert(Bytes::new(value));
+                }
+            }
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Distinct::Empty => 0,
+            Distinct::One(_) => 1,
+            Distinct::Many(set) => set.len(),
+        }
+    }
+}
+
+/// Bytes kept inline when short, else on the heap: a group's key, its
+/// spelling or a distinct value, mostly without an allocation (most
+/// events create a group). Hashes and compares as its bytes.
+#[derive(Debug, Clone)]
+enum Bytes {
+    Inline(u8, [u8; INLINE]),
+    Heap(Box<[u8]>),
+}
+
+const INLINE: usize = 38;
+
+impl Bytes {
+    fn new(bytes: &[u8]) -> Bytes {
+        match u8::try_from(bytes.len()) {
+            Ok(len) if bytes.len() <= INLINE => {
+                let mut inline = [0; INLINE];
+                inline[..bytes.len()].copy_from_slice(bytes);
+                Bytes::Inline(len, inline)
+            }
+            _ => Bytes::Heap(Box::from(bytes)),
+        }
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            Bytes::Inline(len, inline) => &inline[..usize::from(*len)],
+            Bytes::Heap(bytes) => bytes,
+        }
+    }
+}
+
+impl PartialEq for Bytes {
+    fn eq(&self, other: &Bytes) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl Eq for Bytes {}
+
+impl Hash for Bytes {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.as_slice().hash(state);
+    }
+}
+
+impl Borrow<[u8]> for Bytes {
+    fn borrow(&self) -> &[u8] {
+        self.as_slice()
+    }
+}
+
+/// Appends the JSON spelling of an event's value (`to_json`'s), to be
+/// decoded when the window closes: a tag, then a string's length (4 bytes)
+/// and text, an integer's or a float's 8 bytes, or a boolean's byte.
+fn push_spelling(value: &Value<'_>, out: &mut Vec<u8>) {
+    match value {
+        Value::Str(s) => {
+            out.push(0);
+            out.extend_from_slice(&u32::try_from(s.len()).unwrap_or(u32::MAX).to_le_bytes());
+            out.extend_from_slice(s.as_bytes());
+        }
+        Value::Int(n) => {
+            out.push(1);
+            out.extend_from_slice(&n.to_le_bytes());
+        }
+        Value::Float(f) => {
+            out.push(2);
+            out.extend_from_slice(&f.to_bits().to_le_bytes());
+        }
+        Value::Bool(b) => out.extend_from_slice(&[3, u8::from(*b)]),
+        Value::Null | Value::Array(_) | Value::Object(_) => out.push(4),
+    }
+}
+
+/// The values encoded by `push_spelling`, as JSON (`to_json`).
+fn decode_spelling(mut bytes: &[u8]) -> Vec<serde_json::Value> {
+    let mut values = Vec::new();
+    while let Some((&tag, rest)) = bytes.split_first() {
+        let (value, rest) = match tag {
+            0 => {
+                let Some((len, rest)) = rest.split_first_chunk::<4>() else {
+                    break;
+                };
+                let len = (u32::from_le_bytes(*len) as usize).min(rest.len());
+                let (text, rest) = rest.split_at(len);
+                (Value::Str(String::from_utf8_lossy(text)), rest)
+            }
+            1 | 2 => {
+                let Some((number, rest)) = rest.split_first_chunk::<8>() else {
+                    break;
+                };
+                let value = match tag {
+                    1 => Value::Int(i64::from_le_bytes(*number)),
+                    _ => Value::Float(f64::from_bits(u64::from_le_bytes(*number))),
+                };
+                (value, rest)
+            }
+            3 => {
+                let Some((&b, rest)) = rest.split_first() else {
+                    break;
+                };
+                (Value::Bool(b != 0), rest)
+            }
+            _ => (Value::Null, rest),
+        };
+        values.push(to_json(&value));
+        bytes = rest;
+    }
+    values
 }
 
 /// The first value spelling each key of an event, by key index: eight
@@ -109,6 +261,7 @@ impl Aggregator {
             windows: BTreeMap::new(),
             created: 0,
             scratch: Vec::new(),
+            spelled: Vec::new(),
             atoms: Vec::new(),
             values: Vec::new(),
             pick: Vec::new(),
@@ -128,6 +281,7 @@ impl Aggregator {
     /// Counts an event that passed `where`, seen at `time`, `seq`-th in input.
     pub fn add(&mut self, event: &Fields<'_, '_>, time: Nanos, seq: u64) {
         let mut bytes = std::mem::take(&mut self.scratch);
+        let mut spelled = std::mem::take(&mut self.spelled);
         let mut atoms = std::mem::take(&mut self.atoms);
         let mut values = std::mem::take(&mut self.values);
         let mut pick = std::mem::take(&mut self.pick);
@@ -177,12 +331,12 @@ impl Aggregator {
             let groups = self.windows.entry(start).or_default();
             let created = &mut self.created;
             let mut count = |key: &[u8], members: &[usize]| {
-                let spell = || {
-                    members
-                        .iter()
-                        .filter_map(|&i| spellers.get(i))
-                        .map(to_json)
-                        .collect()
+                let mut spell = || {
+                    spelled.clear();
+                    for value in members.iter().filter_map(|&i| spellers.get(i)) {
+                        push_spelling(value, &mut spelled);
+                    }
+                    Bytes::new(&spelled)
                 };
                 let group = match groups.get_mut(key) {
                     Some(group) => {
@@ -194,21 +348,18 @@ impl Aggregator {
                     }
                     None => {
                         *created += 1;
-                        groups.entry(Box::from(key)).or_insert(Group {
+                        groups.entry(Bytes::new(key)).or_insert(Group {
                             spelling: spell(),
                             first: (time, seq),
                             count: 0,
-                            distinct: HashSet::default(),
+                            distinct: Distinct::default(),
                             created: *created,
                         })
                     }
                 };
                 group.count += 1;
                 for &(s, e) in &values {
-                    let value = &bytes[s..e];
-                    if !group.distinct.contains(value) {
-                        group.distinct.insert(Box::from(value));
-                    }
+                    group.distinct.insert(&bytes[s..e]);
                 }
             };
             // Every combination of one key per column, in order, the last
@@ -249,6 +400,7 @@ impl Aggregator {
             }
         }
         self.scratch = bytes;
+        self.spelled = spelled;
         self.atoms = atoms;
         self.values = values;
         self.pick = pick;
@@ -265,10 +417,10 @@ impl Aggregator {
                 break;
             }
             let groups = entry.remove();
-            let mut closed: Vec<(Box<[u8]>, Group)> = groups.into_iter().collect();
+            let mut closed: Vec<(Bytes, Group)> = groups.into_iter().collect();
             closed.sort_by_key(|(_, g)| g.created);
             for (key, group) in closed {
-                let keys = decode_keys(&key);
+                let keys = decode_keys(key.as_slice());
                 let value = match self.distinct {
                     Some(_) => i64::try_from(group.distinct.len()).unwrap_or(i64::MAX),
                     None => group.count,
@@ -279,7 +431,7 @@ impl Aggregator {
                             .by
                             .iter()
                             .map(|(f, _)| f.path.clone())
-                            .zip(group.spelling)
+                            .zip(decode_spelling(group.spelling.as_slice()))
                             .collect(),
                         keys,
                         start,

@@ -94,9 +94,17 @@ fn number(s: &str, range: std::ops::Range<usize>) -> Option<i128> {
     if part.is_empty() {
         return None;
     }
-    part.iter().try_fold(0i128, |n, &b| {
-        b.is_ascii_digit().then(|| n * 10 + i128::from(b - b'0'))
-    })
+    // Callers read at most nine digits: an i64 holds them (and is much
+    // cheaper than an i128).
+    if part.len() > 18 {
+        return part.iter().try_fold(0i128, |n, &b| {
+            b.is_ascii_digit().then(|| n * 10 + i128::from(b - b'0'))
+        });
+    }
+    let n = part.iter().try_fold(0i64, |n, &b| {
+        b.is_ascii_digit().then(|| n * 10 + i64::from(b - b'0'))
+    })?;
+    Some(i128::from(n))
 }
 
 /// `YYYY-MM-DD(T|t| )HH:MM:SS(.f+)?(Z|z|±HH:MM)`.
@@ -126,7 +134,7 @@ fn rfc3339(s: &str) -> Option<Nanos> {
             return None;
         }
         let kept = digits.min(9);
-        frac_nanos = number(tail, 0..kept)? * 10i128.pow(9 - kept as u32);
+        frac_nanos = number(tail, 0..kept)? * i128::from(10i64.pow(9 - kept as u32));
         rest = &tail[digits..];
     }
     let offset = match rest {

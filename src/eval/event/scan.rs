@@ -38,12 +38,16 @@ pub(super) fn parse<'a>(line: &'a str, trie: &PathTrie) -> Option<Object<'a>> {
 /// last-duplicate rules have nothing to choose from, and each path's value
 /// is the one the tree lookup finds. Objects are stored only as "empty or
 /// not", all a slot's value is ever asked for an object.
-pub(super) fn slots<'a>(line: &'a str, trie: &PathTrie) -> Option<Vec<Option<Value<'a>>>> {
+pub(super) fn slots<'a>(
+    line: &'a str,
+    trie: &PathTrie,
+    mut values: Vec<Option<Value<'a>>>,
+) -> Option<Vec<Option<Value<'a>>>> {
     if trie.node_count() > SEEN_BITS {
         return None;
     }
     let mut scanner = Scanner::new(line, trie);
-    let mut values = Vec::new();
+    values.clear();
     values.resize_with(trie.slot_count(), || None);
     let mut seen = Seen::default();
     scanner.ws();
@@ -171,14 +175,14 @@ impl<'a, 't> Scanner<'a, 't> {
             if self.peek()? != b'"' {
                 return None;
             }
-            let (key, word) = self.key()?;
+            let (key, first, second) = self.key()?;
             self.ws();
             if self.peek()? != b':' {
                 return None;
             }
             self.pos += 1;
             self.ws();
-            match self.trie.walk_key(node, key.as_bytes(), word) {
+            match self.trie.walk_key(node, key.as_bytes(), first, second) {
                 Some((child, segments)) => {
                     if segments > 1 {
                         // The nodes of the key's proper prefixes.
@@ -218,10 +222,17 @@ impl<'a, 't> Scanner<'a, 't> {
         seen.strong(node)?;
         let (deeper, slot) = self.trie.shape(node);
         let value = match self.peek()? {
-            b'{' if deeper => Value::Object(Object {
-                entries: Vec::new(),
-                empty: self.slot_object(node, values, seen)?,
-            }),
+            b'{' if deeper => {
+                let empty = self.slot_object(node, values, seen)?;
+                if slot.is_none() {
+                    // Nobody reads the object itself: build nothing.
+                    return Some(());
+                }
+                Value::Object(Object {
+                    entries: Vec::new(),
+                    empty,
+                })
+            }
             b'[' if deeper => return None,
             _ => self.value(node)?,
         };
@@ -236,6 +247,9 @@ impl<'a, 't> Scanner<'a, 't> {
     }
 
     fn ws(&mut self) {
+        if self.peek().is_some_and(|b| b > b' ') {
+            return;
+        }
         while let Some(b' ' | b'\n' | b'\t' | b'\r') = self.peek() {
             self.pos += 1;
         }
@@ -254,24 +268,27 @@ impl<'a, 't> Scanner<'a, 't> {
         let start = self.pos;
         let mut escaped = false;
         loop {
-            // Eight bytes at a time while none is a stop, then by byte.
-            while let Some(chunk) = self.bytes.get(self.pos..self.pos + 8) {
-                let Ok(chunk) = <[u8; 8]>::try_from(chunk) else {
-                    break;
-                };
-                let found = stops(u64::from_le_bytes(chunk));
-                if found != 0 {
-                    self.pos += (found.trailing_zeros() / 8) as usize;
-                    break;
+            // Eight bytes at a time while none is a stop; the last few
+            // bytes of the line by byte.
+            let b = loop {
+                let rest = self.bytes.get(self.pos..)?;
+                match rest.first_chunk::<8>() {
+                    Some(chunk) => {
+                        let found = stops(u64::from_le_bytes(*chunk));
+                        if found != 0 {
+                            let at = (found.trailing_zeros() / 8) as usize;
+                            self.pos += at;
+                            break *chunk.get(at)?;
+                        }
+                        self.pos += 8;
+                    }
+                    None => {
+                        let at = rest.iter().position(|&b| STOPS[usize::from(b)])?;
+                        self.pos += at;
+                        break *rest.get(at)?;
+                    }
                 }
-                self.pos += 8;
-            }
-            let rest = self.bytes.get(self.pos..)?;
-            self.pos += rest
-                .iter()
-                .position(|&b| STOPS[usize::from(b)])
-                .unwrap_or(rest.len());
-            let b = self.peek()?;
+            };
             match b {
                 b'"' => {
                     let end = self.pos;
@@ -292,33 +309,46 @@ impl<'a, 't> Scanner<'a, 't> {
                         _ => return None,
                     }
                 }
-                0..=0x1F => return None,
-                _ => self.pos += 1,
+                _ => return None,
             }
         }
     }
 
-    /// A key (at its quote) and its `prefix_word`, read from the line
-    /// when the key is short and plain.
-    fn key(&mut self) -> Option<(Cow<'a, str>, u64)> {
+    /// A key (at its quote) and its first two words (`prefix_word` of
+    /// bytes 0..8 and 8..16). A plain key of at most sixteen bytes is read
+    /// as two words straight from the line, without a byte loop.
+    fn key(&mut self) -> Option<(Cow<'a, str>, u64, u64)> {
+        let start = self.pos + 1;
+        if let Some(chunk) = self.bytes.get(start..).and_then(|b| b.first_chunk::<16>()) {
+            let both = u128::from_le_bytes(*chunk);
+            let (first, second) = (both as u64, (both >> 64) as u64);
+            let found = stops(first);
+            let (len, second) = if found != 0 {
+                ((found.trailing_zeros() / 8) as usize, 0)
+            } else {
+                let found = stops(second);
+                let len = (found.trailing_zeros() / 8) as usize;
+                (8 + len, second & mask(len))
+            };
+            // `len` is 16 when no stop was found: not this path.
+            if len < 16 && self.bytes.get(start + len) == Some(&b'"') {
+                self.pos = start + len + 1;
+                let key = self.text.get(start..start + len)?;
+                return Some((Cow::Borrowed(key), first & mask(len), second));
+            }
+        }
         let open = self.pos;
         let (start, end, escaped) = self.string_span()?;
-        if escaped {
+        let key = if escaped {
             let quoted = self.text.get(open..self.pos)?;
-            let key = serde_json::from_str::<String>(quoted).ok()?;
-            let word = prefix_word(key.as_bytes());
-            return Some((Cow::Owned(key), word));
-        }
-        let key = self.text.get(start..end)?;
-        let len = end - start;
-        let word = match self.bytes.get(start..start + 8) {
-            Some(chunk) if len <= 8 => {
-                let chunk = <[u8; 8]>::try_from(chunk).ok()?;
-                u64::from_le_bytes(chunk) & mask(len)
-            }
-            _ => prefix_word(key.as_bytes()),
+            Cow::Owned(serde_json::from_str::<String>(quoted).ok()?)
+        } else {
+            Cow::Borrowed(self.text.get(start..end)?)
         };
-        Some((Cow::Borrowed(key), word))
+        let bytes = key.as_bytes();
+        let first = prefix_word(bytes);
+        let second = prefix_word(bytes.get(8..).unwrap_or_default());
+        Some((key, first, second))
     }
 
     /// A string's text: borrowed, or decoded by serde_json when escaped.
