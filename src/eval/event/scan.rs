@@ -195,17 +195,8 @@ impl<'a, 't> Scanner<'a, 't> {
                 }
                 None => self.skip()?,
             }
-            self.ws();
-            match self.peek()? {
-                b',' => {
-                    self.pos += 1;
-                    self.ws();
-                }
-                b'}' => {
-                    self.pos += 1;
-                    break;
-                }
-                _ => return None,
+            if self.member_end()? {
+                break;
             }
         }
         self.depth -= 1;
@@ -524,21 +515,30 @@ impl<'a, 't> Scanner<'a, 't> {
                 }
                 None => self.skip()?,
             }
-            self.ws();
-            match self.peek()? {
-                b',' => {
-                    self.pos += 1;
-                    self.ws();
-                }
-                b'}' => {
-                    self.pos += 1;
-                    break;
-                }
-                _ => return None,
+            if self.member_end()? {
+                break;
             }
         }
         self.depth -= 1;
         Some(object)
+    }
+
+    /// After an object member: `,` (another follows, `false`) or `}` (the
+    /// object ends, `true`); anything else declines the line.
+    fn member_end(&mut self) -> Option<bool> {
+        self.ws();
+        match self.peek()? {
+            b',' => {
+                self.pos += 1;
+                self.ws();
+                Some(false)
+            }
+            b'}' => {
+                self.pos += 1;
+                Some(true)
+            }
+            _ => None,
+        }
     }
 
     /// Validates and skips a value no path reads.
