@@ -253,7 +253,8 @@ impl<'a, 't> Scanner<'a, 't> {
 
     /// A string starting at the opening quote: its content's byte range
     /// and whether it holds an escape. Fails on a control character or a
-    /// malformed escape (serde_json's `ignore_str` rules).
+    /// malformed escape (serde_json's `ignore_str` rules), or on a surrogate
+    /// escape that is not a high-low pair.
     fn string_span(&mut self) -> Option<(usize, usize, bool)> {
         self.pos += 1;
         let start = self.pos;
@@ -291,11 +292,23 @@ impl<'a, 't> Scanner<'a, 't> {
                     match self.bytes.get(self.pos + 1)? {
                         b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => self.pos += 2,
                         b'u' => {
-                            let hex = self.bytes.get(self.pos + 2..self.pos + 6)?;
-                            if !hex.iter().all(u8::is_ascii_hexdigit) {
+                            let unit = self.hex_unit(self.pos + 2)?;
+                            self.pos += 6;
+                            // A surrogate must be a high one followed by a
+                            // low one, as serde_json decodes strings (else
+                            // the serde parse decides: malformed).
+                            if (0xD800..0xDC00).contains(&unit) {
+                                if self.bytes.get(self.pos..self.pos + 2)? != b"\\u" {
+                                    return None;
+                                }
+                                let low = self.hex_unit(self.pos + 2)?;
+                                if !(0xDC00..0xE000).contains(&low) {
+                                    return None;
+                                }
+                                self.pos += 6;
+                            } else if (0xDC00..0xE000).contains(&unit) {
                                 return None;
                             }
-                            self.pos += 6;
                         }
                         _ => return None,
                     }
@@ -303,6 +316,15 @@ impl<'a, 't> Scanner<'a, 't> {
                 _ => return None,
             }
         }
+    }
+
+    /// The four hex digits at `at` of a `\u` escape, as a code unit.
+    fn hex_unit(&self, at: usize) -> Option<u32> {
+        let hex = self.bytes.get(at..at + 4)?;
+        if !hex.iter().all(u8::is_ascii_hexdigit) {
+            return None;
+        }
+        u32::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()
     }
 
     /// A key (at its quote) and its first two words (`prefix_word` of
@@ -590,7 +612,14 @@ impl<'a, 't> Scanner<'a, 't> {
             b'f' => self.literal(b"false")?,
             b'n' => self.literal(b"null")?,
             b'-' | b'0'..=b'9' => {
-                self.number_span()?;
+                let (start, integer) = self.number_span()?;
+                // serde_json decodes every number, skipped or not: one out
+                // of f64's range makes the line malformed (the serde parse
+                // decides).
+                if !integer || self.pos - start > 18 {
+                    let token = self.text.get(start..self.pos)?;
+                    serde_json::from_str::<f64>(token).ok()?;
+                }
             }
             _ => return None,
         }

@@ -456,3 +456,38 @@ fn generated_lines_reach_both_readers() {
     eprintln!("slots {slots}, tree {tree}");
     assert!(slots >= 80 && tree >= 80, "slots {slots}, tree {tree}");
 }
+
+/// Whether a line is valid JSON does not depend on the fields a pack reads
+/// (language.md 1.4, "every line is validated as JSON"): a lone surrogate
+/// escape or a number out of f64's range makes the line malformed in a
+/// field no rule reads as it does in one that is read (serde_json, the
+/// reference, rejects both).
+#[test]
+fn undecodable_values_are_malformed_read_or_not() {
+    let (trie, _) = pack();
+    for line in [
+        r#"{"s":"\ud83d"}"#,
+        r#"{"s":"a","z":"\ud83d"}"#,
+        r#"{"s":"a","z":"\udc00"}"#,
+        r#"{"s":"a","z":"\udc00\ud800"}"#,
+        r#"{"s":"a","z":["\ud83dx"]}"#,
+        r#"{"s":"a","z":{"\ud83d":1}}"#,
+        r#"{"s":"a","z\ud83d":1}"#,
+        r#"{"s":"a","a":{"b":1,"q":"\ud800"}}"#,
+        r#"{"s":1e400}"#,
+        r#"{"s":"a","z":1e400}"#,
+        r#"{"s":"a","z":[-1.5E+999]}"#,
+    ] {
+        assert!(serde_json::from_str::<Json>(line).is_err(), "{line}");
+        assert!(parse_event(line, &trie).is_err(), "{line}");
+        assert!(parse_serde(line, &trie).is_err(), "{line}");
+    }
+    for line in [
+        r#"{"s":"a","z":"\ud83d\ude00"}"#,
+        r#"{"s":"\ud83d\ude00","z":{"\ud83d\ude00":"\u0041"}}"#,
+        r#"{"s":"a","z":1e-400,"y":123456789012345678901234567890}"#,
+    ] {
+        assert!(parse_event(line, &trie).is_ok(), "{line}");
+        assert!(parse_serde(line, &trie).is_ok(), "{line}");
+    }
+}
