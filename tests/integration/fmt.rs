@@ -171,14 +171,7 @@ fn literal_list() -> impl Strategy<Value = String> {
 }
 
 fn predicate() -> impl Strategy<Value = String> {
-    let compare = prop_oneof![
-        Just("=="),
-        Just("!="),
-        Just("<"),
-        Just(">="),
-        Just("in"),
-        Just("not in")
-    ];
+    let compare = prop_oneof![Just("=="), Just("!="), Just("<"), Just(">=")];
     let text = prop_oneof![
         Just("contains"),
         Just("startswith"),

@@ -215,6 +215,17 @@ const BAD: &[(&str, &str, &[Expected])] = &[
         &[("E0200", 1, 26)],
     ),
     (
+        "in_needs_a_list",
+        "rule r { where f in \"a\" }\nrule s { where g in cidr \"10.0.0.0/8\" }\n\
+         rule t { where h not in 5 }\nrule u { where i not in cidr \"::1\" }",
+        &[
+            ("E0200", 1, 21),
+            ("E0200", 2, 26),
+            ("E0200", 3, 25),
+            ("E0200", 4, 30),
+        ],
+    ),
+    (
         "all_needs_a_list",
         "rule r { where f contains all \"a\" }",
         &[("E0200", 1, 31)],

@@ -225,6 +225,15 @@ impl<'a> Ctx<'a> {
                 "a list `[...]` or `@list` after `all`",
             )));
         }
+        if matches!(
+            op,
+            Operator::In | Operator::NotIn | Operator::InCidr | Operator::NotInCidr
+        ) {
+            return Err(nom::Err::Error(PError::expected(
+                start,
+                format!("a list `[...]` or `@list` after `{}`", op.symbol()),
+            )));
+        }
         let (rest, literal) = self.literal(start)?;
         Ok((rest, Operand::Literal(literal)))
     }
