@@ -273,6 +273,18 @@ const BAD: &[(&str, &str, &[Expected])] = &[
         &[("E0200", 4, 1), ("E0203", 6, 16)],
     ),
     (
+        "recovery_after_a_closer_on_the_same_line",
+        "rule a { title 5 } rule b { title 6 }\nlist c = [1 2] list d = [3 4]\n\
+         rule e { where x == rule }\n",
+        &[
+            ("E0200", 1, 16),
+            ("E0200", 1, 35),
+            ("E0200", 2, 13),
+            ("E0200", 2, 28),
+            ("E0200", 3, 21),
+        ],
+    ),
+    (
         "missing_comma_in_list",
         "list l = [\"a\" \"b\"]",
         &[("E0200", 1, 15)],

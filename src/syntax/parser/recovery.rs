@@ -1,5 +1,6 @@
 //! Where to resume after a broken item: the next `rule` or `list` keyword
-//! that is the first token on its line. The scan starts at the broken item's
+//! that is the first token on its line or follows a closing `}` or `]`
+//! (`rule a { title 5 } rule b { ... }` on one line). The scan starts at the broken item's
 //! own keyword and steps over whole tokens, so a keyword inside a string or a
 //! comment is never taken, and comments on the way are still recorded.
 
@@ -8,12 +9,14 @@ use super::error::token_len;
 use super::lexical::word_len;
 
 impl<'a> Ctx<'a> {
-    /// The input from the first line-leading `rule`/`list` after `start` and
-    /// at or after byte offset `error_at`; empty when there is none.
+    /// The input from the first line-leading (or closer-led) `rule`/`list`
+    /// after `start` and at or after byte offset `error_at`; empty when there
+    /// is none.
     pub(super) fn resume(&self, start: &'a str, error_at: usize) -> &'a str {
         let start_at = self.offset(start);
         let mut rest = start;
         let mut line_first = false;
+        let mut after_close = false;
         loop {
             let trimmed = rest.trim_start_matches([' ', '\t', '\r', '\n']);
             line_first |= rest[..rest.len() - trimmed.len()].contains('\n');
@@ -26,13 +29,14 @@ impl<'a> Ctx<'a> {
                 continue;
             }
             let at = self.offset(rest);
-            if line_first && at > start_at && at >= error_at && starts_item(rest) {
+            if (line_first || after_close) && at > start_at && at >= error_at && starts_item(rest) {
                 return rest;
             }
             rest = rest
                 .get(token_len(rest).max(first.len_utf8())..)
                 .unwrap_or("");
             line_first = false;
+            after_close = first == '}' || first == ']';
         }
     }
 }
