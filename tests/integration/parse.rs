@@ -285,6 +285,12 @@ const BAD: &[(&str, &str, &[Expected])] = &[
         ],
     ),
     (
+        "field_path_ending_in_a_dot",
+        "rule a { where source. == \"x\" }\nrule b { where source.# c\n  == 1 }\n\
+         rule c { where source..ip == 1 }",
+        &[("E0200", 1, 24), ("E0200", 3, 3), ("E0200", 4, 23)],
+    ),
+    (
         "missing_comma_in_list",
         "list l = [\"a\" \"b\"]",
         &[("E0200", 1, 15)],

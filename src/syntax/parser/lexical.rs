@@ -235,7 +235,10 @@ impl<'a> Ctx<'a> {
         while let Some(after_dot) = rest.strip_prefix('.') {
             let len = word_len(after_dot);
             if len == 0 {
-                return self.fail(PError::expected(after_dot, "a field name after `.`"));
+                return self.fail(PError::expected(
+                    self.ws(after_dot),
+                    "a field name after `.`",
+                ));
             }
             rest = after_dot.get(len..).unwrap_or("");
         }
