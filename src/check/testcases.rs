@@ -158,9 +158,15 @@ fn event_fields(
 
 /// E0606: a threshold rule puts events in windows by their `@timestamp`.
 fn timestamp(cx: &mut RuleCx, leaf: &Leaf) {
+    // The evaluator has the last word: it also refuses times outside the
+    // years 0000 to 9999 (`9223372036854775807` epoch milliseconds).
+    use crate::eval::{event::Value as EventValue, timestamp::parse_value};
     let usable = match &leaf.value.node {
-        Value::Int(_) => true,
-        Value::String(text) => is_usable_timestamp(&text.value),
+        Value::Int(n) => parse_value(&EventValue::Int(*n)).is_some(),
+        Value::String(text) => {
+            is_usable_timestamp(&text.value)
+                && parse_value(&EventValue::Str(text.value.as_str().into())).is_some()
+        }
         _ => false,
     };
     if !usable {

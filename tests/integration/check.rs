@@ -416,6 +416,24 @@ fn each_diagnostic_points_at_its_token() {
         (
             threshold_rule(
                 COUNT_BY_IP,
+                &[
+                    r#"test "t" { event { @timestamp: 9223372036854775807, source.ip: "1.2.3.4" } expect alert 0 }"#,
+                ],
+            ),
+            vec!["E0606 10:34"],
+        ),
+        (
+            threshold_rule(
+                COUNT_BY_IP,
+                &[
+                    r#"test "t" { event { @timestamp: "99999999999999999", source.ip: "1.2.3.4" } expect alert 0 }"#,
+                ],
+            ),
+            vec!["E0606 10:34"],
+        ),
+        (
+            threshold_rule(
+                COUNT_BY_IP,
                 &[r#"test "t" { event { source.ip: "1.2.3.4" } expect alert -1 }"#],
             ),
             vec!["E0608 10:58"],
