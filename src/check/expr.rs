@@ -52,8 +52,11 @@ fn chain(cx: &mut RuleCx, expr: &Spanned<Expr>, or: bool) -> Option<Condition> {
 }
 
 fn predicate(cx: &mut RuleCx, predicate: &Predicate) -> Option<Condition> {
-    let field = cx.read_field(&predicate.field)?;
     let op = predicate.op.node;
+    let Some(field) = cx.read_field(&predicate.field) else {
+        operand::without_field(cx, op, &predicate.operand);
+        return None;
+    };
     if field.ty == FieldType::Time {
         let diagnostic = cx
             .error(

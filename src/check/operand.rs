@@ -6,7 +6,7 @@
 use crate::diag::{Diagnostic, codes, nearest};
 use crate::ir::{self, FieldType, IpBlock, Operation};
 use crate::source::FileId;
-use crate::syntax::ast::{Literal, Operand, StringLit};
+use crate::syntax::ast::{Literal, Operand, Operator, StringLit};
 use crate::syntax::{Span, Spanned};
 
 use super::context::{RuleCx, type_name};
@@ -330,6 +330,47 @@ pub(crate) fn regex(cx: &mut RuleCx, operand: &Operand) -> Option<Operation> {
             }
             cx.emit(diagnostic);
             None
+        }
+    }
+}
+
+/// The operand of a predicate whose field could not be resolved (an unknown
+/// field, or a rule without a known source): what does not depend on the
+/// field's type is still checked (unknown lists, empty strings and lists,
+/// CIDR blocks, globs, regular expressions), so no error waits for a second
+/// run; nothing is reported about the type.
+pub(crate) fn without_field(cx: &mut RuleCx, op: Operator, operand: &Operand) {
+    match op {
+        Operator::InCidr | Operator::NotInCidr => {
+            blocks(cx, operand);
+        }
+        Operator::Matches => {
+            regex(cx, operand);
+        }
+        Operator::Contains { .. }
+        | Operator::StartsWith { .. }
+        | Operator::EndsWith { .. }
+        | Operator::Like { .. } => {
+            let like = matches!(op, Operator::Like { .. });
+            texts(cx, op.symbol(), like, operand);
+        }
+        Operator::Eq
+        | Operator::Ne
+        | Operator::In
+        | Operator::NotIn
+        | Operator::Lt
+        | Operator::Le
+        | Operator::Gt
+        | Operator::Ge => {
+            many(
+                cx,
+                operand,
+                |cx, literal| match &literal.node {
+                    Literal::String(text) => non_empty(cx, text, literal.span),
+                    Literal::Int(_) => Some(()),
+                },
+                |_, _, _, _| Some(Vec::new()),
+            );
         }
     }
 }

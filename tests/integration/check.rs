@@ -220,6 +220,27 @@ fn each_diagnostic_points_at_its_token() {
             ]),
             vec!["E0300 7:8"],
         ),
+        // Operands are checked even when the field is unknown or the rule
+        // has no source: what does not depend on the field's type.
+        (
+            rule_where(
+                r#"dns.question.nme in @nolist or dns.question.nme like "a\\b""#,
+                &[],
+            ),
+            vec!["E0301 8:9", "E0302 8:29", "E0301 8:40", "E0507 8:62"],
+        ),
+        (
+            rule(&[
+                TITLE,
+                ID,
+                LEVEL,
+                ATTACK,
+                DESCRIPTION,
+                r#"where a in cidr ["10.0.0.300/8"] and c matches r"(?=a)" and d == """#,
+                TEST,
+            ]),
+            vec!["E0307 1:6", "E0504 7:20", "E0506 7:52", "E0503 7:68"],
+        ),
         // Types.
         (rule_where("dns.question.name > 5", &[]), vec!["E0400 8:9"]),
         (
