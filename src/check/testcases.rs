@@ -59,6 +59,13 @@ fn test_block(
     threshold: Option<&ast::Threshold>,
     folder: &Path,
 ) -> ir::Test {
+    if test.name.value.is_empty() {
+        // An empty string in a rule statement is a warning (1.1, 1.3).
+        let diagnostic = cx
+            .warning(codes::EMPTY_TEXT, test.name.span, "empty test name")
+            .with_help("name the test after what it shows, e.g. `\"external AXFR fires\"`");
+        cx.emit(diagnostic);
+    }
     let mut inputs = Vec::new();
     let mut expects = Vec::new();
     for item in &test.body {

@@ -501,6 +501,13 @@ fn each_diagnostic_points_at_its_token() {
         (
             rule_where(
                 r#"dns.question.type == "AXFR""#,
+                &[r#"test "" { event { dns.question.type: "A" } expect nomatch }"#],
+            ),
+            vec!["W0005 10:8"],
+        ),
+        (
+            rule_where(
+                r#"dns.question.type == "AXFR""#,
                 &[r#"test "t" { expect match }"#],
             ),
             vec!["W0006 10:8"],
