@@ -66,6 +66,7 @@ fn predicate(cx: &mut RuleCx, predicate: &Predicate) -> Option<Condition> {
             )
             .with_help("the time of events is handled by `threshold ... over` and the schedule");
         cx.emit(diagnostic);
+        operand::without_field(cx, op, &predicate.operand);
         return None;
     }
     if let Some(suits) = suited_types(op).filter(|types| !types.contains(&field.ty)) {
@@ -87,6 +88,7 @@ fn predicate(cx: &mut RuleCx, predicate: &Predicate) -> Option<Condition> {
             )
             .with_help(format!("`{}` needs {needs}", op.symbol()));
         cx.emit(diagnostic);
+        operand::without_field(cx, op, &predicate.operand);
         return None;
     }
     let operation = operation(cx, &field, op, &predicate.operand)?;

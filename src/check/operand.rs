@@ -335,7 +335,8 @@ pub(crate) fn regex(cx: &mut RuleCx, operand: &Operand) -> Option<Operation> {
 }
 
 /// The operand of a predicate whose field could not be resolved (an unknown
-/// field, or a rule without a known source): what does not depend on the
+/// field, or a rule without a known source) or does not suit the operator:
+/// what does not depend on the
 /// field's type is still checked (unknown lists, empty strings and lists,
 /// CIDR blocks, globs, regular expressions), so no error waits for a second
 /// run; nothing is reported about the type.

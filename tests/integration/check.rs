@@ -241,6 +241,13 @@ fn each_diagnostic_points_at_its_token() {
             ]),
             vec!["E0307 1:6", "E0504 7:20", "E0506 7:52", "E0503 7:68"],
         ),
+        (
+            rule_where(
+                r#"source.port contains @nolist or @timestamp == "" or source.port < 1"#,
+                &[],
+            ),
+            vec!["E0400 8:9", "E0302 8:30", "E0405 8:41", "E0503 8:55"],
+        ),
         // Types.
         (rule_where("dns.question.name > 5", &[]), vec!["E0400 8:9"]),
         (
