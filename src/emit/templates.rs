@@ -53,9 +53,10 @@ fn environment(folder: &TargetFolder) -> Result<Environment<'static>, minijinja:
     Ok(env)
 }
 
-/// A YAML double-quoted scalar holding exactly `text`.
+/// A YAML double-quoted scalar holding exactly `text`: every character
+/// YAML (and PyYAML) does not print is escaped.
 pub fn yaml_str(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
+    let mut out = String::with_capacity(text.len() + 8);
     out.push('"');
     for c in text.chars() {
         match c {
@@ -64,24 +65,28 @@ pub fn yaml_str(text: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\t' => out.push_str("\\t"),
             '\r' => out.push_str("\\r"),
-            c if c.is_control()
-                || c == '\u{FEFF}'
-                || c == '\u{2028}'
-                || c == '\u{2029}'
-                || c == '\u{85}' =>
-            {
+            '\0' => out.push_str("\\0"),
+            c if yaml_printable(c) => out.push(c),
+            c => {
                 let code = u32::from(c);
                 if code <= 0xFF {
                     out.push_str(&format!("\\x{code:02X}"));
-                } else {
+                } else if code <= 0xFFFF {
                     out.push_str(&format!("\\u{code:04X}"));
+                } else {
+                    out.push_str(&format!("\\U{code:08X}"));
                 }
             }
-            c => out.push(c),
         }
     }
     out.push('"');
     out
+}
+
+/// Whether YAML prints `c` as itself (so a single-quoted scalar may hold it).
+pub fn yaml_printable(c: char) -> bool {
+    matches!(c, '\u{20}'..='\u{7E}' | '\u{A0}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+        && !matches!(c, '\u{2028}' | '\u{2029}' | '\u{FEFF}')
 }
 
 /// Newlines and other line breaks as spaces (for one-line metadata such as

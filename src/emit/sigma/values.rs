@@ -3,6 +3,7 @@
 //! YAML's (pySigma reads YAML 1.1 with PyYAML, so every string is quoted and
 //! only PyYAML's printable characters stay unescaped).
 
+use crate::emit::templates::{yaml_printable, yaml_str};
 use minijinja::Value;
 
 /// The largest magnitude pySigma keeps exactly: it reads every number
@@ -64,44 +65,11 @@ pub fn word(text: &str) -> String {
 /// A quoted YAML scalar holding exactly `text`: single-quoted when every
 /// character is printable for PyYAML and no line break, else double-quoted.
 pub fn quote(text: &str) -> String {
-    if text.chars().all(single_quotable) {
+    if text.chars().all(yaml_printable) {
         format!("'{}'", text.replace('\'', "''"))
     } else {
-        double_quoted(text)
+        yaml_str(text)
     }
-}
-
-fn single_quotable(c: char) -> bool {
-    matches!(c, '\u{20}'..='\u{7E}' | '\u{A0}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
-        && !matches!(c, '\u{2028}' | '\u{2029}' | '\u{FEFF}')
-}
-
-fn double_quoted(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 8);
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            '\0' => out.push_str("\\0"),
-            c if single_quotable(c) => out.push(c),
-            c => {
-                let code = u32::from(c);
-                if code <= 0xFF {
-                    out.push_str(&format!("\\x{code:02X}"));
-                } else if code <= 0xFFFF {
-                    out.push_str(&format!("\\u{code:04X}"));
-                } else {
-                    out.push_str(&format!("\\U{code:08X}"));
-                }
-            }
-        }
-    }
-    out.push('"');
-    out
 }
 
 #[cfg(test)]
