@@ -12,12 +12,11 @@
 
 use std::path::{Path, PathBuf};
 
-use tripline::check::check;
 use tripline::cli::pipeline;
 use tripline::emit::{self, Document, Emitted, TargetName};
 use tripline::ir;
-use tripline::source::{FileId, SourceFile, SourceMap};
-use tripline::syntax::parse;
+
+use crate::support::{checked, document, positions};
 
 const MATRIX: &str = "tests/fixtures/matrix/matrix.trip";
 
@@ -27,15 +26,6 @@ fn build(paths: &[PathBuf], mapping: &str) -> (ir::Pack, Emitted) {
     let pack = loaded.checked.pack;
     let emitted = emit::emit(TargetName::Kql, &pack, None, mapping).unwrap();
     (pack, emitted)
-}
-
-fn document<'a>(emitted: &'a Emitted, path: &str) -> &'a str {
-    emitted
-        .documents
-        .iter()
-        .find(|d| d.path == path)
-        .map(|d| d.text.as_str())
-        .unwrap_or_else(|| panic!("no document {path}"))
 }
 
 /// One snapshot per rule (its YAML, then its query alone), and the ARM
@@ -104,26 +94,9 @@ fn documents_are_laid_out_per_rule_and_for_the_pack() {
 /// Checks `text` as the rule file `tests/fixtures/check/kql.trip` and builds
 /// it for kql with `mapping`: `CODE line:col` of each refusal, and the documents.
 fn refusals(text: &str, mapping: &str) -> (Vec<String>, Vec<Document>) {
-    let mut map = SourceMap::default();
-    let id: FileId = map.add(SourceFile::new("tests/fixtures/check/kql.trip", text));
-    let (file, syntax) = parse(id, &map.get(id).text);
-    assert!(syntax.is_empty(), "{syntax:#?}");
-    let checked = check(&map, &[(id, &file)]);
-    assert!(
-        !checked.diagnostics.iter().any(|d| d.is_error()),
-        "{:#?}",
-        checked.diagnostics
-    );
-    let emitted = emit::emit(TargetName::Kql, &checked.pack, None, mapping).unwrap();
-    let found = emitted
-        .diagnostics
-        .iter()
-        .map(|d| {
-            let at = map.get(id).position(d.primary.span.start);
-            format!("{} {}:{}", d.code.id, at.line, at.column)
-        })
-        .collect();
-    (found, emitted.documents)
+    let (map, pack) = checked("tests/fixtures/check/kql.trip", text);
+    let emitted = emit::emit(TargetName::Kql, &pack, None, mapping).unwrap();
+    (positions(&map, &emitted.diagnostics), emitted.documents)
 }
 
 /// A rule reading `source` with `where` on line 9 (from column 9) and

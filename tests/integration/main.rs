@@ -16,4 +16,5 @@ mod parse;
 mod runbook;
 mod sigma;
 mod splunk;
+mod support;
 mod test_cmd;

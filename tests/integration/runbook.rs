@@ -7,17 +7,12 @@ use std::path::PathBuf;
 use tripline::cli::pipeline;
 use tripline::emit::{self, Emitted, TargetName};
 
+use crate::support::document;
+
 fn build(paths: &[PathBuf]) -> Emitted {
     let loaded = pipeline::load(paths).unwrap();
     assert!(!loaded.has_errors(), "{:#?}", loaded.diagnostics());
     emit::emit(TargetName::Runbook, &loaded.checked.pack, None, "default").unwrap()
-}
-
-fn document<'a>(emitted: &'a Emitted, path: &str) -> &'a str {
-    let found = emitted.documents.iter().find(|d| d.path == path);
-    found
-        .map(|d| d.text.as_str())
-        .unwrap_or_else(|| panic!("no document {path}"))
 }
 
 #[test]

@@ -12,12 +12,12 @@
 
 use std::path::{Path, PathBuf};
 
-use tripline::check::check;
 use tripline::cli::pipeline;
 use tripline::emit::{self, TargetName};
 use tripline::ir::{self, Expect, TestInput};
-use tripline::source::{SourceFile, SourceMap};
-use tripline::syntax::parse;
+use tripline::source::SourceMap;
+
+use crate::support::{checked, positions};
 
 const MATRIX: &str = "tests/fixtures/matrix/matrix.trip";
 const PACK: &str = "rules";
@@ -110,30 +110,13 @@ fn refusals(extra: &str, targets_dir: Option<&Path>) -> Vec<String> {
 
 /// The refusals of the rules of one file, as `CODE line:col`.
 fn refusals_in(text: &str, targets_dir: Option<&Path>) -> Vec<String> {
-    let mut map = SourceMap::default();
-    let id = map.add(SourceFile::new("r.trip", text.to_string()));
-    let (file, syntax) = parse(id, text);
-    assert!(syntax.is_empty(), "{syntax:?}");
-    let checked = check(&map, &[(id, &file)]);
-    let errors: Vec<_> = checked
-        .diagnostics
-        .iter()
-        .filter(|d| d.is_error())
-        .collect();
-    assert!(errors.is_empty(), "{text}: {errors:?}");
-    let emitted = emit::emit(TargetName::Sigma, &checked.pack, targets_dir, "default").unwrap();
+    let (map, pack) = checked("r.trip", text);
+    let emitted = emit::emit(TargetName::Sigma, &pack, targets_dir, "default").unwrap();
     assert_eq!(
         emitted.documents.is_empty(),
         !emitted.diagnostics.is_empty()
     );
-    emitted
-        .diagnostics
-        .iter()
-        .map(|d| {
-            let at = map.get(id).position(d.primary.span.start);
-            format!("{} {}:{}", d.code.id, at.line, at.column)
-        })
-        .collect()
+    positions(&map, &emitted.diagnostics)
 }
 
 #[test]
@@ -229,13 +212,8 @@ fn predicates_over_an_empty_list_are_refused() {
 
 /// The Sigma file of the one rule in `text`.
 fn sigma_text(text: &str) -> String {
-    let mut map = SourceMap::default();
-    let id = map.add(SourceFile::new("r.trip", text.to_string()));
-    let (file, syntax) = parse(id, text);
-    assert!(syntax.is_empty(), "{syntax:?}");
-    let checked = check(&map, &[(id, &file)]);
-    let rule = checked.pack.rules.first().unwrap();
-    sigma_of(&map, rule, None)
+    let (map, pack) = checked("r.trip", text);
+    sigma_of(&map, pack.rules.first().unwrap(), None)
 }
 
 #[test]

@@ -10,47 +10,21 @@
 
 use std::path::{Path, PathBuf};
 
-use tripline::check::check;
 use tripline::emit::{self, Emitted, TargetName};
-use tripline::source::{SourceFile, SourceMap};
-use tripline::syntax::parse;
+use tripline::source::SourceMap;
+
+use crate::support::{checked, document, positions};
 
 /// Checks `text` as the file `path` and builds the Splunk target.
 fn build(path: &str, text: &str) -> (SourceMap, Emitted) {
-    let mut map = SourceMap::default();
-    let id = map.add(SourceFile::new(path, text));
-    let (file, syntax) = parse(id, &map.get(id).text);
-    assert!(syntax.is_empty(), "{syntax:?}");
-    let checked = check(&map, &[(id, &file)]);
-    let errors: Vec<_> = checked
-        .diagnostics
-        .iter()
-        .filter(|d| d.is_error())
-        .collect();
-    assert!(errors.is_empty(), "{errors:?}");
-    let emitted = emit::emit(TargetName::Splunk, &checked.pack, None, "default").unwrap();
+    let (map, pack) = checked(path, text);
+    let emitted = emit::emit(TargetName::Splunk, &pack, None, "default").unwrap();
     (map, emitted)
-}
-
-fn document<'a>(emitted: &'a Emitted, path: &str) -> &'a str {
-    emitted
-        .documents
-        .iter()
-        .find(|d| d.path == path)
-        .map(|d| d.text.as_str())
-        .unwrap_or_else(|| panic!("no document {path}"))
 }
 
 /// `CODE line:col` of every refusal.
 fn refusals(map: &SourceMap, emitted: &Emitted) -> Vec<String> {
-    emitted
-        .diagnostics
-        .iter()
-        .map(|d| {
-            let at = map.get(d.primary.file).position(d.primary.span.start);
-            format!("{} {}:{}", d.code.id, at.line, at.column)
-        })
-        .collect()
+    positions(map, &emitted.diagnostics)
 }
 
 /// The queries, then the two `.conf` files, then the refusals: one

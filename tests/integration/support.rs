@@ -1,0 +1,44 @@
+//! What the target tests share: checking one rule file from text, finding
+//! a document of a build, and writing diagnostics as `CODE line:col`.
+
+use tripline::check::check;
+use tripline::diag::Diagnostic;
+use tripline::emit::Emitted;
+use tripline::ir::Pack;
+use tripline::source::{SourceFile, SourceMap};
+use tripline::syntax::parse;
+
+/// Parses and checks `text` as the file `path`; it must have no error.
+pub fn checked(path: &str, text: &str) -> (SourceMap, Pack) {
+    let mut map = SourceMap::default();
+    let id = map.add(SourceFile::new(path, text));
+    let (file, syntax) = parse(id, &map.get(id).text);
+    assert!(syntax.is_empty(), "{text}\n{syntax:#?}");
+    let checked = check(&map, &[(id, &file)]);
+    let errors: Vec<&Diagnostic> = checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .collect();
+    assert!(errors.is_empty(), "{text}\n{errors:#?}");
+    (map, checked.pack)
+}
+
+/// The text of document `path` of a build.
+pub fn document<'a>(emitted: &'a Emitted, path: &str) -> &'a str {
+    let found = emitted.documents.iter().find(|d| d.path == path);
+    found
+        .map(|d| d.text.as_str())
+        .unwrap_or_else(|| panic!("no document {path}"))
+}
+
+/// `CODE line:col` of each diagnostic.
+pub fn positions(map: &SourceMap, diagnostics: &[Diagnostic]) -> Vec<String> {
+    diagnostics
+        .iter()
+        .map(|d| {
+            let at = map.get(d.primary.file).position(d.primary.span.start);
+            format!("{} {}:{}", d.code.id, at.line, at.column)
+        })
+        .collect()
+}
