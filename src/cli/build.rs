@@ -33,29 +33,29 @@ pub fn run(args: &BuildArgs) -> u8 {
         report(&loaded.map, &mut diagnostics);
         return 1;
     }
-    let mut outputs = Vec::new();
-    for target in targets {
-        match emit::emit(
-            target,
-            &loaded.checked.pack,
-            args.targets_dir.as_deref(),
-            &args.mapping,
-        ) {
-            Ok(emitted) => {
-                diagnostics.extend(emitted.diagnostics.into_iter().map(|refusal| {
-                    if args.skip_refused {
-                        refusal.into_warning()
-                    } else {
-                        refusal
-                    }
-                }));
-                outputs.push((target, emitted.documents));
-            }
-            Err(err) => {
-                eprintln!("error: {err}");
-                return 2;
-            }
+    let built = match emit::emit_all(
+        &targets,
+        &loaded.checked.pack,
+        args.targets_dir.as_deref(),
+        &args.mapping,
+    ) {
+        Ok(built) => built,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return 2;
         }
+    };
+    let mut outputs = Vec::new();
+    for (target, emitted) in built {
+        let severity = |refusal: Diagnostic| {
+            if args.skip_refused {
+                refusal.into_warning()
+            } else {
+                refusal
+            }
+        };
+        diagnostics.extend(emitted.diagnostics.into_iter().map(severity));
+        outputs.push((target, emitted.documents));
     }
     report(&loaded.map, &mut diagnostics);
     if diagnostics.iter().any(Diagnostic::is_error) {

@@ -25,18 +25,20 @@ pub fn run(args: &CheckArgs) -> u8 {
                 return 2;
             }
         };
-        for target in targets {
-            match emit::emit(
-                target,
-                &loaded.checked.pack,
-                args.targets_dir.as_deref(),
-                &args.mapping,
-            ) {
-                Ok(emitted) => diagnostics.extend(emitted.diagnostics),
-                Err(err) => {
-                    eprintln!("error: {err}");
-                    return 2;
-                }
+        match emit::emit_all(
+            &targets,
+            &loaded.checked.pack,
+            args.targets_dir.as_deref(),
+            &args.mapping,
+        ) {
+            Ok(built) => diagnostics.extend(
+                built
+                    .into_iter()
+                    .flat_map(|(_, emitted)| emitted.diagnostics),
+            ),
+            Err(err) => {
+                eprintln!("error: {err}");
+                return 2;
             }
         }
     }

@@ -135,6 +135,19 @@ impl EmitError {
     }
 }
 
+/// Builds each of `targets` for the whole pack, in order.
+pub fn emit_all(
+    targets: &[TargetName],
+    pack: &ir::Pack,
+    targets_dir: Option<&Path>,
+    mapping_name: &str,
+) -> Result<Vec<(TargetName, Emitted)>, EmitError> {
+    targets
+        .iter()
+        .map(|&target| Ok((target, emit(target, pack, targets_dir, mapping_name)?)))
+        .collect()
+}
+
 /// Builds one target for the whole pack.
 pub fn emit(
     target: TargetName,
