@@ -8,6 +8,7 @@
 pub mod common;
 pub mod folder;
 pub mod kql;
+pub mod query;
 pub mod runbook;
 pub mod sigma;
 pub mod splunk;
