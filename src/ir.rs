@@ -96,11 +96,33 @@ pub struct Tactic {
     pub name: String,
 }
 
-/// When the SIEM runs the rule, in seconds.
+/// When the SIEM runs the rule, in seconds. Runs are scheduled on the
+/// grid of `every` (F) since the epoch; each reports one slot of F that
+/// ended `settle()` before its scheduled time, so that events up to `delay`
+/// (D) late have arrived, and every match or window end belongs to
+/// exactly one slot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Schedule {
     pub every: u64,
+    /// How far back a run reads from its scheduled time: at least
+    /// [`Schedule::minimum_lookback`].
     pub lookback: u64,
+    pub delay: u64,
+}
+
+impl Schedule {
+    /// The delay rounded up to whole `every`: how long before its scheduled
+    /// time a run's slot ends (so the slot stays on the grid).
+    pub fn settle(&self) -> u64 {
+        self.delay.div_ceil(self.every.max(1)) * self.every
+    }
+
+    /// The shortest look-back that sees every window ending in the slot
+    /// whole: the window, the slot (`every`) and the settle time.
+    pub fn minimum_lookback(every: u64, delay: u64, window: u64) -> u64 {
+        let settle = delay.div_ceil(every.max(1)) * every;
+        window.saturating_add(every).saturating_add(settle)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]

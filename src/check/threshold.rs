@@ -1,6 +1,6 @@
 //! `threshold` (aggregate, `by` fields, window, comparison) and the schedule
-//! (`every`, `lookback`): the fields are the source's and not `@timestamp`,
-//! and `lookback` is not shorter than `every` nor the window.
+//! (`every`, `lookback`, `delay`): the fields are the source's and not
+//! `@timestamp`, and `lookback` covers the window, `every` and `delay`.
 
 use crate::diag::codes;
 use crate::ir::{self, FieldType};
@@ -12,6 +12,8 @@ use super::statements::Statements;
 
 /// How often the SIEM runs a rule that does not say.
 const DEFAULT_EVERY: u64 = 5 * 60;
+/// How late events may arrive, for a rule that does not say.
+const DEFAULT_DELAY: u64 = 5 * 60;
 
 pub(crate) fn threshold(cx: &mut RuleCx, threshold: &ast::Threshold) -> Option<ir::Threshold> {
     let by: Vec<_> = threshold
@@ -57,41 +59,91 @@ fn group_field(cx: &mut RuleCx, path: &Spanned<String>, place: &str) -> Option<i
     Some(field)
 }
 
-/// `every` (default 5m) and `lookback` (default: the larger of the window
-/// and `every`; never shorter than either, E0508 at its value).
+/// `every` (default 5m), `delay` (default 5m) and `lookback` (default and
+/// minimum: the window, `every` and the delay rounded up to whole `every`,
+/// so that each run sees whole every window ending in its slot). A written
+/// `lookback` below the minimum is E0508 at its value, or E0511 at the
+/// `delay` when the delay alone pushes the minimum past it.
 pub(crate) fn schedule(cx: &mut RuleCx, st: &Statements, window: Option<u64>) -> ir::Schedule {
     let every = st.duration("every").map_or(DEFAULT_EVERY, |d| d.seconds);
+    let delay = st.duration("delay").map_or(DEFAULT_DELAY, |d| d.seconds);
     let window = window.unwrap_or(0);
+    let minimum = ir::Schedule::minimum_lookback(every, delay, window);
     let Some(lookback) = st.duration("lookback") else {
         return ir::Schedule {
             every,
-            lookback: every.max(window),
+            lookback: minimum,
+            delay,
         };
     };
-    let (shorter_than, what) = if lookback.seconds < every {
-        (every, "`every`")
-    } else {
-        (window, "the threshold window")
-    };
-    if lookback.seconds < shorter_than {
-        let diagnostic = cx
-            .error(
-                codes::LOOKBACK_TOO_SHORT,
-                lookback.span,
-                format!(
-                    "`lookback` {} is shorter than {what} {}",
+    if lookback.seconds < minimum {
+        let written_delay = st.duration("delay");
+        let without_delay = window.saturating_add(every);
+        let diagnostic = match written_delay {
+            Some(written) if lookback.seconds >= without_delay => {
+                let allowed = (lookback.seconds - without_delay) / every * every;
+                let at_most = if allowed == 0 {
+                    "no room for a delay".to_string()
+                } else {
+                    format!("a `delay` of at most {}", duration(allowed))
+                };
+                cx.error(
+                    codes::DELAY_TOO_LONG,
+                    written.span,
+                    format!(
+                        "`delay` {} needs a `lookback` of at least {}, longer than the written {}",
+                        duration(delay),
+                        duration(minimum),
+                        duration(lookback.seconds)
+                    ),
+                )
+                .with_help(format!(
+                    "`lookback` {} allows {at_most}, or lengthen `lookback` to {}",
                     duration(lookback.seconds),
-                    duration(shorter_than)
-                ),
-            )
-            .with_help(format!(
-                "use a `lookback` of at least {}, or leave it out",
-                duration(every.max(window))
-            ));
+                    duration(minimum)
+                ))
+            }
+            _ => cx
+                .error(
+                    codes::LOOKBACK_TOO_SHORT,
+                    lookback.span,
+                    format!(
+                        "`lookback` {} is too short: this rule needs at least {}",
+                        duration(lookback.seconds),
+                        duration(minimum)
+                    ),
+                )
+                .with_help(format!(
+                    "a run must see every window ending in its slot whole: {}; use a `lookback` of at least {}, or leave it out",
+                    parts(every, delay, window),
+                    duration(minimum)
+                )),
+        };
         cx.emit(diagnostic);
     }
     ir::Schedule {
         every,
-        lookback: lookback.seconds,
+        lookback: lookback.seconds.max(minimum),
+        delay,
     }
+}
+
+/// "the window 10m + `every` 5m + `delay` 5m" (the delay rounded up to whole `every`).
+fn parts(every: u64, delay: u64, window: u64) -> String {
+    let settle = delay.div_ceil(every.max(1)) * every;
+    let mut parts = Vec::new();
+    if window > 0 {
+        parts.push(format!("the window {}", duration(window)));
+    }
+    parts.push(format!("`every` {}", duration(every)));
+    if settle == delay {
+        parts.push(format!("`delay` {}", duration(delay)));
+    } else {
+        parts.push(format!(
+            "`delay` {} rounded up to whole `every` ({})",
+            duration(delay),
+            duration(settle)
+        ));
+    }
+    parts.join(" + ")
 }

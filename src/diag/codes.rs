@@ -74,9 +74,10 @@ codes! {
     INVALID_REGEX = "E0505", "invalid regular expression";
     UNSUPPORTED_REGEX = "E0506", "regular expression construct not supported by every target";
     INVALID_GLOB = "E0507", "invalid glob escape";
-    LOOKBACK_TOO_SHORT = "E0508", "`lookback` shorter than `every` or the window";
+    LOOKBACK_TOO_SHORT = "E0508", "`lookback` too short for the window, `every` and `delay`";
     EMPTY_INLINE_LIST = "E0509", "empty inline list";
     EMPTY_ATTACK = "E0510", "`attack []` names no technique";
+    DELAY_TOO_LONG = "E0511", "`delay` longer than `lookback` allows";
 
     // Tests.
     EXPECT_KIND_MISMATCH = "E0600", "expectation does not suit the rule";

@@ -75,7 +75,7 @@ pub enum StatementValue {
     Techniques(Spanned<Vec<Spanned<String>>>),
     /// `references`, `falsepositives`, `tags`.
     Texts(Spanned<Vec<Spanned<StringLit>>>),
-    /// `every`, `lookback`.
+    /// `every`, `lookback`, `delay`.
     Duration(Spanned<Duration>),
     Where(Spanned<Expr>),
     Threshold(Threshold),

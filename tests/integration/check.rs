@@ -370,6 +370,37 @@ fn each_diagnostic_points_at_its_token() {
             ),
             vec!["E0508 10:12"],
         ),
+        // The look-back a run needs: every 10m + delay 5m rounded up to 10m.
+        (
+            rule_where(
+                r#"dns.question.name == "x""#,
+                &["every 10m", "lookback 15m"],
+            ),
+            vec!["E0508 11:12"],
+        ),
+        (
+            rule_where(
+                r#"dns.question.name == "x""#,
+                &["every 10m", "lookback 20m"],
+            ),
+            vec![],
+        ),
+        // A written delay that the written look-back cannot hold is
+        // reported at the delay.
+        (
+            rule_where(
+                r#"dns.question.name == "x""#,
+                &["every 5m", "lookback 20m", "delay 20m"],
+            ),
+            vec!["E0511 12:9"],
+        ),
+        (
+            rule_where(
+                r#"dns.question.name == "x""#,
+                &["every 5m", "lookback 20m", "delay 15m"],
+            ),
+            vec![],
+        ),
         (
             rule_where(r#"dns.question.name in []"#, &[]),
             vec!["E0509 8:30"],

@@ -119,7 +119,7 @@ fn constructs_kql_cannot_express_exactly_are_refused_where_written() {
         (
             "dns",
             r#"host.name == "x""#,
-            "every 5m\n  lookback 330s",
+            "every 5m\n  lookback 630s",
             "E0700 1:6",
         ),
         ("dns", r#"host.name == "x""#, "lookback 3d", "E0700 1:6"),

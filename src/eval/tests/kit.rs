@@ -162,6 +162,7 @@ pub fn rule(name: &str, source: &str, condition: Condition, threshold: Option<Th
         schedule: Schedule {
             every: 300,
             lookback: 300,
+            delay: 300,
         },
         playbook: Playbook::default(),
         tests: Vec::new(),

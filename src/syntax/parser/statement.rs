@@ -26,6 +26,7 @@ const STATEMENTS: &[&str] = &[
     "tags",
     "every",
     "lookback",
+    "delay",
     "from",
     "where",
     "threshold",
@@ -94,7 +95,7 @@ impl<'a> Ctx<'a> {
             "from" => self.word_value(input, "a source such as `dns`"),
             "attack" => self.techniques(input),
             "references" | "falsepositives" | "tags" => self.texts(input),
-            "every" | "lookback" => {
+            "every" | "lookback" | "delay" => {
                 let (rest, duration) = self.duration(input)?;
                 Ok((rest, V::Duration(duration)))
             }
