@@ -134,6 +134,7 @@ fn rule(name: &str, source: &str, condition: Condition, threshold: Option<Thresh
         schedule: Schedule {
             every: 300,
             lookback: 300,
+            delay: 300,
         },
         playbook: Playbook::default(),
         tests: vec![],
