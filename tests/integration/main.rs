@@ -11,6 +11,7 @@ mod cli;
 mod coverage;
 mod eval;
 mod fmt;
+mod hostile;
 mod kql;
 mod parse;
 mod runbook;

@@ -5,6 +5,7 @@
 //! The query comes from `expr` and `threshold`; the documents around it
 //! from the templates of `targets/kql/`.
 
+mod arm;
 mod expr;
 mod literal;
 mod pattern;
@@ -101,6 +102,7 @@ fn templates<'f>(input: &Input<'f>) -> Result<Templates<'f>, EmitError> {
     let mut templates = Templates::load(input.folder)?;
     let env = &mut templates.env;
     env.add_filter("kql_string", |text: &str| kql_string(text));
+    env.add_filter("arm_string", |text: &str| arm::arm_string(text));
     env.add_filter("json", |value: minijinja::Value| {
         serde_json::to_string(&value).map_err(|e| {
             minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, e.to_string())
