@@ -217,14 +217,14 @@ def run(tripline, out, rng, predicate, rules, events_n):
     if build.returncode != 0:
         print(build.stderr[-4000:])
         return 1
-    run_ = subprocess.run(
+    evaluated = subprocess.run(
         [tripline, "eval", "--rules", str(pack), "--source", "dns", str(events_path)],
         capture_output=True, text=True)
-    if run_.returncode != 0:
-        print(run_.stderr[-4000:])
+    if evaluated.returncode != 0:
+        print(evaluated.stderr[-4000:])
         return 1
     expected = {}
-    for line in run_.stdout.splitlines():
+    for line in evaluated.stdout.splitlines():
         alert = json.loads(line)
         expected.setdefault(alert["rule"], []).append(alert)
 
