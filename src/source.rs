@@ -73,6 +73,20 @@ impl SourceFile {
         &self.text[start..end.max(start)]
     }
 
+    /// The whole lines that hold bytes `start..end` (clamped to the text):
+    /// their byte range and the 1-based number of the first one.
+    pub fn lines_around(&self, start: usize, end: usize) -> (std::ops::Range<usize>, usize) {
+        let start = start.min(self.text.len());
+        let end = end.clamp(start, self.text.len());
+        let first = self.line_starts.partition_point(|&s| s <= start) - 1;
+        let last = self.line_starts.partition_point(|&s| s <= end) - 1;
+        let to = self
+            .line_starts
+            .get(last + 1)
+            .map_or(self.text.len(), |next| next - 1);
+        (self.line_starts[first]..to.max(end), first + 1)
+    }
+
     pub fn slice(&self, span: Span) -> &str {
         self.text.get(span.range()).unwrap_or("")
     }
