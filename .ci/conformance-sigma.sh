@@ -14,7 +14,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 venv=target/conformance/sigma-venv
 out=target/conformance/sigma
-attack="${SIGMA_ATTACK_JSON:-../shared/attack/enterprise-attack-18.1-min.json}"
+attack="${SIGMA_ATTACK_JSON:-tests/conformance/sigma/attack/enterprise-attack-18.1-min.json}"
 pins=(pySigma==1.5.1 sigma-cli==3.1.0 pySigma-backend-splunk==2.1.0
       pySigma-backend-kusto==1.0.1 pySigma-backend-sqlite==2.0.0)
 status=0
