@@ -215,9 +215,10 @@ def main():
             spl_count += 1
             if not regex_ok and SPL_REGEX.search(spl):
                 regex_needless["spl"].append(name)
-            if re.match(r"\s*\|\s*tstats\b", spl) and re.search(r"\bdatamodel\s*=|\bfrom\s+datamodel\b", spl):
+            full = expand(spl, defs)
+            if re.match(r"\s*\|\s*tstats\b", full) and re.search(r"\bdatamodel\s*=|\bfrom\s+datamodel\b", full):
                 tstats += 1
-            elif not INDEX_BOUND.search(expand(spl, defs)):
+            elif not INDEX_BOUND.search(full):
                 unbounded.append(name)
             words = sorted(set(SPL_BANNED.findall(spl)))
             if words:
