@@ -183,7 +183,9 @@ impl Source {
                     .chain(&self.union)
                     .map(call)
                     .collect();
-                format!("union {}", calls.join(", "))
+                // As the ASIM parsers union theirs: a call whose table the
+                // workspace lacks is left out rather than failing the query.
+                format!("union isfuzzy=true\n    {}", calls.join(",\n    "))
             }
             (None, Some(table)) => table.clone(),
             (None, None) => String::new(),

@@ -34,14 +34,16 @@ function readSchema(text) {
 
 // The ASIM parser functions with their parameters and defaults, as the
 // Azure-Sentinel repository declares them (Parsers/ASim*/Parsers/im*.yaml;
-// _Im_Dns_MicrosoftOMS: Parsers/ASimDns/Parsers/vimDnsMicrosoftOMS.yaml).
+// _Im_Dns_MicrosoftOMS and _Im_Dns_MicrosoftNXlog: Parsers/ASimDns/Parsers/
+// vimDnsMicrosoftOMS.yaml and vimDnsMicrosoftNXlog.yaml).
 const TIME = "starttime:datetime=datetime(null), endtime:datetime=datetime(null)";
 const DNS = TIME + ", srcipaddr:string='*', domain_has_any:dynamic=dynamic([]), " +
   "responsecodename:string='*', response_has_ipv4:string='*', " +
-  "response_has_any_prefix:dynamic=dynamic([]), eventtype:string='lookup'";
+  "response_has_any_prefix:dynamic=dynamic([])";
 const PARSERS = {
-  _Im_Dns: ["Dns", DNS + ", pack:bool=false"],
-  _Im_Dns_MicrosoftOMS: ["Dns", DNS + ", disabled:bool=false"],
+  _Im_Dns: ["Dns", DNS + ", eventtype:string='lookup', pack:bool=false"],
+  _Im_Dns_MicrosoftOMS: ["Dns", DNS + ", eventtype:string='Query', disabled:bool=false"],
+  _Im_Dns_MicrosoftNXlog: ["Dns", DNS + ", eventtype:string='Query', disabled:bool=false"],
   _Im_NetworkSession: ["NetworkSession", TIME],
   _Im_WebSession: ["WebSession", TIME + ", srcipaddr_has_any_prefix:dynamic=dynamic([]), " +
     "ipaddr_has_any_prefix:dynamic=dynamic([]), url_has_any:dynamic=dynamic([]), " +

@@ -122,9 +122,16 @@ def runnable(query):
     query = WINDOW.sub(r"bin(TimeGenerated, \1\2)", query)
     query = query.replace(r"(?-u:\b)", r"\b").replace(r"(?-u:\B)", r"\B")
     query = integer_text_as_regex(query)
-    # The ASIM parser calls (a union of them for dns) become the loaded table,
-    # which stands for every event of the rule's source.
-    return re.sub(r"^(union )?_Im_[A-Za-z]+\(starttime=ago.*$", "Events", query, count=1, flags=re.M)
+    return "Events\n" + stages(query)
+
+
+def stages(query):
+    """The query after its source: the ASIM parser calls (a union of them
+    for dns, over several lines) stand for every event of the rule's
+    source, which the loaded table holds."""
+    lines = query.splitlines()
+    first = next(i for i, line in enumerate(lines) if line.startswith("|"))
+    return "\n".join(lines[first:])
 
 
 TRANSLATE = re.compile(r'isempty\(translate\("-0123456789", "", ([A-Za-z_][A-Za-z0-9_]*)\)\)')

@@ -9,7 +9,10 @@ stages, which start at the first `| where` after the condition, `| extend
 tl_window`...).
 
 Usage: length.py KQL_DIR SIGMA_DIR SIGMA_BIN
-Prints one line per rule and the median and largest ratios.
+Prints one line per rule and the median and largest ratios; exits 1 when
+the full queries' median passes 1.5 or a filter passes 3 times Kusto's
+(the full queries' largest ratio is reported, not checked: Kusto's is the
+threshold rules' base rule alone).
 """
 
 import pathlib
@@ -57,7 +60,8 @@ def main(kql_dir, sigma_dir, sigma_bin):
               f"full {ratio:4.2f}  filter {ratio_filter:4.2f}")
     for label, ratios in (("full", full), ("filter only", filters)):
         print(f"{label}: median {statistics.median(ratios):.2f}, largest {max(ratios):.2f}")
+    return 1 if statistics.median(full) > 1.5 or max(filters) > 3 else 0
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:])
+    sys.exit(main(*sys.argv[1:]))
