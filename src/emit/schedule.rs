@@ -64,6 +64,12 @@ mod tests {
         assert_eq!(plan.lookback, 1800);
         assert!(!plan.reads_beyond_slot());
         assert_eq!(plan.sentinel_period(), 2400);
-        assert!(Plan { lookback: 3600, ..plan }.reads_beyond_slot());
+        assert!(
+            Plan {
+                lookback: 3600,
+                ..plan
+            }
+            .reads_beyond_slot()
+        );
     }
 }
