@@ -87,6 +87,9 @@ fn pack_queries_use_kusto_operators_without_prelude_or_regex() {
     let (pack, emitted) = build(&files, "default");
     for rule in &pack.rules {
         let query = document(&emitted, &format!("queries/{}.kql", rule.name));
+        let (slot, body) = query.split_once('\n').unwrap();
+        assert!(slot.starts_with("let slot_end = bin_at(now(), "), "{slot}");
+        let query = body;
         for forbidden in ["let ", "matches regex", "extract(", "tl_is_ip"] {
             assert!(
                 !query.contains(forbidden),
@@ -100,7 +103,7 @@ fn pack_queries_use_kusto_operators_without_prelude_or_regex() {
     }
     let zone = document(&emitted, "queries/dns_zone_transfer_from_outside.kql");
     assert!(
-        zone.contains(r#"endtime=now(), eventtype="XFR")"#),
+        zone.contains(r#"endtime=slot_end, eventtype="XFR")"#),
         "{zone}"
     );
     assert!(zone.contains("ipv4_is_in_any_range(SrcIpAddr, dynamic(["));

@@ -23,6 +23,7 @@ use serde::Serialize;
 use crate::diag::Diagnostic;
 use crate::emit::common::refusal;
 use crate::emit::folder::FolderError;
+use crate::emit::schedule::Plan;
 use crate::emit::templates::Templates;
 use crate::ir::{self, Status};
 
@@ -199,12 +200,23 @@ fn query(cx: &Context) -> Result<(String, Option<Vec<String>>), Vec<Diagnostic>>
     let (tail, by_columns) = match &rule.threshold {
         Some(t) => {
             let (lines, columns) =
-                threshold::lines(&mut kql, t).map_err(|r| diagnostics(vec![r]))?;
+                threshold::lines(&mut kql, t, rule.schedule.every).map_err(|r| diagnostics(vec![r]))?;
             (lines, Some(columns))
         }
         None => (Vec::new(), None),
     };
-    let mut lines = vec![cx.source.head(&literal::timespan(rule.schedule.lookback))];
+    let plan = Plan::of(rule);
+    let reads = literal::timespan(plan.every + plan.window);
+    let mut lines = vec![
+        // The run's slot, snapped to the grid of `every` (emit::schedule).
+        format!(
+            "let slot_end = bin_at(now(), {}, datetime(1970-01-01)) - {};",
+            literal::timespan(plan.every),
+            literal::timespan(plan.settle)
+        ),
+        cx.source.head(&format!("slot_end - {reads}"), "slot_end"),
+        format!("| where TimeGenerated >= slot_end - {reads} and TimeGenerated < slot_end"),
+    ];
     if !cx.source.filter.trim().is_empty() {
         lines.push(format!("| where {}", cx.source.filter.trim()));
     }

@@ -166,13 +166,11 @@ impl Source {
         )
     }
 
-    /// The query's first line for a run looking back `lookback` (a KQL timespan).
-    pub fn head(&self, lookback: &str) -> String {
+    /// The query's first stage, reading from `start` to `end` (KQL
+    /// expressions of the run's time range).
+    pub fn head(&self, start: &str, end: &str) -> String {
         let call = |call: &ParserCall| {
-            let mut arguments = vec![
-                format!("starttime=ago({lookback})"),
-                "endtime=now()".to_string(),
-            ];
+            let mut arguments = vec![format!("starttime={start}"), format!("endtime={end}")];
             arguments.extend(call.parameters.iter().map(|(k, v)| format!("{k}={v}")));
             format!("{}({})", call.parser, arguments.join(", "))
         };

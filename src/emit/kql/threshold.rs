@@ -25,6 +25,7 @@ pub fn result_column(threshold: &Threshold) -> &'static str {
 pub fn lines(
     writer: &mut Kql,
     threshold: &Threshold,
+    every: u64,
 ) -> Result<(Vec<String>, Vec<String>), Refusal> {
     let columns = threshold
         .by
@@ -96,6 +97,13 @@ pub fn lines(
             ));
         }
     }
+    // Only the windows that end in this run's slot: complete, and reported
+    // by no other run (emit::schedule).
+    let window = timespan(threshold.window);
+    lines.push(format!(
+        "| where tl_window + {window} > slot_end - {} and tl_window + {window} <= slot_end",
+        timespan(every)
+    ));
     lines.push(format!(
         "| where {result} {} {}",
         threshold.comparison.symbol(),
