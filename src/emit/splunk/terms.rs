@@ -118,8 +118,8 @@ impl Dialect for SearchTerms<'_> {
             };
             // A term whose value reads as an address or block matches by
             // address (`10.0.0.0/8`), not by text as `==` does.
-            if field.ty == FieldType::Ip && looks_like_address(&text) {
-                return Err(not_a_term(span, "`==` with an address on an `ip` field"));
+            if looks_like_address(&text) {
+                return Err(not_a_term(span, "`==` with an address"));
             }
             quoted.push(literal(&text, span)?);
         }
