@@ -148,6 +148,47 @@ fn the_pack_is_mostly_tstats_and_needs_no_regex() {
     }
 }
 
+/// A test no search term expresses exactly moves after the pipe (and the
+/// rule to a raw search); the others stay terms before it.
+#[test]
+fn inexpressible_terms_move_after_the_pipe() {
+    for (condition, terms, after) in [
+        (
+            "process.command_line contains \"a*b\" and process.name == \"x.exe\"",
+            "process_name=\"x.exe\"",
+            "like(lower(process), \"%a*b%\")",
+        ),
+        (
+            "process.name == \"10.0.0.0/8\"",
+            "",
+            "lower(process_name)==\"10.0.0.0/8\"",
+        ),
+        (
+            "process.command_line contains all [\"a\", \"b\"]",
+            "",
+            "like(lower(process), \"%a%\") AND like(lower(process), \"%b%\")",
+        ),
+        (
+            "process.name like \"nmap*\" and process.command_line matches r\"-s[SU]\"",
+            "process_name=\"nmap*\"",
+            "match(process, \"-s[SU]\")",
+        ),
+    ] {
+        let (_, emitted) = build(
+            "r.trip",
+            &rule(&format!("from process\n  where {condition}")),
+        );
+        let query = document(&emitted, "queries/r.spl");
+        let mut lines = query.lines();
+        assert_eq!(
+            lines.next(),
+            Some(format!("(`tripline_process`) {terms}").trim_end()),
+            "{query}"
+        );
+        assert!(lines.next().unwrap().contains(after), "{query}");
+    }
+}
+
 /// A count with `by` is a raw search: tstats would count an event once per
 /// spelling of its `by` value (`Bob`, `bob`), the evaluator once per
 /// lowered value, which `mvdedup()` gives.
