@@ -204,7 +204,8 @@ fn count_by_thresholds_key_each_event_once_per_lowered_value() {
         "(`tripline_authentication`) action=\"failure\"\n\
          | eval tl_w=floor(_time/600)*600, tl_k0=mvfilter(user!=\"\"), tl_k0=mvdedup(mvmap(tl_k0, lower(tl_k0)))\n\
          | stats count earliest(user) AS user BY tl_w tl_k0\n\
-         | where count>=5\n\
+         | addinfo\n\
+         | where tl_w+600>info_max_time-300 AND tl_w+600<=info_max_time AND count>=5\n\
          | eval _time=tl_w\n\
          | table _time user count"
     );

@@ -199,8 +199,8 @@ fn query(cx: &Context) -> Result<(String, Option<Vec<String>>), Vec<Diagnostic>>
     let condition = query::write(&mut kql, &rule.condition).map_err(diagnostics)?;
     let (tail, by_columns) = match &rule.threshold {
         Some(t) => {
-            let (lines, columns) =
-                threshold::lines(&mut kql, t, rule.schedule.every).map_err(|r| diagnostics(vec![r]))?;
+            let (lines, columns) = threshold::lines(&mut kql, t, rule.schedule.every)
+                .map_err(|r| diagnostics(vec![r]))?;
             (lines, Some(columns))
         }
         None => (Vec::new(), None),

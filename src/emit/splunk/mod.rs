@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 
 use super::folder::TargetFolder;
 use super::query::Refusal;
+use super::schedule::Plan;
 use super::templates::{self, Templates};
 use super::{Document, EmitError, Emitted, Input, common};
 use crate::diag::Diagnostic;
@@ -67,11 +68,10 @@ struct Stanza {
     disabled: u8,
     cron: String,
     earliest: String,
+    latest: String,
     severity: u8,
     level: &'static str,
     threshold: bool,
-    suppress_fields: String,
-    suppress_period: String,
     annotations: String,
     security_domain: String,
     next_steps: String,
@@ -237,9 +237,15 @@ fn stanza(
             .map(|r| r.into_diagnostic(rule))
             .collect());
     };
-    let mut suppress_fields = planned.by_fields.clone();
-    suppress_fields.push("_time".to_string());
-    let window = rule.threshold.as_ref().map_or(0, |t| t.window);
+    // Each run reads up to its slot's end; a rule without a threshold reads
+    // only its slot, a threshold rule from the start of the earliest window
+    // ending in it (the search then keeps those windows: emit::schedule).
+    let plan = Plan::of(rule);
+    let earliest = if rule.threshold.is_some() {
+        plan.lookback
+    } else {
+        plan.every + plan.settle
+    };
     let stanza = Stanza {
         name: rule.name.clone(),
         title: rule.meta.title.clone(),
@@ -249,12 +255,11 @@ fn stanza(
         tstats: planned.tstats,
         disabled: u8::from(rule.meta.status == ir::Status::Deprecated),
         cron,
-        earliest: format!("-{}", settings::duration(rule.schedule.lookback)),
+        earliest: format!("-{}", settings::duration(earliest)),
+        latest: format!("-{}", settings::duration(plan.settle)),
         severity: settings::severity(rule.meta.level),
         level: settings::level_name(rule.meta.level),
         threshold: rule.threshold.is_some(),
-        suppress_fields: suppress_fields.join(","),
-        suppress_period: format!("{}s", rule.schedule.lookback + window),
         annotations: settings::annotations(&rule.meta, kill_chain),
         security_domain: setting(input, &rule.source, "security_domain")
             .unwrap_or("threat")

@@ -27,8 +27,6 @@ pub struct Search {
     pub tstats: bool,
     /// CIM names filtered on by raw search terms (`INDEXED_VALUE = false`).
     pub raw_terms: BTreeSet<String>,
-    /// The `by` fields' CIM names, for `alert.suppress.fields`.
-    pub by_fields: Vec<String>,
 }
 
 /// The search of `rule`, whose base macro is `base` (`` (`tripline_dns`) ``).
@@ -57,11 +55,10 @@ fn tstats(
         None => format!("WHERE {terms}"),
     };
     let prefix = &model.prefix;
-    let (lines, by_fields) = match &rule.threshold {
+    let lines = match &rule.threshold {
         Some(threshold) => {
             let grouping = Grouping::new(input, rule, threshold)?;
-            let lines = threshold::tstats(&grouping, &format!("{from} {filter}"), prefix);
-            (lines, grouping.by_names())
+            threshold::tstats(&grouping, &format!("{from} {filter}"), prefix)
         }
         None => {
             let by: Vec<String> = entities(input, &rule.source)
@@ -75,14 +72,13 @@ fn tstats(
                 "| tstats `tripline_summariesonly` fillnull_value=unknown count min(_time) AS firstTime max(_time) AS lastTime {from} {filter} BY {}",
                 by.join(" ")
             );
-            (vec![head, format!("| rename {prefix}.* AS *")], Vec::new())
+            vec![head, format!("| rename {prefix}.* AS *")]
         }
     };
     Ok(Search {
         lines,
         tstats: true,
         raw_terms: BTreeSet::new(),
-        by_fields,
     })
 }
 
@@ -109,24 +105,21 @@ fn raw(input: &Input, rule: &ir::Rule, base: &str) -> Result<Search, Vec<Refusal
         let mut eval = EvalExpr::new(input, rule);
         lines.push(format!("| where {}", write(&mut eval, &condition)?));
     }
-    let by_fields = match &rule.threshold {
+    match &rule.threshold {
         Some(threshold) => {
             let grouping = Grouping::new(input, rule, threshold)?;
             lines.extend(threshold::raw(&grouping));
-            grouping.by_names()
         }
         None => {
             let mut columns = vec!["_time".to_string()];
             columns.extend(entities(input, &rule.source).iter().map(|e| eval_name(e)));
             lines.push(format!("| table {}", columns.join(" ")));
-            Vec::new()
         }
-    };
+    }
     Ok(Search {
         lines,
         tstats: false,
         raw_terms: terms.filtered,
-        by_fields,
     })
 }
 

@@ -29,6 +29,8 @@ pub struct Grouping {
     by: Vec<Keyed>,
     distinct: Option<Keyed>,
     window: u64,
+    /// The run's slot (`every`), in seconds.
+    every: u64,
     /// `count>=20`.
     condition: String,
 }
@@ -75,16 +77,13 @@ impl Grouping {
             by,
             distinct,
             window: threshold.window,
+            every: rule.schedule.every,
             condition: format!(
                 "{output}{}{}",
                 threshold.comparison.symbol(),
                 threshold.value
             ),
         })
-    }
-
-    pub fn by_names(&self) -> Vec<String> {
-        self.by.iter().map(|b| b.name.clone()).collect()
     }
 
     fn output(&self) -> &'static str {
@@ -95,16 +94,24 @@ impl Grouping {
         }
     }
 
-    /// `| where ...`, then `_time` back to the window and the alert's columns.
+    /// The windows that end in the run's slot (`addinfo`: the slot ends at
+    /// `info_max_time`, the dispatch's latest time) and satisfy the
+    /// condition, then `_time` back to the window and the alert's columns.
     fn tail(&self, lines: &mut Vec<String>) {
-        lines.push(format!("| where {}", self.condition));
+        let start = if self.by.is_empty() { "_time" } else { "tl_w" };
+        let (w, every) = (self.window, self.every);
+        lines.push("| addinfo".to_string());
+        lines.push(format!(
+            "| where {start}+{w}>info_max_time-{every} AND {start}+{w}<=info_max_time AND {}",
+            self.condition
+        ));
+        let mut columns = vec!["_time".to_string()];
+        columns.extend(self.by.iter().map(|b| eval_name(&b.name)));
+        columns.push(self.output().to_string());
         if !self.by.is_empty() {
-            let mut columns = vec!["_time".to_string()];
-            columns.extend(self.by.iter().map(|b| eval_name(&b.name)));
-            columns.push(self.output().to_string());
             lines.push("| eval _time=tl_w".to_string());
-            lines.push(format!("| table {}", columns.join(" ")));
         }
+        lines.push(format!("| table {}", columns.join(" ")));
     }
 
     /// `stats` functions and `BY` keys of the final aggregation.
