@@ -70,7 +70,12 @@ pub fn run(args: &BuildArgs) -> u8 {
             };
             replace_folder(out, target.as_str(), documents, &binaries)
         }),
-        None => print_documents(&outputs),
+        None => {
+            return match super::write::print_with(|out| print_documents(out, &outputs)) {
+                Ok(()) => 0,
+                Err(code) => code,
+            };
+        }
     };
     match written {
         Ok(()) => 0,
@@ -175,9 +180,10 @@ fn splunk_packages(documents: &[Document]) -> std::io::Result<Vec<(String, Vec<u
 }
 
 /// Without `--out`: every document on stdout under a `==> target/path <==` line.
-fn print_documents(outputs: &[(TargetName, Vec<Document>)]) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
+fn print_documents(
+    out: &mut dyn std::io::Write,
+    outputs: &[(TargetName, Vec<Document>)],
+) -> std::io::Result<()> {
     let mut first = true;
     for (target, documents) in outputs {
         for document in documents {

@@ -1,0 +1,201 @@
+//! Hostile file systems and outputs: writes keep devices, FIFOs, links and
+//! read-only files; walks survive symlink loops; a full stdout or an endless
+//! input is an error with a message, never a panic, a hang or silence.
+
+use std::fs;
+use std::os::unix::fs::{FileTypeExt, symlink};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// A valid rule without tests; `fmt` rewrites it (two spaces after `rule`).
+const UNFORMATTED: &str = "rule   untested {\n  title \"A rule without tests\"\n  id \"0b9d3c1e-6a51-4f6e-9f7e-2c8a4d1b7e01\"\n  level low\n  attack T1590\n  description \"Only here to be formatted.\"\n  from dns\n  where dns.question.type == \"AXFR\"\n}\n";
+
+struct Run {
+    code: i32,
+    stderr: String,
+}
+
+fn command(args: &[&str]) -> Command {
+    let mut command = Command::new(assert_cmd::cargo::cargo_bin("tripline"));
+    command.env("NO_COLOR", "1").args(args);
+    command
+}
+
+fn tripline(args: &[&str]) -> Run {
+    finish(command(args).output().unwrap())
+}
+
+fn finish(output: std::process::Output) -> Run {
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// `tripline ARGS > /dev/full`.
+fn to_full_device(args: &[&str]) -> Run {
+    let full = fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    finish(command(args).stdout(Stdio::from(full)).output().unwrap())
+}
+
+/// A fresh folder under the system's temporary folder.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("tripline-io-{name}-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn text(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+#[test]
+fn junit_to_a_fifo_writes_through_it_and_keeps_it() {
+    let dir = scratch("fifo");
+    let fifo = dir.join("report.xml");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || fs::read_to_string(fifo).unwrap())
+    };
+    let run = tripline(&["test", "tests/fixtures/eval", "--junit", text(&fifo)]);
+    assert_eq!(run.code, 1, "one test fails: {}", run.stderr);
+    assert!(fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo());
+    assert!(reader.join().unwrap().starts_with("<?xml"));
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_full_device_is_an_error_naming_it_not_replaced() {
+    let run = tripline(&[
+        "coverage",
+        "tests/fixtures/coverage/small",
+        "--layer",
+        "/dev/full",
+    ]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("cannot write /dev/full: "),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        fs::metadata("/dev/full")
+            .unwrap()
+            .file_type()
+            .is_char_device()
+    );
+}
+
+#[test]
+fn fmt_writes_a_symlinks_target_and_keeps_the_link() {
+    let dir = scratch("fmt-link");
+    fs::create_dir_all(dir.join("real")).unwrap();
+    fs::write(dir.join("real/rule.trip"), UNFORMATTED).unwrap();
+    symlink("real/rule.trip", dir.join("link.trip")).unwrap();
+    let run = tripline(&["fmt", text(&dir.join("link.trip"))]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let link = fs::symlink_metadata(dir.join("link.trip")).unwrap();
+    assert!(link.file_type().is_symlink(), "the link was replaced");
+    let formatted = fs::read_to_string(dir.join("real/rule.trip")).unwrap();
+    assert!(formatted.starts_with("rule untested {"), "{formatted}");
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn fmt_refuses_a_read_only_file() {
+    let dir = scratch("fmt-readonly");
+    let path = dir.join("rule.trip");
+    fs::write(&path, UNFORMATTED).unwrap();
+    let mut permissions = fs::metadata(&path).unwrap().permissions();
+    permissions.set_readonly(true);
+    fs::set_permissions(&path, permissions).unwrap();
+    let run = tripline(&["fmt", text(&path)]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains(text(&path)), "{}", run.stderr);
+    assert!(run.stderr.contains("read-only"), "{}", run.stderr);
+    assert_eq!(fs::read_to_string(&path).unwrap(), UNFORMATTED);
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn write_errors_name_the_path() {
+    let dir = scratch("write-errors");
+    let small = "tests/fixtures/coverage/small";
+    let folder = tripline(&["coverage", small, "--layer", text(&dir)]);
+    assert_eq!(folder.code, 2);
+    assert!(folder.stderr.contains(text(&dir)), "{}", folder.stderr);
+    let long = dir.join(format!("{}.svg", "x".repeat(300)));
+    let too_long = tripline(&["coverage", small, "--svg", text(&long)]);
+    assert_eq!(too_long.code, 2);
+    assert!(too_long.stderr.contains(text(&long)), "{}", too_long.stderr);
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_folder_linking_to_itself_is_walked_once_and_the_loop_reported() {
+    let dir = scratch("self-links");
+    fs::write(dir.join("rule.trip"), UNFORMATTED).unwrap();
+    symlink(".", dir.join("again")).unwrap();
+    symlink(".", dir.join("more")).unwrap();
+    let run = tripline(&["check", text(&dir)]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("1 warning in 1 file"), "{}", run.stderr);
+    let again = format!("{}: a symlink loop", text(&dir.join("again")));
+    assert!(run.stderr.contains(&again), "{}", run.stderr);
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_full_stdout_is_exit_2_with_a_message() {
+    let dir = scratch("full-stdout");
+    fs::write(dir.join("rule.trip"), UNFORMATTED).unwrap();
+    let runs = [
+        to_full_device(&["coverage", "tests/fixtures/coverage/small"]),
+        to_full_device(&["fmt", "--check", text(&dir)]),
+        to_full_device(&["test", "tests/fixtures/eval"]),
+        to_full_device(&[
+            "check",
+            "--format",
+            "json",
+            "tests/fixtures/cli/warning.trip",
+        ]),
+        to_full_device(&[
+            "build",
+            "tests/fixtures/cli/warning.trip",
+            "--target",
+            "sigma",
+        ]),
+    ];
+    for run in runs {
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        assert!(
+            run.stderr.contains("cannot write to standard output"),
+            "{}",
+            run.stderr
+        );
+    }
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn an_endless_rule_file_stops_at_the_size_limit() {
+    let run = tripline(&["check", "/dev/zero"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("/dev/zero: larger than"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("--max-file-size"), "{}", run.stderr);
+    let rule = "tests/fixtures/cli/warning.trip";
+    let small = tripline(&["check", "--max-file-size", "100", rule]);
+    assert_eq!(small.code, 2, "{}", small.stderr);
+    assert!(small.stderr.contains(rule), "{}", small.stderr);
+    assert_eq!(tripline(&["check", "--max-file-size", "1K", rule]).code, 0);
+}
