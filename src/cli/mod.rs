@@ -6,6 +6,7 @@ mod check;
 mod coverage;
 mod fmt;
 pub mod pipeline;
+mod stage;
 pub mod write;
 
 use std::path::PathBuf;

@@ -199,3 +199,102 @@ fn an_endless_rule_file_stops_at_the_size_limit() {
     assert!(small.stderr.contains(rule), "{}", small.stderr);
     assert_eq!(tripline(&["check", "--max-file-size", "1K", rule]).code, 0);
 }
+
+/// Every file under `dir` with its bytes, hidden files included, sorted.
+fn tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(folder) = stack.pop() {
+        for entry in fs::read_dir(folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let bytes = fs::read(&path).unwrap();
+                files.push((path.strip_prefix(dir).unwrap().to_path_buf(), bytes));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+#[test]
+fn a_build_that_fails_on_one_target_replaces_none() {
+    let dir = scratch("build-too-long");
+    let out = dir.join("out");
+    fs::write(dir.join("short.trip"), UNFORMATTED).unwrap();
+    // 251 characters: `.yml` and `.spl` names fit in 255 bytes, `.yaml` does not.
+    let long = "a".repeat(251);
+    let rule = UNFORMATTED.replace("rule   untested", &format!("rule {long}"));
+    fs::write(dir.join("long.trip"), rule).unwrap();
+    let first = tripline(&["build", text(&dir.join("short.trip")), "--out", text(&out)]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let before = tree(&out);
+    let failed = tripline(&["build", text(&dir.join("long.trip")), "--out", text(&out)]);
+    assert_eq!(failed.code, 2);
+    let path = format!("{}/kql/{long}.yaml: ", text(&out));
+    assert!(failed.stderr.contains(&path), "{}", failed.stderr);
+    assert_eq!(tree(&out), before, "no target was replaced");
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn leftovers_of_killed_builds_are_cleaned_or_finished() {
+    let dir = scratch("build-leftovers");
+    let out = dir.join("out");
+    fs::write(dir.join("rule.trip"), UNFORMATTED).unwrap();
+    // Killed while writing: removed.
+    fs::create_dir_all(out.join(".tripline-staging-999999999/sigma")).unwrap();
+    // Killed during the swap (all written): the rest is swapped in.
+    let swapping = out.join(".tripline-staging-999999998");
+    fs::create_dir_all(swapping.join("splunk")).unwrap();
+    fs::write(swapping.join("splunk/finished.txt"), "").unwrap();
+    fs::write(swapping.join(".complete"), "").unwrap();
+    // Versions before the lock.
+    fs::create_dir_all(out.join(".sigma.new-999999999")).unwrap();
+    fs::create_dir_all(out.join(".kql.old-999999999")).unwrap();
+    let run = tripline(&[
+        "build",
+        text(&dir.join("rule.trip")),
+        "--target",
+        "sigma",
+        "--out",
+        text(&out),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let mut names: Vec<String> = fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, [".tripline.lock", "sigma", "splunk"]);
+    assert!(out.join("splunk/finished.txt").exists());
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn concurrent_builds_into_one_folder_take_turns() {
+    let dir = scratch("build-concurrent");
+    let out = dir.join("out");
+    let builds: Vec<_> = (0..4)
+        .map(|_| {
+            command(&["build", "rules/", "--out", text(&out)])
+                .stderr(Stdio::piped())
+                .stdout(Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for build in builds {
+        let run = finish(build.wait_with_output().unwrap());
+        assert_eq!(run.code, 0, "{}", run.stderr);
+    }
+    let hidden: Vec<String> = fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with('.') && name != ".tripline.lock")
+        .collect();
+    assert!(hidden.is_empty(), "{hidden:?}");
+    fs::remove_dir_all(&dir).unwrap();
+}
