@@ -497,6 +497,33 @@ fn each_diagnostic_points_at_its_token() {
             ),
             vec!["E0608 10:58"],
         ),
+        (
+            threshold_rule(
+                COUNT_BY_IP,
+                &[
+                    r#"test "t" { repeat 900000 every 1s { source.ip: "1.2.3.4" } repeat 200000 every 1s { source.ip: "1.2.3.4" } expect alert 1 }"#,
+                ],
+            ),
+            vec!["E0609 10:62"],
+        ),
+        (
+            rule_where(
+                r#"dns.question.type == "AXFR""#,
+                &[r#"test "t" { events "../../etc/shadow" expect match }"#],
+            ),
+            vec!["E0610 10:21"],
+        ),
+        (
+            rule_where(
+                r#"dns.question.type == "AXFR""#,
+                &[&format!(
+                    r#"test "t" {{ event {{ a: {}1{} }} expect match }}"#,
+                    "[".repeat(127),
+                    "]".repeat(127)
+                )],
+            ),
+            vec!["E0611 10:25"],
+        ),
         // Warnings.
         (
             rule(&[

@@ -12,6 +12,7 @@ const UNFORMATTED: &str = "rule   untested {\n  title \"A rule without tests\"\n
 
 struct Run {
     code: i32,
+    stdout: String,
     stderr: String,
 }
 
@@ -28,6 +29,7 @@ fn tripline(args: &[&str]) -> Run {
 fn finish(output: std::process::Output) -> Run {
     Run {
         code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
     }
 }
@@ -296,5 +298,80 @@ fn concurrent_builds_into_one_folder_take_turns() {
         .filter(|name| name.starts_with('.') && name != ".tripline.lock")
         .collect();
     assert!(hidden.is_empty(), "{hidden:?}");
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A rule whose one test has `body`, as `CODE line:col` of its diagnostics
+/// (the file written to `dir/rule.trip`, so `events` paths resolve there).
+fn test_diagnostics(dir: &Path, body: &str) -> Vec<String> {
+    use tripline::source::{self, SourceMap};
+    let rule = format!(
+        "rule probe {{\n  title \"probe\"\n  id \"0b9d3c1e-6a51-4f6e-9f7e-2c8a4d1b7e02\"\n  level low\n  attack T1590\n  description \"x\"\n  from dns\n  where dns.question.type == \"AXFR\"\n  test \"t\" {{\n{body}\n    expect match\n  }}\n}}\n"
+    );
+    let path = dir.join("rule.trip");
+    fs::write(&path, rule).unwrap();
+    let mut map = SourceMap::default();
+    let (id, _) = source::load(&mut map, &path).unwrap();
+    let (file, _) = tripline::syntax::parse(id, &map.get(id).text);
+    let checked = tripline::check::check(&map, &[(id, &file)]);
+    crate::support::positions(&map, &checked.diagnostics)
+        .into_iter()
+        .filter(|d| d.starts_with('E'))
+        .collect()
+}
+
+#[test]
+fn a_test_over_a_million_events_is_a_check_error() {
+    let dir = scratch("repeat-total");
+    let event = "{ dns.question.type: \"AXFR\" }";
+    let body = format!(
+        "    event {event}\n    repeat 600000 every 1s {event}\n    repeat 600000 every 1s {event}\n    repeat 600000 every 1s {event}"
+    );
+    assert_eq!(test_diagnostics(&dir, &body), ["E0609 12:5"]);
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn events_paths_stay_inside_the_rule_folder() {
+    let dir = scratch("events-paths");
+    fs::create_dir_all(dir.join("fixtures")).unwrap();
+    fs::write(dir.join("fixtures/ok.jsonl"), "{}\n").unwrap();
+    symlink("/etc/hostname", dir.join("fixtures/out.jsonl")).unwrap();
+    let body = [
+        "../../../../etc/shadow",
+        "/etc/passwd",
+        "fixtures/out.jsonl",
+        "fixtures/ok.jsonl",
+        "./fixtures/ok.jsonl",
+    ]
+    .map(|path| format!("    events \"{path}\""))
+    .join("\n");
+    let found = test_diagnostics(&dir, &body);
+    assert_eq!(found, ["E0610 10:12", "E0610 11:12", "E0610 12:12"]);
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_test_event_deeper_than_the_json_reader_takes_is_a_check_error() {
+    let dir = scratch("deep-event");
+    let deep = |levels: usize| {
+        format!(
+            "    event {{ dns.question.type: \"AXFR\", deep: {}1{} }}",
+            "[".repeat(levels),
+            "]".repeat(levels)
+        )
+    };
+    assert!(test_diagnostics(&dir, &deep(126)).is_empty());
+    let passed = tripline(&["test", text(&dir.join("rule.trip"))]);
+    assert_eq!(
+        passed.code, 0,
+        "126 levels run and match: {}",
+        passed.stdout
+    );
+    assert_eq!(test_diagnostics(&dir, &deep(127)), ["E0611 10:46"]);
+    // Before, this passed `check` and then "did not match" at test time.
+    let run = tripline(&["test", text(&dir.join("rule.trip"))]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("error[E0611]"), "{}", run.stderr);
     fs::remove_dir_all(&dir).unwrap();
 }
