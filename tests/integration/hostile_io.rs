@@ -375,3 +375,73 @@ fn a_test_event_deeper_than_the_json_reader_takes_is_a_check_error() {
     assert!(run.stderr.contains("error[E0611]"), "{}", run.stderr);
     fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A `--targets-dir` holding a copy of the built-in Splunk folder, with
+/// `file` edited by `edit`.
+fn splunk_folder(dir: &Path, file: &str, edit: impl Fn(String) -> String) -> PathBuf {
+    let targets = dir.join("targets");
+    for (relative, bytes) in tree(Path::new("targets/splunk")) {
+        let path = targets.join("splunk").join(relative);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, bytes).unwrap();
+    }
+    let path = targets.join("splunk").join(file);
+    fs::write(&path, edit(fs::read_to_string(&path).unwrap())).unwrap();
+    targets
+}
+
+#[test]
+fn targets_dir_settings_are_checked_and_a_missing_one_is_an_error() {
+    let dir = scratch("targets-dir");
+    let out = dir.join("deep/out");
+    let build = |targets: &Path| {
+        let args = [
+            "build",
+            "tests/fixtures/cli/warning.trip",
+            "--target",
+            "splunk",
+        ];
+        tripline(
+            &[
+                &args[..],
+                &["--out", text(&out), "--targets-dir", text(targets)],
+            ]
+            .concat(),
+        )
+    };
+    let missing = build(&dir.join("no-such-folder"));
+    assert_eq!(missing.code, 2);
+    assert!(
+        missing.stderr.contains("no-such-folder: not a folder"),
+        "{}",
+        missing.stderr
+    );
+
+    let evil_id = splunk_folder(&dir.join("id"), "app.yaml", |text| {
+        text.replace("id: tripline", "id: ../../evil_target")
+    });
+    let run = build(&evil_id);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("app.yaml: id: `../../evil_target` is not a name"),
+        "{}",
+        run.stderr
+    );
+    assert!(!dir.join("evil_target").exists() && !out.exists());
+
+    let stanza = splunk_folder(&dir.join("stanza"), "mappings/default.yaml", |text| {
+        text.replace(
+            "base_search: tag=network tag=resolution tag=dns",
+            "base_search: \"tag=dns\\n[evil]\\nsearch = *\"",
+        )
+    });
+    let run = build(&stanza);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("sources.dns.base_search: a line break"),
+        "{}",
+        run.stderr
+    );
+    fs::remove_dir_all(&dir).unwrap();
+}
