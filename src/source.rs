@@ -193,6 +193,26 @@ pub fn add_bytes(map: &mut SourceMap, path: &Path, bytes: &[u8]) -> (FileId, Opt
     }
 }
 
+/// W0010: a file whose lines end with CR alone is all on line 1 (only LF
+/// ends a line), which makes its positions hard to read; say so once.
+pub fn lone_cr_warning(map: &SourceMap, id: FileId) -> Option<Diagnostic> {
+    let text = &map.get(id).text;
+    let at = text
+        .match_indices('\r')
+        .map(|(i, _)| i)
+        .find(|&i| !text[i + 1..].starts_with('\n'))?;
+    Some(
+        Diagnostic::warning(
+            codes::LONE_CR,
+            id,
+            Span::new(at, at + 1),
+            "this line ends with CR alone; only LF ends a line, so what follows is still this line",
+        )
+        .with_label("CR")
+        .with_help("save the file with LF line endings"),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -38,6 +38,7 @@ pub fn load(paths: &[PathBuf]) -> Result<Loaded, LoadError> {
         match bad_utf8 {
             Some(diagnostic) => diagnostics.push(diagnostic),
             None => {
+                diagnostics.extend(source::lone_cr_warning(&map, id));
                 let (file, syntax_errors) = syntax::parse(id, &map.get(id).text);
                 diagnostics.extend(syntax_errors);
                 files.push((id, file));

@@ -107,6 +107,7 @@ codes! {
     RULE_WITHOUT_TESTS = "W0007", "rule without tests";
     EVENT_FIELD_TYPO = "W0008", "test event field close to a field the rule reads";
     RULE_WITHOUT_PLAYBOOK = "W0009", "rule without a playbook";
+    LONE_CR = "W0010", "lines end with CR alone";
 }
 
 #[cfg(test)]

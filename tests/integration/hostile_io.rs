@@ -445,3 +445,23 @@ fn targets_dir_settings_are_checked_and_a_missing_one_is_an_error() {
     );
     fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_lone_cr_file_is_one_line_said_once_and_shown_visibly() {
+    let dir = scratch("lone-cr");
+    let path = dir.join("cr.trip");
+    fs::write(&path, UNFORMATTED.replace('\n', "\r")).unwrap();
+    let run = tripline(&["check", text(&path)]);
+    assert!(!run.stderr.contains('\r'), "a raw CR reached the terminal");
+    assert_eq!(
+        run.stderr.matches("warning[W0010]").count(),
+        1,
+        "{}",
+        run.stderr
+    );
+    // Only LF ends a line (language.md 1.4): the first CR is column 18 of line 1.
+    let at = format!("{}:1:18", text(&path));
+    assert!(run.stderr.contains(&at), "{}", run.stderr);
+    assert!(run.stderr.contains('␍'), "{}", run.stderr);
+    fs::remove_dir_all(&dir).unwrap();
+}
