@@ -136,6 +136,19 @@ fn write_errors_name_the_path() {
     let too_long = tripline(&["coverage", small, "--svg", text(&long)]);
     assert_eq!(too_long.code, 2);
     assert!(too_long.stderr.contains(text(&long)), "{}", too_long.stderr);
+    // `--out` naming a file: "File exists", with the path.
+    let file = dir.join("a-file");
+    fs::write(&file, "").unwrap();
+    let rule = "tests/fixtures/cli/warning.trip";
+    let exists = tripline(&["build", rule, "--target", "sigma", "--out", text(&file)]);
+    assert_eq!(exists.code, 2);
+    assert!(
+        exists
+            .stderr
+            .contains(&format!("cannot write {}: ", text(&file))),
+        "{}",
+        exists.stderr
+    );
     fs::remove_dir_all(&dir).unwrap();
 }
 
