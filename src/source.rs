@@ -233,6 +233,16 @@ mod tests {
     }
 
     #[test]
+    fn only_a_cr_without_lf_is_reported() {
+        let mut map = SourceMap::default();
+        let crlf = map.add(SourceFile::new("a.trip", "a\r\nb\r\n"));
+        assert!(lone_cr_warning(&map, crlf).is_none());
+        let lone = map.add(SourceFile::new("b.trip", "a\r\nb\rc\rd"));
+        let warning = lone_cr_warning(&map, lone).expect("a lone CR is reported");
+        assert_eq!(warning.primary.span, Span::new(4, 5));
+    }
+
+    #[test]
     fn end_of_input_after_final_newline_is_next_line_column_one() {
         let file = SourceFile::new("x.trip", "rule a {\n");
         assert_eq!(

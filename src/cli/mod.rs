@@ -232,3 +232,24 @@ pub fn report(map: &crate::source::SourceMap, diagnostics: &mut [crate::diag::Di
         crate::diag::render::summary(errors, diagnostics.len() - errors, map.ids().count())
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes_are_bytes_or_binary_multiples() {
+        let cases = [
+            ("100", Ok(100)),
+            ("1K", Ok(1024)),
+            ("16M", Ok(16 << 20)),
+            ("2GiB", Ok(2 << 30)),
+            ("16 MB", Err(())),
+            ("M", Err(())),
+            ("99999999999999G", Err(())),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(parse_size(text).map_err(|_| ()), expected, "{text}");
+        }
+    }
+}
