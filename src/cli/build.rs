@@ -84,22 +84,21 @@ fn write_out(
     outputs: &[(TargetName, Vec<Document>)],
     package: bool,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let mut binaries = Vec::new();
-    for (target, documents) in outputs {
-        if package && *target == TargetName::Splunk {
-            binaries = splunk_packages(documents)?;
-        }
-    }
+    let binaries = match outputs.iter().find(|(t, _)| *t == TargetName::Splunk) {
+        Some((_, documents)) if package => splunk_packages(documents)?,
+        _ => Vec::new(),
+    };
     let targets: Vec<TargetFiles> = outputs
         .iter()
         .map(|(target, documents)| {
+            let packages: &[(String, Vec<u8>)] = match target {
+                TargetName::Splunk => &binaries,
+                _ => &[],
+            };
             let texts = documents
                 .iter()
                 .map(|d| (d.path.as_str(), d.text.as_bytes()));
-            let packages = binaries
-                .iter()
-                .filter(|_| *target == TargetName::Splunk)
-                .map(|(p, b)| (p.as_str(), b.as_slice()));
+            let packages = packages.iter().map(|(p, b)| (p.as_str(), b.as_slice()));
             TargetFiles {
                 name: target.as_str(),
                 files: texts.chain(packages).collect(),

@@ -15,6 +15,7 @@ use std::io;
 use std::path::{Component, Path, PathBuf};
 
 use super::write::WriteError;
+use crate::emit::TargetName;
 
 const LOCK: &str = ".tripline.lock";
 const STAGING: &str = ".tripline-staging-";
@@ -95,13 +96,11 @@ fn recover(out: &Path) -> Result<(), WriteError> {
 
 /// `.sigma.new-1234`: left by a build before the lock, if 1234 is gone.
 fn legacy_of_dead_process(name: &str) -> bool {
-    let Some(rest) = name.strip_prefix('.') else {
-        return false;
-    };
-    let pid = rest
-        .rsplit_once(".new-")
-        .or_else(|| rest.rsplit_once(".old-"))
-        .map(|(_, pid)| pid);
+    let pid = TargetName::ALL.iter().find_map(|target| {
+        let rest = name.strip_prefix('.')?.strip_prefix(target.as_str())?;
+        rest.strip_prefix(".new-")
+            .or_else(|| rest.strip_prefix(".old-"))
+    });
     match pid.and_then(|pid| pid.parse::<u32>().ok()) {
         Some(pid) => !Path::new("/proc").join(pid.to_string()).exists(),
         None => false,
@@ -195,5 +194,6 @@ mod tests {
         assert!(!legacy_of_dead_process(&alive));
         assert!(!legacy_of_dead_process("sigma"));
         assert!(!legacy_of_dead_process(".git"));
+        assert!(!legacy_of_dead_process(".notes.new-999999999"));
     }
 }
