@@ -314,6 +314,36 @@ fn concurrent_builds_into_one_folder_take_turns() {
     fs::remove_dir_all(&dir).unwrap();
 }
 
+#[test]
+fn a_build_waits_while_another_holds_the_lock() {
+    let dir = scratch("build-lock");
+    let out = dir.join("out");
+    fs::create_dir_all(&out).unwrap();
+    let lock = fs::File::create(out.join(".tripline.lock")).unwrap();
+    lock.lock().unwrap();
+    let rule = "tests/fixtures/cli/warning.trip";
+    let mut build = command(&["build", rule, "--target", "sigma", "--out", text(&out)])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert!(
+        build.try_wait().unwrap().is_none(),
+        "the build did not wait"
+    );
+    assert!(!out.join("sigma").exists());
+    lock.unlock().unwrap();
+    let run = finish(build.wait_with_output().unwrap());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("waiting for another build into"),
+        "{}",
+        run.stderr
+    );
+    assert!(out.join("sigma").is_dir());
+    fs::remove_dir_all(&dir).unwrap();
+}
+
 /// A rule whose one test has `body`, as `CODE line:col` of its diagnostics
 /// (the file written to `dir/rule.trip`, so `events` paths resolve there).
 fn test_diagnostics(dir: &Path, body: &str) -> Vec<String> {
