@@ -98,11 +98,18 @@ impl Walk {
         entries.sort();
         self.open.push(canonical);
         for path in entries {
-            // `is_dir` follows links; a dangling link is neither and is left out.
-            if path.is_dir() {
+            // Links are followed; a dangling `*.trip` link is an error naming
+            // it, and a FIFO or device named `*.trip` is left out (reading
+            // it could block or never end).
+            let meta = std::fs::metadata(&path);
+            if meta.as_ref().is_ok_and(std::fs::Metadata::is_dir) {
                 self.folder(&path)?;
-            } else if path.extension().is_some_and(|ext| ext == "trip") && path.is_file() {
-                self.file(&path)?;
+            } else if path.extension().is_some_and(|ext| ext == "trip") {
+                match meta {
+                    Ok(meta) if !meta.is_file() => {}
+                    Ok(_) => self.file(&path)?,
+                    Err(err) => return Err(io(&path)(err)),
+                }
             }
         }
         self.open.pop();
@@ -137,6 +144,18 @@ mod tests {
         );
         let loops: Vec<PathBuf> = found.loops.iter().map(|l| l.path.clone()).collect();
         assert_eq!(loops, vec![dir.join("self"), dir.join("sub/up")]);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_dangling_rule_link_is_an_error_naming_it() {
+        let dir = scratch("dangling");
+        symlink("gone.trip", dir.join("z.trip")).unwrap();
+        let err = find(std::slice::from_ref(&dir)).unwrap_err().to_string();
+        assert!(
+            err.starts_with(&dir.join("z.trip").display().to_string()),
+            "{err}"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
