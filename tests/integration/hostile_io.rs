@@ -1,6 +1,9 @@
-//! Hostile file systems and outputs: writes keep devices, FIFOs, links and
-//! read-only files; walks survive symlink loops; a full stdout or an endless
-//! input is an error with a message, never a panic, a hang or silence.
+//! Hostile file systems, outputs and packs (docs/security-io.md): writes
+//! keep devices, FIFOs, links and read-only files; walks survive symlink
+//! loops; a full stdout or an endless input is an error with a message,
+//! never a panic, a hang or silence; a build replaces all its targets or
+//! none and waits for another; tests and target folders stay in their
+//! folders; test events are bounded in number and nesting.
 
 use std::fs;
 use std::os::unix::fs::{FileTypeExt, symlink};
