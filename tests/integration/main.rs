@@ -12,6 +12,7 @@ mod coverage;
 mod eval;
 mod fmt;
 mod hostile;
+mod hostile_io;
 mod kql;
 mod parse;
 mod runbook;
