@@ -478,7 +478,7 @@ fn targets_dir_settings_are_checked_and_a_missing_one_is_an_error() {
 
     let stanza = splunk_folder(&dir.join("stanza"), "mappings/default.yaml", |text| {
         text.replace(
-            "base_search: tag=network tag=resolution tag=dns",
+            "base_search: \"(`cim_Network_Resolution_indexes`) tag=network tag=resolution tag=dns\"",
             "base_search: \"tag=dns\\n[evil]\\nsearch = *\"",
         )
     });
