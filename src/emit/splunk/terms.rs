@@ -28,6 +28,9 @@ pub struct SearchTerms<'a> {
     prefix: String,
     /// The CIM names the terms filter on.
     pub filtered: BTreeSet<String>,
+    /// The data model's number fields (tstats only): their summaries hold
+    /// numbers, so `=` and `>=` on them compare numbers.
+    numbers: Vec<String>,
 }
 
 impl<'a> SearchTerms<'a> {
@@ -37,7 +40,20 @@ impl<'a> SearchTerms<'a> {
             rule,
             prefix: prefix.to_string(),
             filtered: BTreeSet::new(),
+            numbers: Vec::new(),
         }
+    }
+
+    /// Terms of a tstats search on a data model whose `numbers` hold numbers.
+    pub fn with_numbers(mut self, numbers: &[String]) -> Self {
+        self.numbers = numbers.to_vec();
+        self
+    }
+
+    /// Whether `field` is one of the data model's number fields.
+    fn is_number(&self, field: &Field) -> bool {
+        field_name(self.input, self.rule, field)
+            .is_ok_and(|name| self.numbers.iter().any(|n| n == name))
     }
 
     fn name(&mut self, field: &Field) -> Result<String, Refusal> {
@@ -106,6 +122,16 @@ impl Dialect for SearchTerms<'_> {
     }
 
     fn equals(&mut self, field: &Field, values: &[Literal], span: Span) -> Result<String, Refusal> {
+        if field.ty == FieldType::Int && self.is_number(field) {
+            let numbers: Vec<String> = values
+                .iter()
+                .filter_map(|v| match v {
+                    Literal::Int(n) => Some(n.to_string()),
+                    Literal::String(_) => None,
+                })
+                .collect();
+            return self.any_of(field, numbers);
+        }
         if field.ty == FieldType::Int {
             // `f=443` compares text: `0443` would be missed.
             return Err(not_a_term(span, "`==` on an `int` field"));
@@ -126,9 +152,25 @@ impl Dialect for SearchTerms<'_> {
         self.any_of(field, quoted)
     }
 
-    fn compare(&mut self, _: &Field, _: Ordering, _: i64, span: Span) -> Result<String, Refusal> {
-        // `f>N` in a search orders text that is not a number.
-        Err(not_a_term(span, "a numeric comparison"))
+    /// Only on a data model's number field: in a raw search `f>N` orders
+    /// text that is not a number.
+    fn compare(
+        &mut self,
+        field: &Field,
+        op: Ordering,
+        value: i64,
+        span: Span,
+    ) -> Result<String, Refusal> {
+        if !self.is_number(field) {
+            return Err(not_a_term(span, "a numeric comparison"));
+        }
+        let symbol = match op {
+            Ordering::Lt => "<",
+            Ordering::Le => "<=",
+            Ordering::Gt => ">",
+            Ordering::Ge => ">=",
+        };
+        Ok(format!("{}{symbol}{value}", self.name(field)?))
     }
 
     fn text_one(
