@@ -42,6 +42,7 @@ fn load(path: &str) -> Option<pipeline::Loaded> {
 fn sigma_of(map: &SourceMap, rule: &ir::Rule, targets_dir: Option<&Path>) -> String {
     let pack = ir::Pack {
         rules: vec![rule.clone()],
+        settings: ir::PackSettings::default(),
     };
     let emitted = emit::emit(TargetName::Sigma, &pack, targets_dir, "default").unwrap();
     if emitted.diagnostics.is_empty() {
