@@ -18,8 +18,9 @@ Limits: ratio median <= 1.5 and max <= 3 (KQL), <= 2 and <= 4 (SPL); no
 regex (SPL `match(`, `regex`, `rex`; KQL `matches regex`, `extract(`,
 `replace_regex`) in a query whose rule has no `matches` and no glob with
 `?`; at least 80 % of the Splunk searches `| tstats` on a data model, the
-others index-bounded (`index=` or `index IN`, directly or in a macro's
-definition in the app's default/macros.conf); no `streamstats`/`mvexpand`.
+others index-bounded (`index=`, `index IN` or a CIM `cim_*_indexes` macro,
+directly or in a macro's definition in the app's default/macros.conf); no
+`streamstats`/`mvexpand`.
 
 Whether a rule uses `matches` or a `?` glob is read from its Sigma file,
 not the .trip source: there lists are already expanded (a `?` glob can come
@@ -43,7 +44,10 @@ TSTATS_SHARE = 0.8
 SPL_REGEX = re.compile(r"\bmatch\(|\bregex\s|\brex\s")
 KQL_REGEX = re.compile(r"\bmatches\s+regex\b|\bextract(?:_all)?\(|\breplace_regex\(")
 SPL_BANNED = re.compile(r"\b(streamstats|mvexpand)\b")
-INDEX_BOUND = re.compile(r"\bindex\s*(=|in\s*\()", re.IGNORECASE)
+# `index=`, `index IN (...)`, or the CIM add-on's index macro of a data
+# model (`cim_Network_Resolution_indexes`), which its setup page defines as
+# the indexes that hold that model's data.
+INDEX_BOUND = re.compile(r"\bindex\s*(=|in\s*\()|`cim_\w+_indexes`", re.IGNORECASE)
 QUOTED = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"\\]|\\.)*\"")
 
 
