@@ -10,6 +10,7 @@ Usage: check_conf.py SPLUNK_OUT_DIR APP_ID [MAPPING]
 """
 
 import json
+import re
 import pathlib
 import sys
 
@@ -17,7 +18,7 @@ import addonfactory_splunk_conf_parser_lib as conf_parser
 
 EXPECTED_KEYS = [
     "search", "description", "disabled", "enableSched", "cron_schedule",
-    "schedule_window", "dispatch.earliest_time", "dispatch.latest_time",
+    "realtime_schedule", "schedule_window", "dispatch.earliest_time", "dispatch.latest_time",
     "counttype", "relation", "quantity", "alert.digest_mode", "alert.severity",
     "alert.track", "alert.suppress", "action.correlationsearch.enabled",
     "action.correlationsearch.label", "action.correlationsearch.annotations",
@@ -26,7 +27,7 @@ EXPECTED_KEYS = [
     "action.notable.param.security_domain", "action.notable.param.severity",
 ]
 FIXED = {
-    "enableSched": "1", "dispatch.latest_time": "now",
+    "enableSched": "1", "realtime_schedule": "0", "alert.suppress": "0",
     "counttype": "number of events", "relation": "greater than",
     "quantity": "0", "alert.digest_mode": "0",
 }
@@ -77,12 +78,13 @@ def main(out, app_id, mapping="default"):
         annotations = json.loads(stanza.get("action.correlationsearch.annotations", "{}"))
         if not annotations.get("mitre_attack") or "kill_chain_phases" not in annotations:
             problems.append(f"[{name}] annotations lack techniques or phases")
-        if "floor(_time/" in stanza.get("search", ""):
-            fields = stanza.get("alert.suppress.fields", "").split(",")
-            if stanza.get("alert.suppress") != "1" or fields[-1:] != ["_time"]:
-                problems.append(f"[{name}] threshold without alert.suppress.fields ending in _time")
-            if "alert.suppress.period" not in stanza:
-                problems.append(f"[{name}] threshold without alert.suppress.period")
+        # Each run reports one slot ending at the dispatch's latest time:
+        # relative, before the scheduled time; a threshold keeps the
+        # windows ending in the slot (addinfo).
+        if not re.fullmatch(r"-[0-9]+[smhd]", stanza.get("dispatch.latest_time", "")):
+            problems.append(f"[{name}] dispatch.latest_time is not a slot end before the run")
+        if "floor(_time/" in stanza.get("search", "") and "| addinfo " not in stanza.get("search", ""):
+            problems.append(f"[{name}] threshold without the slot's window filter (addinfo)")
     macros = parse(app / "default" / "macros.conf")
     got = {name: stanza.get("definition") for name, stanza in macros.items()}
     if got != MACROS:
