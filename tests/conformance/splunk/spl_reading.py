@@ -899,7 +899,7 @@ class Evaluator:
         for v in values_of(row.get(name)):
             if truth(self.eval(args[0], {**row, name: v})) is True:
                 kept.append(v)
-        return norm(kept) if kept else ""
+        return norm(kept)
 
     def fn_mvmap(self, args, row):
         # [MV]: mvmap(X, EXPR) evaluates EXPR for each value of the field X
