@@ -206,7 +206,7 @@ class Pack:
                 self.queries[name] = open(path, encoding="utf-8").read()
 
     def run_query(self, query, options, events=None):
-        reading = spl_reading.Reading(macros=self.macros, **options)
+        reading = spl_reading.Reading(macros=self.macros, nodename_terms=True, **options)
         stream = [splunk_event(e, self.source, self.fields) for e in (events or self.events)]
         return reading.run(query, stream)
 
@@ -242,8 +242,8 @@ def reading_alerts(rows, th, fields):
         for f in th["by"]:
             v = r.get(fields[f])
             group[f] = v
-        agg = spl_reading.as_number(r.get(th["agg"]))
-        start = spl_reading.as_number(r.get("_time"))
+        agg = spl_reading.text_number(r.get(th["agg"]))
+        start = spl_reading.text_number(r.get("_time"))
         items.append((start, group, agg))
     return items
 
@@ -358,6 +358,8 @@ def run_seed(args, seed, totals, problems):
                 if query is None:
                     totals["refused"] += 1
                     continue
+                if re.search(r"(NOT|OR) \(?nodename=|nodename=\S+\) OR", query):
+                    totals["nodename"] += 1
                 th = threshold_of(rule_text)
                 if th:
                     m = re.search(r"distinct\(([\w.]+)\)", rule_text)
@@ -466,7 +468,7 @@ def main():
     parser.add_argument("--mapping", default="default")
     parser.add_argument("--keep", help="copy each seed's packs, events and build here")
     args = parser.parse_args()
-    totals = {"rules": 0, "events": 0, "agree": 0, "disagree": 0, "refused": 0, "gaps": 0,
+    totals = {"rules": 0, "events": 0, "agree": 0, "disagree": 0, "refused": 0, "gaps": 0, "nodename": 0,
               "accepted": {}, "refusal codes": {}, "info": []}
     problems = []
     for seed in range(args.seed, args.seed + args.seeds):
@@ -479,7 +481,8 @@ def main():
     print(f"\nsplunk differential (mapping {args.mapping}, seeds {args.seed}..{args.seed + args.seeds - 1}): "
           f"{totals['rules']} rules, {totals['events']} events; {totals['agree']} agree, "
           f"{totals['disagree']} disagree, {totals['refused']} refused {totals['refusal codes']}, "
-          f"{totals['gaps']} gaps; accepted differences {totals['accepted']}\n  per reading: {variants}")
+          f"{totals['gaps']} gaps; accepted differences {totals['accepted']}; "
+          f"{totals['nodename']} compared rules read `NOT nodename=` as a Boolean term (undocumented)\n  per reading: {variants}")
     return 1 if problems else 0
 
 
