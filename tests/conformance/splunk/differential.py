@@ -296,12 +296,12 @@ def fold_explains(pack, name, rule_text, th, events):
     return not verdicts_differ(pack, name, rule_text, th, changed)
 
 
-def verdicts_differ(pack, name, rule_text, th, events):
+def verdicts_differ(pack, name, rule_text, th, events, options=None):
     rules_path = os.path.join(pack.workdir, "one.trip")
     with open(rules_path, "w", encoding="utf-8") as f:
         f.write(rule_text)
     matches, alerts = pack.evaluate(rules_path, events)
-    rows = pack.run_query(pack.queries[name], {}, events)
+    rows = pack.run_query(pack.queries[name], options or {}, events)
     if th is None:
         return selected(rows) != matches.get(name, set())
     return any(k == "disagree" for k, *_ in compare_threshold(pack, name, rule_text, th, alerts.get(name, []), rows, events))
@@ -364,6 +364,7 @@ def run_seed(args, seed, totals, problems):
                 if th:
                     m = re.search(r"distinct\(([\w.]+)\)", rule_text)
                     th["dfield"] = m.group(1) if m else None
+                base = set()
                 for variant, options, fails in VARIANTS:
                     try:
                         rows = pack.run_query(query, options)
@@ -377,17 +378,23 @@ def run_seed(args, seed, totals, problems):
                         problems.append(f"DISAGREE seed {seed} {name} [{variant}]: the reading rejects the query: "
                                         f"{err}\n    query: {query.strip()}")
                         break
-                    found = compare(pack, name, rule_text, th, matches.get(name, set()), alerts.get(name, []), rows)
+                    found = compare(pack, name, rule_text, th, matches.get(name, set()), alerts.get(name, []), rows,
+                                    options)
                     verdict = "agree"
-                    for kind, report in found:
-                        if kind == "disagree":
-                            verdict = "disagree"
-                            if fails:
-                                problems.append(f"DISAGREE seed {seed} {name} [{variant}]\n{report}\n"
-                                                f"    query: {query.strip()}")
-                            else:
-                                totals["info"].append(f"[{variant}] seed {seed} {name}\n{report}")
-                        else:
+                    reports = [report for kind, report in found if kind == "disagree"]
+                    if reports:
+                        verdict = "disagree"
+                    # A variant reports only what the base reading does not.
+                    new = [r for r in reports if r not in base]
+                    if variant == "reading":
+                        base = set(reports)
+                    if new:
+                        more = f"\n    (+{len(new) - 3} more events or alerts)" if len(new) > 3 else ""
+                        text = (f"seed {seed} {name} [{variant}]\n" + "\n".join(new[:3]) + more +
+                                f"\n    query: {query.strip()}")
+                        (problems.append("DISAGREE " + text) if fails else totals["info"].append(text))
+                    for kind, _ in found:
+                        if kind != "disagree" and variant == "reading":
                             totals["accepted"][kind] = totals["accepted"].get(kind, 0) + 1
                     key = "agree" if verdict == "agree" else ("disagree" if fails else f"{variant} differs")
                     totals.setdefault(f"{variant}:{key}", 0)
@@ -402,7 +409,16 @@ def run_seed(args, seed, totals, problems):
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def compare(pack, name, rule_text, th, matched, alerts, rows):
+def minimal_event(pack, name, rule_text, event, options):
+    """The event without each field whose removal keeps the verdicts apart."""
+    for field in [k for k in event if k != "@timestamp"]:
+        trial = {k: v for k, v in event.items() if k != field}
+        if verdicts_differ(pack, name, rule_text, None, [trial], options):
+            event = trial
+    return event
+
+
+def compare(pack, name, rule_text, th, matched, alerts, rows, options):
     where = [l.strip() for l in rule_text.splitlines() if l.strip().startswith(("where", "threshold"))]
     out = []
     if th is None:
@@ -415,6 +431,8 @@ def compare(pack, name, rule_text, th, matched, alerts, rows):
                 kind = "accepted (1)"
             else:
                 kind = "disagree"
+            if kind == "disagree":
+                event = minimal_event(pack, name, rule_text, event, options)
             out.append((kind, f"    rule: {' '.join(where)}\n    event: {dumps(event)}\n"
                               f"    evaluator: {'match' if n in matched else 'no match'}, "
                               f"reading: {'match' if n in got else 'no match'}"))
@@ -428,7 +446,7 @@ def compare(pack, name, rule_text, th, matched, alerts, rows):
             elif fold_explains(pack, name, rule_text, th, window):
                 kind = "accepted (1)"
         if kind == "disagree":
-            events = shrink(pack, rule_text, th, key)
+            events = shrink(pack, rule_text, th, key, options)
             report = (f"    rule: {' '.join(where)}\n    events ({len(events)}):\n" +
                       "".join(f"      {dumps(e)}\n" for e in events) +
                       f"    window {dt.datetime.fromtimestamp(key[0], dt.timezone.utc).isoformat()} group {key[1]}\n"
@@ -441,17 +459,17 @@ def fmt_alert(a):
     return "no alert" if a is None else f"{a[0]} {json.dumps(a[1], ensure_ascii=False)}"
 
 
-def shrink(pack, rule_text, th, key):
+def shrink(pack, rule_text, th, key, options):
     """The window's events, reduced greedily while the verdicts still differ
     (a minimal reproducer)."""
     events = [e for e in pack.events if key[0] <= epoch(e["@timestamp"]) < key[0] + th["window"]]
     name = re.search(r"rule (\S+)", rule_text).group(1)
-    if not verdicts_differ(pack, name, rule_text, th, events):
+    if not verdicts_differ(pack, name, rule_text, th, events, options):
         return events
     i = 0
     while i < len(events) and len(events) > 1:
         trial = events[:i] + events[i + 1:]
-        if verdicts_differ(pack, name, rule_text, th, trial):
+        if verdicts_differ(pack, name, rule_text, th, trial, options):
             events = trial
         else:
             i += 1
