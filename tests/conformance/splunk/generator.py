@@ -49,8 +49,15 @@ WORDS = ["success", "failure", "Success", "AXFR", "axfr", "NXDOMAIN", "GET", "po
          "host$", "true", "null", "443", "0443", "-", "*", "?", "\\", "a*b", "a\\*", "%", "_", "unknown",
          "10.1.2.3", "a b", "x=y", "NOT", "OR", "'q'", '"q"']
 INT_VALUES = [443, "443", "0443", " 443", "443.0", "abc", "-0", "-1", -1, 0, "0", "00", "+443", "4e2",
-              "9223372036854775808", "-9223372036854775808", 9223372036854775807, 22, "22", 65535, 1024, "", None, True]
-INT_LITERALS = [0, 1, 22, 443, -1, 1024, 65535, 9223372036854775807, -9223372036854775808]
+              "9223372036854775808", "-9223372036854775808", 9223372036854775807, 22, "22", 65535, 1024, "", None, True,
+              "9007199254740993", 9007199254740993, [443, "22"], ["0443", "x"]]
+INT_LITERALS = [0, 1, 22, 443, -1, 1024, 65535, 9223372036854775807, -9223372036854775808, 9007199254740992]
+#: Values real logs of a source hold, so that data-model constraints and
+#: pack-like rules meet them (Authentication's model drops successful logons
+#: of accounts ending in `$`).
+TYPICAL = {"event.outcome": ["success", "failure", "Success", "FAILURE"],
+           "user.name": ["HOST$", "admin", "svc$", "Admin"],
+           "dns.question.type": ["AXFR", "a", "TXT"], "event.action": ["allowed", "blocked", "Deny"]}
 IPS = ["10.1.2.3", "10.1.2.30", "::ffff:10.1.2.3", "::FFFF:10.1.2.3", "::ffff:a01:203", "::10.1.2.3",
        "010.1.2.3", "10.1.2.3 ", "fe80::1%eth0", "[::1]", "::1", "fd00::1", "FD00::1", "192.168.1.255",
        "2001:DB8::1", "2001:db8::1", "1.2.3.4", "-", "255.255.255.255", "0.0.0.0", "172.16.0.1", "ABC"]
@@ -129,6 +136,8 @@ class Gen:
             values = [self.glob() for _ in range(rng.randint(1, 2))]
         else:
             values = [self.text() for _ in range(rng.randint(1, 3))]
+        if field in TYPICAL and rng.random() < 0.5:
+            values = rng.sample(TYPICAL[field], len(values) if len(values) <= 2 else 2)
         if op in ("in", "not in"):
             return f"{field} {op} [{', '.join(map(quote, values))}]"
         if op in ("==", "!="):
@@ -200,6 +209,8 @@ class Gen:
                 if roll < 0.15:
                     continue
                 value = rng.choice(recurring[field]) if roll < 0.6 else self.value(kind)
+                if field in TYPICAL and rng.random() < 0.4:
+                    value = rng.choice(TYPICAL[field])
                 if isinstance(value, list) and any(isinstance(v, list) for v in value):
                     value = [v for v in value if not isinstance(v, list)]
                 event[field] = value
