@@ -21,7 +21,9 @@ is a gap, which fails the run like a disagreement (nothing passes unread).
 The reading leaves open what Splunk's docs leave open; the run repeats every
 comparison under each reading of it that tripline claims not to depend on:
 `""` kept as a value or dropped as no field, and PCRE on characters or on
-UTF-8 bytes. Search terms folding only ASCII is reported for information.
+UTF-8 bytes. Two more readings are reported for information only: search
+terms folding only ASCII, and CIM's calculated fields reading "unknown" for
+a missing value (an assumption about the models' evals, not verified).
 
     differential.py --tripline target/release/tripline [--seed N] [--seeds K]
         [--rules N] [--events N] [--mapping default|raw] [--keep DIR]
@@ -57,6 +59,7 @@ VARIANTS = [  # (name, Reading options, whether a disagreement fails the run)
     ("empty-is-absent", {"empty_is_value": False}, True),
     ("pcre-bytes", {"pcre_bytes": True}, True),
     ("ascii-folding", {"fold": "ascii"}, False),
+    ("cim-unknown", {"cim_unknown": True}, False),
 ]
 INTEGER = re.compile(r"-?[0-9]+")
 I64 = (-(2**63), 2**63 - 1)
@@ -152,7 +155,6 @@ def texts_of(value):
     if isinstance(value, list):
         return [t for v in value for t in texts_of(v)]
     return [] if value is None or isinstance(value, dict) else [spl_reading.as_text(value)]
-
 
 
 # --------------------------------------------------------------------------- one pack
@@ -462,6 +464,7 @@ def main():
     parser.add_argument("--events", type=int, default=60, help="events per source and seed")
     parser.add_argument("--mapping", default="default")
     parser.add_argument("--keep", help="copy each seed's packs, events and build here")
+    parser.add_argument("--info", type=int, default=5, help="how many informational differences to print")
     parser.add_argument("--show-accepted", action="store_true", help="print each accepted difference")
     parser.add_argument("--base", default="reading", choices=[v[0] for v in VARIANTS],
                         help="the reading whose disagreements are reported in full (the others: only what differs)")
@@ -473,7 +476,7 @@ def main():
         run_seed(args, seed, totals, problems)
     for p in problems:
         print(p)
-    for i in totals["info"][:5]:
+    for i in totals["info"][:args.info]:
         print("INFO (does not fail) " + i)
     variants = ", ".join(f"{k} {v}" for k, v in sorted(totals.items()) if ":" in k)
     print(f"\nsplunk differential (mapping {args.mapping}, seeds {args.seed}..{args.seed + args.seeds - 1}): "
