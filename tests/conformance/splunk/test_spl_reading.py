@@ -130,6 +130,16 @@ class SearchTerms(unittest.TestCase):
         self.assertEqual(picked("(`tripline_dns`) query=*", events), {0})
         self.assertEqual(picked("(`tripline_dns`) query=*", events, empty_is_value=False), set())
 
+    def test_index_and_tag_terms(self):
+        events = [ev(0), {**ev(1), "index": "dns"}, {**ev(2), "index": "web", "tag": ["web"]}]
+        self.assertEqual(picked("index IN (main, DNS) tag=dns", events), {0, 1})
+        self.assertEqual(picked("index=* NOT tag=resolution", events), {2})
+
+    def test_fields_minus(self):
+        rows = run("(`tripline_dns`) | fields - query", [ev(0, query="a", src="b")])
+        self.assertNotIn("query", rows[0])
+        self.assertEqual(rows[0]["src"], "b")
+
     def test_search_after_a_pipe(self):
         self.assertEqual(picked("(`tripline_dns`) | search query=a*", [ev(0, query="ab"), ev(1, query="b")]), {0})
 
