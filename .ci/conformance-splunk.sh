@@ -6,7 +6,9 @@
 # parser (every expected key, search = queries/NAME.spl joined on one line,
 # the macros, fields.conf), packages each app as .tgz and runs
 # `splunk-appinspect inspect --mode test`, which must report no failures and
-# no errors. Runs from the repo root on a fresh
+# no errors; then the SPL reading's unit tests and the differential of
+# generated rules and events, run by the reading, against `tripline eval`
+# (tests/conformance/splunk/differential.py). Runs from the repo root on a fresh
 # machine (Python 3 and PyPI needed); exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -59,6 +61,18 @@ for input in "${inputs[@]}"; do
     "$venv/bin/python" tests/conformance/splunk/check_appinspect.py "$out/appinspect.json" || status=1
   fi
 done
+done
+
+step "SPL reading: unit tests"
+python3 -m unittest discover -s tests/conformance/splunk -p 'test_spl_reading.py' || status=1
+
+# Generated adversarial rules and events: every query run by the SPL reading
+# (docs/targets/splunk-reading.md) and compared with `tripline eval`. Fixed
+# seeds; stdlib only; well under two minutes for both mappings.
+for mapping in default raw; do
+  step "differential ($mapping): SPL reading vs tripline eval"
+  python3 tests/conformance/splunk/differential.py --tripline "$bin" --mapping "$mapping" \
+    --seed 0 --seeds 2 --rules 30 --events 60 || status=1
 done
 
 if [ "$status" -ne 0 ]; then
