@@ -151,6 +151,9 @@ pub struct Engine {
     /// The stream's clock, and whether a rule closes windows by it.
     clock: Clock,
     watermarked: bool,
+    /// No window closes before the clock is past this (`None`: no window
+    /// is open), so most events need not look at every rule's windows.
+    due: Option<Nanos>,
     /// Entries (groups and distinct values) in open windows, the most
     /// seen, and the limit.
     entries: u64,
@@ -234,6 +237,7 @@ impl Engine {
             routing_field,
             clock: Clock::new(limits),
             watermarked,
+            due: None,
             entries: 0,
             peak: 0,
             max_groups: limits.max_groups,
@@ -309,17 +313,16 @@ impl Engine {
                 (None, _) => emit(Output::Match { rule: index, line }),
                 (Some(_), None) => {}
                 (Some(aggregator), Some(time)) => {
-                    let closed = match (aggregator.lateness, newest) {
-                        (Some(lateness), Some(newest)) => {
-                            aggregator.window_end(time) < newest - lateness
+                    let start = aggregator.window_start(time);
+                    if let Some(lateness) = aggregator.lateness {
+                        let due = aggregator.window_end(start) + lateness;
+                        if newest.is_some_and(|newest| due < newest) {
+                            report.late = true;
+                            continue;
                         }
-                        _ => false,
-                    };
-                    if closed {
-                        report.late = true;
-                        continue;
+                        self.due = Some(self.due.map_or(due, |d| d.min(due)));
                     }
-                    match aggregator.add(event, time, self.seq) {
+                    match aggregator.add(event, (time, start), self.seq) {
                         Ok(added) => self.entries += added,
                         Err(too_many) => {
                             report.too_many.get_or_insert((index, too_many));
@@ -331,7 +334,9 @@ impl Engine {
         self.peak = self.peak.max(self.entries);
         if let Some(time) = time {
             match self.clock.tick(time) {
-                Tick::Advanced if self.watermarked => self.close(false, emit),
+                Tick::Advanced if self.due.is_some_and(|due| due < time) => {
+                    self.close(false, emit);
+                }
                 Tick::Future => report.future = true,
                 Tick::Advanced | Tick::Behind => {}
             }
@@ -363,6 +368,11 @@ impl Engine {
             self.entries = self.entries.saturating_sub(freed);
             alerts.extend(closed.into_iter().map(|a| (index, a)));
         }
+        self.due = self
+            .rules
+            .iter()
+            .filter_map(|r| r.aggregator.as_ref()?.due())
+            .min();
         alerts.sort_by_key(|(index, alert)| (alert.end, *index));
         for (rule, alert) in alerts {
             emit(Output::Alert { rule, alert });

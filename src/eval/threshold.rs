@@ -135,17 +135,18 @@ impl Aggregator {
         timestamp::seconds(time).div_euclid(self.window) * self.window
     }
 
-    /// The end of the window holding `time`.
-    pub fn window_end(&self, time: Nanos) -> Nanos {
-        timestamp::from_seconds(self.window_start(time) + self.window)
+    /// The end of the window starting at `start` (`window_start`).
+    pub fn window_end(&self, start: i128) -> Nanos {
+        timestamp::from_seconds(start + self.window)
     }
 
-    /// Counts an event that passed `where`, seen at `time`, `seq`-th in
-    /// input; the number of entries it added, or why it was not counted.
+    /// Counts an event that passed `where`, seen at `time` in the window
+    /// starting at `start`, `seq`-th in input; the number of entries it
+    /// added, or why it was not counted.
     pub fn add(
         &mut self,
         event: &Fields<'_, '_>,
-        time: Nanos,
+        (time, start): (Nanos, i128),
         seq: u64,
     ) -> Result<u64, TooManyCombinations> {
         let mut bytes = std::mem::take(&mut self.scratch);
@@ -197,8 +198,15 @@ impl Aggregator {
                     false
                 });
             }
-            result =
-                self.count_combinations(&bytes, keys_end, &atoms, &values, &spellers, time, seq);
+            result = self.count_combinations(
+                &bytes,
+                keys_end,
+                &atoms,
+                &values,
+                &spellers,
+                (time, start),
+                seq,
+            );
         }
         self.scratch = bytes;
         self.atoms = atoms;
@@ -219,7 +227,7 @@ impl Aggregator {
         atoms: &[(usize, usize, usize)],
         values: &[(usize, usize)],
         spellers: &Spellers<'_, '_>,
-        time: Nanos,
+        (time, start): (Nanos, i128),
         seq: u64,
     ) -> Result<u64, TooManyCombinations> {
         let mut bounds = std::mem::take(&mut self.bounds);
@@ -242,7 +250,6 @@ impl Aggregator {
                 limit: self.max_fanout,
             });
         }
-        let start = self.window_start(time);
         let groups = self.windows.entry(start).or_default();
         let created = &mut self.created;
         let spelled = &mut self.spelled;
@@ -352,6 +359,12 @@ impl Aggregator {
         }
         self.entries = self.entries.saturating_sub(freed);
         (alerts, freed)
+    }
+
+    /// When the oldest open window closes: once the clock is past this.
+    pub fn due(&self) -> Option<Nanos> {
+        let start = *self.windows.keys().next()?;
+        Some(self.window_end(start) + self.lateness?)
     }
 
     /// Groups plus distinct values held by the open windows.
