@@ -363,3 +363,27 @@ fn one_event_far_in_the_future_does_not_make_the_stream_late() {
         "{err}"
     );
 }
+
+#[test]
+fn an_over_long_line_is_skipped_through_the_reader_thread() {
+    // 3 MiB in one line, the limit 1M: reported with its number, and the
+    // lines around it still read.
+    let long = format!(r#"{{"x":"{}"}}"#, "a".repeat(3 << 20));
+    let input = [AXFR, long.as_str(), AXFR].join("\n");
+    let (out, err, code) = run(
+        &[
+            "eval",
+            "--rules",
+            "tests/fixtures/eval",
+            "--max-line-size",
+            "1M",
+        ],
+        Some(&input),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.lines().count(), 2, "{out}");
+    assert!(
+        err.contains("line 2: malformed: longer than 1048576 bytes (--max-line-size); skipped"),
+        "{err}"
+    );
+}
