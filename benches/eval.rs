@@ -4,11 +4,14 @@
 //! does. Run: `cargo bench --bench eval` (prints events/s and MB/s).
 //! `EVAL_BENCH_EVENTS=N` and `EVAL_BENCH_ROUNDS=N` shrink the run (for
 //! callgrind); `EVAL_BENCH_ONLY=engine` skips the parse yardsticks.
+//! `EVAL_BENCH_LIMITS=streaming` runs with `eval`'s limits (windows closed
+//! as the stream advances, after each rule's delay) instead of closing
+//! every window at the end.
 
 use std::path::PathBuf;
 use std::time::Instant;
 
-use tripline::eval::{Engine, Output, Routing};
+use tripline::eval::{Engine, Limits, Output, Routing};
 use tripline::ir::*;
 
 fn env_number(name: &str, default: usize) -> usize {
@@ -495,7 +498,11 @@ fn main() {
             path: Routing::DEFAULT_FIELD.into(),
             sources: sources.clone(),
         };
-        let Ok(mut engine) = Engine::new(&rules, routing, None) else {
+        let limits = match std::env::var("EVAL_BENCH_LIMITS").as_deref() {
+            Ok("streaming") => Limits::streaming(None),
+            _ => Limits::UNBOUNDED,
+        };
+        let Ok(mut engine) = Engine::with_limits(&rules, routing, &limits) else {
             eprintln!("the bench pack does not compile");
             return;
         };

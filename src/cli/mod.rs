@@ -145,9 +145,30 @@ pub struct EvalArgs {
     /// The field that names an event's source (default: event.dataset).
     #[arg(long, value_name = "FIELD")]
     pub source_field: Option<String>,
-    /// Emit a window's alerts once the newest timestamp is past its end plus D.
+    /// Close a window once the newest timestamp is past its end plus D
+    /// (default: each rule's `delay`); older events are then late.
     #[arg(long, value_name = "DURATION")]
     pub max_lateness: Option<String>,
+    /// Event times further than D past the newest time (or the clock) do
+    /// not close windows (default: 1d).
+    #[arg(long, value_name = "DURATION")]
+    pub max_future: Option<String>,
+    /// Longest event line, in bytes (K, M, G allowed; default: 16M); a
+    /// longer line is skipped as malformed.
+    #[arg(long, value_name = "BYTES")]
+    pub max_line_size: Option<String>,
+    /// Most groups and distinct values held by open windows (default:
+    /// 4000000); past it the run stops (exit 2).
+    #[arg(long, value_name = "N")]
+    pub max_groups: Option<String>,
+    /// Most groups and distinct values one event may add to a rule's
+    /// window (default: 10000); past it the rule does not count the event.
+    #[arg(long, value_name = "N")]
+    pub max_combinations: Option<String>,
+    /// Print what the open windows hold (groups, approximate memory) on
+    /// stderr at the end.
+    #[arg(long)]
+    pub stats: bool,
     /// JSON Lines file, or `-` for stdin (the default).
     pub events: Option<PathBuf>,
 }

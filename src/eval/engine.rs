@@ -2,15 +2,16 @@
 //! parsed once (keeping only the paths the pack reads), routed to the rules
 //! of its source (language.md 1.2, 1.4), matched against each rule's
 //! `where`, and counted into threshold windows, which are closed at the end
-//! or, with a maximum lateness, as soon as the newest time seen is past
-//! their end plus that lateness.
+//! or, with a lateness allowed (`limits`), as soon as the stream's clock is
+//! past their end plus that lateness.
 
 use super::event::{
     self, FieldPath, Fields, Malformed, Object, Parsed, PathTrie, SlotCell, Value, recycle,
 };
 use super::fold::{eq_folded, fold};
+use super::limits::{Clock, Lateness, Limits, Tick};
 use super::predicate::Condition;
-use super::threshold::{Aggregator, Alert};
+use super::threshold::{Aggregator, Alert, Held, TooManyCombinations};
 use super::timestamp::{self, Nanos};
 use crate::ir;
 
@@ -61,7 +62,11 @@ pub struct CompiledRule {
 
 impl CompiledRule {
     /// Compiles a rule, adding the paths it reads to `trie`.
-    pub fn new(rule: &ir::Rule, trie: &mut PathTrie) -> Result<CompiledRule, CompileError> {
+    pub fn new(
+        rule: &ir::Rule,
+        trie: &mut PathTrie,
+        limits: &Limits,
+    ) -> Result<CompiledRule, CompileError> {
         let condition =
             Condition::compile(&rule.condition, trie).map_err(|message| CompileError {
                 rule: rule.name.clone(),
@@ -73,7 +78,11 @@ impl CompiledRule {
             title: rule.meta.title.clone(),
             source: fold(&rule.source).into_owned(),
             condition,
-            aggregator: rule.threshold.as_ref().map(|t| Aggregator::new(t, trie)),
+            aggregator: rule.threshold.as_ref().map(|t| {
+                let mut aggregator = Aggregator::new(t, trie, limits.max_fanout);
+                aggregator.lateness = limits.lateness_of(rule.schedule.delay);
+                aggregator
+            }),
         })
     }
 
@@ -112,6 +121,13 @@ pub struct LineReport {
     pub bad_timestamp: bool,
     /// A threshold rule saw it after closing the window it falls in.
     pub late: bool,
+    /// Its time is too far in the future to move the stream's clock.
+    pub future: bool,
+    /// A threshold rule (its index) did not count it: its arrays make too
+    /// many groups.
+    pub too_many: Option<(usize, TooManyCombinations)>,
+    /// After it, the open windows hold more entries than allowed.
+    pub over_group_limit: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -132,9 +148,17 @@ pub struct Engine {
     timestamp: FieldPath,
     routing: Routing,
     routing_field: Option<FieldPath>,
-    /// In nanoseconds.
-    lateness: Option<Nanos>,
-    newest: Option<Nanos>,
+    /// The stream's clock, and whether a rule closes windows by it.
+    clock: Clock,
+    watermarked: bool,
+    /// No window closes before the clock is past this (`None`: no window
+    /// is open), so most events need not look at every rule's windows.
+    due: Option<Nanos>,
+    /// Entries (groups and distinct values) in open windows, the most
+    /// seen, and the limit.
+    entries: u64,
+    peak: u64,
+    max_groups: u64,
     seq: u64,
     /// Reused from line to line (see `event::recycle`).
     slots: Vec<SlotCell<'static, 'static>>,
@@ -143,17 +167,34 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Compiles `rules`; `lateness` is in seconds.
+    /// Compiles `rules`; windows close at the end of input, or, with a
+    /// `lateness` (seconds), once the newest time is that far past them.
     pub fn new(
         rules: &[ir::Rule],
         routing: Routing,
         lateness: Option<u64>,
     ) -> Result<Engine, CompileError> {
+        let limits = Limits {
+            lateness: lateness.map_or(Lateness::Unbounded, Lateness::Seconds),
+            ..Limits::UNBOUNDED
+        };
+        Engine::with_limits(rules, routing, &limits)
+    }
+
+    /// Compiles `rules` to run within `limits`.
+    pub fn with_limits(
+        rules: &[ir::Rule],
+        routing: Routing,
+        limits: &Limits,
+    ) -> Result<Engine, CompileError> {
         let mut trie = PathTrie::default();
         let rules = rules
             .iter()
-            .map(|rule| CompiledRule::new(rule, &mut trie))
+            .map(|rule| CompiledRule::new(rule, &mut trie, limits))
             .collect::<Result<Vec<_>, _>>()?;
+        let watermarked = rules
+            .iter()
+            .any(|r| r.aggregator.as_ref().is_some_and(|a| a.lateness.is_some()));
         let timestamp = FieldPath::new("@timestamp", &mut trie);
         let routing_field = match &routing {
             Routing::Field { path, .. } => Some(FieldPath::new(path, &mut trie)),
@@ -194,8 +235,12 @@ impl Engine {
             timestamp,
             routing,
             routing_field,
-            lateness: lateness.map(|s| timestamp::from_seconds(i128::from(s))),
-            newest: None,
+            clock: Clock::new(limits),
+            watermarked,
+            due: None,
+            entries: 0,
+            peak: 0,
+            max_groups: limits.max_groups,
             seq: 0,
             slots: Vec::new(),
             values: Vec::new(),
@@ -248,7 +293,7 @@ impl Engine {
             Route::Source(source) => self.by_source.get(source).unwrap_or(NOBODY),
         };
         let any_threshold = *any_threshold;
-        let time = if any_threshold || self.lateness.is_some() {
+        let time = if any_threshold || self.watermarked {
             self.time(event)
         } else {
             None
@@ -256,7 +301,7 @@ impl Engine {
         if any_threshold && time.is_none() {
             report.bad_timestamp = true;
         }
-        let limit = self.close_limit();
+        let newest = self.clock.newest;
         for &index in seen_by {
             let Some(rule) = self.rules.get_mut(index) else {
                 continue;
@@ -268,48 +313,88 @@ impl Engine {
                 (None, _) => emit(Output::Match { rule: index, line }),
                 (Some(_), None) => {}
                 (Some(aggregator), Some(time)) => {
-                    let end = timestamp::from_seconds(
-                        aggregator.window_start(time) + aggregator.window_len(),
-                    );
-                    if limit.is_some_and(|limit| end < limit) {
-                        report.late = true;
-                    } else {
-                        aggregator.add(event, time, self.seq);
+                    let start = aggregator.window_start(time);
+                    if let Some(lateness) = aggregator.lateness {
+                        let due = aggregator.window_end(start) + lateness;
+                        if newest.is_some_and(|newest| due < newest) {
+                            report.late = true;
+                            continue;
+                        }
+                        self.due = Some(self.due.map_or(due, |d| d.min(due)));
+                    }
+                    match aggregator.add(event, (time, start), self.seq) {
+                        Ok(added) => self.entries += added,
+                        Err(too_many) => {
+                            report.too_many.get_or_insert((index, too_many));
+                        }
                     }
                 }
             }
         }
-        if let Some(time) = time
-            && self.newest.is_none_or(|newest| time > newest)
-        {
-            self.newest = Some(time);
-            if let Some(limit) = self.close_limit() {
-                self.close(Some(limit), emit);
+        self.peak = self.peak.max(self.entries);
+        if let Some(time) = time {
+            match self.clock.tick(time) {
+                Tick::Advanced if self.due.is_some_and(|due| due < time) => {
+                    self.close(false, emit);
+                }
+                Tick::Future => report.future = true,
+                Tick::Advanced | Tick::Behind => {}
             }
         }
+        report.over_group_limit = self.entries > self.max_groups;
     }
 
     /// Closes every window and emits the remaining alerts.
     pub fn finish<'l>(&mut self, emit: &mut dyn FnMut(Output<'l>)) {
-        self.close(None, emit);
+        self.close(true, emit);
     }
 
-    /// Windows ending before this time are closed (with a lateness set).
-    fn close_limit(&self) -> Option<Nanos> {
-        Some(self.newest? - self.lateness?)
-    }
-
-    fn close<'l>(&mut self, limit: Option<Nanos>, emit: &mut dyn FnMut(Output<'l>)) {
+    /// Closes every window (`all`), or those whose end is further behind
+    /// the clock than their rule's lateness, and emits their alerts by
+    /// window end, then rule order.
+    fn close<'l>(&mut self, all: bool, emit: &mut dyn FnMut(Output<'l>)) {
         let mut alerts = Vec::new();
+        let newest = self.clock.newest;
         for (index, rule) in self.rules.iter_mut().enumerate() {
-            if let Some(aggregator) = &mut rule.aggregator {
-                alerts.extend(aggregator.close(limit).into_iter().map(|a| (index, a)));
-            }
+            let Some(aggregator) = &mut rule.aggregator else {
+                continue;
+            };
+            let limit = match (all, aggregator.lateness, newest) {
+                (true, _, _) => None,
+                (false, Some(lateness), Some(newest)) => Some(newest - lateness),
+                (false, _, _) => continue,
+            };
+            let (closed, freed) = aggregator.close(limit);
+            self.entries = self.entries.saturating_sub(freed);
+            alerts.extend(closed.into_iter().map(|a| (index, a)));
         }
+        self.due = self
+            .rules
+            .iter()
+            .filter_map(|r| r.aggregator.as_ref()?.due())
+            .min();
         alerts.sort_by_key(|(index, alert)| (alert.end, *index));
         for (rule, alert) in alerts {
             emit(Output::Alert { rule, alert });
         }
+    }
+
+    /// What the open windows hold now, and the most entries they held.
+    pub fn held(&self) -> (Held, u64) {
+        let mut total = Held::default();
+        for aggregator in self.rules.iter().filter_map(|r| r.aggregator.as_ref()) {
+            let held = aggregator.held();
+            total.windows += held.windows;
+            total.groups += held.groups;
+            total.entries += held.entries;
+            total.bytes += held.bytes;
+        }
+        (total, self.peak)
+    }
+
+    /// The stream's clock: the newest plausible event time.
+    pub fn newest(&self) -> Option<Nanos> {
+        self.clock.newest
     }
 
     fn time(&self, event: &Fields<'_, '_>) -> Option<Nanos> {

@@ -8,12 +8,14 @@ pub mod event;
 pub mod fold;
 mod fold_table;
 pub mod glob;
+pub mod limits;
 pub mod predicate;
 pub mod threshold;
 pub mod timestamp;
 pub mod value;
 
 pub use engine::{CompileError, CompiledRule, Engine, LineReport, Output, Routing};
+pub use limits::{Lateness, Limits};
 pub use threshold::Alert;
 pub mod report;
 pub mod testrun;

@@ -8,15 +8,18 @@
 //! (ties broken by input order). Only (group, window) pairs with a counted
 //! event exist.
 
-use std::borrow::Borrow;
+mod store;
+
 use std::collections::BTreeMap;
-use std::hash::{Hash, Hasher};
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
-use super::event::{FieldPath, Fields, PathTrie, Value};
+use self::store::{
+    Bytes, Distinct, Spellers, decode_spelling, is_new, is_new_value, push_spelling,
+};
+use super::event::{FieldPath, Fields, PathTrie};
 use super::timestamp::{self, Nanos};
-use super::value::{Key, decode_keys, push_key, to_json};
+use super::value::{Key, decode_keys, push_key};
 use crate::ir::{self, Aggregate, Comparison, FieldType};
 
 /// One rule's aggregation and its open windows.
@@ -28,9 +31,16 @@ pub struct Aggregator {
     window: i128,
     comparison: Comparison,
     value: i64,
+    /// How far behind the newest time a window's end may fall before the
+    /// window closes; `None`: windows close at the end of input only.
+    pub lateness: Option<Nanos>,
+    /// The most entries (groups times distinct values) one event may add.
+    max_fanout: u64,
     /// Open windows by start (seconds), each with its groups, keyed by the
     /// concatenated encodings of their keys (`value::push_key`).
     windows: BTreeMap<i128, HashMap<Bytes, Group>>,
+    /// Entries held by the open windows: a group and each distinct value.
+    entries: u64,
     created: u64,
     /// Reused for the encodings of one event's keys.
     scratch: Vec<u8>,
@@ -45,6 +55,26 @@ pub struct Aggregator {
     bounds: Vec<(usize, usize)>,
 }
 
+/// An event whose `by` and `distinct` arrays would add more entries
+/// (combinations of `by` keys times distinct values) than allowed; it was
+/// not counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TooManyCombinations {
+    pub entries: u64,
+    pub limit: u64,
+}
+
+/// What the open windows of an aggregator hold, for `--stats`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Held {
+    pub windows: u64,
+    pub groups: u64,
+    /// Groups plus distinct values.
+    pub entries: u64,
+    /// Approximate bytes of the tables, keys, spellings and values.
+    pub bytes: u64,
+}
+
 #[derive(Debug, Clone)]
 struct Group {
     /// The first spelling of each key, encoded (`push_spelling`).
@@ -55,179 +85,6 @@ struct Group {
     /// The encodings of the distinct values.
     distinct: Distinct,
     created: u64,
-}
-
-/// The encodings of a group's distinct values: the first inline, a set
-/// from the second on (most groups see one event).
-#[derive(Debug, Clone, Default)]
-enum Distinct {
-    #[default]
-    Empty,
-    One(Bytes),
-    Many(HashSet<Bytes>),
-}
-
-impl Distinct {
-    fn insert(&mut self, value: &[u8]) {
-        match self {
-            Distinct::Empty => *self = Distinct::One(Bytes::new(value)),
-            Distinct::One(first) if first.as_slice() == value => {}
-            Distinct::One(first) => {
-                let set = [first.clone(), Bytes::new(value)].into_iter().collect();
-                *self = Distinct::Many(set);
-            }
-            Distinct::Many(set) => {
-                if !set.contains(value) {
-                    set.insert(Bytes::new(value));
-                }
-            }
-        }
-    }
-
-    fn len(&self) -> usize {
-        match self {
-            Distinct::Empty => 0,
-            Distinct::One(_) => 1,
-            Distinct::Many(set) => set.len(),
-        }
-    }
-}
-
-/// Bytes kept inline when short, else on the heap: a group's key, its
-/// spelling or a distinct value, mostly without an allocation (most
-/// events create a group). Hashes and compares as its bytes.
-#[derive(Debug, Clone)]
-enum Bytes {
-    Inline(u8, [u8; INLINE]),
-    Heap(Box<[u8]>),
-}
-
-const INLINE: usize = 38;
-
-impl Bytes {
-    fn new(bytes: &[u8]) -> Bytes {
-        match u8::try_from(bytes.len()) {
-            Ok(len) if bytes.len() <= INLINE => {
-                let mut inline = [0; INLINE];
-                inline[..bytes.len()].copy_from_slice(bytes);
-                Bytes::Inline(len, inline)
-            }
-            _ => Bytes::Heap(Box::from(bytes)),
-        }
-    }
-
-    fn as_slice(&self) -> &[u8] {
-        match self {
-            Bytes::Inline(len, inline) => &inline[..usize::from(*len)],
-            Bytes::Heap(bytes) => bytes,
-        }
-    }
-}
-
-impl PartialEq for Bytes {
-    fn eq(&self, other: &Bytes) -> bool {
-        self.as_slice() == other.as_slice()
-    }
-}
-
-impl Eq for Bytes {}
-
-impl Hash for Bytes {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.as_slice().hash(state);
-    }
-}
-
-impl Borrow<[u8]> for Bytes {
-    fn borrow(&self) -> &[u8] {
-        self.as_slice()
-    }
-}
-
-/// Appends the JSON spelling of an event's value (`to_json`'s), to be
-/// decoded when the window closes: a tag, then a string's length (4 bytes)
-/// and text, an integer's or a float's 8 bytes, or a boolean's byte.
-fn push_spelling(value: &Value<'_>, out: &mut Vec<u8>) {
-    match value {
-        Value::Str(s) => {
-            out.push(0);
-            out.extend_from_slice(&u32::try_from(s.len()).unwrap_or(u32::MAX).to_le_bytes());
-            out.extend_from_slice(s.as_bytes());
-        }
-        Value::Int(n) => {
-            out.push(1);
-            out.extend_from_slice(&n.to_le_bytes());
-        }
-        Value::Float(f) => {
-            out.push(2);
-            out.extend_from_slice(&f.to_bits().to_le_bytes());
-        }
-        Value::Bool(b) => out.extend_from_slice(&[3, u8::from(*b)]),
-        Value::Null | Value::Array(_) | Value::Object(_) => out.push(4),
-    }
-}
-
-/// The values encoded by `push_spelling`, as JSON (`to_json`).
-fn decode_spelling(mut bytes: &[u8]) -> Vec<serde_json::Value> {
-    let mut values = Vec::new();
-    while let Some((&tag, rest)) = bytes.split_first() {
-        let (value, rest) = match tag {
-            0 => {
-                let Some((len, rest)) = rest.split_first_chunk::<4>() else {
-                    break;
-                };
-                let len = (u32::from_le_bytes(*len) as usize).min(rest.len());
-                let (text, rest) = rest.split_at(len);
-                (Value::Str(String::from_utf8_lossy(text)), rest)
-            }
-            1 | 2 => {
-                let Some((number, rest)) = rest.split_first_chunk::<8>() else {
-                    break;
-                };
-                let value = match tag {
-                    1 => Value::Int(i64::from_le_bytes(*number)),
-                    _ => Value::Float(f64::from_bits(u64::from_le_bytes(*number))),
-                };
-                (value, rest)
-            }
-            3 => {
-                let Some((&b, rest)) = rest.split_first() else {
-                    break;
-                };
-                (Value::Bool(b != 0), rest)
-            }
-            _ => (Value::Null, rest),
-        };
-        values.push(to_json(&value));
-        bytes = rest;
-    }
-    values
-}
-
-/// The first value spelling each key of an event, by key index: eight
-/// inline, the rest on the heap.
-#[derive(Default)]
-struct Spellers<'e, 'a> {
-    inline: [Option<&'e Value<'a>>; 8],
-    len: usize,
-    more: Vec<&'e Value<'a>>,
-}
-
-impl<'e, 'a> Spellers<'e, 'a> {
-    fn push(&mut self, value: &'e Value<'a>) {
-        match self.inline.get_mut(self.len) {
-            Some(slot) => *slot = Some(value),
-            None => self.more.push(value),
-        }
-        self.len += 1;
-    }
-
-    fn get(&self, index: usize) -> Option<&'e Value<'a>> {
-        match self.inline.get(index) {
-            Some(value) => *value,
-            None => self.more.get(index - self.inline.len()).copied(),
-        }
-    }
 }
 
 /// An alert: a (group, window) whose aggregate satisfies the comparison.
@@ -246,8 +103,9 @@ pub struct Alert {
 }
 
 impl Aggregator {
-    /// The aggregation of `threshold`, its paths added to `trie`.
-    pub fn new(threshold: &ir::Threshold, trie: &mut PathTrie) -> Aggregator {
+    /// The aggregation of `threshold`, its paths added to `trie`; windows
+    /// close at the end only, and an event may add `max_fanout` entries.
+    pub fn new(threshold: &ir::Threshold, trie: &mut PathTrie, max_fanout: u64) -> Aggregator {
         let mut field = |f: &ir::Field| (FieldPath::new(&f.path, trie), f.ty == FieldType::Int);
         Aggregator {
             by: threshold.by.iter().map(&mut field).collect(),
@@ -258,7 +116,10 @@ impl Aggregator {
             window: i128::from(threshold.window.max(1)),
             comparison: threshold.comparison,
             value: threshold.value,
+            lateness: None,
+            max_fanout,
             windows: BTreeMap::new(),
+            entries: 0,
             created: 0,
             scratch: Vec::new(),
             spelled: Vec::new(),
@@ -274,18 +135,23 @@ impl Aggregator {
         timestamp::seconds(time).div_euclid(self.window) * self.window
     }
 
-    pub fn window_len(&self) -> i128 {
-        self.window
+    /// The end of the window starting at `start` (`window_start`).
+    pub fn window_end(&self, start: i128) -> Nanos {
+        timestamp::from_seconds(start + self.window)
     }
 
-    /// Counts an event that passed `where`, seen at `time`, `seq`-th in input.
-    pub fn add(&mut self, event: &Fields<'_, '_>, time: Nanos, seq: u64) {
+    /// Counts an event that passed `where`, seen at `time` in the window
+    /// starting at `start`, `seq`-th in input; the number of entries it
+    /// added, or why it was not counted.
+    pub fn add(
+        &mut self,
+        event: &Fields<'_, '_>,
+        (time, start): (Nanos, i128),
+        seq: u64,
+    ) -> Result<u64, TooManyCombinations> {
         let mut bytes = std::mem::take(&mut self.scratch);
-        let mut spelled = std::mem::take(&mut self.spelled);
         let mut atoms = std::mem::take(&mut self.atoms);
         let mut values = std::mem::take(&mut self.values);
-        let mut pick = std::mem::take(&mut self.pick);
-        let mut bounds = std::mem::take(&mut self.bounds);
         bytes.clear();
         atoms.clear();
         values.clear();
@@ -295,18 +161,16 @@ impl Aggregator {
         let mut counted = true;
         for (column, (field, int)) in self.by.iter().enumerate() {
             let first = atoms.len();
+            let mut seen: Option<HashSet<Box<[u8]>>> = None;
             field.for_each_atom(event, &mut |v| {
                 let start = bytes.len();
                 if push_key(v, *int, &mut bytes) {
-                    let end = bytes.len();
-                    let seen = atoms[first..]
-                        .iter()
-                        .any(|&(_, s, e)| bytes[s..e] == bytes[start..end]);
-                    if seen {
-                        bytes.truncate(start);
-                    } else {
-                        atoms.push((column, start, end));
+                    let column_atoms = &atoms[first..];
+                    if is_new(&mut seen, column_atoms, &bytes, start) {
+                        atoms.push((column, start, bytes.len()));
                         spellers.push(v);
+                    } else {
+                        bytes.truncate(start);
                     }
                 }
                 false
@@ -316,101 +180,151 @@ impl Aggregator {
                 break;
             }
         }
+        let mut result = Ok(0);
         if counted {
             let keys_end = bytes.len();
             if let Some((field, int)) = &self.distinct {
+                let mut seen: Option<HashSet<Box<[u8]>>> = None;
                 field.for_each_atom(event, &mut |v| {
                     let start = bytes.len();
                     if push_key(v, *int, &mut bytes) {
-                        values.push((start, bytes.len()));
+                        let ranges: &[(usize, usize)] = &values;
+                        if is_new_value(&mut seen, ranges, &bytes, start) {
+                            values.push((start, bytes.len()));
+                        } else {
+                            bytes.truncate(start);
+                        }
                     }
                     false
                 });
             }
-            let start = self.window_start(time);
-            let groups = self.windows.entry(start).or_default();
-            let created = &mut self.created;
-            let mut count = |key: &[u8], members: &[usize]| {
-                let mut spell = || {
-                    spelled.clear();
-                    for value in members.iter().filter_map(|&i| spellers.get(i)) {
-                        push_spelling(value, &mut spelled);
+            result = self.count_combinations(
+                &bytes,
+                keys_end,
+                &atoms,
+                &values,
+                &spellers,
+                (time, start),
+                seq,
+            );
+        }
+        self.scratch = bytes;
+        self.atoms = atoms;
+        self.values = values;
+        if let Ok(added) = result {
+            self.entries += added;
+        }
+        result
+    }
+
+    /// Counts the event in every combination of one key per `by` column,
+    /// in order, the last column varying fastest (mostly there is one).
+    #[expect(clippy::too_many_arguments, reason = "the parts of one event's keys")]
+    fn count_combinations(
+        &mut self,
+        bytes: &[u8],
+        keys_end: usize,
+        atoms: &[(usize, usize, usize)],
+        values: &[(usize, usize)],
+        spellers: &Spellers<'_, '_>,
+        (time, start): (Nanos, i128),
+        seq: u64,
+    ) -> Result<u64, TooManyCombinations> {
+        let mut bounds = std::mem::take(&mut self.bounds);
+        let mut pick = std::mem::take(&mut self.pick);
+        bounds.clear();
+        let mut from = 0;
+        let mut combinations = 1u64;
+        for column in 0..self.by.len() {
+            let to = from + atoms[from..].iter().take_while(|a| a.0 == column).count();
+            bounds.push((from, to));
+            combinations = combinations.saturating_mul((to - from) as u64);
+            from = to;
+        }
+        let entries = combinations.saturating_mul(values.len().max(1) as u64);
+        if entries > self.max_fanout {
+            self.bounds = bounds;
+            self.pick = pick;
+            return Err(TooManyCombinations {
+                entries,
+                limit: self.max_fanout,
+            });
+        }
+        let groups = self.windows.entry(start).or_default();
+        let created = &mut self.created;
+        let spelled = &mut self.spelled;
+        let mut added = 0u64;
+        let mut count = |key: &[u8], members: &[usize]| {
+            let mut spell = || {
+                spelled.clear();
+                for value in members.iter().filter_map(|&i| spellers.get(i)) {
+                    push_spelling(value, spelled);
+                }
+                Bytes::new(spelled)
+            };
+            let group = match groups.get_mut(key) {
+                Some(group) => {
+                    if (time, seq) < group.first {
+                        group.spelling = spell();
+                        group.first = (time, seq);
                     }
-                    Bytes::new(&spelled)
-                };
-                let group = match groups.get_mut(key) {
-                    Some(group) => {
-                        if (time, seq) < group.first {
-                            group.spelling = spell();
-                            group.first = (time, seq);
-                        }
-                        group
-                    }
-                    None => {
-                        *created += 1;
-                        groups.entry(Bytes::new(key)).or_insert(Group {
-                            spelling: spell(),
-                            first: (time, seq),
-                            count: 0,
-                            distinct: Distinct::default(),
-                            created: *created,
-                        })
-                    }
-                };
-                group.count += 1;
-                for &(s, e) in &values {
-                    group.distinct.insert(&bytes[s..e]);
+                    group
+                }
+                None => {
+                    *created += 1;
+                    added += 1;
+                    groups.entry(Bytes::new(key)).or_insert(Group {
+                        spelling: spell(),
+                        first: (time, seq),
+                        count: 0,
+                        distinct: Distinct::default(),
+                        created: *created,
+                    })
                 }
             };
-            // Every combination of one key per column, in order, the last
-            // column varying fastest (mostly there is just one).
-            bounds.clear();
-            let mut from = 0;
-            for column in 0..self.by.len() {
-                let to = from + atoms[from..].iter().take_while(|a| a.0 == column).count();
-                bounds.push((from, to));
-                from = to;
+            group.count += 1;
+            for &(s, e) in values {
+                added += u64::from(group.distinct.insert(&bytes[s..e]));
             }
-            pick.clear();
-            pick.extend(bounds.iter().map(|&(from, _)| from));
-            if atoms.len() == self.by.len() {
-                // One key per column: the encodings lie end to end.
-                count(&bytes[..keys_end], &pick);
-            } else {
-                let mut key = Vec::new();
-                'combinations: loop {
-                    key.clear();
-                    for &i in &pick {
-                        key.extend_from_slice(&bytes[atoms[i].1..atoms[i].2]);
+        };
+        pick.clear();
+        pick.extend(bounds.iter().map(|&(from, _)| from));
+        if atoms.len() == self.by.len() {
+            // One key per column: the encodings lie end to end.
+            count(&bytes[..keys_end], &pick);
+        } else {
+            let mut key = Vec::new();
+            'combinations: loop {
+                key.clear();
+                for &i in &pick {
+                    key.extend_from_slice(&bytes[atoms[i].1..atoms[i].2]);
+                }
+                count(&key, &pick);
+                let mut column = pick.len();
+                loop {
+                    if column == 0 {
+                        break 'combinations;
                     }
-                    count(&key, &pick);
-                    let mut column = pick.len();
-                    loop {
-                        if column == 0 {
-                            break 'combinations;
-                        }
-                        column -= 1;
-                        pick[column] += 1;
-                        if pick[column] < bounds[column].1 {
-                            break;
-                        }
-                        pick[column] = bounds[column].0;
+                    column -= 1;
+                    pick[column] += 1;
+                    if pick[column] < bounds[column].1 {
+                        break;
                     }
+                    pick[column] = bounds[column].0;
                 }
             }
         }
-        self.scratch = bytes;
-        self.spelled = spelled;
-        self.atoms = atoms;
-        self.values = values;
-        self.pick = pick;
         self.bounds = bounds;
+        self.pick = pick;
+        Ok(added)
     }
 
     /// Closes the windows whose end is before `before` (all when `None`)
-    /// and returns their alerts, by window then group creation.
-    pub fn close(&mut self, before: Option<Nanos>) -> Vec<Alert> {
+    /// and returns their alerts, by window then group creation, and the
+    /// entries they held.
+    pub fn close(&mut self, before: Option<Nanos>) -> (Vec<Alert>, u64) {
         let mut alerts = Vec::new();
+        let mut freed = 0u64;
         while let Some(entry) = self.windows.first_entry() {
             let start = *entry.key();
             if before.is_some_and(|limit| timestamp::from_seconds(start + self.window) >= limit) {
@@ -420,6 +334,7 @@ impl Aggregator {
             let mut closed: Vec<(Bytes, Group)> = groups.into_iter().collect();
             closed.sort_by_key(|(_, g)| g.created);
             for (key, group) in closed {
+                freed += 1 + group.distinct.len() as u64;
                 let keys = decode_keys(key.as_slice());
                 let value = match self.distinct {
                     Some(_) => i64::try_from(group.distinct.len()).unwrap_or(i64::MAX),
@@ -442,11 +357,38 @@ impl Aggregator {
                 }
             }
         }
-        alerts
+        self.entries = self.entries.saturating_sub(freed);
+        (alerts, freed)
     }
 
-    /// The start of the oldest open window.
-    pub fn oldest_open(&self) -> Option<i128> {
-        self.windows.keys().next().copied()
+    /// When the oldest open window closes: once the clock is past this.
+    pub fn due(&self) -> Option<Nanos> {
+        let start = *self.windows.keys().next()?;
+        Some(self.window_end(start) + self.lateness?)
+    }
+
+    /// Groups plus distinct values held by the open windows.
+    pub fn entries(&self) -> u64 {
+        self.entries
+    }
+
+    /// What the open windows hold (walks every group: for `--stats`).
+    pub fn held(&self) -> Held {
+        let mut held = Held {
+            windows: self.windows.len() as u64,
+            entries: self.entries,
+            ..Held::default()
+        };
+        let entry = size_of::<(Bytes, Group)>() + 1;
+        for groups in self.windows.values() {
+            held.groups += groups.len() as u64;
+            let mut bytes = groups.capacity() * entry;
+            for (key, group) in groups {
+                bytes += key.heap_bytes() + group.spelling.heap_bytes();
+                bytes += group.distinct.heap_bytes();
+            }
+            held.bytes += bytes as u64;
+        }
+        held
     }
 }

@@ -1,0 +1,424 @@
+//! `tripline eval`: runs a pack over JSON Lines (a file or stdin) and prints
+//! matches and alerts as JSON lines on stdout, in input order (language.md
+//! 1.4). Problems with lines (malformed, too long, no usable `@timestamp`,
+//! unrouted, late, too far in the future) go to stderr with their line
+//! numbers and a summary at the end. A run that cannot read its input to
+//! the end (a signal, a closed stdout, the group limit, a read error) says
+//! so on stderr and exits 2 after printing what is certain.
+
+mod input;
+mod print;
+mod summary;
+
+use std::io::{self, IsTerminal, Write};
+use std::os::fd::AsFd;
+
+use self::input::{ChannelInput, Input, Interrupted, LineRead, read_line};
+use self::print::{Printer, Progress};
+pub use self::summary::Summary;
+use self::summary::{note, stats};
+use super::{EvalArgs, pipeline};
+use crate::check::taxonomy::Taxonomy;
+use crate::eval::{Engine, Lateness, Limits, Output, Routing};
+use crate::ir;
+
+pub use self::print::alert_body;
+
+/// `tripline eval [--rules PATH]... [--source NAME | --source-field F] [EVENTS | -]`.
+pub fn run(args: &EvalArgs) -> u8 {
+    if stdout_was_closed() {
+        eprintln!("error: stdout is closed: matches and alerts could not be written");
+        return 2;
+    }
+    let sources: Vec<String> = Taxonomy::bundled()
+        .sources()
+        .iter()
+        .map(|s| s.name.clone())
+        .collect();
+    let mut options = match options(args, &sources) {
+        Ok(options) => options,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return 2;
+        }
+    };
+    let loaded = match pipeline::load_runnable(&args.rules) {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
+    };
+    let source: Box<dyn io::Read + Send> = match args.events.as_deref() {
+        None => Box::new(io::stdin()),
+        Some(path) if path.as_os_str() == "-" => Box::new(io::stdin()),
+        Some(path) => match std::fs::File::open(path) {
+            Ok(file) => {
+                options.input_bytes = file.metadata().ok().map(|m| m.len());
+                Box::new(file)
+            }
+            Err(err) => {
+                eprintln!("error: {}: {err}", path.display());
+                return 2;
+            }
+        },
+    };
+    let mut input = match ChannelInput::spawn(source) {
+        Ok(input) => input,
+        Err(err) => {
+            eprintln!("error: cannot start reading the input: {err}");
+            return 2;
+        }
+    };
+    let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
+    let mut err = io::stderr().lock();
+    let rules = &loaded.checked.pack.rules;
+    match evaluate(rules, &options, &mut input, &mut out, &mut err) {
+        Ok(summary) if summary.complete => 0,
+        Ok(_) => 2,
+        Err(error) => {
+            eprintln!("error: {error}");
+            2
+        }
+    }
+}
+
+/// Whether the process started with stdout closed (`>&-`). Rust's runtime
+/// then opens `/dev/null` on descriptor 1, read-write, and every match
+/// would vanish with exit 0; a shell's `>/dev/null` opens it write-only,
+/// which is a choice, not a loss. Only Linux shows the access mode
+/// (`/proc/self/fdinfo`); elsewhere only a descriptor still closed is seen.
+fn stdout_was_closed() -> bool {
+    if io::stdout().as_fd().try_clone_to_owned().is_err() {
+        return true;
+    }
+    if !cfg!(target_os = "linux") {
+        return false;
+    }
+    let null = std::fs::read_link("/proc/self/fd/1").is_ok_and(|p| p.as_os_str() == "/dev/null");
+    let read_write = || {
+        let info = std::fs::read_to_string("/proc/self/fdinfo/1").unwrap_or_default();
+        let flags = info
+            .lines()
+            .find_map(|line| line.strip_prefix("flags:"))
+            .and_then(|octal| u32::from_str_radix(octal.trim(), 8).ok());
+        // O_ACCMODE is 3, O_RDWR 2.
+        flags.is_some_and(|flags| flags & 3 == 2)
+    };
+    null && read_write()
+}
+
+/// How a run routes events, closes windows and bounds its input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EvalOptions {
+    pub routing: Routing,
+    pub limits: Limits,
+    /// `--max-line-size`, in bytes (without the newline).
+    pub max_line: usize,
+    /// `--stats`: what the open windows held, on stderr at the end.
+    pub stats: bool,
+    /// Show a progress bar on stderr (when it is a terminal).
+    pub progress: bool,
+    /// The input's size, when it is a file (the bar then shows a fraction).
+    pub input_bytes: Option<u64>,
+}
+
+impl EvalOptions {
+    pub const DEFAULT_MAX_LINE: usize = 16 << 20;
+}
+
+/// Reads the routing and limit flags; `sources` are the taxonomy's
+/// sources. An error is a usage error (exit 2).
+pub fn options(args: &EvalArgs, sources: &[String]) -> Result<EvalOptions, String> {
+    let routing = match (&args.source, &args.source_field) {
+        (Some(_), Some(_)) => {
+            return Err("--source and --source-field cannot be used together".into());
+        }
+        (Some(source), None) => {
+            let known = sources.iter().find(|s| s.eq_ignore_ascii_case(source));
+            match known {
+                Some(known) => Routing::Fixed(known.clone()),
+                None => {
+                    return Err(format!(
+                        "--source `{source}` is not a source; expected one of {}",
+                        sources.join(", ")
+                    ));
+                }
+            }
+        }
+        (None, field) => Routing::Field {
+            path: field
+                .clone()
+                .unwrap_or_else(|| Routing::DEFAULT_FIELD.to_string()),
+            sources: sources.to_vec(),
+        },
+    };
+    let duration = |flag: &str, text: &str| {
+        parse_duration(text).ok_or_else(|| {
+            format!("{flag} expects a duration like `30s`, `10m`, `1h` or `1d`, found `{text}`")
+        })
+    };
+    let count = |flag: &str, text: &str| match parse_size(text) {
+        Some(n) if n > 0 => Ok(n),
+        _ => Err(format!(
+            "{flag} expects a positive number, optionally with K, M or G (1024, 1M), found `{text}`"
+        )),
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()
+        .and_then(|d| i64::try_from(d.as_secs()).ok());
+    let mut limits = Limits::streaming(now);
+    if let Some(text) = &args.max_lateness {
+        limits.lateness = Lateness::Seconds(duration("--max-lateness", text)?);
+    }
+    if let Some(text) = &args.max_future {
+        limits.max_future = Some(duration("--max-future", text)?);
+    }
+    if let Some(text) = &args.max_groups {
+        limits.max_groups = count("--max-groups", text)?;
+    }
+    if let Some(text) = &args.max_combinations {
+        limits.max_fanout = count("--max-combinations", text)?;
+    }
+    let max_line = match &args.max_line_size {
+        Some(text) => usize::try_from(count("--max-line-size", text)?).unwrap_or(usize::MAX),
+        None => EvalOptions::DEFAULT_MAX_LINE,
+    };
+    Ok(EvalOptions {
+        routing,
+        limits,
+        max_line,
+        stats: args.stats,
+        progress: io::stderr().is_terminal(),
+        input_bytes: None,
+    })
+}
+
+/// `N` followed by `s`, `m`, `h` or `d` (0 allowed: close on the next newer event).
+pub fn parse_duration(text: &str) -> Option<u64> {
+    let unit = match text.chars().last()? {
+        's' => 1,
+        'm' => 60,
+        'h' => 3600,
+        'd' => 86_400,
+        _ => return None,
+    };
+    let digits = &text[..text.len() - 1];
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse::<u64>().ok()?.checked_mul(unit)
+}
+
+/// Digits, optionally followed by `K`, `M` or `G` (binary multiples).
+pub fn parse_size(text: &str) -> Option<u64> {
+    let (digits, unit) = match text.as_bytes().last()? {
+        b'K' | b'k' => (&text[..text.len() - 1], 1 << 10),
+        b'M' | b'm' => (&text[..text.len() - 1], 1 << 20),
+        b'G' | b'g' => (&text[..text.len() - 1], 1 << 30),
+        _ => (text, 1),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse::<u64>().ok()?.checked_mul(unit)
+}
+
+/// Why a run stopped before the end of its input.
+enum Stop {
+    Interrupted(Interrupted),
+    GroupLimit,
+    Read(io::Error),
+    Write(io::Error),
+}
+
+/// At most this many open windows' alerts are shown on stderr when a run
+/// stops early.
+const OPEN_SHOWN: usize = 100;
+
+/// Runs `rules` over `input`, writing JSON lines to `out` and problems to
+/// `err`. A run stopped before the end of its input (`Summary::complete`
+/// false) has printed on `out` only alerts of windows that had closed;
+/// those still open are shown on `err`, marked as not final.
+pub fn evaluate(
+    rules: &[ir::Rule],
+    options: &EvalOptions,
+    input: &mut dyn Input,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> io::Result<Summary> {
+    let mut engine = Engine::with_limits(rules, options.routing.clone(), &options.limits)
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
+    let printer = Printer::new(&engine);
+    let mut summary = Summary::default();
+    let progress = Progress::new(options);
+    let mut bytes_read = 0u64;
+    let mut buffer = Vec::new();
+    let mut pending: io::Result<()> = Ok(());
+    let stop = loop {
+        if input.idle()
+            && let Err(error) = out.flush()
+        {
+            break Some(Stop::Write(error));
+        }
+        let read = match read_line(input, &mut buffer, options.max_line) {
+            Ok(read) => read,
+            Err(error) => match Interrupted::of(&error) {
+                Some(signal) => break Some(Stop::Interrupted(signal)),
+                None => break Some(Stop::Read(error)),
+            },
+        };
+        if read == LineRead::End {
+            break None;
+        }
+        summary.lines += 1;
+        let number = summary.lines;
+        if let LineRead::TooLong(length) = read {
+            bytes_read += length;
+            summary.malformed += 1;
+            progress.suspend(|| {
+                writeln!(
+                    err,
+                    "line {number}: malformed: longer than {} bytes (--max-line-size); skipped",
+                    options.max_line
+                )
+            })?;
+            continue;
+        }
+        bytes_read += buffer.len() as u64;
+        progress.tick(number, bytes_read);
+        let Ok(text) = std::str::from_utf8(&buffer) else {
+            summary.malformed += 1;
+            progress.suspend(|| writeln!(err, "line {number}: malformed: not UTF-8"))?;
+            continue;
+        };
+        let line = text.trim_end_matches(['\n', '\r']);
+        if line.trim().is_empty() {
+            continue;
+        }
+        let report = engine.process(line, &mut |output| {
+            if pending.is_ok() {
+                pending = printer.print(output, number, &mut summary, out);
+            }
+        });
+        progress.suspend(|| note(&report, number, &engine, &mut summary, err))?;
+        if let Err(error) = std::mem::replace(&mut pending, Ok(())) {
+            break Some(Stop::Write(error));
+        }
+        if report.over_group_limit {
+            break Some(Stop::GroupLimit);
+        }
+    };
+    progress.finish();
+    let stop = match stop {
+        None => finish(&mut engine, &printer, options, &mut summary, out, err)?,
+        Some(stop) => Some(stop),
+    };
+    if let Some(stop) = stop {
+        stopped(&stop, &mut engine, &printer, options, &summary, out, err)?;
+    }
+    writeln!(err, "{}", summary.line())?;
+    Ok(summary)
+}
+
+/// The end of input: every window closes.
+fn finish(
+    engine: &mut Engine,
+    printer: &Printer,
+    options: &EvalOptions,
+    summary: &mut Summary,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> io::Result<Option<Stop>> {
+    if options.stats {
+        stats(engine, "at the end of input", err)?;
+    }
+    let mut pending: io::Result<()> = Ok(());
+    engine.finish(&mut |output| {
+        if pending.is_ok() {
+            pending = printer.print(output, 0, summary, out);
+        }
+    });
+    if let Err(error) = pending.and_then(|()| out.flush()) {
+        return Ok(Some(Stop::Write(error)));
+    }
+    summary.complete = true;
+    Ok(None)
+}
+
+/// Says why the run stopped and shows the open windows' alerts on `err`.
+fn stopped(
+    stop: &Stop,
+    engine: &mut Engine,
+    printer: &Printer,
+    options: &EvalOptions,
+    summary: &Summary,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> io::Result<()> {
+    let after = summary.lines;
+    let flushed = match stop {
+        Stop::Write(_) => None,
+        _ => out.flush().err(),
+    };
+    match stop {
+        Stop::Interrupted(signal) => writeln!(
+            err,
+            "error: {signal} after line {after}: stopped reading before the end of the input"
+        )?,
+        Stop::GroupLimit => {
+            let (held, _) = engine.held();
+            writeln!(
+                err,
+                "error: line {after}: the open threshold windows hold {} groups and distinct values (about {} MB), over --max-groups {}; stopped reading. Raise --max-groups, or lower --max-lateness so that windows close sooner",
+                held.entries,
+                held.bytes >> 20,
+                options.limits.max_groups
+            )?
+        }
+        Stop::Read(error) => writeln!(err, "error: reading the input after line {after}: {error}")?,
+        Stop::Write(error) => writeln!(
+            err,
+            "error: writing to stdout after line {after}: {}; stopped reading",
+            describe_write(error)
+        )?,
+    }
+    if let Some(error) = flushed {
+        writeln!(err, "error: writing to stdout: {}", describe_write(&error))?;
+    }
+    if options.stats {
+        stats(engine, "when the run stopped", err)?;
+    }
+    let mut open = Vec::new();
+    engine.finish(&mut |output| {
+        if let Output::Alert { rule, alert } = output {
+            open.push((rule, alert));
+        }
+    });
+    if !open.is_empty() {
+        writeln!(
+            err,
+            "note: {} alerts of windows still open are not final and were not printed on stdout:",
+            open.len()
+        )?;
+        for (rule, alert) in open.iter().take(OPEN_SHOWN) {
+            writeln!(
+                err,
+                "open window, not final: {}",
+                printer.alert_line(*rule, alert)
+            )?;
+        }
+        if open.len() > OPEN_SHOWN {
+            writeln!(err, "... and {} more", open.len() - OPEN_SHOWN)?;
+        }
+    }
+    Ok(())
+}
+
+fn describe_write(error: &io::Error) -> String {
+    match error.kind() {
+        io::ErrorKind::BrokenPipe => "the reader closed the pipe (broken pipe)".to_string(),
+        _ => error.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

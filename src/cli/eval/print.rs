@@ -1,0 +1,144 @@
+//! `eval`'s output: matches and alerts as JSON lines (rendered from
+//! pieces prepared once per rule), and a progress bar on stderr.
+
+use std::io::{self, Write};
+
+use super::{EvalOptions, Summary};
+use crate::eval::{Alert, Engine, Output, timestamp};
+
+/// Pre-rendered JSON pieces per rule.
+pub struct Printer {
+    /// `{"kind":"match","rule":…,"id":…,"title":…,"line":`
+    match_prefix: Vec<String>,
+    /// `{"kind":"alert","rule":…,"id":…,"title":…,`
+    alert_prefix: Vec<String>,
+}
+
+impl Printer {
+    pub fn new(engine: &Engine) -> Printer {
+        let head = |kind: &str, rule: &crate::eval::CompiledRule| {
+            format!(
+                "{{\"kind\":\"{kind}\",\"rule\":{},\"id\":{},\"title\":{}",
+                json_string(&rule.name),
+                json_string(&rule.id),
+                json_string(&rule.title)
+            )
+        };
+        Printer {
+            match_prefix: engine
+                .rules()
+                .iter()
+                .map(|r| head("match", r) + ",\"line\":")
+                .collect(),
+            alert_prefix: engine
+                .rules()
+                .iter()
+                .map(|r| head("alert", r) + ",")
+                .collect(),
+        }
+    }
+
+    pub fn print(
+        &self,
+        output: Output<'_>,
+        number: u64,
+        summary: &mut Summary,
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
+        match output {
+            Output::Match { rule, line } => {
+                summary.matches += 1;
+                let prefix = self.match_prefix.get(rule).map_or("", String::as_str);
+                writeln!(out, "{prefix}{number},\"event\":{line}}}")
+            }
+            Output::Alert { rule, alert } => {
+                summary.alerts += 1;
+                let prefix = self.alert_prefix.get(rule).map_or("", String::as_str);
+                writeln!(out, "{prefix}{}}}", alert_body(&alert))
+            }
+        }
+    }
+}
+
+impl Printer {
+    /// The alert's line as it would be printed (for open windows on stderr).
+    pub fn alert_line(&self, rule: usize, alert: &Alert) -> String {
+        let prefix = self.alert_prefix.get(rule).map_or("", String::as_str);
+        format!("{prefix}{}}}", alert_body(alert))
+    }
+}
+
+/// `"group":{…},"window":{"start":…,"end":…},"count":N` (or `distinct_count`).
+pub fn alert_body(alert: &Alert) -> String {
+    let group: Vec<String> = alert
+        .group
+        .iter()
+        .map(|(field, value)| format!("{}:{value}", json_string(field)))
+        .collect();
+    format!(
+        "\"group\":{{{}}},\"window\":{{\"start\":\"{}\",\"end\":\"{}\"}},\"{}\":{}",
+        group.join(","),
+        timestamp::format_seconds(alert.start),
+        timestamp::format_seconds(alert.end),
+        if alert.distinct {
+            "distinct_count"
+        } else {
+            "count"
+        },
+        alert.value
+    )
+}
+
+fn json_string(text: &str) -> String {
+    serde_json::Value::String(text.to_string()).to_string()
+}
+
+/// A progress bar on stderr, only when stderr is a terminal: bytes of a
+/// file, or a count of lines from stdin. Messages are printed around it.
+pub struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl Progress {
+    pub fn new(options: &EvalOptions) -> Progress {
+        let bar = options.progress.then(|| {
+            let (bar, template) = match options.input_bytes {
+                Some(total) => (
+                    indicatif::ProgressBar::new(total),
+                    "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+                ),
+                None => (
+                    indicatif::ProgressBar::new_spinner(),
+                    "{spinner} {pos} lines {per_sec}",
+                ),
+            };
+            if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
+                bar.set_style(style);
+            }
+            bar
+        });
+        Progress { bar }
+    }
+
+    /// Updated every 4096 lines: drawing costs more than a line.
+    pub fn tick(&self, lines: u64, bytes: u64) {
+        if let Some(bar) = &self.bar
+            && lines.is_multiple_of(4096)
+        {
+            bar.set_position(if bar.length().is_some() { bytes } else { lines });
+        }
+    }
+
+    pub fn suspend<R>(&self, write: impl FnOnce() -> R) -> R {
+        match &self.bar {
+            Some(bar) => bar.suspend(write),
+            None => write(),
+        }
+    }
+
+    pub fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
