@@ -7,7 +7,7 @@ use crate::diag::json;
 use crate::emit;
 
 pub fn run(args: &CheckArgs) -> u8 {
-    let loaded = match pipeline::load(&args.paths) {
+    let loaded = match pipeline::load_with(&args.paths, args.site.as_deref()) {
         Ok(loaded) => loaded,
         Err(err) => {
             eprintln!("error: {err}");
@@ -45,7 +45,7 @@ pub fn run(args: &CheckArgs) -> u8 {
     json::sort(&loaded.map, &mut diagnostics);
     let written = match args.format {
         Format::Human => {
-            super::report(&loaded.map, &mut diagnostics);
+            super::report(&loaded.map, &mut diagnostics, loaded.file_count());
             Ok(())
         }
         Format::Json => super::print_json(&json::to_json(&loaded.map, &diagnostics)),

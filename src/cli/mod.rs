@@ -7,6 +7,7 @@ mod coverage;
 mod fmt;
 pub mod pipeline;
 mod stage;
+mod versions;
 pub mod write;
 
 use std::path::PathBuf;
@@ -61,6 +62,9 @@ pub struct CoverageArgs {
     /// on it or on one of its sub-techniques.
     #[arg(long, value_name = "IDS")]
     pub min_coverage: Option<String>,
+    /// A site folder of lists (and `site.toml`) that replace the pack's by name.
+    #[arg(long, value_name = "DIR")]
+    pub site: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -92,6 +96,12 @@ pub struct CheckArgs {
     /// The field mapping to use in each target folder.
     #[arg(long, value_name = "NAME", default_value = "default")]
     pub mapping: String,
+    /// A site folder of lists (and `site.toml`) that replace the pack's by name.
+    #[arg(long, value_name = "DIR")]
+    pub site: Option<PathBuf>,
+    /// Also say where each list comes from (the pack or the site).
+    #[arg(long)]
+    pub verbose: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -116,6 +126,15 @@ pub struct BuildArgs {
     /// Also write the Splunk app as a .tgz.
     #[arg(long)]
     pub package: bool,
+    /// A site folder of lists (and `site.toml`) that replace the pack's by name.
+    #[arg(long, value_name = "DIR")]
+    pub site: Option<PathBuf>,
+    /// Build without running the rules' tests first.
+    #[arg(long)]
+    pub no_test: bool,
+    /// Fail (E0905) rather than bump a version and update `tripline.lock`.
+    #[arg(long)]
+    pub locked: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -132,6 +151,13 @@ pub struct TestArgs {
     /// Write a JUnit XML report to FILE.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    /// Run only the tests of rules whose name matches: a glob (`dns_*`,
+    /// `*_burst`) when it has `*` or `?`, else a part of the name.
+    #[arg(long, value_name = "PATTERN")]
+    pub filter: Option<String>,
+    /// A site folder of lists (and `site.toml`) that replace the pack's by name.
+    #[arg(long, value_name = "DIR")]
+    pub site: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -150,6 +176,9 @@ pub struct EvalArgs {
     pub max_lateness: Option<String>,
     /// JSON Lines file, or `-` for stdin (the default).
     pub events: Option<PathBuf>,
+    /// A site folder of lists (and `site.toml`) that replace the pack's by name.
+    #[arg(long, value_name = "DIR")]
+    pub site: Option<PathBuf>,
 }
 
 /// Parses arguments and runs the command; clap's own usage errors exit 2.
@@ -218,8 +247,13 @@ pub fn print_json(value: &serde_json::Value) -> Result<(), u8> {
     })
 }
 
-/// Prints diagnostics for people on stderr, sorted, with the count line.
-pub fn report(map: &crate::source::SourceMap, diagnostics: &mut [crate::diag::Diagnostic]) {
+/// Prints diagnostics for people on stderr, sorted, with the count line
+/// (`files`: how many rule files the run reports on).
+pub fn report(
+    map: &crate::source::SourceMap,
+    diagnostics: &mut [crate::diag::Diagnostic],
+    files: usize,
+) {
     use std::io::IsTerminal;
     crate::diag::json::sort(map, diagnostics);
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
@@ -229,7 +263,7 @@ pub fn report(map: &crate::source::SourceMap, diagnostics: &mut [crate::diag::Di
     let errors = diagnostics.iter().filter(|d| d.is_error()).count();
     eprintln!(
         "{}",
-        crate::diag::render::summary(errors, diagnostics.len() - errors, map.ids().count())
+        crate::diag::render::summary(errors, diagnostics.len() - errors, files)
     );
 }
 
