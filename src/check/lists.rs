@@ -159,6 +159,14 @@ impl<'a> Lists<'a> {
             .map(|(_, list)| list)
     }
 
+    /// Each list's name and the file its declaration now comes from.
+    pub fn origins(&self) -> Vec<(String, FileId)> {
+        self.lists
+            .iter()
+            .map(|(name, list)| ((*name).to_string(), list.file))
+            .collect()
+    }
+
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.lists.iter().map(|(name, _)| *name)
     }

@@ -39,6 +39,8 @@ pub struct Checked {
     pub diagnostics: Vec<Diagnostic>,
     /// The pack lists a site list replaced.
     pub replaced_lists: Vec<Replaced>,
+    /// Every list of the pack by name, with the file it now comes from.
+    pub lists: Vec<(String, FileId)>,
 }
 
 /// What the pack's manifest and site give the checker besides the files.
@@ -89,6 +91,7 @@ pub fn check_pack(
     let mut diagnostics = Vec::new();
     let mut lists = Lists::declare(files, &mut diagnostics);
     let replaced_lists = lists.overlay(site, &mut diagnostics);
+    let list_files = lists.origins();
     diagnostics.extend(taxonomy_extensions(&settings.taxonomy));
     let scope = Scope {
         map,
@@ -135,6 +138,7 @@ pub fn check_pack(
         },
         diagnostics,
         replaced_lists,
+        lists: list_files,
     }
 }
 

@@ -5,6 +5,7 @@ mod build;
 mod check;
 mod coverage;
 mod fmt;
+mod new;
 pub mod pipeline;
 mod stage;
 mod versions;
@@ -46,6 +47,34 @@ pub enum Command {
     Build(BuildArgs),
     /// ATT&CK coverage of the pack: a Navigator layer and a matrix picture.
     Coverage(CoverageArgs),
+    /// Start a new pack or rule from a template that checks, tests and builds.
+    New(NewArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct NewArgs {
+    #[command(subcommand)]
+    pub what: NewCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NewCommand {
+    /// A pack folder: its manifest, a lists file and one example rule with tests.
+    Pack {
+        /// The new folder; its name is the pack's.
+        path: PathBuf,
+    },
+    /// A rule file NAME.trip with a fresh id, a condition and two tests.
+    Rule {
+        /// The rule's name (letters, digits and `_`).
+        name: String,
+        /// The source the rule reads.
+        #[arg(long, value_name = "S", default_value = "dns")]
+        source: String,
+        /// The folder to write it in.
+        #[arg(long, value_name = "DIR", default_value = ".")]
+        dir: PathBuf,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -196,6 +225,7 @@ pub fn run(cli: Cli) -> u8 {
         Command::Coverage(args) => coverage::run(&args),
         Command::Test(args) => test::run(&args),
         Command::Eval(args) => eval::run(&args),
+        Command::New(args) => new::run(&args),
     }
 }
 
@@ -219,12 +249,21 @@ fn parse_size(text: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("expected a size like `16M`, found `{text}`"))
 }
 
-/// The paths a command reads: the given ones, or `rules/`.
+/// The paths a command reads: the given ones; else the pack of the
+/// current folder (a `tripline.toml` here or above); else `rules/`.
 pub fn paths_or_default(paths: &[PathBuf]) -> Vec<PathBuf> {
-    if paths.is_empty() {
-        vec![PathBuf::from("rules")]
-    } else {
-        paths.to_vec()
+    if !paths.is_empty() {
+        return paths.to_vec();
+    }
+    match crate::pack::manifest_above(std::path::Path::new(".")) {
+        Some(manifest) => {
+            let root = manifest.parent().map(std::path::Path::to_path_buf);
+            vec![
+                root.filter(|r| !r.as_os_str().is_empty())
+                    .unwrap_or_else(|| PathBuf::from(".")),
+            ]
+        }
+        None => vec![PathBuf::from("rules")],
     }
 }
 

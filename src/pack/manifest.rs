@@ -186,7 +186,8 @@ fn deserialize<T: DeserializeOwned>(
             let span = err
                 .span()
                 .map_or(Span::new(0, 0), |r| Span::new(r.start, r.end));
-            out.push(toml_error(file, span, err.message()));
+            let written = text.get(span.range()).unwrap_or_default();
+            out.push(toml_error(file, span, err.message(), written));
             None
         }
     }
@@ -195,8 +196,18 @@ fn deserialize<T: DeserializeOwned>(
 /// serde's words for an unknown key ("unknown field `evry`, expected one
 /// of `every`, ...") become ours, with the nearest known key; a TOML
 /// syntax error keeps the parser's message.
-fn toml_error(file: FileId, span: Span, message: &str) -> Diagnostic {
+fn toml_error(file: FileId, span: Span, message: &str, written: &str) -> Diagnostic {
     let message = message.trim();
+    if message == "duplicate key" {
+        return Diagnostic::error(
+            codes::INVALID_MANIFEST,
+            file,
+            span,
+            format!("key `{written}` is given twice in this table"),
+        )
+        .with_label("given again here")
+        .with_help("keep one of the two");
+    }
     if let Some(rest) = message.strip_prefix("unknown field `") {
         let mut parts = rest.split('`');
         let key = parts.next().unwrap_or_default();

@@ -14,6 +14,7 @@ mod fmt;
 mod hostile;
 mod hostile_io;
 mod kql;
+mod packs;
 mod parse;
 mod runbook;
 mod sigma;
