@@ -137,7 +137,7 @@ fn write_lock(versions: &Versions) -> u8 {
     {
         eprintln!("version: Splunk app {change}");
     }
-    match super::write::write_file(&versions.path, versions.new.render().as_bytes()) {
+    match super::write::write_file(&versions.path, versions.render().as_bytes()) {
         Ok(()) => 0,
         Err(err) => {
             eprintln!("error: {err}");

@@ -11,11 +11,14 @@ use crate::diag::{Diagnostic, codes};
 use crate::emit::{self, TargetName};
 use crate::ir::Pack;
 use crate::pack::Manifest;
-use crate::pack::lock::{self, Entry, Lock};
+use crate::pack::lock::{self, Entry, Lock, LockFile};
 
-/// The lock before and after this build.
+/// The lock before and after this build (`old` and `new`: this build's
+/// table of it).
 pub struct Versions {
     pub path: PathBuf,
+    pub file: LockFile,
+    pub key: String,
     pub old: Lock,
     pub new: Lock,
 }
@@ -23,6 +26,13 @@ pub struct Versions {
 impl Versions {
     pub fn changed(&self) -> bool {
         self.old != self.new
+    }
+
+    /// The lock file with this build's table updated.
+    pub fn render(&self) -> String {
+        let mut file = self.file.clone();
+        file.builds.insert(self.key.clone(), self.new.clone());
+        file.render()
     }
 
     /// E0905 for each entry whose version moved or is new (`--locked`).
@@ -102,7 +112,9 @@ pub fn fix(
         return Ok(None);
     }
     let path = manifest.root.join(lock::LOCK);
-    let old = Lock::read(&path)?;
+    let file = LockFile::read(&path)?;
+    let key = lock::build_key(mapping, targets_dir.is_some());
+    let old = file.builds.get(&key).cloned().unwrap_or_default();
     let mut probe = pack.clone();
     probe.settings.rule_versions = pack
         .rules
@@ -153,5 +165,11 @@ pub fn fix(
     if let Some(splunk) = &new.splunk {
         pack.settings.splunk_version = Some(splunk.version.clone());
     }
-    Ok(Some(Versions { path, old, new }))
+    Ok(Some(Versions {
+        path,
+        file,
+        key,
+        old,
+        new,
+    }))
 }

@@ -6,6 +6,10 @@
 //! content keeps it. So a version changes whenever what the SIEM loads
 //! changes, and never otherwise, and the lock, committed with the pack,
 //! carries that history from build to build and machine to machine.
+//!
+//! Builds with other target settings (`--mapping native`, `--targets-dir`)
+//! load different content into the SIEM: each set of settings keeps its own
+//! versions, in its own table (`[default]`, `[native]`, `[custom-default]`).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -19,6 +23,23 @@ pub const FIRST_VERSION: &str = "1.0.0";
 
 const HEADER: &str = "# Written by `tripline build`: the hash of what each SIEM loads and the\n\
 # version it shipped as. Commit it with the pack; do not edit it.\n\n";
+
+/// The whole file: one [`Lock`] per set of target settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct LockFile {
+    pub builds: BTreeMap<String, Lock>,
+}
+
+/// The name of a build's table: its mapping, `custom-` before it when the
+/// targets come from `--targets-dir`.
+pub fn build_key(mapping: &str, custom_targets: bool) -> String {
+    if custom_targets {
+        format!("custom-{mapping}")
+    } else {
+        mapping.to_string()
+    }
+}
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -38,12 +59,14 @@ pub struct Entry {
     pub hash: String,
 }
 
-impl Lock {
+impl LockFile {
     /// Reads the lock at `path`; a missing file is an empty lock.
-    pub fn read(path: &Path) -> Result<Lock, String> {
+    pub fn read(path: &Path) -> Result<LockFile, String> {
         let text = match std::fs::read_to_string(path) {
             Ok(text) => text,
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Lock::default()),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(LockFile::default());
+            }
             Err(err) => return Err(format!("{}: {err}", path.display())),
         };
         toml::from_str(&text).map_err(|err| {
@@ -155,8 +178,13 @@ mod tests {
         let mut lock = Lock::default();
         lock.rules.insert("a".to_string(), entry("1.0.2", "00ff"));
         lock.splunk = Some(entry("1.2.0", "abcd"));
-        let text = lock.render();
+        let mut file = LockFile::default();
+        file.builds
+            .insert(build_key("default", false), lock.clone());
+        file.builds.insert(build_key("native", true), lock);
+        let text = file.render();
         assert!(text.starts_with("# Written by"));
-        assert_eq!(toml::from_str::<Lock>(&text).ok(), Some(lock));
+        assert!(text.contains("[custom-native.splunk]"), "{text}");
+        assert_eq!(toml::from_str::<LockFile>(&text).ok(), Some(file));
     }
 }

@@ -9,6 +9,7 @@
 mod check;
 mod cli;
 mod coverage;
+mod docs_examples;
 mod eval;
 mod fmt;
 mod hostile;
