@@ -72,6 +72,8 @@ pub struct Meta {
     pub author: Option<String>,
     pub date: Option<String>,
     pub modified: Option<String>,
+    /// The least content version the rule ships as (`version "2.0.0"`).
+    pub version: Option<String>,
     pub description: String,
     pub references: Vec<String>,
     pub falsepositives: Vec<String>,

@@ -133,8 +133,8 @@ pub fn fix(
                         continue;
                     };
                     let hash = lock::content_hash([document.text.as_bytes()]);
-                    let version =
-                        lock::next_version(lock::FIRST_VERSION, old.rules.get(&rule.name), &hash);
+                    let base = rule.meta.version.as_deref().unwrap_or(lock::FIRST_VERSION);
+                    let version = lock::next_version(base, old.rules.get(&rule.name), &hash);
                     new.rules.insert(rule.name.clone(), Entry { version, hash });
                 }
             }

@@ -79,6 +79,7 @@ codes! {
     EMPTY_INLINE_LIST = "E0509", "empty inline list";
     EMPTY_ATTACK = "E0510", "`attack []` names no technique";
     DELAY_TOO_LONG = "E0511", "`delay` longer than `lookback` allows";
+    INVALID_VERSION = "E0512", "invalid rule version";
 
     // Tests.
     EXPECT_KIND_MISMATCH = "E0600", "expectation does not suit the rule";

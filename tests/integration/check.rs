@@ -418,6 +418,20 @@ fn each_diagnostic_points_at_its_token() {
             ]),
             vec!["E0510 5:10"],
         ),
+        (
+            rule(&[
+                TITLE,
+                ID,
+                LEVEL,
+                ATTACK,
+                r#"version "1.2""#,
+                DESCRIPTION,
+                FROM,
+                WHERE,
+                TEST,
+            ]),
+            vec!["E0512 6:11"],
+        ),
         // Tests.
         (
             rule_where(

@@ -371,6 +371,15 @@ fn versions_move_when_what_the_siem_loads_changes_and_only_then() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(yaml_version(&out, "second_rule"), "1.0.1");
 
+    // A rule's own version wins when higher, then moves with its content.
+    edit(&rule, "level medium", "level medium\n  version \"2.0.0\"");
+    assert_eq!(build(&[]).code, 0);
+    assert_eq!(yaml_version(&out, "second_rule"), "2.0.0");
+    edit(&rule, "== \"changed\"", "== \"changed again\"");
+    edit(&rule, ": \"changed\"", ": \"changed again\"");
+    assert_eq!(build(&[]).code, 0);
+    assert_eq!(yaml_version(&out, "second_rule"), "2.0.1");
+
     // Raising the manifest's version wins over the lock's patch numbers.
     edit(
         &pack.join("tripline.toml"),
