@@ -131,7 +131,7 @@ pub fn manifest(
     let mut v = Values { file, out };
     let pack = raw.pack;
     let rules = match pack.rules {
-        Some(folders) => folders.iter().map(|f| root.join(f.get_ref())).collect(),
+        Some(folders) => v.paths(root, folders),
         None => vec![root.to_path_buf()],
     };
     Some(Manifest {
@@ -273,6 +273,25 @@ impl Values<'_> {
                 None
             }
         }
+    }
+
+    /// `rules` entries that exist, resolved against the manifest's folder.
+    fn paths(&mut self, root: &Path, paths: Vec<Value<String>>) -> Vec<PathBuf> {
+        let mut found = Vec::new();
+        for path in paths {
+            let resolved = root.join(path.get_ref());
+            if resolved.exists() {
+                found.push(resolved);
+            } else {
+                let message = format!("`{}` is not there", resolved.display());
+                self.bad(
+                    span_of(&path),
+                    message,
+                    "`rules` lists folders (or files) of rules, relative to the manifest's folder",
+                );
+            }
+        }
+        found
     }
 
     fn version(&mut self, value: Value<String>) -> Option<String> {

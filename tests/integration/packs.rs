@@ -139,6 +139,7 @@ fn manifest_errors_point_into_the_manifest_with_a_did_you_mean() {
             "3:13",
             "not supported yet",
         ),
+        ("rules = [\"nowhere\"]", "E0902", "3:10", "is not there"),
         ("[target.splunk]", "E0901", "3:2", "did you mean `targets`?"),
         (
             "[targets.splunk]\napp = \"a b\"",
