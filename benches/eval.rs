@@ -126,6 +126,7 @@ fn rule(name: &str, source: &str, condition: Condition, threshold: Option<Thresh
             author: None,
             date: None,
             modified: None,
+            version: None,
             description: String::new(),
             references: vec![],
             falsepositives: vec![],

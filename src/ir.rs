@@ -26,6 +26,16 @@ pub struct PackSettings {
     /// Globs of rule names (`dns_*`, `*`) that the SIEMs get enabled; every
     /// other rule installs disabled.
     pub enabled: Vec<String>,
+    /// The pack's name (`[pack] name`), when it has a manifest.
+    pub name: Option<String>,
+    /// The Splunk app's id, when the manifest or site sets it (else the
+    /// Splunk target folder's `app.yaml`).
+    pub splunk_app: Option<String>,
+    /// The Splunk app's version (`X.Y.Z`); without one, tripline's.
+    pub splunk_version: Option<String>,
+    /// Each rule's content version (`X.Y.Z`) by rule name, as `build` fixed
+    /// it from `tripline.lock`; a rule not listed is at `1.0.0`.
+    pub rule_versions: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -62,6 +72,8 @@ pub struct Meta {
     pub author: Option<String>,
     pub date: Option<String>,
     pub modified: Option<String>,
+    /// The least content version the rule ships as (`version "2.0.0"`).
+    pub version: Option<String>,
     pub description: String,
     pub references: Vec<String>,
     pub falsepositives: Vec<String>,

@@ -11,6 +11,7 @@ pub mod emit;
 pub mod eval;
 pub mod fmt;
 pub mod ir;
+pub mod pack;
 pub mod source;
 pub mod syntax;
 pub mod xml;

@@ -11,7 +11,7 @@ use crate::diag::{Diagnostic, codes};
 use crate::syntax::Span;
 
 mod walk;
-pub use walk::{Found, find};
+pub use walk::{Found, Loop, find};
 
 /// Index of a file in its `SourceMap`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -141,6 +141,12 @@ pub enum LoadError {
         path = path.display()
     )]
     TooLarge { path: PathBuf, limit: u64 },
+    #[error(
+        "{first} and {second} belong to different packs: give the paths of one pack per run",
+        first = first.display(),
+        second = second.display()
+    )]
+    TwoPacks { first: PathBuf, second: PathBuf },
 }
 
 /// The files named by `paths` (see `find`), without the loops found.

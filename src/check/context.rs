@@ -18,6 +18,7 @@ pub(crate) struct Scope<'a> {
     pub taxonomy: &'a Taxonomy,
     pub catalogue: &'a Catalogue,
     pub lists: &'a Lists<'a>,
+    pub settings: &'a super::CheckSettings,
 }
 
 pub(crate) struct RuleCx<'a> {

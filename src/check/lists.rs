@@ -69,15 +69,7 @@ impl<'a> Lists<'a> {
         let mut names = Registry::default();
         let mut lists = Lists::default();
         for (file, parsed) in files {
-            for item in &parsed.items {
-                let (name, decl) = match item {
-                    Item::List(decl) => (&decl.name, Some(decl)),
-                    Item::Broken {
-                        kind: ItemKind::List,
-                        name: Some(name),
-                    } => (name, None),
-                    _ => continue,
-                };
+            for (name, decl) in list_items(parsed) {
                 let checked = decl.and_then(|decl| check_list(*file, decl, out));
                 let message = || format!("list `{}` is declared twice", name.node);
                 match names.claim(
@@ -101,6 +93,65 @@ impl<'a> Lists<'a> {
         lists
     }
 
+    /// Replaces the pack's lists by the site's of the same name; a site
+    /// list the pack lacks is W0011 and replaces nothing. Returns where
+    /// each replaced list now comes from.
+    pub fn overlay(
+        &mut self,
+        site: &[(FileId, &'a ast::File)],
+        out: &mut Vec<Diagnostic>,
+    ) -> Vec<Replaced> {
+        let mut names = Registry::default();
+        let mut replaced = Vec::new();
+        for (file, parsed) in site {
+            for (name, decl) in list_items(parsed) {
+                let message = || format!("list `{}` is declared twice in the site", name.node);
+                let claim = names.claim(
+                    name,
+                    (*file, name.span),
+                    decl.is_none(),
+                    codes::DUPLICATE_LIST,
+                    message,
+                );
+                if let Claim::Duplicate(diagnostic) = claim {
+                    out.extend(diagnostic.map(|d| *d));
+                    continue;
+                }
+                let checked = decl.and_then(|decl| check_list(*file, decl, out));
+                let pack_names: Vec<&'a str> = self.lists.iter().map(|(n, _)| *n).collect();
+                let Some(slot) = self.lists.iter_mut().find(|(n, _)| *n == name.node) else {
+                    let mut warning = Diagnostic::warning(
+                        codes::SITE_LIST_UNUSED,
+                        *file,
+                        name.span,
+                        format!(
+                            "the pack has no list `{}` for this site list to replace",
+                            name.node
+                        ),
+                    )
+                    .with_label("replaces nothing");
+                    warning = match nearest(name, pack_names) {
+                        Some(near) => warning.with_help(format!("did you mean `{near}`?")),
+                        None => warning
+                            .with_help("a site list replaces the pack's list of the same name"),
+                    };
+                    out.push(warning);
+                    continue;
+                };
+                replaced.push(Replaced {
+                    name: name.node.clone(),
+                    pack: slot.1.file,
+                    site: *file,
+                });
+                slot.1 = List {
+                    file: *file,
+                    checked,
+                };
+            }
+        }
+        replaced
+    }
+
     pub fn get(&self, name: &str) -> Option<&List> {
         self.lists
             .iter()
@@ -108,9 +159,39 @@ impl<'a> Lists<'a> {
             .map(|(_, list)| list)
     }
 
+    /// Each list's name and the file its declaration now comes from.
+    pub fn origins(&self) -> Vec<(String, FileId)> {
+        self.lists
+            .iter()
+            .map(|(name, list)| ((*name).to_string(), list.file))
+            .collect()
+    }
+
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.lists.iter().map(|(name, _)| *name)
     }
+}
+
+/// A pack list the site replaced: its name and both files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Replaced {
+    pub name: String,
+    pub pack: FileId,
+    pub site: FileId,
+}
+
+/// The list declarations of a file (a broken one by its name only).
+fn list_items(
+    parsed: &ast::File,
+) -> impl Iterator<Item = (&Spanned<String>, Option<&ast::ListDecl>)> {
+    parsed.items.iter().filter_map(|item| match item {
+        Item::List(decl) => Some((&decl.name, Some(decl))),
+        Item::Broken {
+            kind: ItemKind::List,
+            name: Some(name),
+        } => Some((name, None)),
+        _ => None,
+    })
 }
 
 /// The list's type and elements, or `None` after reporting why not.

@@ -54,6 +54,7 @@ pub(crate) fn meta(cx: &mut RuleCx, st: &Statements, ids: &mut Registry) -> Opti
     let author = st
         .text("author")
         .map(|text| optional_text(cx, text, "author"));
+    let version = st.text("version").and_then(|text| version(cx, text));
     let mut texts = |keyword| {
         st.texts(keyword).map_or_else(Vec::new, |texts| {
             texts
@@ -84,11 +85,28 @@ pub(crate) fn meta(cx: &mut RuleCx, st: &Statements, ids: &mut Registry) -> Opti
         author,
         date,
         modified,
+        version,
         description: description?,
         references,
         falsepositives,
         tags,
     })
+}
+
+/// `version`: `X.Y.Z` (E0512).
+fn version(cx: &mut RuleCx, text: &Spanned<StringLit>) -> Option<String> {
+    if crate::pack::manifest::is_version(&text.value) {
+        return Some(text.value.clone());
+    }
+    let diagnostic = cx
+        .error(
+            codes::INVALID_VERSION,
+            text.span,
+            format!("expected a version like `1.2.0`, found `{}`", text.value),
+        )
+        .with_help("a version is three numbers, major.minor.patch; the build moves the patch number itself");
+    cx.emit(diagnostic);
+    None
 }
 
 /// `title` and `description`: present (reported by `Statements`) and not empty.

@@ -20,6 +20,7 @@ mod threshold;
 pub mod values;
 
 pub use attack::{Catalogue, TechniqueEntry};
+pub use lists::Replaced;
 pub use taxonomy::{Source, Taxonomy};
 
 use crate::diag::{Diagnostic, codes};
@@ -36,6 +37,39 @@ use names::{Claim, Registry};
 pub struct Checked {
     pub pack: ir::Pack,
     pub diagnostics: Vec<Diagnostic>,
+    /// The pack lists a site list replaced.
+    pub replaced_lists: Vec<Replaced>,
+    /// Every list of the pack by name, with the file it now comes from.
+    pub lists: Vec<(String, FileId)>,
+}
+
+/// What the pack's manifest and site give the checker besides the files.
+#[derive(Debug, Clone)]
+pub struct CheckSettings {
+    /// `every` and `delay` of rules that do not say, in seconds.
+    pub every: u64,
+    pub delay: u64,
+    /// Taxonomy extension files named by the manifest, each with where it
+    /// was named (the manifest's file and the span of the path).
+    pub taxonomy: Vec<TaxonomyExtension>,
+}
+
+/// One `taxonomy = [...]` entry of a manifest.
+#[derive(Debug, Clone)]
+pub struct TaxonomyExtension {
+    pub path: std::path::PathBuf,
+    pub named_in: FileId,
+    pub span: crate::syntax::Span,
+}
+
+impl Default for CheckSettings {
+    fn default() -> Self {
+        CheckSettings {
+            every: threshold::DEFAULT_EVERY,
+            delay: threshold::DEFAULT_DELAY,
+            taxonomy: Vec::new(),
+        }
+    }
 }
 
 /// Checks all parsed files of one pack together (lists and ids are
@@ -43,13 +77,28 @@ pub struct Checked {
 /// with errors are left out of `pack`. Diagnostics come sorted by file and
 /// position.
 pub fn check(map: &SourceMap, files: &[(FileId, &ast::File)]) -> Checked {
+    check_pack(map, files, &[], &CheckSettings::default())
+}
+
+/// `check` with a pack's settings, and the lists of a site (`site`) that
+/// replace the pack's of the same name.
+pub fn check_pack(
+    map: &SourceMap,
+    files: &[(FileId, &ast::File)],
+    site: &[(FileId, &ast::File)],
+    settings: &CheckSettings,
+) -> Checked {
     let mut diagnostics = Vec::new();
-    let lists = Lists::declare(files, &mut diagnostics);
+    let mut lists = Lists::declare(files, &mut diagnostics);
+    let replaced_lists = lists.overlay(site, &mut diagnostics);
+    let list_files = lists.origins();
+    diagnostics.extend(taxonomy_extensions(&settings.taxonomy));
     let scope = Scope {
         map,
         taxonomy: Taxonomy::bundled(),
         catalogue: Catalogue::bundled(),
         lists: &lists,
+        settings,
     };
     let mut rule_names = Registry::default();
     let mut ids = Registry::default();
@@ -88,7 +137,30 @@ pub fn check(map: &SourceMap, files: &[(FileId, &ast::File)]) -> Checked {
             settings: ir::PackSettings::default(),
         },
         diagnostics,
+        replaced_lists,
+        lists: list_files,
     }
+}
+
+/// Loading taxonomy extension files is not built yet: each one named is an
+/// error at its name in the manifest, so that no rule is checked against a
+/// taxonomy other than the one the user meant.
+fn taxonomy_extensions(extensions: &[TaxonomyExtension]) -> Vec<Diagnostic> {
+    extensions
+        .iter()
+        .map(|extension| {
+            Diagnostic::error(
+                codes::TAXONOMY_EXTENSIONS_UNSUPPORTED,
+                extension.named_in,
+                extension.span,
+                format!(
+                    "taxonomy extensions are not supported yet (`{}`)",
+                    extension.path.display()
+                ),
+            )
+            .with_help("remove `taxonomy` from the manifest; rules can use the bundled taxonomy")
+        })
+        .collect()
 }
 
 /// By file and position; a diagnostic reached twice (an element of a list

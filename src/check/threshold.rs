@@ -10,10 +10,11 @@ use crate::syntax::ast::{self, Aggregate, Comparison};
 use super::context::{RuleCx, duration};
 use super::statements::Statements;
 
-/// How often the SIEM runs a rule that does not say.
-const DEFAULT_EVERY: u64 = 5 * 60;
+/// How often the SIEM runs a rule that does not say (and the pack's
+/// manifest does not either).
+pub(crate) const DEFAULT_EVERY: u64 = 5 * 60;
 /// How late events may arrive, for a rule that does not say.
-const DEFAULT_DELAY: u64 = 5 * 60;
+pub(crate) const DEFAULT_DELAY: u64 = 5 * 60;
 
 pub(crate) fn threshold(cx: &mut RuleCx, threshold: &ast::Threshold) -> Option<ir::Threshold> {
     let by: Vec<_> = threshold
@@ -59,14 +60,15 @@ fn group_field(cx: &mut RuleCx, path: &Spanned<String>, place: &str) -> Option<i
     Some(field)
 }
 
-/// `every` (default 5m), `delay` (default 5m) and `lookback` (default and
+/// `every` (default the pack's, else 5m), `delay` (likewise) and `lookback` (default and
 /// minimum: the window, `every` and the delay rounded up to whole `every`,
 /// so that each run sees whole every window ending in its slot). A written
 /// `lookback` below the minimum is E0508 at its value, or E0511 at the
 /// `delay` when the delay alone pushes the minimum past it.
 pub(crate) fn schedule(cx: &mut RuleCx, st: &Statements, window: Option<u64>) -> ir::Schedule {
-    let every = st.duration("every").map_or(DEFAULT_EVERY, |d| d.seconds);
-    let delay = st.duration("delay").map_or(DEFAULT_DELAY, |d| d.seconds);
+    let defaults = cx.scope.settings;
+    let every = st.duration("every").map_or(defaults.every, |d| d.seconds);
+    let delay = st.duration("delay").map_or(defaults.delay, |d| d.seconds);
     let window = window.unwrap_or(0);
     let minimum = ir::Schedule::minimum_lookback(every, delay, window);
     let Some(lookback) = st.duration("lookback") else {

@@ -1,15 +1,18 @@
-//! `tripline build`: checks the pack, then writes what each target makes of
-//! it. Nothing is written unless every requested target succeeded; then
-//! all target folders are replaced together (`stage`).
+//! `tripline build`: checks the pack, runs its tests (unless `--no-test`),
+//! then writes what each target makes of it. Nothing is written unless
+//! every test passed and every requested target succeeded; then all target
+//! folders are replaced together (`stage`).
 
 use std::collections::HashMap;
 use std::path::Path;
 
 use super::stage::{self, TargetFiles};
+use super::versions::{self, Versions};
 use super::{BuildArgs, pipeline, report};
 use crate::diag::{Diagnostic, codes};
 use crate::emit::{self, Document, TargetName};
 use crate::ir;
+use crate::pack::lock;
 
 pub fn run(args: &BuildArgs) -> u8 {
     let targets = match emit::parse_targets(&args.target) {
@@ -19,7 +22,7 @@ pub fn run(args: &BuildArgs) -> u8 {
             return 2;
         }
     };
-    let loaded = match pipeline::load(&args.paths) {
+    let loaded = match pipeline::load_with(&args.paths, args.site.as_deref()) {
         Ok(loaded) => loaded,
         Err(err) => {
             eprintln!("error: {err}");
@@ -31,15 +34,29 @@ pub fn run(args: &BuildArgs) -> u8 {
         diagnostics.extend(case_collisions(&loaded.checked.pack));
     }
     if diagnostics.iter().any(Diagnostic::is_error) {
-        report(&loaded.map, &mut diagnostics);
+        report(&loaded.map, &mut diagnostics, loaded.file_count());
         return 1;
     }
-    let built = match emit::emit_all(
-        &targets,
-        &loaded.checked.pack,
-        args.targets_dir.as_deref(),
-        &args.mapping,
-    ) {
+    if args.no_test {
+        eprintln!("note: the rules' tests were not run (--no-test)");
+    } else if let Err(code) = test_gate(&loaded) {
+        report(&loaded.map, &mut diagnostics, loaded.file_count());
+        return code;
+    }
+    let mut pack = loaded.checked.pack.clone();
+    let versions = match versioned(&mut pack, &loaded, &targets, args) {
+        Ok(versions) => versions,
+        Err(code) => return code,
+    };
+    if args.locked
+        && let (Some(versions), Some(manifest)) = (&versions, &loaded.manifest)
+        && versions.changed()
+    {
+        diagnostics.extend(versions.stale(&pack, manifest));
+        report(&loaded.map, &mut diagnostics, loaded.file_count());
+        return 1;
+    }
+    let built = match emit::emit_all(&targets, &pack, args.targets_dir.as_deref(), &args.mapping) {
         Ok(built) => built,
         Err(err) => {
             eprintln!("error: {err}");
@@ -58,7 +75,7 @@ pub fn run(args: &BuildArgs) -> u8 {
         diagnostics.extend(emitted.diagnostics.into_iter().map(severity));
         outputs.push((target, emitted.documents));
     }
-    report(&loaded.map, &mut diagnostics);
+    report(&loaded.map, &mut diagnostics, loaded.file_count());
     if diagnostics.iter().any(Diagnostic::is_error) {
         return 1;
     }
@@ -68,7 +85,59 @@ pub fn run(args: &BuildArgs) -> u8 {
             Err(code) => code,
         };
     };
-    match write_out(out, &outputs, args.package) {
+    if let Err(err) = write_out(out, &outputs, args.package) {
+        eprintln!("error: {err}");
+        return 2;
+    }
+    match versions {
+        Some(versions) if versions.changed() => write_lock(&versions),
+        _ => 0,
+    }
+}
+
+/// The pack with its content versions set (a pack with a manifest), or
+/// the exit code when the lock cannot be read or the targets loaded.
+fn versioned(
+    pack: &mut ir::Pack,
+    loaded: &pipeline::Loaded,
+    targets: &[TargetName],
+    args: &BuildArgs,
+) -> Result<Option<Versions>, u8> {
+    let Some(manifest) = &loaded.manifest else {
+        return Ok(None);
+    };
+    versions::fix(
+        pack,
+        manifest,
+        targets,
+        args.targets_dir.as_deref(),
+        &args.mapping,
+        loaded.partial,
+    )
+    .map_err(|err| {
+        eprintln!("error: {err}");
+        2
+    })
+}
+
+/// Writes `tripline.lock` and says which versions moved.
+fn write_lock(versions: &Versions) -> u8 {
+    let moved = |old: Option<&lock::Entry>, new: &lock::Entry| match old {
+        Some(old) if old.version == new.version => None,
+        Some(old) => Some(format!("{} → {}", old.version, new.version)),
+        None => Some(new.version.clone()),
+    };
+    for (name, new) in &versions.new.rules {
+        if let Some(change) = moved(versions.old.rules.get(name), new) {
+            eprintln!("version: rule {name} {change}");
+        }
+    }
+    if let Some(new) = &versions.new.splunk
+        && let Some(change) = moved(versions.old.splunk.as_ref(), new)
+    {
+        eprintln!("version: Splunk app {change}");
+    }
+    match super::write::write_file(&versions.path, versions.render().as_bytes()) {
         Ok(()) => 0,
         Err(err) => {
             eprintln!("error: {err}");
@@ -106,6 +175,30 @@ fn write_out(
         })
         .collect();
     Ok(stage::replace_targets(out, &targets)?)
+}
+
+/// Runs every test of the pack; on a failure prints the test report on
+/// stderr and gives exit code 1, so that nothing is written.
+fn test_gate(loaded: &pipeline::Loaded) -> Result<(), u8> {
+    use crate::eval::{report, testrun};
+    let outcomes: Vec<testrun::TestOutcome> = loaded
+        .checked
+        .pack
+        .rules
+        .iter()
+        .flat_map(|rule| testrun::run_rule(rule, &loaded.map))
+        .collect();
+    let failed = outcomes.iter().filter(|o| !o.passed()).count();
+    if failed == 0 {
+        eprintln!("tests: {} passed", outcomes.len());
+        return Ok(());
+    }
+    eprint!("{}", report::text(&outcomes));
+    eprintln!(
+        "error: {failed} test{} failed: nothing was written (`--no-test` builds without running them)",
+        if failed == 1 { "" } else { "s" }
+    );
+    Err(1)
 }
 
 /// Rule names that differ only in case collide as file names on

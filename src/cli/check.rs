@@ -1,19 +1,24 @@
 //! `tripline check`: every diagnostic of the pack, for people (stderr) or
 //! machines (JSON or SARIF on stdout). The format never changes the exit
 //! code. With `--target`, the refusals of those targets are reported too.
+//! With a site in use, notes say which lists it replaced (`--verbose`:
+//! where every list comes from).
 
 use super::{CheckArgs, Format, pipeline};
 use crate::diag::json;
 use crate::emit;
 
 pub fn run(args: &CheckArgs) -> u8 {
-    let loaded = match pipeline::load(&args.paths) {
+    let loaded = match pipeline::load_with(&args.paths, args.site.as_deref()) {
         Ok(loaded) => loaded,
         Err(err) => {
             eprintln!("error: {err}");
             return 2;
         }
     };
+    if args.verbose || !loaded.site_files.is_empty() {
+        list_origins(&loaded, args.verbose);
+    }
     let mut diagnostics = loaded.diagnostics().to_vec();
     if let Some(words) = &args.target
         && !loaded.has_errors()
@@ -45,7 +50,7 @@ pub fn run(args: &CheckArgs) -> u8 {
     json::sort(&loaded.map, &mut diagnostics);
     let written = match args.format {
         Format::Human => {
-            super::report(&loaded.map, &mut diagnostics);
+            super::report(&loaded.map, &mut diagnostics, loaded.file_count());
             Ok(())
         }
         Format::Json => super::print_json(&json::to_json(&loaded.map, &diagnostics)),
@@ -57,4 +62,26 @@ pub fn run(args: &CheckArgs) -> u8 {
     let errors = diagnostics.iter().filter(|d| d.is_error()).count();
     let warnings = diagnostics.len() - errors;
     u8::from(errors > 0 || (args.deny_warnings && warnings > 0))
+}
+
+/// Notes on stderr: each list a site replaced (and with `verbose` every
+/// list), and the file it comes from.
+fn list_origins(loaded: &pipeline::Loaded, verbose: bool) {
+    let path = |file| loaded.map.get(file).path.display().to_string();
+    for (name, file) in &loaded.checked.lists {
+        let replaced = loaded
+            .checked
+            .replaced_lists
+            .iter()
+            .find(|r| &r.name == name);
+        match replaced {
+            Some(r) => eprintln!(
+                "note: list `{name}` comes from the site, {} (replaces {})",
+                path(r.site),
+                path(r.pack)
+            ),
+            None if verbose => eprintln!("note: list `{name}` comes from {}", path(*file)),
+            None => {}
+        }
+    }
 }

@@ -5,8 +5,10 @@ mod build;
 mod check;
 mod coverage;
 mod fmt;
+mod new;
 pub mod pipeline;
 mod stage;
+mod versions;
 pub mod write;
 
 use std::path::PathBuf;
@@ -45,6 +47,34 @@ pub enum Command {
     Build(BuildArgs),
     /// ATT&CK coverage of the pack: a Navigator layer and a matrix picture.
     Coverage(CoverageArgs),
+    /// Start a new pack or rule from a template that checks, tests and builds.
+    New(NewArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct NewArgs {
+    #[command(subcommand)]
+    pub what: NewCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NewCommand {
+    /// A pack folder: its manifest, a lists file and one example rule with tests.
+    Pack {
+        /// The new folder; its name is the pack's.
+        path: PathBuf,
+    },
+    /// A rule file NAME.trip with a fresh id, a condition and two tests.
+    Rule {
+        /// The rule's name (letters, digits and `_`).
+        name: String,
+        /// The source the rule reads.
+        #[arg(long, value_name = "S", default_value = "dns")]
+        source: String,
+        /// The folder to write it in.
+        #[arg(long, value_name = "DIR", default_value = ".")]
+        dir: PathBuf,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -61,6 +91,9 @@ pub struct CoverageArgs {
     /// on it or on one of its sub-techniques.
     #[arg(long, value_name = "IDS")]
     pub min_coverage: Option<String>,
+    /// A site folder of lists (and `site.toml`) that replace the pack's by name.
+    #[arg(long, value_name = "DIR")]
+    pub site: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -92,6 +125,12 @@ pub struct CheckArgs {
     /// The field mapping to use in each target folder.
     #[arg(long, value_name = "NAME", default_value = "default")]
     pub mapping: String,
+    /// A site folder of lists (and `site.toml`) that replace the pack's by name.
+    #[arg(long, value_name = "DIR")]
+    pub site: Option<PathBuf>,
+    /// Also say where each list comes from (the pack or the site).
+    #[arg(long)]
+    pub verbose: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -116,6 +155,15 @@ pub struct BuildArgs {
     /// Also write the Splunk app as a .tgz.
     #[arg(long)]
     pub package: bool,
+    /// A site folder of lists (and `site.toml`) that replace the pack's by name.
+    #[arg(long, value_name = "DIR")]
+    pub site: Option<PathBuf>,
+    /// Build without running the rules' tests first.
+    #[arg(long)]
+    pub no_test: bool,
+    /// Fail (E0905) rather than bump a version and update `tripline.lock`.
+    #[arg(long)]
+    pub locked: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -132,6 +180,13 @@ pub struct TestArgs {
     /// Write a JUnit XML report to FILE.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    /// Run only the tests of rules whose name matches: a glob (`dns_*`,
+    /// `*_burst`) when it has `*` or `?`, else a part of the name.
+    #[arg(long, value_name = "PATTERN")]
+    pub filter: Option<String>,
+    /// A site folder of lists (and `site.toml`) that replace the pack's by name.
+    #[arg(long, value_name = "DIR")]
+    pub site: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -171,6 +226,9 @@ pub struct EvalArgs {
     pub stats: bool,
     /// JSON Lines file, or `-` for stdin (the default).
     pub events: Option<PathBuf>,
+    /// A site folder of lists (and `site.toml`) that replace the pack's by name.
+    #[arg(long, value_name = "DIR")]
+    pub site: Option<PathBuf>,
 }
 
 /// Parses arguments and runs the command; clap's own usage errors exit 2.
@@ -188,6 +246,7 @@ pub fn run(cli: Cli) -> u8 {
         Command::Coverage(args) => coverage::run(&args),
         Command::Test(args) => test::run(&args),
         Command::Eval(args) => eval::run(&args),
+        Command::New(args) => new::run(&args),
     }
 }
 
@@ -211,12 +270,21 @@ fn parse_size(text: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("expected a size like `16M`, found `{text}`"))
 }
 
-/// The paths a command reads: the given ones, or `rules/`.
+/// The paths a command reads: the given ones; else the pack of the
+/// current folder (a `tripline.toml` here or above); else `rules/`.
 pub fn paths_or_default(paths: &[PathBuf]) -> Vec<PathBuf> {
-    if paths.is_empty() {
-        vec![PathBuf::from("rules")]
-    } else {
-        paths.to_vec()
+    if !paths.is_empty() {
+        return paths.to_vec();
+    }
+    match crate::pack::manifest_above(std::path::Path::new(".")) {
+        Some(manifest) => {
+            let root = manifest.parent().map(std::path::Path::to_path_buf);
+            vec![
+                root.filter(|r| !r.as_os_str().is_empty())
+                    .unwrap_or_else(|| PathBuf::from(".")),
+            ]
+        }
+        None => vec![PathBuf::from("rules")],
     }
 }
 
@@ -239,8 +307,13 @@ pub fn print_json(value: &serde_json::Value) -> Result<(), u8> {
     })
 }
 
-/// Prints diagnostics for people on stderr, sorted, with the count line.
-pub fn report(map: &crate::source::SourceMap, diagnostics: &mut [crate::diag::Diagnostic]) {
+/// Prints diagnostics for people on stderr, sorted, with the count line
+/// (`files`: how many rule files the run reports on).
+pub fn report(
+    map: &crate::source::SourceMap,
+    diagnostics: &mut [crate::diag::Diagnostic],
+    files: usize,
+) {
     use std::io::IsTerminal;
     crate::diag::json::sort(map, diagnostics);
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
@@ -250,7 +323,7 @@ pub fn report(map: &crate::source::SourceMap, diagnostics: &mut [crate::diag::Di
     let errors = diagnostics.iter().filter(|d| d.is_error()).count();
     eprintln!(
         "{}",
-        crate::diag::render::summary(errors, diagnostics.len() - errors, map.ids().count())
+        crate::diag::render::summary(errors, diagnostics.len() - errors, files)
     );
 }
 

@@ -1,10 +1,15 @@
-//! The front half every command shares: find the files, read them, parse
-//! them, check them as one pack. Commands decide what to do with the result.
+//! The front half every command shares: find the pack of the paths given
+//! (its manifest, all its files, its site), read the files, parse them,
+//! check them as one pack. When the paths name part of a pack, the whole
+//! pack is checked (lists and names resolve) and the result is narrowed to
+//! the files named. Commands decide what to do with the result.
 
-use std::path::PathBuf;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
 
 use crate::check::{self, Checked};
-use crate::diag::{Diagnostic, json};
+use crate::diag::{Diagnostic, codes, json};
+use crate::pack;
 use crate::source::{self, FileId, LoadError, SourceMap};
 use crate::syntax::{self, ast};
 
@@ -14,12 +19,25 @@ pub struct Loaded {
     /// The parsed files, in the order given (folders sorted by path).
     pub files: Vec<(FileId, ast::File)>,
     pub checked: Checked,
+    /// The manifest, when the paths are inside a pack that has one.
+    pub manifest: Option<pack::Manifest>,
+    /// The site folder's list files, when a site is in use.
+    pub site_files: Vec<FileId>,
+    /// The rule files the run reports on (all, or those named).
+    pub focus_files: usize,
+    /// Whether the paths named only part of the pack.
+    pub partial: bool,
 }
 
 impl Loaded {
     /// Every diagnostic (reading, parsing, checking), sorted by file and position.
     pub fn diagnostics(&self) -> &[Diagnostic] {
         &self.checked.diagnostics
+    }
+
+    /// How many files the count line names.
+    pub fn file_count(&self) -> usize {
+        self.focus_files
     }
 
     pub fn has_errors(&self) -> bool {
@@ -30,42 +48,115 @@ impl Loaded {
 /// Reads, parses and checks the pack at `paths` (default `rules/`). An
 /// unreadable path is a usage or I/O error; everything else is a diagnostic.
 pub fn load(paths: &[PathBuf]) -> Result<Loaded, LoadError> {
+    load_with(paths, None)
+}
+
+/// `load` with a site folder (`--site DIR`) that wins over the manifest's.
+pub fn load_with(paths: &[PathBuf], site: Option<&Path>) -> Result<Loaded, LoadError> {
     let mut map = SourceMap::default();
-    let mut diagnostics = Vec::new();
-    let mut files = Vec::new();
-    for path in super::find_files(paths)? {
-        let (id, bad_utf8) = source::load(&mut map, &path)?;
-        match bad_utf8 {
-            Some(diagnostic) => diagnostics.push(diagnostic),
-            None => {
-                diagnostics.extend(source::lone_cr_warning(&map, id));
-                let (file, syntax_errors) = syntax::parse(id, &map.get(id).text);
-                diagnostics.extend(syntax_errors);
-                files.push((id, file));
-            }
-        }
+    let layout = pack::discover(&mut map, &super::paths_or_default(paths), site)?;
+    for skipped in &layout.loops {
+        eprintln!("warning: {skipped}");
     }
+    let mut diagnostics = layout.diagnostics.clone();
+    let files = parse_all(&mut map, &layout.rule_files, &mut diagnostics)?;
+    let site_parsed = parse_all(&mut map, &layout.site_files, &mut diagnostics)?;
+    diagnostics.extend(rules_in_site(&site_parsed));
     let borrowed: Vec<(FileId, &ast::File)> = files.iter().map(|(id, file)| (*id, file)).collect();
-    let mut checked = check::check(&map, &borrowed);
+    let site_lists: Vec<(FileId, &ast::File)> =
+        site_parsed.iter().map(|(id, file)| (*id, file)).collect();
+    let mut checked = check::check_pack(&map, &borrowed, &site_lists, &layout.check_settings());
     checked.diagnostics.extend(diagnostics);
+    checked.pack.settings = layout.pack_settings();
+    let focus_files = layout
+        .rule_files
+        .iter()
+        .filter(|path| layout.in_focus(path))
+        .count()
+        + layout.site_files.len();
+    if layout.focus.is_some() {
+        let outside: HashSet<FileId> = files
+            .iter()
+            .map(|(id, _)| *id)
+            .filter(|id| !layout.in_focus(&map.get(*id).path))
+            .collect();
+        checked
+            .diagnostics
+            .retain(|d| !outside.contains(&d.primary.file));
+        checked
+            .pack
+            .rules
+            .retain(|rule| !outside.contains(&rule.file));
+    }
     json::sort(&map, &mut checked.diagnostics);
     Ok(Loaded {
         map,
         files,
         checked,
+        manifest: layout.manifest,
+        site_files: site_parsed.iter().map(|(id, _)| *id).collect(),
+        focus_files,
+        partial: layout.focus.is_some(),
     })
+}
+
+/// Reads and parses `paths`; reading and syntax problems go to `out`.
+fn parse_all(
+    map: &mut SourceMap,
+    paths: &[PathBuf],
+    out: &mut Vec<Diagnostic>,
+) -> Result<Vec<(FileId, ast::File)>, LoadError> {
+    let mut files = Vec::new();
+    for path in paths {
+        let (id, bad_utf8) = source::load(map, path)?;
+        match bad_utf8 {
+            Some(diagnostic) => out.push(diagnostic),
+            None => {
+                out.extend(source::lone_cr_warning(map, id));
+                let (file, syntax_errors) = syntax::parse(id, &map.get(id).text);
+                out.extend(syntax_errors);
+                files.push((id, file));
+            }
+        }
+    }
+    Ok(files)
+}
+
+/// E0904: a site folder replaces lists; a rule in it would be ignored.
+fn rules_in_site(site: &[(FileId, ast::File)]) -> Vec<Diagnostic> {
+    let mut found = Vec::new();
+    for (file, parsed) in site {
+        for item in &parsed.items {
+            if let ast::Item::Rule(decl) = item {
+                found.push(
+                    Diagnostic::error(
+                        codes::RULE_IN_SITE,
+                        *file,
+                        decl.name.span,
+                        format!("rule `{}` is in the site folder", decl.name.node),
+                    )
+                    .with_help("a site folder holds lists that replace the pack's; move the rule into the pack"),
+                );
+            }
+        }
+    }
+    found
 }
 
 /// `load` for the commands that run a pack (`test`, `eval`, `coverage`):
 /// its diagnostics go to stderr, and a pack that cannot run gives the exit
 /// code instead: 2 for a usage or I/O error, 1 for rule errors.
-pub fn load_runnable(paths: &[PathBuf]) -> Result<Loaded, u8> {
-    let loaded = load(paths).map_err(|err| {
+pub fn load_runnable(paths: &[PathBuf], site: Option<&Path>) -> Result<Loaded, u8> {
+    let loaded = load_with(paths, site).map_err(|err| {
         eprintln!("error: {err}");
         2u8
     })?;
     if !loaded.diagnostics().is_empty() {
-        super::report(&loaded.map, &mut loaded.diagnostics().to_vec());
+        super::report(
+            &loaded.map,
+            &mut loaded.diagnostics().to_vec(),
+            loaded.file_count(),
+        );
     }
     if loaded.has_errors() {
         Err(1)

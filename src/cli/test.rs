@@ -1,6 +1,7 @@
 //! `tripline test`: runs every rule's `test` blocks and prints one line per
-//! test, details under failures, and `N passed, N failed` (language.md
-//! 1.4); `--junit FILE` also writes a JUnit report.
+//! test, details under failures, and `N passed, N failed`; `--junit FILE`
+//! also writes a JUnit report, `--filter PATTERN` runs only the tests of
+//! the rules whose name matches.
 
 use std::io::Write;
 use std::path::Path;
@@ -12,10 +13,17 @@ use crate::source::SourceMap;
 
 /// `tripline test [PATHS] [--junit FILE]`.
 pub fn run(args: &TestArgs) -> u8 {
-    let loaded = match pipeline::load_runnable(&args.paths) {
+    let mut loaded = match pipeline::load_runnable(&args.paths, args.site.as_deref()) {
         Ok(loaded) => loaded,
         Err(code) => return code,
     };
+    if let Some(pattern) = &args.filter {
+        let rules = &mut loaded.checked.pack.rules;
+        rules.retain(|rule| crate::pack::name_matches(pattern, &rule.name));
+        if rules.is_empty() {
+            eprintln!("warning: no rule matches `{pattern}`");
+        }
+    }
     let mut out = std::io::stdout().lock();
     run_pack(
         &loaded.checked.pack,

@@ -3,7 +3,8 @@
 //! `docs/errors.md` documents every code (a test keeps the two in step).
 //!
 //! Ranges: E01xx lexical, E02xx syntax, E03xx names, E04xx types, E05xx
-//! values, E06xx tests, E07xx target refusals, E08xx target folders;
+//! values, E06xx tests, E07xx target refusals, E08xx target folders, E09xx
+//! packs (manifest, site, versions);
 //! W0xxx warnings.
 
 use serde::Serialize;
@@ -78,6 +79,7 @@ codes! {
     EMPTY_INLINE_LIST = "E0509", "empty inline list";
     EMPTY_ATTACK = "E0510", "`attack []` names no technique";
     DELAY_TOO_LONG = "E0511", "`delay` longer than `lookback` allows";
+    INVALID_VERSION = "E0512", "invalid rule version";
 
     // Tests.
     EXPECT_KIND_MISMATCH = "E0600", "expectation does not suit the rule";
@@ -97,6 +99,14 @@ codes! {
     TARGET_REFUSED = "E0700", "construct a target cannot express exactly";
     UNMAPPED_FIELD = "E0701", "field not mapped for a target";
 
+    // Packs: the manifest, the site overlay, the versions lock.
+    INVALID_MANIFEST = "E0900", "manifest is not valid TOML";
+    UNKNOWN_MANIFEST_KEY = "E0901", "unknown key in a manifest";
+    MANIFEST_VALUE = "E0902", "manifest value of the wrong type or form";
+    TAXONOMY_EXTENSIONS_UNSUPPORTED = "E0903", "taxonomy extensions are not supported yet";
+    RULE_IN_SITE = "E0904", "rule in a site folder";
+    STALE_LOCK = "E0905", "content changed without a version change";
+
     // Warnings.
     DEPRECATED_TECHNIQUE = "W0001", "revoked or deprecated ATT&CK technique";
     CIDR_HOST_BITS = "W0002", "CIDR block has host bits set";
@@ -108,6 +118,7 @@ codes! {
     EVENT_FIELD_TYPO = "W0008", "test event field close to a field the rule reads";
     RULE_WITHOUT_PLAYBOOK = "W0009", "rule without a playbook";
     LONE_CR = "W0010", "lines end with CR alone";
+    SITE_LIST_UNUSED = "W0011", "site list the pack does not declare";
 }
 
 #[cfg(test)]

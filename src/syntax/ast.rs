@@ -66,7 +66,7 @@ pub struct Statement {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum StatementValue {
-    /// `title`, `id`, `author`, `date`, `modified`, `description`.
+    /// `title`, `id`, `author`, `date`, `modified`, `version`, `description`.
     Text(Spanned<StringLit>),
     /// `status`, `level`, `from`: a bare word, or (an error the checker
     /// reports with the allowed words) a quoted one.

@@ -6,6 +6,7 @@ pub mod ast;
 mod parser;
 pub mod span;
 
+pub(crate) use parser::duration_seconds;
 pub use parser::parse;
 
 pub use span::{Span, Spanned};

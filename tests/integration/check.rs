@@ -418,6 +418,20 @@ fn each_diagnostic_points_at_its_token() {
             ]),
             vec!["E0510 5:10"],
         ),
+        (
+            rule(&[
+                TITLE,
+                ID,
+                LEVEL,
+                ATTACK,
+                r#"version "1.2""#,
+                DESCRIPTION,
+                FROM,
+                WHERE,
+                TEST,
+            ]),
+            vec!["E0512 6:11"],
+        ),
         // Tests.
         (
             rule_where(
@@ -682,7 +696,8 @@ fn each_diagnostic_points_at_its_token() {
     insta::assert_snapshot!(shown);
     // Every checker code has a row here (syntax codes are in parse.rs,
     // target codes in the target tests, duplicates below, E0607 in
-    // test_cmd.rs, W0009 in runbook.rs, W0010 in hostile_io.rs).
+    // test_cmd.rs, W0009 in runbook.rs, W0010 in hostile_io.rs, W0011 in
+    // packs.rs).
     let untested: Vec<&str> = tripline::diag::codes::ALL
         .iter()
         .map(|c| c.id)
@@ -695,7 +710,7 @@ fn each_diagnostic_points_at_its_token() {
         })
         .filter(|id| {
             ![
-                "E0303", "E0304", "E0305", "E0313", "E0607", "W0009", "W0010",
+                "E0303", "E0304", "E0305", "E0313", "E0607", "W0009", "W0010", "W0011",
             ]
             .contains(id)
         })

@@ -9,11 +9,13 @@
 mod check;
 mod cli;
 mod coverage;
+mod docs_examples;
 mod eval;
 mod fmt;
 mod hostile;
 mod hostile_io;
 mod kql;
+mod packs;
 mod parse;
 mod runbook;
 mod sigma;

@@ -42,7 +42,7 @@ pub fn run(args: &EvalArgs) -> u8 {
             return 2;
         }
     };
-    let loaded = match pipeline::load_runnable(&args.rules) {
+    let loaded = match pipeline::load_runnable(&args.rules, args.site.as_deref()) {
         Ok(loaded) => loaded,
         Err(code) => return code,
     };

@@ -63,6 +63,8 @@ struct RuleView {
     entities: Vec<EntityColumn>,
     /// `Count` or `DistinctCount` for a threshold rule.
     aggregate: Option<&'static str>,
+    /// The rule's content version (`tripline.lock`; `1.0.0` when new).
+    version: String,
 }
 
 pub fn emit(input: &Input) -> Result<Emitted, EmitError> {
@@ -183,6 +185,14 @@ fn view(
         query,
         entities,
         aggregate: rule.threshold.as_ref().map(threshold::result_column),
+        version: cx
+            .input
+            .pack
+            .settings
+            .rule_versions
+            .get(&rule.name)
+            .cloned()
+            .unwrap_or_else(|| crate::pack::lock::FIRST_VERSION.to_string()),
     })
 }
 

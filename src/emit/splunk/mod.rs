@@ -87,7 +87,10 @@ struct Macro {
 
 pub fn emit(input: &Input) -> Result<Emitted, EmitError> {
     let folder = input.folder;
-    let app = read_yaml::<App>(folder, "app.yaml")?;
+    let mut app = read_yaml::<App>(folder, "app.yaml")?;
+    if let Some(id) = &input.pack.settings.splunk_app {
+        app.id.clone_from(id);
+    }
     let kill_chain = read_yaml::<BTreeMap<String, String>>(folder, "kill_chain.yaml")?;
     let mut templates = Templates::load(folder)?;
     templates.env.add_filter("conf_value", conf_value);
@@ -115,9 +118,18 @@ pub fn emit(input: &Input) -> Result<Emitted, EmitError> {
         description: "Options of every tripline tstats search (set summariesonly=true to read only accelerated data)".to_string(),
     });
     let version = env!("CARGO_PKG_VERSION");
+    // The app's own version is the pack's (manifest, site, `tripline.lock`);
+    // a pack without one ships tripline's.
+    let app_version = input
+        .pack
+        .settings
+        .splunk_version
+        .as_deref()
+        .unwrap_or(version);
     let context = minijinja::context! {
         app => minijinja::value::Serde(&app),
         version => version,
+        app_version => app_version,
         rules => minijinja::value::Serde(&stanzas),
         macros => minijinja::value::Serde(&macros),
         indexed_value_false => minijinja::value::Serde(&raw_terms),

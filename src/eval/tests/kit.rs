@@ -151,6 +151,7 @@ pub fn rule(name: &str, source: &str, condition: Condition, threshold: Option<Th
             author: None,
             date: None,
             modified: None,
+            version: None,
             description: "d".to_string(),
             references: Vec::new(),
             falsepositives: Vec::new(),

@@ -304,7 +304,7 @@ fn is_technique(token: &str) -> bool {
 }
 
 /// The seconds of a duration token, or the help line saying what is wrong.
-fn duration_seconds(token: &str) -> Result<u64, &'static str> {
+pub(crate) fn duration_seconds(token: &str) -> Result<u64, &'static str> {
     let digits = token.bytes().take_while(u8::is_ascii_digit).count();
     let unit = match &token[digits..] {
         "s" => 1,

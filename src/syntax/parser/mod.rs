@@ -23,6 +23,7 @@ mod expr;
 mod items;
 mod lexical;
 mod literal;
+pub(crate) use literal::duration_seconds;
 mod operand;
 mod recovery;
 mod statement;

@@ -20,6 +20,7 @@ const STATEMENTS: &[&str] = &[
     "author",
     "date",
     "modified",
+    "version",
     "description",
     "references",
     "falsepositives",
@@ -86,7 +87,7 @@ impl<'a> Ctx<'a> {
     ) -> PResult<'a, StatementValue> {
         use StatementValue as V;
         match keyword.node.as_str() {
-            "title" | "id" | "author" | "date" | "modified" | "description" => {
+            "title" | "id" | "author" | "date" | "modified" | "version" | "description" => {
                 let (rest, text) = self.string_lit(input)?;
                 Ok((rest, V::Text(text)))
             }

@@ -1,0 +1,367 @@
+//! `tripline.toml`, the pack manifest, and a site's `site.toml`: read with
+//! serde from TOML whose values keep their spans, so that every problem (a
+//! TOML syntax error, an unknown key, a value of the wrong type or form) is
+//! a diagnostic at the manifest's line and column, with a did-you-mean for
+//! keys.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use toml::Spanned as TomlSpanned;
+
+use crate::diag::{Diagnostic, codes, nearest};
+use crate::source::{FileId, SourceMap};
+use crate::syntax::{Span, Spanned};
+
+/// The manifest's file name, looked for in each folder up from a path.
+pub const MANIFEST: &str = "tripline.toml";
+/// The settings file of a site folder.
+pub const SITE_SETTINGS: &str = "site.toml";
+
+type Value<T> = TomlSpanned<T>;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawManifest {
+    pack: RawPack,
+    #[serde(default)]
+    targets: RawTargets,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPack {
+    name: Value<String>,
+    version: Option<Value<String>>,
+    rules: Option<Vec<Value<String>>>,
+    every: Option<Value<String>>,
+    delay: Option<Value<String>>,
+    enabled: Option<Vec<Value<String>>>,
+    taxonomy: Option<Vec<Value<String>>>,
+    site: Option<Value<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTargets {
+    splunk: Option<RawSplunk>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSplunk {
+    app: Option<Value<String>>,
+    version: Option<Value<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSite {
+    enabled: Option<Vec<Value<String>>>,
+    #[serde(default)]
+    targets: RawTargets,
+}
+
+/// A read manifest, paths resolved against its folder.
+#[derive(Debug, Clone, Default)]
+pub struct Manifest {
+    /// The manifest in the run's source map.
+    pub file: FileId,
+    /// The folder holding `tripline.toml`.
+    pub root: PathBuf,
+    pub name: String,
+    pub version: Option<String>,
+    /// The folders (or files) of rules; the manifest's folder by default.
+    pub rules: Vec<PathBuf>,
+    /// Defaults for rules that do not say, in seconds.
+    pub every: Option<u64>,
+    pub delay: Option<u64>,
+    pub enabled: Option<Vec<String>>,
+    /// Taxonomy extension files, with the span that named each.
+    pub taxonomy: Vec<Spanned<PathBuf>>,
+    pub site: Option<PathBuf>,
+    pub splunk: SplunkSettings,
+}
+
+/// `[targets.splunk]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SplunkSettings {
+    /// The app's id (its folder name).
+    pub app: Option<String>,
+    /// The app's version (`X.Y.Z`).
+    pub version: Option<String>,
+}
+
+/// A site's `site.toml`: what it replaces of the manifest's settings.
+#[derive(Debug, Clone, Default)]
+pub struct SiteSettings {
+    pub enabled: Option<Vec<String>>,
+    pub splunk: SplunkSettings,
+}
+
+/// The folder of `start` (a file's or a folder's) or the nearest folder
+/// above it that holds a manifest.
+pub fn find_manifest(start: &Path) -> Option<PathBuf> {
+    let absolute = std::fs::canonicalize(start).ok()?;
+    let mut folder = if absolute.is_dir() {
+        Some(absolute.as_path())
+    } else {
+        absolute.parent()
+    };
+    while let Some(here) = folder {
+        let candidate = here.join(MANIFEST);
+        if candidate.is_file() {
+            return Some(candidate);
+        }
+        folder = here.parent();
+    }
+    None
+}
+
+/// Reads a manifest added to `map` as `file`; problems go to `out`.
+/// `None` when it cannot be used at all (syntax errors, a missing `[pack]`).
+pub fn manifest(
+    map: &SourceMap,
+    file: FileId,
+    root: &Path,
+    out: &mut Vec<Diagnostic>,
+) -> Option<Manifest> {
+    let raw: RawManifest = deserialize(map, file, out)?;
+    let mut v = Values { file, out };
+    let pack = raw.pack;
+    let rules = match pack.rules {
+        Some(folders) => v.paths(root, folders),
+        None => vec![root.to_path_buf()],
+    };
+    Some(Manifest {
+        file,
+        root: root.to_path_buf(),
+        name: pack.name.into_inner(),
+        version: pack.version.and_then(|v_| v.version(v_)),
+        rules,
+        every: pack.every.and_then(|d| v.duration(d)),
+        delay: pack.delay.and_then(|d| v.duration(d)),
+        enabled: pack.enabled.map(|globs| v.globs(globs)),
+        taxonomy: pack
+            .taxonomy
+            .unwrap_or_default()
+            .into_iter()
+            .map(|p| {
+                let span = span_of(&p);
+                Spanned::new(root.join(p.into_inner()), span)
+            })
+            .collect(),
+        site: pack.site.map(|p| root.join(p.into_inner())),
+        splunk: v.splunk(raw.targets.splunk.unwrap_or_default()),
+    })
+}
+
+/// Reads a site's `site.toml` added to `map` as `file`.
+pub fn site(map: &SourceMap, file: FileId, out: &mut Vec<Diagnostic>) -> Option<SiteSettings> {
+    let raw: RawSite = deserialize(map, file, out)?;
+    let mut v = Values { file, out };
+    Some(SiteSettings {
+        enabled: raw.enabled.map(|globs| v.globs(globs)),
+        splunk: v.splunk(raw.targets.splunk.unwrap_or_default()),
+    })
+}
+
+fn span_of<T>(value: &Value<T>) -> Span {
+    let range = value.span();
+    Span::new(range.start, range.end)
+}
+
+/// TOML into `T`; a syntax error, an unknown key or a wrong type becomes
+/// one diagnostic at its span.
+fn deserialize<T: DeserializeOwned>(
+    map: &SourceMap,
+    file: FileId,
+    out: &mut Vec<Diagnostic>,
+) -> Option<T> {
+    let text = &map.get(file).text;
+    match toml::from_str::<T>(text) {
+        Ok(value) => Some(value),
+        Err(err) => {
+            let span = err
+                .span()
+                .map_or(Span::new(0, 0), |r| Span::new(r.start, r.end));
+            let written = text.get(span.range()).unwrap_or_default();
+            out.push(toml_error(file, span, err.message(), written));
+            None
+        }
+    }
+}
+
+/// serde's words for an unknown key ("unknown field `evry`, expected one
+/// of `every`, ...") become ours, with the nearest known key; a TOML
+/// syntax error keeps the parser's message.
+fn toml_error(file: FileId, span: Span, message: &str, written: &str) -> Diagnostic {
+    let message = message.trim();
+    if message == "duplicate key" {
+        return Diagnostic::error(
+            codes::INVALID_MANIFEST,
+            file,
+            span,
+            format!("key `{written}` is given twice in this table"),
+        )
+        .with_label("given again here")
+        .with_help("keep one of the two");
+    }
+    if let Some(rest) = message.strip_prefix("unknown field `") {
+        let mut parts = rest.split('`');
+        let key = parts.next().unwrap_or_default();
+        let known: Vec<&str> = parts.skip(1).step_by(2).collect();
+        let help = match nearest(key, known.iter().copied()) {
+            Some(near) => format!("did you mean `{near}`?"),
+            None if known.is_empty() => "this table takes no keys".to_string(),
+            None => format!("the keys here are {}", quoted(&known)),
+        };
+        return Diagnostic::error(
+            codes::UNKNOWN_MANIFEST_KEY,
+            file,
+            span,
+            format!("unknown key `{key}`"),
+        )
+        .with_label("not a manifest key")
+        .with_help(help);
+    }
+    if let Some(rest) = message.strip_prefix("missing field `") {
+        let key = rest.split('`').next().unwrap_or_default();
+        return Diagnostic::error(
+            codes::MANIFEST_VALUE,
+            file,
+            span,
+            format!("missing key `{key}`"),
+        )
+        .with_help(format!("add `{key} = ...` to this table (docs/packs.md)"));
+    }
+    let code = if message.starts_with("invalid type") {
+        codes::MANIFEST_VALUE
+    } else {
+        codes::INVALID_MANIFEST
+    };
+    Diagnostic::error(code, file, span, message.to_string())
+}
+
+fn quoted(words: &[&str]) -> String {
+    let quoted: Vec<String> = words.iter().map(|w| format!("`{w}`")).collect();
+    quoted.join(", ")
+}
+
+/// Checks the form of values whose type TOML already checked.
+struct Values<'a> {
+    file: FileId,
+    out: &'a mut Vec<Diagnostic>,
+}
+
+impl Values<'_> {
+    fn bad(&mut self, span: Span, message: String, help: &str) {
+        self.out.push(
+            Diagnostic::error(codes::MANIFEST_VALUE, self.file, span, message)
+                .with_help(help.to_string()),
+        );
+    }
+
+    fn duration(&mut self, value: Value<String>) -> Option<u64> {
+        let span = span_of(&value);
+        match crate::syntax::duration_seconds(value.get_ref()) {
+            Ok(seconds) => Some(seconds),
+            Err(help) => {
+                let message = format!("expected a duration like `5m`, found `{}`", value.get_ref());
+                self.bad(span, message, help);
+                None
+            }
+        }
+    }
+
+    /// `rules` entries that exist, resolved against the manifest's folder.
+    fn paths(&mut self, root: &Path, paths: Vec<Value<String>>) -> Vec<PathBuf> {
+        let mut found = Vec::new();
+        for path in paths {
+            let resolved = root.join(path.get_ref());
+            if resolved.exists() {
+                found.push(resolved);
+            } else {
+                let message = format!("`{}` is not there", resolved.display());
+                self.bad(
+                    span_of(&path),
+                    message,
+                    "`rules` lists folders (or files) of rules, relative to the manifest's folder",
+                );
+            }
+        }
+        found
+    }
+
+    fn version(&mut self, value: Value<String>) -> Option<String> {
+        if is_version(value.get_ref()) {
+            return Some(value.into_inner());
+        }
+        let message = format!(
+            "expected a version like `1.2.0`, found `{}`",
+            value.get_ref()
+        );
+        self.bad(
+            span_of(&value),
+            message,
+            "a version is three numbers: major.minor.patch",
+        );
+        None
+    }
+
+    fn globs(&mut self, globs: Vec<Value<String>>) -> Vec<String> {
+        let mut good = Vec::new();
+        for glob in globs {
+            let text = glob.get_ref();
+            let valid = !text.is_empty()
+                && text
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '*' | '?'));
+            if valid {
+                good.push(glob.into_inner());
+            } else {
+                let message = format!("`{text}` is not a glob of rule names");
+                self.bad(
+                    span_of(&glob),
+                    message,
+                    "rule names are letters, digits and `_`; `*` stands for any run of them, `?` for one",
+                );
+            }
+        }
+        good
+    }
+
+    fn splunk(&mut self, raw: RawSplunk) -> SplunkSettings {
+        let app = raw.app.and_then(|app| {
+            let text = app.get_ref();
+            let valid = !text.is_empty()
+                && text
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+            if valid {
+                return Some(app.into_inner());
+            }
+            let message = format!("`{text}` is not a Splunk app id");
+            self.bad(
+                span_of(&app),
+                message,
+                "an app id is letters, digits, `_`, `.` and `-` (it names the app's folder)",
+            );
+            None
+        });
+        SplunkSettings {
+            app,
+            version: raw.version.and_then(|v| self.version(v)),
+        }
+    }
+}
+
+/// `X.Y.Z`, three numbers.
+pub fn is_version(text: &str) -> bool {
+    let parts: Vec<&str> = text.split('.').collect();
+    parts.len() == 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.len() <= 9 && p.bytes().all(|b| b.is_ascii_digit()))
+}
