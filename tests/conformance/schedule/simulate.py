@@ -456,7 +456,15 @@ def representable(event):
         if isinstance(v, float) and k != "@timestamp":
             return "a fractional number"
     if "url.original" in event and ("url.path" in event or "url.query" in event):
-        return "url.original beside url.path / url.query"
+        # The KQL query derives UrlPath / UrlQuery from Url (the mapping's
+        # `extend`): only events whose parts are those of url.original fit.
+        original = str(event["url.original"])
+        path = re.match(r"^(?:[A-Za-z][A-Za-z0-9+.-]*://)?[^/?#]*([^?#]*)", original).group(1)
+        query = re.match(r"^[^?#]*\?([^#]*)", original)
+        if "url.path" in event and event["url.path"] != path:
+            return "url.path not the path of url.original"
+        if "url.query" in event and event["url.query"] != (query.group(1) if query else ""):
+            return "url.query not the query of url.original"
     for k in ("url.path", "url.query"):
         if isinstance(event.get(k), str) and re.search(r"[?#]", event[k]):
             return f"{k} holding ? or #"
@@ -790,8 +798,26 @@ def run_kql(rule, built, stream, rng, hours, context):
         if k.suppression and out:
             suppressed_until = T + k.suppression
         for row in out:
-            raised[kql_identity(rule, row, mapping)] += 1
+            identity = kql_identity(rule, row, mapping)
+            if context.get("oracle") and not in_slot(rule, identity, slot_end(T, F, rule["delay"]), stream):
+                continue
+            raised[identity] += 1
     return raised, {"runs": runs, "F": F, "period": k.period, "grouping": k.grouping}
+
+
+def slot_end(T, F, D):
+    """The end S of the slot a run started at T reports (the planned design)."""
+    return (int(T) // F) * F - -(-D // F) * F
+
+
+def in_slot(rule, identity, S, stream):
+    """--oracle: whether the identity belongs to the slot [S - F, S) (an event)
+    or (S - F, S] (a window's end)."""
+    F = rule["every"]
+    if identity[0] == "event":
+        return S - F <= stream[identity[1]]["time"] < S
+    end = identity[1] + rule["threshold"]["window"]
+    return S - F < end <= S
 
 
 def kql_identity(rule, row, mapping):
@@ -949,6 +975,9 @@ def run_splunk(rule, built, stream, rng, hours, context):
         except spl_reading.SplError as err:
             raise Gap(f"SPL reading: the search does not parse: {err}")
         runs += 1
+        if context.get("oracle"):
+            rows = [r for r in rows if in_slot(rule, splunk_identity(rule, r, mapping, visible),
+                                               slot_end(S, rule["every"], rule["delay"]), stream)]
         if not rows:
             continue
         if digest:
@@ -1050,9 +1079,10 @@ _CONTEXT = {}
 
 def simulate_rule(job):
     """One rule: its stream, the reference, each target's runs and score."""
-    rule, targets, seed0, hours, tripline, built, work, verbose = job
+    rule, targets, seed0, hours, tripline, built, work, verbose, oracle = job
     if not _CONTEXT:
         _CONTEXT.update(load_context())
+    _CONTEXT["oracle"] = oracle
     context = _CONTEXT
     lines, gaps = [], []
     seed = f"{seed0}/{rule['name']}"
@@ -1075,6 +1105,8 @@ def simulate_rule(job):
     if not pos:
         gaps.append((rule["name"], "all", "no test that expects a match or an alert can be replayed: " + "; ".join(dropped)))
         return None, lines, gaps
+    for d in dropped:
+        lines.append(f"note      {rule['name']}: test not replayed ({d})")
     stream = make_stream(rule, pos, neg, rng, hours)
     events_path = os.path.join(work, f"{rule['name']}.jsonl")
     write_ecs(stream, events_path)
@@ -1128,6 +1160,8 @@ def main(argv=None):
     ap.add_argument("--verbose", "-v", action="store_true", help="list every missed / duplicated / spurious alert")
     ap.add_argument("--json", help="write the per-rule results here")
     ap.add_argument("--work", help="keep the built pack and streams in this folder")
+    ap.add_argument("--oracle", action="store_true",
+                    help="self-check of the harness: keep from each run only what its slot (the planned design) reports")
     ap.add_argument("--jobs", type=int, default=2, help="rules simulated in parallel (default 2)")
     args = ap.parse_args(argv)
     targets = [t.strip() for t in args.targets.split(",") if t.strip()]
@@ -1163,7 +1197,7 @@ def main(argv=None):
 
     totals = {t: collections.Counter() for t in targets}
     report, gaps = [], []
-    jobs = [(rule, targets, args.seed, args.hours, args.tripline, built, work, args.verbose) for rule in rules]
+    jobs = [(rule, targets, args.seed, args.hours, args.tripline, built, work, args.verbose, args.oracle) for rule in rules]
     if args.jobs > 1:
         import multiprocessing
         pool = multiprocessing.Pool(args.jobs)
