@@ -766,7 +766,7 @@ def run_kql(rule, built, stream, rng, hours, context):
     raised = collections.Counter()
     runs, suppressed_until, translated = 0, -1, None
     for slot in range(STREAM_START // F, end // F + 1):
-        T = slot * F + rng.randint(0, JITTER)
+        T = slot * F + rng.randint(0, context.get("jitter", JITTER))
         if T < suppressed_until:
             continue
         con.execute(f"CREATE OR REPLACE TABLE Events AS SELECT {select}, TlEventId FROM Stream "
@@ -961,7 +961,7 @@ def run_splunk(rule, built, stream, rng, hours, context):
     digest_until = -1
     runs = 0
     for S in times:
-        T = S + rng.randint(0, JITTER)
+        T = S + rng.randint(0, context.get("jitter", JITTER))
         earliest = relative_time(earliest_spec, S) if earliest_spec else 0
         latest = relative_time(latest_spec, S)
         visible = [e for e, i in zip(events, ingest) if i <= T and earliest <= e["_time"] < latest]
@@ -1079,10 +1079,11 @@ _CONTEXT = {}
 
 def simulate_rule(job):
     """One rule: its stream, the reference, each target's runs and score."""
-    rule, targets, seed0, hours, tripline, built, work, verbose, oracle = job
+    rule, targets, seed0, hours, tripline, built, work, verbose, oracle, jitter = job
     if not _CONTEXT:
         _CONTEXT.update(load_context())
     _CONTEXT["oracle"] = oracle
+    _CONTEXT["jitter"] = jitter
     context = _CONTEXT
     lines, gaps = [], []
     seed = f"{seed0}/{rule['name']}"
@@ -1162,6 +1163,8 @@ def main(argv=None):
     ap.add_argument("--work", help="keep the built pack and streams in this folder")
     ap.add_argument("--oracle", action="store_true",
                     help="self-check of the harness: keep from each run only what its slot (the planned design) reports")
+    ap.add_argument("--max-start-delay", type=int, default=JITTER,
+                    help="how late a run may start, in seconds (default 60; uniform, seeded)")
     ap.add_argument("--jobs", type=int, default=2, help="rules simulated in parallel (default 2)")
     args = ap.parse_args(argv)
     targets = [t.strip() for t in args.targets.split(",") if t.strip()]
@@ -1197,7 +1200,8 @@ def main(argv=None):
 
     totals = {t: collections.Counter() for t in targets}
     report, gaps = [], []
-    jobs = [(rule, targets, args.seed, args.hours, args.tripline, built, work, args.verbose, args.oracle) for rule in rules]
+    jobs = [(rule, targets, args.seed, args.hours, args.tripline, built, work, args.verbose, args.oracle, args.max_start_delay)
+            for rule in rules]
     if args.jobs > 1:
         import multiprocessing
         pool = multiprocessing.Pool(args.jobs)
