@@ -88,8 +88,26 @@ import yaml
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
-sys.path.insert(0, os.path.join(ROOT, "tests", "conformance", "kql"))
-sys.path.insert(0, os.path.join(ROOT, "tests", "conformance", "splunk"))
+
+
+def load_module(name, *path):
+    """A helper module of another conformance folder, loaded by its path (the
+    folders hold modules of the same name, e.g. differential.py)."""
+    import importlib.util
+    full = os.path.join(ROOT, *path)
+    if name in sys.modules:
+        return sys.modules[name]
+    if not os.path.exists(full):
+        raise ImportError(full)
+    spec = importlib.util.spec_from_file_location(name, full)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def kql_differential():
+    return load_module("kql_differential", "tests", "conformance", "kql", "differential.py")
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 TEST_BASE = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc).timestamp()
@@ -715,7 +733,7 @@ def kql_row(event, fields, columns, cell):
 
 def run_kql(rule, built, stream, rng, hours, context):
     import duckdb_kql
-    from differential import SQL_TYPES, cell
+    SQL_TYPES, cell = kql_differential().SQL_TYPES, kql_differential().cell
     name = rule["name"]
     mapping = context["kql_mapping"]["sources"][rule["source"]]
     schema = context["kql_schema"][mapping["schema"]]
@@ -928,7 +946,7 @@ def splunk_event(event, mapping, tags):
 
 def run_splunk(rule, built, stream, rng, hours, context):
     try:
-        import spl_reading
+        spl_reading = load_module("spl_reading", "tests", "conformance", "splunk", "spl_reading.py")
     except ImportError:
         raise Gap("the SPL reading (tests/conformance/splunk/spl_reading.py) is not available")
     name = rule["name"]
@@ -1066,7 +1084,7 @@ def show(identity):
 
 
 def load_context():
-    from differential import read_schema
+    read_schema = kql_differential().read_schema
     return {
         "kql_mapping": yaml.safe_load(open(os.path.join(ROOT, "targets/kql/mappings/default.yaml"), encoding="utf-8")),
         "kql_schema": read_schema(os.path.join(ROOT, "targets/kql/schema/asim.txt")),

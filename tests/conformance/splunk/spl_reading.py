@@ -85,19 +85,41 @@ def values_of(value):
     return list(value) if isinstance(value, list) else [value]
 
 
+class NumStr(str):
+    """An extracted field value that looks like a number (NUMBER). Splunk
+    treats such field values as numbers in eval comparisons, while a string
+    literal or a text function's result stays a string (assumption: the docs
+    say comparisons are numeric between numbers and lexicographic otherwise,
+    [WHERE], without defining when a field value is a number)."""
+
+
+def field_value(value):
+    if isinstance(value, str) and not isinstance(value, NumStr) and NUMBER.fullmatch(value):
+        return NumStr(value)
+    if isinstance(value, list):
+        return [field_value(v) for v in value]
+    return value
+
+
 def as_number(value):
-    """The number a scalar reads as, or None. Assumption (docs silent): a
-    string is a number when it is a whole decimal literal (NUMBER); Splunk
-    says eval treats field values that look like numbers as numbers [WHERE]."""
+    """The number a value is, or None: numbers, and field values that look
+    like numbers. [EVAL]: "numbers are treated as double-precision
+    floating-point numbers", so every number is a Python float here."""
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
-        return value
+        return float(value)
+    if isinstance(value, NumStr):
+        return float(value)
+    return None
+
+
+def text_number(value):
+    """The number a text reads as (tonumber(), search-term comparisons)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
     if isinstance(value, str) and NUMBER.fullmatch(value):
-        text = value
-        if re.fullmatch(r"[+-]?[0-9]+", text):
-            return int(text)
-        return float(text)
+        return float(value)
     return None
 
 
@@ -110,6 +132,8 @@ def as_text(value):
         if value.is_integer() and abs(value) < 1e16:
             return str(int(value))
         return repr(value)
+    if isinstance(value, str):
+        return value
     return str(value)
 
 
@@ -473,7 +497,7 @@ class SearchEval:
 def compare_search(text, op, value):
     """[SEX] 2 / [SEARCH]: `f>N` compares numbers when both sides are numbers,
     otherwise strings in lexicographic order (assumption: by code point)."""
-    a, b = as_number(text), as_number(value)
+    a, b = text_number(text), text_number(value)
     if a is None or b is None:
         a, b = text, value
     return {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]
@@ -603,7 +627,7 @@ class EvalParser:
         t = self.peek()
         self.pos += 1
         if t[0] == "num":
-            return ("lit", as_number(t[1]))
+            return ("lit", float(t[1]))
         if t[0] == "str":
             return ("lit", t[1])
         if t[0] == "qf":
@@ -773,7 +797,7 @@ class Evaluator:
     def fn_isnum(self, args, row):
         # Assumption: a string that reads as a number is a number (as_number).
         v = self.arg(args, 0, row, "isnum")
-        return v is not None and as_number(v) is not None
+        return as_number(v) is not None
 
     def fn_isstr(self, args, row):
         v = self.arg(args, 0, row, "isstr")
@@ -834,6 +858,32 @@ class Evaluator:
         v = self.arg(args, 0, row, "len")
         return None if v is None else len(as_text(v))
 
+    def trim_chars(self, args, row, what):
+        s = self.arg(args, 0, row, what)
+        # [TF]: trim(X[, Y]) removes the characters in Y (default: spaces and tabs).
+        chars = " \t" if len(args) < 2 else as_text(self.arg(args, 1, row, what))
+        return None if s is None or chars is None else (as_text(s), chars)
+
+    def fn_trim(self, args, row):
+        v = self.trim_chars(args, row, "trim")
+        return None if v is None else v[0].strip(v[1])
+
+    def fn_ltrim(self, args, row):
+        v = self.trim_chars(args, row, "ltrim")
+        return None if v is None else v[0].lstrip(v[1])
+
+    def fn_rtrim(self, args, row):
+        v = self.trim_chars(args, row, "rtrim")
+        return None if v is None else v[0].rstrip(v[1])
+
+    def fn_in(self, args, row):
+        # [CC]: in(FIELD, VALUE-LIST) is TRUE when one of the values equals
+        # the field's value (equality as `==`).
+        v = self.arg(args, 0, row, "in")
+        if v is None:
+            return None
+        return any(equal(v, self.arg(args, i, row, "in")) for i in range(1, len(args)))
+
     def fn_replace(self, args, row):
         s, r, t = (self.arg(args, i, row, "replace") for i in range(3))
         if s is None or r is None or t is None:
@@ -850,11 +900,12 @@ class Evaluator:
         if s is None or start is None:
             return None
         s = as_text(s)
+        start = int(start)
         begin = start - 1 if start > 0 else len(s) + start if start < 0 else 0
         begin = max(begin, 0)
         if len(args) > 2:
             n = as_number(self.arg(args, 2, row, "substr"))
-            return None if n is None else s[begin:begin + int(n)]
+            return None if n is None else s[begin:begin + max(int(n), 0)]
         return s[begin:]
 
     # -- [CONV] conversion functions
@@ -865,7 +916,7 @@ class Evaluator:
         if v is None:
             return None
         if base == 10:
-            return as_number(as_text(v))
+            return text_number(as_text(v))
         try:
             return int(as_text(v), int(base))
         except ValueError:
@@ -880,7 +931,7 @@ class Evaluator:
     # -- [MATH]
     def fn_floor(self, args, row):
         v = as_number(self.arg(args, 0, row, "floor"))
-        return None if v is None else math.floor(v)
+        return None if v is None else float(math.floor(v))
 
     def fn_abs(self, args, row):
         v = as_number(self.arg(args, 0, row, "abs"))
@@ -930,7 +981,7 @@ class Evaluator:
         end = as_number(self.arg(args, 2, row, "mvindex")) if len(args) > 2 else start
         if not vals or start is None or end is None:
             return None
-        n = len(vals)
+        n, start, end = len(vals), int(start), int(end)
         start, end = (start + n if start < 0 else start), (end + n if end < 0 else end)
         return norm(vals[max(start, 0):end + 1])
 
@@ -1064,7 +1115,8 @@ class Reading:
     tz_offset: the searching user's UTC offset in seconds (day spans)."""
 
     def __init__(self, macros=None, fold="unicode", empty_is_value=True, pcre_bytes=False,
-                 tz_offset=0, cim_unknown=False, datamodels=None):
+                 tz_offset=0, cim_unknown=False, datamodels=None, nodename_terms=False):
+        self.nodename_terms = nodename_terms
         self.macros = {**CIM_MACROS, **(macros or {})}
         self.search_eval = SearchEval(fold, empty_is_value)
         self.empty_is_value = empty_is_value
@@ -1120,7 +1172,7 @@ class Reading:
         returns events in reverse time order; ties keep input order)."""
         rows = []
         for n, e in enumerate(events):
-            row = {k: norm(v) for k, v in e.items()}
+            row = {k: field_value(norm(v)) if k != "_time" else v for k, v in e.items()}
             row = {k: v for k, v in row.items() if v is not None}
             row["__rows"] = frozenset([n])
             row["__n"] = n
@@ -1276,8 +1328,8 @@ class Reading:
         user's midnight (tz_offset)."""
         t = float(t)
         if span >= 86400:
-            return math.floor((t + self.tz_offset) / span) * span - self.tz_offset
-        return math.floor(t / span) * span
+            return float(math.floor((t + self.tz_offset) / span) * span - self.tz_offset)
+        return float(math.floor(t / span) * span)
 
     def cmd_bin(self, text, rows, events):
         m = re.fullmatch(r"\s*(?:span=(\S+)\s+)?(\S+)(?:\s+span=(\S+))?(?:\s+AS\s+(\S+))?\s*", text, re.I)
@@ -1331,10 +1383,11 @@ class Reading:
                 return None
             times = [float(r.get("_time", 0)) for r in have]
             t = min(times) if fn == "earliest" else max(times)
-            return norm(next(r for r in have if float(r.get("_time", 0)) == t).get(arg))
+            # Assumption (docs silent): of a multivalue field, its first value.
+            return values_of(next(r for r in have if float(r.get("_time", 0)) == t).get(arg))[0]
         if fn in ("first", "last"):
             have = [r for r in group if values_of(r.get(arg))]
-            return None if not have else norm(have[0 if fn == "first" else -1].get(arg))
+            return None if not have else values_of(have[0 if fn == "first" else -1].get(arg))[0]
         if fn in ("min", "max", "sum"):
             nums = [as_number(v) for _, v in vals]
             if fn == "sum":
@@ -1362,7 +1415,7 @@ class Reading:
             for name in by:
                 vals = []
                 for v in values_of(r.get(name)):
-                    t = as_text(v)
+                    t = v if isinstance(v, (int, float)) and not isinstance(v, bool) else as_text(v)
                     if t == "" and not self.empty_is_value:
                         continue
                     if t not in vals:
@@ -1381,7 +1434,7 @@ class Reading:
         out = []
         if not has_by and not groups:
             groups = {(): []}
-        for key in sorted(groups):
+        for key in sorted(groups, key=lambda k: tuple(map(repr, k))):
             group = groups[key]
             row = dict(zip(by, key))
             for fn, arg, name in aggs:
@@ -1413,6 +1466,25 @@ class Reading:
             out.append({**r, **extra})
         return out
 
+    def check_nodename(self, tree, top=True):
+        """[TSTATS] documents `where nodename = Root.Child` as part of FROM;
+        a nodename term under NOT or OR is not documented and is refused
+        unless Reading(nodename_terms=True) reads it as a Boolean term."""
+        kind = tree[0]
+        if kind == "cmp" and tree[1] == "nodename":
+            if tree[3] not in NODES:
+                raise Unsupported(f"nodename {tree[3]}")
+            if not (top and tree[2] == "=") and not self.nodename_terms:
+                raise Unsupported("nodename under NOT or OR in a tstats WHERE (undocumented)")
+        elif kind == "and":
+            for t in tree[1]:
+                self.check_nodename(t, top)
+        elif kind == "or":
+            for t in tree[1]:
+                self.check_nodename(t, False)
+        elif kind == "not":
+            self.check_nodename(tree[1], False)
+
     def cmd_tstats(self, text, rows, events):
         """[TSTATS] `tstats [options] FUNCTIONS FROM datamodel=M.O [WHERE
         search] [BY fields [span=S]]` over a model's summary: the reading's
@@ -1429,10 +1501,15 @@ class Reading:
             text = text[m.end():]
         if opts.get("prestats", "false").lower() in ("t", "true", "1") or opts.get("append", "false").lower() in ("t", "true", "1"):
             raise Unsupported("tstats prestats/append")
-        m = re.fullmatch(r"\s*(.*?)\s+FROM\s+datamodel\s*=\s*(\S+)(?:\s+WHERE\s+(.*?))?(?:\s+BY\s+(.*?))?\s*", text, re.I | re.S)
+        funcs, rest = split_keyword(text, "FROM")
+        if rest is None:
+            raise Unsupported(f"tstats without FROM datamodel: {text}")
+        rest, by_text = split_keyword(rest, "BY")
+        rest, where = split_keyword(rest, "WHERE")
+        m = re.fullmatch(r"\s*datamodel\s*=\s*(\S+)\s*", rest)
         if not m:
-            raise Unsupported(f"tstats {text}")
-        funcs, model, where, by_text = m.groups()
+            raise Unsupported(f"tstats FROM {rest}")
+        model = m.group(1)
         if model not in self.datamodels:
             raise Unsupported(f"data model {model}")
         prefix, constraint = self.datamodels[model]
@@ -1465,14 +1542,15 @@ class Reading:
                         row[f"{prefix}.{f}"] = "unknown"
             summary.append(row)
         if where:
-            nm = re.search(r"\bnodename\s*=\s*(\S+)", where)
-            if nm:
-                if nm.group(1) not in NODES:
-                    raise Unsupported(f"nodename {nm.group(1)}")
-                node_tree = parse_search(NODES[nm.group(1)].replace("tag=", f"{prefix}.tag="))
-                summary = [r for r in summary if self.search_eval.test(node_tree, r)]
-                where = where[:nm.start()] + where[nm.end():]
             tree = parse_search(where)
+            self.check_nodename(tree)
+            # A row's datasets, for `nodename=` terms: the root and each child
+            # whose constraint the event meets.
+            for r in summary:
+                r["nodename"] = [model.split(".")[0] + "." + prefix] + [
+                    name for name, c in NODES.items()
+                    if name.startswith(model.split(".")[0] + ".") and
+                    self.search_eval.test(parse_search(c.replace("tag=", f"{prefix}.tag=")), r)]
             summary = [r for r in summary if self.search_eval.test(tree, r)]
         if span is not None:
             if "_time" not in by:
@@ -1494,6 +1572,26 @@ class Reading:
             for r in out:
                 r["_time"] = float(r["_time"])
         return out
+
+
+def split_keyword(text, word):
+    """(before, after) the first `word` (any case, as a whole word) outside
+    quotes and parentheses; after is None when there is none."""
+    depth, i = 0, 0
+    while i < len(text):
+        c = text[i]
+        if c == '"':
+            i = skip_string(text, i)
+            continue
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+        elif depth == 0 and text[i:i + len(word)].upper() == word and (i == 0 or text[i - 1].isspace()) \
+                and (i + len(word) == len(text) or text[i + len(word)].isspace()):
+            return text[:i], text[i + len(word):]
+        i += 1
+    return text, None
 
 
 def split_top(text, sep):
