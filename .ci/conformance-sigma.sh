@@ -12,24 +12,12 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-venv=target/conformance/sigma-venv
 out=target/conformance/sigma
-attack="${SIGMA_ATTACK_JSON:-../shared/attack/enterprise-attack-18.1-min.json}"
-pins=(pySigma==1.5.1 sigma-cli==3.1.0 pySigma-backend-splunk==2.1.0
-      pySigma-backend-kusto==1.0.1 pySigma-backend-sqlite==2.0.0)
 status=0
 fail() { echo "FAIL: $*" >&2; status=1; }
 
-if [ ! -x "$venv/bin/sigma" ]; then
-    echo "== creating $venv"
-    python3 -m venv "$venv"
-fi
-"$venv/bin/pip" install --quiet --disable-pip-version-check "${pins[@]}"
-
-echo "== ATT&CK cache from $attack"
-"$venv/bin/python" -c "import os, sys; from sigma.data import mitre_attack as m; \
-m.set_cache_dir(os.path.expanduser('~/.cache/pysigma/mitre_attack')); \
-m.set_url(os.path.abspath(sys.argv[1])); assert m.mitre_attack_techniques" "$attack"
+# shellcheck source=.ci/sigma-venv.sh
+source .ci/sigma-venv.sh
 
 echo "== building the Sigma of the matrix and the pack"
 cargo build --release --quiet

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Conformance of the splunk target with Splunk's own tools: builds the app
 # from the bundled pack (rules/) and from the construct matrix with the
-# release binary, parses every generated .conf with Splunk's conf parser
-# (every expected key, search = queries/NAME.spl, the six macros), packages
-# each app as .tgz and runs `splunk-appinspect inspect --mode test`, which
-# must report no failures and no errors. Runs from the repo root on a fresh
+# release binary, under both mappings (default: tstats on CIM data models;
+# raw: raw searches only), parses every generated .conf with Splunk's conf
+# parser (every expected key, search = queries/NAME.spl joined on one line,
+# the macros, fields.conf), packages each app as .tgz and runs
+# `splunk-appinspect inspect --mode test`, which must report no failures and
+# no errors. Runs from the repo root on a fresh
 # machine (Python 3 and PyPI needed); exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,16 +36,17 @@ if [ -d rules ] && [ -n "$(find rules -name '*.trip' -print -quit)" ]; then
 fi
 
 status=0
+for mapping in default raw; do
 for input in "${inputs[@]}"; do
-  name=${input%%:*}
+  name=${input%%:*}-$mapping
   path=${input#*:}
   out="$work/$name"
-  step "$name: tripline build $path --target splunk"
+  step "$name: tripline build $path --target splunk --mapping $mapping"
   # Refused rules (reported as warnings) are left out of the app.
-  "$bin" build "$path" --target splunk --out "$out" --skip-refused
+  "$bin" build "$path" --target splunk --mapping "$mapping" --out "$out" --skip-refused
 
   step "$name: conf parser"
-  "$venv/bin/python" tests/conformance/splunk/check_conf.py "$out/splunk" "$app_id" || status=1
+  "$venv/bin/python" tests/conformance/splunk/check_conf.py "$out/splunk" "$app_id" "$mapping" || status=1
 
   step "$name: splunk-appinspect"
   tar -C "$out/splunk" -czf "$out/$app_id.tgz" "$app_id"
@@ -55,6 +58,7 @@ for input in "${inputs[@]}"; do
   else
     "$venv/bin/python" tests/conformance/splunk/check_appinspect.py "$out/appinspect.json" || status=1
   fi
+done
 done
 
 if [ "$status" -ne 0 ]; then

@@ -16,6 +16,16 @@ use crate::syntax::{Span, Spanned};
 pub struct Pack {
     /// In the order the files were given, then written order.
     pub rules: Vec<Rule>,
+    pub settings: PackSettings,
+}
+
+/// What the pack as a whole says (its manifest, `tripline.toml`); the
+/// defaults hold for files checked without one.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct PackSettings {
+    /// Globs of rule names (`dns_*`, `*`) that the SIEMs get enabled; every
+    /// other rule installs disabled.
+    pub enabled: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -3,10 +3,15 @@
 //! reported at its line and column) and turning byte offsets into the
 //! 1-based line and character column that every diagnostic shows.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::diag::{Diagnostic, codes};
 use crate::syntax::Span;
+
+mod walk;
+pub use walk::{Found, find};
 
 /// Index of a file in its `SourceMap`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -73,6 +78,20 @@ impl SourceFile {
         &self.text[start..end.max(start)]
     }
 
+    /// The whole lines that hold bytes `start..end` (clamped to the text):
+    /// their byte range and the 1-based number of the first one.
+    pub fn lines_around(&self, start: usize, end: usize) -> (std::ops::Range<usize>, usize) {
+        let start = start.min(self.text.len());
+        let end = end.clamp(start, self.text.len());
+        let first = self.line_starts.partition_point(|&s| s <= start) - 1;
+        let last = self.line_starts.partition_point(|&s| s <= end) - 1;
+        let to = self
+            .line_starts
+            .get(last + 1)
+            .map_or(self.text.len(), |next| next - 1);
+        (self.line_starts[first]..to.max(end), first + 1)
+    }
+
     pub fn slice(&self, span: Span) -> &str {
         self.text.get(span.range()).unwrap_or("")
     }
@@ -99,60 +118,62 @@ impl SourceMap {
     }
 }
 
+/// The largest rule file read unless `--max-file-size` says otherwise.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 16 * 1024 * 1024;
+
+static MAX_FILE_SIZE: AtomicU64 = AtomicU64::new(DEFAULT_MAX_FILE_SIZE);
+
+/// Sets the largest file `read` accepts, for the whole run (`--max-file-size`).
+pub fn set_max_file_size(bytes: u64) {
+    MAX_FILE_SIZE.store(bytes, Ordering::Relaxed);
+}
+
 /// Why a path could not be read: a usage or I/O error (exit 2), not a rule error.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    #[error("{path}: {source}")]
+    #[error("{path}: {source}", path = path.display())]
     Io {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error(
+        "{path}: larger than the limit of {limit} bytes for one file (raise it with --max-file-size)",
+        path = path.display()
+    )]
+    TooLarge { path: PathBuf, limit: u64 },
 }
 
-/// The files named by `paths`: a file is taken whatever its extension; a
-/// folder is searched recursively for `*.trip`, sorted by path.
+/// The files named by `paths` (see `find`), without the loops found.
 pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, LoadError> {
-    let mut files = Vec::new();
-    for path in paths {
-        let meta = std::fs::metadata(path).map_err(|source| LoadError::Io {
-            path: path.clone(),
-            source,
-        })?;
-        if meta.is_dir() {
-            let mut found = Vec::new();
-            walk(path, &mut found)?;
-            found.sort();
-            files.extend(found);
-        } else {
-            files.push(path.clone());
-        }
-    }
-    Ok(files)
+    Ok(find(paths)?.files)
 }
 
-fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> Result<(), LoadError> {
+/// Reads a whole file, refusing one larger than the limit while reading (so
+/// `/dev/zero` or a growing file stops at the limit, not at memory's end).
+pub fn read(path: &Path) -> Result<Vec<u8>, LoadError> {
+    let limit = MAX_FILE_SIZE.load(Ordering::Relaxed);
     let io = |source| LoadError::Io {
-        path: dir.to_path_buf(),
+        path: path.to_path_buf(),
         source,
     };
-    for entry in std::fs::read_dir(dir).map_err(io)? {
-        let path = entry.map_err(io)?.path();
-        if path.is_dir() {
-            walk(&path, found)?;
-        } else if path.extension().is_some_and(|ext| ext == "trip") {
-            found.push(path);
-        }
+    let file = std::fs::File::open(path).map_err(io)?;
+    let mut bytes = Vec::new();
+    file.take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > limit {
+        return Err(LoadError::TooLarge {
+            path: path.to_path_buf(),
+            limit,
+        });
     }
-    Ok(())
+    Ok(bytes)
 }
 
 /// Reads one file into the map. Invalid UTF-8 still adds the file (decoded
 /// lossily) and returns the diagnostic at the first bad byte.
 pub fn load(map: &mut SourceMap, path: &Path) -> Result<(FileId, Option<Diagnostic>), LoadError> {
-    let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let bytes = read(path)?;
     Ok(add_bytes(map, path, &bytes))
 }
 
@@ -186,6 +207,26 @@ pub fn add_bytes(map: &mut SourceMap, path: &Path, bytes: &[u8]) -> (FileId, Opt
     }
 }
 
+/// W0010: a file whose lines end with CR alone is all on line 1 (only LF
+/// ends a line), which makes its positions hard to read; say so once.
+pub fn lone_cr_warning(map: &SourceMap, id: FileId) -> Option<Diagnostic> {
+    let text = &map.get(id).text;
+    let at = text
+        .match_indices('\r')
+        .map(|(i, _)| i)
+        .find(|&i| !text[i + 1..].starts_with('\n'))?;
+    Some(
+        Diagnostic::warning(
+            codes::LONE_CR,
+            id,
+            Span::new(at, at + 1),
+            "this line ends with CR alone; only LF ends a line, so what follows is still this line",
+        )
+        .with_label("CR")
+        .with_help("save the file with LF line endings"),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -203,6 +244,16 @@ mod tests {
         );
         assert_eq!(file.line_text(2), "çd\tx");
         assert_eq!(file.line_text(3), "");
+    }
+
+    #[test]
+    fn only_a_cr_without_lf_is_reported() {
+        let mut map = SourceMap::default();
+        let crlf = map.add(SourceFile::new("a.trip", "a\r\nb\r\n"));
+        assert!(lone_cr_warning(&map, crlf).is_none());
+        let lone = map.add(SourceFile::new("b.trip", "a\r\nb\rc\rd"));
+        let warning = lone_cr_warning(&map, lone).expect("a lone CR is reported");
+        assert_eq!(warning.primary.span, Span::new(4, 5));
     }
 
     #[test]

@@ -40,10 +40,46 @@ pub(crate) fn flatten<'e>(
             cx.emit(diagnostic);
             continue;
         }
-        map.insert(leaf.path.clone(), json(cx, leaf.value));
+        let value = json(cx, leaf.value);
+        too_deep(cx, &leaf, &value);
+        map.insert(leaf.path.clone(), value);
         kept.push(leaf);
     }
     (kept, map)
+}
+
+/// `tripline test` runs an event as one line of JSON, which serde_json
+/// reads only when it nests fewer levels than this (the event is one).
+const JSON_DEPTH_LIMIT: usize = 128;
+
+/// E0611: a value nested deeper than the JSON reader will take, which
+/// would otherwise pass `check` and then fail to match at test time.
+fn too_deep(cx: &mut RuleCx, leaf: &Leaf, value: &Json) {
+    let levels = 1 + nesting(value);
+    if levels < JSON_DEPTH_LIMIT {
+        return;
+    }
+    let diagnostic = cx
+        .error(
+            codes::EVENT_NESTED_TOO_DEEPLY,
+            leaf.value.span,
+            format!(
+                "`{}` makes the event {levels} levels deep; a test event may nest at most {}",
+                leaf.path,
+                JSON_DEPTH_LIMIT - 1
+            ),
+        )
+        .with_help("nest fewer arrays or objects in this value");
+    cx.emit(diagnostic);
+}
+
+/// Levels of arrays and objects in a value (a scalar: 0).
+fn nesting(value: &Json) -> usize {
+    match value {
+        Json::Array(items) => 1 + items.iter().map(nesting).max().unwrap_or(0),
+        Json::Object(fields) => 1 + fields.values().map(nesting).max().unwrap_or(0),
+        _ => 0,
+    }
 }
 
 fn collect<'e>(fields: &'e [EventField], prefix: &str, leaves: &mut Vec<Leaf<'e>>) {

@@ -83,7 +83,10 @@ pub fn check(map: &SourceMap, files: &[(FileId, &ast::File)]) -> Checked {
     }
     sort(&mut diagnostics);
     Checked {
-        pack: ir::Pack { rules },
+        pack: ir::Pack {
+            rules,
+            settings: ir::PackSettings::default(),
+        },
         diagnostics,
     }
 }

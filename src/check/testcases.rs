@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 
 use crate::diag::{codes, nearest};
 use crate::ir::{self, Expect, TestInput};
-use crate::syntax::Spanned;
 use crate::syntax::ast::{self, EventLit, Expectation, TestBlock, TestItem, Value};
+use crate::syntax::{Span, Spanned};
 
 use super::context::RuleCx;
 use super::event::{Leaf, flatten, json};
@@ -17,6 +17,9 @@ use super::values::is_usable_timestamp;
 
 /// The most copies one `repeat` may make.
 const MAX_REPEAT: i64 = 1_000_000;
+/// The most events the `event` and `repeat` blocks of one test may make:
+/// `tripline test` holds a test's events in memory at once.
+const MAX_EVENTS_PER_TEST: u64 = 1_000_000;
 const TIMESTAMP: &str = "@timestamp";
 
 pub(crate) fn tests(
@@ -68,9 +71,11 @@ fn test_block(
     }
     let mut inputs = Vec::new();
     let mut expects = Vec::new();
+    let mut total = EventTotal::default();
     for item in &test.body {
         match item {
             TestItem::Event(event) => {
+                total.add(cx, 1, event.span);
                 let event_map = event_fields(cx, &event.node, threshold.is_some());
                 inputs.push(TestInput::Event {
                     event: event_map,
@@ -93,6 +98,11 @@ fn test_block(
                         .with_help("`repeat` makes from 1 to 1000000 copies");
                     cx.emit(diagnostic);
                 }
+                total.add(
+                    cx,
+                    u64::try_from(count.node.min(MAX_REPEAT)).unwrap_or(0),
+                    *span,
+                );
                 let event_map = event_fields(cx, &event.node, threshold.is_some());
                 inputs.push(TestInput::Repeat {
                     count: u64::try_from(count.node).unwrap_or(0),
@@ -144,6 +154,35 @@ fn test_block(
         span: test.name.span,
         inputs,
         expects,
+    }
+}
+
+/// The running count of a test's inline events, reported once when it
+/// goes over `MAX_EVENTS_PER_TEST` (E0609).
+#[derive(Default)]
+struct EventTotal {
+    events: u64,
+    reported: bool,
+}
+
+impl EventTotal {
+    fn add(&mut self, cx: &mut RuleCx, events: u64, span: Span) {
+        self.events = self.events.saturating_add(events);
+        if self.events <= MAX_EVENTS_PER_TEST || self.reported {
+            return;
+        }
+        self.reported = true;
+        let diagnostic = cx
+            .error(
+                codes::TOO_MANY_TEST_EVENTS,
+                span,
+                format!(
+                    "this brings the test to {} events, more than the {MAX_EVENTS_PER_TEST} one test may hold",
+                    self.events
+                ),
+            )
+            .with_help("split the test, or make fewer copies");
+        cx.emit(diagnostic);
     }
 }
 
@@ -212,10 +251,20 @@ fn typo_warning(cx: &mut RuleCx, leaf: &Leaf) {
     cx.emit(diagnostic);
 }
 
-/// `events "path"`: relative to the rule file's folder, and it must exist.
+/// `events "path"`: relative to the rule file's folder, inside it (E0610:
+/// no absolute path, no `..`, no symlink out of it), and it must exist.
 fn events_file(cx: &mut RuleCx, path: &Spanned<ast::StringLit>, folder: &Path) -> TestInput {
     let resolved: PathBuf = folder.join(&path.value);
-    if path.value.is_empty() || !resolved.is_file() {
+    if let Some(problem) = leaves_folder(&path.value, folder, &resolved) {
+        let diagnostic = cx
+            .error(
+                codes::EVENTS_FILE_OUTSIDE,
+                path.span,
+                format!("events file `{}` {problem}", path.value),
+            )
+            .with_help("put the events file in the rule file's folder or below it");
+        cx.emit(diagnostic);
+    } else if path.value.is_empty() || !resolved.is_file() {
         let diagnostic = cx
             .error(
                 codes::MISSING_EVENTS_FILE,
@@ -228,6 +277,32 @@ fn events_file(cx: &mut RuleCx, path: &Spanned<ast::StringLit>, folder: &Path) -
     TestInput::File {
         path: resolved,
         span: path.span,
+    }
+}
+
+/// Why an `events` path leads out of the rule's folder, if it does.
+fn leaves_folder(written: &str, folder: &Path, resolved: &Path) -> Option<&'static str> {
+    use std::path::Component;
+    let components = Path::new(written).components();
+    if components
+        .clone()
+        .any(|c| matches!(c, Component::RootDir | Component::Prefix(_)))
+    {
+        return Some("is an absolute path");
+    }
+    if components.into_iter().any(|c| c == Component::ParentDir) {
+        return Some("goes up with `..`");
+    }
+    let folder = if folder.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        folder
+    };
+    match (resolved.canonicalize(), folder.canonicalize()) {
+        (Ok(file), Ok(folder)) if !file.starts_with(&folder) => {
+            Some("leads out of the rule's folder through a symlink")
+        }
+        _ => None,
     }
 }
 

@@ -1,10 +1,11 @@
 //! `tripline build`: checks the pack, then writes what each target makes of
-//! it. Nothing is written unless every requested target succeeded; each
-//! target's output folder is then replaced whole, by rename.
+//! it. Nothing is written unless every requested target succeeded; then
+//! all target folders are replaced together (`stage`).
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use super::stage::{self, TargetFiles};
 use super::{BuildArgs, pipeline, report};
 use crate::diag::{Diagnostic, codes};
 use crate::emit::{self, Document, TargetName};
@@ -61,24 +62,50 @@ pub fn run(args: &BuildArgs) -> u8 {
     if diagnostics.iter().any(Diagnostic::is_error) {
         return 1;
     }
-    let written = match &args.out {
-        Some(out) => outputs.iter().try_for_each(|(target, documents)| {
-            let binaries = if args.package && *target == TargetName::Splunk {
-                splunk_packages(documents)?
-            } else {
-                Vec::new()
-            };
-            replace_folder(out, target.as_str(), documents, &binaries)
-        }),
-        None => print_documents(&outputs),
+    let Some(out) = &args.out else {
+        return match super::write::print_with(|out| print_documents(out, &outputs)) {
+            Ok(()) => 0,
+            Err(code) => code,
+        };
     };
-    match written {
+    match write_out(out, &outputs, args.package) {
         Ok(()) => 0,
         Err(err) => {
             eprintln!("error: {err}");
             2
         }
     }
+}
+
+/// Every target's documents (and, with `--package`, the Splunk apps as
+/// `.tgz`) into `out`, all targets replaced or none (see `stage`).
+fn write_out(
+    out: &Path,
+    outputs: &[(TargetName, Vec<Document>)],
+    package: bool,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let binaries = match outputs.iter().find(|(t, _)| *t == TargetName::Splunk) {
+        Some((_, documents)) if package => splunk_packages(documents)?,
+        _ => Vec::new(),
+    };
+    let targets: Vec<TargetFiles> = outputs
+        .iter()
+        .map(|(target, documents)| {
+            let packages: &[(String, Vec<u8>)] = match target {
+                TargetName::Splunk => &binaries,
+                _ => &[],
+            };
+            let texts = documents
+                .iter()
+                .map(|d| (d.path.as_str(), d.text.as_bytes()));
+            let packages = packages.iter().map(|(p, b)| (p.as_str(), b.as_slice()));
+            TargetFiles {
+                name: target.as_str(),
+                files: texts.chain(packages).collect(),
+            }
+        })
+        .collect();
+    Ok(stage::replace_targets(out, &targets)?)
 }
 
 /// Rule names that differ only in case collide as file names on
@@ -112,58 +139,6 @@ fn case_collisions(pack: &ir::Pack) -> Vec<Diagnostic> {
     found
 }
 
-/// Writes `documents` into a fresh `out/.name.new-PID`, then swaps it in for
-/// `out/name`, so the folder never holds a mix of old and new files.
-fn replace_folder(
-    out: &Path,
-    name: &str,
-    documents: &[Document],
-    binaries: &[(String, Vec<u8>)],
-) -> std::io::Result<()> {
-    std::fs::create_dir_all(out)?;
-    let pid = std::process::id();
-    let fresh = out.join(format!(".{name}.new-{pid}"));
-    let stale = out.join(format!(".{name}.old-{pid}"));
-    let _ = std::fs::remove_dir_all(&fresh);
-    let swap = || {
-        std::fs::create_dir_all(&fresh)?;
-        write_documents(&fresh, documents, binaries)?;
-        let target = out.join(name);
-        if target.exists() {
-            std::fs::rename(&target, &stale)?;
-        }
-        std::fs::rename(&fresh, &target)?;
-        if stale.exists() {
-            std::fs::remove_dir_all(&stale)
-        } else {
-            Ok(())
-        }
-    };
-    let result = swap();
-    if result.is_err() {
-        let _ = std::fs::remove_dir_all(&fresh);
-    }
-    result
-}
-
-fn write_documents(
-    folder: &Path,
-    documents: &[Document],
-    binaries: &[(String, Vec<u8>)],
-) -> std::io::Result<()> {
-    let texts = documents
-        .iter()
-        .map(|d| (d.path.as_str(), d.text.as_bytes()));
-    for (relative, bytes) in texts.chain(binaries.iter().map(|(p, b)| (p.as_str(), b.as_slice()))) {
-        let path: PathBuf = folder.join(relative);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
-        std::fs::write(path, bytes)?;
-    }
-    Ok(())
-}
-
 /// `--package`: each Splunk app of the build (a folder holding
 /// `default/app.conf`) as `APP_ID.tgz` beside it.
 fn splunk_packages(documents: &[Document]) -> std::io::Result<Vec<(String, Vec<u8>)>> {
@@ -175,9 +150,10 @@ fn splunk_packages(documents: &[Document]) -> std::io::Result<Vec<(String, Vec<u
 }
 
 /// Without `--out`: every document on stdout under a `==> target/path <==` line.
-fn print_documents(outputs: &[(TargetName, Vec<Document>)]) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
+fn print_documents(
+    out: &mut dyn std::io::Write,
+    outputs: &[(TargetName, Vec<Document>)],
+) -> std::io::Result<()> {
     let mut first = true;
     for (target, documents) in outputs {
         for document in documents {

@@ -51,8 +51,8 @@ pub fn run(args: &CheckArgs) -> u8 {
         Format::Json => super::print_json(&json::to_json(&loaded.map, &diagnostics)),
         Format::Sarif => super::print_json(&json::to_sarif(&loaded.map, &diagnostics)),
     };
-    if written.is_err() {
-        return 2;
+    if let Err(code) = written {
+        return code;
     }
     let errors = diagnostics.iter().filter(|d| d.is_error()).count();
     let warnings = diagnostics.len() - errors;

@@ -43,8 +43,11 @@ pub fn run(args: &CoverageArgs) -> u8 {
     {
         return code;
     }
-    if args.layer.is_none() && args.svg.is_none() {
-        print!("{}", table::render(&coverage));
+    if args.layer.is_none()
+        && args.svg.is_none()
+        && let Err(code) = super::write::print(&table::render(&coverage))
+    {
+        return code;
     }
     let unmet = coverage.unmet(&required);
     for technique in &unmet {
@@ -66,8 +69,8 @@ fn pack_name(args: &CoverageArgs) -> String {
 }
 
 fn write(path: &Path, text: &str) -> Result<(), u8> {
-    super::write_atomically(path, text.as_bytes()).map_err(|err| {
-        eprintln!("error: cannot write {}: {err}", path.display());
+    super::write::write_file(path, text.as_bytes()).map_err(|err| {
+        eprintln!("error: {err}");
         2
     })
 }

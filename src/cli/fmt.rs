@@ -11,7 +11,7 @@ use crate::source::{self, SourceMap};
 use crate::syntax;
 
 pub fn run(args: &FmtArgs) -> u8 {
-    let files = match source::discover(&super::paths_or_default(&args.paths)) {
+    let files = match super::find_files(&args.paths) {
         Ok(files) => files,
         Err(err) => {
             eprintln!("error: {err}");
@@ -25,13 +25,15 @@ pub fn run(args: &FmtArgs) -> u8 {
             Ok(Outcome::Unchanged) => {}
             Ok(Outcome::Changed) => {
                 if args.check {
-                    println!("{}", path.display());
+                    if let Err(code) = super::write::print(&format!("{}\n", path.display())) {
+                        return code;
+                    }
                     status = status.max(1);
                 }
             }
             Ok(Outcome::Unparsable) => status = status.max(1),
             Err(err) => {
-                eprintln!("error: {}: {err}", path.display());
+                eprintln!("error: {err}");
                 status = 2;
             }
         }
@@ -45,8 +47,17 @@ enum Outcome {
     Unparsable,
 }
 
-fn format_file(path: &Path, check_only: bool, color: bool) -> std::io::Result<Outcome> {
-    let bytes = std::fs::read(path)?;
+/// Why a file could not be formatted: it could not be read or written.
+#[derive(Debug, thiserror::Error)]
+enum FmtError {
+    #[error(transparent)]
+    Read(#[from] source::LoadError),
+    #[error(transparent)]
+    Write(#[from] super::write::WriteError),
+}
+
+fn format_file(path: &Path, check_only: bool, color: bool) -> Result<Outcome, FmtError> {
+    let bytes = source::read(path)?;
     let mut map = SourceMap::default();
     let (id, bad_utf8) = source::add_bytes(&mut map, path, &bytes);
     let text = &map.get(id).text;
@@ -60,7 +71,7 @@ fn format_file(path: &Path, check_only: bool, color: bool) -> std::io::Result<Ou
                     return Ok(Outcome::Unchanged);
                 }
                 if !check_only {
-                    super::write_atomically(path, formatted.as_bytes())?;
+                    super::write::write_file(path, formatted.as_bytes())?;
                 }
                 return Ok(Outcome::Changed);
             }

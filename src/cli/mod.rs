@@ -6,6 +6,8 @@ mod check;
 mod coverage;
 mod fmt;
 pub mod pipeline;
+mod stage;
+pub mod write;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -24,6 +26,9 @@ pub mod test;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// The largest rule file read, in bytes (suffixes K, M, G: binary).
+    #[arg(long, global = true, value_name = "SIZE", default_value = "16M", value_parser = parse_size)]
+    pub max_file_size: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -154,6 +159,7 @@ pub fn main() -> ExitCode {
 }
 
 pub fn run(cli: Cli) -> u8 {
+    crate::source::set_max_file_size(cli.max_file_size);
     match cli.command {
         Command::Check(args) => check::run(&args),
         Command::Fmt(args) => fmt::run(&args),
@@ -162,6 +168,26 @@ pub fn run(cli: Cli) -> u8 {
         Command::Test(args) => test::run(&args),
         Command::Eval(args) => eval::run(&args),
     }
+}
+
+/// `16M`, `512K`, `1G` (binary multiples) or a number of bytes.
+fn parse_size(text: &str) -> Result<u64, String> {
+    let (digits, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(at) => text.split_at(at),
+        None => (text, ""),
+    };
+    let shift = match unit {
+        "" => 0,
+        "K" | "KiB" => 10,
+        "M" | "MiB" => 20,
+        "G" | "GiB" => 30,
+        _ => return Err(format!("expected a size like `16M`, found `{text}`")),
+    };
+    digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(1 << shift))
+        .ok_or_else(|| format!("expected a size like `16M`, found `{text}`"))
 }
 
 /// The paths a command reads: the given ones, or `rules/`.
@@ -173,30 +199,23 @@ pub fn paths_or_default(paths: &[PathBuf]) -> Vec<PathBuf> {
     }
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same folder and
-/// a rename, so a reader never sees a half-written file.
-pub fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    let folder = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temporary = folder.join(format!(".{name}.tripline-{}.tmp", std::process::id()));
-    std::fs::write(&temporary, bytes)?;
-    std::fs::rename(&temporary, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&temporary);
-    })
+/// The rule files at `paths` (default `rules/`), each once; symlink loops
+/// skipped on the way are warnings on stderr.
+pub fn find_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, crate::source::LoadError> {
+    let found = crate::source::find(&paths_or_default(paths))?;
+    for skipped in &found.loops {
+        eprintln!("warning: {skipped}");
+    }
+    Ok(found.files)
 }
 
-/// Prints one JSON document and a newline on stdout.
-pub fn print_json(value: &serde_json::Value) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    serde_json::to_writer_pretty(&mut out, value)?;
-    writeln!(out)
+/// Prints one JSON document and a newline on stdout; on failure reports it
+/// and gives exit code 2.
+pub fn print_json(value: &serde_json::Value) -> Result<(), u8> {
+    write::print_with(|out| {
+        serde_json::to_writer_pretty(&mut *out, value)?;
+        writeln!(out)
+    })
 }
 
 /// Prints diagnostics for people on stderr, sorted, with the count line.
@@ -212,4 +231,25 @@ pub fn report(map: &crate::source::SourceMap, diagnostics: &mut [crate::diag::Di
         "{}",
         crate::diag::render::summary(errors, diagnostics.len() - errors, map.ids().count())
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes_are_bytes_or_binary_multiples() {
+        let cases = [
+            ("100", Ok(100)),
+            ("1K", Ok(1024)),
+            ("16M", Ok(16 << 20)),
+            ("2GiB", Ok(2 << 30)),
+            ("16 MB", Err(())),
+            ("M", Err(())),
+            ("99999999999999G", Err(())),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(parse_size(text).map_err(|_| ()), expected, "{text}");
+        }
+    }
 }

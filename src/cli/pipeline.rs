@@ -33,11 +33,12 @@ pub fn load(paths: &[PathBuf]) -> Result<Loaded, LoadError> {
     let mut map = SourceMap::default();
     let mut diagnostics = Vec::new();
     let mut files = Vec::new();
-    for path in source::discover(&super::paths_or_default(paths))? {
+    for path in super::find_files(paths)? {
         let (id, bad_utf8) = source::load(&mut map, &path)?;
         match bad_utf8 {
             Some(diagnostic) => diagnostics.push(diagnostic),
             None => {
+                diagnostics.extend(source::lone_cr_warning(&map, id));
                 let (file, syntax_errors) = syntax::parse(id, &map.get(id).text);
                 diagnostics.extend(syntax_errors);
                 files.push((id, file));

@@ -38,17 +38,14 @@ pub fn run_pack(pack: &Pack, sources: &SourceMap, junit: Option<&Path>, out: &mu
     } else {
         1
     };
-    if write!(out, "{}", report::text(&outcomes))
-        .and_then(|()| out.flush())
-        .is_err()
-    {
-        code = 2;
+    if let Err(err) = write!(out, "{}", report::text(&outcomes)).and_then(|()| out.flush()) {
+        code = crate::cli::write::stdout_failed(err);
     }
     if let Some(path) = junit {
         let names: Vec<String> = pack.rules.iter().map(|r| r.name.clone()).collect();
         let xml = report::junit(&names, &outcomes);
-        if let Err(error) = crate::cli::write_atomically(path, xml.as_bytes()) {
-            eprintln!("tripline: cannot write {}: {error}", path.display());
+        if let Err(error) = crate::cli::write::write_file(path, xml.as_bytes()) {
+            eprintln!("error: {error}");
             code = 2;
         }
     }

@@ -89,6 +89,9 @@ codes! {
     UNUSABLE_TIMESTAMP = "E0606", "unusable `@timestamp` in a threshold rule's test";
     MALFORMED_EVENTS_LINE = "E0607", "malformed line in an events file";
     ALERT_COUNT = "E0608", "`expect alert` count below zero";
+    TOO_MANY_TEST_EVENTS = "E0609", "too many events in one test";
+    EVENTS_FILE_OUTSIDE = "E0610", "events file outside the rule's folder";
+    EVENT_NESTED_TOO_DEEPLY = "E0611", "test event nested too deeply";
 
     // Targets: what a target cannot express, and broken target folders.
     TARGET_REFUSED = "E0700", "construct a target cannot express exactly";
@@ -104,6 +107,7 @@ codes! {
     RULE_WITHOUT_TESTS = "W0007", "rule without tests";
     EVENT_FIELD_TYPO = "W0008", "test event field close to a field the rule reads";
     RULE_WITHOUT_PLAYBOOK = "W0009", "rule without a playbook";
+    LONE_CR = "W0010", "lines end with CR alone";
 }
 
 #[cfg(test)]

@@ -20,25 +20,27 @@ pub fn render(map: &SourceMap, diagnostic: &Diagnostic, color: bool) -> String {
             files.push(label.file);
         }
     }
-    let sources: Vec<String> = files
+    let excerpts: Vec<Excerpt> = files
         .iter()
-        .map(|&file| displayed_text(map, diagnostic, file))
+        .map(|&file| excerpt(map, diagnostic, file))
         .collect();
     let mut group = Group::with_title(
         level
             .primary_title(diagnostic.message.as_str())
             .id(diagnostic.code.id),
     );
-    for (file, text) in files.iter().zip(&sources) {
+    for (file, excerpt) in files.iter().zip(&excerpts) {
         let path = map.get(*file).path.to_str().unwrap_or("<non-UTF-8 path>");
-        let mut snippet = Snippet::source(text.as_str())
-            .line_start(1)
+        let mut snippet = Snippet::source(excerpt.text.as_str())
+            .line_start(excerpt.first_line)
             .path(path)
             .fold(true);
         for (label, kind) in labels(diagnostic) {
             if label.file == *file {
-                snippet =
-                    snippet.annotation(kind.span(label.span.range()).label(label.message.as_str()));
+                let span = label.span.range();
+                let local = span.start.saturating_sub(excerpt.offset)
+                    ..span.end.saturating_sub(excerpt.offset);
+                snippet = snippet.annotation(kind.span(local).label(label.message.as_str()));
             }
         }
         group = group.element(snippet);
@@ -66,18 +68,39 @@ fn labels(diagnostic: &Diagnostic) -> impl Iterator<Item = (&Label, AnnotationKi
     )
 }
 
-/// The file's text, plus one space when a label sits at the very end after a
-/// final newline: the renderer then shows that empty last line (line N+1,
-/// column 1, where the spec places end-of-input errors) instead of
-/// clamping the marker to the previous line.
-fn displayed_text(map: &SourceMap, diagnostic: &Diagnostic, file: FileId) -> String {
-    let text = &map.get(file).text;
-    let at_end =
-        labels(diagnostic).any(|(label, _)| label.file == file && label.span.start >= text.len());
+/// The lines of one file that a diagnostic shows.
+struct Excerpt {
+    text: String,
+    /// Byte offset of `text` in the file.
+    offset: usize,
+    first_line: usize,
+}
+
+/// Only the lines the labels in `file` touch, so rendering costs the size
+/// of the diagnostic, not of the file (a pack of thousands of rules has
+/// thousands of diagnostics). One space is added when a label sits at the
+/// very end after a final newline: the renderer then shows that empty last
+/// line (line N+1, column 1, where end-of-input errors are placed) instead
+/// of clamping the marker to the previous line.
+fn excerpt(map: &SourceMap, diagnostic: &Diagnostic, file: FileId) -> Excerpt {
+    let source = map.get(file);
+    let text = &source.text;
+    let spans: Vec<_> = labels(diagnostic)
+        .filter(|(label, _)| label.file == file)
+        .map(|(label, _)| label.span.range())
+        .collect();
+    let start = spans.iter().map(|s| s.start).min().unwrap_or(0);
+    let end = spans.iter().map(|s| s.end).max().unwrap_or(0);
+    let (range, first_line) = source.lines_around(start, end);
+    let mut shown = text[range.clone()].to_string();
+    let at_end = spans.iter().any(|s| s.start >= text.len());
     if at_end && (text.is_empty() || text.ends_with('\n')) {
-        format!("{text} ")
-    } else {
-        text.clone()
+        shown.push(' ');
+    }
+    Excerpt {
+        text: shown,
+        offset: range.start,
+        first_line,
     }
 }
 

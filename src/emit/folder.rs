@@ -1,7 +1,10 @@
 //! A target folder (`targets/<name>/`): its templates and its mappings of
 //! the taxonomy onto the SIEM's schema. The built-in folders are embedded in
 //! the binary; `--targets-dir DIR` replaces a target with `DIR/<name>/` when
-//! that folder exists.
+//! that folder exists (`DIR` itself must exist). Settings that reach the
+//! outputs are checked when a folder is loaded (`validate`).
+
+mod validate;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -35,6 +38,12 @@ pub enum FolderError {
     },
     #[error("{path}: not UTF-8 text")]
     NotText { path: PathBuf },
+    #[error(transparent)]
+    Read(#[from] crate::source::LoadError),
+    #[error("--targets-dir {path}: not a folder")]
+    NoTargetsDir { path: PathBuf },
+    #[error("{path}: {message}")]
+    Invalid { path: String, message: String },
     #[error("target `{target}` has no file `{file}`")]
     Missing { target: String, file: String },
     #[error("{path}:{line}:{column}: {message}")]
@@ -50,24 +59,50 @@ impl TargetFolder {
     /// The folder for `name`: `targets_dir/<name>/` when given and present,
     /// else the built-in one.
     pub fn load(name: &str, targets_dir: Option<&Path>) -> Result<TargetFolder, FolderError> {
-        if let Some(dir) = targets_dir.map(|d| d.join(name)).filter(|d| d.is_dir()) {
-            let mut files = BTreeMap::new();
-            read_dir_into(&dir, &dir, &mut files)?;
-            return Ok(TargetFolder {
-                name: name.to_string(),
-                origin: Origin::Dir(dir),
-                files,
+        if let Some(dir) = targets_dir.filter(|d| !d.is_dir()) {
+            return Err(FolderError::NoTargetsDir {
+                path: dir.to_path_buf(),
             });
         }
-        let mut files = BTreeMap::new();
-        if let Some(dir) = BUILTIN.get_dir(name) {
-            collect_builtin(dir, name, &mut files);
+        let folder = match targets_dir.map(|d| d.join(name)).filter(|d| d.is_dir()) {
+            Some(dir) => {
+                let mut files = BTreeMap::new();
+                read_dir_into(&dir, &dir, &mut files, &mut Vec::new())?;
+                TargetFolder {
+                    name: name.to_string(),
+                    origin: Origin::Dir(dir),
+                    files,
+                }
+            }
+            None => {
+                let mut files = BTreeMap::new();
+                if let Some(dir) = BUILTIN.get_dir(name) {
+                    collect_builtin(dir, name, &mut files);
+                }
+                TargetFolder {
+                    name: name.to_string(),
+                    origin: Origin::Builtin,
+                    files,
+                }
+            }
+        };
+        folder.validate()?;
+        Ok(folder)
+    }
+
+    /// The first setting that may not reach an output (see `validate`).
+    fn validate(&self) -> Result<(), FolderError> {
+        for (file, text) in &self.files {
+            if validate::is_settings_file(file)
+                && let Some(message) = validate::check_settings(file, text)
+            {
+                return Err(FolderError::Invalid {
+                    path: self.display_path(file),
+                    message,
+                });
+            }
         }
-        Ok(TargetFolder {
-            name: name.to_string(),
-            origin: Origin::Builtin,
-            files,
-        })
+        Ok(())
     }
 
     /// The display path of a file of this folder (`targets/sigma/rule.yml.j2`).
@@ -129,25 +164,30 @@ fn collect_builtin(dir: &Dir<'static>, prefix: &str, files: &mut BTreeMap<String
     }
 }
 
+/// Reads a folder's files; `open` holds the canonical paths of the folders
+/// being read, so a symlink back to one of them is not followed again.
 fn read_dir_into(
     root: &Path,
     dir: &Path,
     files: &mut BTreeMap<String, String>,
+    open: &mut Vec<PathBuf>,
 ) -> Result<(), FolderError> {
     let io = |source| FolderError::Io {
         path: dir.to_path_buf(),
         source,
     };
+    let canonical = dir.canonicalize().map_err(io)?;
+    if open.contains(&canonical) {
+        return Ok(());
+    }
+    open.push(canonical);
     for entry in std::fs::read_dir(dir).map_err(io)? {
         let path = entry.map_err(io)?.path();
         if path.is_dir() {
-            read_dir_into(root, &path, files)?;
+            read_dir_into(root, &path, files, open)?;
             continue;
         }
-        let bytes = std::fs::read(&path).map_err(|source| FolderError::Io {
-            path: path.clone(),
-            source,
-        })?;
+        let bytes = crate::source::read(&path)?;
         let text =
             String::from_utf8(bytes).map_err(|_| FolderError::NotText { path: path.clone() })?;
         let relative = path
@@ -157,6 +197,7 @@ fn read_dir_into(
             .replace('\\', "/");
         files.insert(relative, text);
     }
+    open.pop();
     Ok(())
 }
 

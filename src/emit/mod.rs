@@ -10,6 +10,7 @@ pub mod folder;
 pub mod kql;
 pub mod query;
 pub mod runbook;
+pub mod schedule;
 pub mod sigma;
 pub mod splunk;
 pub mod templates;

@@ -26,7 +26,9 @@ pub fn text(outcomes: &[TestOutcome]) -> String {
     out
 }
 
-/// A test name as a tripline string literal.
+/// A test name as a tripline string literal: every control character
+/// (ESC, BEL, DEL, C1...) as an escape, so a name cannot drive the
+/// terminal that shows it.
 fn quoted(name: &str) -> String {
     let mut out = String::from("\"");
     for c in name.chars() {
@@ -36,6 +38,9 @@ fn quoted(name: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\t' => out.push_str("\\t"),
             '\r' => out.push_str("\\r"),
+            c if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') => {
+                let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+            }
             other => out.push(other),
         }
     }
@@ -89,4 +94,17 @@ pub fn junit(rules: &[String], outcomes: &[TestOutcome]) -> String {
     }
     out.push_str("</testsuites>\n");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quoted;
+
+    #[test]
+    fn test_names_cannot_drive_the_terminal() {
+        assert_eq!(
+            quoted("a\u{1b}[2J\u{7}\u{7f}\u{9b}\"b\n"),
+            r#""a\u{1b}[2J\u{7}\u{7f}\u{9b}\"b\n""#
+        );
+    }
 }

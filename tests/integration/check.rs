@@ -497,6 +497,33 @@ fn each_diagnostic_points_at_its_token() {
             ),
             vec!["E0608 10:58"],
         ),
+        (
+            threshold_rule(
+                COUNT_BY_IP,
+                &[
+                    r#"test "t" { repeat 900000 every 1s { source.ip: "1.2.3.4" } repeat 200000 every 1s { source.ip: "1.2.3.4" } expect alert 1 }"#,
+                ],
+            ),
+            vec!["E0609 10:62"],
+        ),
+        (
+            rule_where(
+                r#"dns.question.type == "AXFR""#,
+                &[r#"test "t" { events "../../etc/shadow" expect match }"#],
+            ),
+            vec!["E0610 10:21"],
+        ),
+        (
+            rule_where(
+                r#"dns.question.type == "AXFR""#,
+                &[&format!(
+                    r#"test "t" {{ event {{ a: {}1{} }} expect match }}"#,
+                    "[".repeat(127),
+                    "]".repeat(127)
+                )],
+            ),
+            vec!["E0611 10:25"],
+        ),
         // Warnings.
         (
             rule(&[
@@ -655,7 +682,7 @@ fn each_diagnostic_points_at_its_token() {
     insta::assert_snapshot!(shown);
     // Every checker code has a row here (syntax codes are in parse.rs,
     // target codes in the target tests, duplicates below, E0607 in
-    // test_cmd.rs, W0009 in runbook.rs).
+    // test_cmd.rs, W0009 in runbook.rs, W0010 in hostile_io.rs).
     let untested: Vec<&str> = tripline::diag::codes::ALL
         .iter()
         .map(|c| c.id)
@@ -666,7 +693,12 @@ fn each_diagnostic_points_at_its_token() {
                 || id.starts_with("E06")
                 || id.starts_with('W')
         })
-        .filter(|id| !["E0303", "E0304", "E0305", "E0313", "E0607", "W0009"].contains(id))
+        .filter(|id| {
+            ![
+                "E0303", "E0304", "E0305", "E0313", "E0607", "W0009", "W0010",
+            ]
+            .contains(id)
+        })
         .filter(|id| !codes.contains(id))
         .collect();
     assert!(untested.is_empty(), "codes without a row: {untested:?}");

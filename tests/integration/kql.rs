@@ -78,6 +78,37 @@ fn pack_rules_become_sentinel_rules() {
     snapshot_pack("pack", &files, "default", &[]);
 }
 
+/// The pack has no `matches` and no glob with `?`: its queries need no
+/// regex and no `let`, and put each `|` stage and each top-level condition
+/// on its own line.
+#[test]
+fn pack_queries_use_kusto_operators_without_prelude_or_regex() {
+    let files = tripline::source::discover(&[PathBuf::from("rules")]).unwrap();
+    let (pack, emitted) = build(&files, "default");
+    for rule in &pack.rules {
+        let query = document(&emitted, &format!("queries/{}.kql", rule.name));
+        let (slot, body) = query.split_once('\n').unwrap();
+        assert!(slot.starts_with("let slot_end = bin_at(now(), "), "{slot}");
+        let query = body;
+        for forbidden in ["let ", "matches regex", "extract(", "tl_is_ip"] {
+            assert!(
+                !query.contains(forbidden),
+                "{}: {forbidden}\n{query}",
+                rule.name
+            );
+        }
+        for line in query.lines() {
+            assert_eq!(line.matches(" | ").count(), 0, "{}: {line}", rule.name);
+        }
+    }
+    let zone = document(&emitted, "queries/dns_zone_transfer_from_outside.kql");
+    assert!(
+        zone.contains(r#"endtime=slot_end, eventtype="XFR")"#),
+        "{zone}"
+    );
+    assert!(zone.contains("ipv4_is_in_any_range(SrcIpAddr, dynamic(["));
+}
+
 #[test]
 fn documents_are_laid_out_per_rule_and_for_the_pack() {
     let (pack, emitted) = build(&[PathBuf::from(MATRIX)], "default");

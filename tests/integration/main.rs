@@ -11,6 +11,8 @@ mod cli;
 mod coverage;
 mod eval;
 mod fmt;
+mod hostile;
+mod hostile_io;
 mod kql;
 mod parse;
 mod runbook;

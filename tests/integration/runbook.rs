@@ -86,3 +86,59 @@ fn a_rule_without_playbook_warns_and_gets_dashes() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Rule text reaches the page as text: no HTML, no link, no heading, no
+/// raw control character, whatever a (possibly imported) rule says.
+#[test]
+fn hostile_rule_text_is_shown_never_rendered() {
+    let dir = std::env::temp_dir().join(format!("tripline-runbook-hostile-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("hostile.trip");
+    std::fs::write(
+        &path,
+        r#"rule hostile {
+  title "<script>alert(1)</script>\n# Owned"
+  id "00000000-0000-4000-8000-000000000002"
+  level low
+  attack T1589
+  description "- [x](javascript:alert(1)) <img src=x onerror=alert(1)> \u{1b}[31m\u{7}"
+  references ["javascript:alert(1)", "https://example.org/a|b", "https://ok.example/"]
+  falsepositives ["**bold** `code` ~~gone~~"]
+  from web
+  where url.path contains "<b>"
+  playbook { triage "<iframe>" }
+}
+"#,
+    )
+    .unwrap();
+    let emitted = build(&[path]);
+    let page = document(&emitted, "hostile.md");
+    for live in [
+        "<script",
+        "<img",
+        "<iframe",
+        "<b>",
+        "\n# Owned",
+        "\u{1b}",
+        "\u{7}",
+        "<javascript",
+    ] {
+        assert!(!page.contains(live), "`{live}` is live markup in: {page}");
+    }
+    assert!(
+        page.contains("# &lt;script&gt;alert(1)&lt;/script&gt; # Owned - T1589"),
+        "{page}"
+    );
+    assert!(
+        page.contains("\n\\- \\[x\\](javascript:alert(1))"),
+        "{page}"
+    );
+    assert!(page.contains("- <https://ok.example/>"), "{page}");
+    assert!(page.contains("- <https://example.org/a%7Cb>"), "{page}");
+    assert!(
+        page.contains(r"\*\*bold\*\* \`code\` \~\~gone\~\~"),
+        "{page}"
+    );
+    assert!(page.contains(r#"contains "&lt;b&gt;""#), "{page}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -42,6 +42,7 @@ fn load(path: &str) -> Option<pipeline::Loaded> {
 fn sigma_of(map: &SourceMap, rule: &ir::Rule, targets_dir: Option<&Path>) -> String {
     let pack = ir::Pack {
         rules: vec![rule.clone()],
+        settings: ir::PackSettings::default(),
     };
     let emitted = emit::emit(TargetName::Sigma, &pack, targets_dir, "default").unwrap();
     if emitted.diagnostics.is_empty() {
@@ -256,6 +257,73 @@ fn titles_fit_sigmas_limit() {
         titles[0]
     );
     assert!(titles[0].ends_with(" (events)"), "{}", titles[0]);
+}
+
+#[test]
+fn a_distinct_count_that_alerts_on_zero_is_refused_at_the_field() {
+    // Sigma's `value_count` counts `""` as a value; tripline's `distinct`
+    // does not, and a group whose events lack the field counts 0. The base
+    // rule drops events without the field, which changes no alert only when
+    // 0 cannot alert.
+    let body = |threshold: &str| {
+        format!(
+            "  from authentication\n  where event.outcome == \"failure\"\n  threshold {threshold}\n"
+        )
+    };
+    for threshold in [
+        "distinct(user.name) by source.ip over 10m < 3",
+        "distinct(user.name) by source.ip over 10m <= 0",
+        "distinct(user.name) by source.ip over 10m == 0",
+        "distinct(user.name) by source.ip over 10m >= 0",
+        "distinct(user.name) over 10m > -1",
+    ] {
+        assert_eq!(
+            refusals(&body(threshold), None),
+            vec!["E0700 9:22"],
+            "{threshold}"
+        );
+    }
+    for threshold in [
+        "distinct(user.name) by source.ip over 10m == 1",
+        "distinct(user.name) by source.ip over 10m >= 1",
+        "distinct(user.name) over 10m > 0",
+        "count() by source.ip over 10m < 3",
+        "count() over 10m == 0",
+    ] {
+        assert_eq!(
+            refusals(&body(threshold), None),
+            Vec::<String>::new(),
+            "{threshold}"
+        );
+    }
+}
+
+#[test]
+fn correlations_count_only_events_with_their_values() {
+    // A backend groups `""` and null like any value and `value_count`
+    // counts `""`; the evaluator counts neither, so the base rule keeps
+    // only events whose `by` and `distinct` fields are present and not
+    // empty (once each, however often they are named).
+    let body = "  from authentication\n  where event.outcome == \"failure\"\n  threshold distinct(user.name) by source.ip, user.name over 10m > 2\n";
+    let sigma = sigma_text(&rule_text("", "r", "t", body));
+    let start = sigma.find("detection:").unwrap();
+    let end = sigma.find("---").unwrap();
+    insta::assert_snapshot!(&sigma[start..end], @r"
+    detection:
+        selection:
+            event.outcome: 'failure'
+            source.ip|exists: true
+            user.name|exists: true
+        filter_1:
+            source.ip:
+                - ''
+                - null
+        filter_2:
+            user.name:
+                - ''
+                - null
+        condition: selection and not filter_1 and not filter_2
+    ");
 }
 
 #[test]

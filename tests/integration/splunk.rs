@@ -1,7 +1,8 @@
 //! The Splunk target end to end: snapshots of the app and the searches for
-//! the bundled pack and the construct matrix, searches parsed back to prove
-//! that awkward values stay inside their literals and still match what the
-//! evaluator matches, and refusals with their positions.
+//! the bundled pack and the construct matrix (under both mappings), the
+//! shapes the pack must keep (tstats share, no regex, no streamstats),
+//! searches parsed back to prove that awkward values stay inside their
+//! literals, and refusals with their positions.
 #![expect(
     clippy::unwrap_used,
     clippy::panic,
@@ -17,8 +18,12 @@ use crate::support::{checked, document, positions};
 
 /// Checks `text` as the file `path` and builds the Splunk target.
 fn build(path: &str, text: &str) -> (SourceMap, Emitted) {
+    build_with(path, text, "default")
+}
+
+fn build_with(path: &str, text: &str, mapping: &str) -> (SourceMap, Emitted) {
     let (map, pack) = checked(path, text);
-    let emitted = emit::emit(TargetName::Splunk, &pack, None, "default").unwrap();
+    let emitted = emit::emit(TargetName::Splunk, &pack, None, mapping).unwrap();
     (map, emitted)
 }
 
@@ -27,11 +32,11 @@ fn refusals(map: &SourceMap, emitted: &Emitted) -> Vec<String> {
     positions(map, &emitted.diagnostics)
 }
 
-/// The queries, then the two `.conf` files, then the refusals: one
-/// snapshot per rule file.
-fn snapshot_of(path: &Path) -> String {
+/// The queries, then the `.conf` files, then the refusals: one snapshot
+/// per rule file and mapping.
+fn snapshot_of(path: &Path, mapping: &str) -> String {
     let text = std::fs::read_to_string(path).unwrap();
-    let (map, emitted) = build(&path.display().to_string(), &text);
+    let (map, emitted) = build_with(&path.display().to_string(), &text, mapping);
     let mut out = String::new();
     for d in emitted
         .documents
@@ -43,6 +48,7 @@ fn snapshot_of(path: &Path) -> String {
     for path in [
         "tripline/default/savedsearches.conf",
         "tripline/default/macros.conf",
+        "tripline/default/fields.conf",
     ] {
         out.push_str(&format!("==> {path} <==\n{}\n", document(&emitted, path)));
     }
@@ -55,7 +61,19 @@ fn snapshot_of(path: &Path) -> String {
 #[test]
 fn the_construct_matrix() {
     let path = Path::new("tests/fixtures/matrix/matrix.trip");
-    insta::assert_snapshot!("splunk__tests__fixtures__matrix__matrix", snapshot_of(path));
+    insta::assert_snapshot!(
+        "splunk__tests__fixtures__matrix__matrix",
+        snapshot_of(path, "default")
+    );
+}
+
+/// `--mapping raw`: the same constructs on raw events, no data model.
+#[test]
+fn the_construct_matrix_on_raw_events() {
+    let path = Path::new("tests/fixtures/matrix/matrix.trip");
+    let snapshot = snapshot_of(path, "raw");
+    assert!(!snapshot.contains("| tstats"));
+    insta::assert_snapshot!("splunk__tests__fixtures__matrix__matrix_raw", snapshot);
 }
 
 /// The bundled pack (its rules share lists, so it is built as one): each
@@ -74,10 +92,149 @@ fn every_pack_rule() {
     for path in [
         "tripline/default/savedsearches.conf",
         "tripline/default/macros.conf",
+        "tripline/default/fields.conf",
     ] {
         insta::assert_snapshot!(
             format!("splunk__pack__{}", path.replace('/', "__")),
             document(&emitted, path)
+        );
+    }
+}
+
+/// What a SIEM team deploys: most pack rules are `| tstats` searches, the
+/// rest start from an index-bounded macro; no regex where the rule has no
+/// `matches` (the pack has none), no `streamstats` or `mvexpand`; each
+/// command on its own line in `.spl`, one line in the `.conf`.
+#[test]
+fn the_pack_is_mostly_tstats_and_needs_no_regex() {
+    let loaded = tripline::cli::pipeline::load(&[PathBuf::from("rules")]).unwrap();
+    for mapping in ["default", "raw"] {
+        let emitted = emit::emit(TargetName::Splunk, &loaded.checked.pack, None, mapping).unwrap();
+        assert!(emitted.diagnostics.is_empty(), "{:#?}", emitted.diagnostics);
+        let conf = document(&emitted, "tripline/default/savedsearches.conf");
+        let mut tstats = 0;
+        let rules = &loaded.checked.pack.rules;
+        for rule in rules {
+            let query = document(&emitted, &format!("queries/{}.spl", rule.name));
+            assert!(
+                !query.contains("match(") && !query.contains("regex"),
+                "{query}"
+            );
+            assert!(!query.contains("streamstats") && !query.contains("mvexpand"));
+            assert!(
+                query.lines().skip(1).all(|l| l.starts_with("| ")),
+                "{query}"
+            );
+            let one_line = query.trim_end().replace('\n', " ");
+            assert!(
+                conf.contains(&format!("search = {one_line}\n")),
+                "{}",
+                rule.name
+            );
+            if query.starts_with("| tstats `tripline_summariesonly` ") {
+                tstats += 1;
+            } else {
+                assert!(query.starts_with("(`tripline_"), "{query}");
+            }
+        }
+        match mapping {
+            "raw" => assert_eq!(tstats, 0),
+            _ => assert!(
+                tstats * 10 >= rules.len() * 7,
+                "{tstats} of {}",
+                rules.len()
+            ),
+        }
+    }
+}
+
+/// A test no search term expresses exactly moves after the pipe (and the
+/// rule to a raw search); the others stay terms before it.
+#[test]
+fn inexpressible_terms_move_after_the_pipe() {
+    for (condition, terms, after) in [
+        (
+            "process.command_line contains \"a*b\" and process.name == \"x.exe\"",
+            "process_name=\"x.exe\"",
+            "like(lower(process), \"%a*b%\")",
+        ),
+        (
+            "process.name == \"10.0.0.0/8\"",
+            "",
+            "lower(process_name)==\"10.0.0.0/8\"",
+        ),
+        (
+            "process.command_line contains all [\"a\", \"b\"]",
+            "",
+            "like(lower(process), \"%a%\") AND like(lower(process), \"%b%\")",
+        ),
+        (
+            "process.name like \"nmap*\" and process.command_line matches r\"-s[SU]\"",
+            "process_name=\"nmap*\"",
+            "match(process, \"-s[SU]\")",
+        ),
+    ] {
+        let (_, emitted) = build(
+            "r.trip",
+            &rule(&format!("from process\n  where {condition}")),
+        );
+        let query = document(&emitted, "queries/r.spl");
+        let mut lines = query.lines();
+        assert_eq!(
+            lines.next(),
+            Some(format!("(`tripline_process`) {terms}").trim_end()),
+            "{query}"
+        );
+        assert!(lines.next().unwrap().contains(after), "{query}");
+    }
+}
+
+/// A count with `by` is a raw search: tstats would count an event once per
+/// spelling of its `by` value (`Bob`, `bob`), the evaluator once per
+/// lowered value, which `mvdedup()` gives.
+#[test]
+fn count_by_thresholds_key_each_event_once_per_lowered_value() {
+    let source = rule(
+        "from authentication\n  where event.outcome == \"failure\"\n  threshold count() by user.name over 10m >= 5",
+    );
+    let (_, emitted) = build("r.trip", &source);
+    let query = document(&emitted, "queries/r.spl");
+    assert_eq!(
+        query.trim_end(),
+        "(`tripline_authentication`) action=\"failure\"\n\
+         | eval tl_w=floor(_time/600)*600, tl_k0=mvfilter(user!=\"\"), tl_k0=mvdedup(mvmap(tl_k0, lower(tl_k0)))\n\
+         | stats count earliest(user) AS user BY tl_w tl_k0\n\
+         | addinfo\n\
+         | where tl_w+600>info_max_time-300 AND tl_w+600<=info_max_time AND count>=5\n\
+         | eval _time=tl_w\n\
+         | table _time user count"
+    );
+    let fields = document(&emitted, "tripline/default/fields.conf");
+    assert!(
+        fields.contains("[action]\nINDEXED_VALUE = false\n"),
+        "{fields}"
+    );
+}
+
+/// tstats counts in buckets of a span dividing both the window and 15
+/// minutes, so that every bucket lies in one epoch-aligned window whatever
+/// the searching user's time zone.
+#[test]
+fn tstats_buckets_divide_the_window_and_a_quarter_hour() {
+    for (window, span) in [
+        ("10m", "span=5m"),
+        ("1h", "span=15m"),
+        ("1d", "span=15m"),
+        ("45s", "span=45s"),
+    ] {
+        let source = rule(&format!(
+            "from dns\n  where dns.response_code == \"NXDOMAIN\"\n  lookback 2d\n  threshold distinct(dns.question.name) by source.ip over {window} > 10"
+        ));
+        let (_, emitted) = build("r.trip", &source);
+        let query = document(&emitted, "queries/r.spl");
+        assert!(
+            query.contains(&format!("BY _time {span} DNS.src DNS.query")),
+            "{query}"
         );
     }
 }
@@ -97,12 +254,28 @@ fn the_app_files_name_the_app_and_its_version() {
     assert!(document(&emitted, "tripline/README.md").contains("tripline_dns"));
     let macros = document(&emitted, "tripline/default/macros.conf");
     for (name, definition) in [
-        ("tripline_dns", "tag=network tag=resolution tag=dns"),
-        ("tripline_network", "tag=network tag=communicate"),
-        ("tripline_web", "tag=web NOT tag=proxy"),
-        ("tripline_proxy", "tag=web tag=proxy"),
-        ("tripline_authentication", "tag=authentication"),
-        ("tripline_process", "tag=process tag=report"),
+        (
+            "tripline_dns",
+            "(`cim_Network_Resolution_indexes`) tag=network tag=resolution tag=dns",
+        ),
+        (
+            "tripline_network",
+            "(`cim_Network_Traffic_indexes`) tag=network tag=communicate",
+        ),
+        ("tripline_web", "(`cim_Web_indexes`) tag=web NOT tag=proxy"),
+        ("tripline_proxy", "(`cim_Web_indexes`) tag=web tag=proxy"),
+        (
+            "tripline_authentication",
+            "(`cim_Authentication_indexes`) tag=authentication",
+        ),
+        (
+            "tripline_process",
+            "(`cim_Endpoint_indexes`) tag=process tag=report",
+        ),
+        (
+            "tripline_summariesonly",
+            "summariesonly=false allow_old_summaries=true",
+        ),
     ] {
         assert!(
             macros.contains(&format!("[{name}]\ndefinition = {definition}\n")),
@@ -185,6 +358,9 @@ const AWKWARD: &[&str] = &[
     "straße",
 ];
 
+/// Whatever a value holds, it stays inside a literal: outside them a
+/// search holds only the macro call's backticks and no line break, and a
+/// value that needed `match()` is a regex matching the value itself.
 #[test]
 fn awkward_values_stay_inside_their_literals_and_match_themselves() {
     for value in AWKWARD {
@@ -199,34 +375,30 @@ fn awkward_values_stay_inside_their_literals_and_match_themselves() {
                 trip_string(value)
             ));
             let (_, emitted) = build("r.trip", &source);
-            let search = document(&emitted, "queries/r.spl").trim_end_matches('\n');
-            assert!(!search.contains(['\n', '\r']), "{search}");
-            let (outside, literals) = parse_back(search);
-            assert_eq!(
-                outside, "(`tripline_process`) | where isnotnull(mvfilter(match('process', \"\")))",
-                "{value:?} {operator}"
+            let query = document(&emitted, "queries/r.spl").trim_end();
+            let search = query.replace('\n', " ");
+            assert!(!search.contains('\r'), "{search}");
+            let (outside, literals) = parse_back(&search);
+            assert!(
+                !outside.contains(['$', ';']),
+                "{value:?} {operator}: {outside}"
             );
-            let regex = regex::Regex::new(&literals[0]).unwrap();
-            let text = format!("{}{}{}", wrap.0, simple_upper(value), wrap.1);
-            assert!(regex.is_match(&text), "{value:?} {operator} on {text:?}");
-            assert!(!regex.is_match("unrelated"), "{value:?} {operator}");
+            assert_eq!(
+                outside.matches('`').count(),
+                2,
+                "{value:?} {operator}: {outside}"
+            );
+            if let Some(at) = outside.find("match(lower(process), \"\")") {
+                let index = outside[..at].matches("\"\"").count();
+                let regex = regex::Regex::new(&literals[index]).unwrap();
+                let text = format!("{}{}{}", wrap.0, value.to_lowercase(), wrap.1);
+                assert!(regex.is_match(&text), "{value:?} {operator} on {text:?}");
+                assert!(!regex.is_match("unrelated"), "{value:?} {operator}");
+            }
             let stanza = document(&emitted, "tripline/default/savedsearches.conf");
             assert!(stanza.contains(&format!("search = {search}\n")));
         }
     }
-}
-
-/// Upper case where it maps one character to one (as simple folding does).
-fn simple_upper(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            let mut upper = c.to_uppercase();
-            match (upper.next(), upper.next()) {
-                (Some(u), None) => u,
-                _ => c,
-            }
-        })
-        .collect()
 }
 
 #[test]
@@ -234,9 +406,13 @@ fn like_globs_keep_escaped_wildcards_literal() {
     let source = rule("from web\n  where url.query like \"q=\\\\*\\\\?\\\\\\\\*\"");
     let (_, emitted) = build("r.trip", &source);
     let search = document(&emitted, "queries/r.spl");
-    let (_, literals) = parse_back(search.trim_end());
+    let (outside, literals) = parse_back(&search.trim_end().replace('\n', " "));
+    assert!(
+        outside.contains("match(lower(uri_query), \"\")"),
+        "{outside}"
+    );
     let regex = regex::Regex::new(&literals[0]).unwrap();
-    assert!(regex.is_match("Q=*?\\tail\nmore"));
+    assert!(regex.is_match("q=*?\\tail\nmore"));
     assert!(!regex.is_match("q=ab\\tail"));
 }
 
@@ -306,22 +482,20 @@ fn only_patterns_that_hold_on_the_empty_string_are_refused() {
     }
 }
 
+/// The evaluator finds `::ffff:10.1.2.3` inside `10.0.0.0/8`: each IPv4
+/// block is followed by its IPv4-mapped IPv6 block.
 #[test]
-fn zero_prefix_blocks_need_no_cidrmatch() {
+fn ipv4_blocks_carry_their_mapped_ipv6_blocks() {
     let source = rule(
         "from web\n  where source.ip in cidr [\"0.0.0.0/0\", \"10.0.0.0/8\"] and not source.ip in cidr [\"::/0\"]",
     );
     let (_, emitted) = build("r.trip", &source);
     let search = document(&emitted, "queries/r.spl");
-    assert!(!search.contains("/0\""), "{search}");
     assert!(
-        search.contains("cidrmatch(\"0:0:0:0:0:ffff:0:0/96\", 'src')"),
+        search.contains(
+            "WHERE NOT nodename=Web.Proxy Web.src IN (\"0.0.0.0/0\", \"::ffff:0:0/96\", \"10.0.0.0/8\", \"::ffff:a00:0/104\") NOT Web.src=\"::/0\" BY"
+        ),
         "{search}"
-    );
-    let (outside, _) = parse_back(search.trim_end());
-    assert_eq!(
-        outside,
-        "(`tripline_web`) | where (isnotnull(mvfilter(match('src', \"\") OR (match('src', \"\") AND (cidrmatch(\"\", 'src') OR cidrmatch(\"\", 'src'))))) AND NOT isnotnull(mvfilter(match('src', \"\"))))"
     );
 }
 
@@ -329,9 +503,15 @@ fn zero_prefix_blocks_need_no_cidrmatch() {
 fn a_double_negation_negates_a_parenthesised_operand() {
     let source = rule("from web\n  where not url.path != \"/x\"");
     let (_, emitted) = build("r.trip", &source);
-    let (outside, _) = parse_back(document(&emitted, "queries/r.spl").trim_end());
-    assert_eq!(
-        outside,
-        "(`tripline_web`) | where NOT (NOT isnotnull(mvfilter(match('uri_path', \"\"))))"
+    let (outside, _) = parse_back(document(&emitted, "queries/r.spl"));
+    assert!(
+        outside.contains("WHERE NOT nodename=Web.Proxy NOT (NOT Web.uri_path=\"\") BY"),
+        "{outside}"
+    );
+    let (_, emitted) = build_with("r.trip", &source, "raw");
+    let (outside, _) = parse_back(document(&emitted, "queries/r.spl"));
+    assert!(
+        outside.starts_with("(`tripline_web`) NOT (NOT uri_path=\"\")\n"),
+        "{outside}"
     );
 }

@@ -2,17 +2,20 @@
 //! ASIM parsers (or native tables, with `--mapping native`). Per rule
 //! `NAME.yaml` (the Azure-Sentinel repository's form) and
 //! `queries/NAME.kql`; for the pack `azuredeploy.json` (an ARM template).
-//! The query comes from `expr` and `threshold`; the documents around it
-//! from the templates of `targets/kql/`.
+//! The condition comes from the shared writer (`emit::query`) in the KQL
+//! `dialect`, a threshold's stages from `threshold`; the documents around
+//! the query from the templates of `targets/kql/`.
 
-mod expr;
+mod address;
+mod arm;
+mod dialect;
 mod literal;
+mod number;
 mod pattern;
 mod sentinel;
 mod source;
 mod threshold;
 
-use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -20,11 +23,13 @@ use serde::Serialize;
 use crate::diag::Diagnostic;
 use crate::emit::common::refusal;
 use crate::emit::folder::FolderError;
+use crate::emit::schedule::Plan;
 use crate::emit::templates::Templates;
 use crate::ir::{self, Status};
 
+use super::query::{self, Refusal};
 use super::{Document, EmitError, Emitted, Input};
-use expr::{IP_SYNTAX, IP_TEST, Writer};
+use dialect::Kql;
 use source::{EntityColumn, Schemas, Source};
 
 pub use literal::{kql_regex, kql_string};
@@ -75,7 +80,7 @@ pub fn emit(input: &Input) -> Result<Emitted, EmitError> {
         };
         match view(&cx, &tactic_table) {
             Ok(view) => views.push(view),
-            Err(refused) => emitted.diagnostics.push(refused),
+            Err(refused) => emitted.diagnostics.extend(refused),
         }
     }
     for view in &views {
@@ -101,6 +106,7 @@ fn templates<'f>(input: &Input<'f>) -> Result<Templates<'f>, EmitError> {
     let mut templates = Templates::load(input.folder)?;
     let env = &mut templates.env;
     env.add_filter("kql_string", |text: &str| kql_string(text));
+    env.add_filter("arm_string", |text: &str| arm::arm_string(text));
     env.add_filter("json", |value: minijinja::Value| {
         serde_json::to_string(&value).map_err(|e| {
             minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, e.to_string())
@@ -130,10 +136,10 @@ fn source_of(input: &Input, rule: &ir::Rule, schemas: &Schemas) -> Result<Source
 fn view(
     cx: &Context,
     tactic_table: &BTreeMap<String, Vec<String>>,
-) -> Result<RuleView, Diagnostic> {
+) -> Result<RuleView, Vec<Diagnostic>> {
     let rule = cx.rule;
     if cx.source.parser.is_none() && cx.source.table.is_none() {
-        return Err(refusal(
+        return Err(vec![refusal(
             TARGET,
             rule,
             rule.span,
@@ -142,13 +148,14 @@ fn view(
                 "mapping `{}` has no parser or table for this source",
                 cx.input.mapping_name
             ),
-        ));
+        )]);
     }
-    sentinel::text_limits(rule)?;
-    let schedule = sentinel::schedule(rule)?;
-    let tactics = sentinel::tactics(rule, tactic_table)?;
+    sentinel::text_limits(rule).map_err(|d| vec![d])?;
+    let schedule = sentinel::schedule(rule).map_err(|d| vec![d])?;
+    let tactics = sentinel::tactics(rule, tactic_table).map_err(|d| vec![d])?;
     let (query, by_columns) = query(cx)?;
-    let entities = sentinel::entities(rule, &cx.source.entities, by_columns.as_deref())?;
+    let entities = sentinel::entities(rule, &cx.source.entities, by_columns.as_deref())
+        .map_err(|d| vec![d])?;
     let techniques: Vec<String> = rule.meta.techniques.iter().map(|t| t.id.clone()).collect();
     let mut parent_techniques: Vec<String> = Vec::new();
     for technique in &techniques {
@@ -180,54 +187,56 @@ fn view(
 }
 
 /// The whole query, and the `by` columns of a threshold rule.
-fn query(cx: &Context) -> Result<(String, Option<Vec<String>>), Diagnostic> {
+fn query(cx: &Context) -> Result<(String, Option<Vec<String>>), Vec<Diagnostic>> {
     let rule = cx.rule;
-    let mut writer = Writer {
-        cx,
-        uses_ip_test: false,
-        used: RefCell::new(Default::default()),
+    let diagnostics = |refusals: Vec<Refusal>| -> Vec<Diagnostic> {
+        refusals
+            .into_iter()
+            .map(|r| r.into_diagnostic(rule))
+            .collect()
     };
-    let condition = writer.top(&rule.condition)?;
+    let mut kql = Kql::new(cx);
+    let condition = query::write(&mut kql, &rule.condition).map_err(diagnostics)?;
     let (tail, by_columns) = match &rule.threshold {
         Some(t) => {
-            let (lines, columns) = threshold::lines(&writer, t)?;
+            let (lines, columns) = threshold::lines(&mut kql, t, rule.schedule.every)
+                .map_err(|r| diagnostics(vec![r]))?;
             (lines, Some(columns))
         }
         None => (Vec::new(), None),
     };
-    let mut lines = Vec::new();
-    if writer.uses_ip_test {
-        lines.push(format!(
-            "let {IP_TEST} = (s:string) {{ s matches regex {} }};",
-            kql_regex(IP_SYNTAX.trim())
-        ));
-    }
-    lines.push(cx.source.head(&literal::timespan(rule.schedule.lookback)));
+    let plan = Plan::of(rule);
+    let reads = literal::timespan(plan.every + plan.window);
+    let mut lines = vec![
+        // The run's slot, snapped to the grid of `every` (emit::schedule).
+        format!(
+            "let slot_end = bin_at(now(), {}, datetime(1970-01-01)) - {};",
+            literal::timespan(plan.every),
+            literal::timespan(plan.settle)
+        ),
+        cx.source.head(&format!("slot_end - {reads}"), "slot_end"),
+        format!("| where TimeGenerated >= slot_end - {reads} and TimeGenerated < slot_end"),
+    ];
     if !cx.source.filter.trim().is_empty() {
         lines.push(format!("| where {}", cx.source.filter.trim()));
     }
-    let used = writer.used.borrow();
-    let derived: Vec<String> = cx
-        .source
-        .extend
-        .iter()
-        .filter(|(name, _)| used.contains(*name))
-        .map(|(name, expression)| format!("{name} = {expression}"))
-        .collect();
-    if !derived.is_empty() {
-        lines.push(format!("| extend {}", derived.join(", ")));
+    // Derived columns, each stage of its derivation on its own line.
+    for (name, steps) in &cx.source.extend {
+        if kql.used.contains(name) {
+            lines.extend(steps.iter().map(|step| format!("| extend {name} = {step}")));
+        }
     }
     lines.push(format!("| where {condition}"));
     lines.extend(tail);
     let query = lines.join("\n");
     if query.chars().count() > MAX_QUERY {
-        return Err(refusal(
+        return Err(vec![refusal(
             TARGET,
             rule,
             rule.span,
             "a query longer than 10,000 characters",
             "Sentinel accepts queries of at most 10,000 characters; split the rule or shorten its lists",
-        ));
+        )]);
     }
     Ok((query, by_columns))
 }

@@ -1,14 +1,19 @@
-//! Regular expressions for Kusto's `matches regex`, which runs the Rust
-//! `regex` engine (<https://learn.microsoft.com/kusto/query/regex>): the
-//! checker's ASCII rewrite (`\d` → `[0-9]`, `\b` → `(?-u:\b)`, ...), every
-//! group made non-capturing (Kusto allows at most 16 groups), and the globs
-//! of `like` as anchored patterns. Also the test a missing field defeats: a
-//! pattern that matches `""` would match every event without the field.
+//! Patterns in KQL. The globs of `like` become Kusto's string operators
+//! where their shape allows (`=~`, `startswith`, `endswith`, `contains`, a
+//! prefix and a suffix), else anchored patterns for `matches regex`, which
+//! runs the Rust `regex` engine
+//! (<https://learn.microsoft.com/kusto/query/regex>): the checker's ASCII
+//! rewrite (`\d` → `[0-9]`, `\b` → `(?-u:\b)`, ...), every group made
+//! non-capturing (Kusto allows at most 16 groups). Also the test a missing
+//! field defeats: a pattern that matches `""` would match every event
+//! without the field.
 
 use regex_syntax::ast::{self, Ast, GroupKind};
 
 use crate::check::regex::rewrite_ascii;
 use crate::emit::common::{GlobPiece, glob_pieces};
+
+use super::literal::kql_string;
 
 /// The Kusto pattern for a checked tripline regex.
 pub fn translate(pattern: &str, case_insensitive: bool) -> String {
@@ -80,6 +85,36 @@ pub fn glob_regex(glob: &str) -> String {
     out
 }
 
+/// The value a glob without wildcards stands for.
+pub fn glob_literal(glob: &str) -> Option<String> {
+    match glob_pieces(glob).as_slice() {
+        [GlobPiece::Literal(s)] => Some(s.clone()),
+        _ => None,
+    }
+}
+
+/// A glob as Kusto's case-insensitive string operators, where its shape
+/// allows: one literal run with `*` at either end, or a prefix and a
+/// suffix that must not overlap (`strlen` counts characters, and case
+/// folding keeps their number).
+pub fn glob_test(text: &str, glob: &str) -> Option<String> {
+    use GlobPiece::{AnyRun, Literal as Lit};
+    let q = |s: &str| kql_string(s);
+    Some(match glob_pieces(glob).as_slice() {
+        [Lit(s)] => format!("{text} =~ {}", q(s)),
+        [Lit(s), AnyRun] => format!("{text} startswith {}", q(s)),
+        [AnyRun, Lit(s)] => format!("{text} endswith {}", q(s)),
+        [AnyRun, Lit(s), AnyRun] => format!("{text} contains {}", q(s)),
+        [Lit(a), AnyRun, Lit(b)] => format!(
+            "{text} startswith {} and {text} endswith {} and strlen({text}) >= {}",
+            q(a),
+            q(b),
+            a.chars().count() + b.chars().count()
+        ),
+        _ => return None,
+    })
+}
+
 /// Whether a glob holds on `""`: it is made of `*` alone.
 pub fn glob_matches_empty(glob: &str) -> bool {
     glob_pieces(glob)
@@ -111,6 +146,20 @@ mod tests {
         }
         assert!(!matches_empty("a", false));
         assert!(!matches_empty(r"\b", false));
+    }
+
+    #[test]
+    fn globs_of_one_or_two_literal_runs_need_no_regex() {
+        assert_eq!(
+            glob_test("H", "*.x.com").as_deref(),
+            Some(r#"H endswith ".x.com""#)
+        );
+        assert_eq!(
+            glob_test("H", "a*b").as_deref(),
+            Some(r#"H startswith "a" and H endswith "b" and strlen(H) >= 2"#)
+        );
+        assert_eq!(glob_test("H", "*a*b*"), None);
+        assert_eq!(glob_literal(r"a\*").as_deref(), Some("a*"));
     }
 
     #[test]

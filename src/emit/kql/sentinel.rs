@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::diag::Diagnostic;
 use crate::emit::common::refusal;
+use crate::emit::schedule::Plan;
 use crate::ir::{Level, Rule};
 
 use super::TARGET;
@@ -90,28 +91,36 @@ pub struct Schedule {
     pub period_iso: String,
 }
 
+/// `queryFrequency` is `every`; `queryPeriod` the look-back plus one
+/// `every`, since a run's `now()` may be up to one `every` past its slot's
+/// grid point (emit::schedule).
 pub fn schedule(rule: &Rule) -> Result<Schedule, Diagnostic> {
     let refuse = |what: &str, help: &str| Err(refusal(TARGET, rule, rule.span, what, help));
-    let (every, lookback) = (rule.schedule.every, rule.schedule.lookback);
-    for (name, seconds) in [("every", every), ("lookback", lookback)] {
-        if !(MIN_SCHEDULE..=MAX_SCHEDULE).contains(&seconds) {
-            return refuse(
-                &format!("a schedule `{name}` outside 5 minutes to 14 days"),
-                "Sentinel runs scheduled rules every 5 minutes to 14 days and looks back as far; set `every` and `lookback` within that range",
-            );
-        }
-    }
-    if lookback >= LONG_PERIOD && every < 3_600 {
+    let every = rule.schedule.every;
+    let period = Plan::of(rule).sentinel_period();
+    if !(MIN_SCHEDULE..=MAX_SCHEDULE).contains(&every) {
         return refuse(
-            "a lookback of 2 days or more run more often than hourly",
-            "Sentinel requires `every` of at least 1h when `lookback` is 2d or more",
+            "a schedule `every` outside 5 minutes to 14 days",
+            "Sentinel runs scheduled rules every 5 minutes to 14 days; set `every` within that range",
+        );
+    }
+    if period > MAX_SCHEDULE {
+        return refuse(
+            "a query period (look-back + `every`) over 14 days",
+            "Sentinel looks back at most 14 days; each run reads the window, `every` twice and the delay rounded up to `every`: shorten them",
+        );
+    }
+    if period >= LONG_PERIOD && every < 3_600 {
+        return refuse(
+            "a query period of 2 days or more run more often than hourly",
+            "Sentinel requires `every` of at least 1h when the query period (look-back + `every`) is 2d or more",
         );
     }
     match (
         sentinel_duration(every),
-        sentinel_duration(lookback),
+        sentinel_duration(period),
         iso_duration(every),
-        iso_duration(lookback),
+        iso_duration(period),
     ) {
         (Some(frequency), Some(period), Some(frequency_iso), Some(period_iso)) => Ok(Schedule {
             frequency,
@@ -121,7 +130,7 @@ pub fn schedule(rule: &Rule) -> Result<Schedule, Diagnostic> {
         }),
         _ => refuse(
             "a schedule that is not whole minutes",
-            "Sentinel schedules are written in minutes, hours or days; use `every` and `lookback` in whole minutes",
+            "Sentinel schedules are written in minutes, hours or days; use `every`, `lookback` and `delay` in whole minutes",
         ),
     }
 }

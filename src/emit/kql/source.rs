@@ -1,5 +1,6 @@
 //! What the kql target reads from its folder for one taxonomy source: how a
-//! query starts (an ASIM parser or a table), the per-source filter slot, the
+//! query starts (an ASIM parser with its parameters, other parser calls to
+//! union with it, or a table), the per-source filter slot, the
 //! derived columns, the entity mappings, and the column types from the
 //! schema files (`schema/*.txt`, "[Section]" then `Column:type` items).
 
@@ -61,29 +62,54 @@ pub struct EntityColumn {
     pub column: String,
 }
 
+/// One parser call besides `starttime` / `endtime`: its name and its other
+/// parameters (name -> KQL literal).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ParserCall {
+    pub parser: String,
+    #[serde(default)]
+    pub parameters: BTreeMap<String, String>,
+}
+
 /// The settings of one source in a kql mapping.
 #[derive(Debug, Default, Deserialize)]
 struct Settings {
     parser: Option<String>,
+    #[serde(default)]
+    parameters: BTreeMap<String, String>,
+    #[serde(default)]
+    union: Vec<ParserCall>,
     table: Option<String>,
     schema: Option<String>,
     #[serde(default)]
     filter: String,
     #[serde(default)]
-    extend: BTreeMap<String, String>,
+    extend: BTreeMap<String, Derivation>,
     #[serde(default)]
     entities: Vec<EntityColumn>,
+}
+
+/// A derived column: one expression, or several steps each assigning the
+/// column from the previous step's value.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Derivation {
+    One(String),
+    Steps(Vec<String>),
 }
 
 /// A source as the query writer sees it.
 #[derive(Debug, Default)]
 pub struct Source {
-    /// `_Im_Dns` (called with starttime/endtime) ...
-    pub parser: Option<String>,
+    /// `_Im_Dns` (called with starttime/endtime and its parameters) ...
+    pub parser: Option<ParserCall>,
+    /// ... with more parser calls it unions with ...
+    pub union: Vec<ParserCall>,
     /// ... or a table name.
     pub table: Option<String>,
     pub filter: String,
-    pub extend: BTreeMap<String, String>,
+    /// Derived columns: the expressions of their `extend` steps.
+    pub extend: BTreeMap<String, Vec<String>>,
     pub entities: Vec<EntityColumn>,
     columns: BTreeMap<String, String>,
 }
@@ -103,10 +129,21 @@ impl Source {
             return Err("a source needs `parser` or `table`".to_string());
         }
         Ok(Source {
-            parser: settings.parser,
+            parser: settings.parser.map(|parser| ParserCall {
+                parser,
+                parameters: settings.parameters,
+            }),
+            union: settings.union,
             table: settings.table,
             filter: settings.filter,
-            extend: settings.extend,
+            extend: settings
+                .extend
+                .into_iter()
+                .map(|(name, derivation)| match derivation {
+                    Derivation::One(expression) => (name, vec![expression]),
+                    Derivation::Steps(steps) => (name, steps),
+                })
+                .collect(),
             entities: settings.entities,
             columns,
         })
@@ -129,10 +166,25 @@ impl Source {
         )
     }
 
-    /// The query's first line for a run looking back `lookback` (a KQL timespan).
-    pub fn head(&self, lookback: &str) -> String {
+    /// The query's first stage, reading from `start` to `end` (KQL
+    /// expressions of the run's time range).
+    pub fn head(&self, start: &str, end: &str) -> String {
+        let call = |call: &ParserCall| {
+            let mut arguments = vec![format!("starttime={start}"), format!("endtime={end}")];
+            arguments.extend(call.parameters.iter().map(|(k, v)| format!("{k}={v}")));
+            format!("{}({})", call.parser, arguments.join(", "))
+        };
         match (&self.parser, &self.table) {
-            (Some(parser), _) => format!("{parser}(starttime=ago({lookback}), endtime=now())"),
+            (Some(parser), _) if self.union.is_empty() => call(parser),
+            (Some(parser), _) => {
+                let calls: Vec<String> = std::iter::once(parser)
+                    .chain(&self.union)
+                    .map(call)
+                    .collect();
+                // As the ASIM parsers union theirs: a call whose table the
+                // workspace lacks is left out rather than failing the query.
+                format!("union isfuzzy=true\n    {}", calls.join(",\n    "))
+            }
             (None, Some(table)) => table.clone(),
             (None, None) => String::new(),
         }

@@ -3,13 +3,15 @@
 //! number), exact distinct counts in two `summarize` steps (never
 //! `dcount()`, an estimate), the first spelling by `arg_min`, and one row
 //! per alert: `TimeGenerated` (the window's start), the `by` columns, and
-//! `Count` or `DistinctCount`.
+//! `Count` or `DistinctCount`. No regex: an `int` key's text is checked
+//! as `number` does.
 
-use crate::diag::Diagnostic;
+use crate::emit::query::Refusal;
 use crate::ir::{Aggregate, Field, FieldType, Threshold};
 
-use super::expr::Writer;
-use super::literal::{kql_long, kql_regex, timespan};
+use super::dialect::Kql;
+use super::literal::{kql_long, timespan};
+use super::number::integer_key;
 
 /// The result column of the aggregate.
 pub fn result_column(threshold: &Threshold) -> &'static str {
@@ -21,9 +23,10 @@ pub fn result_column(threshold: &Threshold) -> &'static str {
 
 /// The pipeline lines after the rule's filter, and the `by` columns.
 pub fn lines(
-    writer: &Writer,
+    writer: &mut Kql,
     threshold: &Threshold,
-) -> Result<(Vec<String>, Vec<String>), Diagnostic> {
+    every: u64,
+) -> Result<(Vec<String>, Vec<String>), Refusal> {
     let columns = threshold
         .by
         .iter()
@@ -32,11 +35,11 @@ pub fn lines(
             writer.needs_text(f, &column, "a `by` field")?;
             Ok(column)
         })
-        .collect::<Result<Vec<_>, Diagnostic>>()?;
+        .collect::<Result<Vec<_>, Refusal>>()?;
     let mut lines = Vec::new();
     if !columns.is_empty() {
         let present: Vec<String> = columns.iter().map(|c| present(writer, c)).collect();
-        lines.push(format!("| where {}", present.join(" and ")));
+        lines.push(format!("| where {}", present.join("\n    and ")));
     }
     let mut extend = vec![format!(
         "tl_window = bin_at(TimeGenerated, {}, datetime(1970-01-01))",
@@ -94,6 +97,13 @@ pub fn lines(
             ));
         }
     }
+    // Only the windows that end in this run's slot: complete, and reported
+    // by no other run (emit::schedule).
+    let window = timespan(threshold.window);
+    lines.push(format!(
+        "| where tl_window + {window} > slot_end - {} and tl_window + {window} <= slot_end",
+        timespan(every)
+    ));
     lines.push(format!(
         "| where {result} {} {}",
         threshold.comparison.symbol(),
@@ -108,7 +118,7 @@ pub fn lines(
 
 /// The test that a `by` value is there (missing, null and `""` leave the
 /// event uncounted).
-fn present(writer: &Writer, column: &str) -> String {
+fn present(writer: &Kql, column: &str) -> String {
     if writer.cx.source.is_nullable(column) {
         format!("isnotnull({column})")
     } else {
@@ -118,22 +128,19 @@ fn present(writer: &Writer, column: &str) -> String {
 
 /// A group key: an `int` field by its number, everything else by its
 /// case-folded text.
-fn group_key(writer: &Writer, field: &Field, column: &str) -> String {
+fn group_key(writer: &Kql, field: &Field, column: &str) -> String {
     let source = &writer.cx.source;
     if source.is_nullable(column) {
         return column.to_string();
     }
     if field.ty == FieldType::Int {
-        return format!(
-            "iff({column} matches regex {} and isnotnull(tolong({column})), tostring(tolong({column})), tolower({column}))",
-            kql_regex("^-?[0-9]+$")
-        );
+        return integer_key(column);
     }
     format!("tolower({column})")
 }
 
 /// A distinct value as text (`""` for a missing one, which adds no value).
-fn distinct_value(writer: &Writer, field: &Field, column: &str) -> String {
+fn distinct_value(writer: &Kql, field: &Field, column: &str) -> String {
     if writer.cx.source.is_nullable(column) {
         format!("tostring({column})")
     } else {

@@ -5,6 +5,7 @@
 //! The key indicators are the rule's logic in plain words (`words`), so a
 //! page never drifts from its rule.
 
+mod markdown;
 mod words;
 
 use std::collections::BTreeMap;
@@ -89,18 +90,11 @@ pub fn emit(input: &Input) -> Result<Emitted, EmitError> {
 
 fn templates<'f>(input: &Input<'f>) -> Result<Templates<'f>, EmitError> {
     let mut templates = Templates::load(input.folder)?;
-    templates
-        .env
-        .add_filter("md_cell", |text: &str| md_cell(text));
+    let env = &mut templates.env;
+    env.add_filter("md_text", |text: &str| markdown::text(text));
+    env.add_filter("md_block", |text: &str| markdown::block(text));
+    env.add_filter("md_reference", |text: &str| markdown::reference(text));
     Ok(templates)
-}
-
-/// Text for a Markdown table cell: `|` escaped, line breaks as `<br>`.
-pub fn md_cell(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('|', "\\|")
-        .replace("\r\n", "<br>")
-        .replace(['\n', '\r'], "<br>")
 }
 
 fn page(rule: &ir::Rule) -> PageView {
@@ -125,7 +119,7 @@ fn page(rule: &ir::Rule) -> PageView {
     let log_sources = match source {
         Some(source) => format!(
             "{} (tripline source `{}`)",
-            capitalised(&source.description),
+            markdown::text(&capitalised(&source.description)),
             rule.source
         ),
         None => format!("tripline source `{}`", rule.source),

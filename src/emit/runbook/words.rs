@@ -2,6 +2,7 @@
 //! every list written out, and the threshold as a sentence. Generated from
 //! the IR, so the runbook never drifts from what the rule does.
 
+use super::markdown;
 use crate::ir::{
     Aggregate, Comparison, Condition, Literal, Operation, Ordering, Predicate, TextOp, Threshold,
 };
@@ -93,7 +94,10 @@ fn predicate(predicate: &Predicate, negated: bool) -> String {
                 "case-sensitively"
             };
             let verb = if negated { "does not match" } else { "matches" };
-            format!("{field} {verb} the regular expression `{pattern}` ({case})")
+            format!(
+                "{field} {verb} the regular expression {} ({case})",
+                markdown::code(pattern)
+            )
         }
         Operation::Cidr { blocks, .. } => {
             let verb = if negated {
@@ -116,9 +120,10 @@ fn literal(literal: &Literal) -> String {
     }
 }
 
-/// A value as an analyst would type it: in double quotes, escapes visible.
+/// A value as an analyst would type it: in double quotes, escapes visible,
+/// as Markdown text.
 fn quote(text: &str) -> String {
-    format!("\"{}\"", text.escape_debug())
+    format!("\"{}\"", markdown::text(&text.escape_debug().to_string()))
 }
 
 fn any_of(items: impl Iterator<Item = String>) -> String {

@@ -59,15 +59,19 @@ enum Expr {
     Or(Vec<Expr>),
 }
 
-/// The detection of `rule`, or a refusal for every construct Sigma cannot
-/// express exactly.
-pub fn detection(input: &Input, rule: &ir::Rule) -> Result<Detection, Vec<Diagnostic>> {
+/// The detection of `condition` (the rule's `where`, possibly with more),
+/// or a refusal for every construct Sigma cannot express exactly.
+pub fn detection(
+    input: &Input,
+    rule: &ir::Rule,
+    condition: &Condition,
+) -> Result<Detection, Vec<Diagnostic>> {
     let mut writer = Writer {
         input,
         rule,
         refusals: Vec::new(),
     };
-    let node = writer.node(&rule.condition);
+    let node = writer.node(condition);
     if !writer.refusals.is_empty() {
         return Err(writer.refusals);
     }
@@ -99,8 +103,14 @@ impl Writer<'_> {
                 let mut merged: Vec<Item> = Vec::new();
                 let mut others = Vec::new();
                 let mut items_at = None;
-                for part in parts {
-                    match self.node(part) {
+                // An `exists()` is an `and` of its own: its parts join
+                // this one, so its positive item shares the selection.
+                let nodes = parts.iter().flat_map(|part| match self.node(part) {
+                    Node::And(inner) => inner,
+                    other => vec![other],
+                });
+                for node in nodes.collect::<Vec<_>>() {
+                    match node {
                         Node::Items(items) => {
                             items_at.get_or_insert(others.len());
                             merged.extend(items);

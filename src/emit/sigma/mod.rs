@@ -13,7 +13,7 @@ use serde::Serialize;
 use super::templates::Templates;
 use super::{Document, EmitError, Emitted, Input, common};
 use crate::diag::Diagnostic;
-use crate::ir::{self, Aggregate, Comparison};
+use crate::ir::{self, Aggregate, Comparison, Condition};
 use detection::Detection;
 
 const TARGET: &str = "sigma";
@@ -87,7 +87,7 @@ struct Correlation {
 }
 
 fn context(input: &Input, rule: &ir::Rule) -> Result<RuleContext, Vec<Diagnostic>> {
-    let detection = detection::detection(input, rule);
+    let detection = detection::detection(input, rule, &counted_condition(rule));
     let logsource = logsource(input, rule);
     let correlation = match &rule.threshold {
         Some(threshold) => correlation(input, rule, threshold).map(Some),
@@ -197,6 +197,59 @@ fn logsource(input: &Input, rule: &ir::Rule) -> Result<Vec<(String, String)>, Di
         .collect()
 }
 
+/// The rule's `where`, and for a threshold rule `exists()` of each `by`
+/// field and of the `distinct` field. The evaluator counts no event without
+/// a `by` value and no empty `distinct` value, where a backend groups and
+/// counts whatever it sees, `""` included. Dropping events without a
+/// `distinct` value changes no alert only when a count of 0 cannot alert
+/// (`correlation` refuses the other rules).
+fn counted_condition(rule: &ir::Rule) -> Condition {
+    let Some(threshold) = &rule.threshold else {
+        return rule.condition.clone();
+    };
+    let mut parts = match &rule.condition {
+        Condition::And(parts) => parts.clone(),
+        other => vec![other.clone()],
+    };
+    let distinct = match &threshold.aggregate {
+        Aggregate::Count => None,
+        Aggregate::Distinct(field) => Some(field),
+    };
+    let mut seen = std::collections::HashSet::new();
+    for field in threshold.by.iter().chain(distinct) {
+        if seen.insert(&field.path) {
+            parts.push(Condition::Exists(field.clone()));
+        }
+    }
+    Condition::And(parts)
+}
+
+/// A refusal when the threshold alerts on a distinct count of 0: Sigma's
+/// `value_count` counts `""` as a value, and without the events that lack
+/// the field (`counted_condition`) the group of such a count does not exist.
+fn zero_distinct_refusal(rule: &ir::Rule, threshold: &ir::Threshold) -> Option<Diagnostic> {
+    let Aggregate::Distinct(field) = &threshold.aggregate else {
+        return None;
+    };
+    if !threshold.comparison.holds(0, threshold.value) {
+        return None;
+    }
+    Some(common::refusal(
+        TARGET,
+        rule,
+        field.span,
+        &format!(
+            "`distinct({}) {} {}` (it holds for a group whose events lack the field)",
+            field.path,
+            threshold.comparison.symbol(),
+            threshold.value
+        ),
+        "Sigma's `value_count` counts every value it sees, `\"\"` included, so it cannot count \
+         a group whose events lack the field as 0; compare so that 0 does not alert \
+         (`> n`, `>= n` or `== n` with n >= 1)",
+    ))
+}
+
 fn correlation(
     input: &Input,
     rule: &ir::Rule,
@@ -215,6 +268,7 @@ fn correlation(
         Aggregate::Count => ("event_count", None),
         Aggregate::Distinct(field) => ("value_count", Some(name(field))),
     };
+    refusals.extend(zero_distinct_refusal(rule, threshold));
     if !values::exact_int(threshold.value) {
         refusals.push(common::refusal(
             TARGET,

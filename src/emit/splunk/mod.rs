@@ -1,25 +1,31 @@
 //! The `splunk` target: an installable Splunk app of Enterprise Security
 //! correlation searches (`DIR/splunk/APP_ID/...`) and each search alone
-//! (`DIR/splunk/queries/NAME.spl`). The search is written here, one line per
-//! rule: the source's base-search macro in parentheses, then one `where`
-//! with the whole condition (`expr`), then the aggregation of a threshold
-//! rule (`threshold`). The `.conf` files, metadata and README come from the
-//! templates of `targets/splunk/`.
+//! (`DIR/splunk/queries/NAME.spl`, one command per line). The search of a
+//! rule is planned in `search` (a `| tstats` search on the source's CIM data
+//! model, or a raw search through its base-search macro), its conditions
+//! written through the shared condition writer in two dialects: search
+//! terms (`terms`) and `where` expressions (`eval`). The `.conf` files,
+//! metadata and README come from the templates of `targets/splunk/`.
 
-mod address;
-mod expr;
+mod checks;
+mod datamodel;
+mod eval;
+mod integer;
 mod literal;
-mod numeric;
 mod package;
 mod pattern;
+mod search;
 mod settings;
+mod terms;
 mod threshold;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
 use super::folder::TargetFolder;
+use super::query::Refusal;
+use super::schedule::Plan;
 use super::templates::{self, Templates};
 use super::{Document, EmitError, Emitted, Input, common};
 use crate::diag::Diagnostic;
@@ -37,6 +43,16 @@ pub struct App {
     pub label: String,
     pub author: String,
     pub description: String,
+    /// The macro of tstats options a site sets (`summariesonly=true`).
+    pub summariesonly: MacroSetting,
+}
+
+/// A macro the app ships with its default definition.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MacroSetting {
+    #[serde(rename = "macro")]
+    pub name: String,
+    pub definition: String,
 }
 
 /// What a rule's stanza is made of.
@@ -46,14 +62,16 @@ struct Stanza {
     title: String,
     description: String,
     search: String,
+    /// The search, one command per line.
+    lines: Vec<String>,
+    tstats: bool,
     disabled: u8,
     cron: String,
     earliest: String,
+    latest: String,
     severity: u8,
     level: &'static str,
     threshold: bool,
-    suppress_fields: String,
-    suppress_period: String,
     annotations: String,
     security_domain: String,
     next_steps: String,
@@ -80,19 +98,29 @@ pub fn emit(input: &Input) -> Result<Emitted, EmitError> {
 
     let mut emitted = Emitted::default();
     let mut stanzas = Vec::new();
+    let mut raw_terms = BTreeSet::new();
     for rule in &input.pack.rules {
         match stanza(input, rule, &kill_chain) {
-            Ok(stanza) => stanzas.push(stanza),
+            Ok((stanza, terms)) => {
+                stanzas.push(stanza);
+                raw_terms.extend(terms);
+            }
             Err(refusals) => emitted.diagnostics.extend(refusals),
         }
     }
-    let macros = macros(input);
+    let mut macros = macros(input);
+    macros.push(Macro {
+        name: app.summariesonly.name.clone(),
+        definition: app.summariesonly.definition.clone(),
+        description: "Options of every tripline tstats search (set summariesonly=true to read only accelerated data)".to_string(),
+    });
     let version = env!("CARGO_PKG_VERSION");
     let context = minijinja::context! {
         app => minijinja::value::Serde(&app),
         version => version,
         rules => minijinja::value::Serde(&stanzas),
         macros => minijinja::value::Serde(&macros),
+        indexed_value_false => minijinja::value::Serde(&raw_terms),
     };
     let id = &app.id;
     for (path, template) in [
@@ -102,6 +130,7 @@ pub fn emit(input: &Input) -> Result<Emitted, EmitError> {
             "savedsearches.conf.j2",
         ),
         (format!("{id}/default/macros.conf"), "macros.conf.j2"),
+        (format!("{id}/default/fields.conf"), "fields.conf.j2"),
         (format!("{id}/metadata/default.meta"), "default.meta.j2"),
         (format!("{id}/README.md"), "README.md.j2"),
     ] {
@@ -111,7 +140,7 @@ pub fn emit(input: &Input) -> Result<Emitted, EmitError> {
     for stanza in &stanzas {
         let text = render(
             "query.spl.j2",
-            minijinja::context! { search => &stanza.search },
+            minijinja::context! { lines => &stanza.lines },
         )?;
         emitted.documents.push(Document {
             path: format!("queries/{}.spl", stanza.name),
@@ -163,23 +192,22 @@ fn macros(input: &Input) -> Vec<Macro> {
         .collect()
 }
 
-/// The search and settings of one rule, or every reason it is refused.
+/// The search and settings of one rule, with the fields its raw search
+/// terms filter on, or every reason it is refused.
 fn stanza(
     input: &Input,
     rule: &ir::Rule,
     kill_chain: &BTreeMap<String, String>,
-) -> Result<Stanza, Vec<Diagnostic>> {
-    let mut writer = expr::ExprWriter::new(input, rule);
-    let filter = writer.condition(&rule.condition);
+) -> Result<(Stanza, BTreeSet<String>), Vec<Diagnostic>> {
+    let mut refusals = checks::refusals(&rule.condition);
     let base = match setting(input, &rule.source, "macro").filter(|m| is_name(m)) {
         Some(name) => format!("(`{name}`)"),
         None => {
-            writer.refusals.push(common::refusal(
+            refusals.push(Refusal::new(
                 SPLUNK,
-                rule,
                 rule.span,
-                &format!("source `{}` without a base-search macro", rule.source),
-                &format!(
+                format!("source `{}` without a base-search macro", rule.source),
+                format!(
                     "give source `{}` a `macro` in targets/splunk/mappings/{}.yaml",
                     rule.source, input.mapping_name
                 ),
@@ -187,47 +215,59 @@ fn stanza(
             String::new()
         }
     };
-    let mut search = format!("{base} | where {filter}");
-    let mut suppress_fields = vec!["_time".to_string()];
-    if let Some(threshold) = &rule.threshold {
-        let aggregation = threshold::aggregation(&mut writer, threshold);
-        search = format!("{search} | {}", aggregation.pipeline);
-        suppress_fields.splice(0..0, aggregation.by_fields);
-    }
     let cron = settings::cron(rule.schedule.every).unwrap_or_else(|| {
-        writer.refusals.push(common::refusal(
+        refusals.push(Refusal::new(
             SPLUNK,
-            rule,
             rule.span,
-            &format!("`every {}`", settings::duration(rule.schedule.every)),
+            format!("`every {}`", settings::duration(rule.schedule.every)),
             "a cron schedule runs on whole minutes dividing an hour (`5m`), hours dividing a day (`2h`), or `1d`",
         ));
         String::new()
     });
-    if !writer.refusals.is_empty() {
-        return Err(writer.refusals);
-    }
-    let window = rule.threshold.as_ref().map_or(0, |t| t.window);
-    Ok(Stanza {
+    let planned = if refusals.is_empty() {
+        search::search(input, rule, &base)
+            .map_err(|r| refusals.extend(r))
+            .ok()
+    } else {
+        None
+    };
+    let Some(planned) = planned else {
+        return Err(refusals
+            .into_iter()
+            .map(|r| r.into_diagnostic(rule))
+            .collect());
+    };
+    // Each run reads up to its slot's end; a rule without a threshold reads
+    // only its slot, a threshold rule from the start of the earliest window
+    // ending in it (the search then keeps those windows: emit::schedule).
+    let plan = Plan::of(rule);
+    let earliest = if rule.threshold.is_some() {
+        plan.lookback
+    } else {
+        plan.every + plan.settle
+    };
+    let stanza = Stanza {
         name: rule.name.clone(),
         title: rule.meta.title.clone(),
         description: rule.meta.description.clone(),
-        search,
+        search: planned.lines.join(" "),
+        lines: planned.lines,
+        tstats: planned.tstats,
         disabled: u8::from(rule.meta.status == ir::Status::Deprecated),
         cron,
-        earliest: format!("-{}", settings::duration(rule.schedule.lookback)),
+        earliest: format!("-{}", settings::duration(earliest)),
+        latest: format!("-{}", settings::duration(plan.settle)),
         severity: settings::severity(rule.meta.level),
         level: settings::level_name(rule.meta.level),
         threshold: rule.threshold.is_some(),
-        suppress_fields: suppress_fields.join(","),
-        suppress_period: format!("{}s", rule.schedule.lookback + window),
         annotations: settings::annotations(&rule.meta, kill_chain),
         security_domain: setting(input, &rule.source, "security_domain")
             .unwrap_or("threat")
             .to_string(),
         next_steps: settings::next_steps(&rule.playbook),
         techniques: rule.meta.techniques.iter().map(|t| t.id.clone()).collect(),
-    })
+    };
+    Ok((stanza, planned.raw_terms))
 }
 
 /// The CIM name of `field`, refused when unmapped or not a plain name
@@ -236,22 +276,20 @@ fn field_name<'a>(
     input: &'a Input,
     rule: &ir::Rule,
     field: &ir::Field,
-) -> Result<&'a str, Diagnostic> {
+) -> Result<&'a str, Refusal> {
     let name = common::mapped_field(input, SPLUNK, rule, field)?;
     if is_name(name) {
-        Ok(name)
-    } else {
-        Err(common::refusal(
-            SPLUNK,
-            rule,
-            field.span,
-            &format!(
-                "the field name `{name}` of mapping `{}`",
-                input.mapping_name
-            ),
-            "map the field to a name of letters, digits, `_` and `.`",
-        ))
+        return Ok(name);
     }
+    Err(Refusal::new(
+        SPLUNK,
+        field.span,
+        format!(
+            "the field name `{name}` of mapping `{}`",
+            input.mapping_name
+        ),
+        "map the field to a name of letters, digits, `_` and `.`",
+    ))
 }
 
 fn is_name(name: &str) -> bool {

@@ -1,100 +1,246 @@
-//! A threshold rule's aggregation, appended to its filter. Windows are
-//! computed on the epoch (`floor(_time/W)*W`; `bin span=1d` would align on
-//! the searching user's midnight). Groups and distinct values are keyed by
-//! lowercased text, an `int` field's integers by their canonical digits;
-//! multivalue `by` fields are expanded value by value and each event counted
-//! once per group (`dc()` of a per-event id, exact, unlike `estdc()`). The
-//! first spelling of a group is the `earliest()` one.
+//! A threshold rule's aggregation, after its filter. Windows are the
+//! evaluator's: `floor(_time/W)*W` on the epoch (`bin` and `span` of a day
+//! or more align on the searching user's midnight). A tstats search first
+//! counts in buckets of `span=S`, S dividing both W and 15 minutes: every
+//! time zone's offset today is a multiple of 15 minutes, so S-buckets start
+//! on multiples of S since the epoch, each lies inside one window, and the
+//! window of a bucket is exact. Groups and distinct values are keyed by
+//! lowered text, an `int` field's integers by their digits; `dc()` is
+//! exact (never `estdc()`). The first spelling of a group is `earliest()`
+//! of its rows, each row timed by its earliest event (`min(_time)`).
 
+use crate::emit::Input;
+use crate::emit::query::Refusal;
 use crate::ir::{self, Aggregate, FieldType};
 
-use super::expr::ExprWriter;
-use super::literal::spl_string;
-use super::numeric::any_integer_regex;
+use super::eval::eval_name;
+use super::settings::duration;
+use super::{SPLUNK, field_name, integer};
 
-/// The pipeline after the filter, and the fields `alert.suppress.fields` lists.
-pub struct Aggregation {
-    pub pipeline: String,
-    pub by_fields: Vec<String>,
+/// One field a threshold groups or counts on.
+pub struct Keyed {
+    /// The CIM name.
+    name: String,
+    int: bool,
 }
 
-pub fn aggregation(writer: &mut ExprWriter, threshold: &ir::Threshold) -> Aggregation {
-    let window = threshold.window;
-    let mut steps = vec![format!("eval tl_w=floor(_time/{window})*{window}")];
-    let mut by_fields = Vec::new();
-    let mut keys = vec!["tl_w".to_string()];
-    let mut spellings = Vec::new();
-    if !threshold.by.is_empty() {
-        steps.push("streamstats count AS tl_id".to_string());
-    }
-    for (i, field) in threshold.by.iter().enumerate() {
-        let quoted = writer.field(field);
-        let name = quoted.trim_matches('\'').to_string();
-        if by_fields.contains(&name) {
-            writer.refusals.push(crate::emit::common::refusal(
-                super::SPLUNK,
-                writer.rule,
-                field.span,
-                &format!("a second `by` field named `{name}` in Splunk"),
-                "an alert row has one column per name; group by the field once",
-            ));
+/// What a threshold rule groups and counts.
+pub struct Grouping {
+    by: Vec<Keyed>,
+    distinct: Option<Keyed>,
+    window: u64,
+    /// The run's slot (`every`), in seconds.
+    every: u64,
+    /// `count>=20`.
+    condition: String,
+}
+
+impl Grouping {
+    pub fn new(
+        input: &Input,
+        rule: &ir::Rule,
+        threshold: &ir::Threshold,
+    ) -> Result<Self, Vec<Refusal>> {
+        let keyed = |field: &ir::Field| -> Result<Keyed, Refusal> {
+            Ok(Keyed {
+                name: field_name(input, rule, field)?.to_string(),
+                int: field.ty == FieldType::Int,
+            })
+        };
+        let mut refusals = Vec::new();
+        let mut by: Vec<Keyed> = Vec::new();
+        for field in &threshold.by {
+            match keyed(field) {
+                Ok(k) if by.iter().any(|b| b.name == k.name) => refusals.push(Refusal::new(
+                    SPLUNK,
+                    field.span,
+                    format!("a second `by` field named `{}` in Splunk", k.name),
+                    "an alert row has one column per name; group by the field once",
+                )),
+                Ok(k) => by.push(k),
+                Err(refusal) => refusals.push(refusal),
+            }
         }
-        let value = format!("tl_v{i}");
-        steps.push(format!("eval {value}=mvfilter({quoted}!=\"\")"));
-        steps.push(format!("where isnotnull({value})"));
-        steps.push(format!("mvexpand {value}"));
-        steps.push(format!("eval tl_k{i}={}", key(&value, field.ty)));
-        keys.push(format!("tl_k{i}"));
-        spellings.push(format!("earliest({value}) AS {name}"));
-        by_fields.push(name);
-    }
-    let (aggregate, output) = match &threshold.aggregate {
-        Aggregate::Count if threshold.by.is_empty() => ("count AS count".to_string(), "count"),
-        Aggregate::Count => ("dc(tl_id) AS count".to_string(), "count"),
-        Aggregate::Distinct(field) => {
-            let quoted = writer.field(field);
-            steps.push(format!("eval tl_dv=mvfilter({quoted}!=\"\")"));
-            steps.push(format!(
-                "eval tl_d=mvmap(tl_dv, {})",
-                key("tl_dv", field.ty)
-            ));
-            ("dc(tl_d) AS distinct_count".to_string(), "distinct_count")
+        let distinct = match &threshold.aggregate {
+            Aggregate::Count => None,
+            Aggregate::Distinct(field) => keyed(field).map_err(|r| refusals.push(r)).ok(),
+        };
+        if !refusals.is_empty() {
+            return Err(refusals);
         }
+        let output = if distinct.is_some() {
+            "distinct_count"
+        } else {
+            "count"
+        };
+        Ok(Grouping {
+            by,
+            distinct,
+            window: threshold.window,
+            every: rule.schedule.every,
+            condition: format!(
+                "{output}{}{}",
+                threshold.comparison.symbol(),
+                threshold.value
+            ),
+        })
+    }
+
+    fn output(&self) -> &'static str {
+        if self.distinct.is_some() {
+            "distinct_count"
+        } else {
+            "count"
+        }
+    }
+
+    /// The windows that end in the run's slot (`addinfo`: the slot ends at
+    /// `info_max_time`, the dispatch's latest time) and satisfy the
+    /// condition, then `_time` back to the window and the alert's columns.
+    fn tail(&self, lines: &mut Vec<String>) {
+        let start = if self.by.is_empty() { "_time" } else { "tl_w" };
+        let (w, every) = (self.window, self.every);
+        lines.push("| addinfo".to_string());
+        lines.push(format!(
+            "| where {start}+{w}>info_max_time-{every} AND {start}+{w}<=info_max_time AND {}",
+            self.condition
+        ));
+        let mut columns = vec!["_time".to_string()];
+        columns.extend(self.by.iter().map(|b| eval_name(&b.name)));
+        columns.push(self.output().to_string());
+        if !self.by.is_empty() {
+            lines.push("| eval _time=tl_w".to_string());
+        }
+        lines.push(format!("| table {}", columns.join(" ")));
+    }
+
+    /// `stats` functions and `BY` keys of the final aggregation.
+    fn stats(&self, count: &str) -> String {
+        let mut functions = vec![match &self.distinct {
+            Some(_) => "dc(tl_d) AS distinct_count".to_string(),
+            None => count.to_string(),
+        }];
+        let mut keys = Vec::new();
+        for (i, b) in self.by.iter().enumerate() {
+            let name = eval_name(&b.name);
+            functions.push(format!("earliest({name}) AS {name}"));
+            keys.push(format!("tl_k{i}"));
+        }
+        if self.by.is_empty() {
+            return format!("| stats {} BY _time", functions.join(" "));
+        }
+        format!("| stats {} BY tl_w {}", functions.join(" "), keys.join(" "))
+    }
+
+    fn window(&self) -> String {
+        let w = self.window;
+        format!("floor(_time/{w})*{w}")
+    }
+}
+
+/// The key of one value `x` (a field, or an `mvmap` variable).
+fn key(x: &str, int: bool) -> String {
+    if int {
+        integer::key(x)
+    } else {
+        format!("lower({x})")
+    }
+}
+
+/// After `| tstats ... {source}` (`FROM ... WHERE ...`): rows per bucket,
+/// `by` value and distinct value, folded into windows and groups.
+pub fn tstats(grouping: &Grouping, source: &str, prefix: &str) -> Vec<String> {
+    let span = duration(gcd(grouping.window, 900));
+    let mut by: Vec<String> = grouping
+        .by
+        .iter()
+        .map(|b| format!("{prefix}.{}", b.name))
+        .collect();
+    if let Some(d) = &grouping.distinct
+        && !grouping.by.iter().any(|b| b.name == d.name)
+    {
+        by.push(format!("{prefix}.{}", d.name));
+    }
+    // Rows keep their earliest event's time for `earliest()` spellings.
+    let function = if grouping.by.is_empty() {
+        "count"
+    } else {
+        "min(_time) AS tl_t"
     };
-    let mut functions = vec![aggregate];
-    functions.extend(spellings);
-    steps.push(format!(
-        "stats {} BY {}",
-        functions.join(", "),
-        keys.join(" ")
-    ));
-    steps.push(format!(
-        "where '{output}'{}{}",
-        threshold.comparison.symbol(),
-        threshold.value
-    ));
-    steps.push("eval _time=tl_w".to_string());
-    let mut columns = vec!["_time".to_string()];
-    columns.extend(by_fields.iter().cloned());
-    columns.push(output.to_string());
-    steps.push(format!("table {}", columns.join(" ")));
-    Aggregation {
-        pipeline: steps.join(" | "),
-        by_fields,
+    let mut lines = vec![format!(
+        "| tstats `tripline_summariesonly` {function} {source} BY _time span={span}{}",
+        by.iter().map(|b| format!(" {b}")).collect::<String>()
+    )];
+    if !by.is_empty() {
+        lines.push(format!("| rename {prefix}.* AS *"));
     }
+    let mut assignments = Vec::new();
+    if grouping.by.is_empty() {
+        assignments.push(format!("_time={}", grouping.window()));
+    } else {
+        assignments.push(format!("tl_w={}", grouping.window()));
+        assignments.push("_time=tl_t".to_string());
+    }
+    // A row holds one value of each field: `""` becomes null, which
+    // `stats ... BY` skips and `dc()` does not count.
+    let nonempty = |x: &str, int: bool| format!("if({x}==\"\", null(), {})", key(x, int));
+    for (i, b) in grouping.by.iter().enumerate() {
+        assignments.push(format!("tl_k{i}={}", nonempty(&eval_name(&b.name), b.int)));
+    }
+    if let Some(d) = &grouping.distinct {
+        assignments.push(format!("tl_d={}", nonempty(&eval_name(&d.name), d.int)));
+    }
+    lines.push(format!("| eval {}", assignments.join(", ")));
+    lines.push(grouping.stats("sum(count) AS count"));
+    grouping.tail(&mut lines);
+    lines
 }
 
-/// The group key of one value: an integer's canonical digits on an `int`
-/// field (`0443` and `443` are one port), lowercased text otherwise.
-fn key(value: &str, ty: FieldType) -> String {
-    let text = format!("lower({value})");
-    if ty != FieldType::Int {
-        return text;
+/// After a raw filter: each event keyed once per distinct lowered value of
+/// each `by` field (`mvdedup`), which `stats ... BY` splits into groups.
+pub fn raw(grouping: &Grouping) -> Vec<String> {
+    let mut assignments = Vec::new();
+    if grouping.by.is_empty() {
+        assignments.push(format!("_time={}", grouping.window()));
+    } else {
+        assignments.push(format!("tl_w={}", grouping.window()));
     }
-    format!(
-        "if(match({value}, {}), if(match({value}, {}), \"-\", \"\") . replace({value}, {}, \"\"), {text})",
-        spl_string(&any_integer_regex()),
-        spl_string("^-0*[1-9]"),
-        spl_string("^-?0*(?=[0-9])"),
-    )
+    let keys = |name: &str, int: bool, var: &str| {
+        let field = eval_name(name);
+        [
+            format!("{var}=mvfilter({field}!=\"\")"),
+            format!("{var}=mvmap({var}, {})", key(var, int)),
+        ]
+    };
+    for (i, b) in grouping.by.iter().enumerate() {
+        let var = format!("tl_k{i}");
+        let [values, mapped] = keys(&b.name, b.int, &var);
+        assignments.push(values);
+        assignments.push(format!("{var}=mvdedup({})", &mapped[var.len() + 1..]));
+    }
+    if let Some(d) = &grouping.distinct {
+        assignments.extend(keys(&d.name, d.int, "tl_d"));
+    }
+    let mut lines = vec![format!("| eval {}", assignments.join(", "))];
+    lines.push(grouping.stats("count"));
+    grouping.tail(&mut lines);
+    lines
+}
+
+fn gcd(a: u64, b: u64) -> u64 {
+    if b == 0 { a } else { gcd(b, a % b) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::gcd;
+
+    #[test]
+    fn spans_divide_the_window_and_a_quarter_hour() {
+        assert_eq!(gcd(600, 900), 300);
+        assert_eq!(gcd(3600, 900), 900);
+        assert_eq!(gcd(86400, 900), 900);
+        assert_eq!(gcd(45, 900), 45);
+        assert_eq!(gcd(420, 900), 60);
+    }
 }

@@ -32,12 +32,28 @@ function readSchema(text) {
   return sections;
 }
 
+// The ASIM parser functions with their parameters and defaults, as the
+// Azure-Sentinel repository declares them (Parsers/ASim*/Parsers/im*.yaml;
+// _Im_Dns_MicrosoftOMS and _Im_Dns_MicrosoftNXlog: Parsers/ASimDns/Parsers/
+// vimDnsMicrosoftOMS.yaml and vimDnsMicrosoftNXlog.yaml).
+const TIME = "starttime:datetime=datetime(null), endtime:datetime=datetime(null)";
+const DNS = TIME + ", srcipaddr:string='*', domain_has_any:dynamic=dynamic([]), " +
+  "responsecodename:string='*', response_has_ipv4:string='*', " +
+  "response_has_any_prefix:dynamic=dynamic([])";
 const PARSERS = {
-  _Im_Dns: "Dns",
-  _Im_NetworkSession: "NetworkSession",
-  _Im_WebSession: "WebSession",
-  _Im_Authentication: "Authentication",
-  _Im_ProcessCreate: "ProcessEvent",
+  _Im_Dns: ["Dns", DNS + ", eventtype:string='lookup', pack:bool=false"],
+  _Im_Dns_MicrosoftOMS: ["Dns", DNS + ", eventtype:string='Query', disabled:bool=false"],
+  _Im_Dns_MicrosoftNXlog: ["Dns", DNS + ", eventtype:string='Query', disabled:bool=false"],
+  _Im_NetworkSession: ["NetworkSession", TIME],
+  _Im_WebSession: ["WebSession", TIME + ", srcipaddr_has_any_prefix:dynamic=dynamic([]), " +
+    "ipaddr_has_any_prefix:dynamic=dynamic([]), url_has_any:dynamic=dynamic([]), " +
+    "httpuseragent_has_any:dynamic=dynamic([]), eventresultdetails_in:dynamic=dynamic([]), " +
+    "eventresult:string='*'"],
+  _Im_Authentication: ["Authentication", TIME + ", username_has_any:dynamic=dynamic([]), " +
+    "targetappname_has_any:dynamic=dynamic([]), srcipaddr_has_any_prefix:dynamic=dynamic([]), " +
+    "srchostname_has_any:dynamic=dynamic([]), eventtype_in:dynamic=dynamic([]), " +
+    "eventresultdetails_in:dynamic=dynamic([]), eventresult:string='*', pack:bool=false"],
+  _Im_ProcessCreate: ["ProcessEvent", TIME],
 };
 
 const schema = Object.assign(
@@ -46,9 +62,9 @@ const members = [];
 for (const [name, columns] of Object.entries(schema)) {
   members.push(new K.Symbols.TableSymbol.$ctor7(name, "(" + columns.join(", ") + ")", null));
 }
-for (const [parser, table] of Object.entries(PARSERS)) {
+for (const [parser, [table, parameters]] of Object.entries(PARSERS)) {
   members.push(new K.Symbols.FunctionSymbol.$ctor16(
-    parser, "(starttime:datetime=datetime(null), endtime:datetime=datetime(null))", "{ " + table + " }", null));
+    parser, "(" + parameters + ")", "{ " + table + " }", null));
 }
 const db = new K.Symbols.DatabaseSymbol.$ctor1("db", members, false);
 const globals = K.GlobalState.Default.WithDatabase(db);

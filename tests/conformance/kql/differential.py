@@ -14,6 +14,9 @@ reported as a gap, never as a pass:
     are run;
   - `(?-u:\\b)` (Rust's ASCII word boundary) is RE2's plain `\\b`, which is
     ASCII already: rewritten;
+  - `translate()` (the integer-text test): rewritten to an anchored regex
+    that is provably the same test (`integer_text_as_regex`);
+  - `coalesce()` over the range functions: gaps with them;
   - events the table cannot hold the way Sentinel would (arrays: ASIM
     columns hold one value; `url.original` given apart from
     `url.path`/`url.query`, which the query derives from `Url`).
@@ -118,8 +121,30 @@ def runnable(query):
             raise ValueError("a window that does not divide a day (bin() origin)")
     query = WINDOW.sub(r"bin(TimeGenerated, \1\2)", query)
     query = query.replace(r"(?-u:\b)", r"\b").replace(r"(?-u:\B)", r"\B")
-    # The ASIM parser call becomes the loaded table.
-    return re.sub(r"^_Im_[A-Za-z]+\(starttime=ago\([0-9a-z]+\), endtime=now\(\)\)", "Events", query, flags=re.M)
+    query = integer_text_as_regex(query)
+    return "Events\n" + stages(query)
+
+
+def stages(query):
+    """The query after its source: the ASIM parser calls (a union of them
+    for dns, over several lines) stand for every event of the rule's
+    source, which the loaded table holds."""
+    lines = query.splitlines()
+    first = next(i for i, line in enumerate(lines) if line.startswith("|"))
+    return "\n".join(lines[first:])
+
+
+TRANSLATE = re.compile(r'isempty\(translate\("-0123456789", "", ([A-Za-z_][A-Za-z0-9_]*)\)\)')
+
+
+def integer_text_as_regex(query):
+    """`isempty(translate("-0123456789", "", X))` as `X matches regex
+    @"^[-0-9]*$"`, which duckdb-kql runs (it has no `translate`). The two are
+    equal: `translate` with an empty replacement deletes the listed
+    characters, so the result is empty exactly when every character of X is
+    a digit or `-` ("" included), which is what the anchored class says (RE2,
+    DuckDB's engine, reads `$` as the end of the text without `(?m)`)."""
+    return TRANSLATE.sub(r'\1 matches regex @"^[-0-9]*$"', query)
 
 
 def same_group(value, expected, is_int):

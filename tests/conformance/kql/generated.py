@@ -28,7 +28,7 @@ import tempfile
 
 import duckdb_kql
 
-from differential import INTEGER, I64, SQL_TYPES, read_schema
+from differential import INTEGER, I64, SQL_TYPES, integer_text_as_regex, read_schema, stages
 
 ALPHABET = ["a", "b", "A", "B", "é", "É", "ß", '"', "\\", "'", "*", "%", "_", "?",
             "\n", "\t", " ", ".", "-", "0", "4", "3", "x", "X", "|"]
@@ -242,9 +242,8 @@ def run(tripline, schema, seed, per_seed, con):
                     continue
                 query = open(path, encoding="utf-8").read()
                 query = query.replace(r"(?-u:\b)", r"\b").replace(r"(?-u:\B)", r"\B")
-                query = "\n".join(l for l in query.splitlines() if not l.startswith("let "))
-                head, _, rest = query.partition("\n")
-                query = "Events\n" + rest
+                query = integer_text_as_regex(query)
+                query = "Events\n" + stages(query)
                 try:
                     result = duckdb_kql.kql(con, query)
                 except duckdb_kql.KqlUnsupportedError as gap:

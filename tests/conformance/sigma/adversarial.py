@@ -22,6 +22,7 @@ from pathlib import Path
 from sigma.collection import SigmaCollection
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import correlations  # noqa: E402
 import sqlite_check  # noqa: E402
 
 FIELDS = {  # ECS name: (Sigma name, type)
@@ -239,6 +240,7 @@ def main():
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--rules", type=int, default=300)
     parser.add_argument("--events", type=int, default=200)
+    parser.add_argument("--thresholds", type=int, default=100)
     args = parser.parse_args()
     rng = random.Random(args.seed)
     out = Path(args.out)
@@ -301,6 +303,10 @@ def main():
                 print(f"  event {line + 1} ({verdict} in tripline): {json.dumps(events[line])}")
     print(f"adversarial: {compared} rules compared, {failed} failed, {refused} refused "
           f"(seed {args.seed}, {len(events)} events)")
+    # A generator of its own, so the base rules above stay those of the seed.
+    thresholds_rng = random.Random(f"thresholds-{args.seed}")
+    failed += correlations.run(args.tripline, out, thresholds_rng, predicate,
+                               args.thresholds, args.events)
     return 1 if failed else 0
 
 

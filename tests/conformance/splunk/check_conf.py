@@ -1,9 +1,12 @@
 """Checks a built Splunk app (tripline's splunk target) with Splunk's own
 conf parser (addonfactory-splunk-conf-parser-lib): every stanza of
-savedsearches.conf has every key the target promises, each search equals its
-queries/NAME.spl file and sits on one line, threshold searches carry their
-alert settings, macros.conf defines exactly the six base-search macros, and
-app.conf names the app. Usage: check_conf.py SPLUNK_OUT_DIR APP_ID
+savedsearches.conf has every key the target promises, each search sits on
+one line and equals its queries/NAME.spl file with the file's lines (one
+command each) joined by spaces, threshold searches carry their alert settings,
+macros.conf defines exactly the six base-search macros and the tstats options
+macro, fields.conf parses, and app.conf names the app. Under the raw mapping
+no search is a tstats search.
+Usage: check_conf.py SPLUNK_OUT_DIR APP_ID [MAPPING]
 """
 
 import json
@@ -28,12 +31,13 @@ FIXED = {
     "quantity": "0", "alert.digest_mode": "0",
 }
 MACROS = {
-    "tripline_dns": "tag=network tag=resolution tag=dns",
-    "tripline_network": "tag=network tag=communicate",
-    "tripline_web": "tag=web NOT tag=proxy",
-    "tripline_proxy": "tag=web tag=proxy",
-    "tripline_authentication": "tag=authentication",
-    "tripline_process": "tag=process tag=report",
+    "tripline_dns": "(`cim_Network_Resolution_indexes`) tag=network tag=resolution tag=dns",
+    "tripline_network": "(`cim_Network_Traffic_indexes`) tag=network tag=communicate",
+    "tripline_web": "(`cim_Web_indexes`) tag=web NOT tag=proxy",
+    "tripline_proxy": "(`cim_Web_indexes`) tag=web tag=proxy",
+    "tripline_authentication": "(`cim_Authentication_indexes`) tag=authentication",
+    "tripline_process": "(`cim_Endpoint_indexes`) tag=process tag=report",
+    "tripline_summariesonly": "summariesonly=false allow_old_summaries=true",
 }
 
 
@@ -43,7 +47,7 @@ def parse(path):
     return {name: dict(parser.items(name)) for name in parser.sections()}
 
 
-def main(out, app_id):
+def main(out, app_id, mapping="default"):
     out = pathlib.Path(out)
     app = out / app_id
     problems = []
@@ -63,13 +67,17 @@ def main(out, app_id):
         for key, value in FIXED.items():
             if stanza.get(key) != value:
                 problems.append(f"[{name}] {key} = {stanza.get(key)!r}, expected {value!r}")
-        text = query.read_text(encoding="utf-8")
-        if text.count("\n") != 1 or stanza.get("search") != text.rstrip("\n"):
+        lines = query.read_text(encoding="utf-8").rstrip("\n").split("\n")
+        if any(not line.startswith("| ") for line in lines[1:]):
+            problems.append(f"[{name}] {query.name} has a line that is not a command")
+        if stanza.get("search") != " ".join(lines):
             problems.append(f"[{name}] search differs from {query.name} or is not one line")
+        if mapping == "raw" and "| tstats" in stanza.get("search", ""):
+            problems.append(f"[{name}] a tstats search under the raw mapping")
         annotations = json.loads(stanza.get("action.correlationsearch.annotations", "{}"))
         if not annotations.get("mitre_attack") or "kill_chain_phases" not in annotations:
             problems.append(f"[{name}] annotations lack techniques or phases")
-        if "| stats " in stanza.get("search", ""):
+        if "floor(_time/" in stanza.get("search", ""):
             fields = stanza.get("alert.suppress.fields", "").split(",")
             if stanza.get("alert.suppress") != "1" or fields[-1:] != ["_time"]:
                 problems.append(f"[{name}] threshold without alert.suppress.fields ending in _time")
@@ -79,6 +87,10 @@ def main(out, app_id):
     got = {name: stanza.get("definition") for name, stanza in macros.items()}
     if got != MACROS:
         problems.append(f"macros.conf defines {got}")
+    fields = parse(app / "default" / "fields.conf")
+    for field, stanza in fields.items():
+        if stanza.get("INDEXED_VALUE") != "false":
+            problems.append(f"fields.conf [{field}] without INDEXED_VALUE = false")
     app_conf = parse(app / "default" / "app.conf")
     if app_conf.get("id", {}).get("name") != app_id or not app_conf["id"].get("version"):
         problems.append("app.conf lacks [id] name/version")
@@ -86,9 +98,10 @@ def main(out, app_id):
         problems.append("app.conf [package] id differs from the app folder")
     for problem in problems:
         print(f"  {out}: {problem}")
-    print(f"  {out}: {len(searches)} saved searches, {len(macros)} macros parsed")
+    print(f"  {out}: {len(searches)} saved searches, {len(macros)} macros, "
+          f"{len(fields)} fields.conf stanzas parsed")
     return 1 if problems else 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1], sys.argv[2]))
+    sys.exit(main(*sys.argv[1:4]))

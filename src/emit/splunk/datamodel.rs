@@ -1,0 +1,63 @@
+//! What a source's mapping says about its CIM data model (`datamodel:`)
+//! and the fields a plain rule reports (`entities:`). Data, not code: a
+//! site edits the mapping to point a source at another dataset.
+
+use crate::emit::Input;
+
+/// A CIM dataset a `| tstats` search reads.
+#[derive(Debug, Clone)]
+pub struct DataModel {
+    /// `Network_Resolution.DNS`.
+    pub dataset: String,
+    /// `DNS`: field names are `DNS.query`.
+    pub prefix: String,
+    /// A constraint selecting the source's events (`nodename=Web.Proxy`).
+    pub constraint: Option<String>,
+    /// The CIM names the dataset holds.
+    pub fields: Vec<String>,
+    /// Those of type number: accelerated summaries hold them as numbers.
+    pub numbers: Vec<String>,
+}
+
+impl DataModel {
+    /// The data model of `source` in the mapping, if it names one.
+    pub fn of(input: &Input, source: &str) -> Option<DataModel> {
+        let settings = &input.mapping.sources.get(source)?.settings;
+        let model = settings.get("datamodel")?;
+        let text = |key: &str| model.get(key)?.as_str().map(str::to_string);
+        Some(DataModel {
+            dataset: text("dataset")?,
+            prefix: text("prefix")?,
+            constraint: text("where"),
+            fields: names(model.get("fields")?),
+            numbers: model.get("numbers").map(names).unwrap_or_default(),
+        })
+    }
+
+    pub fn holds(&self, name: &str) -> bool {
+        self.fields.iter().any(|f| f == name)
+    }
+}
+
+/// The fields a plain rule of `source` reports, by their CIM names.
+pub fn entities(input: &Input, source: &str) -> Vec<String> {
+    input
+        .mapping
+        .sources
+        .get(source)
+        .and_then(|s| s.settings.get("entities"))
+        .map(names)
+        .unwrap_or_default()
+}
+
+fn names(value: &serde_yaml::Value) -> Vec<String> {
+    value
+        .as_sequence()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}

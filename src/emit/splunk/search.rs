@@ -1,0 +1,179 @@
+//! The search of one rule, as a list of commands (the `.spl` file puts
+//! each on its own line, `savedsearches.conf` joins them on one).
+//!
+//! A rule whose fields all belong to its source's CIM data model, and whose
+//! condition search terms express exactly, is a `| tstats` search on the
+//! data model. Any other rule is a raw search: the source's macro, then the
+//! tests search terms express exactly, then `| where` with the rest (the
+//! top-level `and` is split so that each part goes where it can). Count
+//! thresholds with `by` are raw searches too: tstats splits a multivalue
+//! `BY` field into one row per value, so an event holding two spellings of
+//! one value (`Bob`, `bob`) would count twice in their group; a raw search
+//! keys the event once per distinct lowered value (`mvdedup`).
+
+use std::collections::BTreeSet;
+
+use crate::emit::Input;
+use crate::emit::query::{self, Refusal};
+use crate::ir::{self, Aggregate, Condition};
+
+use super::datamodel::{DataModel, entities};
+use super::eval::{EvalExpr, eval_name};
+use super::terms::SearchTerms;
+use super::threshold::{self, Grouping};
+
+pub struct Search {
+    pub lines: Vec<String>,
+    pub tstats: bool,
+    /// CIM names filtered on by raw search terms (`INDEXED_VALUE = false`).
+    pub raw_terms: BTreeSet<String>,
+}
+
+/// The search of `rule`, whose base macro is `base` (`` (`tripline_dns`) ``).
+pub fn search(input: &Input, rule: &ir::Rule, base: &str) -> Result<Search, Vec<Refusal>> {
+    if let Some(model) = DataModel::of(input, &rule.source)
+        && fits_data_model(input, rule, &model)
+        && let Ok(terms) = query::write(
+            &mut SearchTerms::new(input, rule, &format!("{}.", model.prefix))
+                .with_numbers(&model.numbers),
+            &rule.condition,
+        )
+    {
+        return tstats(input, rule, &model, terms);
+    }
+    raw(input, rule, base)
+}
+
+fn tstats(
+    input: &Input,
+    rule: &ir::Rule,
+    model: &DataModel,
+    terms: String,
+) -> Result<Search, Vec<Refusal>> {
+    let from = format!("FROM datamodel={}", model.dataset);
+    let filter = match &model.constraint {
+        Some(constraint) => format!("WHERE {constraint} {terms}"),
+        None => format!("WHERE {terms}"),
+    };
+    let prefix = &model.prefix;
+    let lines = match &rule.threshold {
+        Some(threshold) => {
+            let grouping = Grouping::new(input, rule, threshold)?;
+            threshold::tstats(&grouping, &format!("{from} {filter}"), prefix)
+        }
+        None => {
+            let by: Vec<String> = entities(input, &rule.source)
+                .iter()
+                .filter(|e| model.holds(e))
+                .map(|e| format!("{prefix}.{e}"))
+                .collect();
+            // Every matching event is reported: a missing entity field
+            // reads as `unknown` instead of dropping the row.
+            let head = format!(
+                "| tstats `tripline_summariesonly` fillnull_value=unknown count min(_time) AS firstTime max(_time) AS lastTime {from} {filter} BY {}",
+                by.join(" ")
+            );
+            vec![head, format!("| rename {prefix}.* AS *")]
+        }
+    };
+    Ok(Search {
+        lines,
+        tstats: true,
+        raw_terms: BTreeSet::new(),
+    })
+}
+
+fn raw(input: &Input, rule: &ir::Rule, base: &str) -> Result<Search, Vec<Refusal>> {
+    let conjuncts: Vec<Condition> = match &rule.condition {
+        Condition::And(parts) => parts.clone(),
+        other => vec![other.clone()],
+    };
+    let mut in_terms = Vec::new();
+    let mut after = Vec::new();
+    for part in conjuncts {
+        match query::write(&mut SearchTerms::new(input, rule, ""), &part) {
+            Ok(_) => in_terms.push(part),
+            Err(_) => after.push(part),
+        }
+    }
+    let mut terms = SearchTerms::new(input, rule, "");
+    let mut head = base.to_string();
+    if let Some(condition) = joined(in_terms) {
+        head = format!("{head} {}", write(&mut terms, &condition)?);
+    }
+    let mut lines = vec![head];
+    if let Some(condition) = joined(after) {
+        let mut eval = EvalExpr::new(input, rule);
+        lines.push(format!("| where {}", write(&mut eval, &condition)?));
+    }
+    match &rule.threshold {
+        Some(threshold) => {
+            let grouping = Grouping::new(input, rule, threshold)?;
+            lines.extend(threshold::raw(&grouping));
+        }
+        None => {
+            let mut columns = vec!["_time".to_string()];
+            columns.extend(entities(input, &rule.source).iter().map(|e| eval_name(e)));
+            lines.push(format!("| table {}", columns.join(" ")));
+        }
+    }
+    Ok(Search {
+        lines,
+        tstats: false,
+        raw_terms: terms.filtered,
+    })
+}
+
+fn write<D: query::Dialect>(
+    dialect: &mut D,
+    condition: &Condition,
+) -> Result<String, Vec<Refusal>> {
+    query::write(dialect, condition)
+}
+
+fn joined(mut parts: Vec<Condition>) -> Option<Condition> {
+    match parts.len() {
+        0 => None,
+        1 => parts.pop(),
+        _ => Some(Condition::And(parts)),
+    }
+}
+
+/// Whether a tstats search on `model` can answer `rule`: every field it
+/// reads is in the dataset, and its aggregate is exact on tstats rows.
+fn fits_data_model(input: &Input, rule: &ir::Rule, model: &DataModel) -> bool {
+    let mut fields = Vec::new();
+    condition_fields(&rule.condition, &mut fields);
+    if let Some(threshold) = &rule.threshold {
+        fields.extend(threshold.by.iter());
+        match &threshold.aggregate {
+            Aggregate::Count if !threshold.by.is_empty() => return false,
+            Aggregate::Count => {}
+            Aggregate::Distinct(field) => {
+                // tstats drops events without the field: a group whose
+                // events all lack it would vanish, not count 0.
+                if threshold.comparison.holds(0, threshold.value) {
+                    return false;
+                }
+                fields.push(field);
+            }
+        }
+    }
+    fields.iter().all(|field| {
+        input
+            .mapping
+            .field(&rule.source, &field.path)
+            .is_some_and(|name| model.holds(name))
+    })
+}
+
+fn condition_fields<'a>(condition: &'a Condition, out: &mut Vec<&'a ir::Field>) {
+    match condition {
+        Condition::And(parts) | Condition::Or(parts) => {
+            parts.iter().for_each(|p| condition_fields(p, out));
+        }
+        Condition::Not(inner) => condition_fields(inner, out),
+        Condition::Exists(field) => out.push(field),
+        Condition::Predicate(predicate) => out.push(&predicate.field),
+    }
+}
