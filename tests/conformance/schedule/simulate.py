@@ -930,6 +930,24 @@ def relative_time(text, base):
     return t
 
 
+def with_addinfo(base):
+    """The SPL reading plus `addinfo`, when the reading has none: Splunk's
+    Search Reference (https://docs.splunk.com/Documentation/Splunk/latest/SearchReference/Addinfo)
+    says it adds to each result info_min_time and info_max_time (the
+    search's time range: the dispatch earliest and latest times, in epoch
+    seconds), info_search_time (when the search ran) and info_sid; it takes
+    no arguments."""
+    class Reading(base):
+        tl_info = None
+
+        def cmd_addinfo(self, text, rows, events):
+            if text.strip():
+                raise Gap(f"addinfo with arguments: {text!r}")
+            info = {**self.tl_info, "info_sid": "scheduler_tripline"}
+            return [{**r, **info} for r in rows]
+    return Reading
+
+
 def splunk_event(event, mapping, tags):
     out = {}
     for field, column in mapping["fields"].items():
@@ -956,8 +974,11 @@ def run_splunk(rule, built, stream, rng, hours, context):
     spl_file = os.path.join(built, "splunk", "queries", f"{name}.spl")
     if os.path.exists(spl_file) and open(spl_file, encoding="utf-8").read().strip() != search.strip():
         raise Gap("savedsearches.conf's search differs from queries/NAME.spl")
+    reading_class = spl_reading.Reading
+    if not hasattr(reading_class, "cmd_addinfo"):
+        reading_class = with_addinfo(reading_class)
     macros = spl_reading.parse_macros_conf(open(os.path.join(conf_dir, "macros.conf"), encoding="utf-8").read())
-    reading = spl_reading.Reading(macros=macros)
+    reading = reading_class(macros=macros)
     mapping = context["splunk_mapping"]["sources"][rule["source"]]
     tags = re.findall(r"(?<!NOT )\btag=(\S+)", mapping.get("base_search", ""))
     events = [splunk_event(e, mapping, tags) for e in stream]
@@ -984,8 +1005,10 @@ def run_splunk(rule, built, stream, rng, hours, context):
         latest = relative_time(latest_spec, S)
         visible = [e for e, i in zip(events, ingest) if i <= T and earliest <= e["_time"] < latest]
         kwargs = {}
+        info = {"info_min_time": earliest, "info_max_time": latest, "info_search_time": T}
         if "info" in run_params:
-            kwargs["info"] = {"info_min_time": earliest, "info_max_time": latest, "now": S, "search_time": T}
+            kwargs["info"] = info
+        reading.tl_info = info
         try:
             rows = reading.run(search, visible, **kwargs)
         except spl_reading.Unsupported as err:
@@ -994,8 +1017,8 @@ def run_splunk(rule, built, stream, rng, hours, context):
             raise Gap(f"SPL reading: the search does not parse: {err}")
         runs += 1
         if context.get("oracle"):
-            rows = [r for r in rows if in_slot(rule, splunk_identity(rule, r, mapping, visible),
-                                               slot_end(S, rule["every"], rule["delay"]), stream)]
+            rows = [r for r in rows if all(in_slot(rule, i, slot_end(S, rule["every"], rule["delay"]), stream)
+                                           for i in splunk_identities(rule, r, mapping, visible))]
         if not rows:
             continue
         if digest:
@@ -1009,19 +1032,29 @@ def run_splunk(rule, built, stream, rng, hours, context):
                 if suppressed.get(key, -1) > T:
                     continue
                 suppressed[key] = T + period
-            raised[splunk_identity(rule, row, mapping, visible)] += 1
+            for identity in splunk_identities(rule, row, mapping, visible):
+                raised[identity] += 1
     return raised, {"runs": runs, "cron": stanza["cron_schedule"], "earliest": earliest_spec,
                     "latest": latest_spec, "suppress": f"{suppress_fields} {period}s" if suppress else "off"}
 
 
+def splunk_identities(rule, row, mapping, visible):
+    """What a result row alerts on: a match rule's events (a tstats row may
+    gather several events of one second with the same values: each of them is
+    reported by it), or a threshold rule's (window start, group)."""
+    if not rule["threshold"]:
+        ids = row.get("__rows")
+        if ids:
+            return [("event", int(visible[i]["tl_event_id"])) for i in sorted(ids)]
+        if "tl_event_id" in row:
+            return [("event", int(row["tl_event_id"]))]
+        raise Gap("a match row that does not name its events")
+    return [splunk_identity(rule, row, mapping, visible)]
+
+
 def splunk_identity(rule, row, mapping, visible):
     if not rule["threshold"]:
-        if "tl_event_id" in row:
-            return ("event", int(row["tl_event_id"]))
-        ids = row.get("__rows")
-        if not ids or len(ids) != 1:
-            raise Gap("a match row that does not name its event")
-        return ("event", int(visible[next(iter(ids))]["tl_event_id"]))
+        return splunk_identities(rule, row, mapping, visible)[0]
     start = row.get("_time")
     try:
         start = float(start)
