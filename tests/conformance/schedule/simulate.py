@@ -74,8 +74,10 @@ event itself for a match rule; an event of the alert's group in its window
 for a threshold rule) is reported as "late", not as missed / spurious.
 
 Usage: simulate.py [--tripline BIN] [--hours H] [--seed N] [--targets kql,splunk]
-                   [--only NAME] [--no-pack] [--no-generated] [--report-only] [--json FILE]
-Exit 1 when missed + duplicated + spurious > 0 (unless --report-only).
+                   [--only NAME] [--no-pack] [--no-generated] [--oracle] [--max-start-delay S]
+                   [--report-only] [--fail-on-not-run] [--json FILE] [--work DIR] [--jobs N] [-v]
+Exit 1 when missed + duplicated + spurious > 0 (unless --report-only), and
+with --fail-on-not-run also when a rule could not be run on a target.
 """
 
 from __future__ import annotations
@@ -1275,6 +1277,8 @@ def main(argv=None):
     ap.add_argument("--no-pack", action="store_true")
     ap.add_argument("--no-generated", action="store_true")
     ap.add_argument("--report-only", action="store_true")
+    ap.add_argument("--fail-on-not-run", action="store_true",
+                    help="also exit 1 when a rule could not be run on a target (refused or not runnable)")
     ap.add_argument("--verbose", "-v", action="store_true", help="list every missed / duplicated / spurious alert")
     ap.add_argument("--json", help="write the per-rule results here")
     ap.add_argument("--work", help="keep the built pack and streams in this folder")
@@ -1358,7 +1362,8 @@ def main(argv=None):
             json.dump({"rules": report, "gaps": gaps, "totals": {k: dict(v) for k, v in totals.items()}}, f, indent=1)
     if args.report_only:
         return 0
-    return 1 if failing else 0
+    not_run = sum(totals[t]["not run"] for t in targets) + sum(1 for g in gaps if g[1] == "all")
+    return 1 if failing or (args.fail_on_not_run and not_run) else 0
 
 
 if __name__ == "__main__":
