@@ -34,7 +34,7 @@ for ((c = 1; c <= copies; c++)); do
     dest="$work/pack/$tag"
     mkdir -p "$dest"
     cp -r rules/. "$dest/"
-    rm -f "$dest/README.md"
+    rm -f "$dest/README.md" "$dest/tripline.toml" "$dest/tripline.lock"
     find "$dest" -name '*.trip' -exec sed -i -E \
         -e "s/^(rule|list) ([a-z0-9_]+)/\1 \2_$tag/" \
         -e "s/^(  id \")[0-9a-f]{8}/\1$hex/" \
