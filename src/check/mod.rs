@@ -20,7 +20,7 @@ mod threshold;
 pub mod values;
 
 pub use attack::{Catalogue, TechniqueEntry};
-pub use taxonomy::{Source, Taxonomy};
+pub use taxonomy::{ExtendError, Source, Taxonomy};
 
 use crate::diag::{Diagnostic, codes};
 use crate::ir;
@@ -39,15 +39,20 @@ pub struct Checked {
 }
 
 /// Checks all parsed files of one pack together (lists and ids are
-/// pack-wide). `files` are in the order given on the command line. Rules
-/// with errors are left out of `pack`. Diagnostics come sorted by file and
-/// position.
+/// pack-wide) against the bundled taxonomy. `files` are in the order given
+/// on the command line. Rules with errors are left out of `pack`.
+/// Diagnostics come sorted by file and position.
 pub fn check(map: &SourceMap, files: &[(FileId, &ast::File)]) -> Checked {
+    check_with(map, files, Taxonomy::bundled())
+}
+
+/// `check` against `taxonomy` (the bundled one extended by a pack's files).
+pub fn check_with(map: &SourceMap, files: &[(FileId, &ast::File)], taxonomy: &Taxonomy) -> Checked {
     let mut diagnostics = Vec::new();
     let lists = Lists::declare(files, &mut diagnostics);
     let scope = Scope {
         map,
-        taxonomy: Taxonomy::bundled(),
+        taxonomy,
         catalogue: Catalogue::bundled(),
         lists: &lists,
     };

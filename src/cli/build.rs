@@ -19,7 +19,7 @@ pub fn run(args: &BuildArgs) -> u8 {
             return 2;
         }
     };
-    let loaded = match pipeline::load(&args.paths) {
+    let loaded = match pipeline::load_with_taxonomy(&args.paths, &args.taxonomy) {
         Ok(loaded) => loaded,
         Err(err) => {
             eprintln!("error: {err}");
@@ -39,6 +39,7 @@ pub fn run(args: &BuildArgs) -> u8 {
         &loaded.checked.pack,
         args.targets_dir.as_deref(),
         &args.mapping,
+        &loaded.taxonomy,
     ) {
         Ok(built) => built,
         Err(err) => {

@@ -7,7 +7,7 @@ use crate::diag::json;
 use crate::emit;
 
 pub fn run(args: &CheckArgs) -> u8 {
-    let loaded = match pipeline::load(&args.paths) {
+    let loaded = match pipeline::load_with_taxonomy(&args.paths, &args.taxonomy) {
         Ok(loaded) => loaded,
         Err(err) => {
             eprintln!("error: {err}");
@@ -30,6 +30,7 @@ pub fn run(args: &CheckArgs) -> u8 {
             &loaded.checked.pack,
             args.targets_dir.as_deref(),
             &args.mapping,
+            &loaded.taxonomy,
         ) {
             Ok(built) => diagnostics.extend(
                 built

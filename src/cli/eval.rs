@@ -12,11 +12,13 @@ use crate::ir;
 
 /// `tripline eval [--rules PATH]... [--source NAME | --source-field F] [EVENTS | -]`.
 pub fn run(args: &EvalArgs) -> u8 {
-    let sources: Vec<String> = Taxonomy::bundled()
-        .sources()
-        .iter()
-        .map(|s| s.name.clone())
-        .collect();
+    // The sources `--source` may name; the extensions' errors are reported
+    // when the pack loads.
+    let mut scratch = crate::source::SourceMap::default();
+    let taxonomy = Taxonomy::bundled()
+        .extended(&mut scratch, &args.taxonomy)
+        .unwrap_or_else(|_| Taxonomy::bundled().clone());
+    let sources: Vec<String> = taxonomy.sources().iter().map(|s| s.name.clone()).collect();
     let mut options = match options(args, &sources) {
         Ok(options) => options,
         Err(message) => {
@@ -24,7 +26,7 @@ pub fn run(args: &EvalArgs) -> u8 {
             return 2;
         }
     };
-    let loaded = match pipeline::load_runnable(&args.rules) {
+    let loaded = match pipeline::load_runnable(&args.rules, &args.taxonomy) {
         Ok(loaded) => loaded,
         Err(code) => return code,
     };

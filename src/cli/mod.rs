@@ -7,6 +7,7 @@ mod coverage;
 mod fmt;
 pub mod pipeline;
 mod stage;
+mod taxonomy;
 pub mod write;
 
 use std::path::PathBuf;
@@ -45,6 +46,29 @@ pub enum Command {
     Build(BuildArgs),
     /// ATT&CK coverage of the pack: a Navigator layer and a matrix picture.
     Coverage(CoverageArgs),
+    /// List the taxonomy: sources, fields, types and each target's names.
+    Taxonomy(TaxonomyArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum TaxonomyFormat {
+    /// one table per source
+    #[default]
+    Table,
+    /// one JSON document
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TaxonomyArgs {
+    #[arg(long, value_enum, default_value_t)]
+    pub format: TaxonomyFormat,
+    /// The field mapping to show in each target folder.
+    #[arg(long, value_name = "NAME", default_value = "default")]
+    pub mapping: String,
+    /// A taxonomy extension file (YAML). Repeatable.
+    #[arg(long = "taxonomy", value_name = "FILE")]
+    pub taxonomy: Vec<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -61,6 +85,10 @@ pub struct CoverageArgs {
     /// on it or on one of its sub-techniques.
     #[arg(long, value_name = "IDS")]
     pub min_coverage: Option<String>,
+    /// A taxonomy extension file (YAML): more sources and fields, with their
+    /// names on each target. Repeatable; later files may add to earlier ones.
+    #[arg(long = "taxonomy", value_name = "FILE")]
+    pub taxonomy: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -92,6 +120,10 @@ pub struct CheckArgs {
     /// The field mapping to use in each target folder.
     #[arg(long, value_name = "NAME", default_value = "default")]
     pub mapping: String,
+    /// A taxonomy extension file (YAML): more sources and fields, with their
+    /// names on each target. Repeatable; later files may add to earlier ones.
+    #[arg(long = "taxonomy", value_name = "FILE")]
+    pub taxonomy: Vec<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -116,6 +148,10 @@ pub struct BuildArgs {
     /// Also write the Splunk app as a .tgz.
     #[arg(long)]
     pub package: bool,
+    /// A taxonomy extension file (YAML): more sources and fields, with their
+    /// names on each target. Repeatable; later files may add to earlier ones.
+    #[arg(long = "taxonomy", value_name = "FILE")]
+    pub taxonomy: Vec<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -132,6 +168,10 @@ pub struct TestArgs {
     /// Write a JUnit XML report to FILE.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    /// A taxonomy extension file (YAML): more sources and fields, with their
+    /// names on each target. Repeatable; later files may add to earlier ones.
+    #[arg(long = "taxonomy", value_name = "FILE")]
+    pub taxonomy: Vec<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -150,6 +190,10 @@ pub struct EvalArgs {
     pub max_lateness: Option<String>,
     /// JSON Lines file, or `-` for stdin (the default).
     pub events: Option<PathBuf>,
+    /// A taxonomy extension file (YAML): more sources and fields, with their
+    /// names on each target. Repeatable; later files may add to earlier ones.
+    #[arg(long = "taxonomy", value_name = "FILE")]
+    pub taxonomy: Vec<PathBuf>,
 }
 
 /// Parses arguments and runs the command; clap's own usage errors exit 2.
@@ -167,6 +211,7 @@ pub fn run(cli: Cli) -> u8 {
         Command::Coverage(args) => coverage::run(&args),
         Command::Test(args) => test::run(&args),
         Command::Eval(args) => eval::run(&args),
+        Command::Taxonomy(args) => taxonomy::run(&args),
     }
 }
 

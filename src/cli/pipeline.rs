@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use crate::check::{self, Checked};
+use crate::check::{self, Checked, ExtendError, Taxonomy};
 use crate::diag::{Diagnostic, json};
 use crate::source::{self, FileId, LoadError, SourceMap};
 use crate::syntax::{self, ast};
@@ -14,6 +14,8 @@ pub struct Loaded {
     /// The parsed files, in the order given (folders sorted by path).
     pub files: Vec<(FileId, ast::File)>,
     pub checked: Checked,
+    /// The taxonomy the pack was checked against.
+    pub taxonomy: Taxonomy,
 }
 
 impl Loaded {
@@ -30,8 +32,24 @@ impl Loaded {
 /// Reads, parses and checks the pack at `paths` (default `rules/`). An
 /// unreadable path is a usage or I/O error; everything else is a diagnostic.
 pub fn load(paths: &[PathBuf]) -> Result<Loaded, LoadError> {
+    load_with_taxonomy(paths, &[])
+}
+
+/// `load`, with the bundled taxonomy extended by the files `taxonomy`
+/// (`--taxonomy`, the manifest's `taxonomy = [...]`). Their errors are
+/// diagnostics like the rules', and the rules are then checked against
+/// the bundled taxonomy alone.
+pub fn load_with_taxonomy(paths: &[PathBuf], taxonomy: &[PathBuf]) -> Result<Loaded, LoadError> {
     let mut map = SourceMap::default();
     let mut diagnostics = Vec::new();
+    let taxonomy = match Taxonomy::bundled().extended(&mut map, taxonomy) {
+        Ok(taxonomy) => taxonomy,
+        Err(ExtendError::Load(err)) => return Err(err),
+        Err(ExtendError::Invalid(found)) => {
+            diagnostics.extend(found);
+            Taxonomy::bundled().clone()
+        }
+    };
     let mut files = Vec::new();
     for path in super::find_files(paths)? {
         let (id, bad_utf8) = source::load(&mut map, &path)?;
@@ -46,21 +64,22 @@ pub fn load(paths: &[PathBuf]) -> Result<Loaded, LoadError> {
         }
     }
     let borrowed: Vec<(FileId, &ast::File)> = files.iter().map(|(id, file)| (*id, file)).collect();
-    let mut checked = check::check(&map, &borrowed);
+    let mut checked = check::check_with(&map, &borrowed, &taxonomy);
     checked.diagnostics.extend(diagnostics);
     json::sort(&map, &mut checked.diagnostics);
     Ok(Loaded {
         map,
         files,
         checked,
+        taxonomy,
     })
 }
 
 /// `load` for the commands that run a pack (`test`, `eval`, `coverage`):
 /// its diagnostics go to stderr, and a pack that cannot run gives the exit
 /// code instead: 2 for a usage or I/O error, 1 for rule errors.
-pub fn load_runnable(paths: &[PathBuf]) -> Result<Loaded, u8> {
-    let loaded = load(paths).map_err(|err| {
+pub fn load_runnable(paths: &[PathBuf], taxonomy: &[PathBuf]) -> Result<Loaded, u8> {
+    let loaded = load_with_taxonomy(paths, taxonomy).map_err(|err| {
         eprintln!("error: {err}");
         2u8
     })?;

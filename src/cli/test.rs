@@ -12,7 +12,7 @@ use crate::source::SourceMap;
 
 /// `tripline test [PATHS] [--junit FILE]`.
 pub fn run(args: &TestArgs) -> u8 {
-    let loaded = match pipeline::load_runnable(&args.paths) {
+    let loaded = match pipeline::load_runnable(&args.paths, &args.taxonomy) {
         Ok(loaded) => loaded,
         Err(code) => return code,
     };

@@ -3,8 +3,8 @@
 //! `docs/errors.md` documents every code (a test keeps the two in step).
 //!
 //! Ranges: E01xx lexical, E02xx syntax, E03xx names, E04xx types, E05xx
-//! values, E06xx tests, E07xx target refusals, E08xx target folders;
-//! W0xxx warnings.
+//! values, E06xx tests, E07xx target refusals, E08xx target folders,
+//! E09xx taxonomy extensions; W0xxx warnings.
 
 use serde::Serialize;
 
@@ -96,6 +96,17 @@ codes! {
     // Targets: what a target cannot express, and broken target folders.
     TARGET_REFUSED = "E0700", "construct a target cannot express exactly";
     UNMAPPED_FIELD = "E0701", "field not mapped for a target";
+
+    // Taxonomy extensions: a pack's own sources and fields.
+    TAXONOMY_YAML = "E0900", "taxonomy extension is not valid YAML";
+    TAXONOMY_UNKNOWN_KEY = "E0901", "unknown key in a taxonomy extension";
+    TAXONOMY_WRONG_TYPE = "E0902", "value of the wrong kind in a taxonomy extension";
+    TAXONOMY_UNKNOWN_TYPE = "E0903", "unknown field type";
+    TAXONOMY_DUPLICATE = "E0904", "source or field defined twice";
+    TAXONOMY_UNKNOWN_TARGET = "E0905", "unknown target or mapping in a taxonomy extension";
+    TAXONOMY_UNKNOWN_FIELD = "E0906", "target names a field the source lacks";
+    TAXONOMY_UNKNOWN_COLUMN = "E0907", "column the target's schema lacks";
+    TAXONOMY_MISSING_SETTING = "E0908", "new source without the settings a target needs";
 
     // Warnings.
     DEPRECATED_TECHNIQUE = "W0001", "revoked or deprecated ATT&CK technique";

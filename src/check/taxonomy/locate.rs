@@ -1,0 +1,115 @@
+//! Where a key of a block-style YAML file is written, for diagnostics on
+//! values that parsed but mean nothing (serde_yaml keeps no positions once a
+//! document is a `Value`). Keys are found by their indentation; a key inside
+//! a flow mapping (`{type: int}`) is reported at the nearest block key
+//! above it.
+
+use crate::syntax::Span;
+
+/// The span of the deepest key of `path` that the text writes in block
+/// style (the whole path when it is), or of the file's first character.
+pub fn key(text: &str, path: &[&str]) -> Span {
+    let mut stack: Vec<(usize, String)> = Vec::new();
+    let mut best = (0, Span::new(0, 0));
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let start = offset;
+        offset += line.len();
+        let content = line.trim_end_matches(['\n', '\r']);
+        let trimmed = content.trim_start();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let mut indent = content.len() - trimmed.len();
+        let mut body = trimmed;
+        while let Some(rest) = body.strip_prefix("- ") {
+            indent += 2;
+            body = rest.trim_start();
+        }
+        let Some((name, len)) = key_of(body) else {
+            continue;
+        };
+        while stack.last().is_some_and(|(i, _)| *i >= indent) {
+            stack.pop();
+        }
+        stack.push((indent, name));
+        let depth = stack.len();
+        let matches = depth <= path.len() && stack.iter().zip(path).all(|((_, k), p)| k == p);
+        if matches && depth > best.0 {
+            let at = start + (content.len() - body.len());
+            best = (depth, Span::new(at, at + len));
+            if depth == path.len() {
+                return best.1;
+            }
+        }
+    }
+    best.1
+}
+
+/// The span of the value written after `path`'s key on the same line, or
+/// the key's span when the value is on the lines below.
+pub fn value(text: &str, path: &[&str]) -> Span {
+    let at = key(text, path);
+    let line_end = text[at.end..].find('\n').map_or(text.len(), |i| at.end + i);
+    let after = &text[at.end..line_end];
+    let Some(rest) = after.strip_prefix(':') else {
+        return at;
+    };
+    let value = rest.trim();
+    let value = value.split(" #").next().unwrap_or(value).trim_end();
+    if value.is_empty() {
+        return at;
+    }
+    let start = at.end + 1 + (rest.len() - rest.trim_start().len());
+    Span::new(start, start + value.len())
+}
+
+/// `name` and its length as written, for a line that starts with a key
+/// (`name:`, `"name":`, `'name':`).
+fn key_of(body: &str) -> Option<(String, usize)> {
+    let quote = body.chars().next().filter(|c| *c == '"' || *c == '\'');
+    if let Some(q) = quote {
+        let close = body[1..].find(q)? + 1;
+        let rest = &body[close + 1..];
+        return rest
+            .starts_with(':')
+            .then(|| (body[1..close].to_string(), close + 1));
+    }
+    let colon = body
+        .find(": ")
+        .or_else(|| body.strip_suffix(':').map(str::len))?;
+    let name = &body[..colon];
+    if name.is_empty() || name.starts_with(['{', '[', '&', '*']) {
+        return None;
+    }
+    Some((name.to_string(), colon))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEXT: &str = "sources:\n  smtp:\n    fields:\n      \"@timestamp\": time\n      smtp.command: strin\n    targets:\n      kql:\n        fields: {a: b}\n";
+
+    #[test]
+    fn keys_are_found_by_indentation_and_flow_keys_at_their_parent() {
+        let at = |path: &[&str]| {
+            let span = key(TEXT, path);
+            &TEXT[span.start..span.end]
+        };
+        assert_eq!(
+            at(&["sources", "smtp", "fields", "smtp.command"]),
+            "smtp.command"
+        );
+        assert_eq!(
+            at(&["sources", "smtp", "fields", "@timestamp"]),
+            "\"@timestamp\""
+        );
+        assert_eq!(
+            at(&["sources", "smtp", "targets", "kql", "fields", "a"]),
+            "fields"
+        );
+        let span = value(TEXT, &["sources", "smtp", "fields", "smtp.command"]);
+        assert_eq!(&TEXT[span.start..span.end], "strin");
+    }
+}
