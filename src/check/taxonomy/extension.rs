@@ -13,6 +13,7 @@ use super::{FIELD_TYPES, Field, Overlay, Source, Taxonomy, field_type, locate};
 use crate::diag::{Code, Diagnostic, codes, nearest};
 use crate::emit::folder::TargetFolder;
 use crate::emit::kql::Schemas;
+use crate::ir::FieldType;
 use crate::source::{FileId, LoadError, SourceMap};
 
 /// Why extending failed: a file that cannot be read (a usage error), or
@@ -259,6 +260,13 @@ impl Reader<'_> {
                     .unwrap_or_else(|| format!("the types are {}", FIELD_TYPES.join(", ")));
                 let message = format!("unknown field type `{ty}`");
                 self.error(codes::TAXONOMY_UNKNOWN_TYPE, &at, &message, &help);
+                // Known by name, so the targets' names for it raise no
+                // second error.
+                source.fields.push(Field {
+                    name: field.to_string(),
+                    ty: FieldType::String,
+                    description,
+                });
                 continue;
             };
             source.fields.push(Field {
