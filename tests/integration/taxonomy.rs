@@ -282,3 +282,31 @@ fn tripline_taxonomy_lists_sources_fields_types_and_target_names() {
         serde_json::json!({"sigma": "command", "splunk": "command", "kql": null})
     );
 }
+
+/// The rules on taxonomy 1.1's sources pass their tests, and each target
+/// writes them or refuses them by name: the refusals, one line each, are the
+/// new fields a target has no column for.
+#[test]
+fn rules_on_the_new_sources_build_or_are_refused_by_name() {
+    let test = tripline(&["test", "tests/fixtures/sources"]);
+    assert_eq!(test.code, 0, "{}", test.stdout);
+    let mut refusals = Vec::new();
+    for target in ["sigma", "splunk", "kql"] {
+        let run = tripline(&[
+            "check",
+            "--target",
+            target,
+            "--format",
+            "json",
+            "tests/fixtures/sources",
+        ]);
+        let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        for d in json["diagnostics"].as_array().unwrap() {
+            if d["severity"] == "error" {
+                let (code, message) = (d["code"].as_str().unwrap(), d["message"].as_str().unwrap());
+                refusals.push(format!("{code} {}:{} {message}", d["line"], d["column"]));
+            }
+        }
+    }
+    insta::assert_snapshot!("new_sources_refusals", refusals.join("\n"));
+}
