@@ -16,8 +16,8 @@ pub fn run(args: &EvalArgs) -> u8 {
     // when the pack loads.
     let mut scratch = crate::source::SourceMap::default();
     let taxonomy = Taxonomy::bundled()
-        .extended(&mut scratch, &args.taxonomy)
-        .unwrap_or_else(|_| Taxonomy::bundled().clone());
+        .extended_with_errors(&mut scratch, &args.taxonomy)
+        .map_or_else(|_| Taxonomy::bundled().clone(), |(taxonomy, _)| taxonomy);
     let sources: Vec<String> = taxonomy.sources().iter().map(|s| s.name.clone()).collect();
     let mut options = match options(args, &sources) {
         Ok(options) => options,

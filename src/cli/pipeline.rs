@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use crate::check::{self, Checked, ExtendError, Taxonomy};
+use crate::check::{self, Checked, Taxonomy};
 use crate::diag::{Diagnostic, json};
 use crate::source::{self, FileId, LoadError, SourceMap};
 use crate::syntax::{self, ast};
@@ -37,19 +37,13 @@ pub fn load(paths: &[PathBuf]) -> Result<Loaded, LoadError> {
 
 /// `load`, with the bundled taxonomy extended by the files `taxonomy`
 /// (`--taxonomy`, the manifest's `taxonomy = [...]`). Their errors are
-/// diagnostics like the rules', and the rules are then checked against
-/// the bundled taxonomy alone.
+/// diagnostics like the rules'; the rules are checked against what the
+/// files define correctly.
 pub fn load_with_taxonomy(paths: &[PathBuf], taxonomy: &[PathBuf]) -> Result<Loaded, LoadError> {
     let mut map = SourceMap::default();
     let mut diagnostics = Vec::new();
-    let taxonomy = match Taxonomy::bundled().extended(&mut map, taxonomy) {
-        Ok(taxonomy) => taxonomy,
-        Err(ExtendError::Load(err)) => return Err(err),
-        Err(ExtendError::Invalid(found)) => {
-            diagnostics.extend(found);
-            Taxonomy::bundled().clone()
-        }
-    };
+    let (taxonomy, found) = Taxonomy::bundled().extended_with_errors(&mut map, taxonomy)?;
+    diagnostics.extend(found);
     let mut files = Vec::new();
     for path in super::find_files(paths)? {
         let (id, bad_utf8) = source::load(&mut map, &path)?;
