@@ -2,15 +2,17 @@
 conf parser (addonfactory-splunk-conf-parser-lib): every stanza of
 savedsearches.conf has every key the target promises, each search sits on
 one line and equals its queries/NAME.spl file with the file's lines (one
-command each) joined by spaces, threshold searches carry their alert settings,
-macros.conf defines exactly the six base-search macros and the tstats options
-macro, fields.conf parses, and app.conf names the app. Under the raw mapping
-no search is a tstats search.
+command each) joined by spaces, each search reads its slot (a relative
+`dispatch.latest_time`, Splunk's suppression off: every result is reported by
+one run), macros.conf defines exactly the base-search macros of the mapping's
+sources and the tstats options macro, fields.conf parses, and app.conf names
+the app. Under the raw mapping no search is a tstats search.
 Usage: check_conf.py SPLUNK_OUT_DIR APP_ID [MAPPING]
 """
 
 import json
 import pathlib
+import re
 import sys
 
 import addonfactory_splunk_conf_parser_lib as conf_parser
@@ -26,10 +28,12 @@ EXPECTED_KEYS = [
     "action.notable.param.security_domain", "action.notable.param.severity",
 ]
 FIXED = {
-    "enableSched": "1", "dispatch.latest_time": "now",
+    "enableSched": "1", "alert.suppress": "0",
     "counttype": "number of events", "relation": "greater than",
     "quantity": "0", "alert.digest_mode": "0",
 }
+# The end of the run's slot: its delay rounded up to whole `every`.
+SLOT_END = re.compile(r"-[0-9]+[smhd]")
 MACROS = {
     "tripline_dns": "(`cim_Network_Resolution_indexes`) tag=network tag=resolution tag=dns",
     "tripline_network": "(`cim_Network_Traffic_indexes`) tag=network tag=communicate",
@@ -37,6 +41,9 @@ MACROS = {
     "tripline_proxy": "(`cim_Web_indexes`) tag=web tag=proxy",
     "tripline_authentication": "(`cim_Authentication_indexes`) tag=authentication",
     "tripline_process": "(`cim_Endpoint_indexes`) tag=process tag=report",
+    "tripline_email": "(`cim_Email_indexes`) tag=email",
+    "tripline_file": "(`cim_Endpoint_indexes`) tag=endpoint tag=filesystem",
+    "tripline_registry": "(`cim_Endpoint_indexes`) tag=endpoint tag=registry",
     "tripline_summariesonly": "summariesonly=false allow_old_summaries=true",
 }
 
@@ -77,12 +84,10 @@ def main(out, app_id, mapping="default"):
         annotations = json.loads(stanza.get("action.correlationsearch.annotations", "{}"))
         if not annotations.get("mitre_attack") or "kill_chain_phases" not in annotations:
             problems.append(f"[{name}] annotations lack techniques or phases")
-        if "floor(_time/" in stanza.get("search", ""):
-            fields = stanza.get("alert.suppress.fields", "").split(",")
-            if stanza.get("alert.suppress") != "1" or fields[-1:] != ["_time"]:
-                problems.append(f"[{name}] threshold without alert.suppress.fields ending in _time")
-            if "alert.suppress.period" not in stanza:
-                problems.append(f"[{name}] threshold without alert.suppress.period")
+        if not SLOT_END.fullmatch(stanza.get("dispatch.latest_time", "")):
+            problems.append(f"[{name}] dispatch.latest_time is not the end of a slot")
+        if "floor(_time/" in stanza.get("search", "") and "info_max_time" not in stanza.get("search", ""):
+            problems.append(f"[{name}] threshold search without its slot filter (addinfo)")
     macros = parse(app / "default" / "macros.conf")
     got = {name: stanza.get("definition") for name, stanza in macros.items()}
     if got != MACROS:
