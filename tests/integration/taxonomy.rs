@@ -310,3 +310,46 @@ fn rules_on_the_new_sources_build_or_are_refused_by_name() {
     }
     insta::assert_snapshot!("new_sources_refusals", refusals.join("\n"));
 }
+
+/// A `TARGET/MAPPING` key gives names for one mapping over the settings of
+/// its target-wide key: no settings repeated, the columns checked against
+/// the target-wide table.
+#[test]
+fn a_mapping_key_reads_over_its_target_wide_settings() {
+    let dir = std::env::temp_dir().join(format!("tripline-taxonomy-map-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("gateway.yaml");
+    std::fs::write(
+        &path,
+        "sources:\n  gateway:\n    fields:\n      \"@timestamp\": time\n      gateway.verb: string\n    targets:\n      kql:\n        table: Gateway_CL\n        columns: {TimeGenerated: datetime, Verb_s: string, Verb2_s: string}\n        fields: {\"@timestamp\": TimeGenerated, gateway.verb: Verb_s}\n      kql/native:\n        fields: {gateway.verb: Verb2_s}\n      kql/default:\n        fields: {gateway.verb: Verb3_s}\n",
+    )
+    .unwrap();
+    let mut map = SourceMap::default();
+    let result = Taxonomy::bundled().extended(&mut map, std::slice::from_ref(&path));
+    let Err(ExtendError::Invalid(diagnostics)) = result else {
+        panic!("Verb3_s is no column of Gateway_CL")
+    };
+    assert_eq!(positions(&map, &diagnostics), ["E0907 14:32"]);
+    std::fs::write(
+        &path,
+        std::fs::read_to_string(&path).unwrap().replace(
+            "      kql/default:\n        fields: {gateway.verb: Verb3_s}\n",
+            "",
+        ),
+    )
+    .unwrap();
+    let mut map = SourceMap::default();
+    let taxonomy = Taxonomy::bundled().extended(&mut map, &[path]).unwrap();
+    let folder = TargetFolder::load("kql", None).unwrap();
+    let native = folder
+        .mapping("native")
+        .unwrap()
+        .overlaid(&taxonomy, "kql", "native");
+    assert_eq!(native.field("gateway", "gateway.verb"), Some("Verb2_s"));
+    let default = folder
+        .mapping("default")
+        .unwrap()
+        .overlaid(&taxonomy, "kql", "default");
+    assert_eq!(default.field("gateway", "gateway.verb"), Some("Verb_s"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

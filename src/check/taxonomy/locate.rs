@@ -1,14 +1,34 @@
 //! Where a key of a block-style YAML file is written, for diagnostics on
 //! values that parsed but mean nothing (serde_yaml keeps no positions once a
-//! document is a `Value`). Keys are found by their indentation; a key inside
-//! a flow mapping (`{type: int}`) is reported at the nearest block key
-//! above it.
+//! document is a `Value`). Keys are found by their indentation, and a key
+//! of a flow mapping (`{type: int}`) by its name on its parent's line.
 
 use crate::syntax::Span;
 
-/// The span of the deepest key of `path` that the text writes in block
-/// style (the whole path when it is), or of the file's first character.
+/// The span of `path`'s key: found by indentation, then, for a key inside a
+/// flow mapping on its parent's line (`fields: {a: b}`), by its name on that
+/// line; else the deepest key found, or the file's first character.
 pub fn key(text: &str, path: &[&str]) -> Span {
+    let (depth, span) = block_key(text, path);
+    if depth + 1 != path.len() || depth == 0 {
+        return span;
+    }
+    let Some(last) = path.last() else { return span };
+    let line_end = text[span.end..]
+        .find('\n')
+        .map_or(text.len(), |i| span.end + i);
+    let line = &text[span.end..line_end];
+    for candidate in [format!("{last}:"), format!("\"{last}\":")] {
+        if let Some(at) = line.find(&candidate) {
+            let start = span.end + at;
+            return Span::new(start, start + candidate.len() - 1);
+        }
+    }
+    span
+}
+
+/// The deepest key of `path` written in block style: its depth and span.
+fn block_key(text: &str, path: &[&str]) -> (usize, Span) {
     let mut stack: Vec<(usize, String)> = Vec::new();
     let mut best = (0, Span::new(0, 0));
     let mut offset = 0;
@@ -39,24 +59,28 @@ pub fn key(text: &str, path: &[&str]) -> Span {
             let at = start + (content.len() - body.len());
             best = (depth, Span::new(at, at + len));
             if depth == path.len() {
-                return best.1;
+                return best;
             }
         }
     }
-    best.1
+    best
 }
 
-/// The span of the value written after `path`'s key on the same line, or
-/// the key's span when the value is on the lines below.
+/// The span of the value written after `path`'s key on the same line (in a
+/// flow mapping, up to its `,` or `}`), or the key's span when the value is
+/// on the lines below.
 pub fn value(text: &str, path: &[&str]) -> Span {
     let at = key(text, path);
+    let line_start = text[..at.start].rfind('\n').map_or(0, |n| n + 1);
     let line_end = text[at.end..].find('\n').map_or(text.len(), |i| at.end + i);
-    let after = &text[at.end..line_end];
-    let Some(rest) = after.strip_prefix(':') else {
+    let Some(rest) = text[at.end..line_end].strip_prefix(':') else {
         return at;
     };
     let value = rest.trim();
-    let value = value.split(" #").next().unwrap_or(value).trim_end();
+    let mut value = value.split(" #").next().unwrap_or(value).trim_end();
+    if text[line_start..at.start].contains('{') {
+        value = value.split([',', '}']).next().unwrap_or(value).trim_end();
+    }
     if value.is_empty() {
         return at;
     }
@@ -92,7 +116,7 @@ mod tests {
     const TEXT: &str = "sources:\n  smtp:\n    fields:\n      \"@timestamp\": time\n      smtp.command: strin\n    targets:\n      kql:\n        fields: {a: b}\n";
 
     #[test]
-    fn keys_are_found_by_indentation_and_flow_keys_at_their_parent() {
+    fn keys_are_found_by_indentation_and_flow_keys_on_their_parents_line() {
         let at = |path: &[&str]| {
             let span = key(TEXT, path);
             &TEXT[span.start..span.end]
@@ -107,8 +131,10 @@ mod tests {
         );
         assert_eq!(
             at(&["sources", "smtp", "targets", "kql", "fields", "a"]),
-            "fields"
+            "a"
         );
+        let span = value(TEXT, &["sources", "smtp", "targets", "kql", "fields", "a"]);
+        assert_eq!(&TEXT[span.start..span.end], "b");
         let span = value(TEXT, &["sources", "smtp", "fields", "smtp.command"]);
         assert_eq!(&TEXT[span.start..span.end], "strin");
     }

@@ -39,6 +39,18 @@ fn setting_keys(target: &str) -> &'static [&'static str] {
     }
 }
 
+/// What reading one key of a source's `targets` needs besides its body.
+struct Scope<'a> {
+    source: &'a Source,
+    /// The source is defined elsewhere (bundled, or an earlier file).
+    existing: bool,
+    folder: &'a TargetFolder,
+    /// `Some` for a `TARGET/MAPPING` key.
+    mapping: Option<&'a str>,
+    /// The settings of the target-wide key, under a `TARGET/MAPPING` key.
+    inherited: BTreeMap<String, Value>,
+}
+
 impl Reader<'_> {
     /// The overlays of one source's `targets`.
     pub(super) fn targets(
@@ -51,9 +63,15 @@ impl Reader<'_> {
         let Some(targets) = self.mapping(targets, &path, "`targets`") else {
             return Vec::new();
         };
-        let mut overlays = Vec::new();
-        for (key, body) in targets {
-            let Some(key) = key.as_str() else { continue };
+        let mut overlays: Vec<Overlay> = Vec::new();
+        // Target-wide keys first: a `TARGET/MAPPING` key is read over the
+        // settings its target-wide key gives.
+        let mut keys: Vec<(&str, &Value)> = targets
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str()?, v)))
+            .collect();
+        keys.sort_by_key(|(k, _)| k.contains('/'));
+        for (key, body) in keys {
             let at = [&path[..], &[key]].concat();
             let (target, mapping) = match key.split_once('/') {
                 Some((t, m)) => (t, Some(m)),
@@ -78,22 +96,33 @@ impl Reader<'_> {
             let Some(body) = self.mapping(body, &at, &format!("`{key}`")) else {
                 continue;
             };
-            if let Some(overlay) = self.overlay(source, existing, &folder, mapping, body, &at) {
+            let inherited = overlays
+                .iter()
+                .find(|o| o.target == target && o.mapping.is_none())
+                .map(|o| o.settings.clone())
+                .unwrap_or_default();
+            let scope = Scope {
+                source,
+                existing,
+                folder: &folder,
+                mapping,
+                inherited,
+            };
+            if let Some(overlay) = self.overlay(&scope, body, &at) {
                 overlays.push(overlay);
             }
         }
         overlays
     }
 
-    fn overlay(
-        &mut self,
-        source: &Source,
-        existing: bool,
-        folder: &TargetFolder,
-        mapping: Option<&str>,
-        body: &Mapping,
-        at: &[&str],
-    ) -> Option<Overlay> {
+    fn overlay(&mut self, scope: &Scope, body: &Mapping, at: &[&str]) -> Option<Overlay> {
+        let Scope {
+            source,
+            existing,
+            folder,
+            mapping,
+            ..
+        } = *scope;
         let target = folder.name.as_str();
         let allowed: Vec<&str> = std::iter::once("fields")
             .chain(setting_keys(target).iter().copied())
@@ -121,8 +150,10 @@ impl Reader<'_> {
             }
             settings.insert(key.to_string(), value.clone());
         }
+        let mut effective = scope.inherited.clone();
+        effective.extend(settings.clone());
         if !existing {
-            self.required_settings(target, &settings, at);
+            self.required_settings(target, &effective, at);
         }
         let mut fields = BTreeMap::new();
         let fields_at = [at, &["fields"]].concat();
@@ -153,7 +184,7 @@ impl Reader<'_> {
             }
         }
         if target == "kql" {
-            self.kql_columns(source, existing, folder, mapping, &settings, &fields, at);
+            self.kql_columns(scope, &effective, &fields, at);
         }
         Some(Overlay {
             target: target.to_string(),
@@ -188,20 +219,20 @@ impl Reader<'_> {
 
     /// Every kql name must be a column of the source's schema section, of
     /// its `columns`, or derived by its `extend`.
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "one check over the overlay's parts"
-    )]
     fn kql_columns(
         &mut self,
-        source: &Source,
-        existing: bool,
-        folder: &TargetFolder,
-        mapping: Option<&str>,
+        scope: &Scope,
         settings: &BTreeMap<String, Value>,
         fields: &BTreeMap<String, Option<String>>,
         at: &[&str],
     ) {
+        let Scope {
+            source,
+            existing,
+            folder,
+            mapping,
+            ..
+        } = *scope;
         let schemas = Schemas::load(folder);
         let mut known: Vec<String> = Vec::new();
         let mut sections: Vec<String> = Vec::new();
