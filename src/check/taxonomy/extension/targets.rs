@@ -116,18 +116,42 @@ impl Reader<'_> {
     }
 
     fn overlay(&mut self, scope: &Scope, body: &Mapping, at: &[&str]) -> Option<Overlay> {
-        let Scope {
-            source,
-            existing,
-            folder,
-            mapping,
-            ..
-        } = *scope;
-        let target = folder.name.as_str();
+        let target = scope.folder.name.as_str();
         let allowed: Vec<&str> = std::iter::once("fields")
             .chain(setting_keys(target).iter().copied())
             .collect();
         self.keys(body, at, &allowed);
+        let settings = self.settings(scope, body, &allowed, at);
+        let mut effective = scope.inherited.clone();
+        effective.extend(settings.clone());
+        if !scope.existing {
+            self.required_settings(target, &effective, at);
+        }
+        let fields = match body.get("fields") {
+            Some(names) => self.field_names(scope.source, names, at)?,
+            None => BTreeMap::new(),
+        };
+        if target == "kql" {
+            self.kql_columns(scope, &effective, &fields, at);
+        }
+        Some(Overlay {
+            target: target.to_string(),
+            mapping: scope.mapping.map(str::to_string),
+            source: scope.source.name.clone(),
+            settings,
+            fields,
+        })
+    }
+
+    /// The settings a key gives (besides `fields`); a source defined
+    /// elsewhere takes none.
+    fn settings(
+        &mut self,
+        scope: &Scope,
+        body: &Mapping,
+        allowed: &[&str],
+        at: &[&str],
+    ) -> BTreeMap<String, Value> {
         let mut settings = BTreeMap::new();
         for (key, value) in body {
             let Some(key) = key
@@ -136,63 +160,55 @@ impl Reader<'_> {
             else {
                 continue;
             };
-            if existing {
+            if scope.existing {
                 let message = format!(
                     "source `{}` is defined elsewhere: an extension gives names to the fields it adds, not `{key}`",
-                    source.name
+                    scope.source.name
                 );
-                self.error_at_key(
-                    codes::TAXONOMY_UNKNOWN_KEY,
-                    &[at, &[key]].concat(),
-                    &message,
-                );
+                let path = [at, &[key]].concat();
+                self.error_at_key(codes::TAXONOMY_UNKNOWN_KEY, &path, &message);
                 continue;
             }
             settings.insert(key.to_string(), value.clone());
         }
-        let mut effective = scope.inherited.clone();
-        effective.extend(settings.clone());
-        if !existing {
-            self.required_settings(target, &effective, at);
-        }
-        let mut fields = BTreeMap::new();
+        settings
+    }
+
+    /// A key's `fields`: each a field of the source, named by a string or
+    /// null (not mapped).
+    fn field_names(
+        &mut self,
+        source: &Source,
+        names: &Value,
+        at: &[&str],
+    ) -> Option<BTreeMap<String, Option<String>>> {
         let fields_at = [at, &["fields"]].concat();
-        if let Some(names) = body.get("fields") {
-            let names = self.mapping(names, &fields_at, "`fields`")?;
-            for (field, column) in names {
-                let Some(field) = field.as_str() else {
-                    continue;
-                };
-                let field_at = [&fields_at[..], &[field]].concat();
-                if source.field(field).is_none() {
-                    let help = did_you_mean(field, source.field_names());
-                    let message = format!("source `{}` has no field `{field}`", source.name);
-                    self.error_key_help(codes::TAXONOMY_UNKNOWN_FIELD, &field_at, &message, &help);
+        let names = self.mapping(names, &fields_at, "`fields`")?;
+        let mut fields = BTreeMap::new();
+        for (field, column) in names {
+            let Some(field) = field.as_str() else {
+                continue;
+            };
+            let field_at = [&fields_at[..], &[field]].concat();
+            if source.field(field).is_none() {
+                let help = did_you_mean(field, source.field_names());
+                let message = format!("source `{}` has no field `{field}`", source.name);
+                self.error_key_help(codes::TAXONOMY_UNKNOWN_FIELD, &field_at, &message, &help);
+                continue;
+            }
+            let column = match column {
+                Value::Null => None,
+                Value::String(c) => Some(c.clone()),
+                _ => {
+                    let message =
+                        format!("the name of `{field}` must be a string, or null (not mapped)");
+                    self.error(codes::TAXONOMY_WRONG_TYPE, &field_at, &message, "");
                     continue;
                 }
-                let column = match column {
-                    Value::Null => None,
-                    Value::String(c) => Some(c.clone()),
-                    _ => {
-                        let message =
-                            format!("the name of `{field}` must be a string, or null (not mapped)");
-                        self.error(codes::TAXONOMY_WRONG_TYPE, &field_at, &message, "");
-                        continue;
-                    }
-                };
-                fields.insert(field.to_string(), column);
-            }
+            };
+            fields.insert(field.to_string(), column);
         }
-        if target == "kql" {
-            self.kql_columns(scope, &effective, &fields, at);
-        }
-        Some(Overlay {
-            target: target.to_string(),
-            mapping: mapping.map(str::to_string),
-            source: source.name.clone(),
-            settings,
-            fields,
-        })
+        Some(fields)
     }
 
     fn required_settings(&mut self, target: &str, settings: &BTreeMap<String, Value>, at: &[&str]) {
@@ -226,58 +242,26 @@ impl Reader<'_> {
         fields: &BTreeMap<String, Option<String>>,
         at: &[&str],
     ) {
-        let Scope {
-            source,
-            existing,
-            folder,
-            mapping,
-            ..
-        } = *scope;
-        let schemas = Schemas::load(folder);
-        let mut known: Vec<String> = Vec::new();
-        let mut sections: Vec<String> = Vec::new();
-        if existing {
-            let names = mapping.map_or_else(|| folder.mapping_names(), |m| vec![m]);
-            for name in names {
-                let Ok(m) = folder.mapping(name) else {
-                    continue;
-                };
-                let Some(s) = m.sources.get(&source.name) else {
-                    continue;
-                };
-                if let Some(Value::String(section)) = s.settings.get("schema") {
-                    sections.push(section.clone());
-                }
-                if let Some(Value::Mapping(extend)) = s.settings.get("extend") {
-                    known.extend(extend.keys().filter_map(Value::as_str).map(str::to_string));
-                }
-            }
-        } else {
-            match settings.get("schema") {
-                Some(Value::String(section)) if schemas.section(section).is_none() => {
-                    let all = schemas.names();
-                    let help = did_you_mean(section, all.iter().map(String::as_str));
-                    let message = format!("no schema section `[{section}]` in targets/kql/schema/");
-                    let path = [at, &["schema"]].concat();
-                    self.error_value_help(codes::TAXONOMY_UNKNOWN_COLUMN, &path, &message, &help);
-                    return;
-                }
-                Some(Value::String(section)) => sections.push(section.clone()),
-                _ => {}
-            }
-            for key in ["columns", "extend"] {
-                if let Some(Value::Mapping(names)) = settings.get(key) {
-                    known.extend(names.keys().filter_map(Value::as_str).map(str::to_string));
-                }
-            }
-        }
-        for section in &sections {
-            let Some(columns) = schemas.section(section) else {
+        let schemas = Schemas::load(scope.folder);
+        let Some((sections, known)) = self.kql_tables(scope, settings, &schemas, at) else {
+            return;
+        };
+        for (field, column) in fields {
+            let Some(column) = column.as_ref().filter(|c| !known.contains(c)) else {
                 continue;
             };
-            for (field, column) in fields {
-                let Some(column) = column else { continue };
-                if columns.contains_key(column) || known.contains(column) {
+            let path = [at, &["fields", field.as_str()]].concat();
+            if sections.is_empty() {
+                let message =
+                    format!("column `{column}` is not in the source's `columns` or `extend`");
+                let help = did_you_mean(column, known.iter().map(String::as_str));
+                self.error_value_help(codes::TAXONOMY_UNKNOWN_COLUMN, &path, &message, &help);
+            }
+            for section in &sections {
+                let Some(columns) = schemas.section(section) else {
+                    continue;
+                };
+                if columns.contains_key(column) {
                     continue;
                 }
                 let candidates = columns
@@ -286,21 +270,64 @@ impl Reader<'_> {
                     .chain(known.iter().map(String::as_str));
                 let help = did_you_mean(column, candidates);
                 let message = format!("schema `[{section}]` has no column `{column}`");
-                let path = [at, &["fields", field.as_str()]].concat();
                 self.error_value_help(codes::TAXONOMY_UNKNOWN_COLUMN, &path, &message, &help);
             }
         }
-        if sections.is_empty() {
-            for (field, column) in fields {
-                let Some(column) = column.as_ref().filter(|c| !known.contains(c)) else {
+    }
+
+    /// The schema sections a kql source reads (for a source defined
+    /// elsewhere, those of the mappings the key applies to) and the columns
+    /// it adds (`columns`, `extend`); `None` after reporting an unknown
+    /// section.
+    fn kql_tables(
+        &mut self,
+        scope: &Scope,
+        settings: &BTreeMap<String, Value>,
+        schemas: &Schemas,
+        at: &[&str],
+    ) -> Option<(Vec<String>, Vec<String>)> {
+        let names = |value: Option<&Value>| -> Vec<String> {
+            match value {
+                Some(Value::Mapping(m)) => m
+                    .keys()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect(),
+                _ => Vec::new(),
+            }
+        };
+        let (mut sections, mut known) = (Vec::new(), Vec::new());
+        if scope.existing {
+            let mappings = scope
+                .mapping
+                .map_or_else(|| scope.folder.mapping_names(), |m| vec![m]);
+            for name in mappings {
+                let Ok(mapping) = scope.folder.mapping(name) else {
                     continue;
                 };
-                let message =
-                    format!("column `{column}` is not in the source's `columns` or `extend`");
-                let help = did_you_mean(column, known.iter().map(String::as_str));
-                let path = [at, &["fields", field.as_str()]].concat();
-                self.error_value_help(codes::TAXONOMY_UNKNOWN_COLUMN, &path, &message, &help);
+                let Some(source) = mapping.sources.get(&scope.source.name) else {
+                    continue;
+                };
+                if let Some(Value::String(section)) = source.settings.get("schema") {
+                    sections.push(section.clone());
+                }
+                known.extend(names(source.settings.get("extend")));
             }
+            return Some((sections, known));
         }
+        if let Some(Value::String(section)) = settings.get("schema") {
+            if schemas.section(section).is_none() {
+                let all = schemas.names();
+                let help = did_you_mean(section, all.iter().map(String::as_str));
+                let message = format!("no schema section `[{section}]` in targets/kql/schema/");
+                let path = [at, &["schema"]].concat();
+                self.error_value_help(codes::TAXONOMY_UNKNOWN_COLUMN, &path, &message, &help);
+                return None;
+            }
+            sections.push(section.clone());
+        }
+        known.extend(names(settings.get("columns")));
+        known.extend(names(settings.get("extend")));
+        Some((sections, known))
     }
 }
