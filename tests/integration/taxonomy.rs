@@ -353,3 +353,9 @@ fn a_mapping_key_reads_over_its_target_wide_settings() {
     assert_eq!(default.field("gateway", "gateway.verb"), Some("Verb_s"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_documented_extension_is_the_tested_fixture() {
+    let docs = include_str!("../../docs/taxonomy.md");
+    assert!(docs.contains(include_str!("../fixtures/taxonomy/smtp.yaml")));
+}
