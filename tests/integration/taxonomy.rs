@@ -207,6 +207,21 @@ fn extension_errors_point_at_file_line_and_column_with_a_did_you_mean() {
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("error[E0900]"), "{}", run.stderr);
     assert!(run.stderr.contains("bad.yaml:4:1"), "{}", run.stderr);
+    let twice = dir.join("twice.yaml");
+    std::fs::write(
+        &twice,
+        "sources:\n  smtp:\n    fields:\n      a: string\n      b: int\n      a: int\n",
+    )
+    .unwrap();
+    let run = tripline(&["taxonomy", "--taxonomy", twice.to_str().unwrap()]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains("error[E0904]: `a` is written twice in one mapping"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("twice.yaml:6:7"), "{}", run.stderr);
     let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(
         tripline(&["taxonomy", "--taxonomy", "no/such.yaml"]).code,

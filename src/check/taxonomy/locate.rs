@@ -88,6 +88,39 @@ pub fn value(text: &str, path: &[&str]) -> Span {
     Span::new(start, start + value.len())
 }
 
+/// For the YAML reader's "duplicate entry with key" error (`message`), whose
+/// position `at` is the start of the mapping: the key and the span of its
+/// second writing at the mapping's indentation.
+pub fn duplicate_key(text: &str, at: usize, message: &str) -> Option<(String, Span)> {
+    let rest = message.split("duplicate entry with key \"").nth(1)?;
+    let key = rest.split('"').next()?.to_string();
+    let line_start = text[..at.min(text.len())].rfind('\n').map_or(0, |n| n + 1);
+    let indent = at.min(text.len()) - line_start;
+    let mut seen = 0;
+    let mut offset = line_start;
+    for line in text[line_start..].split_inclusive('\n') {
+        let start = offset;
+        offset += line.len();
+        let body = line.trim_end_matches(['\n', '\r']);
+        let trimmed = body.trim_start();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let depth = body.len() - trimmed.len();
+        if depth < indent {
+            break;
+        }
+        if depth == indent && key_of(trimmed).is_some_and(|(name, _)| name == key) {
+            seen += 1;
+            if seen == 2 {
+                let len = key_of(trimmed).map_or(0, |(_, len)| len);
+                return Some((key, Span::new(start + depth, start + depth + len)));
+            }
+        }
+    }
+    None
+}
+
 /// `name` and its length as written, for a line that starts with a key
 /// (`name:`, `"name":`, `'name':`).
 fn key_of(body: &str) -> Option<(String, usize)> {

@@ -91,14 +91,22 @@ impl Reader<'_> {
             Ok(value) => value,
             Err(err) => {
                 let at = err.location().map_or(0, |l| l.index());
-                let span = crate::syntax::Span::new(at, at);
-                let message = format!("taxonomy extension is not valid YAML: {err}");
-                self.diagnostics.push(Diagnostic::error(
-                    codes::TAXONOMY_YAML,
-                    self.file,
-                    span,
-                    message,
-                ));
+                let diagnostic = match locate::duplicate_key(self.text, at, &err.to_string()) {
+                    Some((key, span)) => Diagnostic::error(
+                        codes::TAXONOMY_DUPLICATE,
+                        self.file,
+                        span,
+                        format!("`{key}` is written twice in one mapping"),
+                    )
+                    .with_label("written again here"),
+                    None => Diagnostic::error(
+                        codes::TAXONOMY_YAML,
+                        self.file,
+                        crate::syntax::Span::new(at, at),
+                        format!("taxonomy extension is not valid YAML: {err}"),
+                    ),
+                };
+                self.diagnostics.push(diagnostic);
                 return;
             }
         };
