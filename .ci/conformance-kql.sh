@@ -4,7 +4,8 @@
 # target/conformance/.
 #  1. Microsoft's Kusto language service (@kusto/language-service-next,
 #     pinned by tests/conformance/kql/package-lock.json) analyzes every
-#     generated query (matrix, rules/, and the native mapping) against the
+#     generated query (matrix, rules/, the rules on taxonomy 1.1's sources
+#     in tests/fixtures/sources, and the native mapping) against the
 #     ASIM schema: no syntax errors, unknown columns or unknown functions.
 #  2. duckdb-kql runs each matrix rule's query over its test events loaded as
 #     an ASIM table and compares the result with the tests' expectations
@@ -44,7 +45,10 @@ bin=target/debug/tripline
 rm -rf "$out"
 "$bin" build tests/fixtures/matrix --target kql --out "$out/matrix"
 "$bin" build tests/fixtures/matrix --target kql --mapping native --skip-refused --out "$out/native" 2>/dev/null
-queries=("$out"/matrix/kql/queries/*.kql "$out"/native/kql/queries/*.kql)
+"$bin" build tests/fixtures/sources --target kql --skip-refused --out "$out/sources" 2>/dev/null
+"$bin" build tests/fixtures/sources --target kql --mapping native --skip-refused --out "$out/sources-native" 2>/dev/null
+queries=("$out"/matrix/kql/queries/*.kql "$out"/native/kql/queries/*.kql
+  "$out"/sources/kql/queries/*.kql "$out"/sources-native/kql/queries/*.kql)
 if [ -d rules ] && [ -n "$(find rules -name "*.trip" | head -1)" ]; then
   "$bin" build rules --target kql --skip-refused --out "$out/rules"
   if compgen -G "$out/rules/kql/queries/*.kql" > /dev/null; then

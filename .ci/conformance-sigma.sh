@@ -28,6 +28,12 @@ target/release/tripline build tests/fixtures/matrix/matrix.trip --target sigma \
     --skip-refused --out "$out/matrix" 2> "$out/matrix-refusals.txt" \
     || fail "tripline build of the matrix"
 grep -E '^warning\[E07' "$out/matrix-refusals.txt" || true
+# The rules on taxonomy 1.1's sources: their log sources and field names
+# through `sigma check` and the conversions (no SQLite cases).
+sets+=(sources)
+target/release/tripline build tests/fixtures/sources --target sigma \
+    --skip-refused --out "$out/sources" 2> "$out/sources-refusals.txt" \
+    || fail "tripline build of tests/fixtures/sources"
 if [ -d rules ] && [ -n "$(find rules -name '*.trip' -print -quit)" ]; then
     sets+=(pack)
     target/release/tripline build rules --target sigma --skip-refused \

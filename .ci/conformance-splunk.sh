@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Conformance of the splunk target with Splunk's own tools: builds the app
-# from the bundled pack (rules/) and from the construct matrix with the
+# from the bundled pack (rules/), from the rules on taxonomy 1.1's sources
+# (tests/fixtures/sources) and from the construct matrix with the
 # release binary, under both mappings (default: tstats on CIM data models;
 # raw: raw searches only), parses every generated .conf with Splunk's conf
 # parser (every expected key, search = queries/NAME.spl joined on one line,
@@ -32,7 +33,7 @@ bin=target/release/tripline
 
 rm -rf "$work"
 mkdir -p "$work"
-inputs=("matrix:tests/fixtures/matrix/matrix.trip")
+inputs=("matrix:tests/fixtures/matrix/matrix.trip" "sources:tests/fixtures/sources")
 if [ -d rules ] && [ -n "$(find rules -name '*.trip' -print -quit)" ]; then
   inputs+=("pack:rules")
 fi

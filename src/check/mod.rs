@@ -21,7 +21,7 @@ pub mod values;
 
 pub use attack::{Catalogue, TechniqueEntry};
 pub use lists::Replaced;
-pub use taxonomy::{Source, Taxonomy};
+pub use taxonomy::{ExtendError, Source, Taxonomy};
 
 use crate::diag::{Diagnostic, codes};
 use crate::ir;
@@ -73,29 +73,40 @@ impl Default for CheckSettings {
 }
 
 /// Checks all parsed files of one pack together (lists and ids are
-/// pack-wide). `files` are in the order given on the command line. Rules
-/// with errors are left out of `pack`. Diagnostics come sorted by file and
-/// position.
+/// pack-wide) against the bundled taxonomy. `files` are in the order given
+/// on the command line. Rules with errors are left out of `pack`.
+/// Diagnostics come sorted by file and position.
 pub fn check(map: &SourceMap, files: &[(FileId, &ast::File)]) -> Checked {
-    check_pack(map, files, &[], &CheckSettings::default())
+    check_pack(
+        map,
+        files,
+        &[],
+        &CheckSettings::default(),
+        Taxonomy::bundled(),
+    )
 }
 
-/// `check` with a pack's settings, and the lists of a site (`site`) that
-/// replace the pack's of the same name.
+/// `check` against `taxonomy` (the bundled one extended by a pack's files).
+pub fn check_with(map: &SourceMap, files: &[(FileId, &ast::File)], taxonomy: &Taxonomy) -> Checked {
+    check_pack(map, files, &[], &CheckSettings::default(), taxonomy)
+}
+
+/// `check` with a pack's settings, the lists of a site (`site`) that
+/// replace the pack's of the same name, and the pack's taxonomy.
 pub fn check_pack(
     map: &SourceMap,
     files: &[(FileId, &ast::File)],
     site: &[(FileId, &ast::File)],
     settings: &CheckSettings,
+    taxonomy: &Taxonomy,
 ) -> Checked {
     let mut diagnostics = Vec::new();
     let mut lists = Lists::declare(files, &mut diagnostics);
     let replaced_lists = lists.overlay(site, &mut diagnostics);
     let list_files = lists.origins();
-    diagnostics.extend(taxonomy_extensions(&settings.taxonomy));
     let scope = Scope {
         map,
-        taxonomy: Taxonomy::bundled(),
+        taxonomy,
         catalogue: Catalogue::bundled(),
         lists: &lists,
         settings,
@@ -140,27 +151,6 @@ pub fn check_pack(
         replaced_lists,
         lists: list_files,
     }
-}
-
-/// Loading taxonomy extension files is not built yet: each one named is an
-/// error at its name in the manifest, so that no rule is checked against a
-/// taxonomy other than the one the user meant.
-fn taxonomy_extensions(extensions: &[TaxonomyExtension]) -> Vec<Diagnostic> {
-    extensions
-        .iter()
-        .map(|extension| {
-            Diagnostic::error(
-                codes::TAXONOMY_EXTENSIONS_UNSUPPORTED,
-                extension.named_in,
-                extension.span,
-                format!(
-                    "taxonomy extensions are not supported yet (`{}`)",
-                    extension.path.display()
-                ),
-            )
-            .with_help("remove `taxonomy` from the manifest; rules can use the bundled taxonomy")
-        })
-        .collect()
 }
 
 /// By file and position; a diagnostic reached twice (an element of a list

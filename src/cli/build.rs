@@ -22,7 +22,7 @@ pub fn run(args: &BuildArgs) -> u8 {
             return 2;
         }
     };
-    let loaded = match pipeline::load_with(&args.paths, args.site.as_deref()) {
+    let loaded = match pipeline::load_with(&args.paths, args.site.as_deref(), &args.taxonomy) {
         Ok(loaded) => loaded,
         Err(err) => {
             eprintln!("error: {err}");
@@ -56,7 +56,13 @@ pub fn run(args: &BuildArgs) -> u8 {
         report(&loaded.map, &mut diagnostics, loaded.file_count());
         return 1;
     }
-    let built = match emit::emit_all(&targets, &pack, args.targets_dir.as_deref(), &args.mapping) {
+    let built = match emit::emit_all(
+        &targets,
+        &pack,
+        args.targets_dir.as_deref(),
+        &args.mapping,
+        &loaded.taxonomy,
+    ) {
         Ok(built) => built,
         Err(err) => {
             eprintln!("error: {err}");
@@ -112,6 +118,7 @@ fn versioned(
         targets,
         args.targets_dir.as_deref(),
         &args.mapping,
+        &loaded.taxonomy,
         loaded.partial,
     )
     .map_err(|err| {

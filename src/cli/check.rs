@@ -9,7 +9,7 @@ use crate::diag::json;
 use crate::emit;
 
 pub fn run(args: &CheckArgs) -> u8 {
-    let loaded = match pipeline::load_with(&args.paths, args.site.as_deref()) {
+    let loaded = match pipeline::load_with(&args.paths, args.site.as_deref(), &args.taxonomy) {
         Ok(loaded) => loaded,
         Err(err) => {
             eprintln!("error: {err}");
@@ -35,6 +35,7 @@ pub fn run(args: &CheckArgs) -> u8 {
             &loaded.checked.pack,
             args.targets_dir.as_deref(),
             &args.mapping,
+            &loaded.taxonomy,
         ) {
             Ok(built) => diagnostics.extend(
                 built

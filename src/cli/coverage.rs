@@ -24,7 +24,7 @@ pub fn run(args: &CoverageArgs) -> u8 {
         Some(Ok(required)) => required,
         None => Vec::new(),
     };
-    let loaded = match pipeline::load_runnable(&args.paths, args.site.as_deref()) {
+    let loaded = match pipeline::load_runnable(&args.paths, args.site.as_deref(), &args.taxonomy) {
         Ok(loaded) => loaded,
         Err(code) => return code,
     };

@@ -8,6 +8,7 @@ mod fmt;
 mod new;
 pub mod pipeline;
 mod stage;
+mod taxonomy;
 mod versions;
 pub mod write;
 
@@ -49,6 +50,8 @@ pub enum Command {
     Coverage(CoverageArgs),
     /// Start a new pack or rule from a template that checks, tests and builds.
     New(NewArgs),
+    /// List the taxonomy: sources, fields, types and each target's names.
+    Taxonomy(TaxonomyArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -77,6 +80,27 @@ pub enum NewCommand {
     },
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum TaxonomyFormat {
+    /// one table per source
+    #[default]
+    Table,
+    /// one JSON document
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TaxonomyArgs {
+    #[arg(long, value_enum, default_value_t)]
+    pub format: TaxonomyFormat,
+    /// The field mapping to show in each target folder.
+    #[arg(long, value_name = "NAME", default_value = "default")]
+    pub mapping: String,
+    /// A taxonomy extension file (YAML). Repeatable.
+    #[arg(long = "taxonomy", value_name = "FILE")]
+    pub taxonomy: Vec<PathBuf>,
+}
+
 #[derive(Debug, clap::Args)]
 pub struct CoverageArgs {
     /// Files or folders (default: rules/).
@@ -94,6 +118,10 @@ pub struct CoverageArgs {
     /// A site folder of lists (and `site.toml`) that replace the pack's by name.
     #[arg(long, value_name = "DIR")]
     pub site: Option<PathBuf>,
+    /// A taxonomy extension file (YAML): more sources and fields, with their
+    /// names on each target. Repeatable; later files may add to earlier ones.
+    #[arg(long = "taxonomy", value_name = "FILE")]
+    pub taxonomy: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -131,6 +159,10 @@ pub struct CheckArgs {
     /// Also say where each list comes from (the pack or the site).
     #[arg(long)]
     pub verbose: bool,
+    /// A taxonomy extension file (YAML): more sources and fields, with their
+    /// names on each target. Repeatable; later files may add to earlier ones.
+    #[arg(long = "taxonomy", value_name = "FILE")]
+    pub taxonomy: Vec<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -164,6 +196,10 @@ pub struct BuildArgs {
     /// Fail (E0905) rather than bump a version and update `tripline.lock`.
     #[arg(long)]
     pub locked: bool,
+    /// A taxonomy extension file (YAML): more sources and fields, with their
+    /// names on each target. Repeatable; later files may add to earlier ones.
+    #[arg(long = "taxonomy", value_name = "FILE")]
+    pub taxonomy: Vec<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -187,6 +223,10 @@ pub struct TestArgs {
     /// A site folder of lists (and `site.toml`) that replace the pack's by name.
     #[arg(long, value_name = "DIR")]
     pub site: Option<PathBuf>,
+    /// A taxonomy extension file (YAML): more sources and fields, with their
+    /// names on each target. Repeatable; later files may add to earlier ones.
+    #[arg(long = "taxonomy", value_name = "FILE")]
+    pub taxonomy: Vec<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -229,6 +269,10 @@ pub struct EvalArgs {
     /// A site folder of lists (and `site.toml`) that replace the pack's by name.
     #[arg(long, value_name = "DIR")]
     pub site: Option<PathBuf>,
+    /// A taxonomy extension file (YAML): more sources and fields, with their
+    /// names on each target. Repeatable; later files may add to earlier ones.
+    #[arg(long = "taxonomy", value_name = "FILE")]
+    pub taxonomy: Vec<PathBuf>,
 }
 
 /// Parses arguments and runs the command; clap's own usage errors exit 2.
@@ -247,6 +291,7 @@ pub fn run(cli: Cli) -> u8 {
         Command::Test(args) => test::run(&args),
         Command::Eval(args) => eval::run(&args),
         Command::New(args) => new::run(&args),
+        Command::Taxonomy(args) => taxonomy::run(&args),
     }
 }
 

@@ -76,8 +76,8 @@ fn new_rule(name: &str, source: &str, dir: &Path) -> Result<Vec<PathBuf>, String
     let field = found
         .fields
         .iter()
-        .find(|(_, ty)| *ty == FieldType::String)
-        .map(|(field, _)| field.as_str())
+        .find(|field| field.ty == FieldType::String)
+        .map(|field| field.name.as_str())
         .ok_or_else(|| format!("source `{source}` has no string field to start from"))?;
     let title = name.replace('_', " ");
     let title = match title.chars().next() {

@@ -7,7 +7,7 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use crate::check::{self, Checked};
+use crate::check::{self, Checked, Taxonomy};
 use crate::diag::{Diagnostic, codes, json};
 use crate::pack;
 use crate::source::{self, FileId, LoadError, SourceMap};
@@ -27,6 +27,9 @@ pub struct Loaded {
     pub focus_files: usize,
     /// Whether the paths named only part of the pack.
     pub partial: bool,
+    /// The taxonomy the pack was checked against (the bundled one and the
+    /// pack's extensions).
+    pub taxonomy: Taxonomy,
 }
 
 impl Loaded {
@@ -48,24 +51,66 @@ impl Loaded {
 /// Reads, parses and checks the pack at `paths` (default `rules/`). An
 /// unreadable path is a usage or I/O error; everything else is a diagnostic.
 pub fn load(paths: &[PathBuf]) -> Result<Loaded, LoadError> {
-    load_with(paths, None)
+    load_with(paths, None, &[])
 }
 
-/// `load` with a site folder (`--site DIR`) that wins over the manifest's.
-pub fn load_with(paths: &[PathBuf], site: Option<&Path>) -> Result<Loaded, LoadError> {
+/// `load` with a site folder (`--site DIR`) that wins over the manifest's,
+/// and taxonomy extension files (`--taxonomy`) besides the manifest's.
+/// Extension errors are diagnostics like the rules'; the rules are checked
+/// against what the files define correctly.
+pub fn load_with(
+    paths: &[PathBuf],
+    site: Option<&Path>,
+    taxonomy_files: &[PathBuf],
+) -> Result<Loaded, LoadError> {
     let mut map = SourceMap::default();
     let layout = pack::discover(&mut map, &super::paths_or_default(paths), site)?;
     for skipped in &layout.loops {
         eprintln!("warning: {skipped}");
     }
+    // The manifest's extension paths are relative to the manifest; one
+    // that is not there is an error at its name in the manifest.
+    let mut extensions = Vec::new();
+    let mut missing = Vec::new();
+    for extension in &layout.check_settings().taxonomy {
+        let manifest = &map.get(extension.named_in).path;
+        let path = manifest
+            .parent()
+            .map_or_else(|| extension.path.clone(), |dir| dir.join(&extension.path));
+        if path.is_file() {
+            extensions.push(path);
+        } else {
+            missing.push(
+                Diagnostic::error(
+                    codes::MANIFEST_VALUE,
+                    extension.named_in,
+                    extension.span,
+                    format!("taxonomy file `{}` is not there", path.display()),
+                )
+                .with_label("no such file")
+                .with_help("name a YAML taxonomy extension, relative to the manifest"),
+            );
+        }
+    }
+    extensions.extend(taxonomy_files.iter().cloned());
+    let (taxonomy, mut taxonomy_errors) =
+        Taxonomy::bundled().extended_with_errors(&mut map, &extensions)?;
+    taxonomy_errors.extend(missing);
     let mut diagnostics = layout.diagnostics.clone();
+    diagnostics.extend(taxonomy_errors);
     let files = parse_all(&mut map, &layout.rule_files, &mut diagnostics)?;
     let site_parsed = parse_all(&mut map, &layout.site_files, &mut diagnostics)?;
     diagnostics.extend(rules_in_site(&site_parsed));
     let borrowed: Vec<(FileId, &ast::File)> = files.iter().map(|(id, file)| (*id, file)).collect();
     let site_lists: Vec<(FileId, &ast::File)> =
         site_parsed.iter().map(|(id, file)| (*id, file)).collect();
-    let mut checked = check::check_pack(&map, &borrowed, &site_lists, &layout.check_settings());
+    let mut checked = check::check_pack(
+        &map,
+        &borrowed,
+        &site_lists,
+        &layout.check_settings(),
+        &taxonomy,
+    );
     checked.diagnostics.extend(diagnostics);
     checked.pack.settings = layout.pack_settings();
     let focus_files = layout
@@ -97,6 +142,7 @@ pub fn load_with(paths: &[PathBuf], site: Option<&Path>) -> Result<Loaded, LoadE
         site_files: site_parsed.iter().map(|(id, _)| *id).collect(),
         focus_files,
         partial: layout.focus.is_some(),
+        taxonomy,
     })
 }
 
@@ -146,8 +192,12 @@ fn rules_in_site(site: &[(FileId, ast::File)]) -> Vec<Diagnostic> {
 /// `load` for the commands that run a pack (`test`, `eval`, `coverage`):
 /// its diagnostics go to stderr, and a pack that cannot run gives the exit
 /// code instead: 2 for a usage or I/O error, 1 for rule errors.
-pub fn load_runnable(paths: &[PathBuf], site: Option<&Path>) -> Result<Loaded, u8> {
-    let loaded = load_with(paths, site).map_err(|err| {
+pub fn load_runnable(
+    paths: &[PathBuf],
+    site: Option<&Path>,
+    taxonomy: &[PathBuf],
+) -> Result<Loaded, u8> {
+    let loaded = load_with(paths, site, taxonomy).map_err(|err| {
         eprintln!("error: {err}");
         2u8
     })?;

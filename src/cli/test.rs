@@ -13,10 +13,11 @@ use crate::source::SourceMap;
 
 /// `tripline test [PATHS] [--junit FILE]`.
 pub fn run(args: &TestArgs) -> u8 {
-    let mut loaded = match pipeline::load_runnable(&args.paths, args.site.as_deref()) {
-        Ok(loaded) => loaded,
-        Err(code) => return code,
-    };
+    let mut loaded =
+        match pipeline::load_runnable(&args.paths, args.site.as_deref(), &args.taxonomy) {
+            Ok(loaded) => loaded,
+            Err(code) => return code,
+        };
     if let Some(pattern) = &args.filter {
         let rules = &mut loaded.checked.pack.rules;
         rules.retain(|rule| crate::pack::name_matches(pattern, &rule.name));

@@ -5,6 +5,7 @@
 //! `tripline.lock` and the manifest give (`pack::lock`). A build of part of
 //! a pack versions its rules only, never the app.
 
+use crate::check::Taxonomy;
 use std::path::{Path, PathBuf};
 
 use crate::diag::{Diagnostic, codes};
@@ -101,6 +102,7 @@ pub fn fix(
     targets: &[TargetName],
     targets_dir: Option<&Path>,
     mapping: &str,
+    taxonomy: &Taxonomy,
     partial: bool,
 ) -> Result<Option<Versions>, Box<dyn std::error::Error>> {
     let versioned: Vec<TargetName> = targets
@@ -122,7 +124,7 @@ pub fn fix(
         .map(|r| (r.name.clone(), "0.0.0".to_string()))
         .collect();
     probe.settings.splunk_version = Some("0.0.0".to_string());
-    let built = emit::emit_all(&versioned, &probe, targets_dir, mapping)?;
+    let built = emit::emit_all(&versioned, &probe, targets_dir, mapping, taxonomy)?;
     let mut new = old.clone();
     for (target, emitted) in &built {
         match target {

@@ -3,8 +3,8 @@
 //! `docs/errors.md` documents every code (a test keeps the two in step).
 //!
 //! Ranges: E01xx lexical, E02xx syntax, E03xx names, E04xx types, E05xx
-//! values, E06xx tests, E07xx target refusals, E08xx target folders, E09xx
-//! packs (manifest, site, versions);
+//! values, E06xx tests, E07xx target refusals, E08xx target folders, E090x
+//! packs (manifest, site, versions), E091x taxonomy extensions;
 //! W0xxx warnings.
 
 use serde::Serialize;
@@ -103,9 +103,19 @@ codes! {
     INVALID_MANIFEST = "E0900", "manifest is not valid TOML";
     UNKNOWN_MANIFEST_KEY = "E0901", "unknown key in a manifest";
     MANIFEST_VALUE = "E0902", "manifest value of the wrong type or form";
-    TAXONOMY_EXTENSIONS_UNSUPPORTED = "E0903", "taxonomy extensions are not supported yet";
     RULE_IN_SITE = "E0904", "rule in a site folder";
     STALE_LOCK = "E0905", "content changed without a version change";
+
+    // Taxonomy extensions: a pack's own sources and fields.
+    TAXONOMY_YAML = "E0910", "taxonomy extension is not valid YAML";
+    TAXONOMY_UNKNOWN_KEY = "E0911", "unknown key in a taxonomy extension";
+    TAXONOMY_WRONG_TYPE = "E0912", "value of the wrong kind in a taxonomy extension";
+    TAXONOMY_UNKNOWN_TYPE = "E0913", "unknown field type";
+    TAXONOMY_DUPLICATE = "E0914", "source or field defined twice";
+    TAXONOMY_UNKNOWN_TARGET = "E0915", "unknown target or mapping in a taxonomy extension";
+    TAXONOMY_UNKNOWN_FIELD = "E0916", "target names a field the source lacks";
+    TAXONOMY_UNKNOWN_COLUMN = "E0917", "column the target's schema lacks";
+    TAXONOMY_MISSING_SETTING = "E0918", "new source without the settings a target needs";
 
     // Warnings.
     DEPRECATED_TECHNIQUE = "W0001", "revoked or deprecated ATT&CK technique";

@@ -69,7 +69,8 @@ pub fn mapped_field<'a>(
             )
             .with_label("not mapped")
             .with_help(format!(
-                "add the field to targets/{target}/mappings/{}.yaml, or pick another --mapping",
+                "name the field in targets/{target}/mappings/{}.yaml or in a taxonomy extension \
+                 (`targets: {{{target}: {{fields: ...}}}}`, docs/taxonomy.md), or pick another --mapping",
                 input.mapping_name
             ))
         })

@@ -222,6 +222,34 @@ pub struct SourceMapping {
 }
 
 impl Mapping {
+    /// This mapping with a taxonomy extension's names for `target`: first
+    /// those for every mapping of the target, then those for `mapping_name`
+    /// alone. A source the mapping lacks takes the overlay's settings.
+    pub fn overlaid(
+        mut self,
+        taxonomy: &crate::check::Taxonomy,
+        target: &str,
+        mapping_name: &str,
+    ) -> Mapping {
+        let overlays = taxonomy.overlays().iter().filter(|o| o.target == target);
+        let (general, specific): (Vec<_>, Vec<_>) = overlays.partition(|o| o.mapping.is_none());
+        let specific = specific
+            .into_iter()
+            .filter(|o| o.mapping.as_deref() == Some(mapping_name));
+        for overlay in general.into_iter().chain(specific) {
+            let source = self
+                .sources
+                .entry(overlay.source.clone())
+                .or_insert_with(|| SourceMapping {
+                    fields: BTreeMap::new(),
+                    settings: BTreeMap::new(),
+                });
+            source.settings.extend(overlay.settings.clone());
+            source.fields.extend(overlay.fields.clone());
+        }
+        self
+    }
+
     /// The SIEM's name for `field` of `source`, if mapped.
     pub fn field(&self, source: &str, field: &str) -> Option<&str> {
         self.sources.get(source)?.fields.get(field)?.as_deref()

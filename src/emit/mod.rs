@@ -17,6 +17,7 @@ pub mod templates;
 
 use std::path::Path;
 
+use crate::check::Taxonomy;
 use crate::diag::Diagnostic;
 use crate::ir;
 use folder::{FolderError, Mapping, TargetFolder};
@@ -98,6 +99,8 @@ pub struct Input<'a> {
     pub mapping: &'a Mapping,
     /// The mapping's name (`default`), for messages.
     pub mapping_name: &'a str,
+    /// The taxonomy the pack was checked against (sources' descriptions).
+    pub taxonomy: &'a Taxonomy,
 }
 
 /// A broken target folder: a missing or invalid template or mapping.
@@ -137,25 +140,42 @@ impl EmitError {
     }
 }
 
-/// Builds each of `targets` for the whole pack, in order.
+/// Builds each of `targets` for the whole pack, in order, with the mappings
+/// of `taxonomy`'s extensions.
 pub fn emit_all(
     targets: &[TargetName],
     pack: &ir::Pack,
     targets_dir: Option<&Path>,
     mapping_name: &str,
+    taxonomy: &Taxonomy,
 ) -> Result<Vec<(TargetName, Emitted)>, EmitError> {
     targets
         .iter()
-        .map(|&target| Ok((target, emit(target, pack, targets_dir, mapping_name)?)))
+        .map(|&target| {
+            let emitted = emit_with(target, pack, targets_dir, mapping_name, taxonomy)?;
+            Ok((target, emitted))
+        })
         .collect()
 }
 
-/// Builds one target for the whole pack.
+/// Builds one target for the whole pack, over the bundled taxonomy.
 pub fn emit(
     target: TargetName,
     pack: &ir::Pack,
     targets_dir: Option<&Path>,
     mapping_name: &str,
+) -> Result<Emitted, EmitError> {
+    emit_with(target, pack, targets_dir, mapping_name, Taxonomy::bundled())
+}
+
+/// Builds one target for the whole pack, with the mappings of `taxonomy`'s
+/// extensions.
+pub fn emit_with(
+    target: TargetName,
+    pack: &ir::Pack,
+    targets_dir: Option<&Path>,
+    mapping_name: &str,
+    taxonomy: &Taxonomy,
 ) -> Result<Emitted, EmitError> {
     let folder = TargetFolder::load(target.as_str(), targets_dir)?;
     let mapping = if target == TargetName::Runbook {
@@ -168,13 +188,16 @@ pub fn emit(
                 available: folder.mapping_names().join(", "),
             });
         }
-        folder.mapping(mapping_name)?
+        folder
+            .mapping(mapping_name)?
+            .overlaid(taxonomy, target.as_str(), mapping_name)
     };
     let input = Input {
         pack,
         folder: &folder,
         mapping: &mapping,
         mapping_name,
+        taxonomy,
     };
     match target {
         TargetName::Sigma => sigma::emit(&input),

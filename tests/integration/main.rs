@@ -21,4 +21,5 @@ mod runbook;
 mod sigma;
 mod splunk;
 mod support;
+mod taxonomy;
 mod test_cmd;

@@ -135,9 +135,9 @@ fn manifest_errors_point_into_the_manifest_with_a_did_you_mean() {
         ),
         (
             "taxonomy = [\"smtp.yaml\"]",
-            "E0903",
+            "E0902",
             "3:13",
-            "not supported yet",
+            "is not there",
         ),
         ("rules = [\"nowhere\"]", "E0902", "3:10", "is not there"),
         ("[target.splunk]", "E0901", "3:2", "did you mean `targets`?"),
@@ -418,4 +418,33 @@ fn a_new_pack_and_rule_check_test_and_build() {
     assert!(run.stderr.contains("exists already"), "{}", run.stderr);
     let run = tripline(&["new", "pack", pack.to_str().unwrap()]);
     assert_eq!(run.code, 2);
+}
+
+/// A manifest's `taxonomy = [...]` (relative to it) adds the sources its
+/// rules read: a rule on a pack-defined `smtp` source checks and tests.
+#[test]
+fn the_manifest_names_taxonomy_extensions() {
+    let pack = new_pack("manifest-taxonomy");
+    let fixtures = Path::new("tests/fixtures/taxonomy");
+    std::fs::copy(fixtures.join("smtp.yaml"), pack.join("smtp.yaml")).unwrap();
+    std::fs::copy(
+        fixtures.join("smtp_recon.trip"),
+        pack.join("smtp_recon.trip"),
+    )
+    .unwrap();
+    let manifest = pack.join("tripline.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let without = tripline(&["check", pack.to_str().unwrap()]);
+    assert_eq!(
+        without.code, 1,
+        "unknown source without the extension: {}",
+        without.stderr
+    );
+    std::fs::write(
+        &manifest,
+        text.replace("[pack]\n", "[pack]\ntaxonomy = [\"smtp.yaml\"]\n"),
+    )
+    .unwrap();
+    let with = tripline(&["test", pack.to_str().unwrap()]);
+    assert_eq!(with.code, 0, "{}\n{}", with.stdout, with.stderr);
 }

@@ -30,11 +30,13 @@ pub fn run(args: &EvalArgs) -> u8 {
         eprintln!("error: stdout is closed: matches and alerts could not be written");
         return 2;
     }
-    let sources: Vec<String> = Taxonomy::bundled()
-        .sources()
-        .iter()
-        .map(|s| s.name.clone())
-        .collect();
+    // The sources `--source` may name; the extensions' errors are reported
+    // when the pack loads.
+    let mut scratch = crate::source::SourceMap::default();
+    let taxonomy = Taxonomy::bundled()
+        .extended_with_errors(&mut scratch, &args.taxonomy)
+        .map_or_else(|_| Taxonomy::bundled().clone(), |(taxonomy, _)| taxonomy);
+    let sources: Vec<String> = taxonomy.sources().iter().map(|s| s.name.clone()).collect();
     let mut options = match options(args, &sources) {
         Ok(options) => options,
         Err(message) => {
@@ -42,7 +44,7 @@ pub fn run(args: &EvalArgs) -> u8 {
             return 2;
         }
     };
-    let loaded = match pipeline::load_runnable(&args.rules, args.site.as_deref()) {
+    let loaded = match pipeline::load_runnable(&args.rules, args.site.as_deref(), &args.taxonomy) {
         Ok(loaded) => loaded,
         Err(code) => return code,
     };

@@ -30,9 +30,10 @@ use crate::ir::{self, Status};
 use super::query::{self, Refusal};
 use super::{Document, EmitError, Emitted, Input};
 use dialect::Kql;
-use source::{EntityColumn, Schemas, Source};
+use source::{EntityColumn, Source};
 
 pub use literal::{kql_regex, kql_string};
+pub use source::Schemas;
 
 pub(crate) const TARGET: &str = "kql";
 /// Sentinel's limit on a rule's query, in characters.

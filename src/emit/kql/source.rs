@@ -48,6 +48,11 @@ impl Schemas {
         }
     }
 
+    /// The names of the sections, in name order.
+    pub fn names(&self) -> Vec<String> {
+        self.sections.keys().cloned().collect()
+    }
+
     /// The columns of a section, in name order, with their types.
     pub fn section(&self, name: &str) -> Option<&BTreeMap<String, String>> {
         self.sections.get(name)
@@ -81,6 +86,10 @@ struct Settings {
     union: Vec<ParserCall>,
     table: Option<String>,
     schema: Option<String>,
+    /// Column types beside (or instead of) the schema section's: a taxonomy
+    /// extension's own table.
+    #[serde(default)]
+    columns: BTreeMap<String, String>,
     #[serde(default)]
     filter: String,
     #[serde(default)]
@@ -119,12 +128,13 @@ impl Source {
     pub fn new(mapping: &SourceMapping, schemas: &Schemas) -> Result<Source, String> {
         let value = serde_yaml::to_value(&mapping.settings).map_err(|e| e.to_string())?;
         let settings: Settings = serde_yaml::from_value(value).map_err(|e| e.to_string())?;
-        let columns = settings
+        let mut columns = settings
             .schema
             .as_deref()
             .and_then(|s| schemas.section(s))
             .cloned()
             .unwrap_or_default();
+        columns.extend(settings.columns);
         if settings.parser.is_none() && settings.table.is_none() {
             return Err("a source needs `parser` or `table`".to_string());
         }

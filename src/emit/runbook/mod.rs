@@ -74,7 +74,7 @@ pub fn emit(input: &Input) -> Result<Emitted, EmitError> {
                 .with_help("add `playbook { questions \"...\" escalate \"...\" triage \"...\" investigate \"...\" contain \"...\" }`"),
             );
         }
-        let page = page(rule);
+        let page = page(input.taxonomy, rule);
         emitted.documents.push(Document {
             path: format!("{}.md", rule.name),
             text: templates.render("page.md.j2", minijinja::context! { rule => minijinja::Value::from(minijinja::value::Serde(&page)) })?,
@@ -97,7 +97,7 @@ fn templates<'f>(input: &Input<'f>) -> Result<Templates<'f>, EmitError> {
     Ok(templates)
 }
 
-fn page(rule: &ir::Rule) -> PageView {
+fn page(taxonomy: &Taxonomy, rule: &ir::Rule) -> PageView {
     let catalogue = Catalogue::bundled();
     let mut ttps: Vec<String> = Vec::new();
     for technique in &rule.meta.techniques {
@@ -115,7 +115,7 @@ fn page(rule: &ir::Rule) -> PageView {
             _ => t.name.clone(),
         })
         .collect();
-    let source = Taxonomy::bundled().source(&rule.source);
+    let source = taxonomy.source(&rule.source);
     let log_sources = match source {
         Some(source) => format!(
             "{} (tripline source `{}`)",

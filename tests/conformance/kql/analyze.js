@@ -54,6 +54,8 @@ const PARSERS = {
     "srchostname_has_any:dynamic=dynamic([]), eventtype_in:dynamic=dynamic([]), " +
     "eventresultdetails_in:dynamic=dynamic([]), eventresult:string='*', pack:bool=false"],
   _Im_ProcessCreate: ["ProcessEvent", TIME],
+  _Im_FileEvent: ["FileEvent", TIME],
+  _Im_RegistryEvent: ["RegistryEvent", TIME],
 };
 
 const schema = Object.assign(

@@ -179,7 +179,11 @@ def main():
                 continue
             source = rule["source"]
             fields = {e: n for e, n in mapping[source]["fields"].items() if n and e != "@timestamp"}
-            types = taxonomy[source]["fields"]
+            # A field is `name: type` or `name: {type: T, description: ...}`.
+            types = {
+                f: spec["type"] if isinstance(spec, dict) else spec
+                for f, spec in taxonomy[source]["fields"].items()
+            }
             [query] = backend.convert(SigmaCollection.from_yaml(path.read_text()))
             for test in rule["tests"]:
                 label = f"{name}/{rule['rule']} \"{test['name']}\""
