@@ -101,8 +101,9 @@ fn every_pack_rule() {
     }
 }
 
-/// What a SIEM team deploys: most pack rules are `| tstats` searches, the
-/// rest start from an index-bounded macro; no regex where the rule has no
+/// What a SIEM team deploys: most pack rules (two thirds: integer
+/// comparisons and `exists()` are never search terms) are `| tstats`
+/// searches, the rest start from an index-bounded macro; no regex where the rule has no
 /// `matches` (the pack has none), no `streamstats` or `mvexpand`; each
 /// command on its own line in `.spl`, one line in the `.conf`.
 #[test]
@@ -139,11 +140,7 @@ fn the_pack_is_mostly_tstats_and_needs_no_regex() {
         }
         match mapping {
             "raw" => assert_eq!(tstats, 0),
-            _ => assert!(
-                tstats * 10 >= rules.len() * 7,
-                "{tstats} of {}",
-                rules.len()
-            ),
+            _ => assert!(tstats * 3 >= rules.len() * 2, "{tstats} of {}", rules.len()),
         }
     }
 }
@@ -191,7 +188,8 @@ fn inexpressible_terms_move_after_the_pipe() {
 
 /// A count with `by` is a raw search: tstats would count an event once per
 /// spelling of its `by` value (`Bob`, `bob`), the evaluator once per
-/// lowered value, which `mvdedup()` gives.
+/// lowered value, which `mvdedup()` gives. Each group reports a spelling of
+/// its own key from its earliest event (`tl_s0`: `#2KEY#3SPELLING` pairs).
 #[test]
 fn count_by_thresholds_key_each_event_once_per_lowered_value() {
     let source = rule(
@@ -202,8 +200,10 @@ fn count_by_thresholds_key_each_event_once_per_lowered_value() {
     assert_eq!(
         query.trim_end(),
         "(`tripline_authentication`) action=\"failure\"\n\
-         | eval tl_w=floor(_time/600)*600, tl_k0=mvfilter(user!=\"\"), tl_k0=mvdedup(mvmap(tl_k0, lower(tl_k0)))\n\
-         | stats count earliest(user) AS user BY tl_w tl_k0\n\
+         | eval tl_w=floor(_time/600)*600, tl_k0=mvfilter(user!=\"\"), tl_k0=mvdedup(mvmap(tl_k0, lower(tl_k0))), \
+         tl_s0=mvfilter(user!=\"\"), tl_s0=mvjoin(mvmap(tl_s0, \"#2\" . replace(lower(tl_s0), \"#\", \"#1\") . \"#3\" . replace(tl_s0, \"#\", \"#1\")), \"\") . \"#2\"\n\
+         | stats count earliest(tl_s0) AS tl_s0 BY tl_w tl_k0\n\
+         | eval user=replace(mvindex(split(mvindex(split(\"_\" . tl_s0, \"#2\" . replace(tl_k0, \"#\", \"#1\") . \"#3\"), 1), \"#2\"), 0), \"#1\", \"#\")\n\
          | addinfo\n\
          | where tl_w+600>info_max_time-300 AND tl_w+600<=info_max_time AND count>=5\n\
          | eval _time=tl_w\n\
@@ -266,7 +266,7 @@ fn the_app_files_name_the_app_and_its_version() {
         ("tripline_proxy", "(`cim_Web_indexes`) tag=web tag=proxy"),
         (
             "tripline_authentication",
-            "(`cim_Authentication_indexes`) tag=authentication",
+            "(`cim_Authentication_indexes`) tag=authentication NOT (action=success user=*$)",
         ),
         (
             "tripline_process",

@@ -15,8 +15,6 @@ pub struct DataModel {
     pub constraint: Option<String>,
     /// The CIM names the dataset holds.
     pub fields: Vec<String>,
-    /// Those of type number: accelerated summaries hold them as numbers.
-    pub numbers: Vec<String>,
 }
 
 impl DataModel {
@@ -30,7 +28,6 @@ impl DataModel {
             prefix: text("prefix")?,
             constraint: text("where"),
             fields: names(model.get("fields")?),
-            numbers: model.get("numbers").map(names).unwrap_or_default(),
         })
     }
 
