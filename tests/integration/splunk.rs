@@ -493,7 +493,7 @@ fn ipv4_blocks_carry_their_mapped_ipv6_blocks() {
     let search = document(&emitted, "queries/r.spl");
     assert!(
         search.contains(
-            "WHERE NOT nodename=Web.Proxy Web.src IN (\"0.0.0.0/0\", \"::ffff:0:0/96\", \"10.0.0.0/8\", \"::ffff:a00:0/104\") NOT Web.src=\"::/0\" BY"
+            "WHERE NOT Web.tag=proxy Web.src IN (\"0.0.0.0/0\", \"::ffff:0:0/96\", \"10.0.0.0/8\", \"::ffff:a00:0/104\") NOT Web.src=\"::/0\" BY"
         ),
         "{search}"
     );
@@ -505,7 +505,7 @@ fn a_double_negation_negates_a_parenthesised_operand() {
     let (_, emitted) = build("r.trip", &source);
     let (outside, _) = parse_back(document(&emitted, "queries/r.spl"));
     assert!(
-        outside.contains("WHERE NOT nodename=Web.Proxy NOT (NOT Web.uri_path=\"\") BY"),
+        outside.contains("WHERE NOT Web.tag=proxy NOT (NOT Web.uri_path=\"\") BY"),
         "{outside}"
     );
     let (_, emitted) = build_with("r.trip", &source, "raw");

@@ -11,7 +11,8 @@ pub struct DataModel {
     pub dataset: String,
     /// `DNS`: field names are `DNS.query`.
     pub prefix: String,
-    /// A constraint selecting the source's events (`nodename=Web.Proxy`).
+    /// A constraint selecting the source's events (`nodename=Web.Proxy`,
+    /// `NOT Web.tag=proxy`).
     pub constraint: Option<String>,
     /// The CIM names the dataset holds.
     pub fields: Vec<String>,

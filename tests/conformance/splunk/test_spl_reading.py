@@ -304,6 +304,8 @@ class Tstats(unittest.TestCase):
         with self.assertRaises(Unsupported):
             run(q.format("NOT nodename=Web.Proxy"), events)
         self.assertEqual(picked(q.format("NOT nodename=Web.Proxy"), events, nodename_terms=True), {0})
+        # CIM's `tag` field: the web events outside Web.Proxy (constraint tag=proxy).
+        self.assertEqual(picked(q.format("NOT Web.tag=proxy"), events), {0})
 
 
 class Addinfo(unittest.TestCase):
