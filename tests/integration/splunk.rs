@@ -515,3 +515,34 @@ fn a_double_negation_negates_a_parenthesised_operand() {
         "{outside}"
     );
 }
+
+/// `exists()` is never a search term (`f=*` would depend on whether Splunk
+/// keeps an extracted `""` as a field): the rule is a raw search testing
+/// for a non-empty value after the pipe.
+#[test]
+fn exists_is_tested_after_the_pipe() {
+    let (_, emitted) = build(
+        "r.trip",
+        &rule("from dns\n  where not exists(dns.question.name)"),
+    );
+    let query = document(&emitted, "queries/r.spl");
+    assert!(query.starts_with("(`tripline_dns`)\n"), "{query}");
+    assert!(
+        query.contains("| where NOT isnotnull(mvfilter(query!=\"\"))"),
+        "{query}"
+    );
+}
+
+/// Integer bounds of any 64-bit size are compared by digits, never as
+/// doubles: no refusal at 2^53, no `tonumber()`.
+#[test]
+fn integer_bounds_beyond_2_53_are_exact() {
+    let (_, emitted) = build(
+        "r.trip",
+        &rule("from proxy\n  where http.response.status_code > 9007199254740992"),
+    );
+    assert!(emitted.diagnostics.is_empty(), "{:#?}", emitted.diagnostics);
+    let query = document(&emitted, "queries/r.spl");
+    assert!(query.contains(">\"9007199254740992\""), "{query}");
+    assert!(!query.contains("tonumber("), "{query}");
+}
