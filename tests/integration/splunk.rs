@@ -101,8 +101,9 @@ fn every_pack_rule() {
     }
 }
 
-/// What a SIEM team deploys: most pack rules are `| tstats` searches, the
-/// rest start from an index-bounded macro; no regex where the rule has no
+/// What a SIEM team deploys: most pack rules (two thirds: integer
+/// comparisons and `exists()` are never search terms) are `| tstats`
+/// searches, the rest start from an index-bounded macro; no regex where the rule has no
 /// `matches` (the pack has none), no `streamstats` or `mvexpand`; each
 /// command on its own line in `.spl`, one line in the `.conf`.
 #[test]
@@ -139,11 +140,7 @@ fn the_pack_is_mostly_tstats_and_needs_no_regex() {
         }
         match mapping {
             "raw" => assert_eq!(tstats, 0),
-            _ => assert!(
-                tstats * 10 >= rules.len() * 7,
-                "{tstats} of {}",
-                rules.len()
-            ),
+            _ => assert!(tstats * 3 >= rules.len() * 2, "{tstats} of {}", rules.len()),
         }
     }
 }
@@ -191,7 +188,8 @@ fn inexpressible_terms_move_after_the_pipe() {
 
 /// A count with `by` is a raw search: tstats would count an event once per
 /// spelling of its `by` value (`Bob`, `bob`), the evaluator once per
-/// lowered value, which `mvdedup()` gives.
+/// lowered value, which `mvdedup()` gives. Each group reports a spelling of
+/// its own key from its earliest event (`tl_s0`: `#2KEY#3SPELLING` pairs).
 #[test]
 fn count_by_thresholds_key_each_event_once_per_lowered_value() {
     let source = rule(
@@ -202,8 +200,10 @@ fn count_by_thresholds_key_each_event_once_per_lowered_value() {
     assert_eq!(
         query.trim_end(),
         "(`tripline_authentication`) action=\"failure\"\n\
-         | eval tl_w=floor(_time/600)*600, tl_k0=mvfilter(user!=\"\"), tl_k0=mvdedup(mvmap(tl_k0, lower(tl_k0)))\n\
-         | stats count earliest(user) AS user BY tl_w tl_k0\n\
+         | eval tl_w=floor(_time/600)*600, tl_k0=mvfilter(user!=\"\"), tl_k0=mvdedup(mvmap(tl_k0, lower(tl_k0))), \
+         tl_s0=mvfilter(user!=\"\"), tl_s0=mvjoin(mvmap(tl_s0, \"#2\" . replace(lower(tl_s0), \"#\", \"#1\") . \"#3\" . replace(tl_s0, \"#\", \"#1\")), \"\") . \"#2\"\n\
+         | stats count earliest(tl_s0) AS tl_s0 BY tl_w tl_k0\n\
+         | eval user=replace(mvindex(split(mvindex(split(\"_\" . tl_s0, \"#2\" . replace(tl_k0, \"#\", \"#1\") . \"#3\"), 1), \"#2\"), 0), \"#1\", \"#\")\n\
          | addinfo\n\
          | where tl_w+600>info_max_time-300 AND tl_w+600<=info_max_time AND count>=5\n\
          | eval _time=tl_w\n\
@@ -266,7 +266,7 @@ fn the_app_files_name_the_app_and_its_version() {
         ("tripline_proxy", "(`cim_Web_indexes`) tag=web tag=proxy"),
         (
             "tripline_authentication",
-            "(`cim_Authentication_indexes`) tag=authentication",
+            "(`cim_Authentication_indexes`) tag=authentication NOT (action=success user=*$)",
         ),
         (
             "tripline_process",
@@ -493,7 +493,7 @@ fn ipv4_blocks_carry_their_mapped_ipv6_blocks() {
     let search = document(&emitted, "queries/r.spl");
     assert!(
         search.contains(
-            "WHERE NOT nodename=Web.Proxy Web.src IN (\"0.0.0.0/0\", \"::ffff:0:0/96\", \"10.0.0.0/8\", \"::ffff:a00:0/104\") NOT Web.src=\"::/0\" BY"
+            "WHERE NOT Web.tag=proxy Web.src IN (\"0.0.0.0/0\", \"::ffff:0:0/96\", \"10.0.0.0/8\", \"::ffff:a00:0/104\") NOT Web.src=\"::/0\" BY"
         ),
         "{search}"
     );
@@ -505,7 +505,7 @@ fn a_double_negation_negates_a_parenthesised_operand() {
     let (_, emitted) = build("r.trip", &source);
     let (outside, _) = parse_back(document(&emitted, "queries/r.spl"));
     assert!(
-        outside.contains("WHERE NOT nodename=Web.Proxy NOT (NOT Web.uri_path=\"\") BY"),
+        outside.contains("WHERE NOT Web.tag=proxy NOT (NOT Web.uri_path=\"\") BY"),
         "{outside}"
     );
     let (_, emitted) = build_with("r.trip", &source, "raw");
@@ -514,4 +514,35 @@ fn a_double_negation_negates_a_parenthesised_operand() {
         outside.starts_with("(`tripline_web`) NOT (NOT uri_path=\"\")\n"),
         "{outside}"
     );
+}
+
+/// `exists()` is never a search term (`f=*` would depend on whether Splunk
+/// keeps an extracted `""` as a field): the rule is a raw search testing
+/// for a non-empty value after the pipe.
+#[test]
+fn exists_is_tested_after_the_pipe() {
+    let (_, emitted) = build(
+        "r.trip",
+        &rule("from dns\n  where not exists(dns.question.name)"),
+    );
+    let query = document(&emitted, "queries/r.spl");
+    assert!(query.starts_with("(`tripline_dns`)\n"), "{query}");
+    assert!(
+        query.contains("| where NOT isnotnull(mvfilter(query!=\"\"))"),
+        "{query}"
+    );
+}
+
+/// Integer bounds of any 64-bit size are compared by digits, never as
+/// doubles: no refusal at 2^53, no `tonumber()`.
+#[test]
+fn integer_bounds_beyond_2_53_are_exact() {
+    let (_, emitted) = build(
+        "r.trip",
+        &rule("from proxy\n  where http.response.status_code > 9007199254740992"),
+    );
+    assert!(emitted.diagnostics.is_empty(), "{:#?}", emitted.diagnostics);
+    let query = document(&emitted, "queries/r.spl");
+    assert!(query.contains(">\"9007199254740992\""), "{query}");
+    assert!(!query.contains("tonumber("), "{query}");
 }

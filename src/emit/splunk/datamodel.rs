@@ -11,12 +11,11 @@ pub struct DataModel {
     pub dataset: String,
     /// `DNS`: field names are `DNS.query`.
     pub prefix: String,
-    /// A constraint selecting the source's events (`nodename=Web.Proxy`).
+    /// A constraint selecting the source's events (`nodename=Web.Proxy`,
+    /// `NOT Web.tag=proxy`).
     pub constraint: Option<String>,
     /// The CIM names the dataset holds.
     pub fields: Vec<String>,
-    /// Those of type number: accelerated summaries hold them as numbers.
-    pub numbers: Vec<String>,
 }
 
 impl DataModel {
@@ -30,7 +29,6 @@ impl DataModel {
             prefix: text("prefix")?,
             constraint: text("where"),
             fields: names(model.get("fields")?),
-            numbers: model.get("numbers").map(names).unwrap_or_default(),
         })
     }
 

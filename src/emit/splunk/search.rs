@@ -34,8 +34,7 @@ pub fn search(input: &Input, rule: &ir::Rule, base: &str) -> Result<Search, Vec<
     if let Some(model) = DataModel::of(input, &rule.source)
         && fits_data_model(input, rule, &model)
         && let Ok(terms) = query::write(
-            &mut SearchTerms::new(input, rule, &format!("{}.", model.prefix))
-                .with_numbers(&model.numbers),
+            &mut SearchTerms::new(input, rule, &format!("{}.", model.prefix)),
             &rule.condition,
         )
     {

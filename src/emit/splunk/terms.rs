@@ -28,9 +28,6 @@ pub struct SearchTerms<'a> {
     prefix: String,
     /// The CIM names the terms filter on.
     pub filtered: BTreeSet<String>,
-    /// The data model's number fields (tstats only): their summaries hold
-    /// numbers, so `=` and `>=` on them compare numbers.
-    numbers: Vec<String>,
 }
 
 impl<'a> SearchTerms<'a> {
@@ -40,20 +37,7 @@ impl<'a> SearchTerms<'a> {
             rule,
             prefix: prefix.to_string(),
             filtered: BTreeSet::new(),
-            numbers: Vec::new(),
         }
-    }
-
-    /// Terms of a tstats search on a data model whose `numbers` hold numbers.
-    pub fn with_numbers(mut self, numbers: &[String]) -> Self {
-        self.numbers = numbers.to_vec();
-        self
-    }
-
-    /// Whether `field` is one of the data model's number fields.
-    fn is_number(&self, field: &Field) -> bool {
-        field_name(self.input, self.rule, field)
-            .is_ok_and(|name| self.numbers.iter().any(|n| n == name))
     }
 
     fn name(&mut self, field: &Field) -> Result<String, Refusal> {
@@ -112,26 +96,14 @@ impl Dialect for SearchTerms<'_> {
         }
     }
 
-    /// `f=*`: the field has a value. Splunk creates no field for an empty
-    /// extracted value, so `""` reads as missing, as `exists()` wants.
-    fn exists(&mut self, field: &Field, span: Span) -> Result<String, Refusal> {
-        if field.ty == FieldType::Time {
-            return Err(not_a_term(span, "`exists(@timestamp)`"));
-        }
-        Ok(format!("{}=*", self.name(field)?))
+    /// Never a term: `f=*` holds on an extracted `""` if Splunk keeps the
+    /// empty value as a field, which its docs do not say, and `exists()`
+    /// is false on `""`. A `where` expression tests it exactly.
+    fn exists(&mut self, _: &Field, span: Span) -> Result<String, Refusal> {
+        Err(not_a_term(span, "`exists()`"))
     }
 
     fn equals(&mut self, field: &Field, values: &[Literal], span: Span) -> Result<String, Refusal> {
-        if field.ty == FieldType::Int && self.is_number(field) {
-            let numbers: Vec<String> = values
-                .iter()
-                .filter_map(|v| match v {
-                    Literal::Int(n) => Some(n.to_string()),
-                    Literal::String(_) => None,
-                })
-                .collect();
-            return self.any_of(field, numbers);
-        }
         if field.ty == FieldType::Int {
             // `f=443` compares text: `0443` would be missed.
             return Err(not_a_term(span, "`==` on an `int` field"));
@@ -152,25 +124,12 @@ impl Dialect for SearchTerms<'_> {
         self.any_of(field, quoted)
     }
 
-    /// Only on a data model's number field: in a raw search `f>N` orders
-    /// text that is not a number.
-    fn compare(
-        &mut self,
-        field: &Field,
-        op: Ordering,
-        value: i64,
-        span: Span,
-    ) -> Result<String, Refusal> {
-        if !self.is_number(field) {
-            return Err(not_a_term(span, "a numeric comparison"));
-        }
-        let symbol = match op {
-            Ordering::Lt => "<",
-            Ordering::Le => "<=",
-            Ordering::Gt => ">",
-            Ordering::Ge => ">=",
-        };
-        Ok(format!("{}{symbol}{value}", self.name(field)?))
+    /// Never a term: `f>N` orders text that is no number, and a data
+    /// model's number field may hold values tripline reads as text
+    /// (`443.0`, `4e2`, digits beyond 64 bits) or spell one integer in
+    /// several ways; a `where` expression decides on the digits.
+    fn compare(&mut self, _: &Field, _: Ordering, _: i64, span: Span) -> Result<String, Refusal> {
+        Err(not_a_term(span, "a numeric comparison"))
     }
 
     fn text_one(

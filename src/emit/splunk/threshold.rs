@@ -114,15 +114,20 @@ impl Grouping {
         lines.push(format!("| table {}", columns.join(" ")));
     }
 
-    /// `stats` functions and `BY` keys of the final aggregation.
-    fn stats(&self, count: &str) -> String {
+    /// `stats` functions and `BY` keys of the final aggregation. `spelled`:
+    /// each event carries its spellings by key (`tl_sI`, see [`raw`]), else
+    /// each row holds one value of each `by` field (tstats).
+    fn stats(&self, count: &str, spelled: bool) -> String {
         let mut functions = vec![match &self.distinct {
             Some(_) => "dc(tl_d) AS distinct_count".to_string(),
             None => count.to_string(),
         }];
         let mut keys = Vec::new();
         for (i, b) in self.by.iter().enumerate() {
-            let name = eval_name(&b.name);
+            let name = match spelled {
+                true => format!("tl_s{i}"),
+                false => eval_name(&b.name),
+            };
             functions.push(format!("earliest({name}) AS {name}"));
             keys.push(format!("tl_k{i}"));
         }
@@ -191,13 +196,23 @@ pub fn tstats(grouping: &Grouping, source: &str, prefix: &str) -> Vec<String> {
         assignments.push(format!("tl_d={}", nonempty(&eval_name(&d.name), d.int)));
     }
     lines.push(format!("| eval {}", assignments.join(", ")));
-    lines.push(grouping.stats("sum(count) AS count"));
+    lines.push(grouping.stats("sum(count) AS count", false));
     grouping.tail(&mut lines);
     lines
 }
 
 /// After a raw filter: each event keyed once per distinct lowered value of
 /// each `by` field (`mvdedup`), which `stats ... BY` splits into groups.
+///
+/// The spelling a group reports is a value of its earliest event whose key
+/// is the group's: `earliest()` of a multivalue field is not documented per
+/// value, and the event's first value may belong to another group. So each
+/// event carries its values as one text, `tl_sI` = `#2K#3V` for each value
+/// V and its key K (`#` written `#1` inside both, so `#2` and `#3` occur
+/// only as separators); `earliest(tl_sI)` keeps the earliest event's, and
+/// after `stats` the text after `#2K#3` up to the next `#2` is the spelling
+/// of the group's key K ([`spelling`]). No regex reads a value: `split()`,
+/// `mvindex()` and `replace()` of the fixed `#1`.
 pub fn raw(grouping: &Grouping) -> Vec<String> {
     let mut assignments = Vec::new();
     if grouping.by.is_empty() {
@@ -217,14 +232,45 @@ pub fn raw(grouping: &Grouping) -> Vec<String> {
         let [values, mapped] = keys(&b.name, b.int, &var);
         assignments.push(values);
         assignments.push(format!("{var}=mvdedup({})", &mapped[var.len() + 1..]));
+        let s = format!("tl_s{i}");
+        assignments.push(format!("{s}=mvfilter({}!=\"\")", eval_name(&b.name)));
+        assignments.push(format!(
+            "{s}=mvjoin(mvmap({s}, \"#2\" . {} . \"#3\" . {}), \"\") . \"#2\"",
+            escaped(&key(&s, b.int)),
+            escaped(&s)
+        ));
     }
     if let Some(d) = &grouping.distinct {
         assignments.extend(keys(&d.name, d.int, "tl_d"));
     }
     let mut lines = vec![format!("| eval {}", assignments.join(", "))];
-    lines.push(grouping.stats("count"));
+    lines.push(grouping.stats("count", true));
+    if !grouping.by.is_empty() {
+        let spellings: Vec<String> = (0..grouping.by.len())
+            .zip(&grouping.by)
+            .map(|(i, b)| format!("{}={}", eval_name(&b.name), spelling(i)))
+            .collect();
+        lines.push(format!("| eval {}", spellings.join(", ")));
+    }
     grouping.tail(&mut lines);
     lines
+}
+
+/// `x` with `#` written `#1`.
+fn escaped(x: &str) -> String {
+    format!("replace({x}, \"#\", \"#1\")")
+}
+
+/// The spelling of group key `tl_kI` in its earliest event's `tl_sI`: the
+/// text after `#2K#3` (K escaped) up to the next `#2`, unescaped. `_`
+/// before the text keeps the first piece of the split non-empty, and the
+/// spelling is never empty, so no piece `split()` returns is empty where
+/// it is read.
+fn spelling(i: usize) -> String {
+    let marker = format!("\"#2\" . {} . \"#3\"", escaped(&format!("tl_k{i}")));
+    format!(
+        "replace(mvindex(split(mvindex(split(\"_\" . tl_s{i}, {marker}), 1), \"#2\"), 0), \"#1\", \"#\")"
+    )
 }
 
 fn gcd(a: u64, b: u64) -> u64 {

@@ -36,7 +36,7 @@ MACROS = {
     "tripline_network": "(`cim_Network_Traffic_indexes`) tag=network tag=communicate",
     "tripline_web": "(`cim_Web_indexes`) tag=web NOT tag=proxy",
     "tripline_proxy": "(`cim_Web_indexes`) tag=web tag=proxy",
-    "tripline_authentication": "(`cim_Authentication_indexes`) tag=authentication",
+    "tripline_authentication": "(`cim_Authentication_indexes`) tag=authentication NOT (action=success user=*$)",
     "tripline_process": "(`cim_Endpoint_indexes`) tag=process tag=report",
     "tripline_summariesonly": "summariesonly=false allow_old_summaries=true",
 }

@@ -991,6 +991,17 @@ class Evaluator:
             out.extend(values_of(self.eval(a, row)))
         return norm(out)
 
+    def fn_split(self, args, row):
+        # [MV]: split(X, "delim") splits the text at each occurrence of the
+        # delimiter into a multivalue result. Assumption (docs silent): empty
+        # pieces are kept (tripline's searches never read one).
+        s, d = (self.arg(args, i, row, "split") for i in range(2))
+        if s is None or d is None:
+            return None
+        if as_text(d) == "":
+            raise Unsupported("split() with an empty delimiter")
+        return norm(as_text(s).split(as_text(d)))
+
     def fn_mvjoin(self, args, row):
         vals = values_of(self.eval(args[0], row))
         sep = self.arg(args, 1, row, "mvjoin")
@@ -1112,10 +1123,15 @@ class Reading:
     empty_is_value: whether an extracted "" is a field value (True) or no
     field (False); Splunk's docs do not say. pcre_bytes: run match() and
     replace() on UTF-8 bytes (PCRE without UTF mode) instead of characters.
-    tz_offset: the searching user's UTC offset in seconds (day spans)."""
+    tz_offset: the searching user's UTC offset in seconds (day spans).
+    dispatch: the search's time range (earliest, latest) in epoch seconds,
+    either None for unbounded: the search reads the events with earliest <=
+    _time < latest, and `addinfo` reports the range; without it `addinfo` is
+    Unsupported."""
 
     def __init__(self, macros=None, fold="unicode", empty_is_value=True, pcre_bytes=False,
-                 tz_offset=0, cim_unknown=False, datamodels=None, nodename_terms=False):
+                 tz_offset=0, cim_unknown=False, datamodels=None, nodename_terms=False, dispatch=None):
+        self.dispatch = dispatch
         self.nodename_terms = nodename_terms
         self.macros = {**CIM_MACROS, **(macros or {})}
         self.search_eval = SearchEval(fold, empty_is_value)
@@ -1145,6 +1161,12 @@ class Reading:
 
     # -- running
     def run(self, spl, events):
+        if self.dispatch is not None:
+            lo, hi = self.dispatch
+            # [AI]/[TSTATS]: a search reads the events of its time range,
+            # earliest inclusive, latest exclusive; positions are kept.
+            events = [e if (lo is None or float(e.get("_time", 0)) >= lo) and
+                      (hi is None or float(e.get("_time", 0)) < hi) else None for e in events]
         spl = expand_macros(spl, self.macros)
         commands = split_pipeline(spl)
         rows = None
@@ -1172,6 +1194,8 @@ class Reading:
         returns events in reverse time order; ties keep input order)."""
         rows = []
         for n, e in enumerate(events):
+            if e is None:  # outside the dispatch range
+                continue
             row = {k: field_value(norm(v)) if k != "_time" else v for k, v in e.items()}
             row = {k: v for k, v in row.items() if v is not None}
             row["__rows"] = frozenset([n])
@@ -1179,6 +1203,20 @@ class Reading:
             rows.append(row)
         rows.sort(key=lambda r: (-float(r.get("_time", 0)), r["__n"]))
         return rows
+
+    def cmd_addinfo(self, text, rows, events):
+        """[AI]: each result gets info_min_time and info_max_time (the
+        search's time range: 0 and +Infinity when unbounded),
+        info_search_time and info_sid."""
+        if text.strip():
+            raise Unsupported(f"addinfo options {text.strip()}")
+        if self.dispatch is None:
+            raise Unsupported("addinfo without a dispatch range (Reading(dispatch=(earliest, latest)))")
+        lo, hi = self.dispatch
+        info = {"info_min_time": 0.0 if lo is None else float(lo),
+                "info_max_time": float("inf") if hi is None else float(hi),
+                "info_search_time": float("inf") if hi is None else float(hi), "info_sid": "tripline_reading"}
+        return [{**r, **info} for r in rows]
 
     def cmd_search(self, text, rows, events):
         tree = parse_search(text)

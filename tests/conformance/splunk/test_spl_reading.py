@@ -304,6 +304,27 @@ class Tstats(unittest.TestCase):
         with self.assertRaises(Unsupported):
             run(q.format("NOT nodename=Web.Proxy"), events)
         self.assertEqual(picked(q.format("NOT nodename=Web.Proxy"), events, nodename_terms=True), {0})
+        # CIM's `tag` field: the web events outside Web.Proxy (constraint tag=proxy).
+        self.assertEqual(picked(q.format("NOT Web.tag=proxy"), events), {0})
+
+
+class Addinfo(unittest.TestCase):
+    def test_dispatch_range_and_slot_filter(self):
+        t0 = 1767225600
+        events = [ev(0, src="a"), ev(599, src="a"), ev(600, src="a"), ev(1200, src="a")]
+        q = ("search src=* | eval tl_w=floor(_time/600)*600 | stats count BY tl_w | addinfo "
+             "| where tl_w+600>info_max_time-600 AND tl_w+600<=info_max_time")
+        # The run of [t0, t0+1200): the window [t0+600, t0+1200) ends at its end.
+        rows = run(q, events, dispatch=(t0, t0 + 1200))
+        self.assertEqual([(r["tl_w"], r["count"], r["info_min_time"]) for r in rows], [(t0 + 600, 1, t0)])
+        # The range bounds the events read: the event at t0+1200 is outside.
+        self.assertEqual(picked("search src=*", events, dispatch=(t0, t0 + 1200)), {0, 1, 2})
+
+    def test_unbounded_and_missing_range(self):
+        rows = run("search src=* | addinfo", [ev(0, src="a")], dispatch=(None, None))
+        self.assertEqual((rows[0]["info_min_time"], rows[0]["info_max_time"]), (0.0, float("inf")))
+        with self.assertRaises(Unsupported):
+            run("search src=* | addinfo", [ev(0, src="a")])
 
 
 class Pcre(unittest.TestCase):
