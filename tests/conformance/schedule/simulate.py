@@ -1313,15 +1313,19 @@ def main(argv=None):
         rules = [r for r in rules if r["name"] in args.only]
     rules.sort(key=lambda r: (r["pack"], r["name"]))
 
-    built = os.path.join(work, "built")
-    out = subprocess.run([args.tripline, "build", *paths, "--target", "splunk,kql", "--skip-refused", "--out", built],
-                         capture_output=True, text=True)
-    if out.returncode != 0:
-        raise SystemExit(f"tripline build failed:\n{out.stderr}")
+    # One build per pack (the bundled pack has a manifest; the generated
+    # rules are a pack of their own), each into its own folder.
+    built_root = os.path.join(work, "built")
+    for pack, path in zip(["pack", "generated"] if not args.no_pack else ["generated"], paths):
+        out = subprocess.run([args.tripline, "build", path, "--target", "splunk,kql", "--skip-refused",
+                              "--out", os.path.join(built_root, pack)], capture_output=True, text=True)
+        if out.returncode != 0:
+            raise SystemExit(f"tripline build of {path} failed:\n{out.stderr}")
 
     totals = {t: collections.Counter() for t in targets}
     report, gaps = [], []
-    jobs = [(rule, targets, args.seed, args.hours, args.tripline, built, work, args.verbose, args.oracle, args.max_start_delay)
+    jobs = [(rule, targets, args.seed, args.hours, args.tripline, os.path.join(built_root, rule["pack"]), work,
+             args.verbose, args.oracle, args.max_start_delay)
             for rule in rules]
     if args.jobs > 1:
         import multiprocessing
