@@ -1076,6 +1076,8 @@ def run_splunk(rule, built, stream, rng, hours, context):
         if "info" in run_params:
             kwargs["info"] = info
         reading.tl_info = info
+        # The reading's own `addinfo` reports the run's dispatch range.
+        reading.dispatch = (earliest, latest)
         try:
             rows = reading.run(search, visible, **kwargs)
         except spl_reading.Unsupported as err:
