@@ -26,6 +26,10 @@ pub struct Source {
     pub description: String,
     /// In the order the file lists them.
     pub fields: Vec<(String, FieldType)>,
+    /// The field an alert is about by default (its risk object).
+    pub entity: String,
+    /// The fields an alert shows by default.
+    pub context: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -57,16 +61,25 @@ impl Taxonomy {
             .0
             .into_iter()
             .map(|(name, body)| {
-                let fields = body
+                let fields: Vec<(String, FieldType)> = body
                     .fields
                     .0
                     .into_iter()
                     .map(|(field, ty)| Ok((field, field_type(&ty)?)))
                     .collect::<Result<_, TaxonomyError>>()?;
+                for field in std::iter::once(&body.entity).chain(&body.context) {
+                    if !fields.iter().any(|(name, _)| name == field) {
+                        return Err(TaxonomyError::Shape(format!(
+                            "source `{name}`: `{field}` in `entity` or `context` is not a field"
+                        )));
+                    }
+                }
                 Ok(Source {
                     name,
                     description: body.description,
                     fields,
+                    entity: body.entity,
+                    context: body.context,
                 })
             })
             .collect::<Result<_, TaxonomyError>>()?;
@@ -111,6 +124,9 @@ struct File {
 struct SourceBody {
     #[serde(default)]
     description: String,
+    entity: String,
+    #[serde(default)]
+    context: Vec<String>,
     fields: Ordered<String>,
 }
 
