@@ -116,3 +116,55 @@ mod tests {
         assert_eq!(glob_pieces("*"), vec![AnyRun]);
     }
 }
+
+/// Whether the SIEMs get `rule` enabled: the pack's `enabled` globs name it
+/// (`*` any run of characters, `?` one) and it is not deprecated. Every
+/// other rule installs disabled.
+pub fn enabled(pack: &ir::Pack, rule: &ir::Rule) -> bool {
+    rule.meta.status != ir::Status::Deprecated
+        && pack
+            .settings
+            .enabled
+            .iter()
+            .any(|glob| name_matches(glob, &rule.name))
+}
+
+/// A name glob against a rule name, whole and case-sensitive.
+fn name_matches(glob: &str, name: &str) -> bool {
+    let (glob, name): (Vec<char>, Vec<char>) = (glob.chars().collect(), name.chars().collect());
+    // Classic two-pointer match with backtracking to the last `*`.
+    let (mut g, mut n, mut star, mut mark) = (0, 0, None, 0);
+    while n < name.len() {
+        if g < glob.len() && (glob[g] == '?' || glob[g] == name[n]) {
+            g += 1;
+            n += 1;
+        } else if g < glob.len() && glob[g] == '*' {
+            star = Some(g);
+            mark = n;
+            g += 1;
+        } else if let Some(s) = star {
+            g = s + 1;
+            mark += 1;
+            n = mark;
+        } else {
+            return false;
+        }
+    }
+    glob[g..].iter().all(|c| *c == '*')
+}
+
+#[cfg(test)]
+mod enabled_tests {
+    use super::name_matches;
+
+    #[test]
+    fn name_globs_match_whole_names() {
+        assert!(name_matches("*", "dns_zone_transfer"));
+        assert!(name_matches("dns_*", "dns_zone_transfer"));
+        assert!(name_matches("*_transfer", "dns_zone_transfer"));
+        assert!(name_matches("dns_zone_transfe?", "dns_zone_transfer"));
+        assert!(!name_matches("dns", "dns_zone_transfer"));
+        assert!(!name_matches("web_*", "dns_zone_transfer"));
+        assert!(!name_matches("", "dns_zone_transfer"));
+    }
+}
