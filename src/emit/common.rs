@@ -168,3 +168,38 @@ mod enabled_tests {
         assert!(!name_matches("", "dns_zone_transfer"));
     }
 }
+
+/// The fields an alert shows under the input's mapping: its title tokens,
+/// risk and threat objects (each refused when unmapped, like any field the
+/// rule uses) and the context fields the mapping maps; a context field it
+/// leaves out is left out of the alert.
+pub fn alert_fields<'r>(input: &Input, rule: &'r ir::Rule) -> Vec<&'r ir::Field> {
+    rule.alert
+        .fields()
+        .into_iter()
+        .filter(|f| shown(input, rule, f))
+        .collect()
+}
+
+/// The context fields a threshold alert samples under the input's mapping.
+pub fn sampled_fields<'r>(
+    input: &Input,
+    rule: &'r ir::Rule,
+    threshold: &'r ir::Threshold,
+) -> Vec<&'r ir::Field> {
+    rule.alert
+        .sampled(threshold)
+        .filter(|f| shown(input, rule, f))
+        .collect()
+}
+
+fn shown(input: &Input, rule: &ir::Rule, field: &ir::Field) -> bool {
+    let alert = &rule.alert;
+    let context_only = !alert.risk.iter().any(|r| r.field.path == field.path)
+        && !alert.threats.iter().any(|t| t.field.path == field.path)
+        && !alert
+            .title
+            .iter()
+            .any(|p| matches!(p, ir::TitlePart::Field(f) if f.path == field.path));
+    !context_only || input.mapping.field(&rule.source, &field.path).is_some()
+}

@@ -129,7 +129,7 @@ fn raw(input: &Input, rule: &ir::Rule, base: &str) -> Result<Search, Vec<Refusal
 fn alert_columns(input: &Input, rule: &ir::Rule) -> Result<Vec<String>, Vec<Refusal>> {
     let mut columns: Vec<String> = Vec::new();
     let mut refusals = Vec::new();
-    for field in rule.alert.fields() {
+    for field in crate::emit::common::alert_fields(input, rule) {
         match super::field_name(input, rule, field) {
             Ok(name) if !columns.iter().any(|c| c == name) => columns.push(name.to_string()),
             Ok(_) => {}
@@ -161,7 +161,7 @@ fn joined(mut parts: Vec<Condition>) -> Option<Condition> {
 /// Whether a tstats search on `model` can answer `rule`: every field it
 /// reads is in the dataset, and its aggregate is exact on tstats rows.
 fn fits_data_model(input: &Input, rule: &ir::Rule, model: &DataModel) -> bool {
-    let mut fields = rule.alert.fields();
+    let mut fields = crate::emit::common::alert_fields(input, rule);
     condition_fields(&rule.condition, &mut fields);
     if let Some(threshold) = &rule.threshold {
         fields.extend(threshold.by.iter());

@@ -68,7 +68,7 @@ impl Grouping {
             Aggregate::Distinct(field) => keyed(field).map_err(|r| refusals.push(r)).ok(),
         };
         let mut context: Vec<String> = Vec::new();
-        for field in rule.alert.sampled(threshold) {
+        for field in crate::emit::common::sampled_fields(input, rule, threshold) {
             match field_name(input, rule, field) {
                 Ok(name) if !context.iter().any(|c| c == name) => context.push(name.to_string()),
                 Ok(_) => {}
