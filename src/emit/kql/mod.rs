@@ -250,11 +250,16 @@ fn query(cx: &Context) -> Result<Written, Vec<Diagnostic>> {
         }
         None => {
             let mut details: Vec<(Option<String>, String)> = Vec::new();
-            for field in crate::emit::common::alert_fields(cx.input, rule) {
+            let shown = crate::emit::common::alert_fields(cx.input, rule);
+            for field in &shown {
+                kql.column(field).map_err(|r| diagnostics(vec![r]))?;
+            }
+            for field in &rule.alert.context {
+                if !shown.iter().any(|f| f.path == field.path) {
+                    continue;
+                }
                 let column = kql.column(field).map_err(|r| diagnostics(vec![r]))?;
-                if rule.alert.context.iter().any(|c| c.path == field.path)
-                    && !details.iter().any(|(_, c)| *c == column)
-                {
+                if !details.iter().any(|(_, c)| *c == column) {
                     details.push((Some(field.path.clone()), column));
                 }
             }

@@ -122,16 +122,30 @@ def runnable(query):
     query = WINDOW.sub(r"bin(TimeGenerated, \1\2)", query)
     query = query.replace(r"(?-u:\b)", r"\b").replace(r"(?-u:\B)", r"\B")
     query = integer_text_as_regex(query)
+    query = set_if_as_set(query)
     return "Events\n" + stages(query)
 
 
 def stages(query):
     """The query after its source: the ASIM parser calls (a union of them
     for dns, over several lines) stand for every event of the rule's
-    source, which the loaded table holds."""
+    source, which the loaded table holds. The stages that keep one run's
+    slot (`slot_end`, from `now()`) are left out: a test is one run over
+    all its events, every window complete."""
     lines = query.splitlines()
     first = next(i for i, line in enumerate(lines) if line.startswith("|"))
-    return "\n".join(lines[first:])
+    return "\n".join(line for line in lines[first:] if "slot_end" not in line)
+
+
+SET_IF = re.compile(r'make_set_if\((tostring\([A-Za-z_][A-Za-z0-9_]*\)), (isnotempty\([A-Za-z_][A-Za-z0-9_]*\))\)')
+
+
+def set_if_as_set(query):
+    """`make_set_if(X, P)` (an alert's context sample) as `make_set(iff(P,
+    pack_array(X), dynamic([])))`, which duckdb-kql runs (it has no
+    `make_set_if`). The two are equal: `make_set` of arrays is the union of
+    their elements, and the empty array adds none."""
+    return SET_IF.sub(r'make_set(iff(\2, pack_array(\1), dynamic([])))', query)
 
 
 TRANSLATE = re.compile(r'isempty\(translate\("-0123456789", "", ([A-Za-z_][A-Za-z0-9_]*)\)\)')
