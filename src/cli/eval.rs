@@ -293,7 +293,10 @@ impl Printer {
     }
 }
 
-/// `"group":{…},"window":{"start":…,"end":…},"count":N` (or `distinct_count`).
+/// `"group":{…},"window":{"start":…,"end":…},"count":N` (or
+/// `distinct_count`), then what the SIEM's row shows beside it:
+/// `"first_time":…,"last_time":…` (the group's first and last event) and, for a rule
+/// with context fields, `"context":{"field":["value",…],…}`.
 pub fn alert_body(alert: &Alert) -> String {
     let group: Vec<String> = alert
         .group
@@ -311,7 +314,24 @@ pub fn alert_body(alert: &Alert) -> String {
             "count"
         },
         alert.value
-    )
+    ) + &alert_context(alert)
+}
+
+fn alert_context(alert: &Alert) -> String {
+    let mut text = format!(
+        ",\"first_time\":\"{}\",\"last_time\":\"{}\"",
+        timestamp::format_nanos(alert.first_time),
+        timestamp::format_nanos(alert.last_time)
+    );
+    if !alert.context.is_empty() {
+        let fields: Vec<String> = alert
+            .context
+            .iter()
+            .map(|(field, values)| format!("{}:{}", json_string(field), serde_json::json!(values)))
+            .collect();
+        text.push_str(&format!(",\"context\":{{{}}}", fields.join(",")));
+    }
+    text
 }
 
 fn json_string(text: &str) -> String {
@@ -415,7 +435,7 @@ mod tests {
         let (out, err) = run(&rules, None, input);
         insta::assert_snapshot!(out, @r#"
         {"kind":"match","rule":"axfr","id":"8c2f6f0e-4a4e-4c55-9a0c-5d1f0e2b7a11","title":"axfr title","line":1,"event":{"@timestamp":"2026-01-01T00:00:01Z","source":{"ip":"1.2.3.4"},"dns":{"question":{"type":"axfr"}}}}
-        {"kind":"alert","rule":"burst","id":"8c2f6f0e-4a4e-4c55-9a0c-5d1f0e2b7a11","title":"burst title","group":{"source.ip":"1.2.3.4"},"window":{"start":"2026-01-01T00:00:00Z","end":"2026-01-01T00:01:00Z"},"count":2}
+        {"kind":"alert","rule":"burst","id":"8c2f6f0e-4a4e-4c55-9a0c-5d1f0e2b7a11","title":"burst title","group":{"source.ip":"1.2.3.4"},"window":{"start":"2026-01-01T00:00:00Z","end":"2026-01-01T00:01:00Z"},"count":2,"first_time":"2026-01-01T00:00:01Z","last_time":"2026-01-01T00:00:05Z"}
         "#);
         insta::assert_snapshot!(err, @r"
         line 2: malformed JSON: expected ident at line 1 column 2
@@ -443,9 +463,9 @@ mod tests {
         assert_eq!(
             windows,
             [
-                r#""window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"count":1}"#,
-                r#""window":{"start":"1970-01-01T00:01:00Z","end":"1970-01-01T00:02:00Z"},"count":1}"#,
-                r#""window":{"start":"1970-01-01T00:02:00Z","end":"1970-01-01T00:03:00Z"},"count":1}"#,
+                r#""window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"count":1,"first_time":"1970-01-01T00:00:00Z","last_time":"1970-01-01T00:00:00Z"}"#,
+                r#""window":{"start":"1970-01-01T00:01:00Z","end":"1970-01-01T00:02:00Z"},"count":1,"first_time":"1970-01-01T00:01:10Z","last_time":"1970-01-01T00:01:10Z"}"#,
+                r#""window":{"start":"1970-01-01T00:02:00Z","end":"1970-01-01T00:03:00Z"},"count":1,"first_time":"1970-01-01T00:02:05Z","last_time":"1970-01-01T00:02:05Z"}"#,
             ]
         );
         assert!(err.contains("line 4: late"), "{err}");

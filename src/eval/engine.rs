@@ -73,7 +73,10 @@ impl CompiledRule {
             title: rule.meta.title.clone(),
             source: fold(&rule.source).into_owned(),
             condition,
-            aggregator: rule.threshold.as_ref().map(|t| Aggregator::new(t, trie)),
+            aggregator: rule
+                .threshold
+                .as_ref()
+                .map(|t| Aggregator::new(t, &rule.alert, trie)),
         })
     }
 

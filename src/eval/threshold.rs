@@ -6,10 +6,13 @@
 //! ignoring case (numerically on `int` fields); an alert reports the first
 //! spelling of its group, from the earliest counted event of the window
 //! (ties broken by input order). Only (group, window) pairs with a counted
-//! event exist.
+//! event exist. An alert also carries what its SIEM row shows: its first
+//! and last event time and, per context field of the rule's `alert`, the
+//! first 10 of the group's distinct non-empty values sorted as text (kept
+//! while counting only for rules with such fields).
 
 use std::borrow::Borrow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::hash::{Hash, Hasher};
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
@@ -28,6 +31,8 @@ pub struct Aggregator {
     window: i128,
     comparison: Comparison,
     value: i64,
+    /// The context fields each alert samples.
+    context: Vec<FieldPath>,
     /// Open windows by start (seconds), each with its groups, keyed by the
     /// concatenated encodings of their keys (`value::push_key`).
     windows: BTreeMap<i128, HashMap<Bytes, Group>>,
@@ -51,6 +56,11 @@ struct Group {
     spelling: Bytes,
     /// When and in which input position the spelling was seen.
     first: (Nanos, u64),
+    /// The latest counted event's time.
+    last: Nanos,
+    /// Per context field, the smallest distinct values (empty without
+    /// context fields).
+    samples: Vec<BTreeSet<String>>,
     count: i64,
     /// The encodings of the distinct values.
     distinct: Distinct,
@@ -204,6 +214,25 @@ fn decode_spelling(mut bytes: &[u8]) -> Vec<serde_json::Value> {
     values
 }
 
+/// Adds a value's text to a sample that keeps the smallest
+/// `ir::CONTEXT_SAMPLE` distinct values: strings as they are, numbers and
+/// booleans as JSON writes them; null, `""` and objects add nothing.
+fn sample_value(sample: &mut BTreeSet<String>, value: &Value<'_>) {
+    let text = match value {
+        Value::Str(s) if s.is_empty() => return,
+        Value::Str(s) => s.to_string(),
+        Value::Int(_) | Value::Float(_) | Value::Bool(_) => to_json(value).to_string(),
+        Value::Null | Value::Array(_) | Value::Object(_) => return,
+    };
+    if sample.len() == ir::CONTEXT_SAMPLE && sample.last().is_some_and(|largest| text >= *largest) {
+        return;
+    }
+    sample.insert(text);
+    if sample.len() > ir::CONTEXT_SAMPLE {
+        sample.pop_last();
+    }
+}
+
 /// The first value spelling each key of an event, by key index: eight
 /// inline, the rest on the heap.
 #[derive(Default)]
@@ -243,13 +272,24 @@ pub struct Alert {
     /// `count()` or the number of distinct values.
     pub value: i64,
     pub distinct: bool,
+    /// The group's first and last counted event in the window.
+    pub first_time: Nanos,
+    pub last_time: Nanos,
+    /// Per context field, its sample: the first distinct values as text.
+    pub context: Vec<(String, Vec<String>)>,
 }
 
 impl Aggregator {
-    /// The aggregation of `threshold`, its paths added to `trie`.
-    pub fn new(threshold: &ir::Threshold, trie: &mut PathTrie) -> Aggregator {
+    /// The aggregation of `threshold` with the alert's context fields,
+    /// its paths added to `trie`.
+    pub fn new(threshold: &ir::Threshold, alert: &ir::Alert, trie: &mut PathTrie) -> Aggregator {
+        let context = alert
+            .sampled(threshold)
+            .map(|f| FieldPath::new(&f.path, trie))
+            .collect();
         let mut field = |f: &ir::Field| (FieldPath::new(&f.path, trie), f.ty == FieldType::Int);
         Aggregator {
+            context,
             by: threshold.by.iter().map(&mut field).collect(),
             distinct: match &threshold.aggregate {
                 Aggregate::Count => None,
@@ -330,6 +370,7 @@ impl Aggregator {
             let start = self.window_start(time);
             let groups = self.windows.entry(start).or_default();
             let created = &mut self.created;
+            let context = &self.context;
             let mut count = |key: &[u8], members: &[usize]| {
                 let mut spell = || {
                     spelled.clear();
@@ -351,6 +392,8 @@ impl Aggregator {
                         groups.entry(Bytes::new(key)).or_insert(Group {
                             spelling: spell(),
                             first: (time, seq),
+                            last: time,
+                            samples: vec![BTreeSet::new(); context.len()],
                             count: 0,
                             distinct: Distinct::default(),
                             created: *created,
@@ -358,8 +401,15 @@ impl Aggregator {
                     }
                 };
                 group.count += 1;
+                group.last = group.last.max(time);
                 for &(s, e) in &values {
                     group.distinct.insert(&bytes[s..e]);
+                }
+                for (field, sample) in context.iter().zip(&mut group.samples) {
+                    field.for_each_atom(event, &mut |v| {
+                        sample_value(sample, v);
+                        false
+                    });
                 }
             };
             // Every combination of one key per column, in order, the last
@@ -438,6 +488,14 @@ impl Aggregator {
                         end: start + self.window,
                         value,
                         distinct: self.distinct.is_some(),
+                        first_time: group.first.0,
+                        last_time: group.last,
+                        context: self
+                            .context
+                            .iter()
+                            .map(|f| f.path.clone())
+                            .zip(group.samples.into_iter().map(|s| s.into_iter().collect()))
+                            .collect(),
                     });
                 }
             }
