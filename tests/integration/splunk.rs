@@ -517,3 +517,66 @@ fn a_double_negation_negates_a_parenthesised_operand() {
         "{outside}"
     );
 }
+
+/// A fresh build installs every search disabled; the pack's `enabled`
+/// globs turn on the rules they name, never a deprecated one. Sentinel's
+/// ARM template follows the same globs.
+#[test]
+fn rules_install_disabled_unless_the_pack_enables_them() {
+    let text = format!(
+        "{}{}",
+        rule("from dns\n  where dns.question.type == \"AXFR\""),
+        rule("from dns\n  status deprecated\n  where dns.question.type == \"IXFR\"")
+            .replace("rule r ", "rule r_old ")
+            .replace(
+                "8c2f6f0e-4a4e-4c55-9a0c-5d1f0e2b7a11",
+                "8c2f6f0e-4a4e-4c55-9a0c-5d1f0e2b7a12"
+            )
+    );
+    let (_, mut pack) = checked("r.trip", &text);
+    let disabled = |pack: &tripline::ir::Pack| -> Vec<String> {
+        let emitted = emit::emit(TargetName::Splunk, pack, None, "default").unwrap();
+        let conf = document(&emitted, "tripline/default/savedsearches.conf");
+        conf.lines()
+            .filter(|l| l.starts_with("disabled = "))
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(disabled(&pack), ["disabled = 1", "disabled = 1"]);
+    pack.settings.enabled = vec!["r*".to_string()];
+    assert_eq!(disabled(&pack), ["disabled = 0", "disabled = 1"]);
+    let emitted = emit::emit(TargetName::Kql, &pack, None, "default").unwrap();
+    let arm = document(&emitted, "azuredeploy.json");
+    // The rule's own `enabled` (the incident grouping's lies deeper).
+    let enabled: Vec<&str> = arm
+        .lines()
+        .filter(|l| l.starts_with("        \"enabled\": "))
+        .map(str::trim)
+        .collect();
+    assert_eq!(enabled, ["\"enabled\": true,", "\"enabled\": false,"]);
+}
+
+/// A rule's `alert` becomes ES's risk and threat objects, `$field$`
+/// titles (a literal `$` doubled) and a notable only where asked.
+#[test]
+fn the_alert_block_becomes_risk_objects_and_token_titles() {
+    let text = rule(
+        "from dns\n  where dns.question.type == \"AXFR\"\n  alert {\n    title \"AXFR of {dns.question.name} for $5\"\n    risk source.ip system 30\n    threat dns.question.name domain\n    notable false\n  }",
+    );
+    let (_, emitted) = build("r.trip", &text);
+    let conf = document(&emitted, "tripline/default/savedsearches.conf");
+    for line in [
+        "action.risk = 1",
+        r#"action.risk.param._risk = [{"risk_object_field":"src","risk_object_type":"system","risk_score":30},{"threat_object_field":"query","threat_object_type":"domain"}]"#,
+        "action.risk.param._risk_message = AXFR of $query$ for $$5",
+        "action.notable = 0",
+        "action.notable.param.rule_title = AXFR of $query$ for $$5",
+    ] {
+        assert!(conf.lines().any(|l| l == line), "{line}\n{conf}");
+    }
+    let macros = document(&emitted, "tripline/default/macros.conf");
+    assert!(
+        macros.contains("[r_filter]\ndefinition = search *\n"),
+        "{macros}"
+    );
+}
