@@ -94,6 +94,8 @@ struct Macro {
     name: String,
     definition: String,
     description: String,
+    /// A rule's tuning macro (`RULE_filter`), not a base search.
+    tuning: bool,
 }
 
 pub fn emit(input: &Input) -> Result<Emitted, EmitError> {
@@ -128,12 +130,14 @@ pub fn emit(input: &Input) -> Result<Emitted, EmitError> {
                 "Tuning of {}: a site narrows the rule's alerts here (in local/macros.conf); empty by default",
                 stanza.name
             ),
+            tuning: true,
         });
     }
     macros.push(Macro {
         name: app.summariesonly.name.clone(),
         definition: app.summariesonly.definition.clone(),
         description: "Options of every tripline tstats search (set summariesonly=true to read only accelerated data)".to_string(),
+        tuning: false,
     });
     let version = env!("CARGO_PKG_VERSION");
     let context = minijinja::context! {
@@ -208,6 +212,7 @@ fn macros(input: &Input) -> Vec<Macro> {
                 name: setting(input, source, "macro")?.to_string(),
                 definition: setting(input, source, "base_search")?.to_string(),
                 description: format!("Base search of tripline rules on `{source}` events"),
+                tuning: false,
             })
         })
         .collect()
