@@ -54,18 +54,25 @@ pub struct Aggregator {
 struct Group {
     /// The first spelling of each key, encoded (`push_spelling`).
     spelling: Bytes,
-    /// When and in which input position the spelling was seen.
-    first: (Nanos, u64),
-    /// The latest counted event's time.
-    last: Nanos,
-    /// Per context field, the smallest distinct values (empty without
-    /// context fields).
-    samples: Vec<BTreeSet<String>>,
+    /// When and in which input position the spelling was seen (apart,
+    /// not a tuple, so that `last` fits in what a tuple would pad).
+    first_time: Nanos,
+    first_seq: u64,
+    /// The latest counted event's time, in nanoseconds after the window's
+    /// start (saturating; windows are far shorter).
+    last: u64,
+    /// Per context field, the smallest distinct values (none without
+    /// context fields, so that most groups stay small).
+    samples: Option<Box<Samples>>,
     count: i64,
     /// The encodings of the distinct values.
     distinct: Distinct,
     created: u64,
 }
+
+/// Per context field, the smallest distinct values seen (`sample_value`).
+#[derive(Debug, Clone)]
+struct Samples(Vec<BTreeSet<String>>);
 
 /// The encodings of a group's distinct values: the first inline, a set
 /// from the second on (most groups see one event).
@@ -368,6 +375,7 @@ impl Aggregator {
                 });
             }
             let start = self.window_start(time);
+            let offset = u64::try_from(time - timestamp::from_seconds(start)).unwrap_or(u64::MAX);
             let groups = self.windows.entry(start).or_default();
             let created = &mut self.created;
             let context = &self.context;
@@ -381,9 +389,9 @@ impl Aggregator {
                 };
                 let group = match groups.get_mut(key) {
                     Some(group) => {
-                        if (time, seq) < group.first {
+                        if (time, seq) < (group.first_time, group.first_seq) {
                             group.spelling = spell();
-                            group.first = (time, seq);
+                            (group.first_time, group.first_seq) = (time, seq);
                         }
                         group
                     }
@@ -391,9 +399,11 @@ impl Aggregator {
                         *created += 1;
                         groups.entry(Bytes::new(key)).or_insert(Group {
                             spelling: spell(),
-                            first: (time, seq),
-                            last: time,
-                            samples: vec![BTreeSet::new(); context.len()],
+                            first_time: time,
+                            first_seq: seq,
+                            last: 0,
+                            samples: (!context.is_empty())
+                                .then(|| Box::new(Samples(vec![BTreeSet::new(); context.len()]))),
                             count: 0,
                             distinct: Distinct::default(),
                             created: *created,
@@ -401,15 +411,17 @@ impl Aggregator {
                     }
                 };
                 group.count += 1;
-                group.last = group.last.max(time);
+                group.last = group.last.max(offset);
                 for &(s, e) in &values {
                     group.distinct.insert(&bytes[s..e]);
                 }
-                for (field, sample) in context.iter().zip(&mut group.samples) {
-                    field.for_each_atom(event, &mut |v| {
-                        sample_value(sample, v);
-                        false
-                    });
+                if let Some(samples) = &mut group.samples {
+                    for (field, sample) in context.iter().zip(samples.0.iter_mut()) {
+                        field.for_each_atom(event, &mut |v| {
+                            sample_value(sample, v);
+                            false
+                        });
+                    }
                 }
             };
             // Every combination of one key per column, in order, the last
@@ -468,7 +480,9 @@ impl Aggregator {
             }
             let groups = entry.remove();
             let mut closed: Vec<(Bytes, Group)> = groups.into_iter().collect();
-            closed.sort_by_key(|(_, g)| g.created);
+            // `created` is unique: an unstable sort gives the same order and
+            // moves the (large) groups less.
+            closed.sort_unstable_by_key(|(_, g)| g.created);
             for (key, group) in closed {
                 let keys = decode_keys(key.as_slice());
                 let value = match self.distinct {
@@ -488,13 +502,19 @@ impl Aggregator {
                         end: start + self.window,
                         value,
                         distinct: self.distinct.is_some(),
-                        first_time: group.first.0,
-                        last_time: group.last,
+                        first_time: group.first_time,
+                        last_time: timestamp::from_seconds(start) + i128::from(group.last),
                         context: self
                             .context
                             .iter()
                             .map(|f| f.path.clone())
-                            .zip(group.samples.into_iter().map(|s| s.into_iter().collect()))
+                            .zip(
+                                group
+                                    .samples
+                                    .into_iter()
+                                    .flat_map(|s| s.0)
+                                    .map(|s| s.into_iter().collect()),
+                            )
                             .collect(),
                     });
                 }
