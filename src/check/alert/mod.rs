@@ -12,6 +12,10 @@ use crate::syntax::{Span, Spanned};
 
 use super::context::{RuleCx, quoted_list};
 
+mod defaults;
+
+use defaults::{default_context, default_risk};
+
 const RISK_KINDS: [(&str, RiskKind); 3] = [
     ("system", RiskKind::System),
     ("user", RiskKind::User),
@@ -416,83 +420,4 @@ fn unknown_word<'w>(
         None => diagnostic.with_help(format!("expected one of {}", quoted_list(allowed))),
     };
     cx.emit(diagnostic);
-}
-
-/// The source's context fields; for a threshold rule without its `by`
-/// fields (each alert has one value of those) and with its `distinct`
-/// field (the values it counted).
-fn default_context(cx: &RuleCx, around: &Around) -> Vec<ir::Field> {
-    let Some(source) = cx.source else {
-        return Vec::new();
-    };
-    let mut paths: Vec<&str> = source.context.iter().map(String::as_str).collect();
-    if let Some(threshold) = around.threshold {
-        paths.retain(|p| !threshold.by.iter().any(|b| b.node == *p));
-        if let ast::Aggregate::Distinct(field) = &threshold.aggregate.node
-            && !paths.contains(&field.node.as_str())
-        {
-            paths.insert(0, &field.node);
-        }
-    }
-    paths
-        .into_iter()
-        .filter_map(|p| {
-            Some(ir::Field {
-                path: p.to_string(),
-                ty: source.field_type(p)?,
-                span: Span::at(0),
-            })
-        })
-        .filter(|f| f.ty != FieldType::Time)
-        .collect()
-}
-
-/// The `by` fields of a threshold rule, else the source's entity; scored
-/// by the rule's level.
-fn default_risk(cx: &RuleCx, around: &Around) -> Vec<ir::RiskObject> {
-    let Some(source) = cx.source else {
-        return Vec::new();
-    };
-    let paths: Vec<&str> = match around.threshold {
-        Some(threshold) => threshold.by.iter().map(|b| b.node.as_str()).collect(),
-        None => vec![source.entity.as_str()],
-    };
-    let score = around.level.map_or(40, default_score);
-    paths
-        .into_iter()
-        .filter_map(|p| {
-            let ty = source.field_type(p)?;
-            (ty != FieldType::Time).then(|| ir::RiskObject {
-                field: ir::Field {
-                    path: p.to_string(),
-                    ty,
-                    span: Span::at(0),
-                },
-                kind: default_kind(p, ty),
-                score,
-            })
-        })
-        .collect()
-}
-
-/// Risk score by level.
-pub fn default_score(level: Level) -> u8 {
-    match level {
-        Level::Informational => 10,
-        Level::Low => 20,
-        Level::Medium => 40,
-        Level::High => 70,
-        Level::Critical => 100,
-    }
-}
-
-/// Addresses and host names are systems, user names users, the rest other.
-fn default_kind(path: &str, ty: FieldType) -> RiskKind {
-    if ty == FieldType::Ip || path == "host.name" || path == "observer.name" {
-        RiskKind::System
-    } else if path == "user.name" {
-        RiskKind::User
-    } else {
-        RiskKind::Other
-    }
 }
