@@ -141,6 +141,13 @@ fn rule(name: &str, source: &str, condition: Condition, threshold: Option<Thresh
             delay: 300,
         },
         playbook: Playbook::default(),
+        alert: tripline::ir::Alert {
+            title: vec![],
+            risk: vec![],
+            threats: vec![],
+            context: vec![],
+            notable: true,
+        },
         tests: vec![],
     }
 }

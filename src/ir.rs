@@ -55,7 +55,98 @@ pub struct Rule {
     pub threshold: Option<Threshold>,
     pub schedule: Schedule,
     pub playbook: Playbook,
+    /// How the SIEMs raise and show its alerts (`alert { }` and defaults).
+    pub alert: Alert,
     pub tests: Vec<Test>,
+}
+
+/// What an alert says and raises, every default filled in (docs/language.md
+/// "Alerts").
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Alert {
+    /// The alert's title: text and field tokens, in order.
+    pub title: Vec<TitlePart>,
+    /// ES risk objects; Sentinel entities come from the same fields.
+    pub risk: Vec<RiskObject>,
+    pub threats: Vec<ThreatObject>,
+    /// The fields an analyst sees: each alert row carries them (a threshold
+    /// alert: a sorted sample of the group's distinct values).
+    pub context: Vec<Field>,
+    /// Also a notable (Splunk) / an incident (Sentinel); otherwise risk only.
+    pub notable: bool,
+}
+
+impl Alert {
+    /// Every field the alert shows: title tokens, risk, threat and context
+    /// fields, each once, in that order.
+    pub fn fields(&self) -> Vec<&Field> {
+        let mut fields: Vec<&Field> = Vec::new();
+        let title = self.title.iter().filter_map(|p| match p {
+            TitlePart::Field(f) => Some(f),
+            TitlePart::Text(_) => None,
+        });
+        let all = title
+            .chain(self.risk.iter().map(|r| &r.field))
+            .chain(self.threats.iter().map(|t| &t.field))
+            .chain(&self.context);
+        for field in all {
+            if !fields.iter().any(|f| f.path == field.path) {
+                fields.push(field);
+            }
+        }
+        fields
+    }
+
+    /// The context fields that are not `by` fields of `threshold` (those a
+    /// threshold alert samples).
+    pub fn sampled<'a>(&'a self, threshold: &'a Threshold) -> impl Iterator<Item = &'a Field> {
+        self.context
+            .iter()
+            .filter(|f| !threshold.by.iter().any(|b| b.path == f.path))
+    }
+}
+
+/// How many distinct values of a context field a threshold alert carries.
+pub const CONTEXT_SAMPLE: usize = 10;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum TitlePart {
+    Text(String),
+    Field(Field),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RiskObject {
+    pub field: Field,
+    pub kind: RiskKind,
+    /// 1..=100.
+    pub score: u8,
+}
+
+/// Enterprise Security's risk object types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RiskKind {
+    System,
+    User,
+    Other,
+}
+
+impl RiskKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            RiskKind::System => "system",
+            RiskKind::User => "user",
+            RiskKind::Other => "other",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ThreatObject {
+    pub field: Field,
+    /// An Enterprise Security threat object type (`ip_address`, `domain`).
+    pub kind: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -3,6 +3,7 @@
 //! Lists are checked first (rules anywhere in the pack may use them), then
 //! each rule in file order; rule names and ids are pack-wide.
 
+mod alert;
 pub mod attack;
 mod context;
 mod event;

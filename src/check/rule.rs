@@ -7,6 +7,7 @@ use crate::diag::codes;
 use crate::ir;
 use crate::syntax::ast::{RuleDecl, StatementValue};
 
+use super::alert::{Around, alert};
 use super::context::RuleCx;
 use super::expr::condition;
 use super::meta::{meta, playbook, word_value};
@@ -44,6 +45,16 @@ pub(crate) fn rule(cx: &mut RuleCx, decl: &RuleDecl, ids: &mut Registry) -> Opti
     let lowered_threshold = written_threshold.map(|written| threshold(cx, written));
     let schedule = schedule(cx, &st, written_threshold.map(|t| t.over.seconds));
     let playbook = playbook(cx, &st);
+    let block = match st.get("alert") {
+        Some(StatementValue::Alert(block)) => Some(block),
+        _ => None,
+    };
+    let around = Around {
+        title: meta.as_ref().map(|m| m.title.as_str()),
+        level: meta.as_ref().map(|m| m.level),
+        threshold: written_threshold,
+    };
+    let alert = alert(cx, block, &around);
     let tests = tests(cx, &st.tests, written_threshold);
     if st.tests.is_empty() {
         let diagnostic = cx
@@ -73,6 +84,7 @@ pub(crate) fn rule(cx: &mut RuleCx, decl: &RuleDecl, ids: &mut Registry) -> Opti
         },
         schedule,
         playbook,
+        alert: alert?,
         tests,
     })
 }

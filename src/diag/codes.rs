@@ -56,6 +56,7 @@ codes! {
     UNKNOWN_WORD = "E0311", "value not allowed for this statement";
     QUOTED_WORD = "E0312", "quoted value where a bare word is expected";
     RULE_NAME_CASE_COLLISION = "E0313", "rule names differ only in case";
+    ALERT_FIELD_NOT_GROUPED_BY = "E0314", "alert field without a value on a threshold alert's row";
 
     // Types: operators and literals against field types.
     OPERATOR_TYPE_MISMATCH = "E0400", "operator does not suit the field's type";
@@ -65,6 +66,8 @@ codes! {
     UNKNOWN_LIST_TYPE = "E0404", "unknown list type";
     TIMESTAMP_PREDICATE = "E0405", "`@timestamp` tested other than with `exists()`";
     TIMESTAMP_GROUP = "E0406", "`@timestamp` in `by` or `distinct`";
+    ALERT_TIMESTAMP = "E0407", "`@timestamp` in an `alert` block";
+    THREAT_TYPE_MISMATCH = "E0408", "threat object type does not suit the field";
 
     // Values: a literal that its statement or operator cannot take.
     INVALID_UUID = "E0500", "invalid rule id";
@@ -80,6 +83,9 @@ codes! {
     EMPTY_ATTACK = "E0510", "`attack []` names no technique";
     DELAY_TOO_LONG = "E0511", "`delay` longer than `lookback` allows";
     INVALID_VERSION = "E0512", "invalid rule version";
+    RISK_SCORE_RANGE = "E0513", "risk score outside 1..100";
+    MALFORMED_TITLE = "E0514", "malformed alert title";
+    ALERT_RAISES_NOTHING = "E0515", "alert with neither a risk object nor a notable";
 
     // Tests.
     EXPECT_KIND_MISMATCH = "E0600", "expectation does not suit the rule";

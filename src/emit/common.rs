@@ -117,3 +117,90 @@ mod tests {
         assert_eq!(glob_pieces("*"), vec![AnyRun]);
     }
 }
+
+/// Whether the SIEMs get `rule` enabled: the pack's `enabled` globs name it
+/// (`*` any run of characters, `?` one) and it is not deprecated. Every
+/// other rule installs disabled.
+pub fn enabled(pack: &ir::Pack, rule: &ir::Rule) -> bool {
+    rule.meta.status != ir::Status::Deprecated
+        && pack
+            .settings
+            .enabled
+            .iter()
+            .any(|glob| name_matches(glob, &rule.name))
+}
+
+/// A name glob against a rule name, whole and case-sensitive.
+fn name_matches(glob: &str, name: &str) -> bool {
+    let (glob, name): (Vec<char>, Vec<char>) = (glob.chars().collect(), name.chars().collect());
+    // Classic two-pointer match with backtracking to the last `*`.
+    let (mut g, mut n, mut star, mut mark) = (0, 0, None, 0);
+    while n < name.len() {
+        if g < glob.len() && (glob[g] == '?' || glob[g] == name[n]) {
+            g += 1;
+            n += 1;
+        } else if g < glob.len() && glob[g] == '*' {
+            star = Some(g);
+            mark = n;
+            g += 1;
+        } else if let Some(s) = star {
+            g = s + 1;
+            mark += 1;
+            n = mark;
+        } else {
+            return false;
+        }
+    }
+    glob[g..].iter().all(|c| *c == '*')
+}
+
+#[cfg(test)]
+mod enabled_tests {
+    use super::name_matches;
+
+    #[test]
+    fn name_globs_match_whole_names() {
+        assert!(name_matches("*", "dns_zone_transfer"));
+        assert!(name_matches("dns_*", "dns_zone_transfer"));
+        assert!(name_matches("*_transfer", "dns_zone_transfer"));
+        assert!(name_matches("dns_zone_transfe?", "dns_zone_transfer"));
+        assert!(!name_matches("dns", "dns_zone_transfer"));
+        assert!(!name_matches("web_*", "dns_zone_transfer"));
+        assert!(!name_matches("", "dns_zone_transfer"));
+    }
+}
+
+/// The fields an alert shows under the input's mapping: its title tokens,
+/// risk and threat objects (each refused when unmapped, like any field the
+/// rule uses) and the context fields the mapping maps; a context field it
+/// leaves out is left out of the alert.
+pub fn alert_fields<'r>(input: &Input, rule: &'r ir::Rule) -> Vec<&'r ir::Field> {
+    rule.alert
+        .fields()
+        .into_iter()
+        .filter(|f| shown(input, rule, f))
+        .collect()
+}
+
+/// The context fields a threshold alert samples under the input's mapping.
+pub fn sampled_fields<'r>(
+    input: &Input,
+    rule: &'r ir::Rule,
+    threshold: &'r ir::Threshold,
+) -> Vec<&'r ir::Field> {
+    rule.alert
+        .sampled(threshold)
+        .filter(|f| shown(input, rule, f))
+        .collect()
+}
+
+fn shown(input: &Input, rule: &ir::Rule, field: &ir::Field) -> bool {
+    let alert = &rule.alert;
+    let context_only = !alert.risk.iter().any(|r| r.field.path == field.path)
+        && !alert.threats.iter().any(|t| t.field.path == field.path)
+        && !alert
+            .title
+            .iter()
+            .any(|p| matches!(p, ir::TitlePart::Field(f) if f.path == field.path));
+    !context_only || input.mapping.field(&rule.source, &field.path).is_some()
+}

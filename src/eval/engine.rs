@@ -79,7 +79,7 @@ impl CompiledRule {
             source: fold(&rule.source).into_owned(),
             condition,
             aggregator: rule.threshold.as_ref().map(|t| {
-                let mut aggregator = Aggregator::new(t, trie, limits.max_fanout);
+                let mut aggregator = Aggregator::new(t, &rule.alert, trie, limits.max_fanout);
                 aggregator.lateness = limits.lateness_of(rule.schedule.delay);
                 aggregator
             }),

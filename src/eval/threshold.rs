@@ -6,20 +6,23 @@
 //! ignoring case (numerically on `int` fields); an alert reports the first
 //! spelling of its group, from the earliest counted event of the window
 //! (ties broken by input order). Only (group, window) pairs with a counted
-//! event exist.
+//! event exist. An alert also carries what its SIEM row shows: its first
+//! and last event time and, per context field of the rule's `alert`, the
+//! first 10 of the group's distinct non-empty values sorted as text (kept
+//! while counting only for rules with such fields).
 
 mod store;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use self::store::{
     Bytes, Distinct, Spellers, decode_spelling, is_new, is_new_value, push_spelling,
 };
-use super::event::{FieldPath, Fields, PathTrie};
+use super::event::{FieldPath, Fields, PathTrie, Value};
 use super::timestamp::{self, Nanos};
-use super::value::{Key, decode_keys, push_key};
+use super::value::{Key, decode_keys, push_key, to_json};
 use crate::ir::{self, Aggregate, Comparison, FieldType};
 
 /// One rule's aggregation and its open windows.
@@ -36,6 +39,8 @@ pub struct Aggregator {
     pub lateness: Option<Nanos>,
     /// The most entries (groups times distinct values) one event may add.
     max_fanout: u64,
+    /// The context fields each alert samples.
+    context: Vec<FieldPath>,
     /// Open windows by start (seconds), each with its groups, keyed by the
     /// concatenated encodings of their keys (`value::push_key`).
     windows: BTreeMap<i128, HashMap<Bytes, Group>>,
@@ -79,12 +84,43 @@ pub struct Held {
 struct Group {
     /// The first spelling of each key, encoded (`push_spelling`).
     spelling: Bytes,
-    /// When and in which input position the spelling was seen.
-    first: (Nanos, u64),
+    /// When and in which input position the spelling was seen (apart,
+    /// not a tuple, so that `last` fits in what a tuple would pad).
+    first_time: Nanos,
+    first_seq: u64,
+    /// The latest counted event's time, in nanoseconds after the window's
+    /// start (saturating; windows are far shorter).
+    last: u64,
+    /// Per context field, the smallest distinct values (none without
+    /// context fields, so that most groups stay small).
+    samples: Option<Box<Samples>>,
     count: i64,
     /// The encodings of the distinct values.
     distinct: Distinct,
     created: u64,
+}
+
+/// Per context field, the smallest distinct values seen (`sample_value`).
+#[derive(Debug, Clone)]
+struct Samples(Vec<BTreeSet<String>>);
+
+/// Adds a value's text to a sample that keeps the smallest
+/// `ir::CONTEXT_SAMPLE` distinct values: strings as they are, numbers and
+/// booleans as JSON writes them; null, `""` and objects add nothing.
+fn sample_value(sample: &mut BTreeSet<String>, value: &Value<'_>) {
+    let text = match value {
+        Value::Str(s) if s.is_empty() => return,
+        Value::Str(s) => s.to_string(),
+        Value::Int(_) | Value::Float(_) | Value::Bool(_) => to_json(value).to_string(),
+        Value::Null | Value::Array(_) | Value::Object(_) => return,
+    };
+    if sample.len() == ir::CONTEXT_SAMPLE && sample.last().is_some_and(|largest| text >= *largest) {
+        return;
+    }
+    sample.insert(text);
+    if sample.len() > ir::CONTEXT_SAMPLE {
+        sample.pop_last();
+    }
 }
 
 /// An alert: a (group, window) whose aggregate satisfies the comparison.
@@ -100,12 +136,27 @@ pub struct Alert {
     /// `count()` or the number of distinct values.
     pub value: i64,
     pub distinct: bool,
+    /// The group's first and last counted event in the window.
+    pub first_time: Nanos,
+    pub last_time: Nanos,
+    /// Per context field, its sample: the first distinct values as text.
+    pub context: Vec<(String, Vec<String>)>,
 }
 
 impl Aggregator {
-    /// The aggregation of `threshold`, its paths added to `trie`; windows
-    /// close at the end only, and an event may add `max_fanout` entries.
-    pub fn new(threshold: &ir::Threshold, trie: &mut PathTrie, max_fanout: u64) -> Aggregator {
+    /// The aggregation of `threshold` with the alert's context fields,
+    /// its paths added to `trie`; windows close at the end only, and an
+    /// event may add `max_fanout` entries.
+    pub fn new(
+        threshold: &ir::Threshold,
+        alert: &ir::Alert,
+        trie: &mut PathTrie,
+        max_fanout: u64,
+    ) -> Aggregator {
+        let context = alert
+            .sampled(threshold)
+            .map(|f| FieldPath::new(&f.path, trie))
+            .collect();
         let mut field = |f: &ir::Field| (FieldPath::new(&f.path, trie), f.ty == FieldType::Int);
         Aggregator {
             by: threshold.by.iter().map(&mut field).collect(),
@@ -118,6 +169,7 @@ impl Aggregator {
             value: threshold.value,
             lateness: None,
             max_fanout,
+            context,
             windows: BTreeMap::new(),
             entries: 0,
             created: 0,
@@ -199,6 +251,7 @@ impl Aggregator {
                 });
             }
             result = self.count_combinations(
+                event,
                 &bytes,
                 keys_end,
                 &atoms,
@@ -222,6 +275,7 @@ impl Aggregator {
     #[expect(clippy::too_many_arguments, reason = "the parts of one event's keys")]
     fn count_combinations(
         &mut self,
+        event: &Fields<'_, '_>,
         bytes: &[u8],
         keys_end: usize,
         atoms: &[(usize, usize, usize)],
@@ -250,9 +304,11 @@ impl Aggregator {
                 limit: self.max_fanout,
             });
         }
+        let offset = u64::try_from(time - timestamp::from_seconds(start)).unwrap_or(u64::MAX);
         let groups = self.windows.entry(start).or_default();
         let created = &mut self.created;
         let spelled = &mut self.spelled;
+        let context = &self.context;
         let mut added = 0u64;
         let mut count = |key: &[u8], members: &[usize]| {
             let mut spell = || {
@@ -264,9 +320,9 @@ impl Aggregator {
             };
             let group = match groups.get_mut(key) {
                 Some(group) => {
-                    if (time, seq) < group.first {
+                    if (time, seq) < (group.first_time, group.first_seq) {
                         group.spelling = spell();
-                        group.first = (time, seq);
+                        (group.first_time, group.first_seq) = (time, seq);
                     }
                     group
                 }
@@ -275,7 +331,11 @@ impl Aggregator {
                     added += 1;
                     groups.entry(Bytes::new(key)).or_insert(Group {
                         spelling: spell(),
-                        first: (time, seq),
+                        first_time: time,
+                        first_seq: seq,
+                        last: 0,
+                        samples: (!context.is_empty())
+                            .then(|| Box::new(Samples(vec![BTreeSet::new(); context.len()]))),
                         count: 0,
                         distinct: Distinct::default(),
                         created: *created,
@@ -283,8 +343,17 @@ impl Aggregator {
                 }
             };
             group.count += 1;
+            group.last = group.last.max(offset);
             for &(s, e) in values {
                 added += u64::from(group.distinct.insert(&bytes[s..e]));
+            }
+            if let Some(samples) = &mut group.samples {
+                for (field, sample) in context.iter().zip(samples.0.iter_mut()) {
+                    field.for_each_atom(event, &mut |v| {
+                        sample_value(sample, v);
+                        false
+                    });
+                }
             }
         };
         pick.clear();
@@ -332,7 +401,9 @@ impl Aggregator {
             }
             let groups = entry.remove();
             let mut closed: Vec<(Bytes, Group)> = groups.into_iter().collect();
-            closed.sort_by_key(|(_, g)| g.created);
+            // `created` is unique: an unstable sort gives the same order and
+            // moves the (large) groups less.
+            closed.sort_unstable_by_key(|(_, g)| g.created);
             for (key, group) in closed {
                 freed += 1 + group.distinct.len() as u64;
                 let keys = decode_keys(key.as_slice());
@@ -353,6 +424,20 @@ impl Aggregator {
                         end: start + self.window,
                         value,
                         distinct: self.distinct.is_some(),
+                        first_time: group.first_time,
+                        last_time: timestamp::from_seconds(start) + i128::from(group.last),
+                        context: self
+                            .context
+                            .iter()
+                            .map(|f| f.path.clone())
+                            .zip(
+                                group
+                                    .samples
+                                    .into_iter()
+                                    .flat_map(|s| s.0)
+                                    .map(|s| s.into_iter().collect()),
+                            )
+                            .collect(),
                     });
                 }
             }
@@ -386,6 +471,15 @@ impl Aggregator {
             for (key, group) in groups {
                 bytes += key.heap_bytes() + group.spelling.heap_bytes();
                 bytes += group.distinct.heap_bytes();
+                if let Some(samples) = &group.samples {
+                    bytes += size_of::<Samples>()
+                        + samples
+                            .0
+                            .iter()
+                            .flat_map(|sample| sample.iter())
+                            .map(|text| text.capacity() + size_of::<String>())
+                            .sum::<usize>();
+                }
             }
             held.bytes += bytes as u64;
         }

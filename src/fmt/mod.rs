@@ -12,8 +12,8 @@ mod printer;
 use printer::Printer;
 
 use crate::syntax::ast::{
-    EventField, Expectation, File, Item, ListDecl, PlaybookLine, RuleDecl, Statement,
-    StatementValue, TestBlock, TestItem, Value,
+    AlertLine, AlertValue, EventField, Expectation, File, Item, ListDecl, PlaybookLine, RuleDecl,
+    Statement, StatementValue, TestBlock, TestItem, Value,
 };
 use crate::syntax::{Span, Spanned};
 
@@ -121,11 +121,12 @@ fn statement(p: &mut Printer, statement: &Statement) {
         StatementValue::Where(condition) => expr::where_clause(p, condition),
         StatementValue::Threshold(threshold) => expr::threshold(p, threshold),
         StatementValue::Playbook(lines) => playbook(p, lines, statement.span),
+        StatementValue::Alert(lines) => alert(p, lines, statement.span),
         StatementValue::Test(test) => test_block(p, test, statement.span),
     }
     if !matches!(
         statement.value,
-        StatementValue::Playbook(_) | StatementValue::Test(_)
+        StatementValue::Playbook(_) | StatementValue::Alert(_) | StatementValue::Test(_)
     ) {
         p.newline();
     }
@@ -147,6 +148,45 @@ fn playbook(p: &mut Printer, lines: &Spanned<Vec<PlaybookLine>>, span: Span) {
         }
         p.token(&line.key, line.key.span);
         spelled(p, line.text.span);
+        p.newline();
+    }
+    close_block(p, span);
+}
+
+/// `alert { ... }`: one line each, in written order.
+fn alert(p: &mut Printer, lines: &Spanned<Vec<AlertLine>>, span: Span) {
+    p.text(" {");
+    p.newline();
+    p.indent(INDENT);
+    for line in lines.iter() {
+        p.comments_before(line.span.start);
+        if p.blank_before(line.span.start) {
+            p.blank_line();
+        }
+        p.token(&line.keyword, line.keyword.span);
+        match &line.value {
+            AlertValue::Title(text) => spelled(p, text.span),
+            AlertValue::Risk { field, kind, score } => {
+                spelled(p, field.span);
+                spelled(p, kind.span);
+                p.text(" ");
+                p.token(&number_spelling(p.spelling(score.span)), score.span);
+            }
+            AlertValue::Threat { field, kind } => {
+                spelled(p, field.span);
+                spelled(p, kind.span);
+            }
+            AlertValue::Fields(fields) => {
+                p.text(" ");
+                let items: Vec<(String, Span)> = fields
+                    .iter()
+                    .map(|f| (p.spelling(f.span).to_string(), f.span))
+                    .collect();
+                bracketed(p, &items, fields.span);
+            }
+            AlertValue::Notable(None) => {}
+            AlertValue::Notable(Some(word)) => spelled(p, word.span),
+        }
         p.newline();
     }
     close_block(p, span);

@@ -80,6 +80,8 @@ pub enum StatementValue {
     Where(Spanned<Expr>),
     Threshold(Threshold),
     Playbook(Spanned<Vec<PlaybookLine>>),
+    /// `alert { ... }` (span: `{` to `}`).
+    Alert(Spanned<Vec<AlertLine>>),
     Test(TestBlock),
 }
 
@@ -241,6 +243,43 @@ impl Comparison {
 pub struct PlaybookLine {
     pub key: Ident,
     pub text: Spanned<StringLit>,
+}
+
+/// One line of `alert { }`: its keyword (`title`, `risk`, `threat`,
+/// `fields`, `notable`) and value; `span` runs from the keyword to the end
+/// of the value.
+#[derive(Debug, Clone)]
+pub struct AlertLine {
+    pub keyword: Ident,
+    pub value: AlertValue,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum AlertValue {
+    /// `title "text with {field} tokens"`
+    Title(Spanned<StringLit>),
+    /// `risk FIELD TYPE SCORE` (the checker validates the type and score).
+    Risk {
+        field: Spanned<FieldPath>,
+        kind: Ident,
+        score: Spanned<i64>,
+    },
+    /// `threat FIELD TYPE`
+    Threat {
+        field: Spanned<FieldPath>,
+        kind: Ident,
+    },
+    /// `fields [f, ...]`
+    Fields(Spanned<Vec<Spanned<FieldPath>>>),
+    /// `notable`, `notable true` or `notable false` (the word, when written).
+    Notable(Option<Ident>),
+}
+
+impl PartialEq for AlertLine {
+    fn eq(&self, other: &Self) -> bool {
+        self.keyword == other.keyword && self.value == other.value
+    }
 }
 
 /// `test "NAME" { ... }`

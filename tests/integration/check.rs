@@ -653,6 +653,53 @@ fn each_diagnostic_points_at_its_token() {
             threshold_rule("threshold count() by @timestamp over 10m > 3", &[]),
             vec!["W0007 1:6", "E0406 9:24"],
         ),
+        // Alerts.
+        (
+            threshold_rule(COUNT_BY_IP, &[r#"alert { title "{dns.question.name}" }"#]),
+            vec!["W0007 1:6", "E0314 10:18"],
+        ),
+        (
+            rule_where(
+                r#"dns.question.type == "AXFR""#,
+                &["alert { fields [@timestamp] }"],
+            ),
+            vec!["E0407 10:19"],
+        ),
+        (
+            rule_where(
+                r#"dns.question.type == "AXFR""#,
+                &["alert { threat dns.question.name ip_address }"],
+            ),
+            vec!["E0408 10:36"],
+        ),
+        (
+            rule_where(
+                r#"dns.question.type == "AXFR""#,
+                &["alert { risk source.ip system 101 }"],
+            ),
+            vec!["E0513 10:33"],
+        ),
+        (
+            rule_where(
+                r#"dns.question.type == "AXFR""#,
+                &[r#"alert { title "a {source.ip" }"#],
+            ),
+            vec!["E0514 10:17"],
+        ),
+        (
+            threshold_rule(
+                "threshold count() over 10m >= 3",
+                &["alert { notable false }"],
+            ),
+            vec!["W0007 1:6", "E0515 10:9"],
+        ),
+        (
+            rule_where(
+                r#"dns.question.type == "AXFR""#,
+                &["alert { risk source.ip sytem 40 fields [dns.question.nme] notable notable }"],
+            ),
+            vec!["E0311 10:26", "E0301 10:43", "E0306 10:69"],
+        ),
         (
             rule(&[
                 r#"title """#,

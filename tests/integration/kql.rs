@@ -444,3 +444,80 @@ fn synthesize_url(
     columns.insert("Url".to_string(), serde_json::Value::String(url));
     Ok(())
 }
+
+/// The alert parts of every pack and matrix rule (both mappings) keep the
+/// limits the Azure-Sentinel template validation and the alert-rule API
+/// set: 1 to 5 entity mappings of 1 to 3 distinct identifiers on column
+/// names; at most 20 custom details, keys `^[a-zA-Z]\w*$` of at most 20
+/// characters, each a column; an alert name of at most 256 characters and a
+/// description of at most 5,000, each with at most three `{{Column}}`
+/// parameters; incident grouping by entity types the rule maps.
+#[test]
+fn every_sentinel_rule_keeps_the_alert_limits() {
+    let column = regex::Regex::new(r"^[a-zA-Z_]\w*$").unwrap();
+    let key = regex::Regex::new(r"^[a-zA-Z]\w*$").unwrap();
+    let parameter = regex::Regex::new(r"\{\{([^}]*)\}\}").unwrap();
+    let pack = tripline::source::discover(&[PathBuf::from("rules")]).unwrap();
+    for (paths, mapping) in [
+        (pack.clone(), "default"),
+        (vec![PathBuf::from(MATRIX)], "default"),
+        (vec![PathBuf::from(MATRIX)], "native"),
+    ] {
+        let loaded = pipeline::load(&paths).unwrap();
+        let emitted = emit::emit(TargetName::Kql, &loaded.checked.pack, None, mapping).unwrap();
+        for d in emitted
+            .documents
+            .iter()
+            .filter(|d| d.path.ends_with(".yaml"))
+        {
+            let rule: serde_yaml::Value = serde_yaml::from_str(&d.text).unwrap();
+            let at = &d.path;
+            let mut types = Vec::new();
+            if let Some(mappings) = rule["entityMappings"].as_sequence() {
+                assert!((1..=5).contains(&mappings.len()), "{at}");
+                for m in mappings {
+                    types.push(m["entityType"].as_str().unwrap().to_string());
+                    let fields = m["fieldMappings"].as_sequence().unwrap();
+                    assert!((1..=3).contains(&fields.len()), "{at}");
+                    let mut ids: Vec<&str> = fields
+                        .iter()
+                        .map(|f| f["identifier"].as_str().unwrap())
+                        .collect();
+                    for f in fields {
+                        assert!(column.is_match(f["columnName"].as_str().unwrap()), "{at}");
+                    }
+                    ids.sort_unstable();
+                    ids.dedup();
+                    assert_eq!(ids.len(), fields.len(), "{at}");
+                }
+            }
+            if let Some(details) = rule["customDetails"].as_mapping() {
+                assert!(details.len() <= 20, "{at}");
+                for (k, v) in details {
+                    let k = k.as_str().unwrap();
+                    assert!(key.is_match(k) && k.len() <= 20, "{at}: {k}");
+                    assert!(column.is_match(v.as_str().unwrap()), "{at}");
+                }
+            }
+            let name = rule["alertDetailsOverride"]["alertDisplayNameFormat"]
+                .as_str()
+                .unwrap();
+            let description = rule["alertDetailsOverride"]["alertDescriptionFormat"]
+                .as_str()
+                .unwrap();
+            assert!(name.chars().count() <= 256, "{at}");
+            assert!(description.chars().count() <= 5000, "{at}");
+            assert!(parameter.find_iter(name).count() <= 3, "{at}");
+            assert!(parameter.find_iter(description).count() <= 3, "{at}");
+            let grouping = &rule["incidentConfiguration"]["groupingConfiguration"];
+            for entity in grouping["groupByEntities"].as_sequence().unwrap() {
+                assert!(
+                    types.contains(&entity.as_str().unwrap().to_string()),
+                    "{at}"
+                );
+            }
+            let method = grouping["matchingMethod"].as_str().unwrap();
+            assert!(["Selected", "AllEntities"].contains(&method), "{at}");
+        }
+    }
+}

@@ -205,6 +205,16 @@ const BAD: &[(&str, &str, &[Expected])] = &[
         &[("E0203", 1, 10)],
     ),
     (
+        "unknown_alert_line",
+        "rule r {\n  alert { treat source.ip ip_address }\n}",
+        &[("E0203", 2, 11)],
+    ),
+    (
+        "alert_risk_without_score",
+        "rule r {\n  alert { risk source.ip system }\n}",
+        &[("E0200", 2, 33)],
+    ),
+    (
         "not_before_string_operator",
         "rule r { where f not contains \"x\" and g not matches \"y\" }",
         &[("E0204", 1, 18), ("E0204", 1, 41)],

@@ -307,7 +307,7 @@ fn correlations_count_only_events_with_their_values() {
     let body = "  from authentication\n  where event.outcome == \"failure\"\n  threshold distinct(user.name) by source.ip, user.name over 10m > 2\n";
     let sigma = sigma_text(&rule_text("", "r", "t", body));
     let start = sigma.find("detection:").unwrap();
-    let end = sigma.find("---").unwrap();
+    let end = sigma.find("fields:").unwrap();
     insta::assert_snapshot!(&sigma[start..end], @r"
     detection:
         selection:

@@ -200,14 +200,15 @@ fn count_by_thresholds_key_each_event_once_per_lowered_value() {
     assert_eq!(
         query.trim_end(),
         "(`tripline_authentication`) action=\"failure\"\n\
-         | eval tl_w=floor(_time/600)*600, tl_k0=mvfilter(user!=\"\"), tl_k0=mvdedup(mvmap(tl_k0, lower(tl_k0))), \
+         | eval tl_t=_time, tl_w=floor(_time/600)*600, tl_k0=mvfilter(user!=\"\"), tl_k0=mvdedup(mvmap(tl_k0, lower(tl_k0))), \
          tl_s0=mvfilter(user!=\"\"), tl_s0=mvjoin(mvmap(tl_s0, \"#2\" . replace(lower(tl_s0), \"#\", \"#1\") . \"#3\" . replace(tl_s0, \"#\", \"#1\")), \"\") . \"#2\"\n\
-         | stats count earliest(tl_s0) AS tl_s0 BY tl_w tl_k0\n\
+         | stats count min(tl_t) AS firstTime max(tl_t) AS lastTime values(src) AS src values(app) AS app values(action) AS action values(signature_id) AS signature_id earliest(tl_s0) AS tl_s0 BY tl_w tl_k0\n\
          | eval user=replace(mvindex(split(mvindex(split(\"_\" . tl_s0, \"#2\" . replace(tl_k0, \"#\", \"#1\") . \"#3\"), 1), \"#2\"), 0), \"#1\", \"#\")\n\
          | addinfo\n\
          | where tl_w+600>info_max_time-300 AND tl_w+600<=info_max_time AND count>=5\n\
-         | eval _time=tl_w\n\
-         | table _time user count"
+         | eval _time=tl_w, src=mvindex(mvfilter(src!=\"\"), 0, 9), app=mvindex(mvfilter(app!=\"\"), 0, 9), action=mvindex(mvfilter(action!=\"\"), 0, 9), signature_id=mvindex(mvfilter(signature_id!=\"\"), 0, 9)\n\
+         | table _time user count firstTime lastTime src app action signature_id\n\
+         | `r_filter`"
     );
     let fields = document(&emitted, "tripline/default/fields.conf");
     assert!(
@@ -383,9 +384,10 @@ fn awkward_values_stay_inside_their_literals_and_match_themselves() {
                 !outside.contains(['$', ';']),
                 "{value:?} {operator}: {outside}"
             );
+            // The base macro's and the filter macro's backticks.
             assert_eq!(
                 outside.matches('`').count(),
-                2,
+                4,
                 "{value:?} {operator}: {outside}"
             );
             if let Some(at) = outside.find("match(lower(process), \"\")") {
@@ -545,4 +547,67 @@ fn integer_bounds_beyond_2_53_are_exact() {
     let query = document(&emitted, "queries/r.spl");
     assert!(query.contains(">\"9007199254740992\""), "{query}");
     assert!(!query.contains("tonumber("), "{query}");
+}
+
+/// A fresh build installs every search disabled; the pack's `enabled`
+/// globs turn on the rules they name, never a deprecated one. Sentinel's
+/// ARM template follows the same globs.
+#[test]
+fn rules_install_disabled_unless_the_pack_enables_them() {
+    let text = format!(
+        "{}{}",
+        rule("from dns\n  where dns.question.type == \"AXFR\""),
+        rule("from dns\n  status deprecated\n  where dns.question.type == \"IXFR\"")
+            .replace("rule r ", "rule r_old ")
+            .replace(
+                "8c2f6f0e-4a4e-4c55-9a0c-5d1f0e2b7a11",
+                "8c2f6f0e-4a4e-4c55-9a0c-5d1f0e2b7a12"
+            )
+    );
+    let (_, mut pack) = checked("r.trip", &text);
+    let disabled = |pack: &tripline::ir::Pack| -> Vec<String> {
+        let emitted = emit::emit(TargetName::Splunk, pack, None, "default").unwrap();
+        let conf = document(&emitted, "tripline/default/savedsearches.conf");
+        conf.lines()
+            .filter(|l| l.starts_with("disabled = "))
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(disabled(&pack), ["disabled = 1", "disabled = 1"]);
+    pack.settings.enabled = vec!["r*".to_string()];
+    assert_eq!(disabled(&pack), ["disabled = 0", "disabled = 1"]);
+    let emitted = emit::emit(TargetName::Kql, &pack, None, "default").unwrap();
+    let arm = document(&emitted, "azuredeploy.json");
+    // The rule's own `enabled` (the incident grouping's lies deeper).
+    let enabled: Vec<&str> = arm
+        .lines()
+        .filter(|l| l.starts_with("        \"enabled\": "))
+        .map(str::trim)
+        .collect();
+    assert_eq!(enabled, ["\"enabled\": true,", "\"enabled\": false,"]);
+}
+
+/// A rule's `alert` becomes ES's risk and threat objects, `$field$`
+/// titles (a literal `$` doubled) and a notable only where asked.
+#[test]
+fn the_alert_block_becomes_risk_objects_and_token_titles() {
+    let text = rule(
+        "from dns\n  where dns.question.type == \"AXFR\"\n  alert {\n    title \"AXFR of {dns.question.name} for $5\"\n    risk source.ip system 30\n    threat dns.question.name domain\n    notable false\n  }",
+    );
+    let (_, emitted) = build("r.trip", &text);
+    let conf = document(&emitted, "tripline/default/savedsearches.conf");
+    for line in [
+        "action.risk = 1",
+        r#"action.risk.param._risk = [{"risk_object_field":"src","risk_object_type":"system","risk_score":30},{"threat_object_field":"query","threat_object_type":"domain"}]"#,
+        "action.risk.param._risk_message = AXFR of $query$ for $$5",
+        "action.notable = 0",
+        "action.notable.param.rule_title = AXFR of $query$ for $$5",
+    ] {
+        assert!(conf.lines().any(|l| l == line), "{line}\n{conf}");
+    }
+    let macros = document(&emitted, "tripline/default/macros.conf");
+    assert!(
+        macros.contains("[r_filter]\ndefinition = search *\n"),
+        "{macros}"
+    );
 }

@@ -374,3 +374,41 @@ fn the_documented_extension_is_the_tested_fixture() {
     let docs = include_str!("../../docs/taxonomy.md");
     assert!(docs.contains(include_str!("../fixtures/taxonomy/smtp.yaml")));
 }
+
+/// A new source's alert defaults, `entity` and `context`, name its own
+/// fields; a bundled source's cannot be changed by an extension.
+#[test]
+fn a_new_source_may_give_its_alert_defaults() {
+    let dir = std::env::temp_dir().join(format!("tripline-taxonomy-alert-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("gateway.yaml");
+    let text = "sources:\n  gateway:\n    entity: gateway.client\n    context: [gateway.client, gateway.verb]\n    fields:\n      \"@timestamp\": time\n      gateway.client: ip\n      gateway.verb: string\n";
+    std::fs::write(&path, text).unwrap();
+    let mut map = SourceMap::default();
+    let taxonomy = Taxonomy::bundled()
+        .extended(&mut map, std::slice::from_ref(&path))
+        .unwrap();
+    let gateway = taxonomy.source("gateway").unwrap();
+    assert_eq!(gateway.entity, "gateway.client");
+    assert_eq!(gateway.context, ["gateway.client", "gateway.verb"]);
+    std::fs::write(
+        &path,
+        format!(
+            "{}  dns:\n    entity: source.ip\n    fields:\n      dns.extra: string\n",
+            text.replace(
+                "context: [gateway.client, gateway.verb]",
+                "context: [gateway.verbs]"
+            )
+        ),
+    )
+    .unwrap();
+    let mut map = SourceMap::default();
+    let Err(ExtendError::Invalid(diagnostics)) =
+        Taxonomy::bundled().extended(&mut map, std::slice::from_ref(&path))
+    else {
+        panic!("`gateway.verbs` is no field and `dns` is bundled")
+    };
+    let codes: Vec<&str> = diagnostics.iter().map(|d| d.code.id).collect();
+    assert_eq!(codes, ["E0916", "E0914"]);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -35,6 +35,13 @@ pub struct Source {
     pub description: String,
     /// In the order the file lists them.
     pub fields: Vec<Field>,
+    /// The field an alert is about by default (its risk object); empty for
+    /// a source an extension defines without one.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub entity: String,
+    /// The fields an alert shows by default.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub context: Vec<String>,
     /// The extension file that defines the source; `None` when bundled.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub defined_in: Option<String>,
@@ -90,7 +97,7 @@ impl Taxonomy {
             .sources
             .into_iter()
             .map(|(name, body)| {
-                let fields = body
+                let fields: Vec<Field> = body
                     .fields
                     .into_iter()
                     .map(|(field, spec)| {
@@ -106,10 +113,19 @@ impl Taxonomy {
                         })
                     })
                     .collect::<Result<_, TaxonomyError>>()?;
+                for field in std::iter::once(&body.entity).chain(&body.context) {
+                    if !fields.iter().any(|f| f.name == *field) {
+                        return Err(TaxonomyError::Shape(format!(
+                            "source `{name}`: `{field}` in `entity` or `context` is not a field"
+                        )));
+                    }
+                }
                 Ok(Source {
                     name,
                     description: body.description,
                     fields,
+                    entity: body.entity,
+                    context: body.context,
                     defined_in: None,
                 })
             })
@@ -170,6 +186,9 @@ struct BundledFile {
 struct SourceBody {
     #[serde(default)]
     description: String,
+    entity: String,
+    #[serde(default)]
+    context: Vec<String>,
     fields: OrderedMap<FieldSpec>,
 }
 
@@ -295,7 +314,7 @@ mod tests {
 
     #[test]
     fn unknown_types_are_refused() {
-        let text = "sources:\n  x:\n    fields:\n      a: float\n";
+        let text = "sources:\n  x:\n    entity: a\n    fields:\n      a: float\n";
         assert!(Taxonomy::parse(text).is_err());
     }
 }

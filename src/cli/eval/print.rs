@@ -68,7 +68,10 @@ impl Printer {
     }
 }
 
-/// `"group":{…},"window":{"start":…,"end":…},"count":N` (or `distinct_count`).
+/// `"group":{…},"window":{"start":…,"end":…},"count":N` (or
+/// `distinct_count`), then what the SIEM's row shows beside it:
+/// `"first_time":…,"last_time":…` (the group's first and last event) and, for a rule
+/// with context fields, `"context":{"field":["value",…],…}`.
 pub fn alert_body(alert: &Alert) -> String {
     let group: Vec<String> = alert
         .group
@@ -86,7 +89,24 @@ pub fn alert_body(alert: &Alert) -> String {
             "count"
         },
         alert.value
-    )
+    ) + &alert_context(alert)
+}
+
+fn alert_context(alert: &Alert) -> String {
+    let mut text = format!(
+        ",\"first_time\":\"{}\",\"last_time\":\"{}\"",
+        timestamp::format_nanos(alert.first_time),
+        timestamp::format_nanos(alert.last_time)
+    );
+    if !alert.context.is_empty() {
+        let fields: Vec<String> = alert
+            .context
+            .iter()
+            .map(|(field, values)| format!("{}:{}", json_string(field), serde_json::json!(values)))
+            .collect();
+        text.push_str(&format!(",\"context\":{{{}}}", fields.join(",")));
+    }
+    text
 }
 
 fn json_string(text: &str) -> String {

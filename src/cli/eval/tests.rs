@@ -58,7 +58,7 @@ fn prints_matches_alerts_and_problems() {
     let (out, err) = run(&rules, None, input);
     insta::assert_snapshot!(out, @r#"
     {"kind":"match","rule":"axfr","id":"8c2f6f0e-4a4e-4c55-9a0c-5d1f0e2b7a11","title":"axfr title","line":1,"event":{"@timestamp":"2026-01-01T00:00:01Z","source":{"ip":"1.2.3.4"},"dns":{"question":{"type":"axfr"}}}}
-    {"kind":"alert","rule":"burst","id":"8c2f6f0e-4a4e-4c55-9a0c-5d1f0e2b7a11","title":"burst title","group":{"source.ip":"1.2.3.4"},"window":{"start":"2026-01-01T00:00:00Z","end":"2026-01-01T00:01:00Z"},"count":2}
+    {"kind":"alert","rule":"burst","id":"8c2f6f0e-4a4e-4c55-9a0c-5d1f0e2b7a11","title":"burst title","group":{"source.ip":"1.2.3.4"},"window":{"start":"2026-01-01T00:00:00Z","end":"2026-01-01T00:01:00Z"},"count":2,"first_time":"2026-01-01T00:00:01Z","last_time":"2026-01-01T00:00:05Z"}
     "#);
     insta::assert_snapshot!(err, @r"
     line 2: malformed JSON: expected ident at line 1 column 2
@@ -86,9 +86,9 @@ fn max_lateness_closes_windows_early_and_refuses_late_events() {
     assert_eq!(
         windows,
         [
-            r#""window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"count":1}"#,
-            r#""window":{"start":"1970-01-01T00:01:00Z","end":"1970-01-01T00:02:00Z"},"count":1}"#,
-            r#""window":{"start":"1970-01-01T00:02:00Z","end":"1970-01-01T00:03:00Z"},"count":1}"#,
+            r#""window":{"start":"1970-01-01T00:00:00Z","end":"1970-01-01T00:01:00Z"},"count":1,"first_time":"1970-01-01T00:00:00Z","last_time":"1970-01-01T00:00:00Z"}"#,
+            r#""window":{"start":"1970-01-01T00:01:00Z","end":"1970-01-01T00:02:00Z"},"count":1,"first_time":"1970-01-01T00:01:10Z","last_time":"1970-01-01T00:01:10Z"}"#,
+            r#""window":{"start":"1970-01-01T00:02:00Z","end":"1970-01-01T00:03:00Z"},"count":1,"first_time":"1970-01-01T00:02:05Z","last_time":"1970-01-01T00:02:05Z"}"#,
         ]
     );
     assert!(err.contains("line 4: late"), "{err}");
@@ -186,7 +186,7 @@ fn a_signal_prints_what_is_certain_and_shows_open_windows_as_not_final() {
     insta::assert_snapshot!(String::from_utf8_lossy(&err), @r#"
     error: interrupted by SIGTERM after line 2: stopped reading before the end of the input
     note: 1 alerts of windows still open are not final and were not printed on stdout:
-    open window, not final: {"kind":"alert","rule":"burst","id":"8c2f6f0e-4a4e-4c55-9a0c-5d1f0e2b7a11","title":"burst title","group":{"source.ip":"2.2.2.2"},"window":{"start":"1970-01-01T00:01:00Z","end":"1970-01-01T00:02:00Z"},"count":1}
+    open window, not final: {"kind":"alert","rule":"burst","id":"8c2f6f0e-4a4e-4c55-9a0c-5d1f0e2b7a11","title":"burst title","group":{"source.ip":"2.2.2.2"},"window":{"start":"1970-01-01T00:01:00Z","end":"1970-01-01T00:02:00Z"},"count":1,"first_time":"1970-01-01T00:01:10Z","last_time":"1970-01-01T00:01:10Z"}
     tripline eval: 2 lines, 1 matches, 1 alerts; 0 malformed, 0 without a usable @timestamp, 0 unrouted, 0 late; the input was not read to its end
     "#);
 }

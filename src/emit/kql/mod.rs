@@ -7,6 +7,7 @@
 //! the query from the templates of `targets/kql/`.
 
 mod address;
+mod alert;
 mod arm;
 mod dialect;
 mod literal;
@@ -25,7 +26,7 @@ use crate::emit::common::refusal;
 use crate::emit::folder::FolderError;
 use crate::emit::schedule::Plan;
 use crate::emit::templates::Templates;
-use crate::ir::{self, Status};
+use crate::ir;
 
 use super::query::{self, Refusal};
 use super::{Document, EmitError, Emitted, Input};
@@ -62,8 +63,7 @@ struct RuleView {
     sub_techniques: Vec<String>,
     query: String,
     entities: Vec<EntityColumn>,
-    /// `Count` or `DistinctCount` for a threshold rule.
-    aggregate: Option<&'static str>,
+    alert: alert::AlertView,
     /// The rule's content version (`tripline.lock`; `1.0.0` when new).
     version: String,
 }
@@ -156,9 +156,36 @@ fn view(
     sentinel::text_limits(rule).map_err(|d| vec![d])?;
     let schedule = sentinel::schedule(rule).map_err(|d| vec![d])?;
     let tactics = sentinel::tactics(rule, tactic_table).map_err(|d| vec![d])?;
-    let (query, by_columns) = query(cx)?;
-    let entities = sentinel::entities(rule, &cx.source.entities, by_columns.as_deref())
-        .map_err(|d| vec![d])?;
+    let name_format = alert::name_format(cx)?;
+    let written = query(cx)?;
+    let (entities, derived) =
+        alert::entities(rule, &cx.source, written.by.as_deref()).map_err(|d| vec![d])?;
+    let mut lines = written.lines;
+    // The columns entity identifiers derive, at the end (after a
+    // threshold's `project`, from its `by` columns).
+    for column in &derived {
+        if let Some(expression) = cx.source.entity_columns.get(column) {
+            lines.push(format!("| extend {column} = {expression}"));
+        }
+    }
+    let query = lines.join("\n");
+    if query.chars().count() > MAX_QUERY {
+        return Err(vec![refusal(
+            TARGET,
+            rule,
+            rule.span,
+            "a query longer than 10,000 characters",
+            "Sentinel accepts queries of at most 10,000 characters; split the rule or shorten its lists",
+        )]);
+    }
+    let alert = alert::view(
+        rule,
+        name_format,
+        &written.details,
+        &entities,
+        &written.risk_columns,
+        Plan::of(rule).sentinel_period(),
+    );
     let techniques: Vec<String> = rule.meta.techniques.iter().map(|t| t.id.clone()).collect();
     let mut parent_techniques: Vec<String> = Vec::new();
     for technique in &techniques {
@@ -173,7 +200,7 @@ fn view(
         title: rule.meta.title.clone(),
         description: rule.meta.description.clone(),
         severity: sentinel::severity(rule.meta.level),
-        enabled: rule.meta.status != Status::Deprecated,
+        enabled: crate::emit::common::enabled(cx.input.pack, rule),
         schedule,
         tactics,
         sub_techniques: techniques
@@ -185,7 +212,7 @@ fn view(
         parent_techniques,
         query,
         entities,
-        aggregate: rule.threshold.as_ref().map(threshold::result_column),
+        alert,
         version: cx
             .input
             .pack
@@ -197,8 +224,19 @@ fn view(
     })
 }
 
-/// The whole query, and the `by` columns of a threshold rule.
-fn query(cx: &Context) -> Result<(String, Option<Vec<String>>), Vec<Diagnostic>> {
+/// A rule's query as lines, and what its rows hold.
+struct Written {
+    lines: Vec<String>,
+    /// The `by` columns of a threshold rule.
+    by: Option<Vec<String>>,
+    /// The columns `customDetails` shows, with the field of each.
+    details: Vec<(Option<String>, String)>,
+    /// The columns of the alert's risk objects.
+    risk_columns: Vec<String>,
+}
+
+/// The whole query, and what its rows hold.
+fn query(cx: &Context) -> Result<Written, Vec<Diagnostic>> {
     let rule = cx.rule;
     let diagnostics = |refusals: Vec<Refusal>| -> Vec<Diagnostic> {
         refusals
@@ -208,13 +246,36 @@ fn query(cx: &Context) -> Result<(String, Option<Vec<String>>), Vec<Diagnostic>>
     };
     let mut kql = Kql::new(cx);
     let condition = query::write(&mut kql, &rule.condition).map_err(diagnostics)?;
-    let (tail, by_columns) = match &rule.threshold {
+    // The alert's columns: a plain rule's rows are whole events, so its
+    // derived columns are computed; a threshold's rows hold its samples.
+    let mut risk_columns = Vec::new();
+    for risk in &rule.alert.risk {
+        risk_columns.push(kql.column(&risk.field).map_err(|r| diagnostics(vec![r]))?);
+    }
+    let (tail, by_columns, details) = match &rule.threshold {
         Some(t) => {
-            let (lines, columns) = threshold::lines(&mut kql, t, rule.schedule.every)
+            let context = crate::emit::common::sampled_fields(cx.input, rule, t);
+            let tail = threshold::lines(&mut kql, t, &context, rule.schedule.every)
                 .map_err(|r| diagnostics(vec![r]))?;
-            (lines, Some(columns))
+            (tail.lines, Some(tail.by), tail.details)
         }
-        None => (Vec::new(), None),
+        None => {
+            let mut details: Vec<(Option<String>, String)> = Vec::new();
+            let shown = crate::emit::common::alert_fields(cx.input, rule);
+            for field in &shown {
+                kql.column(field).map_err(|r| diagnostics(vec![r]))?;
+            }
+            for field in &rule.alert.context {
+                if !shown.iter().any(|f| f.path == field.path) {
+                    continue;
+                }
+                let column = kql.column(field).map_err(|r| diagnostics(vec![r]))?;
+                if !details.iter().any(|(_, c)| *c == column) {
+                    details.push((Some(field.path.clone()), column));
+                }
+            }
+            (Vec::new(), None, details)
+        }
     };
     let plan = Plan::of(rule);
     let reads = literal::timespan(plan.every + plan.window);
@@ -239,15 +300,10 @@ fn query(cx: &Context) -> Result<(String, Option<Vec<String>>), Vec<Diagnostic>>
     }
     lines.push(format!("| where {condition}"));
     lines.extend(tail);
-    let query = lines.join("\n");
-    if query.chars().count() > MAX_QUERY {
-        return Err(vec![refusal(
-            TARGET,
-            rule,
-            rule.span,
-            "a query longer than 10,000 characters",
-            "Sentinel accepts queries of at most 10,000 characters; split the rule or shorten its lists",
-        )]);
-    }
-    Ok((query, by_columns))
+    Ok(Written {
+        lines,
+        by: by_columns,
+        details,
+        risk_columns,
+    })
 }

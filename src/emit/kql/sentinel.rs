@@ -1,7 +1,7 @@
 //! The Sentinel facts around a query: severity, tactics (the catalogue's
 //! plus those the Azure-Sentinel validation table requires), techniques
 //! split into parents and sub-techniques for ARM, the schedule and its
-//! limits, and the entity mappings.
+//! limits.
 
 use std::collections::BTreeMap;
 
@@ -14,12 +14,10 @@ use crate::ir::{Level, Rule};
 
 use super::TARGET;
 use super::literal::{iso_duration, sentinel_duration};
-use super::source::EntityColumn;
 
 const MIN_SCHEDULE: u64 = 5 * 60;
 const MAX_SCHEDULE: u64 = 14 * 86_400;
 const LONG_PERIOD: u64 = 2 * 86_400;
-const MAX_ENTITY_MAPPINGS: usize = 5;
 const MAX_NAME: usize = 256;
 const MAX_DESCRIPTION: usize = 5000;
 
@@ -156,28 +154,4 @@ pub fn text_limits(rule: &Rule) -> Result<(), Diagnostic> {
         ));
     }
     Ok(())
-}
-
-/// The entity mappings: the source's, or for a threshold rule those whose
-/// column is a `by` column. At most five.
-pub fn entities(
-    rule: &Rule,
-    source_entities: &[EntityColumn],
-    by_columns: Option<&[String]>,
-) -> Result<Vec<EntityColumn>, Diagnostic> {
-    let chosen: Vec<EntityColumn> = source_entities
-        .iter()
-        .filter(|e| by_columns.is_none_or(|by| by.contains(&e.column)))
-        .cloned()
-        .collect();
-    if chosen.len() > MAX_ENTITY_MAPPINGS {
-        return Err(refusal(
-            TARGET,
-            rule,
-            rule.span,
-            "more than 5 entity mappings",
-            "Sentinel accepts at most 5 entity mappings; remove some from the mapping's `entities`",
-        ));
-    }
-    Ok(chosen)
 }

@@ -59,12 +59,54 @@ impl Schemas {
     }
 }
 
-/// One Sentinel entity mapping of a source: `IP` / `Address` / `SrcIpAddr`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+/// One Sentinel entity mapping of a source: the entity type, the column
+/// it is about (a threshold rule maps it when that column is a `by`
+/// column), and its identifiers with their columns (at most three): the
+/// column itself (`IP` / `Address` / `SrcIpAddr`), or columns derived from
+/// it by the source's `entity_columns` (`Account` / `Name` / `AccountName`),
+/// or other columns of whole rows.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct EntityColumn {
     pub entity: String,
+    pub column: String,
+    pub identifiers: Vec<Identifier>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+pub struct Identifier {
     pub identifier: String,
     pub column: String,
+}
+
+/// An entity as the mapping writes it: `{entity, identifier, column}` for
+/// one identifier on the column, or `{entity, column, identifiers}`.
+#[derive(Debug, Deserialize)]
+struct EntitySetting {
+    entity: String,
+    column: String,
+    identifier: Option<String>,
+    #[serde(default)]
+    identifiers: Vec<Identifier>,
+}
+
+impl From<EntitySetting> for EntityColumn {
+    fn from(setting: EntitySetting) -> Self {
+        let mut identifiers = setting.identifiers;
+        if let Some(identifier) = setting.identifier {
+            identifiers.insert(
+                0,
+                Identifier {
+                    identifier,
+                    column: setting.column.clone(),
+                },
+            );
+        }
+        EntityColumn {
+            entity: setting.entity,
+            column: setting.column,
+            identifiers,
+        }
+    }
 }
 
 /// One parser call besides `starttime` / `endtime`: its name and its other
@@ -95,7 +137,9 @@ struct Settings {
     #[serde(default)]
     extend: BTreeMap<String, Derivation>,
     #[serde(default)]
-    entities: Vec<EntityColumn>,
+    entities: Vec<EntitySetting>,
+    #[serde(default)]
+    entity_columns: BTreeMap<String, String>,
 }
 
 /// A derived column: one expression, or several steps each assigning the
@@ -120,6 +164,9 @@ pub struct Source {
     /// Derived columns: the expressions of their `extend` steps.
     pub extend: BTreeMap<String, Vec<String>>,
     pub entities: Vec<EntityColumn>,
+    /// Columns entity identifiers derive from the row (`AccountName`), by
+    /// name: one expression each, added at the end of the query.
+    pub entity_columns: BTreeMap<String, String>,
     columns: BTreeMap<String, String>,
 }
 
@@ -154,7 +201,12 @@ impl Source {
                     Derivation::Steps(steps) => (name, steps),
                 })
                 .collect(),
-            entities: settings.entities,
+            entities: settings
+                .entities
+                .into_iter()
+                .map(EntityColumn::from)
+                .collect(),
+            entity_columns: settings.entity_columns,
             columns,
         })
     }

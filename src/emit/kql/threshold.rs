@@ -7,7 +7,7 @@
 //! as `number` does.
 
 use crate::emit::query::Refusal;
-use crate::ir::{Aggregate, Field, FieldType, Threshold};
+use crate::ir::{Aggregate, CONTEXT_SAMPLE, Field, FieldType, Threshold};
 
 use super::dialect::Kql;
 use super::literal::{kql_long, timespan};
@@ -21,12 +21,25 @@ pub fn result_column(threshold: &Threshold) -> &'static str {
     }
 }
 
-/// The pipeline lines after the rule's filter, and the `by` columns.
+/// The stages after a threshold rule's filter and what its rows hold.
+pub struct Tail {
+    pub lines: Vec<String>,
+    /// The `by` columns.
+    pub by: Vec<String>,
+    /// The columns an analyst sees beside them: the result, `FirstTime`,
+    /// `LastTime` and each context column (a sorted sample of its values),
+    /// with the taxonomy field of each context column.
+    pub details: Vec<(Option<String>, String)>,
+}
+
+/// The pipeline lines after the rule's filter; `context` are the fields
+/// whose values each alert samples.
 pub fn lines(
     writer: &mut Kql,
     threshold: &Threshold,
+    context: &[&Field],
     every: u64,
-) -> Result<(Vec<String>, Vec<String>), Refusal> {
+) -> Result<Tail, Refusal> {
     let columns = threshold
         .by
         .iter()
@@ -64,12 +77,40 @@ pub fn lines(
         }
     };
     let result = result_column(threshold);
+    // The alert's first and last event, and each context column's distinct
+    // non-empty values as text (sorted and cut to the sample at the end).
+    let mut samples: Vec<(String, String)> = Vec::new();
+    let mut paths: Vec<String> = Vec::new();
+    for field in context {
+        let column = writer.column(field)?;
+        if !samples.iter().any(|(c, _)| *c == column) && !columns.contains(&column) {
+            let set = format!("make_set_if(tostring({column}), isnotempty({column}))");
+            samples.push((column, set));
+            paths.push(field.path.clone());
+        }
+    }
+    let context_of = |first_pass: bool| -> String {
+        let mut parts = vec![if first_pass {
+            "FirstTime = min(TimeGenerated), LastTime = max(TimeGenerated)".to_string()
+        } else {
+            "FirstTime = min(FirstTime), LastTime = max(LastTime)".to_string()
+        }];
+        for (column, set) in &samples {
+            if first_pass {
+                parts.push(format!("{column} = {set}"));
+            } else {
+                parts.push(format!("{column} = make_set({column})"));
+            }
+        }
+        parts.join(", ")
+    };
     match &threshold.aggregate {
         Aggregate::Count => {
             lines.push(format!("| extend {}", extend.join(", ")));
             lines.push(format!(
-                "| summarize {} by {}",
+                "| summarize {}, {} by {}",
                 with_first("Count = count()"),
+                context_of(true),
                 keys.join(", ")
             ));
         }
@@ -84,15 +125,17 @@ pub fn lines(
             let step = if first.is_empty() {
                 String::new()
             } else {
-                format!("{first} ")
+                format!("{first}, ")
             };
             lines.push(format!(
-                "| summarize {step}by {}, tl_value",
+                "| summarize {step}{} by {}, tl_value",
+                context_of(true),
                 keys.join(", ")
             ));
             lines.push(format!(
-                "| summarize {} by {}",
+                "| summarize {}, {} by {}",
                 with_first("DistinctCount = countif(isnotempty(tl_value))"),
+                context_of(false),
                 keys.join(", ")
             ));
         }
@@ -112,8 +155,24 @@ pub fn lines(
     let mut project = vec!["TimeGenerated = tl_window".to_string()];
     project.extend(columns.iter().cloned());
     project.push(result.to_string());
+    project.push("FirstTime, LastTime".to_string());
+    let mut details: Vec<(Option<String>, String)> = [result, "FirstTime", "LastTime"]
+        .iter()
+        .map(|c| (None, c.to_string()))
+        .collect();
+    for ((column, _), path) in samples.iter().zip(paths) {
+        project.push(format!(
+            "{column} = array_slice(array_sort_asc({column}), 0, {})",
+            CONTEXT_SAMPLE - 1
+        ));
+        details.push((Some(path), column.clone()));
+    }
     lines.push(format!("| project {}", project.join(", ")));
-    Ok((lines, columns))
+    Ok(Tail {
+        lines,
+        by: columns,
+        details,
+    })
 }
 
 /// The test that a `by` value is there (missing, null and `""` leave the

@@ -4,6 +4,7 @@
 //! alone carries the metadata. Field names and each source's `logsource`
 //! come from the mapping; the detection from `detection`.
 
+mod alert;
 mod detection;
 mod regex;
 mod values;
@@ -69,6 +70,7 @@ struct RuleContext {
     tripline_tags: Vec<String>,
     /// `(section, lines)` of the playbook, empty sections left out.
     playbook: Vec<(&'static str, Vec<String>)>,
+    alert: alert::AlertContext,
     correlation: Option<Correlation>,
 }
 
@@ -104,17 +106,20 @@ fn context(input: &Input, rule: &ir::Rule) -> Result<RuleContext, Vec<Diagnostic
     } else {
         Ok(())
     };
-    let (detection, logsource, correlation) = match (detection, logsource, correlation, title) {
-        (Ok(d), Ok(l), Ok(c), Ok(())) => (d, l, c),
-        (d, l, c, t) => {
-            let mut refusals = Vec::new();
-            refusals.extend(t.err());
-            refusals.extend(d.err().unwrap_or_default());
-            refusals.extend(l.err());
-            refusals.extend(c.err().unwrap_or_default());
-            return Err(refusals);
-        }
-    };
+    let alert = alert::alert(input, rule);
+    let (detection, logsource, correlation, alert) =
+        match (detection, logsource, correlation, title, alert) {
+            (Ok(d), Ok(l), Ok(c), Ok(()), Ok(a)) => (d, l, c, a),
+            (d, l, c, t, a) => {
+                let mut refusals = Vec::new();
+                refusals.extend(t.err());
+                refusals.extend(a.err().unwrap_or_default());
+                refusals.extend(d.err().unwrap_or_default());
+                refusals.extend(l.err());
+                refusals.extend(c.err().unwrap_or_default());
+                return Err(refusals);
+            }
+        };
     let meta = &rule.meta;
     let mut tags: Vec<String> = meta
         .tactics
@@ -157,6 +162,7 @@ fn context(input: &Input, rule: &ir::Rule) -> Result<RuleContext, Vec<Diagnostic
         level: meta.level,
         tripline_tags: meta.tags.clone(),
         playbook,
+        alert,
         correlation,
     })
 }

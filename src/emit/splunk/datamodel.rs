@@ -1,5 +1,5 @@
-//! What a source's mapping says about its CIM data model (`datamodel:`)
-//! and the fields a plain rule reports (`entities:`). Data, not code: a
+//! What a source's mapping says about its CIM data model (`datamodel:`).
+//! The fields a rule's alert reports come from the rule (`alert`). Data, not code: a
 //! site edits the mapping to point a source at another dataset.
 
 use crate::emit::Input;
@@ -35,17 +35,6 @@ impl DataModel {
     pub fn holds(&self, name: &str) -> bool {
         self.fields.iter().any(|f| f == name)
     }
-}
-
-/// The fields a plain rule of `source` reports, by their CIM names.
-pub fn entities(input: &Input, source: &str) -> Vec<String> {
-    input
-        .mapping
-        .sources
-        .get(source)
-        .and_then(|s| s.settings.get("entities"))
-        .map(names)
-        .unwrap_or_default()
 }
 
 fn names(value: &serde_yaml::Value) -> Vec<String> {

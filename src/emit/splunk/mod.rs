@@ -7,6 +7,7 @@
 //! terms (`terms`) and `where` expressions (`eval`). The `.conf` files,
 //! metadata and README come from the templates of `targets/splunk/`.
 
+mod alert;
 mod checks;
 mod datamodel;
 mod eval;
@@ -76,6 +77,16 @@ struct Stanza {
     security_domain: String,
     next_steps: String,
     techniques: Vec<String>,
+    /// `rule_title` and the risk message, with `$field$` tokens.
+    alert_title: String,
+    /// The description with `$` doubled (`rule_description` substitutes tokens).
+    alert_description: String,
+    /// `action.risk.param._risk` (empty: no risk action).
+    risk: String,
+    notable: u8,
+    drilldowns: String,
+    /// The tuning macro every search ends with.
+    filter: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -83,6 +94,8 @@ struct Macro {
     name: String,
     definition: String,
     description: String,
+    /// A rule's tuning macro (`RULE_filter`), not a base search.
+    tuning: bool,
 }
 
 pub fn emit(input: &Input) -> Result<Emitted, EmitError> {
@@ -112,10 +125,22 @@ pub fn emit(input: &Input) -> Result<Emitted, EmitError> {
         }
     }
     let mut macros = macros(input);
+    for stanza in &stanzas {
+        macros.push(Macro {
+            name: stanza.filter.clone(),
+            definition: "search *".to_string(),
+            description: format!(
+                "Tuning of {}: a site narrows the rule's alerts here (in local/macros.conf); empty by default",
+                stanza.name
+            ),
+            tuning: true,
+        });
+    }
     macros.push(Macro {
         name: app.summariesonly.name.clone(),
         definition: app.summariesonly.definition.clone(),
         description: "Options of every tripline tstats search (set summariesonly=true to read only accelerated data)".to_string(),
+        tuning: false,
     });
     let version = env!("CARGO_PKG_VERSION");
     // The app's own version is the pack's (manifest, site, `tripline.lock`);
@@ -199,6 +224,7 @@ fn macros(input: &Input) -> Vec<Macro> {
                 name: setting(input, source, "macro")?.to_string(),
                 definition: setting(input, source, "base_search")?.to_string(),
                 description: format!("Base search of tripline rules on `{source}` events"),
+                tuning: false,
             })
         })
         .collect()
@@ -227,7 +253,8 @@ fn stanza(
             String::new()
         }
     };
-    let cron = settings::cron(rule.schedule.every).unwrap_or_else(|| {
+    let minute = alert::minute_offset(&rule.name, rule.schedule.every);
+    let cron = settings::cron(rule.schedule.every, minute).unwrap_or_else(|| {
         refusals.push(Refusal::new(
             SPLUNK,
             rule.span,
@@ -236,6 +263,14 @@ fn stanza(
         ));
         String::new()
     });
+    // Without a base search the source is not mapped at all: its alert
+    // fields would each repeat that refusal.
+    let alert = match base.is_empty() {
+        true => None,
+        false => alert::settings(input, rule, &base)
+            .map_err(|r| refusals.extend(r))
+            .ok(),
+    };
     let planned = if refusals.is_empty() {
         search::search(input, rule, &base)
             .map_err(|r| refusals.extend(r))
@@ -243,7 +278,7 @@ fn stanza(
     } else {
         None
     };
-    let Some(planned) = planned else {
+    let (Some(mut planned), Some(alert)) = (planned, alert) else {
         return Err(refusals
             .into_iter()
             .map(|r| r.into_diagnostic(rule))
@@ -252,6 +287,8 @@ fn stanza(
     // Each run reads up to its slot's end; a rule without a threshold reads
     // only its slot, a threshold rule from the start of the earliest window
     // ending in it (the search then keeps those windows: emit::schedule).
+    let filter = format!("{}_filter", rule.name);
+    planned.lines.push(format!("| `{filter}`"));
     let plan = Plan::of(rule);
     let earliest = if rule.threshold.is_some() {
         plan.lookback
@@ -265,7 +302,7 @@ fn stanza(
         search: planned.lines.join(" "),
         lines: planned.lines,
         tstats: planned.tstats,
-        disabled: u8::from(rule.meta.status == ir::Status::Deprecated),
+        disabled: u8::from(!common::enabled(input.pack, rule)),
         cron,
         earliest: format!("-{}", settings::duration(earliest)),
         latest: format!("-{}", settings::duration(plan.settle)),
@@ -278,6 +315,12 @@ fn stanza(
             .to_string(),
         next_steps: settings::next_steps(&rule.playbook),
         techniques: rule.meta.techniques.iter().map(|t| t.id.clone()).collect(),
+        alert_title: alert.title,
+        alert_description: alert::escape_dollars(&rule.meta.description),
+        risk: alert.risk,
+        notable: u8::from(alert.notable),
+        drilldowns: alert.drilldowns,
+        filter,
     };
     Ok((stanza, planned.raw_terms))
 }

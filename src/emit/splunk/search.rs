@@ -17,7 +17,7 @@ use crate::emit::Input;
 use crate::emit::query::{self, Refusal};
 use crate::ir::{self, Aggregate, Condition};
 
-use super::datamodel::{DataModel, entities};
+use super::datamodel::DataModel;
 use super::eval::{EvalExpr, eval_name};
 use super::terms::SearchTerms;
 use super::threshold::{self, Grouping};
@@ -61,7 +61,7 @@ fn tstats(
             threshold::tstats(&grouping, &format!("{from} {filter}"), prefix)
         }
         None => {
-            let by: Vec<String> = entities(input, &rule.source)
+            let by: Vec<String> = alert_columns(input, rule)?
                 .iter()
                 .filter(|e| model.holds(e))
                 .map(|e| format!("{prefix}.{e}"))
@@ -112,7 +112,7 @@ fn raw(input: &Input, rule: &ir::Rule, base: &str) -> Result<Search, Vec<Refusal
         }
         None => {
             let mut columns = vec!["_time".to_string()];
-            columns.extend(entities(input, &rule.source).iter().map(|e| eval_name(e)));
+            columns.extend(alert_columns(input, rule)?.iter().map(|e| eval_name(e)));
             lines.push(format!("| table {}", columns.join(" ")));
         }
     }
@@ -121,6 +121,25 @@ fn raw(input: &Input, rule: &ir::Rule, base: &str) -> Result<Search, Vec<Refusal
         tstats: false,
         raw_terms: terms.filtered,
     })
+}
+
+/// The CIM names of the fields the alert shows (title tokens, risk and
+/// threat objects, context), each once: the columns of a plain rule's rows.
+fn alert_columns(input: &Input, rule: &ir::Rule) -> Result<Vec<String>, Vec<Refusal>> {
+    let mut columns: Vec<String> = Vec::new();
+    let mut refusals = Vec::new();
+    for field in crate::emit::common::alert_fields(input, rule) {
+        match super::field_name(input, rule, field) {
+            Ok(name) if !columns.iter().any(|c| c == name) => columns.push(name.to_string()),
+            Ok(_) => {}
+            Err(refusal) => refusals.push(refusal),
+        }
+    }
+    if refusals.is_empty() {
+        Ok(columns)
+    } else {
+        Err(refusals)
+    }
 }
 
 fn write<D: query::Dialect>(
@@ -141,7 +160,7 @@ fn joined(mut parts: Vec<Condition>) -> Option<Condition> {
 /// Whether a tstats search on `model` can answer `rule`: every field it
 /// reads is in the dataset, and its aggregate is exact on tstats rows.
 fn fits_data_model(input: &Input, rule: &ir::Rule, model: &DataModel) -> bool {
-    let mut fields = Vec::new();
+    let mut fields = crate::emit::common::alert_fields(input, rule);
     condition_fields(&rule.condition, &mut fields);
     if let Some(threshold) = &rule.threshold {
         fields.extend(threshold.by.iter());

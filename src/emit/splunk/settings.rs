@@ -6,20 +6,26 @@ use std::collections::BTreeMap;
 
 use crate::ir;
 
-/// `cron_schedule` for `every` seconds: minutes dividing an hour, hours
-/// dividing a day, or one day. Anything else has no exact cron form.
-pub fn cron(every: u64) -> Option<String> {
+/// `cron_schedule` for `every` seconds, starting `minute` minutes into each
+/// period: minutes dividing an hour, hours dividing a day, or one day.
+/// Anything else has no exact cron form.
+pub fn cron(every: u64, minute: u64) -> Option<String> {
     const MINUTE: u64 = 60;
     const HOUR: u64 = 3600;
     const DAY: u64 = 86400;
     if every == DAY {
-        return Some("0 0 * * *".to_string());
+        return Some(format!("{minute} 0 * * *"));
     }
     if every.is_multiple_of(HOUR) && DAY.is_multiple_of(every) {
-        return Some(format!("0 */{} * * *", every / HOUR));
+        return Some(format!("{minute} */{} * * *", every / HOUR));
     }
     if every.is_multiple_of(MINUTE) && HOUR.is_multiple_of(every) {
-        return Some(format!("*/{} * * * *", every / MINUTE));
+        let step = every / MINUTE;
+        return Some(if minute == 0 {
+            format!("*/{step} * * * *")
+        } else {
+            format!("{minute}-59/{step} * * * *")
+        });
     }
     None
 }
@@ -94,12 +100,13 @@ mod tests {
 
     #[test]
     fn cron_only_for_divisors() {
-        assert_eq!(cron(300).as_deref(), Some("*/5 * * * *"));
-        assert_eq!(cron(3600).as_deref(), Some("0 */1 * * *"));
-        assert_eq!(cron(7200).as_deref(), Some("0 */2 * * *"));
-        assert_eq!(cron(86400).as_deref(), Some("0 0 * * *"));
+        assert_eq!(cron(300, 0).as_deref(), Some("*/5 * * * *"));
+        assert_eq!(cron(300, 2).as_deref(), Some("2-59/5 * * * *"));
+        assert_eq!(cron(3600, 17).as_deref(), Some("17 */1 * * *"));
+        assert_eq!(cron(7200, 0).as_deref(), Some("0 */2 * * *"));
+        assert_eq!(cron(86400, 41).as_deref(), Some("41 0 * * *"));
         for every in [30, 420, 5400, 18000, 172800] {
-            assert_eq!(cron(every), None, "{every}");
+            assert_eq!(cron(every, 0), None, "{every}");
         }
     }
 

@@ -27,6 +27,8 @@ pub struct Keyed {
 /// What a threshold rule groups and counts.
 pub struct Grouping {
     by: Vec<Keyed>,
+    /// The context fields the alert samples (CIM names).
+    context: Vec<String>,
     distinct: Option<Keyed>,
     window: u64,
     /// The run's slot (`every`), in seconds.
@@ -65,6 +67,14 @@ impl Grouping {
             Aggregate::Count => None,
             Aggregate::Distinct(field) => keyed(field).map_err(|r| refusals.push(r)).ok(),
         };
+        let mut context: Vec<String> = Vec::new();
+        for field in crate::emit::common::sampled_fields(input, rule, threshold) {
+            match field_name(input, rule, field) {
+                Ok(name) if !context.iter().any(|c| c == name) => context.push(name.to_string()),
+                Ok(_) => {}
+                Err(refusal) => refusals.push(refusal),
+            }
+        }
         if !refusals.is_empty() {
             return Err(refusals);
         }
@@ -75,6 +85,7 @@ impl Grouping {
         };
         Ok(Grouping {
             by,
+            context,
             distinct,
             window: threshold.window,
             every: rule.schedule.every,
@@ -108,20 +119,47 @@ impl Grouping {
         let mut columns = vec!["_time".to_string()];
         columns.extend(self.by.iter().map(|b| eval_name(&b.name)));
         columns.push(self.output().to_string());
+        columns.push("firstTime lastTime".to_string());
+        // The sample: the first values in `values()` order, `""` left out.
+        let mut assignments = Vec::new();
         if !self.by.is_empty() {
-            lines.push("| eval _time=tl_w".to_string());
+            assignments.push("_time=tl_w".to_string());
+        }
+        for name in &self.context {
+            let name = eval_name(name);
+            assignments.push(format!(
+                "{name}=mvindex(mvfilter({name}!=\"\"), 0, {})",
+                ir::CONTEXT_SAMPLE - 1
+            ));
+            columns.push(name);
+        }
+        if !assignments.is_empty() {
+            lines.push(format!("| eval {}", assignments.join(", ")));
         }
         lines.push(format!("| table {}", columns.join(" ")));
     }
 
     /// `stats` functions and `BY` keys of the final aggregation. `spelled`:
     /// each event carries its spellings by key (`tl_sI`, see [`raw`]), else
-    /// each row holds one value of each `by` field (tstats).
-    fn stats(&self, count: &str, spelled: bool) -> String {
+    /// each row holds one value of each `by` field (tstats). `last` is the
+    /// column of each row's latest event time, `values(column)` a context
+    /// field's values (the field itself on raw events).
+    fn stats(
+        &self,
+        count: &str,
+        spelled: bool,
+        last: &str,
+        values: impl Fn(usize, &str) -> String,
+    ) -> String {
         let mut functions = vec![match &self.distinct {
             Some(_) => "dc(tl_d) AS distinct_count".to_string(),
             None => count.to_string(),
         }];
+        functions.push(format!("min(tl_t) AS firstTime max({last}) AS lastTime"));
+        for (i, name) in self.context.iter().enumerate() {
+            let name = eval_name(name);
+            functions.push(format!("values({}) AS {name}", values(i, &name)));
+        }
         let mut keys = Vec::new();
         for (i, b) in self.by.iter().enumerate() {
             let name = match spelled {
@@ -166,12 +204,17 @@ pub fn tstats(grouping: &Grouping, source: &str, prefix: &str) -> Vec<String> {
     {
         by.push(format!("{prefix}.{}", d.name));
     }
-    // Rows keep their earliest event's time for `earliest()` spellings.
-    let function = if grouping.by.is_empty() {
-        "count"
+    // Rows keep their earliest event's time for `earliest()` spellings
+    // and the alert's first time, their latest for its last time.
+    let mut function = if grouping.by.is_empty() {
+        "count min(_time) AS tl_t".to_string()
     } else {
-        "min(_time) AS tl_t"
+        "min(_time) AS tl_t".to_string()
     };
+    function.push_str(" max(_time) AS tl_l");
+    for (i, name) in grouping.context.iter().enumerate() {
+        function.push_str(&format!(" values({prefix}.{name}) AS tl_c{i}"));
+    }
     let mut lines = vec![format!(
         "| tstats `tripline_summariesonly` {function} {source} BY _time span={span}{}",
         by.iter().map(|b| format!(" {b}")).collect::<String>()
@@ -196,7 +239,11 @@ pub fn tstats(grouping: &Grouping, source: &str, prefix: &str) -> Vec<String> {
         assignments.push(format!("tl_d={}", nonempty(&eval_name(&d.name), d.int)));
     }
     lines.push(format!("| eval {}", assignments.join(", ")));
-    lines.push(grouping.stats("sum(count) AS count", false));
+    lines.push(
+        grouping.stats("sum(count) AS count", false, "tl_l", |i, _| {
+            format!("tl_c{i}")
+        }),
+    );
     grouping.tail(&mut lines);
     lines
 }
@@ -214,7 +261,8 @@ pub fn tstats(grouping: &Grouping, source: &str, prefix: &str) -> Vec<String> {
 /// of the group's key K ([`spelling`]). No regex reads a value: `split()`,
 /// `mvindex()` and `replace()` of the fixed `#1`.
 pub fn raw(grouping: &Grouping) -> Vec<String> {
-    let mut assignments = Vec::new();
+    // The event's own time first: `_time` may become the window's.
+    let mut assignments = vec!["tl_t=_time".to_string()];
     if grouping.by.is_empty() {
         assignments.push(format!("_time={}", grouping.window()));
     } else {
@@ -244,7 +292,7 @@ pub fn raw(grouping: &Grouping) -> Vec<String> {
         assignments.extend(keys(&d.name, d.int, "tl_d"));
     }
     let mut lines = vec![format!("| eval {}", assignments.join(", "))];
-    lines.push(grouping.stats("count", true));
+    lines.push(grouping.stats("count", true, "tl_t", |_, name| name.to_string()));
     if !grouping.by.is_empty() {
         let spellings: Vec<String> = (0..grouping.by.len())
             .zip(&grouping.by)

@@ -158,6 +158,13 @@ pub fn rule(name: &str, source: &str, condition: Condition, threshold: Option<Th
             tags: Vec::new(),
         },
         source: source.to_string(),
+        alert: crate::ir::Alert {
+            title: vec![crate::ir::TitlePart::Text(format!("{name} title"))],
+            risk: Vec::new(),
+            threats: Vec::new(),
+            context: Vec::new(),
+            notable: true,
+        },
         condition,
         threshold,
         schedule: Schedule {

@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::kit::*;
 use crate::eval::event::Value;
-use crate::eval::timestamp::{format_seconds, parse_value, seconds};
+use crate::eval::timestamp::{format_nanos, format_seconds, parse_value, seconds};
 use crate::ir::Comparison::{Ge, Gt, Lt};
 
 fn at(ts: &str, rest: &str) -> String {
@@ -260,4 +260,60 @@ fn events_without_usable_timestamps_are_not_counted() {
         r#"{"@timestamp":"yesterday","source":{"ip":"1.1.1.1"}}"#,
     ];
     assert!(alerts(any(), count(&[], 60, Ge, 1), &lines).is_empty());
+}
+
+#[test]
+fn an_alert_carries_its_first_and_last_time_and_a_sorted_sample() {
+    // Eleven distinct users (one twice, one in an array, one empty, one
+    // null): the sample is the first ten sorted as text, `""` and null
+    // left out; the `by` field is not sampled.
+    let mut lines: Vec<String> = (0..11)
+        .map(|i| {
+            at(
+                &format!(r#""2026-01-01T10:00:{:02}Z""#, 10 + i),
+                &format!(r#","source.ip":"1.2.3.4","user.name":"u{:02}""#, 10 - i),
+            )
+        })
+        .collect();
+    lines.push(at(
+        r#""2026-01-01T10:00:05Z""#,
+        r#","source.ip":"1.2.3.4","user.name":["u00","B"]"#,
+    ));
+    lines.push(at(
+        r#""2026-01-01T10:00:30Z""#,
+        r#","source.ip":"1.2.3.4","user.name":"""#,
+    ));
+    lines.push(at(
+        r#""2026-01-01T10:00:31Z""#,
+        r#","source.ip":"1.2.3.4","user.name":null"#,
+    ));
+    let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let mut rule = rule("r", "dns", any(), Some(count(&["source.ip"], 600, Ge, 1)));
+    rule.alert.context = vec![field("source.ip"), field("user.name")];
+    let Ok(mut engine) =
+        crate::eval::Engine::new(&[rule], crate::eval::Routing::Fixed("dns".into()), None)
+    else {
+        panic!("engine");
+    };
+    let mut alerts = Vec::new();
+    let mut collect = |out: crate::eval::Output<'_>| {
+        if let crate::eval::Output::Alert { alert, .. } = out {
+            alerts.push(alert);
+        }
+    };
+    for line in &lines {
+        engine.process(line, &mut collect);
+    }
+    engine.finish(&mut collect);
+    let [alert] = alerts.as_slice() else {
+        panic!("one alert: {alerts:?}");
+    };
+    assert_eq!(format_nanos(alert.first_time), "2026-01-01T10:00:05Z");
+    assert_eq!(format_nanos(alert.last_time), "2026-01-01T10:00:31Z");
+    let expected: Vec<String> = [
+        "B", "u00", "u01", "u02", "u03", "u04", "u05", "u06", "u07", "u08",
+    ]
+    .map(String::from)
+    .to_vec();
+    assert_eq!(alert.context, vec![("user.name".to_string(), expected)]);
 }

@@ -7,7 +7,8 @@ use super::operand::Bracket;
 use super::{Ctx, Span, Spanned, commit};
 use crate::diag::{Diagnostic, codes, nearest};
 use crate::syntax::ast::{
-    Aggregate, Comparison, PlaybookLine, Statement, StatementValue, Threshold, Word,
+    Aggregate, AlertLine, AlertValue, Comparison, PlaybookLine, Statement, StatementValue,
+    Threshold, Word,
 };
 
 /// Every statement a rule may hold, in the spec's order.
@@ -32,8 +33,12 @@ const STATEMENTS: &[&str] = &[
     "where",
     "threshold",
     "playbook",
+    "alert",
     "test",
 ];
+
+/// The lines of `alert { }`.
+pub(super) const ALERT_LINES: &[&str] = &["title", "risk", "threat", "fields", "notable"];
 
 impl<'a> Ctx<'a> {
     /// `{ statement* }` of a rule.
@@ -109,6 +114,7 @@ impl<'a> Ctx<'a> {
                 Ok((rest, V::Threshold(threshold)))
             }
             "playbook" => self.playbook(input),
+            "alert" => self.alert(input),
             "test" => {
                 let (rest, test) = self.test_block(input)?;
                 Ok((rest, V::Test(test)))
@@ -208,6 +214,106 @@ impl<'a> Ctx<'a> {
             lines.push(PlaybookLine { key, text });
             rest = after;
         }
+    }
+
+    /// `alert { line* }`: `title "..."`, `risk F TYPE SCORE`, `threat F
+    /// TYPE`, `fields [F, ...]`, `notable [true|false]` (no commas).
+    fn alert(&self, input: &'a str) -> PResult<'a, StatementValue> {
+        let (mut rest, open) = self.punct("{")(input)?;
+        let mut lines = Vec::new();
+        loop {
+            if let Ok((after, close)) = self.punct("}")(rest) {
+                let span = open.to(close);
+                return Ok((after, StatementValue::Alert(Spanned::new(lines, span))));
+            }
+            let unclosed = |e: nom::Err<PError>| e.map(|e| e.unclosed_at_end(open, '{'));
+            let Ok((after, keyword)) = self.word(rest) else {
+                let what = "an alert line such as `title \"...\"`, or `}`";
+                return Err(unclosed(nom::Err::Failure(PError::expected(
+                    self.ws(rest),
+                    what,
+                ))));
+            };
+            let (after, value) = commit(self.alert_value(after, &keyword)).map_err(unclosed)?;
+            let span = keyword.span.to(Span::at(self.offset(after)));
+            lines.push(AlertLine {
+                keyword,
+                value,
+                span,
+            });
+            rest = after;
+        }
+    }
+
+    fn alert_value(&self, input: &'a str, keyword: &Spanned<String>) -> PResult<'a, AlertValue> {
+        match keyword.node.as_str() {
+            "title" => {
+                let (rest, text) = self.string_lit(input)?;
+                Ok((rest, AlertValue::Title(text)))
+            }
+            "risk" => {
+                let (rest, field) = self.field_path(input)?;
+                let (rest, kind) = commit(
+                    self.alert_word(rest, "a risk object type: `system`, `user` or `other`"),
+                )?;
+                let (rest, score) = commit(self.integer(rest))?;
+                Ok((rest, AlertValue::Risk { field, kind, score }))
+            }
+            "threat" => {
+                let (rest, field) = self.field_path(input)?;
+                let (rest, kind) =
+                    commit(self.alert_word(rest, "a threat object type such as `ip_address`"))?;
+                Ok((rest, AlertValue::Threat { field, kind }))
+            }
+            "fields" => {
+                let start = self.ws(input);
+                let bracket = Bracket {
+                    open: '[',
+                    close: "]",
+                    element: "a field",
+                    depth: None,
+                };
+                if !start.starts_with('[') {
+                    return Err(nom::Err::Error(PError::expected(
+                        start,
+                        "a list of fields `[a.b, c.d]`",
+                    )));
+                }
+                let (rest, (fields, span)) = self.seq(start, &bracket, |i| self.field_path(i))?;
+                Ok((rest, AlertValue::Fields(Spanned::new(fields, span))))
+            }
+            "notable" => {
+                for word in ["true", "false"] {
+                    if let Ok((rest, span)) = self.keyword(word)(input) {
+                        let ident = Spanned::new(word.to_string(), span);
+                        return Ok((rest, AlertValue::Notable(Some(ident))));
+                    }
+                }
+                Ok((input, AlertValue::Notable(None)))
+            }
+            _ => {
+                let help = match nearest(&keyword.node, ALERT_LINES.iter().copied()) {
+                    Some(near) => format!("did you mean `{near}`?"),
+                    None => format!("an `alert` block holds: {}", ALERT_LINES.join(", ")),
+                };
+                let diagnostic = Diagnostic::error(
+                    codes::UNKNOWN_STATEMENT,
+                    self.file,
+                    keyword.span,
+                    format!("unknown alert line `{}`", keyword.node),
+                )
+                .with_label("not an alert line")
+                .with_help(help);
+                self.fail(PError::done(input, diagnostic))
+            }
+        }
+    }
+
+    /// The type word of `risk` / `threat`.
+    fn alert_word(&self, input: &'a str, what: &'static str) -> PResult<'a, Spanned<String>> {
+        let start = self.ws(input);
+        self.word(start)
+            .map_err(|_| nom::Err::Error(PError::expected(start, what)))
     }
 
     /// `count() [by f, ...] over D CMP N` or with `distinct(f)`.

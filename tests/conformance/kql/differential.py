@@ -122,6 +122,7 @@ def runnable(query):
     query = WINDOW.sub(r"bin(TimeGenerated, \1\2)", query)
     query = query.replace(r"(?-u:\b)", r"\b").replace(r"(?-u:\B)", r"\B")
     query = integer_text_as_regex(query)
+    query = set_if_as_set(query)
     return "Events\n" + stages(query)
 
 
@@ -139,6 +140,17 @@ def stages(query):
     lines = query.splitlines()
     first = next(i for i, line in enumerate(lines) if line.startswith("|"))
     return "\n".join(line for line in lines[first:] if not SLOT_FILTERS.match(line))
+
+
+SET_IF = re.compile(r'make_set_if\((tostring\([A-Za-z_][A-Za-z0-9_]*\)), (isnotempty\([A-Za-z_][A-Za-z0-9_]*\))\)')
+
+
+def set_if_as_set(query):
+    """`make_set_if(X, P)` (an alert's context sample) as `make_set(iff(P,
+    pack_array(X), dynamic([])))`, which duckdb-kql runs (it has no
+    `make_set_if`). The two are equal: `make_set` of arrays is the union of
+    their elements, and the empty array adds none."""
+    return SET_IF.sub(r'make_set(iff(\2, pack_array(\1), dynamic([])))', query)
 
 
 TRANSLATE = re.compile(r'isempty\(translate\("-0123456789", "", ([A-Za-z_][A-Za-z0-9_]*)\)\)')

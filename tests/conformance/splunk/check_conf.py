@@ -2,10 +2,12 @@
 conf parser (addonfactory-splunk-conf-parser-lib): every stanza of
 savedsearches.conf has every key the target promises, each search sits on
 one line and equals its queries/NAME.spl file with the file's lines (one
-command each) joined by spaces, threshold searches carry their alert settings,
-macros.conf defines exactly the six base-search macros and the tstats options
-macro, fields.conf parses, and app.conf names the app. Under the raw mapping
-no search is a tstats search.
+command each) joined by spaces, every search installs disabled and ends with
+its own `<rule>_filter` macro, its risk objects and drill-down searches are
+JSON as Enterprise Security reads them, macros.conf defines exactly the six
+base-search macros, the tstats options macro and one empty (`search *`)
+filter macro per rule, fields.conf parses, and app.conf names the app. Under
+the raw mapping no search is a tstats search.
 Usage: check_conf.py SPLUNK_OUT_DIR APP_ID [MAPPING]
 """
 
@@ -25,11 +27,12 @@ EXPECTED_KEYS = [
     "action.notable", "action.notable.param.rule_title",
     "action.notable.param.rule_description",
     "action.notable.param.security_domain", "action.notable.param.severity",
+    "action.notable.param.drilldown_searches", "action.risk",
 ]
 FIXED = {
-    "enableSched": "1", "realtime_schedule": "0", "alert.suppress": "0",
+    "enableSched": "1", "disabled": "1", "realtime_schedule": "0",
     "counttype": "number of events", "relation": "greater than",
-    "quantity": "0", "alert.digest_mode": "0",
+    "quantity": "0", "alert.digest_mode": "0", "alert.suppress": "0",
 }
 MACROS = {
     "tripline_dns": "(`cim_Network_Resolution_indexes`) tag=network tag=resolution tag=dns",
@@ -46,6 +49,35 @@ def parse(path):
     parser = conf_parser.TABConfigParser()
     parser.read(str(path))
     return {name: dict(parser.items(name)) for name in parser.sections()}
+
+
+def alert_problems(name, stanza):
+    """Risk objects and drill-downs as ES reads them: `_risk` a JSON list
+    of risk objects (field, type, score 1..100) and threat objects, a risk
+    message beside it, one or two drill-down searches each with name,
+    search and offsets, and at least one of risk or notable."""
+    problems = []
+    risk = stanza.get("action.risk") == "1"
+    if risk:
+        objects = json.loads(stanza.get("action.risk.param._risk", "[]"))
+        for o in objects:
+            if "risk_object_field" in o:
+                if o.get("risk_object_type") not in ("system", "user", "other") or not 1 <= o.get("risk_score", 0) <= 100:
+                    problems.append(f"[{name}] bad risk object {o}")
+            elif not o.get("threat_object_field") or not o.get("threat_object_type"):
+                problems.append(f"[{name}] bad threat object {o}")
+        if not any("risk_object_field" in o for o in objects):
+            problems.append(f"[{name}] action.risk without a risk object")
+        if not stanza.get("action.risk.param._risk_message"):
+            problems.append(f"[{name}] action.risk without a risk message")
+    if not risk and stanza.get("action.notable") != "1":
+        problems.append(f"[{name}] raises neither risk nor a notable")
+    drilldowns = json.loads(stanza.get("action.notable.param.drilldown_searches", "[]"))
+    if not 1 <= len(drilldowns) <= 2 or any(
+        set(d) != {"name", "search", "earliest_offset", "latest_offset"} for d in drilldowns
+    ):
+        problems.append(f"[{name}] drill-down searches {drilldowns}")
+    return problems
 
 
 def main(out, app_id, mapping="default"):
@@ -85,9 +117,14 @@ def main(out, app_id, mapping="default"):
             problems.append(f"[{name}] dispatch.latest_time is not a slot end before the run")
         if "floor(_time/" in stanza.get("search", "") and "| addinfo " not in stanza.get("search", ""):
             problems.append(f"[{name}] threshold without the slot's window filter (addinfo)")
+        if not stanza.get("search", "").endswith(f"| `{query.stem}_filter`"):
+            problems.append(f"[{name}] search does not end with its filter macro")
+        problems += alert_problems(name, stanza)
     macros = parse(app / "default" / "macros.conf")
     got = {name: stanza.get("definition") for name, stanza in macros.items()}
-    if got != MACROS:
+    expected = dict(MACROS)
+    expected.update({f"{q.stem}_filter": "search *" for q in queries})
+    if got != expected:
         problems.append(f"macros.conf defines {got}")
     fields = parse(app / "default" / "fields.conf")
     for field, stanza in fields.items():

@@ -409,6 +409,10 @@ def _search_primary(lex):
         m = TERM.fullmatch(word)
         if m:
             return ("cmp", m.group(1), m.group(2), unquote(m.group(3)), False)
+        if word == "*":
+            # [SEARCH]: `*` alone matches any _raw, so every event (the
+            # rules' tuning macros default to `search *`).
+            return ("and", [])
         raise Unsupported(f"bare search keyword {word!r}: the reading has no _raw")
     if tok[0] == "S":
         raise Unsupported(f"quoted phrase {tok[1]!r}: the reading has no _raw")

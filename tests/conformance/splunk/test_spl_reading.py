@@ -63,6 +63,11 @@ class Macros(unittest.TestCase):
 
 
 class SearchTerms(unittest.TestCase):
+    def test_a_lone_star_keeps_every_row(self):
+        # A rule's tuning macro defaults to `search *` at the end.
+        events = [ev(0, query="a"), ev(1)]
+        self.assertEqual(picked('(`tripline_dns`) | search *', events), {0, 1})
+
     def test_terms_ignore_case(self):
         self.assertEqual(picked('(`tripline_dns`) record_type="axfr"', [ev(0, record_type="AXFR")]), {0})
 

@@ -26,7 +26,7 @@ pub enum ExtendError {
 }
 
 const TOP_KEYS: [&str; 3] = ["version", "description", "sources"];
-const SOURCE_KEYS: [&str; 3] = ["description", "fields", "targets"];
+const SOURCE_KEYS: [&str; 5] = ["description", "entity", "context", "fields", "targets"];
 const FIELD_KEYS: [&str; 2] = ["type", "description"];
 
 impl Taxonomy {
@@ -175,6 +175,8 @@ impl Reader<'_> {
                     name: name.to_string(),
                     description,
                     fields: Vec::new(),
+                    entity: String::new(),
+                    context: Vec::new(),
                     defined_in: Some(self.display.to_string()),
                 });
                 taxonomy.sources.len() - 1
@@ -186,11 +188,64 @@ impl Reader<'_> {
             let message = format!("source `{name}` has no `fields`");
             self.error(codes::TAXONOMY_WRONG_TYPE, &path, &message, "");
         }
+        match existing {
+            None => self.alert_defaults(&mut taxonomy.sources[index], body),
+            Some(at) => {
+                for key in ["entity", "context"] {
+                    if body.get(key).is_some() {
+                        let origin = origin(&taxonomy.sources[at].defined_in);
+                        let message = format!(
+                            "source `{name}` is already defined ({origin}): an extension may add fields to it, not change its `{key}`"
+                        );
+                        self.error_at_key(
+                            codes::TAXONOMY_DUPLICATE,
+                            &[&path[..], &[key]].concat(),
+                            &message,
+                        );
+                    }
+                }
+            }
+        }
         if let Some(targets) = body.get("targets") {
             let source = taxonomy.sources[index].clone();
             let overlays = self.targets(&source, existing.is_some(), targets);
             taxonomy.overlays.extend(overlays);
         }
+    }
+
+    /// A new source's alert defaults (optional): `entity`, the field an
+    /// alert is about, and `context`, the fields it shows.
+    fn alert_defaults(&mut self, source: &mut Source, body: &Mapping) {
+        let name = source.name.clone();
+        let field = |this: &mut Self, key: &str, value: &Value| -> Option<String> {
+            let path = ["sources", name.as_str(), key];
+            match value {
+                Value::String(field) if source.field(field).is_some() => Some(field.clone()),
+                Value::String(field) => {
+                    let message = format!("`{field}` is not a field of source `{name}`");
+                    this.error(codes::TAXONOMY_UNKNOWN_FIELD, &path, &message, "");
+                    None
+                }
+                _ => {
+                    let message = format!("`{key}` must name fields");
+                    this.error(codes::TAXONOMY_WRONG_TYPE, &path, &message, "");
+                    None
+                }
+            }
+        };
+        let entity = body.get("entity").and_then(|v| field(self, "entity", v));
+        let context = match body.get("context") {
+            None => Vec::new(),
+            Some(Value::Sequence(items)) => items
+                .iter()
+                .filter_map(|v| field(self, "context", v))
+                .collect(),
+            Some(other) => field(self, "context", other).into_iter().collect(),
+        };
+        if let Some(entity) = entity {
+            source.entity = entity;
+        }
+        source.context = context;
     }
 
     fn fields(&mut self, source: &mut Source, fields: &Value) {
