@@ -20,5 +20,6 @@ mod parse;
 mod runbook;
 mod sigma;
 mod splunk;
+mod sql;
 mod support;
 mod test_cmd;

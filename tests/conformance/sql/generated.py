@@ -1,4 +1,4 @@
-"""Generated differential cases for the sql target (DuckDB vs `tripline eval`).
+"""Generated differential cases for the sql target (DuckDB and Spark vs `tripline eval`).
 
 Random rules (one or two predicates under `not` / `and` / `or`, and
 threshold rules with `count()` or `distinct()` by one or two fields) over
@@ -9,8 +9,9 @@ spellings of addresses (IPv4-mapped IPv6 in every form, leading zeros,
 zones, brackets). For each seed it writes a pack and a JSON Lines stream,
 asks `tripline eval` for the matches and alerts (the reference), builds the
 pack for the sql target (`--skip-refused`: a refused rule is counted, not
-a disagreement), creates the `events` view from the generated
-`duckdb/events.sql` over the same stream and runs every DuckDB query.
+a disagreement), creates the `events` view from each engine's generated
+`events.sql` over the same stream and runs every query of that engine
+(DuckDB in process; Spark in local mode, one session for all cases).
 Matches are compared by event, alerts by window start, group (first
 spelling) and aggregate.
 
@@ -19,7 +20,7 @@ a fraction (columns hold one text value), and letters whose folding
 differs between `lower()` and simple case folding (`ſ`, the Kelvin sign,
 `ς`, `İ`, ...), which the alphabet leaves out.
 
-Usage: generated.py TRIPLINE_BIN [SEEDS] [RULES_PER_SEED]
+Usage: generated.py TRIPLINE_BIN ENGINE [SEEDS] [RULES_PER_SEED]   (ENGINE: duckdb or spark)
 Exit 1 on any disagreement (each printed with its rule and event).
 """
 
@@ -30,7 +31,7 @@ import subprocess
 import sys
 import tempfile
 
-import duckdb
+import time
 
 ALPHABET = ["a", "b", "A", "B", "é", "É", "ß", '"', "\\", "'", "*", "%", "_", "?",
             "\n", "\t", "\r", " ", ".", "-", "0", "4", "3", "x", "X", "|", "ü", "Ü"]
@@ -220,12 +221,67 @@ def events(rng, source, count):
     return out
 
 
-def view(path, events_path):
-    """The generated view over `events_path`, with each event's row."""
-    sql = open(path, encoding="utf-8").read()
-    sql = sql.replace("'events/*.jsonl'", "'" + events_path.replace("'", "''") + "'")
-    sql = sql.replace("SELECT\n  CASE", "SELECT\n  CAST(json_extract_string(json, '$.tl_row') AS BIGINT) AS tl_row,\n  CASE", 1)
-    return sql
+class DuckDb:
+    name = "duckdb"
+
+    def __init__(self):
+        import duckdb
+        self.con = duckdb.connect()
+        self.con.execute("SET TimeZone = 'UTC'")
+
+    def view(self, path, events_path):
+        """The generated view over `events_path`, with each event's row."""
+        sql = open(path, encoding="utf-8").read()
+        sql = sql.replace("'events/*.jsonl'", "'" + events_path.replace("'", "''") + "'")
+        sql = sql.replace("SELECT\n  CASE", "SELECT\n  CAST(json_extract_string(json, '$.tl_row') AS BIGINT) AS tl_row,\n  CASE", 1)
+        self.con.execute(sql)
+
+    def rows(self, query):
+        result = self.con.execute(query)
+        columns = [d[0] for d in result.description]
+        return columns, [dict(zip(columns, r)) for r in result.fetchall()]
+
+    def explain(self, query):
+        self.con.execute("EXPLAIN " + query.rstrip().rstrip(";"))
+
+
+class Spark:
+    name = "spark"
+
+    def __init__(self):
+        os.environ["TZ"] = "UTC"
+        time.tzset()
+        from pyspark.sql import SparkSession
+        self.session = (SparkSession.builder.master("local[1]").appName("tripline-sql")
+                        .config("spark.sql.session.timeZone", "UTC")
+                        .config("spark.sql.ansi.enabled", "true")
+                        .config("spark.ui.enabled", "false")
+                        .config("spark.sql.shuffle.partitions", "1")
+                        .getOrCreate())
+        self.session.sparkContext.setLogLevel("ERROR")
+
+    def view(self, path, events_path):
+        sql = open(path, encoding="utf-8").read()
+        sql = sql.replace("text.`events/*.jsonl`", "text.`" + events_path.replace("`", "``") + "`")
+        sql = sql.replace("SELECT\n  CASE", "SELECT\n  CAST(get_json_object(value, '$.tl_row') AS BIGINT) AS tl_row,\n  CASE", 1)
+        self.session.sql(strip_comments(sql).rstrip().rstrip(";"))
+
+    def rows(self, query):
+        frame = self.session.sql(strip_comments(query).rstrip().rstrip(";"))
+        columns = frame.columns
+        return columns, [r.asDict() for r in frame.collect()]
+
+    def explain(self, query):
+        self.session.sql("EXPLAIN " + strip_comments(query).rstrip().rstrip(";")).collect()
+
+
+def strip_comments(sql):
+    """The statement without its leading `--` lines (spark.sql takes one statement)."""
+    return "\n".join(l for l in sql.splitlines() if not l.startswith("--"))
+
+
+def engine(name):
+    return {"duckdb": DuckDb, "spark": Spark}[name]()
 
 
 def spelled(value):
@@ -236,7 +292,7 @@ def alert_key(window_start, group, aggregate):
     return (window_start, tuple(sorted((k, spelled(v)) for k, v in group.items())), aggregate)
 
 
-def run(tripline, seed, per_seed, con):
+def run(tripline, seed, per_seed, db):
     rng = random.Random(seed)
     POOL.clear()
     problems, counts = [], {"agree": 0, "refused": 0, "events": 0, "alerts": 0}
@@ -267,17 +323,15 @@ def run(tripline, seed, per_seed, con):
                                    capture_output=True, text=True)
             if built.returncode != 0:
                 raise SystemExit(f"seed {seed}: tripline build failed:\n{built.stderr}")
-            con.execute(view(os.path.join(out, "sql", "duckdb", "events.sql"), events_path))
+            db.view(os.path.join(out, "sql", db.name, "events.sql"), events_path)
             for n in range(per_seed):
                 name = f"g_{source}_{n}"
-                path = os.path.join(out, "sql", "duckdb", f"{name}.sql")
+                path = os.path.join(out, "sql", db.name, f"{name}.sql")
                 if not os.path.exists(path):
                     counts["refused"] += 1
                     continue
                 query = open(path, encoding="utf-8").read()
-                result = con.execute(query)
-                columns = [d[0] for d in result.description]
-                rows = [dict(zip(columns, r)) for r in result.fetchall()]
+                columns, rows = db.rows(query)
                 if "window_start" in columns:
                     got = set()
                     for row in rows:
@@ -298,25 +352,24 @@ def run(tripline, seed, per_seed, con):
                     shown = json.dumps(stream[item], ensure_ascii=False) if isinstance(item, int) else item
                     problems.append(
                         f"seed {seed} {name}: {where!r}\n    {shown}\n"
-                        f"    evaluator {'yes' if item in want else 'no'}, duckdb {'yes' if item in got else 'no'}"
+                        f"    evaluator {'yes' if item in want else 'no'}, {db.name} {'yes' if item in got else 'no'}"
                     )
     return problems, counts
 
 
-def main(tripline, seeds="10", per_seed="40"):
-    con = duckdb.connect()
-    con.execute("SET TimeZone = 'UTC'")
+def main(tripline, engine_name, seeds="10", per_seed="40"):
+    db = engine(engine_name)
     total = {"agree": 0, "refused": 0, "events": 0, "alerts": 0, "disagree": 0}
     problems = []
     for seed in range(int(seeds)):
-        found, counts = run(tripline, seed, int(per_seed), con)
+        found, counts = run(tripline, seed, int(per_seed), db)
         problems += found
         total["disagree"] += len({p.split(":")[0] for p in found})
         for k, v in counts.items():
             total[k] += v
     for problem in problems:
         print("DISAGREE  " + problem)
-    print(f'generated (duckdb): {total["agree"]} rules agree, {total["disagree"]} disagree, '
+    print(f'generated ({db.name}): {total["agree"]} rules agree, {total["disagree"]} disagree, '
           f'{total["refused"]} refused; {total["events"]} event verdicts and {total["alerts"]} alerts compared')
     return 1 if problems else 0
 
