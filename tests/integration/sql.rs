@@ -1,9 +1,11 @@
 //! The sql target end to end: one snapshot per rule of the pack (`rules/`)
 //! and of the construct matrix, each holding the DuckDB query and then the
-//! Spark one; the `events` view of each engine; and the refusal of a value
-//! no engine can hold.
+//! Spark one; and the `events` view of each engine.
 
-#![allow(clippy::unwrap_used, reason = "test helpers fail loudly on a broken fixture")]
+#![allow(
+    clippy::unwrap_used,
+    reason = "test helpers fail loudly on a broken fixture"
+)]
 
 use std::path::PathBuf;
 
@@ -31,7 +33,10 @@ fn snapshot_pack(prefix: &str, paths: &[PathBuf]) {
         let spark = document(&emitted, &format!("spark/{}.sql", rule.name));
         insta::assert_snapshot!(
             format!("{prefix}__{}", rule.name),
-            format!("----- duckdb/{0}.sql\n{duckdb}\n----- spark/{0}.sql\n{spark}", rule.name)
+            format!(
+                "----- duckdb/{0}.sql\n{duckdb}\n----- spark/{0}.sql\n{spark}",
+                rule.name
+            )
         );
     }
 }

@@ -256,6 +256,7 @@ class Spark:
                         .config("spark.sql.session.timeZone", "UTC")
                         .config("spark.sql.ansi.enabled", "true")
                         .config("spark.ui.enabled", "false")
+                        .config("spark.ui.showConsoleProgress", "false")
                         .config("spark.sql.shuffle.partitions", "1")
                         .getOrCreate())
         self.session.sparkContext.setLogLevel("ERROR")
@@ -272,7 +273,10 @@ class Spark:
         return columns, [r.asDict() for r in frame.collect()]
 
     def explain(self, query):
-        self.session.sql("EXPLAIN " + strip_comments(query).rstrip().rstrip(";")).collect()
+        # Spark reports an analysis error inside EXPLAIN's output row.
+        plan = self.session.sql("EXPLAIN " + strip_comments(query).rstrip().rstrip(";")).collect()[0][0]
+        if "Error occurred" in plan or "Exception" in plan:
+            raise RuntimeError(plan.strip())
 
 
 def strip_comments(sql):
