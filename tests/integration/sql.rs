@@ -13,7 +13,7 @@ use tripline::cli::pipeline;
 use tripline::emit::{self, Emitted, TargetName};
 use tripline::ir;
 
-use crate::support::document;
+use crate::support::{checked, document, positions};
 
 const MATRIX: &str = "tests/fixtures/matrix/matrix.trip";
 
@@ -59,4 +59,26 @@ fn each_engine_gets_an_events_view_and_the_target_a_readme() {
     insta::assert_snapshot!("view__duckdb", document(&emitted, "duckdb/events.sql"));
     insta::assert_snapshot!("view__spark", document(&emitted, "spark/events.sql"));
     assert!(document(&emitted, "README.md").contains("spark-sql"));
+}
+
+#[test]
+fn a_value_holding_nul_is_refused_where_written_and_other_values_are_not() {
+    let rule = |condition: &str| {
+        format!(
+            "rule r {{\n  title \"t\"\n  id \"11111111-2222-3333-4444-555555555555\"\n  level high\n  attack T1590\n  description \"d\"\n  from dns\n  where {condition}\n}}\n"
+        )
+    };
+    for (condition, expected) in [
+        (r#"host.name == "a\u{0}b""#, vec!["E0700 8:9"]),
+        (r#"not host.name contains "\u{0}""#, vec!["E0700 8:13"]),
+        (r#"host.name == "a\r\n'\\b""#, vec![]),
+    ] {
+        let (map, pack) = checked("tests/fixtures/check/sql.trip", &rule(condition));
+        let emitted = emit::emit(TargetName::Sql, &pack, None, "default").unwrap();
+        assert_eq!(
+            positions(&map, &emitted.diagnostics),
+            expected,
+            "{condition}"
+        );
+    }
 }
