@@ -21,12 +21,12 @@ use super::flavor::Flavor;
 
 /// One decimal octet as Rust reads it (no leading zero, at most 255).
 const OCTET: &str = "(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])";
-const GROUP: &str = "[0-9a-f]{1,4}";
+const GROUP: &str = "[0-9A-Fa-f]{1,4}";
 
 /// The test that `text` (a string expression) is an address inside one of
 /// `blocks`: false, never null, also for a null `text`.
 pub fn in_blocks(flavor: Flavor, text: &str, blocks: &[IpBlock]) -> String {
-    let s = format!("lower({text})");
+    let s = text;
     let v4: Vec<(u32, u32)> = blocks.iter().filter_map(v4_range).collect();
     let v6: Vec<(&IpBlock, u128)> = blocks
         .iter()
@@ -37,10 +37,10 @@ pub fn in_blocks(flavor: Flavor, text: &str, blocks: &[IpBlock]) -> String {
         .collect();
     let mut arms = Vec::new();
     if !v4.is_empty() {
-        let value = v4_value(&s);
+        let value = v4_value(s);
         arms.push(format!(
             "WHEN {} THEN {}",
-            flavor.regex_test(&s, &v4_pattern()),
+            flavor.regex_test(s, &v4_pattern()),
             ranges(&value, &v4)
         ));
     }
@@ -64,14 +64,14 @@ pub fn in_blocks(flavor: Flavor, text: &str, blocks: &[IpBlock]) -> String {
     }
     let full = flavor.item(
         &flavor.map(
-            &flavor.list(&[full_groups(flavor, &s)]),
+            &flavor.list(&[full_groups(flavor, s)]),
             &format!("{groups} -> {}", tests.join(" OR ")),
         ),
         1,
     );
     arms.push(format!(
         "WHEN {} THEN {full}",
-        flavor.regex_test(&s, &v6_pattern())
+        flavor.regex_test(s, &v6_pattern())
     ));
     format!("CASE {} ELSE false END", arms.join(" "))
 }
@@ -116,7 +116,7 @@ fn v4_pattern() -> String {
     format!(r"^{OCTET}\.{OCTET}\.{OCTET}\.{OCTET}\z")
 }
 
-/// Every IPv6 spelling Rust reads (lower case): eight groups, or six and a
+/// Every IPv6 spelling Rust reads: eight groups, or six and a
 /// dotted tail; with `::`, `h` groups before it and at most `7 - h` after
 /// (a dotted tail counting two, never before `::`).
 fn v6_pattern() -> String {
@@ -261,6 +261,8 @@ mod tests {
             "1:2:3:4:5:6::1.2.3.4",
             "[::1]",
             "::ffff:1.2.3.256",
+            "::FFFF:A01:203",
+            "0DB8::G",
         ] {
             assert_eq!(
                 re.is_match(text),
