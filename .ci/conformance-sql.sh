@@ -4,7 +4,8 @@
 # installs pinned duckdb and pyspark (tests/conformance/sql/requirements.txt)
 # under target/conformance/sql-venv.
 #  1. explain.py: every query of the construct matrix and of rules/ plans
-#     in DuckDB and in Spark (EXPLAIN over the generated `events` view).
+#     in DuckDB and in Spark (EXPLAIN over the generated `events` view);
+#     DuckDB also runs each pack's run.sql.
 #  2. generated.py: random rules and events from an adversarial alphabet,
 #     each query executed by the engine over the events (loaded through the
 #     generated view) and its matches and alerts compared with

@@ -44,14 +44,21 @@ struct RuleView {
     query: String,
     /// `count` or `distinct_count` for a threshold rule.
     aggregate: Option<&'static str>,
+    /// A threshold rule's `by` fields (its result columns) and window.
+    by: Vec<String>,
+    window: Option<u64>,
 }
 
 pub fn emit(input: &Input) -> Result<Emitted, EmitError> {
-    let templates = Templates::load(input.folder)?;
+    let mut templates = Templates::load(input.folder)?;
+    templates
+        .env
+        .add_filter("duckdb_string", |text: &str| Flavor::DuckDb.string(text));
     let mut emitted = Emitted::default();
     let columns = columns(input);
     for flavor in Flavor::ALL {
         let engine = flavor.as_str();
+        let mut views = Vec::new();
         for rule in &input.pack.rules {
             let cx = Context { input, rule };
             let view = match view(&cx, flavor) {
@@ -71,6 +78,14 @@ pub fn emit(input: &Input) -> Result<Emitted, EmitError> {
                     minijinja::context! { rule => minijinja::Value::from(minijinja::value::Serde(&view)), engine },
                 )?,
             });
+            views.push(view);
+        }
+        let rules = minijinja::Value::from(minijinja::value::Serde(&views));
+        for (path, template) in job_files(flavor) {
+            emitted.documents.push(Document {
+                path: format!("{engine}/{path}"),
+                text: templates.render(template, minijinja::context! { rules => rules.clone() })?,
+            });
         }
         let quoted: Vec<(String, String)> = columns
             .iter()
@@ -89,6 +104,17 @@ pub fn emit(input: &Input) -> Result<Emitted, EmitError> {
         text: templates.render("README.md.j2", minijinja::context! { columns => columns })?,
     });
     Ok(emitted)
+}
+
+/// The files that run the whole pack on an engine, and their templates.
+fn job_files(flavor: Flavor) -> &'static [(&'static str, &'static str)] {
+    match flavor {
+        Flavor::DuckDb => &[("run.sql", "run.duckdb.sql.j2")],
+        Flavor::Spark => &[
+            ("job.py", "job.spark.py.j2"),
+            ("rules.json", "rules.spark.json.j2"),
+        ],
+    }
 }
 
 /// Every column the mapping names, `@timestamp` aside, and the routing
@@ -114,6 +140,12 @@ fn view(cx: &Context, flavor: Flavor) -> Result<RuleView, Vec<Diagnostic>> {
         source: rule.source.clone(),
         query: query(cx, flavor)?,
         aggregate: rule.threshold.as_ref().map(threshold::result_column),
+        by: rule
+            .threshold
+            .iter()
+            .flat_map(|t| t.by.iter().map(|f| f.path.clone()))
+            .collect(),
+        window: rule.threshold.as_ref().map(|t| t.window),
     })
 }
 
