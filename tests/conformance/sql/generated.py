@@ -228,12 +228,16 @@ class DuckDb:
         import duckdb
         self.con = duckdb.connect()
         self.con.execute("SET TimeZone = 'UTC'")
+        self.con.execute("SET enable_progress_bar = false")
 
     def view(self, path, events_path):
         """The generated view over `events_path`, with each event's row."""
         sql = open(path, encoding="utf-8").read()
         sql = sql.replace("'events/*.jsonl'", "'" + events_path.replace("'", "''") + "'")
-        sql = sql.replace("SELECT\n  CASE", "SELECT\n  CAST(json_extract_string(json, '$.tl_row') AS BIGINT) AS tl_row,\n  CASE", 1)
+        sql = sql.replace("SELECT\n  CASE", "SELECT\n  tl_row,\n  CASE", 1)
+        sql = sql.replace("  SELECT\n    json_extract_string(json, '$.\"@timestamp\"') AS tl_ts,",
+                          "  SELECT\n    CAST(json_extract_string(json, '$.tl_row') AS BIGINT) AS tl_row,\n"
+                          "    json_extract_string(json, '$.\"@timestamp\"') AS tl_ts,", 1)
         self.con.execute(sql)
 
     def rows(self, query):
