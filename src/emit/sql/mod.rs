@@ -57,53 +57,65 @@ pub fn emit(input: &Input) -> Result<Emitted, EmitError> {
     let mut emitted = Emitted::default();
     let columns = columns(input);
     for flavor in Flavor::ALL {
-        let engine = flavor.as_str();
-        let mut views = Vec::new();
-        for rule in &input.pack.rules {
-            let cx = Context { input, rule };
-            let view = match view(&cx, flavor) {
-                Ok(view) => view,
-                Err(refused) => {
-                    // Both engines refuse the same constructs: report once.
-                    if flavor == Flavor::DuckDb {
-                        emitted.diagnostics.extend(refused);
-                    }
-                    continue;
-                }
-            };
-            emitted.documents.push(Document {
-                path: format!("{engine}/{}.sql", rule.name),
-                text: templates.render(
-                    "query.sql.j2",
-                    minijinja::context! { rule => minijinja::Value::from(minijinja::value::Serde(&view)), engine },
-                )?,
-            });
-            views.push(view);
-        }
-        let rules = minijinja::Value::from(minijinja::value::Serde(&views));
-        for (path, template) in job_files(flavor) {
-            emitted.documents.push(Document {
-                path: format!("{engine}/{path}"),
-                text: templates.render(template, minijinja::context! { rules => rules.clone() })?,
-            });
-        }
-        let quoted: Vec<(String, String)> = columns
-            .iter()
-            .map(|c| (c.clone(), flavor.ident(c)))
-            .collect();
-        emitted.documents.push(Document {
-            path: format!("{engine}/events.sql"),
-            text: templates.render(
-                &format!("events.{engine}.sql.j2"),
-                minijinja::context! { columns => quoted },
-            )?,
-        });
+        engine_documents(input, &templates, flavor, &columns, &mut emitted)?;
     }
     emitted.documents.push(Document {
         path: "README.md".to_string(),
         text: templates.render("README.md.j2", minijinja::context! { columns => columns })?,
     });
     Ok(emitted)
+}
+
+/// One engine's folder: a query per rule, the runners and the view.
+fn engine_documents(
+    input: &Input,
+    templates: &Templates,
+    flavor: Flavor,
+    columns: &[String],
+    emitted: &mut Emitted,
+) -> Result<(), EmitError> {
+    let engine = flavor.as_str();
+    let mut views = Vec::new();
+    for rule in &input.pack.rules {
+        let cx = Context { input, rule };
+        let view = match view(&cx, flavor) {
+            Ok(view) => view,
+            Err(refused) => {
+                // Both engines refuse the same constructs: report once.
+                if flavor == Flavor::DuckDb {
+                    emitted.diagnostics.extend(refused);
+                }
+                continue;
+            }
+        };
+        emitted.documents.push(Document {
+            path: format!("{engine}/{}.sql", rule.name),
+            text: templates.render(
+                "query.sql.j2",
+                minijinja::context! { rule => minijinja::Value::from(minijinja::value::Serde(&view)), engine },
+            )?,
+        });
+        views.push(view);
+    }
+    let rules = minijinja::Value::from(minijinja::value::Serde(&views));
+    for (path, template) in job_files(flavor) {
+        emitted.documents.push(Document {
+            path: format!("{engine}/{path}"),
+            text: templates.render(template, minijinja::context! { rules => rules.clone() })?,
+        });
+    }
+    let quoted: Vec<(String, String)> = columns
+        .iter()
+        .map(|c| (c.clone(), flavor.ident(c)))
+        .collect();
+    emitted.documents.push(Document {
+        path: format!("{engine}/events.sql"),
+        text: templates.render(
+            &format!("events.{engine}.sql.j2"),
+            minijinja::context! { columns => quoted },
+        )?,
+    });
+    Ok(())
 }
 
 /// The files that run the whole pack on an engine, and their templates.
