@@ -1,6 +1,6 @@
 //! The sql target end to end: one snapshot per rule of the pack (`rules/`)
 //! and of the construct matrix, each holding the DuckDB query and then the
-//! Spark one; and the `events` view of each engine.
+//! Spark one; the `events` view of each engine; and the two refusals.
 
 #![allow(
     clippy::unwrap_used,
@@ -62,7 +62,7 @@ fn each_engine_gets_an_events_view_and_the_target_a_readme() {
 }
 
 #[test]
-fn a_value_holding_nul_is_refused_where_written_and_other_values_are_not() {
+fn nul_values_and_exists_of_the_timestamp_are_refused_where_written() {
     let rule = |condition: &str| {
         format!(
             "rule r {{\n  title \"t\"\n  id \"11111111-2222-3333-4444-555555555555\"\n  level high\n  attack T1590\n  description \"d\"\n  from dns\n  where {condition}\n}}\n"
@@ -72,6 +72,7 @@ fn a_value_holding_nul_is_refused_where_written_and_other_values_are_not() {
         (r#"host.name == "a\u{0}b""#, vec!["E0700 8:9"]),
         (r#"not host.name contains "\u{0}""#, vec!["E0700 8:13"]),
         (r#"host.name == "a\r\n'\\b""#, vec![]),
+        ("exists(@timestamp)", vec!["E0700 8:16"]),
     ] {
         let (map, pack) = checked("tests/fixtures/check/sql.trip", &rule(condition));
         let emitted = emit::emit(TargetName::Sql, &pack, None, "default").unwrap();

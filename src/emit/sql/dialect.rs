@@ -97,11 +97,15 @@ impl Dialect for Sql<'_, '_> {
         format!("NOT coalesce({inner}, false)")
     }
 
-    fn exists(&mut self, field: &Field, _: Span) -> Result<String, Refusal> {
+    fn exists(&mut self, field: &Field, span: Span) -> Result<String, Refusal> {
         let column = self.column(field)?;
         if field.ty == FieldType::Time {
-            // The view's timestamp column: null unless the time was usable.
-            return Ok(format!("{column} IS NOT NULL"));
+            return Err(Refusal::new(
+                TARGET,
+                span,
+                "`exists(@timestamp)`",
+                "the table holds @timestamp as a time, null where the event's value is no usable time, which the evaluator still sees as present; test another field",
+            ));
         }
         Ok(format!("{column} <> ''"))
     }

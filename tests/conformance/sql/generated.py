@@ -183,7 +183,8 @@ def pack(rng, source, count):
     fields = SOURCES[source]
     rules = []
     for n in range(count):
-        where = condition(rng, fields) if rng.random() < 0.8 or n % 3 else "exists(@timestamp)"
+        every = 'source.ip == "x" or not source.ip == "x"'
+        where = condition(rng, fields) if rng.random() < 0.8 or n % 3 else every
         tail = threshold(rng, fields) if n % 3 == 2 else ""
         rules.append(
             f"rule g_{source}_{n} {{\n  title \"g\"\n  id \"{rng.getrandbits(32):08x}-0000-4000-8000-{n:012x}\"\n"
