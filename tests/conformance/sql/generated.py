@@ -194,10 +194,25 @@ def pack(rng, source, count):
     return "\n".join(rules)
 
 
+def spelled_time(rng, k):
+    """Second k after 2026-01-01T00:00:00Z, in one of the spellings the
+    evaluator reads (RFC 3339 in any case and offset, epoch seconds or
+    milliseconds as numbers or text, with a fraction)."""
+    epoch = 1767225600 + k
+    minute, second = divmod(k, 60)
+    return rng.choice([
+        f"2026-01-01T00:{minute:02d}:{second:02d}Z",
+        f"2026-01-01t00:{minute:02d}:{second:02d}.250z",
+        f"2026-01-01 02:{minute:02d}:{second:02d}+02:00",
+        f"2025-12-31T18:{minute + 30:02d}:{second:02d}.999999-05:30",
+        epoch, str(epoch), epoch * 1000 + 7, str(epoch * 1000), epoch + 0.5, f"{epoch}.75",
+    ])
+
+
 def events(rng, source, count):
     out = []
     for k in range(count):
-        event = {"tl_row": k, "@timestamp": f"2026-01-01T00:{k // 60:02d}:{k % 60:02d}Z"}
+        event = {"tl_row": k, "@timestamp": spelled_time(rng, k)}
         roll = rng.random()
         if roll < 0.1:
             event["event.dataset"] = rng.choice(["", source.upper(), "other", None])
