@@ -102,11 +102,16 @@ fn not(c: Condition) -> Condition {
 
 fn threshold(by: &[&str], distinct: Option<&str>, window: u64, value: i64) -> Option<Threshold> {
     Some(Threshold {
-        aggregate: distinct.map_or(Aggregate::Count, |f| Aggregate::Distinct(field(f))),
         by: by.iter().map(|f| field(f)).collect(),
         window,
-        comparison: Comparison::Ge,
-        value,
+        step: None,
+        having: Having::Compare {
+            aggregate: distinct.map_or(Aggregate::Count, |f| Aggregate::Distinct(field(f))),
+            comparison: Comparison::Ge,
+            value,
+            span: Default::default(),
+        },
+        span: Default::default(),
     })
 }
 

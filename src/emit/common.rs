@@ -96,6 +96,56 @@ pub fn refusal(
     .with_help(help.to_string())
 }
 
+/// Refusals, at each construct's span, for the version 2 constructs that
+/// `target` does not write yet (language.md "Version 2"): hopping windows
+/// and a condition that is not one comparison of `count()` or
+/// `distinct(f)`. Every target calls this first; empty for version 1 rules.
+pub fn version2_refusals(target: &str, rule: &ir::Rule) -> Vec<Diagnostic> {
+    let mut refusals = Vec::new();
+    let help = format!("not yet written for {target}");
+    let Some(threshold) = &rule.threshold else {
+        return refusals;
+    };
+    if threshold.step.is_some() {
+        refusals.push(refusal(
+            target,
+            rule,
+            threshold.span,
+            "hopping windows (`over W step H`)",
+            &help,
+        ));
+    }
+    let single = matches!(
+        &threshold.having,
+        ir::Having::Compare {
+            aggregate: ir::Aggregate::Count | ir::Aggregate::Distinct(_),
+            ..
+        }
+    );
+    if !single {
+        refusals.push(refusal(
+            target,
+            rule,
+            having_span(&threshold.having),
+            "a `having` condition over several aggregates or `sum`/`min`/`max`",
+            &help,
+        ));
+    }
+    refusals
+}
+
+/// From the first comparison of a condition to its last.
+fn having_span(having: &ir::Having) -> crate::syntax::Span {
+    match having {
+        ir::Having::And(parts) | ir::Having::Or(parts) => match (parts.first(), parts.last()) {
+            (Some(first), Some(last)) => having_span(first).to(having_span(last)),
+            _ => crate::syntax::Span::default(),
+        },
+        ir::Having::Not(inner) => having_span(inner),
+        ir::Having::Compare { span, .. } => *span,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -320,6 +320,7 @@ impl Engine {
                             report.late = true;
                             continue;
                         }
+                        let due = aggregator.first_end(start) + lateness;
                         self.due = Some(self.due.map_or(due, |d| d.min(due)));
                     }
                     match aggregator.add(event, (time, start), self.seq) {

@@ -349,16 +349,19 @@ pub fn describe(alert: &Alert) -> String {
         .iter()
         .map(|(f, v)| format!("{f}: {v}"))
         .collect();
-    let what = if alert.distinct {
-        "distinct_count"
-    } else {
-        "count"
-    };
+    let values: Vec<String> = alert
+        .values
+        .iter()
+        .map(|(label, value)| match value {
+            Some(value) => format!("{label} {value}"),
+            None => format!("{label} none"),
+        })
+        .collect();
     format!(
-        "alert {{{}}} window {}..{} {what} {}",
+        "alert {{{}}} window {}..{} {}",
         group.join(", "),
         timestamp::format_seconds(alert.start),
         timestamp::format_seconds(alert.end),
-        alert.value
+        values.join(" ")
     )
 }

@@ -2,7 +2,7 @@
 
 use super::printer::Printer;
 use super::{INDENT, number_spelling};
-use crate::syntax::ast::{Aggregate, Expr, Operand, Threshold};
+use crate::syntax::ast::{Aggregate, Expr, Having, Operand, Threshold};
 use crate::syntax::{Span, Spanned};
 
 /// `where TERM` then `and TERM` / `or TERM` lines for each further
@@ -108,25 +108,95 @@ fn operand(p: &mut Printer, operand: &Operand) {
     }
 }
 
-/// `threshold count() by a, b over 10m >= 20`
+/// `threshold count() by a, b over 10m >= 20` when the condition is one
+/// comparison (the version 1 form), else `threshold by a over 10m having
+/// COND`; `step H` after the window.
 pub fn threshold(p: &mut Printer, t: &Threshold) {
     p.text(" ");
-    match &t.aggregate.node {
-        Aggregate::Count => p.token("count()", t.aggregate.span),
-        Aggregate::Distinct(field) => {
-            p.token("distinct(", Span::at(t.aggregate.span.start));
+    let single = match &t.having.node {
+        Having::Compare {
+            aggregate,
+            comparison,
+            value,
+        } => Some((aggregate, comparison, value)),
+        _ => None,
+    };
+    if let Some((aggregate, _, _)) = single {
+        self::aggregate(p, aggregate);
+        p.text(" ");
+    }
+    for (i, field) in t.by.iter().enumerate() {
+        p.text(if i == 0 { "by " } else { ", " });
+        p.token(&field.node, field.span);
+    }
+    if !t.by.is_empty() {
+        p.text(" ");
+    }
+    p.text("over ");
+    p.token(&number_spelling(p.spelling(t.over.span)), t.over.span);
+    if let Some(step) = &t.step {
+        p.text(" step ");
+        p.token(&number_spelling(p.spelling(step.span)), step.span);
+    }
+    match single {
+        Some((_, comparison, value)) => {
+            p.text(" ");
+            p.token(comparison.node.symbol(), comparison.span);
+            p.text(" ");
+            p.token(&number_spelling(p.spelling(value.span)), value.span);
+        }
+        None => {
+            p.text(" having ");
+            having(p, &t.having);
+        }
+    }
+}
+
+fn aggregate(p: &mut Printer, aggregate: &Spanned<Aggregate>) {
+    match aggregate.node.field() {
+        None => p.token("count()", aggregate.span),
+        Some(field) => {
+            p.token(
+                &format!("{}(", aggregate.node.name()),
+                Span::at(aggregate.span.start),
+            );
             p.token(&field.node, field.span);
             p.text(")");
         }
     }
-    for (i, field) in t.by.iter().enumerate() {
-        p.text(if i == 0 { " by " } else { ", " });
-        p.token(&field.node, field.span);
+}
+
+fn having(p: &mut Printer, h: &Spanned<Having>) {
+    match &h.node {
+        Having::Or(left, right) | Having::And(left, right) => {
+            having(p, left);
+            p.text(if matches!(h.node, Having::Or(..)) {
+                " or "
+            } else {
+                " and "
+            });
+            having(p, right);
+        }
+        Having::Not(inner) => {
+            p.token("not", Span::at(h.span.start));
+            p.text(" ");
+            having(p, inner);
+        }
+        Having::Group(inner) => {
+            p.token("(", Span::at(h.span.start));
+            having(p, inner);
+            p.text(")");
+        }
+        Having::Compare {
+            aggregate,
+            comparison,
+            value,
+        } => {
+            self::aggregate(p, aggregate);
+            p.text(" ");
+            p.token(comparison.node.symbol(), comparison.span);
+            p.text(" ");
+            p.token(&number_spelling(p.spelling(value.span)), value.span);
+        }
     }
-    p.text(" over ");
-    p.token(&number_spelling(p.spelling(t.over.span)), t.over.span);
-    p.text(" ");
-    p.token(t.comparison.node.symbol(), t.comparison.span);
-    p.text(" ");
-    p.token(&number_spelling(p.spelling(t.value.span)), t.value.span);
 }

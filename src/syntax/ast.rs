@@ -199,20 +199,64 @@ pub enum Operand {
     ListRef(Spanned<String>),
 }
 
-/// `threshold AGG [by F, ...] over DURATION CMP INT`
+/// `threshold AGG [by F, ...] over DURATION [step DURATION] CMP INT` (version
+/// 1) or `threshold [by F, ...] over DURATION [step DURATION] having COND`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Threshold {
-    pub aggregate: Spanned<Aggregate>,
     pub by: Vec<Spanned<FieldPath>>,
     pub over: Spanned<Duration>,
-    pub comparison: Spanned<Comparison>,
-    pub value: Spanned<i64>,
+    /// `step H`: hopping windows.
+    pub step: Option<Spanned<Duration>>,
+    /// The condition; the version 1 form is one `Compare`.
+    pub having: Spanned<Having>,
+}
+
+/// A condition over aggregates, as written.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Having {
+    Or(Box<Spanned<Having>>, Box<Spanned<Having>>),
+    And(Box<Spanned<Having>>, Box<Spanned<Having>>),
+    Not(Box<Spanned<Having>>),
+    /// `( cond )`
+    Group(Box<Spanned<Having>>),
+    /// `AGG op INT`
+    Compare {
+        aggregate: Spanned<Aggregate>,
+        comparison: Spanned<Comparison>,
+        value: Spanned<i64>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Aggregate {
     Count,
     Distinct(Spanned<FieldPath>),
+    Sum(Spanned<FieldPath>),
+    Min(Spanned<FieldPath>),
+    Max(Spanned<FieldPath>),
+}
+
+impl Aggregate {
+    /// The function's name (`count`, `distinct`, ...).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Aggregate::Count => "count",
+            Aggregate::Distinct(_) => "distinct",
+            Aggregate::Sum(_) => "sum",
+            Aggregate::Min(_) => "min",
+            Aggregate::Max(_) => "max",
+        }
+    }
+
+    /// The field it reads, if any.
+    pub fn field(&self) -> Option<&Spanned<FieldPath>> {
+        match self {
+            Aggregate::Count => None,
+            Aggregate::Distinct(f) | Aggregate::Sum(f) | Aggregate::Min(f) | Aggregate::Max(f) => {
+                Some(f)
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

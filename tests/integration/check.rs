@@ -653,6 +653,38 @@ fn each_diagnostic_points_at_its_token() {
             threshold_rule("threshold count() by @timestamp over 10m > 3", &[]),
             vec!["W0007 1:6", "E0406 9:24"],
         ),
+        // Version 2: `sum`/`min`/`max` read an `int` field; `step` divides
+        // the window; a valid `having` condition has no error.
+        (
+            threshold_rule(
+                "threshold by source.ip over 10m having sum(dns.question.name) > 3",
+                &[],
+            ),
+            vec!["W0007 1:6", "E0420 9:46"],
+        ),
+        (
+            threshold_rule(
+                "threshold by source.ip over 10m having count() > 1 or max(@timestamp) > 3",
+                &[],
+            ),
+            vec!["W0007 1:6", "E0420 9:61"],
+        ),
+        (
+            threshold_rule("threshold count() by source.ip over 10m step 3m >= 3", &[]),
+            vec!["W0007 1:6", "E0520 9:48"],
+        ),
+        (
+            threshold_rule("threshold over 10m step 20m having count() >= 3", &[]),
+            vec!["W0007 1:6", "E0520 9:27"],
+        ),
+        (
+            threshold_rule(
+                "threshold by source.ip over 10m step 1m having count() > 5 and \
+                 (distinct(dns.question.name) > 3 or not max(source.port) < 1000)",
+                &[],
+            ),
+            vec!["W0007 1:6"],
+        ),
         (
             rule(&[
                 r#"title """#,

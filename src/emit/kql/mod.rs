@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::diag::Diagnostic;
-use crate::emit::common::refusal;
+use crate::emit::common::{self, refusal};
 use crate::emit::folder::FolderError;
 use crate::emit::schedule::Plan;
 use crate::emit::templates::Templates;
@@ -199,6 +199,10 @@ fn view(
 /// The whole query, and the `by` columns of a threshold rule.
 fn query(cx: &Context) -> Result<(String, Option<Vec<String>>), Vec<Diagnostic>> {
     let rule = cx.rule;
+    let version2 = common::version2_refusals("kql", rule);
+    if !version2.is_empty() {
+        return Err(version2);
+    }
     let diagnostics = |refusals: Vec<Refusal>| -> Vec<Diagnostic> {
         refusals
             .into_iter()
