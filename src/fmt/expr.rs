@@ -145,11 +145,52 @@ pub fn threshold(p: &mut Printer, t: &Threshold) {
             p.text(" ");
             p.token(&number_spelling(p.spelling(value.span)), value.span);
         }
-        None => {
-            p.text(" having ");
-            having(p, &t.having);
+        None => having_clause(p, &t.having),
+    }
+}
+
+/// ` having COND` on the threshold's line when COND is one term; else
+/// `having TERM` on a line of its own, one level deeper than `threshold`,
+/// and each further top-level `or` / `and` term on a line four spaces
+/// deeper than `having` (as `where` lays out its terms).
+fn having_clause(p: &mut Printer, condition: &Spanned<Having>) {
+    let joiner = match condition.node {
+        Having::Or(..) => "or",
+        Having::And(..) => "and",
+        _ => "",
+    };
+    let mut terms = Vec::new();
+    let mut stack = vec![condition];
+    while let Some(node) = stack.pop() {
+        match (&node.node, joiner) {
+            (Having::Or(left, right), "or") | (Having::And(left, right), "and") => {
+                stack.push(right);
+                stack.push(left);
+            }
+            _ => terms.push(node),
         }
     }
+    if terms.len() < 2 {
+        p.text(" having ");
+        having(p, condition);
+        return;
+    }
+    p.indent(INDENT);
+    p.newline();
+    p.text("having ");
+    for (i, term) in terms.iter().enumerate() {
+        if i == 1 {
+            p.indent(2 * INDENT);
+        }
+        if i > 0 {
+            p.newline();
+            p.comments_before(term.span.start);
+            p.text(joiner);
+            p.text(" ");
+        }
+        having(p, term);
+    }
+    p.dedent(3 * INDENT);
 }
 
 fn aggregate(p: &mut Printer, aggregate: &Spanned<Aggregate>) {

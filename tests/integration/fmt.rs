@@ -105,6 +105,14 @@ fn comments_inside_lists_survive() {
 }
 
 #[test]
+fn version2_thresholds_become_canonical() {
+    let text = "rule a {\n  threshold   by source.ip,host.name over 10m   having count()>50 and( distinct(url.path)>10 or not max(source.port) <= 0010)\n}\n\
+                rule b {\n  threshold by source.ip over 5m step 1m having count() >= 10\n}\n\
+                rule c {\n  threshold over 1h having (sum(source.port)>1) # kept\n}\n";
+    insta::assert_snapshot!(assert_fmt_properties(text));
+}
+
+#[test]
 fn formatted_pack_and_matrix_are_fixed_points() {
     let matrix = std::fs::read_to_string("tests/fixtures/matrix/matrix.trip").unwrap();
     assert_eq!(

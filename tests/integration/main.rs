@@ -22,3 +22,4 @@ mod sigma;
 mod splunk;
 mod support;
 mod test_cmd;
+mod version2;

@@ -162,7 +162,7 @@ pub fn threshold(threshold: &Threshold) -> String {
             Some(step) => format!(
                 "a {} window starting every {} (one alert per run of such windows)",
                 duration(threshold.window),
-                duration(step)
+                duration(step).replace('-', " ")
             ),
             None => format!(
                 "a {} window (windows aligned on the clock)",
