@@ -31,6 +31,7 @@ fn field(path: &str) -> Field {
         path: path.into(),
         ty,
         span: Default::default(),
+        cased: false,
     }
 }
 

@@ -185,6 +185,10 @@ pub struct Field {
     pub ty: FieldType,
     #[serde(skip)]
     pub span: Span,
+    /// `cased`: a predicate on the field compares its text exactly, and a
+    /// `by` or `distinct` field groups or counts its exact text.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub cased: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]

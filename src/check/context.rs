@@ -73,6 +73,7 @@ impl<'a> RuleCx<'a> {
                 path: path.node.clone(),
                 ty,
                 span: path.span,
+                cased: false,
             }),
             None => {
                 let message = format!("unknown field `{}` in source `{}`", path.node, source.name);

@@ -91,6 +91,43 @@ fn predicate(cx: &mut RuleCx, predicate: &Predicate) -> Option<Condition> {
         operand::without_field(cx, op, &predicate.operand);
         return None;
     }
+    let mut field = field;
+    if let Some(cased) = predicate.cased {
+        let string_op = matches!(
+            op,
+            Operator::Eq
+                | Operator::Ne
+                | Operator::In
+                | Operator::NotIn
+                | Operator::Contains { .. }
+                | Operator::StartsWith { .. }
+                | Operator::EndsWith { .. }
+                | Operator::Like { .. }
+        );
+        if !string_op || field.ty == FieldType::Int {
+            let what = if string_op {
+                format!("`{}` is an `int` field", field.path)
+            } else {
+                format!("`{}` does not ignore case", op.symbol())
+            };
+            let diagnostic = cx
+                .error(
+                    codes::CASED_WITHOUT_CASE,
+                    cased,
+                    format!("`cased` has nothing to make exact here: {what}"),
+                )
+                .with_label("no case to keep")
+                .with_help(
+                    "`cased` goes before a string comparison (`==`, `!=`, `in`, `not in`, \
+                     `contains`, `startswith`, `endswith`, `like`) on a string or `ip` field; \
+                     `matches` is already case-sensitive",
+                );
+            cx.emit(diagnostic);
+            operand::without_field(cx, op, &predicate.operand);
+            return None;
+        }
+        field.cased = true;
+    }
     let operation = operation(cx, &field, op, &predicate.operand)?;
     let span = predicate
         .field

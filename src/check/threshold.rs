@@ -17,11 +17,7 @@ pub(crate) const DEFAULT_EVERY: u64 = 5 * 60;
 pub(crate) const DEFAULT_DELAY: u64 = 5 * 60;
 
 pub(crate) fn threshold(cx: &mut RuleCx, threshold: &ast::Threshold) -> Option<ir::Threshold> {
-    let by: Vec<_> = threshold
-        .by
-        .iter()
-        .map(|f| group_field(cx, f, "by"))
-        .collect();
+    let by: Vec<_> = threshold.by.iter().map(|g| grouping(cx, g, "by")).collect();
     let step = match &threshold.step {
         None => Ok(None),
         Some(step) => step_of(cx, step, threshold.over.seconds)
@@ -38,7 +34,7 @@ pub(crate) fn threshold(cx: &mut RuleCx, threshold: &ast::Threshold) -> Option<i
         span: threshold
             .by
             .first()
-            .map_or(threshold.over.span, |f| f.span)
+            .map_or(threshold.over.span, |g| g.field.span)
             .to(threshold.having.span),
     })
 }
@@ -114,7 +110,7 @@ fn aggregate(cx: &mut RuleCx, aggregate: &Spanned<Aggregate>) -> Option<ir::Aggr
     let field = match &aggregate.node {
         Aggregate::Count => return Some(ir::Aggregate::Count),
         Aggregate::Distinct(field) => {
-            return group_field(cx, field, "distinct").map(ir::Aggregate::Distinct);
+            return grouping(cx, field, "distinct").map(ir::Aggregate::Distinct);
         }
         Aggregate::Sum(field) | Aggregate::Min(field) | Aggregate::Max(field) => field,
     };
@@ -147,6 +143,31 @@ fn aggregate(cx: &mut RuleCx, aggregate: &Spanned<Aggregate>) -> Option<ir::Aggr
         Aggregate::Min(_) => ir::Aggregate::Min(lowered),
         _ => ir::Aggregate::Max(lowered),
     })
+}
+
+/// A `by` or `distinct` field, `cased` (E0421 on an `int` field, whose
+/// values group by number).
+fn grouping(cx: &mut RuleCx, g: &ast::Grouping, place: &str) -> Option<ir::Field> {
+    let mut field = group_field(cx, &g.field, place)?;
+    if let Some(cased) = g.cased {
+        if field.ty == FieldType::Int {
+            let diagnostic = cx
+                .error(
+                    codes::CASED_WITHOUT_CASE,
+                    cased,
+                    format!(
+                        "`cased` has nothing to make exact here: `{}` is an `int` field",
+                        field.path
+                    ),
+                )
+                .with_label("no case to keep")
+                .with_help("an `int` field groups by its number; leave `cased` out");
+            cx.emit(diagnostic);
+            return None;
+        }
+        field.cased = true;
+    }
+    Some(field)
 }
 
 /// A `by` or `distinct` field: of the source, and never `@timestamp` (E0406).

@@ -67,6 +67,7 @@ codes! {
     TIMESTAMP_GROUP = "E0406", "`@timestamp` in `by` or `distinct`";
     // Version 2 (from E0420, clear of the codes other work adds after E0406).
     AGGREGATE_TYPE = "E0420", "`sum`, `min` or `max` of a field that is not `int`";
+    CASED_WITHOUT_CASE = "E0421", "`cased` where no case is compared";
 
     // Values: a literal that its statement or operator cannot take.
     INVALID_UUID = "E0500", "invalid rule id";

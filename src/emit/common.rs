@@ -97,15 +97,42 @@ pub fn refusal(
 }
 
 /// Refusals, at each construct's span, for the version 2 constructs that
-/// `target` does not write yet (language.md "Version 2"): hopping windows
-/// and a condition that is not one comparison of `count()` or
-/// `distinct(f)`. Every target calls this first; empty for version 1 rules.
+/// `target` does not write yet (language.md "Version 2"): `cased`
+/// comparisons and grouping, hopping windows, and a condition that is not
+/// one comparison of `count()` or `distinct(f)`. Every target calls this
+/// first; empty for version 1 rules.
 pub fn version2_refusals(target: &str, rule: &ir::Rule) -> Vec<Diagnostic> {
     let mut refusals = Vec::new();
     let help = format!("not yet written for {target}");
+    let mut cased = Vec::new();
+    cased_predicates(&rule.condition, &mut cased);
+    for span in cased {
+        refusals.push(refusal(
+            target,
+            rule,
+            span,
+            "a case-sensitive comparison (`cased`)",
+            &help,
+        ));
+    }
     let Some(threshold) = &rule.threshold else {
         return refusals;
     };
+    let distinct = threshold.aggregates().into_iter().filter_map(|a| match a {
+        ir::Aggregate::Distinct(field) => Some(field),
+        _ => None,
+    });
+    for field in threshold.by.iter().chain(distinct) {
+        if field.cased {
+            refusals.push(refusal(
+                target,
+                rule,
+                field.span,
+                "grouping or counting by exact text (`cased`)",
+                &help,
+            ));
+        }
+    }
     if threshold.step.is_some() {
         refusals.push(refusal(
             target,
@@ -132,6 +159,19 @@ pub fn version2_refusals(target: &str, rule: &ir::Rule) -> Vec<Diagnostic> {
         ));
     }
     refusals
+}
+
+/// The spans of the `cased` predicates of a condition, in written order.
+fn cased_predicates(condition: &ir::Condition, out: &mut Vec<crate::syntax::Span>) {
+    match condition {
+        ir::Condition::And(parts) | ir::Condition::Or(parts) => {
+            parts.iter().for_each(|p| cased_predicates(p, out));
+        }
+        ir::Condition::Not(inner) => cased_predicates(inner, out),
+        ir::Condition::Exists(_) => {}
+        ir::Condition::Predicate(p) if p.field.cased => out.push(p.span),
+        ir::Condition::Predicate(_) => {}
+    }
 }
 
 /// From the first comparison of a condition to its last.

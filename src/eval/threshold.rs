@@ -23,15 +23,15 @@ use self::store::{
 };
 use super::event::{FieldPath, Fields, PathTrie};
 use super::timestamp::{self, Nanos};
-use super::value::{Key, decode_keys, integer, push_key};
-use crate::ir::{self, Aggregate, Comparison, FieldType, Having};
+use super::value::{Key, Keying, decode_keys, integer, push_key_as};
+use crate::ir::{self, Aggregate, Comparison, Having};
 
 /// One rule's aggregation and its open windows.
 #[derive(Debug, Clone)]
 pub struct Aggregator {
-    by: Vec<(FieldPath, bool)>,
+    by: Vec<(FieldPath, Keying)>,
     /// The `distinct` fields, each once (the first kept in `Group::distinct`).
-    distinct: Vec<(FieldPath, bool)>,
+    distinct: Vec<(FieldPath, Keying)>,
     /// The fields of `sum`, `min` and `max`, each once.
     numbers: Vec<FieldPath>,
     /// The condition, its aggregates by `Reading`.
@@ -190,18 +190,20 @@ impl Aggregator {
     /// The aggregation of `threshold`, its paths added to `trie`; windows
     /// close at the end only, and an event may add `max_fanout` entries.
     pub fn new(threshold: &ir::Threshold, trie: &mut PathTrie, max_fanout: u64) -> Aggregator {
-        let mut field = |f: &ir::Field| (FieldPath::new(&f.path, trie), f.ty == FieldType::Int);
+        let mut field = |f: &ir::Field| (FieldPath::new(&f.path, trie), Keying::of(f));
         let by = threshold.by.iter().map(&mut field).collect();
-        let mut distinct_paths: Vec<String> = Vec::new();
-        let mut number_paths: Vec<String> = Vec::new();
+        // Columns by path and `cased` (a field counted both ways has two).
+        let mut distinct_paths: Vec<(String, bool)> = Vec::new();
+        let mut number_paths: Vec<(String, bool)> = Vec::new();
         let mut distinct = Vec::new();
         let mut numbers = Vec::new();
         let mut readings = Vec::new();
         let single = threshold.single().is_some();
         for aggregate in threshold.aggregates() {
-            let mut index = |f: &ir::Field, paths: &mut Vec<String>, number: bool| {
-                paths.iter().position(|p| *p == f.path).unwrap_or_else(|| {
-                    paths.push(f.path.clone());
+            let mut index = |f: &ir::Field, paths: &mut Vec<(String, bool)>, number: bool| {
+                let wanted = (f.path.clone(), f.cased);
+                paths.iter().position(|p| *p == wanted).unwrap_or_else(|| {
+                    paths.push(wanted);
                     if number {
                         numbers.push(field(f).0);
                     } else {
@@ -287,12 +289,12 @@ impl Aggregator {
         // the first value spelling each (`spellers`).
         let mut spellers = Spellers::default();
         let mut counted = true;
-        for (column, (field, int)) in self.by.iter().enumerate() {
+        for (column, (field, keying)) in self.by.iter().enumerate() {
             let first = atoms.len();
             let mut seen: Option<HashSet<Box<[u8]>>> = None;
             field.for_each_atom(event, &mut |v| {
                 let start = bytes.len();
-                if push_key(v, *int, &mut bytes) {
+                if push_key_as(v, *keying, &mut bytes) {
                     let column_atoms = &atoms[first..];
                     if is_new(&mut seen, column_atoms, &bytes, start) {
                         atoms.push((column, start, bytes.len()));
@@ -313,12 +315,12 @@ impl Aggregator {
             let keys_end = bytes.len();
             let mut ends = [0usize; 1];
             let mut more_ends = Vec::new();
-            for (column, (field, int)) in self.distinct.iter().enumerate() {
+            for (column, (field, keying)) in self.distinct.iter().enumerate() {
                 let first = values.len();
                 let mut seen: Option<HashSet<Box<[u8]>>> = None;
                 field.for_each_atom(event, &mut |v| {
                     let start = bytes.len();
-                    if push_key(v, *int, &mut bytes) {
+                    if push_key_as(v, *keying, &mut bytes) {
                         let ranges: &[(usize, usize)] = &values[first..];
                         if is_new_value(&mut seen, ranges, &bytes, start) {
                             values.push((start, bytes.len()));

@@ -2,7 +2,7 @@
 
 use super::printer::Printer;
 use super::{INDENT, number_spelling};
-use crate::syntax::ast::{Aggregate, Expr, Having, Operand, Threshold};
+use crate::syntax::ast::{Aggregate, Expr, Grouping, Having, Operand, Threshold};
 use crate::syntax::{Span, Spanned};
 
 /// `where TERM` then `and TERM` / `or TERM` lines for each further
@@ -71,6 +71,10 @@ fn expr(p: &mut Printer, e: &Spanned<Expr>) {
         Expr::Predicate(predicate) => {
             p.token(&predicate.field.node, predicate.field.span);
             p.text(" ");
+            if let Some(cased) = predicate.cased {
+                p.token("cased", cased);
+                p.text(" ");
+            }
             p.token(predicate.op.node.symbol(), predicate.op.span);
             p.text(" ");
             operand(p, &predicate.operand);
@@ -127,7 +131,7 @@ pub fn threshold(p: &mut Printer, t: &Threshold) {
     }
     for (i, field) in t.by.iter().enumerate() {
         p.text(if i == 0 { "by " } else { ", " });
-        p.token(&field.node, field.span);
+        grouping(p, field);
     }
     if !t.by.is_empty() {
         p.text(" ");
@@ -193,7 +197,22 @@ fn having_clause(p: &mut Printer, condition: &Spanned<Having>) {
     p.dedent(3 * INDENT);
 }
 
+/// `f` or `cased f`.
+fn grouping(p: &mut Printer, g: &Grouping) {
+    if let Some(cased) = g.cased {
+        p.token("cased", cased);
+        p.text(" ");
+    }
+    p.token(&g.field.node, g.field.span);
+}
+
 fn aggregate(p: &mut Printer, aggregate: &Spanned<Aggregate>) {
+    if let Aggregate::Distinct(g) = &aggregate.node {
+        p.token("distinct(", Span::at(aggregate.span.start));
+        grouping(p, g);
+        p.text(")");
+        return;
+    }
     match aggregate.node.field() {
         None => p.token("count()", aggregate.span),
         Some(field) => {

@@ -126,12 +126,22 @@ pub enum Expr {
 /// A dotted field path as written (`source.ip`, `@timestamp`, `event.action`).
 pub type FieldPath = String;
 
-/// `field OP operand`
-#[derive(Debug, Clone, PartialEq)]
+/// `field [cased] OP operand`
+#[derive(Debug, Clone)]
 pub struct Predicate {
     pub field: Spanned<FieldPath>,
+    /// `cased` before the operator: the string comparison is exact in case.
+    pub cased: Option<Span>,
     pub op: Spanned<Operator>,
     pub operand: Operand,
+}
+
+/// A `by` or `distinct` field, `cased` when written `cased f` (grouped and
+/// counted by its exact text).
+#[derive(Debug, Clone)]
+pub struct Grouping {
+    pub cased: Option<Span>,
+    pub field: Spanned<FieldPath>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -203,7 +213,7 @@ pub enum Operand {
 /// 1) or `threshold [by F, ...] over DURATION [step DURATION] having COND`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Threshold {
-    pub by: Vec<Spanned<FieldPath>>,
+    pub by: Vec<Grouping>,
     pub over: Spanned<Duration>,
     /// `step H`: hopping windows.
     pub step: Option<Spanned<Duration>>,
@@ -230,7 +240,7 @@ pub enum Having {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Aggregate {
     Count,
-    Distinct(Spanned<FieldPath>),
+    Distinct(Grouping),
     Sum(Spanned<FieldPath>),
     Min(Spanned<FieldPath>),
     Max(Spanned<FieldPath>),
@@ -252,9 +262,8 @@ impl Aggregate {
     pub fn field(&self) -> Option<&Spanned<FieldPath>> {
         match self {
             Aggregate::Count => None,
-            Aggregate::Distinct(f) | Aggregate::Sum(f) | Aggregate::Min(f) | Aggregate::Max(f) => {
-                Some(f)
-            }
+            Aggregate::Distinct(g) => Some(&g.field),
+            Aggregate::Sum(f) | Aggregate::Min(f) | Aggregate::Max(f) => Some(f),
         }
     }
 }
@@ -361,6 +370,21 @@ impl PartialEq for RuleDecl {
 impl PartialEq for Statement {
     fn eq(&self, other: &Self) -> bool {
         self.keyword == other.keyword && self.value == other.value
+    }
+}
+
+impl PartialEq for Predicate {
+    fn eq(&self, other: &Self) -> bool {
+        self.field == other.field
+            && self.cased.is_some() == other.cased.is_some()
+            && self.op == other.op
+            && self.operand == other.operand
+    }
+}
+
+impl PartialEq for Grouping {
+    fn eq(&self, other: &Self) -> bool {
+        self.field == other.field && self.cased.is_some() == other.cased.is_some()
     }
 }
 

@@ -653,6 +653,28 @@ fn each_diagnostic_points_at_its_token() {
             threshold_rule("threshold count() by @timestamp over 10m > 3", &[]),
             vec!["W0007 1:6", "E0406 9:24"],
         ),
+        // Version 2: `cased` only before a string comparison on a field
+        // with case, and on a `by` / `distinct` field that is not `int`.
+        (rule_where(r#"dns.question.name cased == "x""#, &[]), vec![]),
+        (
+            rule_where("source.port cased == 53", &[]),
+            vec!["E0421 8:21"],
+        ),
+        (
+            rule_where(r#"dns.question.name cased matches r"x""#, &[]),
+            vec!["E0421 8:27"],
+        ),
+        (
+            threshold_rule("threshold count() by cased source.port over 10m > 3", &[]),
+            vec!["W0007 1:6", "E0421 9:24"],
+        ),
+        (
+            threshold_rule(
+                "threshold distinct(cased dns.question.name) by cased source.ip over 10m > 3",
+                &[],
+            ),
+            vec!["W0007 1:6"],
+        ),
         // Version 2: `sum`/`min`/`max` read an `int` field; `step` divides
         // the window; a valid `having` condition has no error.
         (

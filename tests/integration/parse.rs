@@ -107,6 +107,11 @@ const GOOD: &[(&str, &str)] = &[
          rule c { threshold count() by source.ip over 10m step 2m >= 5 }",
     ),
     (
+        "cased_comparisons_and_grouping",
+        "rule a { where user.name cased == \"Admin\" and not url.path cased like \"/A*\" or a cased not in [\"X\"] }\n\
+         rule b { threshold distinct(cased url.path) by cased user.name, host.name over 5m > 1 }",
+    ),
+    (
         "durations",
         "rule r { every 30s lookback 10m every 1h lookback 2d every 05m }",
     ),

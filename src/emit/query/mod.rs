@@ -301,6 +301,7 @@ mod tests {
             path: path.to_string(),
             ty: FieldType::String,
             span: Span::default(),
+            cased: false,
         }
     }
 

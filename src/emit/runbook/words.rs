@@ -42,6 +42,15 @@ fn negated(inner: &Condition) -> String {
 
 /// One predicate; `negated` words its `not` (true also when the field is missing).
 fn predicate(predicate: &Predicate, negated: bool) -> String {
+    let words = predicate_words(predicate, negated);
+    if predicate.field.cased {
+        format!("{words} (exact in case)")
+    } else {
+        words
+    }
+}
+
+fn predicate_words(predicate: &Predicate, negated: bool) -> String {
     let field = format!("`{}`", predicate.field.path);
     let not = if negated { " not" } else { "" };
     match &predicate.operation {
@@ -153,7 +162,13 @@ pub fn threshold(threshold: &Threshold) -> String {
         let fields: Vec<String> = threshold
             .by
             .iter()
-            .map(|f| format!("`{}`", f.path))
+            .map(|f| {
+                if f.cased {
+                    format!("`{}` (exact in case)", f.path)
+                } else {
+                    format!("`{}`", f.path)
+                }
+            })
             .collect();
         format!("one {}", listed(fields.into_iter(), "and"))
     };
@@ -182,7 +197,11 @@ pub fn threshold(threshold: &Threshold) -> String {
         Comparison::Le => format!("at most {} (but at least one)", single.value),
     };
     let what = match single.aggregate {
-        Aggregate::Distinct(field) => format!("distinct `{}` values in such events", field.path),
+        Aggregate::Distinct(field) => format!(
+            "distinct `{}` values{} in such events",
+            field.path,
+            if field.cased { " (exact in case)" } else { "" }
+        ),
         _ => "such events".to_string(),
     };
     format!(
@@ -218,7 +237,11 @@ fn having(condition: &Having, nested: bool) -> String {
             };
             match aggregate {
                 Aggregate::Count => format!("{amount} such events"),
-                Aggregate::Distinct(f) => format!("{amount} distinct `{}` values", f.path),
+                Aggregate::Distinct(f) => format!(
+                    "{amount} distinct `{}` values{}",
+                    f.path,
+                    if f.cased { " (exact in case)" } else { "" }
+                ),
                 Aggregate::Sum(f) => format!("a total `{}` of {amount}", f.path),
                 Aggregate::Min(f) => format!("a smallest `{}` of {amount}", f.path),
                 Aggregate::Max(f) => format!("a largest `{}` of {amount}", f.path),

@@ -22,6 +22,7 @@ pub fn field(path: &str) -> Field {
         path: path.to_string(),
         ty,
         span: Span::default(),
+        cased: false,
     }
 }
 

@@ -234,3 +234,91 @@ fn hopping_run_restarts_after_one_unsatisfying_window() {
     let starts: Vec<i128> = got.iter().map(|a| a.start).collect();
     assert_eq!(starts, [-20, 20]);
 }
+
+/// The predicate made `cased`.
+fn cased(mut condition: crate::ir::Condition) -> crate::ir::Condition {
+    if let crate::ir::Condition::Predicate(p) = &mut condition {
+        p.field.cased = true;
+    }
+    condition
+}
+
+fn cased_field(path: &str) -> crate::ir::Field {
+    crate::ir::Field {
+        cased: true,
+        ..field(path)
+    }
+}
+
+#[test]
+fn cased_comparisons_are_exact_in_case() {
+    use crate::ir::TextOp::{Contains, EndsWith, Like, StartsWith};
+    let admin = r#"{"user":{"name":"Admin"}}"#;
+    let lower = r#"{"user":{"name":"admin"}}"#;
+    let rows: [(crate::ir::Condition, bool, bool); 8] = [
+        (eq("user.name", "Admin"), true, true),
+        (cased(eq("user.name", "Admin")), true, false),
+        (cased(is_in("user.name", &["root", "Admin"])), true, false),
+        (
+            cased(text("user.name", Contains, &["dmi"], false)),
+            true,
+            true,
+        ),
+        (
+            cased(text("user.name", StartsWith, &["A"], false)),
+            true,
+            false,
+        ),
+        (
+            cased(text("user.name", EndsWith, &["in", "IN"], true)),
+            false,
+            false,
+        ),
+        (
+            cased(text("user.name", Like, &["A?m*"], false)),
+            true,
+            false,
+        ),
+        (not(cased(eq("user.name", "Admin"))), false, true),
+    ];
+    for (i, (condition, on_admin, on_lower)) in rows.iter().enumerate() {
+        assert_eq!(matches(condition, admin), *on_admin, "row {i} on Admin");
+        assert_eq!(matches(condition, lower), *on_lower, "row {i} on admin");
+    }
+    // `cased like`: `*` spans newlines, `\*` is literal, the whole value.
+    let glob = cased(text("user.name", Like, &[r"a\*b*"], false));
+    assert!(matches(&glob, r#"{"user":{"name":"a*b\nc"}}"#));
+    assert!(!matches(&glob, r#"{"user":{"name":"aXb"}}"#));
+    assert!(!matches(&glob, r#"{"user":{"name":"A*b"}}"#));
+    // Arrays: any element; a missing field satisfies nothing.
+    let any_admin = cased(eq("user.name", "Admin"));
+    assert!(matches(&any_admin, r#"{"user":{"name":["x","Admin"]}}"#));
+    assert!(!matches(&any_admin, "{}"));
+}
+
+#[test]
+fn cased_by_and_distinct_group_and_count_exact_text() {
+    let lines = [
+        at(0, r#","user":{"name":"Admin"},"url":{"path":"/A"}"#),
+        at(1, r#","user":{"name":"admin"},"url":{"path":"/a"}"#),
+        at(2, r#","user":{"name":"Admin"},"url":{"path":"/a"}"#),
+    ];
+    let mut folded = count(&["user.name"], 60, Ge, 1);
+    let got = run(folded.clone(), &lines);
+    assert_eq!(summary(&got).len(), 1, "folded: one group");
+    folded.by = vec![cased_field("user.name")];
+    let got = run(folded, &lines);
+    let groups: Vec<_> = summary(&got).into_iter().map(|(_, g, v)| (g, v)).collect();
+    assert_eq!(
+        groups,
+        [
+            (vec![json!("Admin")], vec![Some(2)]),
+            (vec![json!("admin")], vec![Some(1)])
+        ]
+    );
+    let exact = Aggregate::Distinct(cased_field("url.path"));
+    let folded = Aggregate::Distinct(field("url.path"));
+    let both = Having::And(vec![compare(exact, Eq, 2), compare(folded, Eq, 1)]);
+    let got = run(having(&[], 60, both), &lines);
+    assert_eq!(summary(&got)[0].2, [Some(2), Some(1)]);
+}

@@ -103,11 +103,21 @@ impl<'a> Ctx<'a> {
     /// `not f contains s`, so later errors are still found.
     pub(super) fn predicate(&self, input: &'a str, depth: usize) -> PResult<'a, Spanned<Expr>> {
         let (rest, field) = self.field_path(input)?;
+        let (rest, cased) = match self.keyword("cased")(rest) {
+            Ok((after, span)) => (after, Some(span)),
+            Err(_) => (rest, None),
+        };
         let (rest, (op, negated)) = commit(self.operator(rest, &field.node))?;
         let (rest, operand) = commit(self.operand(rest, op.node, depth))?;
         let end = self.offset(rest);
         let span = Span::new(field.span.start, end);
-        let predicate = Spanned::new(Expr::Predicate(Predicate { field, op, operand }), span);
+        let predicate = Predicate {
+            field,
+            cased,
+            op,
+            operand,
+        };
+        let predicate = Spanned::new(Expr::Predicate(predicate), span);
         if negated {
             return Ok((rest, Spanned::new(Expr::Not(Box::new(predicate)), span)));
         }

@@ -7,7 +7,8 @@ use super::operand::Bracket;
 use super::{Ctx, Span, Spanned, commit};
 use crate::diag::{Diagnostic, codes, nearest};
 use crate::syntax::ast::{
-    Aggregate, Comparison, Having, PlaybookLine, Statement, StatementValue, Threshold, Word,
+    Aggregate, Comparison, Grouping, Having, PlaybookLine, Statement, StatementValue, Threshold,
+    Word,
 };
 
 /// Every statement a rule may hold, in the spec's order.
@@ -221,11 +222,11 @@ impl<'a> Ctx<'a> {
         let rest = written.as_ref().map_or(input, |(rest, _)| *rest);
         let (mut rest, mut by) = (rest, Vec::new());
         if let Ok((after, _)) = self.keyword("by")(rest) {
-            let (after, field) = commit(self.field_path(after))?;
+            let (after, field) = commit(self.grouping(after))?;
             by.push(field);
             rest = after;
             while let Ok((after, _)) = self.punct(",")(rest) {
-                let (after, field) = commit(self.field_path(after))?;
+                let (after, field) = commit(self.grouping(after))?;
                 by.push(field);
                 rest = after;
             }
@@ -281,6 +282,16 @@ impl<'a> Ctx<'a> {
             having,
         };
         Ok((rest, threshold))
+    }
+
+    /// A `by` or `distinct` field, `cased f` or `f`.
+    fn grouping(&self, input: &'a str) -> PResult<'a, Grouping> {
+        let (rest, cased) = match self.keyword("cased")(input) {
+            Ok((after, span)) => (after, Some(span)),
+            Err(_) => (input, None),
+        };
+        let (rest, field) = self.field_path(rest)?;
+        Ok((rest, Grouping { cased, field }))
     }
 
     /// A `having` condition: `or` over `and` over `not` over `( cond )` and
@@ -351,9 +362,18 @@ impl<'a> Ctx<'a> {
             let (rest, close) = self.closing(after, ")", open, '(')?;
             return Ok((rest, Spanned::new(Aggregate::Count, keyword.to(close))));
         }
+        if let Ok((after, keyword)) = self.keyword("distinct")(start) {
+            let (after, open) = commit(self.punct("(")(after))?;
+            let (after, field) = commit(self.grouping(after))
+                .map_err(|e| e.map(|e| e.unclosed_at_end(open, '(')))?;
+            let (rest, close) = self.closing(after, ")", open, '(')?;
+            return Ok((
+                rest,
+                Spanned::new(Aggregate::Distinct(field), keyword.to(close)),
+            ));
+        }
         type Make = fn(Spanned<String>) -> Aggregate;
-        let functions: [(&'static str, Make); 4] = [
-            ("distinct", Aggregate::Distinct),
+        let functions: [(&'static str, Make); 3] = [
             ("sum", Aggregate::Sum),
             ("min", Aggregate::Min),
             ("max", Aggregate::Max),
