@@ -38,6 +38,7 @@ fn field(path: &str) -> Field {
 fn pred(path: &str, operation: Operation) -> Condition {
     Condition::Predicate(Predicate {
         field: field(path),
+        length: false,
         operation,
         span: Default::default(),
     })

@@ -204,6 +204,10 @@ pub enum FieldType {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Predicate {
     pub field: Field,
+    /// `len(f)`: the operation (typed as on an `int` field) compares the
+    /// number of Unicode scalar values of each of the field's values.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub length: bool,
     pub operation: Operation,
     /// From the field to the end of the operand (for refusals).
     #[serde(skip)]

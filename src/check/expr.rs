@@ -69,6 +69,33 @@ fn predicate(cx: &mut RuleCx, predicate: &Predicate) -> Option<Condition> {
         operand::without_field(cx, op, &predicate.operand);
         return None;
     }
+    // `len(f)`: f holds text; the comparison is checked as on an `int` field.
+    let real = field.clone();
+    let mut field = field;
+    if let Some(len) = predicate.len {
+        if field.ty == FieldType::Int {
+            let diagnostic = cx
+                .error(
+                    codes::LENGTH_OF_INT,
+                    predicate.field.span,
+                    format!(
+                        "`len` counts characters of text, but `{}` is an `int` field",
+                        field.path
+                    ),
+                )
+                .with_label("not text")
+                .with_help(format!(
+                    "compare the number itself: `{} > 60`; `len()` takes a string or `ip` field",
+                    field.path
+                ));
+            cx.emit(diagnostic);
+            operand::without_field(cx, op, &predicate.operand);
+            return None;
+        }
+        field.ty = FieldType::Int;
+        field.path = format!("len({})", field.path);
+        field.span = len;
+    }
     if let Some(suits) = suited_types(op).filter(|types| !types.contains(&field.ty)) {
         let needs = suits
             .iter()
@@ -91,7 +118,6 @@ fn predicate(cx: &mut RuleCx, predicate: &Predicate) -> Option<Condition> {
         operand::without_field(cx, op, &predicate.operand);
         return None;
     }
-    let mut field = field;
     if let Some(cased) = predicate.cased {
         let string_op = matches!(
             op,
@@ -130,11 +156,21 @@ fn predicate(cx: &mut RuleCx, predicate: &Predicate) -> Option<Condition> {
     }
     let operation = operation(cx, &field, op, &predicate.operand)?;
     let span = predicate
-        .field
-        .span
+        .len
+        .unwrap_or(predicate.field.span)
         .to(operand::span_of(&predicate.operand));
+    let length = predicate.len.is_some();
+    let field = if length {
+        ir::Field {
+            cased: field.cased,
+            ..real
+        }
+    } else {
+        field
+    };
     let lowered = Condition::Predicate(ir::Predicate {
         field,
+        length,
         operation,
         span,
     });

@@ -68,6 +68,7 @@ codes! {
     // Version 2 (from E0420, clear of the codes other work adds after E0406).
     AGGREGATE_TYPE = "E0420", "`sum`, `min` or `max` of a field that is not `int`";
     CASED_WITHOUT_CASE = "E0421", "`cased` where no case is compared";
+    LENGTH_OF_INT = "E0422", "`len()` of an `int` field";
 
     // Values: a literal that its statement or operator cannot take.
     INVALID_UUID = "E0500", "invalid rule id";

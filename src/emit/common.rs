@@ -115,6 +115,17 @@ pub fn version2_refusals(target: &str, rule: &ir::Rule) -> Vec<Diagnostic> {
             &help,
         ));
     }
+    let mut lengths = Vec::new();
+    length_predicates(&rule.condition, &mut lengths);
+    for span in lengths {
+        refusals.push(refusal(
+            target,
+            rule,
+            span,
+            "the length of a value (`len()`)",
+            &help,
+        ));
+    }
     let Some(threshold) = &rule.threshold else {
         return refusals;
     };
@@ -170,6 +181,19 @@ fn cased_predicates(condition: &ir::Condition, out: &mut Vec<crate::syntax::Span
         ir::Condition::Not(inner) => cased_predicates(inner, out),
         ir::Condition::Exists(_) => {}
         ir::Condition::Predicate(p) if p.field.cased => out.push(p.span),
+        ir::Condition::Predicate(_) => {}
+    }
+}
+
+/// The spans of the `len()` predicates of a condition, in written order.
+fn length_predicates(condition: &ir::Condition, out: &mut Vec<crate::syntax::Span>) {
+    match condition {
+        ir::Condition::And(parts) | ir::Condition::Or(parts) => {
+            parts.iter().for_each(|p| length_predicates(p, out));
+        }
+        ir::Condition::Not(inner) => length_predicates(inner, out),
+        ir::Condition::Exists(_) => {}
+        ir::Condition::Predicate(p) if p.length => out.push(p.span),
         ir::Condition::Predicate(_) => {}
     }
 }

@@ -21,6 +21,8 @@ pub enum Condition {
     Not(Box<Condition>),
     Exists(FieldPath),
     Predicate(FieldPath, Test),
+    /// `len(f)`: the test (an `int` one) on the length of each value's text.
+    Length(FieldPath, Test),
 }
 
 /// What a predicate asks of one value.
@@ -106,6 +108,10 @@ impl Condition {
             ir::Condition::Or(items) => Condition::Or(all(items)?),
             ir::Condition::Not(inner) => Condition::Not(Box::new(Condition::compile(inner, trie)?)),
             ir::Condition::Exists(field) => Condition::Exists(FieldPath::new(&field.path, trie)),
+            ir::Condition::Predicate(p) if p.length => Condition::Length(
+                FieldPath::new(&p.field.path, trie),
+                Test::compile(FieldType::Int, &p.operation)?,
+            ),
             ir::Condition::Predicate(p) if p.field.cased => Condition::Predicate(
                 FieldPath::new(&p.field.path, trie),
                 Test::compile_exact(&p.operation)?,
@@ -127,6 +133,12 @@ impl Condition {
             Condition::Predicate(field, test) => {
                 field.for_each_atom(fields, &mut |v| test.holds(v))
             }
+            Condition::Length(field, test) => field.for_each_atom(fields, &mut |v| {
+                text(v).is_some_and(|t| {
+                    let length = i64::try_from(t.chars().count()).unwrap_or(i64::MAX);
+                    test.holds(&Value::Int(length))
+                })
+            }),
         }
     }
 }

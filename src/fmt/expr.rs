@@ -69,7 +69,13 @@ fn expr(p: &mut Printer, e: &Spanned<Expr>) {
             p.text(")");
         }
         Expr::Predicate(predicate) => {
-            p.token(&predicate.field.node, predicate.field.span);
+            if let Some(len) = predicate.len {
+                p.token("len(", Span::at(len.start));
+                p.token(&predicate.field.node, predicate.field.span);
+                p.text(")");
+            } else {
+                p.token(&predicate.field.node, predicate.field.span);
+            }
             p.text(" ");
             if let Some(cased) = predicate.cased {
                 p.token("cased", cased);

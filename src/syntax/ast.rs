@@ -130,6 +130,9 @@ pub type FieldPath = String;
 #[derive(Debug, Clone)]
 pub struct Predicate {
     pub field: Spanned<FieldPath>,
+    /// `len(field)`: the span from `len` to `)`; the predicate compares
+    /// the length of the field's value.
+    pub len: Option<Span>,
     /// `cased` before the operator: the string comparison is exact in case.
     pub cased: Option<Span>,
     pub op: Spanned<Operator>,
@@ -376,6 +379,7 @@ impl PartialEq for Statement {
 impl PartialEq for Predicate {
     fn eq(&self, other: &Self) -> bool {
         self.field == other.field
+            && self.len.is_some() == other.len.is_some()
             && self.cased.is_some() == other.cased.is_some()
             && self.op == other.op
             && self.operand == other.operand

@@ -675,6 +675,18 @@ fn each_diagnostic_points_at_its_token() {
             ),
             vec!["W0007 1:6"],
         ),
+        // Version 2: `len()` of a string or `ip` field, compared as an int.
+        (rule_where("len(dns.question.name) > 60", &[]), vec![]),
+        (rule_where("len(source.ip) in [7, 15]", &[]), vec![]),
+        (rule_where("len(source.port) > 2", &[]), vec!["E0422 8:13"]),
+        (
+            rule_where(r#"len(dns.question.name) == "x""#, &[]),
+            vec!["E0401 8:35"],
+        ),
+        (
+            rule_where(r#"len(dns.question.name) contains "x""#, &[]),
+            vec!["E0400 8:13"],
+        ),
         // Version 2: `sum`/`min`/`max` read an `int` field; `step` divides
         // the window; a valid `having` condition has no error.
         (

@@ -112,6 +112,10 @@ const GOOD: &[(&str, &str)] = &[
          rule b { threshold distinct(cased url.path) by cased user.name, host.name over 5m > 1 }",
     ),
     (
+        "len_of_a_field",
+        "rule a { where len(dns.question.name) > 60 or not len( a.b ) in [1, 2] and len == 3 }",
+    ),
+    (
         "durations",
         "rule r { every 30s lookback 10m every 1h lookback 2d every 05m }",
     ),
@@ -360,6 +364,11 @@ const BAD: &[(&str, &str, &[Expected])] = &[
             ("E0200", 4, 51),
             ("E0200", 5, 35),
         ],
+    ),
+    (
+        "len_errors",
+        "rule r { where len(a > 1 }\nrule s { where len() > 1 }",
+        &[("E0200", 1, 22), ("E0200", 2, 20)],
     ),
 ];
 

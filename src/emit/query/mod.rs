@@ -308,6 +308,7 @@ mod tests {
     fn predicate(path: &str, operation: Operation) -> Condition {
         Condition::Predicate(Predicate {
             field: field(path),
+            length: false,
             operation,
             span: Span::default(),
         })

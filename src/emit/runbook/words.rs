@@ -51,7 +51,11 @@ fn predicate(predicate: &Predicate, negated: bool) -> String {
 }
 
 fn predicate_words(predicate: &Predicate, negated: bool) -> String {
-    let field = format!("`{}`", predicate.field.path);
+    let field = if predicate.length {
+        format!("the length of `{}`", predicate.field.path)
+    } else {
+        format!("`{}`", predicate.field.path)
+    };
     let not = if negated { " not" } else { "" };
     match &predicate.operation {
         Operation::Equals { values, .. } if values.len() == 1 => {

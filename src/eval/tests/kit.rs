@@ -29,6 +29,7 @@ pub fn field(path: &str) -> Field {
 pub fn pred(path: &str, operation: Operation) -> Condition {
     Condition::Predicate(Predicate {
         field: field(path),
+        length: false,
         operation,
         span: Span::default(),
     })

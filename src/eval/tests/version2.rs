@@ -322,3 +322,40 @@ fn cased_by_and_distinct_group_and_count_exact_text() {
     let got = run(having(&[], 60, both), &lines);
     assert_eq!(summary(&got)[0].2, [Some(2), Some(1)]);
 }
+
+fn length(mut condition: crate::ir::Condition) -> crate::ir::Condition {
+    if let crate::ir::Condition::Predicate(p) = &mut condition {
+        p.length = true;
+    }
+    condition
+}
+
+#[test]
+fn len_counts_unicode_scalar_values_of_any_element() {
+    use crate::ir::Ordering::{Gt, Le};
+    let long = length(cmp("dns.question.name", Gt, 3));
+    assert!(matches(&long, r#"{"dns":{"question":{"name":"abcd"}}}"#));
+    assert!(!matches(&long, r#"{"dns":{"question":{"name":"abc"}}}"#));
+    // "é" is one scalar value (two bytes); "e\u0301" is two.
+    assert!(!matches(&long, r#"{"dns":{"question":{"name":"abé"}}}"#));
+    assert!(matches(
+        &long,
+        r#"{"dns":{"question":{"name":"abe\u0301"}}}"#
+    ));
+    // Arrays: any element; a number reads as its text; missing is false.
+    assert!(matches(
+        &long,
+        r#"{"dns":{"question":{"name":["a","abcde"]}}}"#
+    ));
+    assert!(matches(&long, r#"{"dns":{"question":{"name":12345}}}"#));
+    assert!(!matches(&long, "{}"));
+    assert!(matches(&not(long), "{}"));
+    // `==` and `in` compare the length as a number.
+    let exact = length(eq_int("dns.question.name", 0));
+    assert!(!matches(
+        &exact,
+        r#"{"dns":{"question":{"name":""}}}"#.replace("\"\"", "\"x\"").as_str()
+    ));
+    let short = length(cmp("dns.question.name", Le, 1));
+    assert!(matches(&short, r#"{"dns":{"question":{"name":"x"}}}"#));
+}
