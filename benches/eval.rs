@@ -140,6 +140,7 @@ fn rule(name: &str, source: &str, condition: Condition, threshold: Option<Thresh
             tags: vec![],
         },
         source: source.into(),
+        more_sources: Vec::new(),
         condition,
         threshold,
         schedule: Schedule {

@@ -49,8 +49,11 @@ pub struct Rule {
     #[serde(skip)]
     pub span: Span,
     pub meta: Meta,
-    /// The taxonomy source (`dns`, `network`, ...).
+    /// The taxonomy source (`dns`, `network`, ...); the first of `from a, b`.
     pub source: String,
+    /// The further sources of `from a, b, ...` (each once, not `source`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub more_sources: Vec<String>,
     pub condition: Condition,
     pub threshold: Option<Threshold>,
     pub schedule: Schedule,

@@ -69,6 +69,7 @@ codes! {
     AGGREGATE_TYPE = "E0420", "`sum`, `min` or `max` of a field that is not `int`";
     CASED_WITHOUT_CASE = "E0421", "`cased` where no case is compared";
     LENGTH_OF_INT = "E0422", "`len()` of an `int` field";
+    SOURCE_TYPE_MISMATCH = "E0423", "field of different types in the rule's sources";
 
     // Values: a literal that its statement or operator cannot take.
     INVALID_UUID = "E0500", "invalid rule id";

@@ -104,6 +104,19 @@ pub fn refusal(
 pub fn version2_refusals(target: &str, rule: &ir::Rule) -> Vec<Diagnostic> {
     let mut refusals = Vec::new();
     let help = format!("not yet written for {target}");
+    if !rule.more_sources.is_empty() {
+        refusals.push(refusal(
+            target,
+            rule,
+            rule.span,
+            &format!(
+                "a rule over several sources (`from {}, {}`)",
+                rule.source,
+                rule.more_sources.join(", ")
+            ),
+            &help,
+        ));
+    }
     let mut cased = Vec::new();
     cased_predicates(&rule.condition, &mut cased);
     for span in cased {

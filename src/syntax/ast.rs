@@ -71,6 +71,8 @@ pub enum StatementValue {
     /// `status`, `level`, `from`: a bare word, or (an error the checker
     /// reports with the allowed words) a quoted one.
     Word(Spanned<Word>),
+    /// `from a, b`: two or more sources (one is a `Word`).
+    Words(Vec<Spanned<Word>>),
     /// `attack T1590.002` or `attack [T1590, T1589]`.
     Techniques(Spanned<Vec<Spanned<String>>>),
     /// `references`, `falsepositives`, `tags`.

@@ -109,7 +109,7 @@ fn version2_thresholds_become_canonical() {
     let text = "rule a {\n  threshold   by source.ip,host.name over 10m   having count()>50 and( distinct(url.path)>10 or not max(source.port) <= 0010)\n}\n\
                 rule b {\n  threshold by source.ip over 5m step 1m having count() >= 10\n}\n\
                 rule c {\n  threshold over 1h having (sum(source.port)>1) # kept\n}\n\
-                rule d {\n  where user.name   cased  ==\"Admin\" and len( dns.question.name )>60\n  threshold distinct( cased url.path ) by  cased user.name over 5m>1\n}\n";
+                rule d {\n  from web ,proxy\n  where user.name   cased  ==\"Admin\" and len( dns.question.name )>60\n  threshold distinct( cased url.path ) by  cased user.name over 5m>1\n}\n";
     insta::assert_snapshot!(assert_fmt_properties(text));
 }
 

@@ -112,6 +112,10 @@ const GOOD: &[(&str, &str)] = &[
          rule b { threshold distinct(cased url.path) by cased user.name, host.name over 5m > 1 }",
     ),
     (
+        "several_sources",
+        "rule a { from web, proxy }\nrule b { from dns }\nrule c { from a,b,\"c\" }",
+    ),
+    (
         "len_of_a_field",
         "rule a { where len(dns.question.name) > 60 or not len( a.b ) in [1, 2] and len == 3 }",
     ),

@@ -173,6 +173,7 @@ pub fn rule(name: &str, source: &str, condition: Condition, threshold: Option<Th
             tags: Vec::new(),
         },
         source: source.to_string(),
+        more_sources: Vec::new(),
         condition,
         threshold,
         schedule: Schedule {

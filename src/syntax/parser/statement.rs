@@ -94,7 +94,7 @@ impl<'a> Ctx<'a> {
             }
             "status" => self.word_value(input, "a status such as `stable`"),
             "level" => self.word_value(input, "a level such as `high`"),
-            "from" => self.word_value(input, "a source such as `dns`"),
+            "from" => self.sources(input),
             "attack" => self.techniques(input),
             "references" | "falsepositives" | "tags" => self.texts(input),
             "every" | "lookback" | "delay" => {
@@ -146,6 +146,27 @@ impl<'a> Ctx<'a> {
             Ok((rest, word)) => Ok((rest, StatementValue::Word(word.map(Word::Bare)))),
             Err(_) => Err(nom::Err::Error(PError::expected(start, what))),
         }
+    }
+
+    /// `from a` or `from a, b, ...`.
+    fn sources(&self, input: &'a str) -> PResult<'a, StatementValue> {
+        let what = "a source such as `dns`";
+        let (mut rest, first) = self.word_value(input, what)?;
+        let StatementValue::Word(first) = first else {
+            return Ok((rest, first));
+        };
+        let mut words = vec![first];
+        while let Ok((after, _)) = self.punct(",")(rest) {
+            let (after, next) = commit(self.word_value(after, what))?;
+            if let StatementValue::Word(next) = next {
+                words.push(next);
+            }
+            rest = after;
+        }
+        if words.len() == 1 {
+            return Ok((rest, StatementValue::Word(words.remove(0))));
+        }
+        Ok((rest, StatementValue::Words(words)))
     }
 
     /// `attack T1590.002` or `attack [T1590, T1589]`.
