@@ -102,6 +102,26 @@ pub fn refusal(
 /// one comparison of `count()` or `distinct(f)`. Every target calls this
 /// first; empty for version 1 rules.
 pub fn version2_refusals(target: &str, rule: &ir::Rule) -> Vec<Diagnostic> {
+    version2_refusals_except(target, rule, Written::default())
+}
+
+/// The version 2 constructs a target writes itself (through its query
+/// dialect, `emit::query::Dialect::equals_cased` and `length`), so that
+/// `version2_refusals_except` leaves them to it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Written {
+    /// `cased ==`, `!=`, `in`, `not in`.
+    pub cased_equals: bool,
+    /// `len(f)` compared.
+    pub length: bool,
+}
+
+/// `version2_refusals` without the constructs in `written`.
+pub fn version2_refusals_except(
+    target: &str,
+    rule: &ir::Rule,
+    written: Written,
+) -> Vec<Diagnostic> {
     let mut refusals = Vec::new();
     let help = format!("not yet written for {target}");
     if !rule.more_sources.is_empty() {
@@ -118,7 +138,7 @@ pub fn version2_refusals(target: &str, rule: &ir::Rule) -> Vec<Diagnostic> {
         ));
     }
     let mut cased = Vec::new();
-    cased_predicates(&rule.condition, &mut cased);
+    cased_predicates(&rule.condition, written, &mut cased);
     for span in cased {
         refusals.push(refusal(
             target,
@@ -130,7 +150,7 @@ pub fn version2_refusals(target: &str, rule: &ir::Rule) -> Vec<Diagnostic> {
     }
     let mut lengths = Vec::new();
     length_predicates(&rule.condition, &mut lengths);
-    for span in lengths {
+    for span in lengths.into_iter().filter(|_| !written.length) {
         refusals.push(refusal(
             target,
             rule,
@@ -185,15 +205,25 @@ pub fn version2_refusals(target: &str, rule: &ir::Rule) -> Vec<Diagnostic> {
     refusals
 }
 
-/// The spans of the `cased` predicates of a condition, in written order.
-fn cased_predicates(condition: &ir::Condition, out: &mut Vec<crate::syntax::Span>) {
+/// The spans of the `cased` predicates of a condition that the target does
+/// not write, in written order.
+fn cased_predicates(
+    condition: &ir::Condition,
+    written: Written,
+    out: &mut Vec<crate::syntax::Span>,
+) {
     match condition {
         ir::Condition::And(parts) | ir::Condition::Or(parts) => {
-            parts.iter().for_each(|p| cased_predicates(p, out));
+            parts.iter().for_each(|p| cased_predicates(p, written, out));
         }
-        ir::Condition::Not(inner) => cased_predicates(inner, out),
+        ir::Condition::Not(inner) => cased_predicates(inner, written, out),
         ir::Condition::Exists(_) => {}
-        ir::Condition::Predicate(p) if p.field.cased => out.push(p.span),
+        ir::Condition::Predicate(p) if p.field.cased => {
+            let equals = matches!(p.operation, ir::Operation::Equals { .. });
+            if !(equals && written.cased_equals) {
+                out.push(p.span);
+            }
+        }
         ir::Condition::Predicate(_) => {}
     }
 }

@@ -70,6 +70,14 @@ fn written(target: TargetName) -> String {
         out.push_str(&format!("== {}\n", rule.name));
         if emitted.diagnostics.is_empty() {
             out.push_str("written\n");
+            // The query itself, where the target writes one file of it.
+            for document in emitted
+                .documents
+                .iter()
+                .filter(|d| d.path.ends_with(".kql"))
+            {
+                out.push_str(&document.text);
+            }
         }
         for d in &emitted.diagnostics {
             let at = loaded
@@ -100,7 +108,7 @@ fn matrix_v2_splunk_refuses_each_construct_by_name() {
 }
 
 #[test]
-fn matrix_v2_kql_refuses_each_construct_by_name() {
+fn matrix_v2_kql_writes_cased_equals_and_len_and_refuses_the_rest() {
     insta::assert_snapshot!(written(TargetName::Kql));
 }
 
@@ -120,4 +128,19 @@ fn matrix_v2_runbook_words_each_threshold() {
         .map(|l| format!("{l}\n"))
         .collect();
     insta::assert_snapshot!(words);
+}
+
+#[test]
+fn kql_refuses_a_len_comparison_that_holds_for_length_zero() {
+    let text = "rule r {\n  title \"t\"\n  id \"8c2f6f0e-4a4e-4c55-9a0c-5d1f0e2b7a11\"\n  level low\n  \
+                attack T1590\n  description \"d\"\n  from dns\n  where len(dns.question.name) < 5\n}\n";
+    let (map, pack) = crate::support::checked("r.trip", text);
+    let emitted = emit::emit(TargetName::Kql, &pack, None, "default").unwrap();
+    let found = crate::support::positions(&map, &emitted.diagnostics);
+    assert_eq!(found, ["E0700 8:9"]);
+    assert!(
+        emitted.diagnostics[0]
+            .message
+            .contains("holds for length 0")
+    );
 }

@@ -199,7 +199,11 @@ fn view(
 /// The whole query, and the `by` columns of a threshold rule.
 fn query(cx: &Context) -> Result<(String, Option<Vec<String>>), Vec<Diagnostic>> {
     let rule = cx.rule;
-    let version2 = common::version2_refusals("kql", rule);
+    let written = common::Written {
+        cased_equals: true,
+        length: true,
+    };
+    let version2 = common::version2_refusals_except("kql", rule, written);
     if !version2.is_empty() {
         return Err(version2);
     }
