@@ -192,11 +192,9 @@ fn predicate() -> impl Strategy<Value = String> {
     prop_oneof![
         (field(), compare, prop_oneof![string_literal(), integer()])
             .prop_map(|(f, o, v)| format!("{f} {o} {v}")),
-        (field(), cased.clone(), string_literal())
-            .prop_map(|(f, c, v)| format!("{f} {c}== {v}")),
+        (field(), cased.clone(), string_literal()).prop_map(|(f, c, v)| format!("{f} {c}== {v}")),
         (field(), gap(), integer()).prop_map(|(f, g, v)| format!("len({g}{f}) >{g}{v}")),
-        (field(), cased, text, string_literal())
-            .prop_map(|(f, c, o, v)| format!("{f} {c}{o} {v}")),
+        (field(), cased, text, string_literal()).prop_map(|(f, c, o, v)| format!("{f} {c}{o} {v}")),
         (
             field(),
             prop_oneof![
@@ -240,7 +238,11 @@ fn aggregate() -> impl Strategy<Value = String> {
 }
 
 fn having() -> impl Strategy<Value = String> {
-    let leaf = (aggregate(), prop_oneof![Just(">"), Just("<="), Just("==")], integer())
+    let leaf = (
+        aggregate(),
+        prop_oneof![Just(">"), Just("<="), Just("==")],
+        integer(),
+    )
         .prop_map(|(a, o, n)| format!("{a} {o} {n}"));
     leaf.prop_recursive(3, 12, 3, |inner| {
         prop_oneof![
@@ -306,7 +308,11 @@ fn test_block() -> impl Strategy<Value = String> {
 }
 
 fn rule() -> impl Strategy<Value = String> {
-    let from = prop_oneof![Just("from web"), Just("from web ,proxy"), Just("from a,b,c")];
+    let from = prop_oneof![
+        Just("from web"),
+        Just("from web ,proxy"),
+        Just("from a,b,c")
+    ];
     (
         (expression(), gap(), test_block(), gap(), string_literal()),
         (threshold(), from),
