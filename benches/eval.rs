@@ -107,6 +107,7 @@ fn threshold(by: &[&str], distinct: Option<&str>, window: u64, value: i64) -> Op
         by: by.iter().map(|f| field(f)).collect(),
         window,
         step: None,
+        step_span: Default::default(),
         having: Having::Compare {
             aggregate: distinct.map_or(Aggregate::Count, |f| Aggregate::Distinct(field(f))),
             comparison: Comparison::Ge,

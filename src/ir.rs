@@ -315,6 +315,9 @@ pub struct Threshold {
     /// `step H`: windows of length `window` start at every multiple of H
     /// (which divides `window`); `None`: they tumble.
     pub step: Option<u64>,
+    /// `over W step H` as written (for refusals); empty without `step`.
+    #[serde(skip)]
+    pub step_span: Span,
     /// The condition a (group, window) must satisfy to alert.
     pub having: Having,
     /// The `threshold` statement's value (for refusals).

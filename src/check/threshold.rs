@@ -4,8 +4,8 @@
 
 use crate::diag::codes;
 use crate::ir::{self, FieldType};
-use crate::syntax::Spanned;
 use crate::syntax::ast::{self, Aggregate, Comparison, Having};
+use crate::syntax::{Span, Spanned};
 
 use super::context::{RuleCx, duration};
 use super::statements::Statements;
@@ -30,6 +30,10 @@ pub(crate) fn threshold(cx: &mut RuleCx, threshold: &ast::Threshold) -> Option<i
         by: by.into_iter().collect::<Option<_>>()?,
         window: threshold.over.seconds,
         step,
+        step_span: threshold
+            .step
+            .as_ref()
+            .map_or(Span::default(), |step| threshold.over.span.to(step.span)),
         having: having?,
         span: threshold
             .by

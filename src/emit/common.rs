@@ -181,7 +181,7 @@ pub fn version2_refusals_except(
         refusals.push(refusal(
             target,
             rule,
-            threshold.span,
+            threshold.step_span,
             "hopping windows (`over W step H`)",
             &help,
         ));

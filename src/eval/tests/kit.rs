@@ -135,6 +135,7 @@ pub fn having(by: &[&str], window: u64, condition: Having) -> Threshold {
         by: by.iter().map(|f| field(f)).collect(),
         window,
         step: None,
+        step_span: Span::default(),
         having: condition,
         span: Span::default(),
     }
