@@ -6,7 +6,8 @@
 //! callgrind); `EVAL_BENCH_ONLY=engine` skips the parse yardsticks.
 //! `EVAL_BENCH_LIMITS=streaming` runs with `eval`'s limits (windows closed
 //! as the stream advances, after each rule's delay) instead of closing
-//! every window at the end.
+//! every window at the end. `EVAL_BENCH_STEP=S` makes every threshold
+//! window hop by S seconds (when S divides it): version 2 hopping windows.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -106,7 +107,10 @@ fn threshold(by: &[&str], distinct: Option<&str>, window: u64, value: i64) -> Op
     Some(Threshold {
         by: by.iter().map(|f| field(f)).collect(),
         window,
-        step: None,
+        step: std::env::var("EVAL_BENCH_STEP")
+            .ok()
+            .and_then(|s| s.parse::<u64>().ok())
+            .filter(|&s| s > 0 && window % s == 0),
         step_span: Default::default(),
         having: Having::Compare {
             aggregate: distinct.map_or(Aggregate::Count, |f| Aggregate::Distinct(field(f))),
