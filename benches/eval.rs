@@ -110,7 +110,7 @@ fn threshold(by: &[&str], distinct: Option<&str>, window: u64, value: i64) -> Op
         step: std::env::var("EVAL_BENCH_STEP")
             .ok()
             .and_then(|s| s.parse::<u64>().ok())
-            .filter(|&s| s > 0 && window % s == 0),
+            .filter(|&s| s > 0 && window.is_multiple_of(s)),
         step_span: Default::default(),
         having: Having::Compare {
             aggregate: distinct.map_or(Aggregate::Count, |f| Aggregate::Distinct(field(f))),
