@@ -65,6 +65,11 @@ codes! {
     UNKNOWN_LIST_TYPE = "E0404", "unknown list type";
     TIMESTAMP_PREDICATE = "E0405", "`@timestamp` tested other than with `exists()`";
     TIMESTAMP_GROUP = "E0406", "`@timestamp` in `by` or `distinct`";
+    // Version 2 (from E0420, clear of the codes other work adds after E0406).
+    AGGREGATE_TYPE = "E0420", "`sum`, `min` or `max` of a field that is not `int`";
+    CASED_WITHOUT_CASE = "E0421", "`cased` where no case is compared";
+    LENGTH_OF_INT = "E0422", "`len()` of an `int` field";
+    SOURCE_TYPE_MISMATCH = "E0423", "field of different types in the rule's sources";
 
     // Values: a literal that its statement or operator cannot take.
     INVALID_UUID = "E0500", "invalid rule id";
@@ -80,6 +85,8 @@ codes! {
     EMPTY_ATTACK = "E0510", "`attack []` names no technique";
     DELAY_TOO_LONG = "E0511", "`delay` longer than `lookback` allows";
     INVALID_VERSION = "E0512", "invalid rule version";
+    // Version 2 (from E0520, clear of the codes other work adds after E0512).
+    STEP_NOT_DIVIDING = "E0520", "`step` does not divide the window";
 
     // Tests.
     EXPECT_KIND_MISMATCH = "E0600", "expectation does not suit the rule";

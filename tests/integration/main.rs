@@ -24,3 +24,4 @@ mod sql;
 mod support;
 mod taxonomy;
 mod test_cmd;
+mod version2;

@@ -15,9 +15,9 @@ use super::number::integer_key;
 
 /// The result column of the aggregate.
 pub fn result_column(threshold: &Threshold) -> &'static str {
-    match threshold.aggregate {
-        Aggregate::Count => "Count",
-        Aggregate::Distinct(_) => "DistinctCount",
+    match threshold.single().map(|s| s.aggregate) {
+        Some(Aggregate::Distinct(_)) => "DistinctCount",
+        _ => "Count",
     }
 }
 
@@ -64,8 +64,16 @@ pub fn lines(
         }
     };
     let result = result_column(threshold);
-    match &threshold.aggregate {
-        Aggregate::Count => {
+    let Some(single) = threshold.single() else {
+        return Err(Refusal::new(
+            "kql",
+            threshold.span,
+            "a version 2 threshold",
+            "not yet written for kql",
+        ));
+    };
+    match single.aggregate {
+        Aggregate::Count | Aggregate::Sum(_) | Aggregate::Min(_) | Aggregate::Max(_) => {
             lines.push(format!("| extend {}", extend.join(", ")));
             lines.push(format!(
                 "| summarize {} by {}",
@@ -106,8 +114,8 @@ pub fn lines(
     ));
     lines.push(format!(
         "| where {result} {} {}",
-        threshold.comparison.symbol(),
-        kql_long(threshold.value)
+        single.comparison.symbol(),
+        kql_long(single.value)
     ));
     let mut project = vec!["TimeGenerated = tl_window".to_string()];
     project.extend(columns.iter().cloned());

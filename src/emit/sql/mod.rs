@@ -78,6 +78,13 @@ fn engine_documents(
     let mut views = Vec::new();
     for rule in &input.pack.rules {
         let cx = Context { input, rule };
+        let version2 = super::common::version2_refusals("sql", rule);
+        if !version2.is_empty() {
+            if flavor == Flavor::DuckDb {
+                emitted.diagnostics.extend(version2);
+            }
+            continue;
+        }
         let view = match view(&cx, flavor) {
             Ok(view) => view,
             Err(refused) => {

@@ -14,15 +14,24 @@ use super::dialect::{Sql, integer, integer_text};
 
 /// The result column of the aggregate (named as `tripline eval` names it).
 pub fn result_column(threshold: &Threshold) -> &'static str {
-    match threshold.aggregate {
-        Aggregate::Count => "count",
-        Aggregate::Distinct(_) => "distinct_count",
+    match threshold.single().map(|s| s.aggregate) {
+        Some(Aggregate::Distinct(_)) => "distinct_count",
+        _ => "count",
     }
 }
 
 /// The query's two last steps, reading the CTE `matched` (the events the
 /// condition keeps).
 pub fn steps(writer: &Sql, threshold: &Threshold) -> Result<String, Refusal> {
+    // Version 2 thresholds (`having`, `step`) are refused before this.
+    let Some(single) = threshold.single() else {
+        return Err(Refusal::new(
+            "sql",
+            threshold.span,
+            "a version 2 threshold",
+            "not yet written for sql",
+        ));
+    };
     let flavor = writer.flavor;
     let time = flavor.ident("@timestamp");
     let micros = threshold.window.saturating_mul(1_000_000);
@@ -52,8 +61,11 @@ pub fn steps(writer: &Sql, threshold: &Threshold) -> Result<String, Refusal> {
             flavor.ident(&field.path)
         ));
     }
-    let aggregate = match &threshold.aggregate {
-        Aggregate::Count => "count(*)".to_string(),
+    let aggregate = match single.aggregate {
+        // `single()` is only ever a count or a distinct count.
+        Aggregate::Count | Aggregate::Sum(_) | Aggregate::Min(_) | Aggregate::Max(_) => {
+            "count(*)".to_string()
+        }
         Aggregate::Distinct(field) => {
             let column = writer.column(field)?;
             keyed.push(format!("{} AS tl_value", key(field, &column)));
@@ -70,11 +82,11 @@ pub fn steps(writer: &Sql, threshold: &Threshold) -> Result<String, Refusal> {
         present.join("\n    AND "),
         select.join(",\n  "),
         group.join(", "),
-        match threshold.comparison {
+        match single.comparison {
             Comparison::Eq => "=",
             other => other.symbol(),
         },
-        threshold.value
+        single.value
     ))
 }
 
