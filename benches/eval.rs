@@ -6,7 +6,8 @@
 //! callgrind); `EVAL_BENCH_ONLY=engine` skips the parse yardsticks.
 //! `EVAL_BENCH_LIMITS=streaming` runs with `eval`'s limits (windows closed
 //! as the stream advances, after each rule's delay) instead of closing
-//! every window at the end.
+//! every window at the end. `EVAL_BENCH_STEP=S` makes every threshold
+//! window hop by S seconds (when S divides it): version 2 hopping windows.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -31,12 +32,14 @@ fn field(path: &str) -> Field {
         path: path.into(),
         ty,
         span: Default::default(),
+        cased: false,
     }
 }
 
 fn pred(path: &str, operation: Operation) -> Condition {
     Condition::Predicate(Predicate {
         field: field(path),
+        length: false,
         operation,
         span: Default::default(),
     })
@@ -102,11 +105,20 @@ fn not(c: Condition) -> Condition {
 
 fn threshold(by: &[&str], distinct: Option<&str>, window: u64, value: i64) -> Option<Threshold> {
     Some(Threshold {
-        aggregate: distinct.map_or(Aggregate::Count, |f| Aggregate::Distinct(field(f))),
         by: by.iter().map(|f| field(f)).collect(),
         window,
-        comparison: Comparison::Ge,
-        value,
+        step: std::env::var("EVAL_BENCH_STEP")
+            .ok()
+            .and_then(|s| s.parse::<u64>().ok())
+            .filter(|&s| s > 0 && window.is_multiple_of(s)),
+        step_span: Default::default(),
+        having: Having::Compare {
+            aggregate: distinct.map_or(Aggregate::Count, |f| Aggregate::Distinct(field(f))),
+            comparison: Comparison::Ge,
+            value,
+            span: Default::default(),
+        },
+        span: Default::default(),
     })
 }
 
@@ -133,6 +145,7 @@ fn rule(name: &str, source: &str, condition: Condition, threshold: Option<Thresh
             tags: vec![],
         },
         source: source.into(),
+        more_sources: Vec::new(),
         condition,
         threshold,
         schedule: Schedule {

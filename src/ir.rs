@@ -49,8 +49,11 @@ pub struct Rule {
     #[serde(skip)]
     pub span: Span,
     pub meta: Meta,
-    /// The taxonomy source (`dns`, `network`, ...).
+    /// The taxonomy source (`dns`, `network`, ...); the first of `from a, b`.
     pub source: String,
+    /// The further sources of `from a, b, ...` (each once, not `source`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub more_sources: Vec<String>,
     pub condition: Condition,
     pub threshold: Option<Threshold>,
     pub schedule: Schedule,
@@ -276,6 +279,10 @@ pub struct Field {
     pub ty: FieldType,
     #[serde(skip)]
     pub span: Span,
+    /// `cased`: a predicate on the field compares its text exactly, and a
+    /// `by` or `distinct` field groups or counts its exact text.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub cased: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -291,6 +298,10 @@ pub enum FieldType {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Predicate {
     pub field: Field,
+    /// `len(f)`: the operation (typed as on an `int` field) compares the
+    /// number of Unicode scalar values of each of the field's values.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub length: bool,
     pub operation: Operation,
     /// From the field to the end of the operand (for refusals).
     #[serde(skip)]
@@ -384,21 +395,114 @@ impl std::fmt::Display for IpBlock {
     }
 }
 
+/// An aggregation: per group and window, a condition over aggregates.
+/// Version 1's `threshold AGG by F over W op N` is the condition `AGG op N`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Threshold {
-    pub aggregate: Aggregate,
     /// Possibly empty: one group for all events.
     pub by: Vec<Field>,
-    /// Tumbling window length in seconds, aligned on the epoch.
+    /// Window length in seconds, aligned on the epoch.
     pub window: u64,
+    /// `step H`: windows of length `window` start at every multiple of H
+    /// (which divides `window`); `None`: they tumble.
+    pub step: Option<u64>,
+    /// `over W step H` as written (for refusals); empty without `step`.
+    #[serde(skip)]
+    pub step_span: Span,
+    /// The condition a (group, window) must satisfy to alert.
+    pub having: Having,
+    /// The `threshold` statement's value (for refusals).
+    #[serde(skip)]
+    pub span: Span,
+}
+
+/// A condition over aggregates; `And` and `Or` are flattened.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum Having {
+    And(Vec<Having>),
+    Or(Vec<Having>),
+    Not(Box<Having>),
+    /// `AGG op N`.
+    Compare {
+        aggregate: Aggregate,
+        comparison: Comparison,
+        value: i64,
+        /// From the aggregate to the integer (for refusals).
+        #[serde(skip)]
+        span: Span,
+    },
+}
+
+/// A version 1 threshold: one comparison of `count()` or `distinct(f)`,
+/// tumbling windows. What every target writes today.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Single<'a> {
+    pub aggregate: &'a Aggregate,
     pub comparison: Comparison,
     pub value: i64,
+}
+
+impl Threshold {
+    /// The version 1 shape of this threshold, if it has one.
+    pub fn single(&self) -> Option<Single<'_>> {
+        match &self.having {
+            Having::Compare {
+                aggregate: aggregate @ (Aggregate::Count | Aggregate::Distinct(_)),
+                comparison,
+                value,
+                ..
+            } if self.step.is_none() => Some(Single {
+                aggregate,
+                comparison: *comparison,
+                value: *value,
+            }),
+            _ => None,
+        }
+    }
+
+    /// The aggregates the condition reads, each once, in written order.
+    pub fn aggregates(&self) -> Vec<&Aggregate> {
+        fn walk<'a>(having: &'a Having, out: &mut Vec<&'a Aggregate>) {
+            match having {
+                Having::And(parts) | Having::Or(parts) => {
+                    parts.iter().for_each(|p| walk(p, out));
+                }
+                Having::Not(inner) => walk(inner, out),
+                Having::Compare { aggregate, .. } => {
+                    if !out.contains(&aggregate) {
+                        out.push(aggregate);
+                    }
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.having, &mut out);
+        out
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum Aggregate {
     Count,
     Distinct(Field),
+    /// `sum(f)`, `min(f)`, `max(f)` on an `int` field: over the events whose
+    /// `f` reads as an integer.
+    Sum(Field),
+    Min(Field),
+    Max(Field),
+}
+
+impl Aggregate {
+    /// As written: `count()`, `distinct(f)`, `sum(f)`.
+    pub fn written(&self) -> String {
+        match self {
+            Aggregate::Count => "count()".to_string(),
+            Aggregate::Distinct(f) => format!("distinct({})", f.path),
+            Aggregate::Sum(f) => format!("sum({})", f.path),
+            Aggregate::Min(f) => format!("min({})", f.path),
+            Aggregate::Max(f) => format!("max({})", f.path),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

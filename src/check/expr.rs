@@ -69,6 +69,33 @@ fn predicate(cx: &mut RuleCx, predicate: &Predicate) -> Option<Condition> {
         operand::without_field(cx, op, &predicate.operand);
         return None;
     }
+    // `len(f)`: f holds text; the comparison is checked as on an `int` field.
+    let real = field.clone();
+    let mut field = field;
+    if let Some(len) = predicate.len {
+        if field.ty == FieldType::Int {
+            let diagnostic = cx
+                .error(
+                    codes::LENGTH_OF_INT,
+                    predicate.field.span,
+                    format!(
+                        "`len` counts characters of text, but `{}` is an `int` field",
+                        field.path
+                    ),
+                )
+                .with_label("not text")
+                .with_help(format!(
+                    "compare the number itself: `{} > 60`; `len()` takes a string or `ip` field",
+                    field.path
+                ));
+            cx.emit(diagnostic);
+            operand::without_field(cx, op, &predicate.operand);
+            return None;
+        }
+        field.ty = FieldType::Int;
+        field.path = format!("len({})", field.path);
+        field.span = len;
+    }
     if let Some(suits) = suited_types(op).filter(|types| !types.contains(&field.ty)) {
         let needs = suits
             .iter()
@@ -91,13 +118,59 @@ fn predicate(cx: &mut RuleCx, predicate: &Predicate) -> Option<Condition> {
         operand::without_field(cx, op, &predicate.operand);
         return None;
     }
+    if let Some(cased) = predicate.cased {
+        let string_op = matches!(
+            op,
+            Operator::Eq
+                | Operator::Ne
+                | Operator::In
+                | Operator::NotIn
+                | Operator::Contains { .. }
+                | Operator::StartsWith { .. }
+                | Operator::EndsWith { .. }
+                | Operator::Like { .. }
+        );
+        if !string_op || field.ty == FieldType::Int {
+            let what = if string_op {
+                format!("`{}` is an `int` field", field.path)
+            } else {
+                format!("`{}` does not ignore case", op.symbol())
+            };
+            let diagnostic = cx
+                .error(
+                    codes::CASED_WITHOUT_CASE,
+                    cased,
+                    format!("`cased` has nothing to make exact here: {what}"),
+                )
+                .with_label("no case to keep")
+                .with_help(
+                    "`cased` goes before a string comparison (`==`, `!=`, `in`, `not in`, \
+                     `contains`, `startswith`, `endswith`, `like`) on a string or `ip` field; \
+                     `matches` is already case-sensitive",
+                );
+            cx.emit(diagnostic);
+            operand::without_field(cx, op, &predicate.operand);
+            return None;
+        }
+        field.cased = true;
+    }
     let operation = operation(cx, &field, op, &predicate.operand)?;
     let span = predicate
-        .field
-        .span
+        .len
+        .unwrap_or(predicate.field.span)
         .to(operand::span_of(&predicate.operand));
+    let length = predicate.len.is_some();
+    let field = if length {
+        ir::Field {
+            cased: field.cased,
+            ..real
+        }
+    } else {
+        field
+    };
     let lowered = Condition::Predicate(ir::Predicate {
         field,
+        length,
         operation,
         span,
     });

@@ -33,6 +33,22 @@ pub(crate) fn rule(cx: &mut RuleCx, decl: &RuleDecl, ids: &mut Registry) -> Opti
             codes::UNKNOWN_SOURCE,
         )
     });
+    for word in st.more_words("from") {
+        let more = word_value(
+            cx,
+            word,
+            ("from", "source"),
+            &sources,
+            codes::UNKNOWN_SOURCE,
+        );
+        let first = cx.source.map(|s| s.name.as_str());
+        if let Some(more) = more
+            && first != Some(more.name.as_str())
+            && !cx.more_sources.iter().any(|s| s.name == more.name)
+        {
+            cx.more_sources.push(more);
+        }
+    }
     let meta = meta(cx, &st, ids);
     let condition = match st.get("where") {
         Some(StatementValue::Where(expr)) => condition(cx, expr),
@@ -77,6 +93,7 @@ pub(crate) fn rule(cx: &mut RuleCx, decl: &RuleDecl, ids: &mut Registry) -> Opti
         span: decl.name.span,
         meta: meta?,
         source: source.name.clone(),
+        more_sources: cx.more_sources.iter().map(|s| s.name.clone()).collect(),
         condition: condition?,
         threshold: match lowered_threshold {
             Some(lowered) => Some(lowered?),

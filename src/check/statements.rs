@@ -93,7 +93,16 @@ impl<'r> Statements<'r> {
     pub fn word(&self, keyword: &str) -> Option<&'r Spanned<Word>> {
         match self.get(keyword)? {
             StatementValue::Word(word) => Some(word),
+            StatementValue::Words(words) => words.first(),
             _ => None,
+        }
+    }
+
+    /// The words after the first of `from a, b, ...`.
+    pub fn more_words(&self, keyword: &str) -> &'r [Spanned<Word>] {
+        match self.get(keyword) {
+            Some(StatementValue::Words(words)) => words.get(1..).unwrap_or(&[]),
+            _ => &[],
         }
     }
 

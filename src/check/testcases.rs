@@ -360,7 +360,7 @@ fn alert_group(
     let mut group = Vec::new();
     let mut failed = false;
     for leaf in &leaves {
-        let by = threshold.by.iter().find(|by| by.node == leaf.path);
+        let by = threshold.by.iter().find(|by| by.field.node == leaf.path);
         let ty = cx
             .source
             .filter(|_| by.is_some())
@@ -371,6 +371,7 @@ fn alert_group(
                     path: leaf.path.clone(),
                     ty,
                     span: leaf.key,
+                    cased: by.is_some_and(|by| by.cased.is_some()),
                 },
                 json(cx, leaf.value),
             )),
@@ -381,7 +382,7 @@ fn alert_group(
                 let by_fields: Vec<String> = threshold
                     .by
                     .iter()
-                    .map(|f| format!("`{}`", f.node))
+                    .map(|f| format!("`{}`", f.field.node))
                     .collect();
                 let help = if by_fields.is_empty() {
                     "this rule's threshold has no `by` fields: use `expect alert N` or `expect alert {}`".to_string()

@@ -4,8 +4,8 @@
 
 use crate::diag::codes;
 use crate::ir::{self, FieldType};
-use crate::syntax::Spanned;
-use crate::syntax::ast::{self, Aggregate, Comparison};
+use crate::syntax::ast::{self, Aggregate, Comparison, Having};
+use crate::syntax::{Span, Spanned};
 
 use super::context::{RuleCx, duration};
 use super::statements::Statements;
@@ -17,30 +17,161 @@ pub(crate) const DEFAULT_EVERY: u64 = 5 * 60;
 pub(crate) const DEFAULT_DELAY: u64 = 5 * 60;
 
 pub(crate) fn threshold(cx: &mut RuleCx, threshold: &ast::Threshold) -> Option<ir::Threshold> {
-    let by: Vec<_> = threshold
-        .by
-        .iter()
-        .map(|f| group_field(cx, f, "by"))
-        .collect();
-    let aggregate = match &threshold.aggregate.node {
-        Aggregate::Count => Some(ir::Aggregate::Count),
-        Aggregate::Distinct(field) => {
-            group_field(cx, field, "distinct").map(ir::Aggregate::Distinct)
-        }
+    let by: Vec<_> = threshold.by.iter().map(|g| grouping(cx, g, "by")).collect();
+    let step = match &threshold.step {
+        None => Ok(None),
+        Some(step) => step_of(cx, step, threshold.over.seconds)
+            .map(Some)
+            .ok_or(()),
     };
+    let having = having(cx, &threshold.having);
+    let step = step.ok()?;
     Some(ir::Threshold {
-        aggregate: aggregate?,
         by: by.into_iter().collect::<Option<_>>()?,
         window: threshold.over.seconds,
-        comparison: match threshold.comparison.node {
-            Comparison::Gt => ir::Comparison::Gt,
-            Comparison::Ge => ir::Comparison::Ge,
-            Comparison::Eq => ir::Comparison::Eq,
-            Comparison::Lt => ir::Comparison::Lt,
-            Comparison::Le => ir::Comparison::Le,
-        },
-        value: threshold.value.node,
+        step,
+        step_span: threshold
+            .step
+            .as_ref()
+            .map_or(Span::default(), |step| threshold.over.span.to(step.span)),
+        having: having?,
+        span: threshold
+            .by
+            .first()
+            .map_or(threshold.over.span, |g| g.field.span)
+            .to(threshold.having.span),
     })
+}
+
+/// The seconds of `step H`, when H divides the window (else E0520).
+fn step_of(cx: &mut RuleCx, step: &Spanned<ast::Duration>, window: u64) -> Option<u64> {
+    if step.seconds > 0 && step.seconds <= window && window.is_multiple_of(step.seconds) {
+        return Some(step.seconds);
+    }
+    let diagnostic = cx
+        .error(
+            codes::STEP_NOT_DIVIDING,
+            step.span,
+            format!(
+                "`step` {} does not divide the window {}",
+                duration(step.seconds),
+                duration(window)
+            ),
+        )
+        .with_label("windows would not line up")
+        .with_help(
+            "windows of length W start at every multiple of `step`: give a `step` that \
+             divides `over` (`over 10m step 1m`), or leave `step` out",
+        );
+    cx.emit(diagnostic);
+    None
+}
+
+/// A `having` condition (every comparison checked), `and`/`or` flattened.
+fn having(cx: &mut RuleCx, having: &Spanned<Having>) -> Option<ir::Having> {
+    match &having.node {
+        Having::Or(left, right) | Having::And(left, right) => {
+            let or = matches!(having.node, Having::Or(..));
+            let (left, right) = (self::having(cx, left), self::having(cx, right));
+            let mut parts = Vec::new();
+            for part in [left?, right?] {
+                match part {
+                    ir::Having::Or(inner) if or => parts.extend(inner),
+                    ir::Having::And(inner) if !or => parts.extend(inner),
+                    other => parts.push(other),
+                }
+            }
+            Some(if or {
+                ir::Having::Or(parts)
+            } else {
+                ir::Having::And(parts)
+            })
+        }
+        Having::Not(inner) => Some(ir::Having::Not(Box::new(self::having(cx, inner)?))),
+        Having::Group(inner) => self::having(cx, inner),
+        Having::Compare {
+            aggregate,
+            comparison,
+            value,
+        } => Some(ir::Having::Compare {
+            aggregate: self::aggregate(cx, aggregate)?,
+            comparison: match comparison.node {
+                Comparison::Gt => ir::Comparison::Gt,
+                Comparison::Ge => ir::Comparison::Ge,
+                Comparison::Eq => ir::Comparison::Eq,
+                Comparison::Lt => ir::Comparison::Lt,
+                Comparison::Le => ir::Comparison::Le,
+            },
+            value: value.node,
+            span: having.span,
+        }),
+    }
+}
+
+/// `count()`, `distinct(f)` (any field but `@timestamp`), and `sum`, `min`,
+/// `max` of an `int` field (E0420).
+fn aggregate(cx: &mut RuleCx, aggregate: &Spanned<Aggregate>) -> Option<ir::Aggregate> {
+    let field = match &aggregate.node {
+        Aggregate::Count => return Some(ir::Aggregate::Count),
+        Aggregate::Distinct(field) => {
+            return grouping(cx, field, "distinct").map(ir::Aggregate::Distinct);
+        }
+        Aggregate::Sum(field) | Aggregate::Min(field) | Aggregate::Max(field) => field,
+    };
+    let lowered = cx.read_field(field)?;
+    if lowered.ty != FieldType::Int {
+        let name = aggregate.node.name();
+        let diagnostic = cx
+            .error(
+                codes::AGGREGATE_TYPE,
+                field.span,
+                format!(
+                    "`{name}` reads an integer, but `{}` is not an `int` field",
+                    lowered.path
+                ),
+            )
+            .with_label("not an `int` field")
+            .with_help(if lowered.ty == FieldType::Time {
+                "the window (`over`) already groups events by time".to_string()
+            } else {
+                format!(
+                    "`{name}()` takes an `int` field; count values with `count()` or `distinct({})`",
+                    lowered.path
+                )
+            });
+        cx.emit(diagnostic);
+        return None;
+    }
+    Some(match &aggregate.node {
+        Aggregate::Sum(_) => ir::Aggregate::Sum(lowered),
+        Aggregate::Min(_) => ir::Aggregate::Min(lowered),
+        _ => ir::Aggregate::Max(lowered),
+    })
+}
+
+/// A `by` or `distinct` field, `cased` (E0421 on an `int` field, whose
+/// values group by number).
+fn grouping(cx: &mut RuleCx, g: &ast::Grouping, place: &str) -> Option<ir::Field> {
+    let mut field = group_field(cx, &g.field, place)?;
+    if let Some(cased) = g.cased {
+        if field.ty == FieldType::Int {
+            let diagnostic = cx
+                .error(
+                    codes::CASED_WITHOUT_CASE,
+                    cased,
+                    format!(
+                        "`cased` has nothing to make exact here: `{}` is an `int` field",
+                        field.path
+                    ),
+                )
+                .with_label("no case to keep")
+                .with_help("an `int` field groups by its number; leave `cased` out");
+            cx.emit(diagnostic);
+            return None;
+        }
+        field.cased = true;
+    }
+    Some(field)
 }
 
 /// A `by` or `distinct` field: of the source, and never `@timestamp` (E0406).

@@ -44,7 +44,7 @@ pub enum Command {
     Test(TestArgs),
     /// Run rules over JSON Lines events and print matches and alerts.
     Eval(EvalArgs),
-    /// Write what each SIEM loads: Sigma, Splunk, KQL, runbooks.
+    /// Write what each SIEM loads: Sigma, Splunk, KQL, SQL, runbooks.
     Build(BuildArgs),
     /// ATT&CK coverage of the pack: a Navigator layer and a matrix picture.
     Coverage(CoverageArgs),
@@ -169,7 +169,7 @@ pub struct CheckArgs {
 pub struct BuildArgs {
     /// Files or folders (default: rules/).
     pub paths: Vec<PathBuf>,
-    /// Targets, comma-separated: sigma, splunk, kql, runbook, or all.
+    /// Targets, comma-separated: sigma, splunk, kql, sql, runbook, or all.
     #[arg(long, value_name = "NAMES", default_value = "all")]
     pub target: String,
     /// Output folder; without it the documents go to stdout.

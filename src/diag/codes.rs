@@ -68,6 +68,11 @@ codes! {
     TIMESTAMP_GROUP = "E0406", "`@timestamp` in `by` or `distinct`";
     ALERT_TIMESTAMP = "E0407", "`@timestamp` in an `alert` block";
     THREAT_TYPE_MISMATCH = "E0408", "threat object type does not suit the field";
+    // Version 2 (from E0420, clear of the codes other work adds after E0406).
+    AGGREGATE_TYPE = "E0420", "`sum`, `min` or `max` of a field that is not `int`";
+    CASED_WITHOUT_CASE = "E0421", "`cased` where no case is compared";
+    LENGTH_OF_INT = "E0422", "`len()` of an `int` field";
+    SOURCE_TYPE_MISMATCH = "E0423", "field of different types in the rule's sources";
 
     // Values: a literal that its statement or operator cannot take.
     INVALID_UUID = "E0500", "invalid rule id";
@@ -86,6 +91,8 @@ codes! {
     RISK_SCORE_RANGE = "E0513", "risk score outside 1..100";
     MALFORMED_TITLE = "E0514", "malformed alert title";
     ALERT_RAISES_NOTHING = "E0515", "alert with neither a risk object nor a notable";
+    // Version 2 (from E0520, clear of the codes other work adds after E0512).
+    STEP_NOT_DIVIDING = "E0520", "`step` does not divide the window";
 
     // Tests.
     EXPECT_KIND_MISMATCH = "E0600", "expectation does not suit the rule";

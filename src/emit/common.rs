@@ -97,6 +97,163 @@ pub fn refusal(
     .with_help(help.to_string())
 }
 
+/// Refusals, at each construct's span, for the version 2 constructs that
+/// `target` does not write yet (language.md "Version 2"): `cased`
+/// comparisons and grouping, hopping windows, and a condition that is not
+/// one comparison of `count()` or `distinct(f)`. Every target calls this
+/// first; empty for version 1 rules.
+pub fn version2_refusals(target: &str, rule: &ir::Rule) -> Vec<Diagnostic> {
+    version2_refusals_except(target, rule, Written::default())
+}
+
+/// The version 2 constructs a target writes itself (through its query
+/// dialect, `emit::query::Dialect::equals_cased` and `length`), so that
+/// `version2_refusals_except` leaves them to it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Written {
+    /// `cased ==`, `!=`, `in`, `not in`.
+    pub cased_equals: bool,
+    /// `len(f)` compared.
+    pub length: bool,
+}
+
+/// `version2_refusals` without the constructs in `written`.
+pub fn version2_refusals_except(
+    target: &str,
+    rule: &ir::Rule,
+    written: Written,
+) -> Vec<Diagnostic> {
+    let mut refusals = Vec::new();
+    let help = format!("not yet written for {target}");
+    if !rule.more_sources.is_empty() {
+        refusals.push(refusal(
+            target,
+            rule,
+            rule.span,
+            &format!(
+                "a rule over several sources (`from {}, {}`)",
+                rule.source,
+                rule.more_sources.join(", ")
+            ),
+            &help,
+        ));
+    }
+    let mut cased = Vec::new();
+    cased_predicates(&rule.condition, written, &mut cased);
+    for span in cased {
+        refusals.push(refusal(
+            target,
+            rule,
+            span,
+            "a case-sensitive comparison (`cased`)",
+            &help,
+        ));
+    }
+    let mut lengths = Vec::new();
+    length_predicates(&rule.condition, &mut lengths);
+    for span in lengths.into_iter().filter(|_| !written.length) {
+        refusals.push(refusal(
+            target,
+            rule,
+            span,
+            "the length of a value (`len()`)",
+            &help,
+        ));
+    }
+    let Some(threshold) = &rule.threshold else {
+        return refusals;
+    };
+    let distinct = threshold.aggregates().into_iter().filter_map(|a| match a {
+        ir::Aggregate::Distinct(field) => Some(field),
+        _ => None,
+    });
+    for field in threshold.by.iter().chain(distinct) {
+        if field.cased {
+            refusals.push(refusal(
+                target,
+                rule,
+                field.span,
+                "grouping or counting by exact text (`cased`)",
+                &help,
+            ));
+        }
+    }
+    if threshold.step.is_some() {
+        refusals.push(refusal(
+            target,
+            rule,
+            threshold.step_span,
+            "hopping windows (`over W step H`)",
+            &help,
+        ));
+    }
+    let single = matches!(
+        &threshold.having,
+        ir::Having::Compare {
+            aggregate: ir::Aggregate::Count | ir::Aggregate::Distinct(_),
+            ..
+        }
+    );
+    if !single {
+        refusals.push(refusal(
+            target,
+            rule,
+            having_span(&threshold.having),
+            "a `having` condition over several aggregates or `sum`/`min`/`max`",
+            &help,
+        ));
+    }
+    refusals
+}
+
+/// The spans of the `cased` predicates of a condition that the target does
+/// not write, in written order.
+fn cased_predicates(
+    condition: &ir::Condition,
+    written: Written,
+    out: &mut Vec<crate::syntax::Span>,
+) {
+    match condition {
+        ir::Condition::And(parts) | ir::Condition::Or(parts) => {
+            parts.iter().for_each(|p| cased_predicates(p, written, out));
+        }
+        ir::Condition::Not(inner) => cased_predicates(inner, written, out),
+        ir::Condition::Exists(_) => {}
+        ir::Condition::Predicate(p) if p.field.cased => {
+            let equals = matches!(p.operation, ir::Operation::Equals { .. });
+            if !(equals && written.cased_equals) {
+                out.push(p.span);
+            }
+        }
+        ir::Condition::Predicate(_) => {}
+    }
+}
+
+/// The spans of the `len()` predicates of a condition, in written order.
+fn length_predicates(condition: &ir::Condition, out: &mut Vec<crate::syntax::Span>) {
+    match condition {
+        ir::Condition::And(parts) | ir::Condition::Or(parts) => {
+            parts.iter().for_each(|p| length_predicates(p, out));
+        }
+        ir::Condition::Not(inner) => length_predicates(inner, out),
+        ir::Condition::Exists(_) => {}
+        ir::Condition::Predicate(p) if p.length => out.push(p.span),
+        ir::Condition::Predicate(_) => {}
+    }
+}
+
+/// From the first comparison of a condition to its last.
+fn having_span(having: &ir::Having) -> crate::syntax::Span {
+    match having {
+        ir::Having::And(parts) | ir::Having::Or(parts) => match (parts.first(), parts.last()) {
+            (Some(first), Some(last)) => having_span(first).to(having_span(last)),
+            _ => crate::syntax::Span::default(),
+        },
+        ir::Having::Not(inner) => having_span(inner),
+        ir::Having::Compare { span, .. } => *span,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

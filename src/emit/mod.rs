@@ -13,6 +13,7 @@ pub mod runbook;
 pub mod schedule;
 pub mod sigma;
 pub mod splunk;
+pub mod sql;
 pub mod templates;
 
 use std::path::Path;
@@ -28,14 +29,16 @@ pub enum TargetName {
     Sigma,
     Splunk,
     Kql,
+    Sql,
     Runbook,
 }
 
 impl TargetName {
-    pub const ALL: [TargetName; 4] = [
+    pub const ALL: [TargetName; 5] = [
         TargetName::Sigma,
         TargetName::Splunk,
         TargetName::Kql,
+        TargetName::Sql,
         TargetName::Runbook,
     ];
 
@@ -45,6 +48,7 @@ impl TargetName {
             TargetName::Sigma => "sigma",
             TargetName::Splunk => "splunk",
             TargetName::Kql => "kql",
+            TargetName::Sql => "sql",
             TargetName::Runbook => "runbook",
         }
     }
@@ -203,6 +207,7 @@ pub fn emit_with(
         TargetName::Sigma => sigma::emit(&input),
         TargetName::Splunk => splunk::emit(&input),
         TargetName::Kql => kql::emit(&input),
+        TargetName::Sql => sql::emit(&input),
         TargetName::Runbook => runbook::emit(&input),
     }
 }

@@ -56,6 +56,8 @@ pub struct CompiledRule {
     pub title: String,
     /// The source, folded.
     pub source: String,
+    /// The further sources of `from a, b`, folded.
+    pub more_sources: Vec<String>,
     condition: Condition,
     aggregator: Option<Aggregator>,
 }
@@ -77,6 +79,11 @@ impl CompiledRule {
             id: rule.meta.id.clone(),
             title: rule.meta.title.clone(),
             source: fold(&rule.source).into_owned(),
+            more_sources: rule
+                .more_sources
+                .iter()
+                .map(|s| fold(s).into_owned())
+                .collect(),
             condition,
             aggregator: rule.threshold.as_ref().map(|t| {
                 let mut aggregator = Aggregator::new(t, &rule.alert, trie, limits.max_fanout);
@@ -215,14 +222,28 @@ impl Engine {
             Routing::Field { sources, .. } => sources.iter().map(|s| intern(s)).collect(),
             Routing::Fixed(source) => vec![intern(source)],
         };
-        let rule_sources: Vec<usize> = rules.iter().map(|r| intern(&r.source)).collect();
+        // Each rule once in the list of each of its sources: an event is
+        // routed to one source, so a rule sees it once.
+        let rule_sources: Vec<Vec<usize>> = rules
+            .iter()
+            .map(|r| {
+                let mut sources = vec![intern(&r.source)];
+                for more in &r.more_sources {
+                    let index = intern(more);
+                    if !sources.contains(&index) {
+                        sources.push(index);
+                    }
+                }
+                sources
+            })
+            .collect();
         let reach = |sees: &dyn Fn(usize) -> bool| {
             let list: Vec<usize> = (0..rules.len()).filter(|&i| sees(i)).collect();
             let threshold = list.iter().any(|&i| rules[i].is_threshold());
             (list, threshold)
         };
         let by_source = (0..folded.len())
-            .map(|source| reach(&|i| rule_sources[i] == source))
+            .map(|source| reach(&|i| rule_sources[i].contains(&source)))
             .collect();
         let everyone = reach(&|_| true);
         Ok(Engine {
@@ -320,6 +341,7 @@ impl Engine {
                             report.late = true;
                             continue;
                         }
+                        let due = aggregator.first_end(start) + lateness;
                         self.due = Some(self.due.map_or(due, |d| d.min(due)));
                     }
                     match aggregator.add(event, (time, start), self.seq) {

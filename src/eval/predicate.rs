@@ -21,6 +21,8 @@ pub enum Condition {
     Not(Box<Condition>),
     Exists(FieldPath),
     Predicate(FieldPath, Test),
+    /// `len(f)`: the test (an `int` one) on the length of each value's text.
+    Length(FieldPath, Test),
 }
 
 /// What a predicate asks of one value.
@@ -48,6 +50,17 @@ pub enum Test {
     },
     Regex(Regex),
     Cidr(CidrSet),
+    /// `cased`: `==` / `in` (`op` None), `contains`, `startswith`,
+    /// `endswith` on the exact text; `cased like` as anchored regexes.
+    Exact {
+        op: Option<TextOp>,
+        values: Vec<String>,
+        all: bool,
+    },
+    ExactLike {
+        globs: Vec<Regex>,
+        all: bool,
+    },
 }
 
 /// Folded strings: a short list is scanned without folding the value.
@@ -95,6 +108,14 @@ impl Condition {
             ir::Condition::Or(items) => Condition::Or(all(items)?),
             ir::Condition::Not(inner) => Condition::Not(Box::new(Condition::compile(inner, trie)?)),
             ir::Condition::Exists(field) => Condition::Exists(FieldPath::new(&field.path, trie)),
+            ir::Condition::Predicate(p) if p.length => Condition::Length(
+                FieldPath::new(&p.field.path, trie),
+                Test::compile(FieldType::Int, &p.operation)?,
+            ),
+            ir::Condition::Predicate(p) if p.field.cased => Condition::Predicate(
+                FieldPath::new(&p.field.path, trie),
+                Test::compile_exact(&p.operation)?,
+            ),
             ir::Condition::Predicate(p) => Condition::Predicate(
                 FieldPath::new(&p.field.path, trie),
                 Test::compile(p.field.ty, &p.operation)?,
@@ -112,11 +133,54 @@ impl Condition {
             Condition::Predicate(field, test) => {
                 field.for_each_atom(fields, &mut |v| test.holds(v))
             }
+            Condition::Length(field, test) => field.for_each_atom(fields, &mut |v| {
+                text(v).is_some_and(|t| {
+                    let length = i64::try_from(t.chars().count()).unwrap_or(i64::MAX);
+                    test.holds(&Value::Int(length))
+                })
+            }),
         }
     }
 }
 
 impl Test {
+    /// A `cased` string comparison (the checker allows no other).
+    fn compile_exact(operation: &Operation) -> Result<Test, String> {
+        Ok(match operation {
+            Operation::Equals { values, .. } => Test::Exact {
+                op: None,
+                values: values
+                    .iter()
+                    .map(|v| match v {
+                        Literal::String(s) => s.clone(),
+                        Literal::Int(n) => n.to_string(),
+                    })
+                    .collect(),
+                all: false,
+            },
+            Operation::Text {
+                op: TextOp::Like,
+                values,
+                all,
+                ..
+            } => Test::ExactLike {
+                globs: values
+                    .iter()
+                    .map(|v| glob_regex(v))
+                    .collect::<Result<_, _>>()?,
+                all: *all,
+            },
+            Operation::Text {
+                op, values, all, ..
+            } => Test::Exact {
+                op: Some(*op),
+                values: values.clone(),
+                all: *all,
+            },
+            other => Test::compile(FieldType::String, other)?,
+        })
+    }
+
     fn compile(ty: FieldType, operation: &Operation) -> Result<Test, String> {
         Ok(match operation {
             Operation::Equals { values, .. } => {
@@ -243,12 +307,49 @@ impl Test {
                 }
             }),
             Test::Regex(regex) => text(value).is_some_and(|t| regex.is_match(&t)),
+            Test::Exact { op, values, all } => text(value).is_some_and(|t| {
+                let one = |needle: &String| match op {
+                    None => *t == **needle,
+                    Some(TextOp::Contains) => t.contains(needle.as_str()),
+                    Some(TextOp::StartsWith) => t.starts_with(needle.as_str()),
+                    Some(TextOp::EndsWith | TextOp::Like) => t.ends_with(needle.as_str()),
+                };
+                if *all {
+                    values.iter().all(one)
+                } else {
+                    values.iter().any(one)
+                }
+            }),
+            Test::ExactLike { globs, all } => text(value).is_some_and(|t| {
+                if *all {
+                    globs.iter().all(|g| g.is_match(&t))
+                } else {
+                    globs.iter().any(|g| g.is_match(&t))
+                }
+            }),
             Test::Cidr(set) => match value {
                 Value::Str(s) => set.contains_text(s),
                 _ => false,
             },
         }
     }
+}
+
+/// A checked glob as an anchored, case-sensitive regex: `*` any run of
+/// characters (newlines too), `?` one character, `\*` `\?` `\\` literal.
+fn glob_regex(glob: &str) -> Result<Regex, String> {
+    let mut pattern = String::from("\\A");
+    let mut chars = glob.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '*' => pattern.push_str("(?s:.*)"),
+            '?' => pattern.push_str("(?s:.)"),
+            '\\' => pattern.push_str(&regex::escape(&chars.next().unwrap_or('\\').to_string())),
+            c => pattern.push_str(&regex::escape(&c.to_string())),
+        }
+    }
+    pattern.push_str("\\z");
+    Regex::new(&pattern).map_err(|e| format!("glob `{glob}`: {e}"))
 }
 
 /// Whether one of the folded `needles` occurs in ASCII `text` ignoring

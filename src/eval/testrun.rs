@@ -330,14 +330,20 @@ fn plural(n: usize) -> String {
 }
 
 /// Whether the alert's group has every expected value, compared the way
-/// grouping compares (numerically on `int` fields, else by folded text).
+/// grouping compares (numerically on `int` fields, by exact text on `cased`
+/// ones, else by folded text).
 fn alert_has(rule: &Rule, alert: &Alert, fields: &[(crate::ir::Field, Json)]) -> bool {
     let by = rule.threshold.as_ref().map_or(&[][..], |t| t.by.as_slice());
     fields.iter().all(|(field, expected)| {
         let Some(index) = by.iter().position(|b| b.path == field.path) else {
             return false;
         };
-        let wanted = key(&from_json(expected), field.ty == FieldType::Int);
+        let value = from_json(expected);
+        let wanted = if by[index].cased {
+            crate::eval::value::exact_key(&value)
+        } else {
+            key(&value, field.ty == FieldType::Int)
+        };
         wanted.is_some() && alert.keys.get(index) == wanted.as_ref()
     })
 }
@@ -349,16 +355,19 @@ pub fn describe(alert: &Alert) -> String {
         .iter()
         .map(|(f, v)| format!("{f}: {v}"))
         .collect();
-    let what = if alert.distinct {
-        "distinct_count"
-    } else {
-        "count"
-    };
+    let values: Vec<String> = alert
+        .values
+        .iter()
+        .map(|(label, value)| match value {
+            Some(value) => format!("{label} {value}"),
+            None => format!("{label} none"),
+        })
+        .collect();
     format!(
-        "alert {{{}}} window {}..{} {what} {}",
+        "alert {{{}}} window {}..{} {}",
         group.join(", "),
         timestamp::format_seconds(alert.start),
         timestamp::format_seconds(alert.end),
-        alert.value
+        values.join(" ")
     )
 }

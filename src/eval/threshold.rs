@@ -1,5 +1,9 @@
-//! `threshold`: counting events that passed `where` per group and tumbling
-//! window (language.md "Aggregation", 1.2 to 1.4). Windows are aligned on
+//! `threshold`: counting events that passed `where` per group and window
+//! (language.md "Aggregation", 1.2 to 1.4, "Version 2"): a condition over
+//! `count()`, `distinct(f)`, `sum(f)`, `min(f)`, `max(f)`; windows tumble,
+//! or hop by `step` (an event counts in every window holding it, and a
+//! group alerts only at the first window of a run of satisfying windows,
+//! remembering the groups that satisfied the last closed window). Windows are aligned on
 //! the epoch; a `by` field holding an array counts the event once in each
 //! combination of distinct elements; a `by` value that is missing, null or
 //! `""` leaves the event uncounted; groups and `distinct` values are keyed
@@ -22,18 +26,29 @@ use self::store::{
 };
 use super::event::{FieldPath, Fields, PathTrie, Value};
 use super::timestamp::{self, Nanos};
-use super::value::{Key, decode_keys, push_key, to_json};
-use crate::ir::{self, Aggregate, Comparison, FieldType};
+use super::value::{Key, Keying, decode_keys, integer, push_key_as, to_json};
+use crate::ir::{self, Aggregate, Comparison, Having};
 
 /// One rule's aggregation and its open windows.
 #[derive(Debug, Clone)]
 pub struct Aggregator {
-    by: Vec<(FieldPath, bool)>,
-    distinct: Option<(FieldPath, bool)>,
-    /// Window length in seconds.
+    by: Vec<(FieldPath, Keying)>,
+    /// The `distinct` fields, each once (the first kept in `Group::distinct`).
+    distinct: Vec<(FieldPath, Keying)>,
+    /// The fields of `sum`, `min` and `max`, each once.
+    numbers: Vec<FieldPath>,
+    /// The condition, its aggregates by `Reading`.
+    condition: Cond,
+    /// Each aggregate the condition reads, with its label in alerts.
+    readings: Vec<(Reading, String)>,
+    /// Window length and hop in seconds (equal when windows tumble).
     window: i128,
-    comparison: Comparison,
-    value: i64,
+    step: i128,
+    /// Hopping: the start of the last closed window and the groups that
+    /// satisfied the condition in it.
+    last: Option<(i128, HashSet<Bytes>)>,
+    /// Windows starting at or before this are closed (hopping only).
+    closed_through: Option<i128>,
     /// How far behind the newest time a window's end may fall before the
     /// window closes; `None`: windows close at the end of input only.
     pub lateness: Option<Nanos>,
@@ -95,8 +110,12 @@ struct Group {
     /// context fields, so that most groups stay small).
     samples: Option<Box<Samples>>,
     count: i64,
-    /// The encodings of the distinct values.
+    /// The encodings of the distinct values (of the first `distinct` field).
     distinct: Distinct,
+    /// Those of further `distinct` fields (version 2; empty otherwise).
+    more: Vec<Distinct>,
+    /// Sum, least and greatest of each `numbers` field (empty otherwise).
+    numbers: Vec<Numbers>,
     created: u64,
 }
 
@@ -123,6 +142,63 @@ fn sample_value(sample: &mut BTreeSet<String>, value: &Value<'_>) {
     }
 }
 
+/// What `sum`, `min` and `max` read of a group's integers.
+#[derive(Debug, Clone, Copy, Default)]
+struct Numbers {
+    sum: i64,
+    min: Option<i64>,
+    max: Option<i64>,
+}
+
+/// How an aggregate is read from a group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reading {
+    Count,
+    Distinct(usize),
+    Sum(usize),
+    Min(usize),
+    Max(usize),
+}
+
+/// The condition with each aggregate an index into `readings`.
+#[derive(Debug, Clone)]
+enum Cond {
+    And(Vec<Cond>),
+    Or(Vec<Cond>),
+    Not(Box<Cond>),
+    Compare(usize, Comparison, i64),
+}
+
+impl Cond {
+    /// A comparison with a missing value (`min`/`max` of none) is false.
+    fn holds(&self, values: &[Option<i64>]) -> bool {
+        match self {
+            Cond::And(parts) => parts.iter().all(|p| p.holds(values)),
+            Cond::Or(parts) => parts.iter().any(|p| p.holds(values)),
+            Cond::Not(inner) => !inner.holds(values),
+            Cond::Compare(i, comparison, value) => values
+                .get(*i)
+                .copied()
+                .flatten()
+                .is_some_and(|v| comparison.holds(v, *value)),
+        }
+    }
+}
+
+impl Group {
+    fn read(&self, reading: Reading) -> Option<i64> {
+        let len = |d: &Distinct| i64::try_from(d.len()).unwrap_or(i64::MAX);
+        match reading {
+            Reading::Count => Some(self.count),
+            Reading::Distinct(0) => Some(len(&self.distinct)),
+            Reading::Distinct(i) => Some(self.more.get(i - 1).map_or(0, len)),
+            Reading::Sum(i) => Some(self.numbers.get(i).map_or(0, |n| n.sum)),
+            Reading::Min(i) => self.numbers.get(i).and_then(|n| n.min),
+            Reading::Max(i) => self.numbers.get(i).and_then(|n| n.max),
+        }
+    }
+}
+
 /// An alert: a (group, window) whose aggregate satisfies the comparison.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Alert {
@@ -133,14 +209,22 @@ pub struct Alert {
     /// Window start and (exclusive) end, seconds since the epoch.
     pub start: i128,
     pub end: i128,
-    /// `count()` or the number of distinct values.
-    pub value: i64,
-    pub distinct: bool,
+    /// Each aggregate the condition reads, labelled (`count` or
+    /// `distinct_count` for a version 1 threshold, else as written:
+    /// `count()`, `sum(f)`, ...); `None` for `min`/`max` of no integer.
+    pub values: Vec<(String, Option<i64>)>,
     /// The group's first and last counted event in the window.
     pub first_time: Nanos,
     pub last_time: Nanos,
     /// Per context field, its sample: the first distinct values as text.
     pub context: Vec<(String, Vec<String>)>,
+}
+
+impl Alert {
+    /// The first aggregate's value (a version 1 threshold's only one).
+    pub fn value(&self) -> i64 {
+        self.values.first().and_then(|(_, v)| *v).unwrap_or(0)
+    }
 }
 
 impl Aggregator {
@@ -157,16 +241,55 @@ impl Aggregator {
             .sampled(threshold)
             .map(|f| FieldPath::new(&f.path, trie))
             .collect();
-        let mut field = |f: &ir::Field| (FieldPath::new(&f.path, trie), f.ty == FieldType::Int);
+        let mut field = |f: &ir::Field| (FieldPath::new(&f.path, trie), Keying::of(f));
+        let by = threshold.by.iter().map(&mut field).collect();
+        // Columns by path and `cased` (a field counted both ways has two).
+        let mut distinct_paths: Vec<(String, bool)> = Vec::new();
+        let mut number_paths: Vec<(String, bool)> = Vec::new();
+        let mut distinct = Vec::new();
+        let mut numbers = Vec::new();
+        let mut readings = Vec::new();
+        let single = threshold.single().is_some();
+        for aggregate in threshold.aggregates() {
+            let mut index = |f: &ir::Field, paths: &mut Vec<(String, bool)>, number: bool| {
+                let wanted = (f.path.clone(), f.cased);
+                paths.iter().position(|p| *p == wanted).unwrap_or_else(|| {
+                    paths.push(wanted);
+                    if number {
+                        numbers.push(field(f).0);
+                    } else {
+                        distinct.push(field(f));
+                    }
+                    paths.len() - 1
+                })
+            };
+            let reading = match aggregate {
+                Aggregate::Count => Reading::Count,
+                Aggregate::Distinct(f) => Reading::Distinct(index(f, &mut distinct_paths, false)),
+                Aggregate::Sum(f) => Reading::Sum(index(f, &mut number_paths, true)),
+                Aggregate::Min(f) => Reading::Min(index(f, &mut number_paths, true)),
+                Aggregate::Max(f) => Reading::Max(index(f, &mut number_paths, true)),
+            };
+            let label = match (single, reading) {
+                (true, Reading::Count) => "count".to_string(),
+                (true, _) => "distinct_count".to_string(),
+                (false, _) => aggregate.written(),
+            };
+            readings.push((reading, label));
+        }
+        let aggregates = threshold.aggregates();
+        let condition = cond(&threshold.having, &aggregates);
+        let window = i128::from(threshold.window.max(1));
         Aggregator {
-            by: threshold.by.iter().map(&mut field).collect(),
-            distinct: match &threshold.aggregate {
-                Aggregate::Count => None,
-                Aggregate::Distinct(f) => Some(field(f)),
-            },
-            window: i128::from(threshold.window.max(1)),
-            comparison: threshold.comparison,
-            value: threshold.value,
+            by,
+            distinct,
+            numbers,
+            condition,
+            readings,
+            window,
+            step: threshold.step.map_or(window, |s| i128::from(s.max(1))),
+            last: None,
+            closed_through: None,
             lateness: None,
             max_fanout,
             context,
@@ -182,9 +305,16 @@ impl Aggregator {
         }
     }
 
-    /// The start (seconds) of the window holding `time`.
+    /// The start (seconds) of the latest window holding `time` (the only
+    /// one when windows tumble).
     pub fn window_start(&self, time: Nanos) -> i128 {
-        timestamp::seconds(time).div_euclid(self.window) * self.window
+        timestamp::seconds(time).div_euclid(self.step) * self.step
+    }
+
+    /// The end of the earliest window holding an event whose latest window
+    /// starts at `start` (`window_start`): when the first of them closes.
+    pub fn first_end(&self, start: i128) -> Nanos {
+        timestamp::from_seconds(start + self.step)
     }
 
     /// The end of the window starting at `start` (`window_start`).
@@ -211,12 +341,12 @@ impl Aggregator {
         // the first value spelling each (`spellers`).
         let mut spellers = Spellers::default();
         let mut counted = true;
-        for (column, (field, int)) in self.by.iter().enumerate() {
+        for (column, (field, keying)) in self.by.iter().enumerate() {
             let first = atoms.len();
             let mut seen: Option<HashSet<Box<[u8]>>> = None;
             field.for_each_atom(event, &mut |v| {
                 let start = bytes.len();
-                if push_key(v, *int, &mut bytes) {
+                if push_key_as(v, *keying, &mut bytes) {
                     let column_atoms = &atoms[first..];
                     if is_new(&mut seen, column_atoms, &bytes, start) {
                         atoms.push((column, start, bytes.len()));
@@ -235,12 +365,15 @@ impl Aggregator {
         let mut result = Ok(0);
         if counted {
             let keys_end = bytes.len();
-            if let Some((field, int)) = &self.distinct {
+            let mut ends = [0usize; 1];
+            let mut more_ends = Vec::new();
+            for (column, (field, keying)) in self.distinct.iter().enumerate() {
+                let first = values.len();
                 let mut seen: Option<HashSet<Box<[u8]>>> = None;
                 field.for_each_atom(event, &mut |v| {
                     let start = bytes.len();
-                    if push_key(v, *int, &mut bytes) {
-                        let ranges: &[(usize, usize)] = &values;
+                    if push_key_as(v, *keying, &mut bytes) {
+                        let ranges: &[(usize, usize)] = &values[first..];
                         if is_new_value(&mut seen, ranges, &bytes, start) {
                             values.push((start, bytes.len()));
                         } else {
@@ -249,17 +382,56 @@ impl Aggregator {
                     }
                     false
                 });
+                match column {
+                    0 => ends[0] = values.len(),
+                    _ => more_ends.push(values.len()),
+                }
             }
-            result = self.count_combinations(
-                event,
-                &bytes,
+            let mut numbers = Vec::new();
+            for field in &self.numbers {
+                let mut read = Numbers::default();
+                field.for_each_atom(event, &mut |v| {
+                    if let Some(n) = integer(v) {
+                        read.sum = read.sum.saturating_add(n);
+                        read.min = Some(read.min.map_or(n, |m| m.min(n)));
+                        read.max = Some(read.max.map_or(n, |m| m.max(n)));
+                    }
+                    false
+                });
+                numbers.push(read);
+            }
+            let parts = Parts {
+                bytes: &bytes,
                 keys_end,
-                &atoms,
-                &values,
-                &spellers,
-                (time, start),
-                seq,
-            );
+                atoms: &atoms,
+                values: &values,
+                first_values: ends[0],
+                more_ends: &more_ends,
+                numbers: &numbers,
+                spellers: &spellers,
+            };
+            if self.step == self.window {
+                result = self.count_combinations(event, &parts, (time, start), seq);
+            } else {
+                let mut added = 0u64;
+                let mut window = start;
+                while window > start - self.window {
+                    if self.closed_through.is_some_and(|closed| window <= closed) {
+                        break;
+                    }
+                    match self.count_combinations(event, &parts, (time, window), seq) {
+                        Ok(n) => added += n,
+                        Err(too_many) => {
+                            result = Err(too_many);
+                            break;
+                        }
+                    }
+                    window -= self.step;
+                }
+                if result.is_ok() {
+                    result = Ok(added);
+                }
+            }
         }
         self.scratch = bytes;
         self.atoms = atoms;
@@ -272,18 +444,23 @@ impl Aggregator {
 
     /// Counts the event in every combination of one key per `by` column,
     /// in order, the last column varying fastest (mostly there is one).
-    #[expect(clippy::too_many_arguments, reason = "the parts of one event's keys")]
     fn count_combinations(
         &mut self,
         event: &Fields<'_, '_>,
-        bytes: &[u8],
-        keys_end: usize,
-        atoms: &[(usize, usize, usize)],
-        values: &[(usize, usize)],
-        spellers: &Spellers<'_, '_>,
+        parts: &Parts<'_, '_, '_>,
         (time, start): (Nanos, i128),
         seq: u64,
     ) -> Result<u64, TooManyCombinations> {
+        let Parts {
+            bytes,
+            keys_end,
+            atoms,
+            values,
+            first_values,
+            more_ends,
+            numbers,
+            spellers,
+        } = *parts;
         let mut bounds = std::mem::take(&mut self.bounds);
         let mut pick = std::mem::take(&mut self.pick);
         bounds.clear();
@@ -338,14 +515,40 @@ impl Aggregator {
                             .then(|| Box::new(Samples(vec![BTreeSet::new(); context.len()]))),
                         count: 0,
                         distinct: Distinct::default(),
+                        more: Vec::new(),
+                        numbers: Vec::new(),
                         created: *created,
                     })
                 }
             };
             group.count += 1;
             group.last = group.last.max(offset);
-            for &(s, e) in values {
+            for &(s, e) in &values[..first_values] {
                 added += u64::from(group.distinct.insert(&bytes[s..e]));
+            }
+            if !more_ends.is_empty() {
+                group.more.resize_with(more_ends.len(), Distinct::default);
+                let mut from = first_values;
+                for (column, &end) in more_ends.iter().enumerate() {
+                    for &(s, e) in &values[from..end] {
+                        added += u64::from(group.more[column].insert(&bytes[s..e]));
+                    }
+                    from = end;
+                }
+            }
+            if !numbers.is_empty() {
+                group.numbers.resize_with(numbers.len(), Numbers::default);
+                for (held, read) in group.numbers.iter_mut().zip(numbers) {
+                    held.sum = held.sum.saturating_add(read.sum);
+                    held.min = match (held.min, read.min) {
+                        (Some(a), Some(b)) => Some(a.min(b)),
+                        (a, b) => a.or(b),
+                    };
+                    held.max = match (held.max, read.max) {
+                        (Some(a), Some(b)) => Some(a.max(b)),
+                        (a, b) => a.or(b),
+                    };
+                }
             }
             if let Some(samples) = &mut group.samples {
                 for (field, sample) in context.iter().zip(samples.0.iter_mut()) {
@@ -404,14 +607,32 @@ impl Aggregator {
             // `created` is unique: an unstable sort gives the same order and
             // moves the (large) groups less.
             closed.sort_unstable_by_key(|(_, g)| g.created);
+            let hopping = self.step != self.window;
+            let before = match self.last.take() {
+                Some((last, satisfied)) if last == start - self.step => satisfied,
+                _ => HashSet::default(),
+            };
+            let mut satisfied = HashSet::default();
+            if hopping {
+                self.closed_through = Some(start);
+            }
             for (key, group) in closed {
                 freed += 1 + group.distinct.len() as u64;
+                freed += group.more.iter().map(|d| d.len() as u64).sum::<u64>();
+                let values: Vec<Option<i64>> =
+                    self.readings.iter().map(|(r, _)| group.read(*r)).collect();
+                if !self.condition.holds(&values) {
+                    continue;
+                }
+                if hopping {
+                    let repeat = before.contains(key.as_slice());
+                    satisfied.insert(key.clone());
+                    if repeat {
+                        continue;
+                    }
+                }
                 let keys = decode_keys(key.as_slice());
-                let value = match self.distinct {
-                    Some(_) => i64::try_from(group.distinct.len()).unwrap_or(i64::MAX),
-                    None => group.count,
-                };
-                if self.comparison.holds(value, self.value) {
+                {
                     alerts.push(Alert {
                         group: self
                             .by
@@ -422,8 +643,12 @@ impl Aggregator {
                         keys,
                         start,
                         end: start + self.window,
-                        value,
-                        distinct: self.distinct.is_some(),
+                        values: self
+                            .readings
+                            .iter()
+                            .zip(&values)
+                            .map(|((_, label), value)| (label.clone(), *value))
+                            .collect(),
                         first_time: group.first_time,
                         last_time: timestamp::from_seconds(start) + i128::from(group.last),
                         context: self
@@ -440,6 +665,9 @@ impl Aggregator {
                             .collect(),
                     });
                 }
+            }
+            if hopping {
+                self.last = Some((start, satisfied));
             }
         }
         self.entries = self.entries.saturating_sub(freed);
@@ -465,6 +693,9 @@ impl Aggregator {
             ..Held::default()
         };
         let entry = size_of::<(Bytes, Group)>() + 1;
+        if let Some((_, satisfied)) = &self.last {
+            held.bytes += (satisfied.capacity() * (size_of::<Bytes>() + 1)) as u64;
+        }
         for groups in self.windows.values() {
             held.groups += groups.len() as u64;
             let mut bytes = groups.capacity() * entry;
@@ -480,9 +711,47 @@ impl Aggregator {
                             .map(|text| text.capacity() + size_of::<String>())
                             .sum::<usize>();
                 }
+                bytes += group.more.iter().map(Distinct::heap_bytes).sum::<usize>();
+                bytes += group.numbers.capacity() * size_of::<Numbers>();
             }
             held.bytes += bytes as u64;
         }
         held
+    }
+}
+
+/// One event's keys, distinct values and integers, as `add` read them.
+#[derive(Clone, Copy)]
+struct Parts<'p, 's, 'a> {
+    bytes: &'p [u8],
+    keys_end: usize,
+    atoms: &'p [(usize, usize, usize)],
+    /// The distinct values: the first field's up to `first_values`, then
+    /// each further field's up to its end in `more_ends`.
+    values: &'p [(usize, usize)],
+    first_values: usize,
+    more_ends: &'p [usize],
+    numbers: &'p [Numbers],
+    spellers: &'p Spellers<'s, 'a>,
+}
+
+/// The condition with each aggregate replaced by its index in `aggregates`.
+fn cond(having: &Having, aggregates: &[&Aggregate]) -> Cond {
+    match having {
+        Having::And(parts) => Cond::And(parts.iter().map(|p| cond(p, aggregates)).collect()),
+        Having::Or(parts) => Cond::Or(parts.iter().map(|p| cond(p, aggregates)).collect()),
+        Having::Not(inner) => Cond::Not(Box::new(cond(inner, aggregates))),
+        Having::Compare {
+            aggregate,
+            comparison,
+            value,
+            ..
+        } => {
+            let index = aggregates
+                .iter()
+                .position(|a| *a == aggregate)
+                .unwrap_or(usize::MAX);
+            Cond::Compare(index, *comparison, *value)
+        }
     }
 }

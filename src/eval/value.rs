@@ -63,6 +63,57 @@ pub fn key(value: &Value<'_>, int_field: bool) -> Option<Key> {
     Some(Key::Text(fold(&text).into_owned()))
 }
 
+/// How a `by` or `distinct` field's values are keyed: by number (`int`),
+/// by folded text, or by exact text (`cased`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keying {
+    Folded,
+    Int,
+    Exact,
+}
+
+impl Keying {
+    pub fn of(field: &crate::ir::Field) -> Keying {
+        match (field.ty, field.cased) {
+            (crate::ir::FieldType::Int, _) => Keying::Int,
+            (_, true) => Keying::Exact,
+            _ => Keying::Folded,
+        }
+    }
+}
+
+/// `push_key`, or for `Keying::Exact` the exact text (tag 1, as folded
+/// text is: a column is keyed one way only).
+#[inline]
+pub fn push_key_as(value: &Value<'_>, keying: Keying, out: &mut Vec<u8>) -> bool {
+    if keying != Keying::Exact {
+        return push_key(value, keying == Keying::Int, out);
+    }
+    let text = match value {
+        Value::Float(f) => Cow::Owned(float_text(*f)),
+        other => match text(other) {
+            Some(t) => t,
+            None => return false,
+        },
+    };
+    if text.is_empty() {
+        return false;
+    }
+    out.push(1);
+    out.extend_from_slice(&u32::try_from(text.len()).unwrap_or(u32::MAX).to_le_bytes());
+    out.extend_from_slice(text.as_bytes());
+    true
+}
+
+/// The key of one value for a `cased` field: its exact text.
+pub fn exact_key(value: &Value<'_>) -> Option<Key> {
+    let text = match value {
+        Value::Float(f) => Cow::Owned(float_text(*f)),
+        other => text(other)?,
+    };
+    (!text.is_empty()).then(|| Key::Text(text.into_owned()))
+}
+
 /// Appends an encoding of `key(value, int_field)` to `out`, without
 /// allocating in the common cases, and returns whether there is a key
 /// (nothing is appended when there is none). Two values have equal keys

@@ -2,7 +2,7 @@
 
 use super::printer::Printer;
 use super::{INDENT, number_spelling};
-use crate::syntax::ast::{Aggregate, Expr, Operand, Threshold};
+use crate::syntax::ast::{Aggregate, Expr, Grouping, Having, Operand, Threshold};
 use crate::syntax::{Span, Spanned};
 
 /// `where TERM` then `and TERM` / `or TERM` lines for each further
@@ -69,8 +69,18 @@ fn expr(p: &mut Printer, e: &Spanned<Expr>) {
             p.text(")");
         }
         Expr::Predicate(predicate) => {
-            p.token(&predicate.field.node, predicate.field.span);
+            if let Some(len) = predicate.len {
+                p.token("len(", Span::at(len.start));
+                p.token(&predicate.field.node, predicate.field.span);
+                p.text(")");
+            } else {
+                p.token(&predicate.field.node, predicate.field.span);
+            }
             p.text(" ");
+            if let Some(cased) = predicate.cased {
+                p.token("cased", cased);
+                p.text(" ");
+            }
             p.token(predicate.op.node.symbol(), predicate.op.span);
             p.text(" ");
             operand(p, &predicate.operand);
@@ -108,25 +118,151 @@ fn operand(p: &mut Printer, operand: &Operand) {
     }
 }
 
-/// `threshold count() by a, b over 10m >= 20`
+/// `threshold count() by a, b over 10m >= 20` when the condition is one
+/// comparison (the version 1 form), else `threshold by a over 10m having
+/// COND`; `step H` after the window.
 pub fn threshold(p: &mut Printer, t: &Threshold) {
     p.text(" ");
-    match &t.aggregate.node {
-        Aggregate::Count => p.token("count()", t.aggregate.span),
-        Aggregate::Distinct(field) => {
-            p.token("distinct(", Span::at(t.aggregate.span.start));
+    let single = match &t.having.node {
+        Having::Compare {
+            aggregate,
+            comparison,
+            value,
+        } => Some((aggregate, comparison, value)),
+        _ => None,
+    };
+    if let Some((aggregate, _, _)) = single {
+        self::aggregate(p, aggregate);
+        p.text(" ");
+    }
+    for (i, field) in t.by.iter().enumerate() {
+        p.text(if i == 0 { "by " } else { ", " });
+        grouping(p, field);
+    }
+    if !t.by.is_empty() {
+        p.text(" ");
+    }
+    p.text("over ");
+    p.token(&number_spelling(p.spelling(t.over.span)), t.over.span);
+    if let Some(step) = &t.step {
+        p.text(" step ");
+        p.token(&number_spelling(p.spelling(step.span)), step.span);
+    }
+    match single {
+        Some((_, comparison, value)) => {
+            p.text(" ");
+            p.token(comparison.node.symbol(), comparison.span);
+            p.text(" ");
+            p.token(&number_spelling(p.spelling(value.span)), value.span);
+        }
+        None => having_clause(p, &t.having),
+    }
+}
+
+/// ` having COND` on the threshold's line when COND is one term; else
+/// `having TERM` on a line of its own, one level deeper than `threshold`,
+/// and each further top-level `or` / `and` term on a line four spaces
+/// deeper than `having` (as `where` lays out its terms).
+fn having_clause(p: &mut Printer, condition: &Spanned<Having>) {
+    let joiner = match condition.node {
+        Having::Or(..) => "or",
+        Having::And(..) => "and",
+        _ => "",
+    };
+    let mut terms = Vec::new();
+    let mut stack = vec![condition];
+    while let Some(node) = stack.pop() {
+        match (&node.node, joiner) {
+            (Having::Or(left, right), "or") | (Having::And(left, right), "and") => {
+                stack.push(right);
+                stack.push(left);
+            }
+            _ => terms.push(node),
+        }
+    }
+    if terms.len() < 2 {
+        p.text(" having ");
+        having(p, condition);
+        return;
+    }
+    p.indent(INDENT);
+    p.newline();
+    p.text("having ");
+    for (i, term) in terms.iter().enumerate() {
+        if i == 1 {
+            p.indent(2 * INDENT);
+        }
+        if i > 0 {
+            p.newline();
+            p.comments_before(term.span.start);
+            p.text(joiner);
+            p.text(" ");
+        }
+        having(p, term);
+    }
+    p.dedent(3 * INDENT);
+}
+
+/// `f` or `cased f`.
+fn grouping(p: &mut Printer, g: &Grouping) {
+    if let Some(cased) = g.cased {
+        p.token("cased", cased);
+        p.text(" ");
+    }
+    p.token(&g.field.node, g.field.span);
+}
+
+fn aggregate(p: &mut Printer, aggregate: &Spanned<Aggregate>) {
+    if let Aggregate::Distinct(g) = &aggregate.node {
+        p.token("distinct(", Span::at(aggregate.span.start));
+        grouping(p, g);
+        p.text(")");
+        return;
+    }
+    match aggregate.node.field() {
+        None => p.token("count()", aggregate.span),
+        Some(field) => {
+            p.token(
+                &format!("{}(", aggregate.node.name()),
+                Span::at(aggregate.span.start),
+            );
             p.token(&field.node, field.span);
             p.text(")");
         }
     }
-    for (i, field) in t.by.iter().enumerate() {
-        p.text(if i == 0 { " by " } else { ", " });
-        p.token(&field.node, field.span);
+}
+
+fn having(p: &mut Printer, h: &Spanned<Having>) {
+    match &h.node {
+        Having::Or(left, right) | Having::And(left, right) => {
+            having(p, left);
+            p.text(if matches!(h.node, Having::Or(..)) {
+                " or "
+            } else {
+                " and "
+            });
+            having(p, right);
+        }
+        Having::Not(inner) => {
+            p.token("not", Span::at(h.span.start));
+            p.text(" ");
+            having(p, inner);
+        }
+        Having::Group(inner) => {
+            p.token("(", Span::at(h.span.start));
+            having(p, inner);
+            p.text(")");
+        }
+        Having::Compare {
+            aggregate,
+            comparison,
+            value,
+        } => {
+            self::aggregate(p, aggregate);
+            p.text(" ");
+            p.token(comparison.node.symbol(), comparison.span);
+            p.text(" ");
+            p.token(&number_spelling(p.spelling(value.span)), value.span);
+        }
     }
-    p.text(" over ");
-    p.token(&number_spelling(p.spelling(t.over.span)), t.over.span);
-    p.text(" ");
-    p.token(t.comparison.node.symbol(), t.comparison.span);
-    p.text(" ");
-    p.token(&number_spelling(p.spelling(t.value.span)), t.value.span);
 }

@@ -94,6 +94,14 @@ fn statement(p: &mut Printer, statement: &Statement) {
     match &statement.value {
         StatementValue::Text(text) => spelled(p, text.span),
         StatementValue::Word(word) => spelled(p, word.span),
+        StatementValue::Words(words) => {
+            for (i, word) in words.iter().enumerate() {
+                if i > 0 {
+                    p.text(",");
+                }
+                spelled(p, word.span);
+            }
+        }
         StatementValue::Duration(duration) => {
             p.text(" ");
             p.token(&number_spelling(p.spelling(duration.span)), duration.span);

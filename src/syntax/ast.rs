@@ -71,6 +71,8 @@ pub enum StatementValue {
     /// `status`, `level`, `from`: a bare word, or (an error the checker
     /// reports with the allowed words) a quoted one.
     Word(Spanned<Word>),
+    /// `from a, b`: two or more sources (one is a `Word`).
+    Words(Vec<Spanned<Word>>),
     /// `attack T1590.002` or `attack [T1590, T1589]`.
     Techniques(Spanned<Vec<Spanned<String>>>),
     /// `references`, `falsepositives`, `tags`.
@@ -128,12 +130,25 @@ pub enum Expr {
 /// A dotted field path as written (`source.ip`, `@timestamp`, `event.action`).
 pub type FieldPath = String;
 
-/// `field OP operand`
-#[derive(Debug, Clone, PartialEq)]
+/// `field [cased] OP operand`
+#[derive(Debug, Clone)]
 pub struct Predicate {
     pub field: Spanned<FieldPath>,
+    /// `len(field)`: the span from `len` to `)`; the predicate compares
+    /// the length of the field's value.
+    pub len: Option<Span>,
+    /// `cased` before the operator: the string comparison is exact in case.
+    pub cased: Option<Span>,
     pub op: Spanned<Operator>,
     pub operand: Operand,
+}
+
+/// A `by` or `distinct` field, `cased` when written `cased f` (grouped and
+/// counted by its exact text).
+#[derive(Debug, Clone)]
+pub struct Grouping {
+    pub cased: Option<Span>,
+    pub field: Spanned<FieldPath>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -201,20 +216,63 @@ pub enum Operand {
     ListRef(Spanned<String>),
 }
 
-/// `threshold AGG [by F, ...] over DURATION CMP INT`
+/// `threshold AGG [by F, ...] over DURATION [step DURATION] CMP INT` (version
+/// 1) or `threshold [by F, ...] over DURATION [step DURATION] having COND`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Threshold {
-    pub aggregate: Spanned<Aggregate>,
-    pub by: Vec<Spanned<FieldPath>>,
+    pub by: Vec<Grouping>,
     pub over: Spanned<Duration>,
-    pub comparison: Spanned<Comparison>,
-    pub value: Spanned<i64>,
+    /// `step H`: hopping windows.
+    pub step: Option<Spanned<Duration>>,
+    /// The condition; the version 1 form is one `Compare`.
+    pub having: Spanned<Having>,
+}
+
+/// A condition over aggregates, as written.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Having {
+    Or(Box<Spanned<Having>>, Box<Spanned<Having>>),
+    And(Box<Spanned<Having>>, Box<Spanned<Having>>),
+    Not(Box<Spanned<Having>>),
+    /// `( cond )`
+    Group(Box<Spanned<Having>>),
+    /// `AGG op INT`
+    Compare {
+        aggregate: Spanned<Aggregate>,
+        comparison: Spanned<Comparison>,
+        value: Spanned<i64>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Aggregate {
     Count,
-    Distinct(Spanned<FieldPath>),
+    Distinct(Grouping),
+    Sum(Spanned<FieldPath>),
+    Min(Spanned<FieldPath>),
+    Max(Spanned<FieldPath>),
+}
+
+impl Aggregate {
+    /// The function's name (`count`, `distinct`, ...).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Aggregate::Count => "count",
+            Aggregate::Distinct(_) => "distinct",
+            Aggregate::Sum(_) => "sum",
+            Aggregate::Min(_) => "min",
+            Aggregate::Max(_) => "max",
+        }
+    }
+
+    /// The field it reads, if any.
+    pub fn field(&self) -> Option<&Spanned<FieldPath>> {
+        match self {
+            Aggregate::Count => None,
+            Aggregate::Distinct(g) => Some(&g.field),
+            Aggregate::Sum(f) | Aggregate::Min(f) | Aggregate::Max(f) => Some(f),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -356,6 +414,22 @@ impl PartialEq for RuleDecl {
 impl PartialEq for Statement {
     fn eq(&self, other: &Self) -> bool {
         self.keyword == other.keyword && self.value == other.value
+    }
+}
+
+impl PartialEq for Predicate {
+    fn eq(&self, other: &Self) -> bool {
+        self.field == other.field
+            && self.len.is_some() == other.len.is_some()
+            && self.cased.is_some() == other.cased.is_some()
+            && self.op == other.op
+            && self.operand == other.operand
+    }
+}
+
+impl PartialEq for Grouping {
+    fn eq(&self, other: &Self) -> bool {
+        self.field == other.field && self.cased.is_some() == other.cased.is_some()
     }
 }
 

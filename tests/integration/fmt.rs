@@ -105,6 +105,15 @@ fn comments_inside_lists_survive() {
 }
 
 #[test]
+fn version2_thresholds_become_canonical() {
+    let text = "rule a {\n  threshold   by source.ip,host.name over 10m   having count()>50 and( distinct(url.path)>10 or not max(source.port) <= 0010)\n}\n\
+                rule b {\n  threshold by source.ip over 5m step 1m having count() >= 10\n}\n\
+                rule c {\n  threshold over 1h having (sum(source.port)>1) # kept\n}\n\
+                rule d {\n  from web ,proxy\n  where user.name   cased  ==\"Admin\" and len( dns.question.name )>60\n  threshold distinct( cased url.path ) by  cased user.name over 5m>1\n}\n";
+    insta::assert_snapshot!(assert_fmt_properties(text));
+}
+
+#[test]
 fn formatted_pack_and_matrix_are_fixed_points() {
     let matrix = std::fs::read_to_string("tests/fixtures/matrix/matrix.trip").unwrap();
     assert_eq!(
@@ -179,10 +188,13 @@ fn predicate() -> impl Strategy<Value = String> {
         Just("like"),
         Just("matches")
     ];
+    let cased = prop_oneof![3 => Just(""), 1 => Just("cased ")];
     prop_oneof![
         (field(), compare, prop_oneof![string_literal(), integer()])
             .prop_map(|(f, o, v)| format!("{f} {o} {v}")),
-        (field(), text, string_literal()).prop_map(|(f, o, v)| format!("{f} {o} {v}")),
+        (field(), cased.clone(), string_literal()).prop_map(|(f, c, v)| format!("{f} {c}== {v}")),
+        (field(), gap(), integer()).prop_map(|(f, g, v)| format!("len({g}{f}) >{g}{v}")),
+        (field(), cased, text, string_literal()).prop_map(|(f, c, o, v)| format!("{f} {c}{o} {v}")),
         (
             field(),
             prop_oneof![
@@ -212,6 +224,46 @@ fn expression() -> impl Strategy<Value = String> {
             inner.prop_map(|a| format!("( {a} )")),
         ]
     })
+}
+
+fn aggregate() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("count()".to_string()),
+        field().prop_map(|f| format!("distinct({f})")),
+        field().prop_map(|f| format!("distinct( cased {f})")),
+        field().prop_map(|f| format!("sum({f})")),
+        field().prop_map(|f| format!("min({f})")),
+        field().prop_map(|f| format!("max({f})")),
+    ]
+}
+
+fn having() -> impl Strategy<Value = String> {
+    let leaf = (
+        aggregate(),
+        prop_oneof![Just(">"), Just("<="), Just("==")],
+        integer(),
+    )
+        .prop_map(|(a, o, n)| format!("{a} {o} {n}"));
+    leaf.prop_recursive(3, 12, 3, |inner| {
+        prop_oneof![
+            (inner.clone(), gap(), inner.clone()).prop_map(|(a, g, b)| format!("{a}{g}and {b}")),
+            (inner.clone(), gap(), inner.clone()).prop_map(|(a, g, b)| format!("{a}{g}or {b}")),
+            inner.clone().prop_map(|a| format!("not {a}")),
+            inner.prop_map(|a| format!("( {a} )")),
+        ]
+    })
+}
+
+/// Version 1 and version 2 thresholds, with and without `step`.
+fn threshold() -> impl Strategy<Value = String> {
+    let step = prop_oneof![Just(""), Just(" step 01m"), Just("\n  step 2m")];
+    prop_oneof![
+        (aggregate(), step.clone(), gap()).prop_map(|(a, s, g)| format!(
+            "threshold {a} by cased source.ip,{g}host.name over 0010m{s} > 5"
+        )),
+        (step, gap(), having())
+            .prop_map(|(s, g, h)| format!("threshold by source.ip over 10m{s}{g}having {h}")),
+    ]
 }
 
 fn event_value() -> impl Strategy<Value = String> {
@@ -256,11 +308,20 @@ fn test_block() -> impl Strategy<Value = String> {
 }
 
 fn rule() -> impl Strategy<Value = String> {
-    (expression(), gap(), test_block(), gap(), string_literal()).prop_map(|(e, g, t, g2, s)| {
-        format!(
-            "# leading\nrule generated {{{g}title {s}\n  attack{g2}[T1590, T1589.001]\n  status test\n  where {e}\n  threshold distinct(user.name) by source.ip, host.name over 0010m > 5{g}{t}\n  playbook {{ questions {s}{g}contain \"c\" }}\n}}\nlist some_list = [\"a\",{g2}\"b\"]\n"
-        )
-    })
+    let from = prop_oneof![
+        Just("from web"),
+        Just("from web ,proxy"),
+        Just("from a,b,c")
+    ];
+    (
+        (expression(), gap(), test_block(), gap(), string_literal()),
+        (threshold(), from),
+    )
+        .prop_map(|((e, g, t, g2, s), (th, from))| {
+            format!(
+                "# leading\nrule generated {{{g}title {s}\n  attack{g2}[T1590, T1589.001]\n  status test\n  {from}\n  where {e}\n  {th}{g}{t}\n  playbook {{ questions {s}{g}contain \"c\" }}\n}}\nlist some_list = [\"a\",{g2}\"b\"]\n"
+            )
+        })
 }
 
 proptest! {

@@ -20,6 +20,8 @@ mod parse;
 mod runbook;
 mod sigma;
 mod splunk;
+mod sql;
 mod support;
 mod taxonomy;
 mod test_cmd;
+mod version2;

@@ -101,6 +101,25 @@ const GOOD: &[(&str, &str)] = &[
          rule d { threshold count() over 1d < 2 threshold count() over 30s <= 3 }",
     ),
     (
+        "thresholds_having_step_and_aggregates",
+        "rule a { threshold by source.ip over 10m having count() > 50 and distinct(url.path) > 10 }\n\
+         rule b { threshold over 10m step 1m having not (sum(b) >= 1 or min(c) < 2) and max(d) == 3 }\n\
+         rule c { threshold count() by source.ip over 10m step 2m >= 5 }",
+    ),
+    (
+        "cased_comparisons_and_grouping",
+        "rule a { where user.name cased == \"Admin\" and not url.path cased like \"/A*\" or a cased not in [\"X\"] }\n\
+         rule b { threshold distinct(cased url.path) by cased user.name, host.name over 5m > 1 }",
+    ),
+    (
+        "several_sources",
+        "rule a { from web, proxy }\nrule b { from dns }\nrule c { from a,b,\"c\" }",
+    ),
+    (
+        "len_of_a_field",
+        "rule a { where len(dns.question.name) > 60 or not len( a.b ) in [1, 2] and len == 3 }",
+    ),
+    (
         "durations",
         "rule r { every 30s lookback 10m every 1h lookback 2d every 05m }",
     ),
@@ -344,6 +363,26 @@ const BAD: &[(&str, &str, &[Expected])] = &[
         "threshold_errors",
         "rule r { threshold count() by a, over 5m > 1 }\nrule s { threshold count() over 5m != 1 }",
         &[("E0200", 1, 34), ("E0200", 2, 36)],
+    ),
+    (
+        "having_errors",
+        "rule r { threshold by a over 5m count() > 1 }\n\
+         rule s { threshold over 5m step 1m count() > 1 }\n\
+         rule t { threshold over 5m having (count() > 1 }\n\
+         rule u { threshold over 5m having count() > 1 and }\n\
+         rule v { threshold over 5m having median(a) > 1 }",
+        &[
+            ("E0200", 1, 33),
+            ("E0200", 2, 36),
+            ("E0200", 3, 48),
+            ("E0200", 4, 51),
+            ("E0200", 5, 35),
+        ],
+    ),
+    (
+        "len_errors",
+        "rule r { where len(a > 1 }\nrule s { where len() > 1 }",
+        &[("E0200", 1, 22), ("E0200", 2, 20)],
     ),
 ];
 

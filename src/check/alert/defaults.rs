@@ -18,11 +18,13 @@ pub(super) fn default_context(cx: &RuleCx, around: &Around) -> Vec<ir::Field> {
     };
     let mut paths: Vec<&str> = source.context.iter().map(String::as_str).collect();
     if let Some(threshold) = around.threshold {
-        paths.retain(|p| !threshold.by.iter().any(|b| b.node == *p));
-        if let ast::Aggregate::Distinct(field) = &threshold.aggregate.node
-            && !paths.contains(&field.node.as_str())
-        {
-            paths.insert(0, &field.node);
+        paths.retain(|p| !threshold.by.iter().any(|b| b.field.node == *p));
+        let mut counted = Vec::new();
+        distinct_fields(&threshold.having.node, &mut counted);
+        for (n, field) in counted.into_iter().enumerate() {
+            if !paths.contains(&field) {
+                paths.insert(n.min(paths.len()), field);
+            }
         }
     }
     paths
@@ -32,10 +34,29 @@ pub(super) fn default_context(cx: &RuleCx, around: &Around) -> Vec<ir::Field> {
                 path: p.to_string(),
                 ty: source.field_type(p)?,
                 span: Span::at(0),
+                cased: false,
             })
         })
         .filter(|f| f.ty != FieldType::Time)
         .collect()
+}
+
+/// The `distinct` fields of a threshold's condition, in order, each once.
+fn distinct_fields<'a>(having: &'a ast::Having, out: &mut Vec<&'a str>) {
+    match having {
+        ast::Having::Or(a, b) | ast::Having::And(a, b) => {
+            distinct_fields(&a.node, out);
+            distinct_fields(&b.node, out);
+        }
+        ast::Having::Not(inner) | ast::Having::Group(inner) => distinct_fields(&inner.node, out),
+        ast::Having::Compare { aggregate, .. } => {
+            if let ast::Aggregate::Distinct(g) = &aggregate.node
+                && !out.contains(&g.field.node.as_str())
+            {
+                out.push(&g.field.node);
+            }
+        }
+    }
 }
 
 /// The `by` fields of a threshold rule, else the source's entity; scored
@@ -45,7 +66,7 @@ pub(super) fn default_risk(cx: &RuleCx, around: &Around) -> Vec<ir::RiskObject> 
         return Vec::new();
     };
     let paths: Vec<&str> = match around.threshold {
-        Some(threshold) => threshold.by.iter().map(|b| b.node.as_str()).collect(),
+        Some(threshold) => threshold.by.iter().map(|b| b.field.node.as_str()).collect(),
         None => vec![source.entity.as_str()],
     };
     let score = around.level.map_or(40, default_score);
@@ -58,6 +79,7 @@ pub(super) fn default_risk(cx: &RuleCx, around: &Around) -> Vec<ir::RiskObject> 
                     path: p.to_string(),
                     ty,
                     span: Span::at(0),
+                    cased: false,
                 },
                 kind: default_kind(p, ty),
                 score,

@@ -83,7 +83,7 @@ pub(crate) fn alert(
     };
     let by: Vec<&str> = around
         .threshold
-        .map(|t| t.by.iter().map(|b| b.node.as_str()).collect())
+        .map(|t| t.by.iter().map(|b| b.field.node.as_str()).collect())
         .unwrap_or_default();
     let title = match lines.iter().find_map(|l| match &l.value {
         AlertValue::Title(text) => Some(text),

@@ -69,26 +69,31 @@ impl Printer {
 }
 
 /// `"group":{…},"window":{"start":…,"end":…},"count":N` (or
-/// `distinct_count`), then what the SIEM's row shows beside it:
-/// `"first_time":…,"last_time":…` (the group's first and last event) and, for a rule
-/// with context fields, `"context":{"field":["value",…],…}`.
+/// `distinct_count`; a version 2 condition: each aggregate as written,
+/// `null` for `min`/`max` of no integer), then what the SIEM's row shows
+/// beside it: `"first_time":…,"last_time":…` (the group's first and last
+/// event) and, for a rule with context fields,
+/// `"context":{"field":["value",…],…}`.
 pub fn alert_body(alert: &Alert) -> String {
     let group: Vec<String> = alert
         .group
         .iter()
         .map(|(field, value)| format!("{}:{value}", json_string(field)))
         .collect();
+    let values: Vec<String> = alert
+        .values
+        .iter()
+        .map(|(label, value)| match value {
+            Some(value) => format!("{}:{value}", json_string(label)),
+            None => format!("{}:null", json_string(label)),
+        })
+        .collect();
     format!(
-        "\"group\":{{{}}},\"window\":{{\"start\":\"{}\",\"end\":\"{}\"}},\"{}\":{}",
+        "\"group\":{{{}}},\"window\":{{\"start\":\"{}\",\"end\":\"{}\"}},{}",
         group.join(","),
         timestamp::format_seconds(alert.start),
         timestamp::format_seconds(alert.end),
-        if alert.distinct {
-            "distinct_count"
-        } else {
-            "count"
-        },
-        alert.value
+        values.join(",")
     ) + &alert_context(alert)
 }
 

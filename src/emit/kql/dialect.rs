@@ -197,6 +197,72 @@ impl Dialect for Kql<'_, '_> {
         })
     }
 
+    /// `==` and `in` compare exactly in KQL.
+    fn equals_cased(
+        &mut self,
+        field: &Field,
+        values: &[Literal],
+        _: Span,
+    ) -> Result<String, Refusal> {
+        let text = self.string_column(field)?;
+        let strings: Vec<String> = values
+            .iter()
+            .map(|v| kql_string(&literal_text(v)))
+            .collect();
+        Ok(match strings.as_slice() {
+            [one] => format!("{text} == {one}"),
+            many => format!("{text} in ({})", many.join(", ")),
+        })
+    }
+
+    /// `strlen()` counts Unicode code points. A missing value reads as
+    /// `""` in a string column, whose length 0 the evaluator does not
+    /// give it (no value, no predicate): refused when 0 would satisfy.
+    fn length(
+        &mut self,
+        field: &Field,
+        values: &[Literal],
+        compare: Option<(Ordering, i64)>,
+        span: Span,
+    ) -> Result<String, Refusal> {
+        let text = self.string_column(field)?;
+        let holds_at_zero = match compare {
+            Some((Ordering::Lt, n)) => 0 < n,
+            Some((Ordering::Le, n)) => 0 <= n,
+            Some((Ordering::Gt, n)) => 0 > n,
+            Some((Ordering::Ge, n)) => 0 >= n,
+            None => values.contains(&Literal::Int(0)),
+        };
+        if holds_at_zero {
+            return Err(Refusal::new(
+                "kql",
+                span,
+                "a `len()` comparison that holds for length 0",
+                "a missing value reads as \"\" in KQL: compare so that 0 does not hold \
+                 (`len(f) > n`, `len(f) >= n` with n >= 1)",
+            ));
+        }
+        let length = format!("strlen({text})");
+        Ok(match compare {
+            Some((op, n)) => {
+                let symbol = match op {
+                    Ordering::Lt => "<",
+                    Ordering::Le => "<=",
+                    Ordering::Gt => ">",
+                    Ordering::Ge => ">=",
+                };
+                format!("{length} {symbol} {}", kql_long(n))
+            }
+            None => {
+                let numbers: Vec<String> = values.iter().map(literal_number).collect();
+                match numbers.as_slice() {
+                    [one] => format!("{length} == {one}"),
+                    many => format!("{length} in ({})", many.join(", ")),
+                }
+            }
+        })
+    }
+
     fn regex(
         &mut self,
         field: &Field,

@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::diag::Diagnostic;
-use crate::emit::common::refusal;
+use crate::emit::common::{self, refusal};
 use crate::emit::folder::FolderError;
 use crate::emit::schedule::Plan;
 use crate::emit::templates::Templates;
@@ -238,6 +238,14 @@ struct Written {
 /// The whole query, and what its rows hold.
 fn query(cx: &Context) -> Result<Written, Vec<Diagnostic>> {
     let rule = cx.rule;
+    let written = common::Written {
+        cased_equals: true,
+        length: true,
+    };
+    let version2 = common::version2_refusals_except("kql", rule, written);
+    if !version2.is_empty() {
+        return Err(version2);
+    }
     let diagnostics = |refusals: Vec<Refusal>| -> Vec<Diagnostic> {
         refusals
             .into_iter()

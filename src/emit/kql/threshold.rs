@@ -15,9 +15,9 @@ use super::number::integer_key;
 
 /// The result column of the aggregate.
 pub fn result_column(threshold: &Threshold) -> &'static str {
-    match threshold.aggregate {
-        Aggregate::Count => "Count",
-        Aggregate::Distinct(_) => "DistinctCount",
+    match threshold.single().map(|s| s.aggregate) {
+        Some(Aggregate::Distinct(_)) => "DistinctCount",
+        _ => "Count",
     }
 }
 
@@ -77,6 +77,14 @@ pub fn lines(
         }
     };
     let result = result_column(threshold);
+    let Some(single) = threshold.single() else {
+        return Err(Refusal::new(
+            "kql",
+            threshold.span,
+            "a version 2 threshold",
+            "not yet written for kql",
+        ));
+    };
     // The alert's first and last event, and each context column's distinct
     // non-empty values as text (sorted and cut to the sample at the end).
     let mut samples: Vec<(String, String)> = Vec::new();
@@ -104,8 +112,8 @@ pub fn lines(
         }
         parts.join(", ")
     };
-    match &threshold.aggregate {
-        Aggregate::Count => {
+    match single.aggregate {
+        Aggregate::Count | Aggregate::Sum(_) | Aggregate::Min(_) | Aggregate::Max(_) => {
             lines.push(format!("| extend {}", extend.join(", ")));
             lines.push(format!(
                 "| summarize {}, {} by {}",
@@ -149,8 +157,8 @@ pub fn lines(
     ));
     lines.push(format!(
         "| where {result} {} {}",
-        threshold.comparison.symbol(),
-        kql_long(threshold.value)
+        single.comparison.symbol(),
+        kql_long(single.value)
     ));
     let mut project = vec!["TimeGenerated = tl_window".to_string()];
     project.extend(columns.iter().cloned());

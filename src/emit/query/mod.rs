@@ -126,6 +126,38 @@ pub trait Dialect {
     /// `in cidr`: the value is an address inside one of the blocks.
     fn cidr(&mut self, field: &Field, blocks: &[IpBlock], span: Span) -> Result<String, Refusal>;
 
+    /// `cased ==` / `cased in`: strings compared exactly in case.
+    fn equals_cased(
+        &mut self,
+        _field: &Field,
+        _values: &[Literal],
+        span: Span,
+    ) -> Result<String, Refusal> {
+        Err(Refusal::new(
+            self.target(),
+            span,
+            "a case-sensitive comparison (`cased`)",
+            format!("not yet written for {}", self.target()),
+        ))
+    }
+
+    /// `len(f)` compared (`==`/`in` with `values`, or `<`... with `compare`):
+    /// the number of Unicode scalar values of the value.
+    fn length(
+        &mut self,
+        _field: &Field,
+        _values: &[Literal],
+        _compare: Option<(Ordering, i64)>,
+        span: Span,
+    ) -> Result<String, Refusal> {
+        Err(Refusal::new(
+            self.target(),
+            span,
+            "the length of a value (`len()`)",
+            format!("not yet written for {}", self.target()),
+        ))
+    }
+
     /// A text operator over several values: any of them (or all, with
     /// `all`). A dialect with a list form (`has_any`, `IN`) overrides it.
     fn text(
@@ -198,6 +230,31 @@ fn predicate_text<D: Dialect + ?Sized>(
 ) -> Result<String, Refusal> {
     let field = &predicate.field;
     let span = predicate.span;
+    if predicate.length {
+        return match &predicate.operation {
+            ir::Operation::Equals { values, .. } => dialect.length(field, values, None, span),
+            ir::Operation::Compare { op, value } => {
+                dialect.length(field, &[], Some((*op, *value)), span)
+            }
+            _ => Err(Refusal::new(
+                dialect.target(),
+                span,
+                "the length of a value (`len()`)",
+                "compare `len()` with integers",
+            )),
+        };
+    }
+    if field.cased {
+        return match &predicate.operation {
+            ir::Operation::Equals { values, .. } => dialect.equals_cased(field, values, span),
+            _ => Err(Refusal::new(
+                dialect.target(),
+                span,
+                "a case-sensitive comparison (`cased`)",
+                format!("not yet written for {}", dialect.target()),
+            )),
+        };
+    }
     match &predicate.operation {
         ir::Operation::Equals { values, .. } => dialect.equals(field, values, span),
         ir::Operation::Compare { op, value } => dialect.compare(field, *op, *value, span),
@@ -301,12 +358,14 @@ mod tests {
             path: path.to_string(),
             ty: FieldType::String,
             span: Span::default(),
+            cased: false,
         }
     }
 
     fn predicate(path: &str, operation: Operation) -> Condition {
         Condition::Predicate(Predicate {
             field: field(path),
+            length: false,
             operation,
             span: Span::default(),
         })

@@ -115,18 +115,28 @@ fn page(taxonomy: &Taxonomy, rule: &ir::Rule) -> PageView {
             _ => t.name.clone(),
         })
         .collect();
-    let source = taxonomy.source(&rule.source);
-    let log_sources = match source {
+    let log_source = |name: &str| match taxonomy.source(name) {
         Some(source) => format!(
             "{} (tripline source `{}`)",
             markdown::text(&capitalised(&source.description)),
-            rule.source
+            name
         ),
-        None => format!("tripline source `{}`", rule.source),
+        None => format!("tripline source `{name}`"),
+    };
+    let all_sources: Vec<&str> = std::iter::once(rule.source.as_str())
+        .chain(rule.more_sources.iter().map(String::as_str))
+        .collect();
+    let log_sources: Vec<String> = all_sources.iter().map(|s| log_source(s)).collect();
+    let log_sources = log_sources.join("; ");
+    let from = match all_sources.as_slice() {
+        [one] => format!("the `{one}` source"),
+        many => {
+            let quoted: Vec<String> = many.iter().map(|s| format!("`{s}`")).collect();
+            format!("the {} sources", quoted.join(" and "))
+        }
     };
     let mut key_indicators = format!(
-        "Events from the `{}` source where {}.",
-        rule.source,
+        "Events from {from} where {}.",
         words::condition(&rule.condition)
     );
     if let Some(threshold) = &rule.threshold {

@@ -4,7 +4,8 @@
 
 use super::markdown;
 use crate::ir::{
-    Aggregate, Comparison, Condition, Literal, Operation, Ordering, Predicate, TextOp, Threshold,
+    Aggregate, Comparison, Condition, Having, Literal, Operation, Ordering, Predicate, TextOp,
+    Threshold,
 };
 
 /// "`dns.question.type` is one of "AXFR" or "IXFR", and `source.ip` is not
@@ -41,7 +42,20 @@ fn negated(inner: &Condition) -> String {
 
 /// One predicate; `negated` words its `not` (true also when the field is missing).
 fn predicate(predicate: &Predicate, negated: bool) -> String {
-    let field = format!("`{}`", predicate.field.path);
+    let words = predicate_words(predicate, negated);
+    if predicate.field.cased {
+        format!("{words} (exact in case)")
+    } else {
+        words
+    }
+}
+
+fn predicate_words(predicate: &Predicate, negated: bool) -> String {
+    let field = if predicate.length {
+        format!("the length of `{}`", predicate.field.path)
+    } else {
+        format!("`{}`", predicate.field.path)
+    };
     let not = if negated { " not" } else { "" };
     match &predicate.operation {
         Operation::Equals { values, .. } if values.len() == 1 => {
@@ -152,25 +166,92 @@ pub fn threshold(threshold: &Threshold) -> String {
         let fields: Vec<String> = threshold
             .by
             .iter()
-            .map(|f| format!("`{}`", f.path))
+            .map(|f| {
+                if f.cased {
+                    format!("`{}` (exact in case)", f.path)
+                } else {
+                    format!("`{}`", f.path)
+                }
+            })
             .collect();
         format!("one {}", listed(fields.into_iter(), "and"))
     };
-    let amount = match threshold.comparison {
-        Comparison::Gt => format!("more than {}", threshold.value),
-        Comparison::Ge => format!("at least {}", threshold.value),
-        Comparison::Eq => format!("exactly {}", threshold.value),
-        Comparison::Lt => format!("fewer than {} (but at least one)", threshold.value),
-        Comparison::Le => format!("at most {} (but at least one)", threshold.value),
+    let Some(single) = threshold.single() else {
+        let windows = match threshold.step {
+            Some(step) => format!(
+                "a {} window starting every {} (one alert per run of such windows)",
+                duration(threshold.window),
+                duration(step).replace('-', " ")
+            ),
+            None => format!(
+                "a {} window (windows aligned on the clock)",
+                duration(threshold.window)
+            ),
+        };
+        return format!(
+            "Alert when {group} has, within {windows}, {}.",
+            having(&threshold.having, false)
+        );
     };
-    let what = match &threshold.aggregate {
-        Aggregate::Count => "such events".to_string(),
-        Aggregate::Distinct(field) => format!("distinct `{}` values in such events", field.path),
+    let amount = match single.comparison {
+        Comparison::Gt => format!("more than {}", single.value),
+        Comparison::Ge => format!("at least {}", single.value),
+        Comparison::Eq => format!("exactly {}", single.value),
+        Comparison::Lt => format!("fewer than {} (but at least one)", single.value),
+        Comparison::Le => format!("at most {} (but at least one)", single.value),
+    };
+    let what = match single.aggregate {
+        Aggregate::Distinct(field) => format!(
+            "distinct `{}` values{} in such events",
+            field.path,
+            if field.cased { " (exact in case)" } else { "" }
+        ),
+        _ => "such events".to_string(),
     };
     format!(
         "Alert when {group} has {amount} {what} within a {} window (windows aligned on the clock).",
         duration(threshold.window)
     )
+}
+
+/// A version 2 condition in words: "more than 50 such events and more
+/// than 10 distinct `url.path` values"; `nested` parts are parenthesised.
+fn having(condition: &Having, nested: bool) -> String {
+    let joined = |parts: &[Having], word: &str| {
+        let text: Vec<String> = parts.iter().map(|p| having(p, true)).collect();
+        let text = text.join(&format!(" {word} "));
+        if nested { format!("({text})") } else { text }
+    };
+    match condition {
+        Having::And(parts) => joined(parts, "and"),
+        Having::Or(parts) => joined(parts, "or"),
+        Having::Not(inner) => format!("not {}", having(inner, true)),
+        Having::Compare {
+            aggregate,
+            comparison,
+            value,
+            ..
+        } => {
+            let amount = match comparison {
+                Comparison::Gt => format!("more than {value}"),
+                Comparison::Ge => format!("at least {value}"),
+                Comparison::Eq => format!("exactly {value}"),
+                Comparison::Lt => format!("fewer than {value}"),
+                Comparison::Le => format!("at most {value}"),
+            };
+            match aggregate {
+                Aggregate::Count => format!("{amount} such events"),
+                Aggregate::Distinct(f) => format!(
+                    "{amount} distinct `{}` values{}",
+                    f.path,
+                    if f.cased { " (exact in case)" } else { "" }
+                ),
+                Aggregate::Sum(f) => format!("a total `{}` of {amount}", f.path),
+                Aggregate::Min(f) => format!("a smallest `{}` of {amount}", f.path),
+                Aggregate::Max(f) => format!("a largest `{}` of {amount}", f.path),
+            }
+        }
+    }
 }
 
 /// `600` → "10-minute".

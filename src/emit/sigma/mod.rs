@@ -89,6 +89,10 @@ struct Correlation {
 }
 
 fn context(input: &Input, rule: &ir::Rule) -> Result<RuleContext, Vec<Diagnostic>> {
+    let version2 = common::version2_refusals(TARGET, rule);
+    if !version2.is_empty() {
+        return Err(version2);
+    }
     let detection = detection::detection(input, rule, &counted_condition(rule));
     let logsource = logsource(input, rule);
     let correlation = match &rule.threshold {
@@ -217,10 +221,10 @@ fn counted_condition(rule: &ir::Rule) -> Condition {
         Condition::And(parts) => parts.clone(),
         other => vec![other.clone()],
     };
-    let distinct = match &threshold.aggregate {
-        Aggregate::Count => None,
+    let distinct = threshold.aggregates().into_iter().filter_map(|a| match a {
         Aggregate::Distinct(field) => Some(field),
-    };
+        _ => None,
+    });
     let mut seen = std::collections::HashSet::new();
     for field in threshold.by.iter().chain(distinct) {
         if seen.insert(&field.path) {
@@ -233,8 +237,8 @@ fn counted_condition(rule: &ir::Rule) -> Condition {
 /// A refusal when the threshold alerts on a distinct count of 0: Sigma's
 /// `value_count` counts `""` as a value, and without the events that lack
 /// the field (`counted_condition`) the group of such a count does not exist.
-fn zero_distinct_refusal(rule: &ir::Rule, threshold: &ir::Threshold) -> Option<Diagnostic> {
-    let Aggregate::Distinct(field) = &threshold.aggregate else {
+fn zero_distinct_refusal(rule: &ir::Rule, threshold: ir::Single<'_>) -> Option<Diagnostic> {
+    let Aggregate::Distinct(field) = threshold.aggregate else {
         return None;
     };
     if !threshold.comparison.holds(0, threshold.value) {
@@ -261,6 +265,9 @@ fn correlation(
     rule: &ir::Rule,
     threshold: &ir::Threshold,
 ) -> Result<Correlation, Vec<Diagnostic>> {
+    let Some(single) = threshold.single() else {
+        return Err(common::version2_refusals(TARGET, rule));
+    };
     let mut refusals = Vec::new();
     let mut name = |field: &ir::Field| match common::mapped_field(input, TARGET, rule, field) {
         Ok(name) => name.to_string(),
@@ -270,21 +277,21 @@ fn correlation(
         }
     };
     let group_by = threshold.by.iter().map(&mut name).collect();
-    let (kind, field) = match &threshold.aggregate {
-        Aggregate::Count => ("event_count", None),
+    let (kind, field) = match single.aggregate {
         Aggregate::Distinct(field) => ("value_count", Some(name(field))),
+        _ => ("event_count", None),
     };
-    refusals.extend(zero_distinct_refusal(rule, threshold));
-    if !values::exact_int(threshold.value) {
+    refusals.extend(zero_distinct_refusal(rule, single));
+    if !values::exact_int(single.value) {
         refusals.push(common::refusal(
             TARGET,
             rule,
             rule.span,
-            &format!("the threshold {} (beyond 2^53)", threshold.value),
+            &format!("the threshold {} (beyond 2^53)", single.value),
             "pySigma reads numbers through a float and would change this one",
         ));
     }
-    let operator = match threshold.comparison {
+    let operator = match single.comparison {
         Comparison::Gt => "gt",
         Comparison::Ge => "gte",
         Comparison::Eq => "eq",
@@ -306,7 +313,7 @@ fn correlation(
         group_by,
         timespan: timespan(threshold.window),
         operator,
-        value: threshold.value,
+        value: single.value,
         field,
     })
 }

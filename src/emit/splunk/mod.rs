@@ -237,6 +237,10 @@ fn stanza(
     rule: &ir::Rule,
     kill_chain: &BTreeMap<String, String>,
 ) -> Result<(Stanza, BTreeSet<String>), Vec<Diagnostic>> {
+    let version2 = crate::emit::common::version2_refusals(SPLUNK, rule);
+    if !version2.is_empty() {
+        return Err(version2);
+    }
     let mut refusals = checks::refusals(&rule.condition);
     let base = match setting(input, &rule.source, "macro").filter(|m| is_name(m)) {
         Some(name) => format!("(`{name}`)"),

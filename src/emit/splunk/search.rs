@@ -164,17 +164,20 @@ fn fits_data_model(input: &Input, rule: &ir::Rule, model: &DataModel) -> bool {
     condition_fields(&rule.condition, &mut fields);
     if let Some(threshold) = &rule.threshold {
         fields.extend(threshold.by.iter());
-        match &threshold.aggregate {
+        let Some(single) = threshold.single() else {
+            return false;
+        };
+        match single.aggregate {
             Aggregate::Count if !threshold.by.is_empty() => return false,
-            Aggregate::Count => {}
             Aggregate::Distinct(field) => {
                 // tstats drops events without the field: a group whose
                 // events all lack it would vanish, not count 0.
-                if threshold.comparison.holds(0, threshold.value) {
+                if single.comparison.holds(0, single.value) {
                     return false;
                 }
                 fields.push(field);
             }
+            _ => {}
         }
     }
     fields.iter().all(|field| {

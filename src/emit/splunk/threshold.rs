@@ -49,6 +49,14 @@ impl Grouping {
                 int: field.ty == FieldType::Int,
             })
         };
+        let Some(single) = threshold.single() else {
+            return Err(vec![Refusal::new(
+                SPLUNK,
+                threshold.span,
+                "a version 2 threshold",
+                "not yet written for splunk",
+            )]);
+        };
         let mut refusals = Vec::new();
         let mut by: Vec<Keyed> = Vec::new();
         for field in &threshold.by {
@@ -63,9 +71,9 @@ impl Grouping {
                 Err(refusal) => refusals.push(refusal),
             }
         }
-        let distinct = match &threshold.aggregate {
-            Aggregate::Count => None,
+        let distinct = match single.aggregate {
             Aggregate::Distinct(field) => keyed(field).map_err(|r| refusals.push(r)).ok(),
+            _ => None,
         };
         let mut context: Vec<String> = Vec::new();
         for field in crate::emit::common::sampled_fields(input, rule, threshold) {
@@ -89,11 +97,7 @@ impl Grouping {
             distinct,
             window: threshold.window,
             every: rule.schedule.every,
-            condition: format!(
-                "{output}{}{}",
-                threshold.comparison.symbol(),
-                threshold.value
-            ),
+            condition: format!("{output}{}{}", single.comparison.symbol(), single.value),
         })
     }
 

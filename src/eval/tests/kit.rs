@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use crate::eval::{Alert, Engine, Output, Routing};
 use crate::ir::{
-    Aggregate, Comparison, Condition, Field, FieldType, IpBlock, Level, Literal, Meta, Operation,
-    Ordering, Playbook, Predicate, Rule, Schedule, Status, TextOp, Threshold,
+    Aggregate, Comparison, Condition, Field, FieldType, Having, IpBlock, Level, Literal, Meta,
+    Operation, Ordering, Playbook, Predicate, Rule, Schedule, Status, TextOp, Threshold,
 };
 use crate::source::FileId;
 use crate::syntax::Span;
@@ -22,12 +22,14 @@ pub fn field(path: &str) -> Field {
         path: path.to_string(),
         ty,
         span: Span::default(),
+        cased: false,
     }
 }
 
 pub fn pred(path: &str, operation: Operation) -> Condition {
     Condition::Predicate(Predicate {
         field: field(path),
+        length: false,
         operation,
         span: Span::default(),
     })
@@ -113,13 +115,7 @@ pub fn not(inner: Condition) -> Condition {
 }
 
 pub fn count(by: &[&str], window: u64, comparison: Comparison, value: i64) -> Threshold {
-    Threshold {
-        aggregate: Aggregate::Count,
-        by: by.iter().map(|f| field(f)).collect(),
-        window,
-        comparison,
-        value,
-    }
+    having(by, window, compare(Aggregate::Count, comparison, value))
 }
 
 pub fn distinct(
@@ -129,9 +125,29 @@ pub fn distinct(
     comparison: Comparison,
     value: i64,
 ) -> Threshold {
+    let aggregate = Aggregate::Distinct(field(of));
+    having(by, window, compare(aggregate, comparison, value))
+}
+
+/// `threshold by BY over WINDOW having CONDITION` (tumbling).
+pub fn having(by: &[&str], window: u64, condition: Having) -> Threshold {
     Threshold {
-        aggregate: Aggregate::Distinct(field(of)),
-        ..count(by, window, comparison, value)
+        by: by.iter().map(|f| field(f)).collect(),
+        window,
+        step: None,
+        step_span: Span::default(),
+        having: condition,
+        span: Span::default(),
+    }
+}
+
+/// `AGGREGATE op VALUE`.
+pub fn compare(aggregate: Aggregate, comparison: Comparison, value: i64) -> Having {
+    Having::Compare {
+        aggregate,
+        comparison,
+        value,
+        span: Span::default(),
     }
 }
 
@@ -158,6 +174,7 @@ pub fn rule(name: &str, source: &str, condition: Condition, threshold: Option<Th
             tags: Vec::new(),
         },
         source: source.to_string(),
+        more_sources: Vec::new(),
         alert: crate::ir::Alert {
             title: vec![crate::ir::TitlePart::Text(format!("{name} title"))],
             risk: Vec::new(),

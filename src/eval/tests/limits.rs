@@ -127,8 +127,10 @@ fn windows_close_as_the_stream_advances_by_the_rules_delay() {
     ];
     let limits = Limits::streaming(None);
     let (alerts, reports, _) = run(count(&[], 60, Ge, 1), &limits, &lines);
-    let when: Vec<(usize, i128, i64)> =
-        alerts.iter().map(|(i, a)| (*i, a.start, a.value)).collect();
+    let when: Vec<(usize, i128, i64)> = alerts
+        .iter()
+        .map(|(i, a)| (*i, a.start, a.value()))
+        .collect();
     assert_eq!(when, [(3, 0, 2), (6, 360, 3)]);
     let late: Vec<bool> = reports.iter().map(|r| r.late).collect();
     assert_eq!(late, [false, false, false, false, true, false]);
@@ -159,7 +161,7 @@ fn a_time_far_in_the_future_does_not_close_windows() {
     assert!(reports[1].future);
     assert_eq!(reports.iter().filter(|r| r.future).count(), 1);
     assert_eq!(reports.iter().filter(|r| r.late).count(), 0);
-    let counts: Vec<(i128, i64)> = alerts.iter().map(|(_, a)| (a.start, a.value)).collect();
+    let counts: Vec<(i128, i64)> = alerts.iter().map(|(_, a)| (a.start, a.value())).collect();
     assert_eq!(counts, [(0, 30)], "the far event's window has one event");
     // Against the wall clock, even the first event may be too far ahead;
     // a gap of days in an old stream still moves the clock.
@@ -206,4 +208,28 @@ fn open_windows_count_groups_and_distinct_values() {
     assert!(held.bytes > 0);
     engine.finish(&mut |_| {});
     assert_eq!(engine.held().0.entries, 0);
+}
+
+#[test]
+fn hopping_windows_close_as_the_stream_advances() {
+    // 60 s windows stepping 20 s, lateness 0, `>= 1`: each window closes
+    // once the clock passes its end, and a run of satisfying windows
+    // alerts once, even across closes; an event older than its last open
+    // window is late, one with some windows open counts in those only.
+    let lines = [at(0, ""), at(30, ""), at(100, ""), at(85, ""), at(500, "")];
+    let limits = Limits {
+        lateness: Lateness::Seconds(0),
+        ..Limits::streaming(None)
+    };
+    let threshold = Threshold {
+        step: Some(20),
+        ..count(&[], 60, Ge, 1)
+    };
+    let (alerts, reports, _) = run(threshold, &limits, &lines);
+    let when: Vec<(usize, i128)> = alerts.iter().map(|(i, a)| (*i, a.start)).collect();
+    // One run from window -40 through window 80 (every window from -40 to
+    // 80 holds an event), then a second from 460.
+    assert_eq!(when, [(1, -40), (5, 460)]);
+    let late: Vec<bool> = reports.iter().map(|r| r.late).collect();
+    assert_eq!(late, [false; 5]);
 }

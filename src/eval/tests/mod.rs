@@ -7,3 +7,4 @@ mod reader;
 mod routing;
 mod testrun;
 mod threshold;
+mod version2;

@@ -74,3 +74,50 @@ fn events_reach_the_rules_of_their_source() {
     assert_eq!(hits, ["d"]);
     assert!(!report.unrouted);
 }
+
+#[test]
+fn a_rule_over_several_sources_sees_each_event_once() {
+    // `from web, proxy` (proxy twice: still once): a web and a proxy event
+    // match once each, a dns event not; a threshold counts both sources.
+    let mut both = rule("wp", "web", any(), None);
+    both.more_sources = vec!["proxy".into(), "PROXY".into()];
+    let routing = Routing::Field {
+        path: Routing::DEFAULT_FIELD.into(),
+        sources: sources(),
+    };
+    let Ok(mut engine) = Engine::new(&[both.clone()], routing.clone(), None) else {
+        unreachable!("the rule compiles");
+    };
+    let mut hits = 0;
+    for line in [
+        r#"{"event":{"dataset":"web"}}"#,
+        r#"{"event":{"dataset":"proxy"}}"#,
+        r#"{"event":{"dataset":"dns"}}"#,
+    ] {
+        engine.process(line, &mut |out| {
+            if let Output::Match { .. } = out {
+                hits += 1;
+            }
+        });
+    }
+    assert_eq!(hits, 2);
+    both.threshold = Some(count(&[], 60, crate::ir::Comparison::Ge, 1));
+    let Ok(mut engine) = Engine::new(&[both], routing, None) else {
+        unreachable!("the rule compiles");
+    };
+    let mut alerts = Vec::new();
+    let mut collect = |out: Output<'_>| {
+        if let Output::Alert { alert, .. } = out {
+            alerts.push(alert.value());
+        }
+    };
+    for line in [
+        r#"{"@timestamp":1,"event":{"dataset":"web"}}"#,
+        r#"{"@timestamp":2,"event":{"dataset":"proxy"}}"#,
+        r#"{"@timestamp":3,"event":{"dataset":"dns"}}"#,
+    ] {
+        engine.process(line, &mut collect);
+    }
+    engine.finish(&mut collect);
+    assert_eq!(alerts, [2]);
+}

@@ -20,7 +20,7 @@ fn summary(alerts: &[crate::eval::Alert]) -> Vec<(String, Vec<serde_json::Value>
             (
                 format_seconds(a.start),
                 a.group.iter().map(|(_, v)| v.clone()).collect(),
-                a.value,
+                a.value(),
             )
         })
         .collect()
@@ -180,7 +180,9 @@ fn distinct_counts_values_ignoring_case_and_arrays() {
             distinct("user.name", &["source.ip"], 60, Ge, 0),
             &lines
         )[0]
-        .distinct
+        .values[0]
+            .0
+            == "distinct_count"
     );
 }
 

@@ -102,16 +102,52 @@ impl<'a> Ctx<'a> {
     /// `field OP operand`; `f not contains s` is reported and read as
     /// `not f contains s`, so later errors are still found.
     pub(super) fn predicate(&self, input: &'a str, depth: usize) -> PResult<'a, Spanned<Expr>> {
-        let (rest, field) = self.field_path(input)?;
+        let (rest, field, len) = match self.len_of(input) {
+            Some(found) => found?,
+            None => {
+                let (rest, field) = self.field_path(input)?;
+                (rest, field, None)
+            }
+        };
+        let (rest, cased) = match self.keyword("cased")(rest) {
+            Ok((after, span)) => (after, Some(span)),
+            Err(_) => (rest, None),
+        };
         let (rest, (op, negated)) = commit(self.operator(rest, &field.node))?;
         let (rest, operand) = commit(self.operand(rest, op.node, depth))?;
         let end = self.offset(rest);
-        let span = Span::new(field.span.start, end);
-        let predicate = Spanned::new(Expr::Predicate(Predicate { field, op, operand }), span);
+        let start = len.map_or(field.span.start, |len| len.start);
+        let span = Span::new(start, end);
+        let predicate = Predicate {
+            field,
+            len,
+            cased,
+            op,
+            operand,
+        };
+        let predicate = Spanned::new(Expr::Predicate(predicate), span);
         if negated {
             return Ok((rest, Spanned::new(Expr::Not(Box::new(predicate)), span)));
         }
         Ok((rest, predicate))
+    }
+
+    /// `len(field)`, when the input opens with `len(`: the rest, the field
+    /// and the span from `len` to `)`.
+    #[expect(clippy::type_complexity, reason = "one parse result")]
+    fn len_of(
+        &self,
+        input: &'a str,
+    ) -> Option<Result<(&'a str, Spanned<String>, Option<Span>), nom::Err<PError>>> {
+        let (after, keyword) = self.keyword("len")(input).ok()?;
+        let (after, open) = self.punct("(")(after).ok()?;
+        let parsed = (|| {
+            let (after, field) = commit(self.field_path(after))
+                .map_err(|e| e.map(|e| e.unclosed_at_end(open, '(')))?;
+            let (rest, close) = self.closing(after, ")", open, '(')?;
+            Ok((rest, field, Some(keyword.to(close))))
+        })();
+        Some(parsed)
     }
 
     /// The operator after a field; the flag is set for a misplaced `not`.

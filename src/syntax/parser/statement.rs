@@ -7,8 +7,8 @@ use super::operand::Bracket;
 use super::{Ctx, Span, Spanned, commit};
 use crate::diag::{Diagnostic, codes, nearest};
 use crate::syntax::ast::{
-    Aggregate, AlertLine, AlertValue, Comparison, PlaybookLine, Statement, StatementValue,
-    Threshold, Word,
+    Aggregate, AlertLine, AlertValue, Comparison, Grouping, Having, PlaybookLine, Statement,
+    StatementValue, Threshold, Word,
 };
 
 /// Every statement a rule may hold, in the spec's order.
@@ -98,7 +98,7 @@ impl<'a> Ctx<'a> {
             }
             "status" => self.word_value(input, "a status such as `stable`"),
             "level" => self.word_value(input, "a level such as `high`"),
-            "from" => self.word_value(input, "a source such as `dns`"),
+            "from" => self.sources(input),
             "attack" => self.techniques(input),
             "references" | "falsepositives" | "tags" => self.texts(input),
             "every" | "lookback" | "delay" => {
@@ -151,6 +151,27 @@ impl<'a> Ctx<'a> {
             Ok((rest, word)) => Ok((rest, StatementValue::Word(word.map(Word::Bare)))),
             Err(_) => Err(nom::Err::Error(PError::expected(start, what))),
         }
+    }
+
+    /// `from a` or `from a, b, ...`.
+    fn sources(&self, input: &'a str) -> PResult<'a, StatementValue> {
+        let what = "a source such as `dns`";
+        let (mut rest, first) = self.word_value(input, what)?;
+        let StatementValue::Word(first) = first else {
+            return Ok((rest, first));
+        };
+        let mut words = vec![first];
+        while let Ok((after, _)) = self.punct(",")(rest) {
+            let (after, next) = commit(self.word_value(after, what))?;
+            if let StatementValue::Word(next) = next {
+                words.push(next);
+            }
+            rest = after;
+        }
+        if words.len() == 1 {
+            return Ok((rest, StatementValue::Word(words.remove(0))));
+        }
+        Ok((rest, StatementValue::Words(words)))
     }
 
     /// `attack T1590.002` or `attack [T1590, T1589]`.
@@ -316,41 +337,150 @@ impl<'a> Ctx<'a> {
             .map_err(|_| nom::Err::Error(PError::expected(start, what)))
     }
 
-    /// `count() [by f, ...] over D CMP N` or with `distinct(f)`.
+    /// `AGG [by f, ...] over D [step H] CMP N` (version 1) or
+    /// `[by f, ...] over D [step H] having COND`.
     fn threshold(&self, input: &'a str) -> PResult<'a, Threshold> {
-        let (rest, aggregate) = self.aggregate(input)?;
+        let written = match self.aggregate(input) {
+            Ok((rest, aggregate)) => Some((rest, aggregate)),
+            Err(nom::Err::Error(_)) => None,
+            Err(other) => return Err(other),
+        };
+        let rest = written.as_ref().map_or(input, |(rest, _)| *rest);
         let (mut rest, mut by) = (rest, Vec::new());
         if let Ok((after, _)) = self.keyword("by")(rest) {
-            let (after, field) = commit(self.field_path(after))?;
+            let (after, field) = commit(self.grouping(after))?;
             by.push(field);
             rest = after;
             while let Ok((after, _)) = self.punct(",")(rest) {
-                let (after, field) = commit(self.field_path(after))?;
+                let (after, field) = commit(self.grouping(after))?;
                 by.push(field);
                 rest = after;
             }
         }
         let (rest, _) = self.keyword("over")(rest).map_err(|_| {
-            let what = if by.is_empty() {
-                "`by` or `over`"
-            } else {
-                "`,` or `over`"
+            let what = match (&written, by.is_empty()) {
+                (None, true) => "`count()`, `distinct(field)`, `by` or `over`",
+                (Some(_), true) => "`by` or `over`",
+                (_, false) => "`,` or `over`",
             };
             nom::Err::Failure(PError::expected(self.ws(rest), what))
         })?;
-        let (rest, over) = commit(self.duration(rest))?;
-        let (rest, comparison) = commit(self.comparison(rest))?;
-        let (rest, value) = commit(self.integer(rest))?;
+        let (mut rest, over) = commit(self.duration(rest))?;
+        let mut step = None;
+        if let Ok((after, _)) = self.keyword("step")(rest) {
+            let (after, hop) = commit(self.duration(after))?;
+            step = Some(hop);
+            rest = after;
+        }
+        let having = match written {
+            Some((_, aggregate)) => {
+                let (after, comparison) = commit(self.comparison(rest))?;
+                let (after, value) = commit(self.integer(after))?;
+                rest = after;
+                let span = aggregate.span.to(value.span);
+                Spanned::new(
+                    Having::Compare {
+                        aggregate,
+                        comparison,
+                        value,
+                    },
+                    span,
+                )
+            }
+            None => {
+                let (after, _) = self.keyword("having")(rest).map_err(|_| {
+                    let what = if step.is_some() {
+                        "`having`"
+                    } else {
+                        "`step` or `having`"
+                    };
+                    nom::Err::Failure(PError::expected(self.ws(rest), what))
+                })?;
+                let (after, having) = commit(self.having(after, 0))?;
+                rest = after;
+                having
+            }
+        };
         let threshold = Threshold {
-            aggregate,
             by,
             over,
-            comparison,
-            value,
+            step,
+            having,
         };
         Ok((rest, threshold))
     }
 
+    /// A `by` or `distinct` field, `cased f` or `f`.
+    fn grouping(&self, input: &'a str) -> PResult<'a, Grouping> {
+        let (rest, cased) = match self.keyword("cased")(input) {
+            Ok((after, span)) => (after, Some(span)),
+            Err(_) => (input, None),
+        };
+        let (rest, field) = self.field_path(rest)?;
+        Ok((rest, Grouping { cased, field }))
+    }
+
+    /// A `having` condition: `or` over `and` over `not` over `( cond )` and
+    /// `AGG op N`, left associative.
+    fn having(&self, input: &'a str, depth: usize) -> PResult<'a, Spanned<Having>> {
+        let (mut rest, mut left) = self.having_and(input, depth)?;
+        while let Ok((after, _)) = self.keyword("or")(rest) {
+            let (after, right) = commit(self.having_and(after, depth))?;
+            let span = left.span.to(right.span);
+            left = Spanned::new(Having::Or(Box::new(left), Box::new(right)), span);
+            rest = after;
+        }
+        Ok((rest, left))
+    }
+
+    fn having_and(&self, input: &'a str, depth: usize) -> PResult<'a, Spanned<Having>> {
+        let (mut rest, mut left) = self.having_not(input, depth)?;
+        while let Ok((after, _)) = self.keyword("and")(rest) {
+            let (after, right) = commit(self.having_not(after, depth))?;
+            let span = left.span.to(right.span);
+            left = Spanned::new(Having::And(Box::new(left), Box::new(right)), span);
+            rest = after;
+        }
+        Ok((rest, left))
+    }
+
+    fn having_not(&self, input: &'a str, depth: usize) -> PResult<'a, Spanned<Having>> {
+        if let Ok((after, keyword)) = self.keyword("not")(input) {
+            let depth = self.deeper(input, depth, keyword)?;
+            let (rest, inner) = commit(self.having_not(after, depth))?;
+            let span = keyword.to(inner.span);
+            return Ok((rest, Spanned::new(Having::Not(Box::new(inner)), span)));
+        }
+        if let Ok((after, open)) = self.punct("(")(input) {
+            let depth = self.deeper(input, depth, open)?;
+            let (after, inner) = commit(self.having(after, depth))
+                .map_err(|e| e.map(|e| e.unclosed_at_end(open, '(')))?;
+            let (rest, close) = self.punct(")")(after).map_err(|_| {
+                let error = PError::expected(self.ws(after), "`and`, `or` or `)`");
+                nom::Err::Failure(error.unclosed_at_end(open, '('))
+            })?;
+            let span = open.to(close);
+            return Ok((rest, Spanned::new(Having::Group(Box::new(inner)), span)));
+        }
+        let (rest, aggregate) = self.aggregate(input).map_err(|e| match e {
+            nom::Err::Error(_) => nom::Err::Error(PError::expected(
+                self.ws(input),
+                "an aggregate comparison such as `count() > 10`",
+            )),
+            other => other,
+        })?;
+        let (rest, comparison) = commit(self.comparison(rest))?;
+        let (rest, value) = commit(self.integer(rest))?;
+        let span = aggregate.span.to(value.span);
+        let compare = Having::Compare {
+            aggregate,
+            comparison,
+            value,
+        };
+        Ok((rest, Spanned::new(compare, span)))
+    }
+
+    /// `count()`, or `distinct`, `sum`, `min`, `max` of a field.
     fn aggregate(&self, input: &'a str) -> PResult<'a, Spanned<Aggregate>> {
         let start = self.ws(input);
         if let Ok((after, keyword)) = self.keyword("count")(start) {
@@ -360,13 +490,28 @@ impl<'a> Ctx<'a> {
         }
         if let Ok((after, keyword)) = self.keyword("distinct")(start) {
             let (after, open) = commit(self.punct("(")(after))?;
-            let (after, field) = commit(self.field_path(after))
+            let (after, field) = commit(self.grouping(after))
                 .map_err(|e| e.map(|e| e.unclosed_at_end(open, '(')))?;
             let (rest, close) = self.closing(after, ")", open, '(')?;
             return Ok((
                 rest,
                 Spanned::new(Aggregate::Distinct(field), keyword.to(close)),
             ));
+        }
+        type Make = fn(Spanned<String>) -> Aggregate;
+        let functions: [(&'static str, Make); 3] = [
+            ("sum", Aggregate::Sum),
+            ("min", Aggregate::Min),
+            ("max", Aggregate::Max),
+        ];
+        for (name, make) in functions {
+            if let Ok((after, keyword)) = self.keyword(name)(start) {
+                let (after, open) = commit(self.punct("(")(after))?;
+                let (after, field) = commit(self.field_path(after))
+                    .map_err(|e| e.map(|e| e.unclosed_at_end(open, '(')))?;
+                let (rest, close) = self.closing(after, ")", open, '(')?;
+                return Ok((rest, Spanned::new(make(field), keyword.to(close))));
+            }
         }
         Err(nom::Err::Error(PError::expected(
             start,

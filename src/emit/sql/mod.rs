@@ -1,0 +1,226 @@
+//! The `sql` target: one `SELECT` per rule for DuckDB and for Spark SQL 4,
+//! over an `events` table (a view) with one text column per ECS field of
+//! the taxonomy, named by its dotted path (`"source.ip"`, `` `source.ip` ``),
+//! and `@timestamp` as a UTC timestamp. Per engine `ENGINE/NAME.sql` and
+//! `ENGINE/events.sql` (the view over ECS JSON Lines); for the target a
+//! `README.md`. The condition comes from the shared writer (`emit::query`)
+//! in the SQL `dialect`, a threshold's steps from `threshold`; the files
+//! around the query from the templates of `targets/sql/`.
+
+mod address;
+mod dialect;
+mod flavor;
+mod pattern;
+mod threshold;
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+
+use crate::diag::Diagnostic;
+use crate::emit::templates::Templates;
+use crate::ir::{self, Condition};
+
+use super::query::{self, Refusal};
+use super::{Document, EmitError, Emitted, Input};
+use dialect::Sql;
+pub use flavor::Flavor;
+
+pub(crate) const TARGET: &str = "sql";
+
+/// What the query writer knows about the rule it writes.
+pub struct Context<'a> {
+    pub input: &'a Input<'a>,
+    pub rule: &'a ir::Rule,
+}
+
+/// One rule as the templates see it.
+#[derive(Debug, Serialize)]
+struct RuleView {
+    name: String,
+    id: String,
+    title: String,
+    source: String,
+    query: String,
+    /// `count` or `distinct_count` for a threshold rule.
+    aggregate: Option<&'static str>,
+    /// A threshold rule's `by` fields (its result columns) and window.
+    by: Vec<String>,
+    window: Option<u64>,
+}
+
+pub fn emit(input: &Input) -> Result<Emitted, EmitError> {
+    let mut templates = Templates::load(input.folder)?;
+    templates
+        .env
+        .add_filter("duckdb_string", |text: &str| Flavor::DuckDb.string(text));
+    let mut emitted = Emitted::default();
+    let columns = columns(input);
+    for flavor in Flavor::ALL {
+        engine_documents(input, &templates, flavor, &columns, &mut emitted)?;
+    }
+    emitted.documents.push(Document {
+        path: "README.md".to_string(),
+        text: templates.render("README.md.j2", minijinja::context! { columns => columns })?,
+    });
+    Ok(emitted)
+}
+
+/// One engine's folder: a query per rule, the runners and the view.
+fn engine_documents(
+    input: &Input,
+    templates: &Templates,
+    flavor: Flavor,
+    columns: &[String],
+    emitted: &mut Emitted,
+) -> Result<(), EmitError> {
+    let engine = flavor.as_str();
+    let mut views = Vec::new();
+    for rule in &input.pack.rules {
+        let cx = Context { input, rule };
+        let version2 = super::common::version2_refusals("sql", rule);
+        if !version2.is_empty() {
+            if flavor == Flavor::DuckDb {
+                emitted.diagnostics.extend(version2);
+            }
+            continue;
+        }
+        let view = match view(&cx, flavor) {
+            Ok(view) => view,
+            Err(refused) => {
+                // Both engines refuse the same constructs: report once.
+                if flavor == Flavor::DuckDb {
+                    emitted.diagnostics.extend(refused);
+                }
+                continue;
+            }
+        };
+        emitted.documents.push(Document {
+            path: format!("{engine}/{}.sql", rule.name),
+            text: templates.render(
+                "query.sql.j2",
+                minijinja::context! { rule => minijinja::Value::from(minijinja::value::Serde(&view)), engine },
+            )?,
+        });
+        views.push(view);
+    }
+    let rules = minijinja::Value::from(minijinja::value::Serde(&views));
+    for (path, template) in job_files(flavor) {
+        emitted.documents.push(Document {
+            path: format!("{engine}/{path}"),
+            text: templates.render(template, minijinja::context! { rules => rules.clone() })?,
+        });
+    }
+    let quoted: Vec<(String, String)> = columns
+        .iter()
+        .map(|c| (c.clone(), flavor.ident(c)))
+        .collect();
+    emitted.documents.push(Document {
+        path: format!("{engine}/events.sql"),
+        text: templates.render(
+            &format!("events.{engine}.sql.j2"),
+            minijinja::context! { columns => quoted },
+        )?,
+    });
+    Ok(())
+}
+
+/// The files that run the whole pack on an engine, and their templates.
+fn job_files(flavor: Flavor) -> &'static [(&'static str, &'static str)] {
+    match flavor {
+        Flavor::DuckDb => &[("run.sql", "run.duckdb.sql.j2")],
+        Flavor::Spark => &[
+            ("job.py", "job.spark.py.j2"),
+            ("rules.json", "rules.spark.json.j2"),
+        ],
+    }
+}
+
+/// Every column the mapping names, `@timestamp` aside, and the routing
+/// column `event.dataset`, sorted.
+fn columns(input: &Input) -> Vec<String> {
+    let mut names: BTreeSet<String> = input
+        .mapping
+        .sources
+        .values()
+        .flat_map(|s| s.fields.values().flatten().cloned())
+        .filter(|c| c != "@timestamp")
+        .collect();
+    names.insert("event.dataset".to_string());
+    names.into_iter().collect()
+}
+
+fn view(cx: &Context, flavor: Flavor) -> Result<RuleView, Vec<Diagnostic>> {
+    let rule = cx.rule;
+    Ok(RuleView {
+        name: rule.name.clone(),
+        id: rule.meta.id.to_lowercase(),
+        title: rule.meta.title.clone(),
+        source: rule.source.clone(),
+        query: query(cx, flavor)?,
+        aggregate: rule.threshold.as_ref().map(threshold::result_column),
+        by: rule
+            .threshold
+            .iter()
+            .flat_map(|t| t.by.iter().map(|f| f.path.clone()))
+            .collect(),
+        window: rule.threshold.as_ref().map(|t| t.window),
+    })
+}
+
+/// The whole `SELECT` of a rule.
+fn query(cx: &Context, flavor: Flavor) -> Result<String, Vec<Diagnostic>> {
+    let rule = cx.rule;
+    let diagnostics = |refusals: Vec<Refusal>| -> Vec<Diagnostic> {
+        refusals
+            .into_iter()
+            .map(|r| r.into_diagnostic(rule))
+            .collect()
+    };
+    let mut sql = Sql::new(cx, flavor);
+    let condition = query::write(&mut sql, &rule.condition).map_err(diagnostics)?;
+    let condition = match rule.condition {
+        Condition::Or(_) => format!("({condition})"),
+        _ => condition,
+    };
+    let mut conjuncts = Vec::new();
+    if let Some(route) = route(cx, flavor) {
+        conjuncts.push(route);
+    }
+    conjuncts.push(condition);
+    let filter = format!(
+        "SELECT *\nFROM {}\nWHERE {}",
+        table(cx),
+        conjuncts.join("\n  AND ")
+    );
+    match &rule.threshold {
+        None => Ok(filter),
+        Some(t) => {
+            let steps = threshold::steps(&sql, t).map_err(|r| diagnostics(vec![r]))?;
+            let indented = filter.replace('\n', "\n  ");
+            Ok(format!("WITH matched AS (\n  {indented}\n),\n{steps}"))
+        }
+    }
+}
+
+/// The source's table in the mapping (`events` when it names none).
+fn table(cx: &Context) -> String {
+    setting(cx, "table").unwrap_or_else(|| "events".to_string())
+}
+
+/// The routing test of the source, as `tripline eval` routes: an event
+/// whose `event.dataset` is missing or `""` is seen by every rule, one
+/// whose value is the source's word (ignoring case) by its rules only.
+fn route(cx: &Context, flavor: Flavor) -> Option<String> {
+    let dataset = setting(cx, "dataset")?;
+    let column = flavor.ident("event.dataset");
+    Some(format!(
+        "coalesce(lower({column}), '') IN ('', {})",
+        flavor.string(&dataset.to_lowercase())
+    ))
+}
+
+fn setting(cx: &Context, key: &str) -> Option<String> {
+    let source = cx.input.mapping.sources.get(&cx.rule.source)?;
+    source.settings.get(key)?.as_str().map(str::to_string)
+}

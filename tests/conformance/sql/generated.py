@@ -1,0 +1,404 @@
+"""Generated differential cases for the sql target (DuckDB and Spark vs `tripline eval`).
+
+Random rules (one or two predicates under `not` / `and` / `or`, and
+threshold rules with `count()` or `distinct()` by one or two fields) over
+random events whose values come from an adversarial alphabet (quotes,
+backslash, `*` `%` `_` `?`, newline, tab, non-ASCII, leading zeros, signs,
+numbers held as text, booleans, null, `""`) and, for `ip` fields, many
+spellings of addresses (IPv4-mapped IPv6 in every form, leading zeros,
+zones, brackets). For each seed it writes a pack and a JSON Lines stream,
+asks `tripline eval` for the matches and alerts (the reference), builds the
+pack for the sql target (`--skip-refused`: a refused rule is counted, not
+a disagreement), creates the `events` view from each engine's generated
+`events.sql` over the same stream and runs every query of that engine
+(DuckDB in process; Spark in local mode, one session for all cases).
+Matches are compared by event, alerts by window start, group (first
+spelling) and aggregate.
+
+Outside the comparison, as the docs say: arrays, objects and numbers with
+a fraction (columns hold one text value), and letters whose folding
+differs between `lower()` and simple case folding (`ſ`, the Kelvin sign,
+`ς`, `İ`, ...), which the alphabet leaves out.
+
+Usage: generated.py TRIPLINE_BIN ENGINE [SEEDS] [RULES_PER_SEED]   (ENGINE: duckdb or spark)
+TRIPLINE_SQL_FIRST_SEED (default 0) starts the seeds elsewhere.
+Exit 1 on any disagreement (each printed with its rule and event).
+"""
+
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+
+import time
+
+ALPHABET = ["a", "b", "A", "B", "é", "É", "ß", '"', "\\", "'", "*", "%", "_", "?",
+            "\n", "\t", "\r", " ", ".", "-", "0", "4", "3", "x", "X", "|", "ü", "Ü"]
+INT_VALUES = [443, "443", "0443", " 443", "abc", "-0", "-1", -1, 0, "0", "-", "4-4",
+              "9223372036854775808", "-9223372036854775808", 9223372036854775807,
+              "", None, True, "4e2", "+443", "22", 22, "３"]
+INT_LITERALS = [0, 1, 22, 443, -1, 65535, 9223372036854775807, -9223372036854775808]
+REGEXES = [r"a", r"^a", r"b$", r"\d", r"\w+", r"\s", r"(?i)é", r"a.b", r"^.$", r"\bA",
+           r"[%_]", r"\\", r'"', r"a|b", r"\.", r"[^a-z]", r"^-?[0-9]+$", r"(?i)^A",
+           r"\*", r"^\W", r"x\b", r"\B4", r"(a|b)+$", r"\S\s\S", r"^$|a", r"(?i)ü",
+           r"a.*?b", r"[\d.]{2,}", r"\D", r"a$"]
+ADDRESSES = ["10.1.2.3", "10.255.255.255", "11.0.0.0", "192.168.1.1", "192.168.2.1",
+             "::ffff:10.1.2.3", "::FFFF:10.1.2.3", "0:0:0:0:0:ffff:10.1.2.3",
+             "::ffff:a01:203", "0::ffff:0a01:0203", "::ffff:192.168.1.9",
+             "010.1.2.3", "10.1.2", "10.1.2.3.4", "fe80::1%eth0", "[::1]", "::1",
+             "fd00::1", "fc00::", "fe00::", "2001:db8::1", "2001:0DB8:0:0:0:0:0:1",
+             "2001:db9::", "::", "1::", "10.1.2.3 ", " 10.1.2.3", "10.1.2.3\n",
+             "::10.1.2.3", "1:2:3:4:5:6:7:8", "1:2:3:4:5:6:7::", "::ffff:0:0",
+             "::ffff:10.1.2.03", "127.0.0.1", "0.0.0.0", "255.255.255.255"]
+BLOCKS = ["10.0.0.0/8", "192.168.1.0/24", "10.1.2.3", "0.0.0.0/0", "fc00::/7",
+          "2001:db8::/32", "::1", "::ffff:0:0/96", "::/0", "127.0.0.0/8", "10.1.2.128/25"]
+
+SOURCES = {
+    "dns": {
+        "dns.question.name": "string",
+        "dns.question.type": "string",
+        "host.name": "string",
+        "source.ip": "ip",
+        "source.port": "int",
+        "destination.ip": "ip",
+    },
+    "web": {
+        "http.response.status_code": "int",
+        "url.domain": "string",
+        "user_agent.original": "string",
+        "source.ip": "ip",
+    },
+}
+
+#: The rules' literals, which events reuse (mutated) so that predicates hold.
+POOL = []
+
+
+def text(rng, low=1, high=4):
+    value = "".join(rng.choice(ALPHABET) for _ in range(rng.randint(low, high)))
+    POOL.append(value)
+    return value
+
+
+def near(rng):
+    value = rng.choice(POOL)
+    roll = rng.random()
+    if roll < 0.3:
+        return value.swapcase()
+    if roll < 0.6:
+        return rng.choice(ALPHABET) + value + rng.choice(["", rng.choice(ALPHABET)])
+    return value
+
+
+def quote(s):
+    out = ['"']
+    for c in s:
+        out.append({'"': '\\"', "\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r"}.get(c, c))
+    out.append('"')
+    return "".join(out)
+
+
+def glob(rng):
+    pieces = []
+    for _ in range(rng.randint(1, 4)):
+        pieces.append(rng.choice(["*", "?", "\\*", "\\?", "\\\\", text(rng, 1, 2).replace("\\", "\\\\").replace("*", "\\*").replace("?", "\\?")]))
+    return "".join(pieces)
+
+
+def predicate(rng, fields):
+    field = rng.choice(sorted(fields))
+    kind = fields[field]
+    if kind == "int":
+        op = rng.choice(["==", "!=", "<", "<=", ">", ">=", "in", "not in", "exists"])
+        if op == "exists":
+            return f"exists({field})"
+        if op in ("in", "not in"):
+            values = rng.sample(INT_LITERALS, rng.randint(1, 3))
+            return f"{field} {op} [{', '.join(map(str, values))}]"
+        return f"{field} {op} {rng.choice(INT_LITERALS)}"
+    ops = ["==", "!=", "in", "not in", "contains", "startswith", "endswith", "like", "matches", "exists"]
+    if kind == "ip":
+        ops += ["in cidr", "not in cidr", "in cidr", "==", "in"]
+    op = rng.choice(ops)
+    if op == "exists":
+        return f"exists({field})"
+    if op == "matches":
+        return f'{field} matches r#"{rng.choice(REGEXES)}"#'
+    if "cidr" in op:
+        blocks = rng.sample(BLOCKS, rng.randint(1, 3))
+        return f"{field} {op} [{', '.join(map(quote, blocks))}]"
+    if kind == "ip" and op in ("==", "in", "not in", "!="):
+        values = rng.sample(ADDRESSES, rng.randint(1, 3))
+    elif op == "like":
+        values = [glob(rng) for _ in range(rng.randint(1, 2))]
+    else:
+        values = [text(rng) for _ in range(rng.randint(1, 3))]
+    if op in ("in", "not in"):
+        return f"{field} {op} [{', '.join(map(quote, values))}]"
+    if op in ("==", "!="):
+        return f"{field} {op} {quote(values[0])}"
+    if len(values) == 1:
+        return f"{field} {op} {quote(values[0])}"
+    every = "all " if rng.random() < 0.5 else ""
+    return f"{field} {op} {every}[{', '.join(map(quote, values))}]"
+
+
+def condition(rng, fields):
+    shape = rng.randint(0, 4)
+    a, b = predicate(rng, fields), predicate(rng, fields)
+    return [a, f"not {a}", f"{a} and {b}", f"{a} or not {b}", f"not ({a} or {b})"][shape]
+
+
+def threshold(rng, fields):
+    keys = sorted(f for f in fields)
+    by = rng.sample(keys, rng.randint(0, 2))
+    aggregate = "count()" if rng.random() < 0.5 else f"distinct({rng.choice(keys)})"
+    op = rng.choice([">", ">=", "==", "<", "<="])
+    value = rng.randint(1, 3)
+    window = rng.choice(["5s", "10s", "1m"])
+    by_text = f" by {', '.join(by)}" if by else ""
+    return f"  threshold {aggregate}{by_text} over {window} {op} {value}\n"
+
+
+def event_value(rng, kind):
+    if kind == "int":
+        return rng.choice(INT_VALUES)
+    roll = rng.random()
+    if roll < 0.12:
+        return None
+    if roll < 0.2:
+        return ""
+    if kind == "ip" and roll < 0.75:
+        return rng.choice(ADDRESSES)
+    if roll < 0.25:
+        return rng.choice([0, 1, True, False])
+    if POOL and roll < 0.75:
+        return near(rng)
+    return "".join(rng.choice(ALPHABET) for _ in range(rng.randint(1, 5)))
+
+
+def pack(rng, source, count):
+    fields = SOURCES[source]
+    rules = []
+    for n in range(count):
+        every = 'source.ip == "x" or not source.ip == "x"'
+        where = condition(rng, fields) if rng.random() < 0.8 or n % 3 else every
+        tail = threshold(rng, fields) if n % 3 == 2 else ""
+        rules.append(
+            f"rule g_{source}_{n} {{\n  title \"g\"\n  id \"{rng.getrandbits(32):08x}-0000-4000-8000-{n:012x}\"\n"
+            f"  level low\n  attack T1590\n  description \"generated\"\n  from {source}\n"
+            f"  where {where}\n{tail}}}\n"
+        )
+    return "\n".join(rules)
+
+
+def spelled_time(rng, k):
+    """Second k after 2026-01-01T00:00:00Z, in one of the spellings the
+    evaluator reads (RFC 3339 in any case and offset, epoch seconds or
+    milliseconds as numbers or text, with a fraction)."""
+    epoch = 1767225600 + k
+    minute, second = divmod(k, 60)
+    return rng.choice([
+        f"2026-01-01T00:{minute:02d}:{second:02d}Z",
+        f"2026-01-01t00:{minute:02d}:{second:02d}.250z",
+        f"2026-01-01 02:{minute:02d}:{second:02d}+02:00",
+        f"2025-12-31T18:{minute + 30:02d}:{second:02d}.999999-05:30",
+        epoch, str(epoch), epoch * 1000 + 7, str(epoch * 1000), epoch + 0.5, f"{epoch}.75",
+    ])
+
+
+def events(rng, source, count):
+    out = []
+    for k in range(count):
+        event = {"tl_row": k, "@timestamp": spelled_time(rng, k)}
+        roll = rng.random()
+        if roll < 0.1:
+            event["event.dataset"] = rng.choice(["", source.upper(), "other", None])
+        elif roll < 0.2:
+            event["event"] = {"dataset": source}
+        for field, kind in SOURCES[source].items():
+            value = event_value(rng, kind)
+            if value is not None or rng.random() < 0.5:
+                if rng.random() < 0.5:
+                    event[field] = value
+                else:
+                    head, _, last = field.rpartition(".")
+                    node = event
+                    for part in head.split("."):
+                        node = node.setdefault(part, {})
+                        if not isinstance(node, dict):
+                            break
+                    else:
+                        node[last] = value
+                        continue
+                    event[field] = value
+        out.append(event)
+    return out
+
+
+class DuckDb:
+    name = "duckdb"
+
+    def __init__(self):
+        import duckdb
+        self.con = duckdb.connect()
+        self.con.execute("SET TimeZone = 'UTC'")
+        self.con.execute("SET enable_progress_bar = false")
+
+    def view(self, path, events_path):
+        """The generated view over `events_path`, with each event's row."""
+        sql = open(path, encoding="utf-8").read()
+        sql = sql.replace("'events/*.jsonl'", "'" + events_path.replace("'", "''") + "'")
+        sql = sql.replace("SELECT\n  CASE", "SELECT\n  tl_row,\n  CASE", 1)
+        sql = sql.replace("  SELECT\n    json_extract_string(json, '$.\"@timestamp\"') AS tl_ts,",
+                          "  SELECT\n    CAST(json_extract_string(json, '$.tl_row') AS BIGINT) AS tl_row,\n"
+                          "    json_extract_string(json, '$.\"@timestamp\"') AS tl_ts,", 1)
+        self.con.execute(sql)
+
+    def rows(self, query):
+        result = self.con.execute(query)
+        columns = [d[0] for d in result.description]
+        return columns, [dict(zip(columns, r)) for r in result.fetchall()]
+
+    def explain(self, query):
+        self.con.execute("EXPLAIN " + query.rstrip().rstrip(";"))
+
+
+class Spark:
+    name = "spark"
+
+    def __init__(self):
+        os.environ["TZ"] = "UTC"
+        time.tzset()
+        from pyspark.sql import SparkSession
+        self.session = (SparkSession.builder.master("local[1]").appName("tripline-sql")
+                        .config("spark.sql.session.timeZone", "UTC")
+                        .config("spark.sql.ansi.enabled", "true")
+                        .config("spark.ui.enabled", "false")
+                        .config("spark.ui.showConsoleProgress", "false")
+                        .config("spark.sql.shuffle.partitions", "1")
+                        .getOrCreate())
+        self.session.sparkContext.setLogLevel("ERROR")
+
+    def view(self, path, events_path):
+        sql = open(path, encoding="utf-8").read()
+        sql = sql.replace("text.`events/*.jsonl`", "text.`" + events_path.replace("`", "``") + "`")
+        sql = sql.replace("SELECT\n  CASE", "SELECT\n  CAST(get_json_object(value, '$.tl_row') AS BIGINT) AS tl_row,\n  CASE", 1)
+        self.session.sql(strip_comments(sql).rstrip().rstrip(";"))
+
+    def rows(self, query):
+        frame = self.session.sql(strip_comments(query).rstrip().rstrip(";"))
+        columns = frame.columns
+        return columns, [r.asDict() for r in frame.collect()]
+
+    def explain(self, query):
+        # Spark reports an analysis error inside EXPLAIN's output row.
+        plan = self.session.sql("EXPLAIN " + strip_comments(query).rstrip().rstrip(";")).collect()[0][0]
+        if "Error occurred" in plan or "Exception" in plan:
+            raise RuntimeError(plan.strip())
+
+
+def strip_comments(sql):
+    """The statement without its leading `--` lines (spark.sql takes one statement)."""
+    return "\n".join(l for l in sql.splitlines() if not l.startswith("--"))
+
+
+def engine(name):
+    return {"duckdb": DuckDb, "spark": Spark}[name]()
+
+
+def spelled(value):
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def alert_key(window_start, group, aggregate):
+    return (window_start, tuple(sorted((k, spelled(v)) for k, v in group.items())), aggregate)
+
+
+def run(tripline, seed, per_seed, db):
+    rng = random.Random(seed)
+    POOL.clear()
+    problems, counts = [], {"agree": 0, "refused": 0, "events": 0, "alerts": 0}
+    with tempfile.TemporaryDirectory() as tmp:
+        for source in SOURCES:
+            rules_path = os.path.join(tmp, f"{source}.trip")
+            events_path = os.path.join(tmp, f"{source}.jsonl")
+            with open(rules_path, "w", encoding="utf-8") as f:
+                f.write(pack(rng, source, per_seed))
+            stream = events(rng, source, 60)
+            with open(events_path, "w", encoding="utf-8") as f:
+                f.writelines(json.dumps(e, ensure_ascii=False) + "\n" for e in stream)
+            evaluated = subprocess.run([tripline, "eval", "--rules", rules_path, events_path],
+                                       capture_output=True, text=True)
+            if evaluated.returncode != 0:
+                raise SystemExit(f"seed {seed}: tripline eval failed:\n{evaluated.stderr}\n{open(rules_path).read()}")
+            expected = {}
+            for line in evaluated.stdout.splitlines():
+                out = json.loads(line)
+                if out["kind"] == "match":
+                    expected.setdefault(out["rule"], set()).add(out["line"] - 1)
+                else:
+                    start = out["window"]["start"].replace("Z", "")
+                    aggregate = out.get("count", out.get("distinct_count"))
+                    expected.setdefault(out["rule"], set()).add(alert_key(start, out["group"], aggregate))
+            out = os.path.join(tmp, f"out-{source}")
+            built = subprocess.run([tripline, "build", rules_path, "--target", "sql", "--skip-refused", "--out", out],
+                                   capture_output=True, text=True)
+            if built.returncode != 0:
+                raise SystemExit(f"seed {seed}: tripline build failed:\n{built.stderr}")
+            db.view(os.path.join(out, "sql", db.name, "events.sql"), events_path)
+            for n in range(per_seed):
+                name = f"g_{source}_{n}"
+                path = os.path.join(out, "sql", db.name, f"{name}.sql")
+                if not os.path.exists(path):
+                    counts["refused"] += 1
+                    continue
+                query = open(path, encoding="utf-8").read()
+                columns, rows = db.rows(query)
+                if "window_start" in columns:
+                    got = set()
+                    for row in rows:
+                        aggregate = row.pop("count", row.pop("distinct_count", None))
+                        start = row.pop("window_start").isoformat()
+                        got.add(alert_key(start, row, aggregate))
+                    counts["alerts"] += len(got)
+                else:
+                    got = {row["tl_row"] for row in rows}
+                    counts["events"] += len(stream)
+                want = expected.get(name, set())
+                if got == want:
+                    counts["agree"] += 1
+                    continue
+                rule_text = [b for b in open(rules_path, encoding="utf-8").read().split("\n\n") if f"rule {name} " in b][0]
+                where = "; ".join(l.strip() for l in rule_text.splitlines() if l.strip().startswith(("where", "threshold")))
+                for item in sorted(got ^ want, key=str):
+                    shown = json.dumps(stream[item], ensure_ascii=False) if isinstance(item, int) else item
+                    problems.append(
+                        f"seed {seed} {name}: {where!r}\n    {shown}\n"
+                        f"    evaluator {'yes' if item in want else 'no'}, {db.name} {'yes' if item in got else 'no'}"
+                    )
+    return problems, counts
+
+
+def main(tripline, engine_name, seeds="10", per_seed="40"):
+    db = engine(engine_name)
+    total = {"agree": 0, "refused": 0, "events": 0, "alerts": 0, "disagree": 0}
+    problems = []
+    first = int(os.environ.get("TRIPLINE_SQL_FIRST_SEED", "0"))
+    for seed in range(first, first + int(seeds)):
+        found, counts = run(tripline, seed, int(per_seed), db)
+        problems += found
+        total["disagree"] += len({p.split(":")[0] for p in found})
+        for k, v in counts.items():
+            total[k] += v
+    for problem in problems:
+        print("DISAGREE  " + problem)
+    print(f'generated ({db.name}): {total["agree"]} rules agree, {total["disagree"]} disagree, '
+          f'{total["refused"]} refused; {total["events"]} event verdicts and {total["alerts"]} alerts compared')
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:]))

@@ -1,0 +1,85 @@
+//! The sql target end to end: one snapshot per rule of the pack (`rules/`)
+//! and of the construct matrix, each holding the DuckDB query and then the
+//! Spark one; the `events` view of each engine; and the two refusals.
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "test helpers fail loudly on a broken fixture"
+)]
+
+use std::path::PathBuf;
+
+use tripline::cli::pipeline;
+use tripline::emit::{self, Emitted, TargetName};
+use tripline::ir;
+
+use crate::support::{checked, document, positions};
+
+const MATRIX: &str = "tests/fixtures/matrix/matrix.trip";
+
+fn build(paths: &[PathBuf]) -> (ir::Pack, Emitted) {
+    let loaded = pipeline::load(paths).unwrap();
+    assert!(!loaded.has_errors(), "{:#?}", loaded.diagnostics());
+    let pack = loaded.checked.pack;
+    let emitted = emit::emit(TargetName::Sql, &pack, None, "default").unwrap();
+    (pack, emitted)
+}
+
+fn snapshot_pack(prefix: &str, paths: &[PathBuf]) {
+    let (pack, emitted) = build(paths);
+    assert!(emitted.diagnostics.is_empty(), "{:#?}", emitted.diagnostics);
+    for rule in &pack.rules {
+        let duckdb = document(&emitted, &format!("duckdb/{}.sql", rule.name));
+        let spark = document(&emitted, &format!("spark/{}.sql", rule.name));
+        insta::assert_snapshot!(
+            format!("{prefix}__{}", rule.name),
+            format!(
+                "----- duckdb/{0}.sql\n{duckdb}\n----- spark/{0}.sql\n{spark}",
+                rule.name
+            )
+        );
+    }
+}
+
+#[test]
+fn matrix_rules_become_duckdb_and_spark_queries() {
+    snapshot_pack("matrix", &[PathBuf::from(MATRIX)]);
+}
+
+#[test]
+fn pack_rules_become_duckdb_and_spark_queries() {
+    let files = tripline::source::discover(&[PathBuf::from("rules")]).unwrap();
+    assert!(files.len() > 20, "the pack is missing");
+    snapshot_pack("pack", &files);
+}
+
+#[test]
+fn each_engine_gets_an_events_view_and_the_target_a_readme() {
+    let (_, emitted) = build(&[PathBuf::from(MATRIX)]);
+    insta::assert_snapshot!("view__duckdb", document(&emitted, "duckdb/events.sql"));
+    insta::assert_snapshot!("view__spark", document(&emitted, "spark/events.sql"));
+    assert!(document(&emitted, "README.md").contains("spark-sql"));
+}
+
+#[test]
+fn nul_values_and_exists_of_the_timestamp_are_refused_where_written() {
+    let rule = |condition: &str| {
+        format!(
+            "rule r {{\n  title \"t\"\n  id \"11111111-2222-3333-4444-555555555555\"\n  level high\n  attack T1590\n  description \"d\"\n  from dns\n  where {condition}\n}}\n"
+        )
+    };
+    for (condition, expected) in [
+        (r#"host.name == "a\u{0}b""#, vec!["E0700 8:9"]),
+        (r#"not host.name contains "\u{0}""#, vec!["E0700 8:13"]),
+        (r#"host.name == "a\r\n'\\b""#, vec![]),
+        ("exists(@timestamp)", vec!["E0700 8:16"]),
+    ] {
+        let (map, pack) = checked("tests/fixtures/check/sql.trip", &rule(condition));
+        let emitted = emit::emit(TargetName::Sql, &pack, None, "default").unwrap();
+        assert_eq!(
+            positions(&map, &emitted.diagnostics),
+            expected,
+            "{condition}"
+        );
+    }
+}
