@@ -119,11 +119,7 @@ impl Dialect for EvalExpr<'_> {
     /// Every operand is a call or a parenthesised group; `NOT NOT x` is
     /// written `NOT (NOT x)`.
     fn not(&self, inner: String) -> String {
-        if inner.starts_with("NOT ") {
-            format!("NOT ({inner})")
-        } else {
-            format!("NOT {inner}")
-        }
+        super::literal::negated(inner)
     }
 
     fn exists(&mut self, field: &Field, _: Span) -> Result<String, Refusal> {

@@ -81,6 +81,16 @@ pub fn spl_string(text: &str) -> String {
     out
 }
 
+/// `NOT x`, the search and `where` languages alike; `NOT NOT x` is written
+/// `NOT (NOT x)` so that every negation applies to one operand.
+pub fn negated(inner: String) -> String {
+    if inner.starts_with("NOT ") {
+        format!("NOT ({inner})")
+    } else {
+        format!("NOT {inner}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

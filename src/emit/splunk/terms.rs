@@ -89,11 +89,7 @@ impl Dialect for SearchTerms<'_> {
     }
 
     fn not(&self, inner: String) -> String {
-        if inner.starts_with("NOT ") {
-            format!("NOT ({inner})")
-        } else {
-            format!("NOT {inner}")
-        }
+        super::literal::negated(inner)
     }
 
     /// Never a term: `f=*` holds on an extracted `""` if Splunk keeps the
