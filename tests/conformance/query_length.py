@@ -55,6 +55,40 @@ def squeeze(text):
     return re.sub(r"\s+", "", text)
 
 
+def spl_detection_only(spl):
+    """The search without what only the alert shows (sigma-cli, writing the
+    condition and the count, has no equivalent): the context columns
+    (`values(...)`, first and last time, their `mvindex` samples and table
+    columns) and the site's filter macro."""
+    out = []
+    for line in spl.splitlines():
+        if re.fullmatch(r"\| `\w+_filter`", line.strip()):
+            continue
+        line = re.sub(r" values\([^()]*\) AS \w+", "", line)
+        line = re.sub(r" (min|max)\((_time|tl_t|tl_l)\) AS (firstTime|lastTime|tl_l)", "", line)
+        line = re.sub(r", \w+=mvindex\(mvfilter\(\w+!=\"\"\), 0, 9\)", "", line)
+        if line.startswith("| table "):
+            line = re.sub(r" (firstTime|lastTime)\b", "", line)
+        out.append(line)
+    return "\n".join(out)
+
+
+def detection_only(query):
+    """The query without the `| extend` lines of columns no `where` reads:
+    the alert's entity and context columns (Sentinel's entity mappings and
+    custom details), which sigma-cli, writing only the condition, has no
+    equivalent of."""
+    lines = query.splitlines()
+    wheres = "\n".join(line for line in lines if line.lstrip().startswith(("| where", "and ", "or ")))
+    kept = []
+    for line in lines:
+        m = re.match(r"\| extend (\w+) = ", line)
+        if m and not re.search(r"\b" + m.group(1) + r"\b", wheres):
+            continue
+        kept.append(line)
+    return "\n".join(kept)
+
+
 def unquote(token):
     """A YAML quoted scalar as written by tripline (single or double quotes)."""
     if token.startswith("'"):
@@ -201,10 +235,12 @@ def main():
         row = [name]
         spl_file = os.path.join(args.pack, "splunk", "queries", name + ".spl")
         spl = read(spl_file) if os.path.exists(spl_file) else None
+        measured_spl = spl_detection_only(spl) if spl is not None else None
         kql = kql_query(os.path.join(args.pack, "kql"), name)
         base = kql_query(os.path.join(args.base, "kql"), name)
+        base = detection_only(base) if base is not None else None
         for target, ours, theirs_file in (
-            ("spl", spl, os.path.join(args.sigma_cli, "splunk", name + ".spl")),
+            ("spl", measured_spl, os.path.join(args.sigma_cli, "splunk", name + ".spl")),
             ("kql", base, os.path.join(args.sigma_cli, "kusto", name + ".kql")),
         ):
             theirs = read(theirs_file) if os.path.exists(theirs_file) else ""
