@@ -41,6 +41,9 @@ MACROS = {
     "tripline_proxy": "(`cim_Web_indexes`) tag=web tag=proxy",
     "tripline_authentication": "(`cim_Authentication_indexes`) tag=authentication NOT (action=success user=*$)",
     "tripline_process": "(`cim_Endpoint_indexes`) tag=process tag=report",
+    "tripline_email": "(`cim_Email_indexes`) tag=email",
+    "tripline_file": "(`cim_Endpoint_indexes`) tag=endpoint tag=filesystem",
+    "tripline_registry": "(`cim_Endpoint_indexes`) tag=endpoint tag=registry",
     "tripline_summariesonly": "summariesonly=false allow_old_summaries=true",
 }
 
