@@ -43,11 +43,14 @@ step "build the queries"
 cargo build --quiet
 bin=target/debug/tripline
 rm -rf "$out"
-"$bin" build tests/fixtures/matrix --target kql --out "$out/matrix"
+# Version 1's matrix builds whole (no refusal); version 2's writes what
+# KQL has (`cased ==`, `len()`) and refuses the rest by name.
+"$bin" build tests/fixtures/matrix/matrix.trip --target kql --out "$out/matrix"
+"$bin" build tests/fixtures/matrix/matrix_v2.trip --target kql --skip-refused --out "$out/matrix-v2" 2>/dev/null
 "$bin" build tests/fixtures/matrix --target kql --mapping native --skip-refused --out "$out/native" 2>/dev/null
 "$bin" build tests/fixtures/sources --target kql --skip-refused --out "$out/sources" 2>/dev/null
 "$bin" build tests/fixtures/sources --target kql --mapping native --skip-refused --out "$out/sources-native" 2>/dev/null
-queries=("$out"/matrix/kql/queries/*.kql "$out"/native/kql/queries/*.kql
+queries=("$out"/matrix/kql/queries/*.kql "$out"/matrix-v2/kql/queries/*.kql "$out"/native/kql/queries/*.kql
   "$out"/sources/kql/queries/*.kql "$out"/sources-native/kql/queries/*.kql)
 if [ -d rules ] && [ -n "$(find rules -name "*.trip" | head -1)" ]; then
   "$bin" build rules --target kql --skip-refused --out "$out/rules"

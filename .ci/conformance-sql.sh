@@ -35,7 +35,7 @@ step "build the queries"
 cargo build --quiet
 bin=$PWD/target/debug/tripline
 rm -rf "$out"
-"$bin" build tests/fixtures/matrix --target sql --out "$out/matrix"
+"$bin" build tests/fixtures/matrix/matrix.trip --target sql --out "$out/matrix"
 outs=("$PWD/$out/matrix")
 if [ -d rules ] && [ -n "$(find rules -name "*.trip" | head -1)" ]; then
   "$bin" build rules --target sql --out "$out/rules"
