@@ -698,7 +698,12 @@ class KqlRule:
         self.prepare()
 
     def prepare(self):
-        q = self.query
+        # An alert's context sample: `make_set_if(X, P)` as
+        # `make_set(iff(P, pack_array(X), dynamic([])))`, which duckdb-kql
+        # runs; equal, since `make_set` of arrays unions their elements and
+        # the empty array adds none (as tests/conformance/kql/differential.py).
+        q = re.sub(r'make_set_if\((tostring\([A-Za-z_][A-Za-z0-9_]*\)), (isnotempty\([A-Za-z_][A-Za-z0-9_]*\))\)',
+                   r'make_set(iff(\2, pack_array(\1), dynamic([])))', self.query)
         self.functions = []
         main = self.mapping.get("parser")
         for parser in sorted(set(re.findall(r"\b(_Im_[A-Za-z_]+)\(starttime=", q))):
