@@ -352,6 +352,18 @@ pub enum Ordering {
     Ge,
 }
 
+impl Ordering {
+    /// `<`, `<=`, `>`, `>=`: the same in every query language tripline writes.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Ordering::Lt => "<",
+            Ordering::Le => "<=",
+            Ordering::Gt => ">",
+            Ordering::Ge => ">=",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TextOp {

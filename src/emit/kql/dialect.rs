@@ -138,12 +138,7 @@ impl Dialect for Kql<'_, '_> {
         value: i64,
         _: Span,
     ) -> Result<String, Refusal> {
-        let symbol = match op {
-            Ordering::Lt => "<",
-            Ordering::Le => "<=",
-            Ordering::Gt => ">",
-            Ordering::Ge => ">=",
-        };
+        let symbol = op.symbol();
         self.numeric(field, &format!("{symbol} {}", kql_long(value)))
     }
 
@@ -245,12 +240,7 @@ impl Dialect for Kql<'_, '_> {
         let length = format!("strlen({text})");
         Ok(match compare {
             Some((op, n)) => {
-                let symbol = match op {
-                    Ordering::Lt => "<",
-                    Ordering::Le => "<=",
-                    Ordering::Gt => ">",
-                    Ordering::Ge => ">=",
-                };
+                let symbol = op.symbol();
                 format!("{length} {symbol} {}", kql_long(n))
             }
             None => {

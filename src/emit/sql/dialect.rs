@@ -137,12 +137,7 @@ impl Dialect for Sql<'_, '_> {
         value: i64,
         _: Span,
     ) -> Result<String, Refusal> {
-        let symbol = match op {
-            Ordering::Lt => "<",
-            Ordering::Le => "<=",
-            Ordering::Gt => ">",
-            Ordering::Ge => ">=",
-        };
+        let symbol = op.symbol();
         Ok(numeric(&self.column(field)?, &format!("{symbol} {value}")))
     }
 
