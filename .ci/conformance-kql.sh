@@ -14,9 +14,7 @@
 #  3. generated.py: random rules and events from an adversarial alphabet,
 #     each query's rows compared with `tripline eval` (TRIPLINE_KQL_SEEDS
 #     seeds of 40 rules per source; refused rules are counted, not run).
-#  4. length.py, when .ci/conformance-sigma.sh has made its venv: the pack's
-#     queries against what sigma-cli's Kusto backend writes from tripline's
-#     Sigma files (median and largest ratios, without whitespace).
+# (Length against sigma-cli's Kusto backend: .ci/query-length.sh.)
 # Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -72,9 +70,3 @@ TRIPLINE_KQL_CASES="$PWD/$cases" cargo test --quiet --test integration \
 step "generated differential cases (duckdb-kql vs tripline eval)"
 "$venv/bin/python" "$here/generated.py" "$bin" targets/kql/schema/asim.txt "${TRIPLINE_KQL_SEEDS:-10}" 40
 
-sigma=$conformance/sigma-venv/bin/sigma
-if [ -x "$sigma" ] && [ -d "$out/rules" ]; then
-  step "length against sigma-cli's Kusto backend"
-  "$bin" build rules --target sigma --skip-refused --out "$out/rules" 2>/dev/null
-  "$conformance/sigma-venv/bin/python" "$here/length.py" "$out/rules/kql" "$out/rules/sigma" "$sigma"
-fi
