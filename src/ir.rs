@@ -230,15 +230,21 @@ impl Schedule {
     /// The delay rounded up to whole `every`: how long before its scheduled
     /// time a run's slot ends (so the slot stays on the grid).
     pub fn settle(&self) -> u64 {
-        self.delay.div_ceil(self.every.max(1)) * self.every
+        settle(self.every, self.delay)
     }
 
     /// The shortest look-back that sees every window ending in the slot
     /// whole: the window, the slot (`every`) and the settle time.
     pub fn minimum_lookback(every: u64, delay: u64, window: u64) -> u64 {
-        let settle = delay.div_ceil(every.max(1)) * every;
-        window.saturating_add(every).saturating_add(settle)
+        window
+            .saturating_add(every)
+            .saturating_add(settle(every, delay))
     }
+}
+
+/// `delay` rounded up to whole `every`.
+pub fn settle(every: u64, delay: u64) -> u64 {
+    delay.div_ceil(every.max(1)).saturating_mul(every)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]

@@ -263,7 +263,7 @@ pub(crate) fn schedule(cx: &mut RuleCx, st: &Statements, window: Option<u64>) ->
 
 /// "the window 10m + `every` 5m + `delay` 5m" (the delay rounded up to whole `every`).
 fn parts(every: u64, delay: u64, window: u64) -> String {
-    let settle = delay.div_ceil(every.max(1)) * every;
+    let settle = ir::settle(every, delay);
     let mut parts = Vec::new();
     if window > 0 {
         parts.push(format!("the window {}", duration(window)));

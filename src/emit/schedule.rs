@@ -33,12 +33,6 @@ impl Plan {
         }
     }
 
-    /// Whether the look-back reads more than the slot (and, for a threshold,
-    /// the windows ending in it): the query must then select the slot itself.
-    pub fn reads_beyond_slot(&self) -> bool {
-        self.lookback > self.window + self.every + self.settle
-    }
-
     /// Sentinel's `queryPeriod`: a run's `now()` is when it started, up to
     /// one `every` after its scheduled time, so it reads one `every` more
     /// than the look-back.
@@ -62,14 +56,9 @@ mod tests {
             lookback: ir::Schedule::minimum_lookback(every, delay, window),
         };
         assert_eq!(plan.lookback, 1800);
-        assert!(!plan.reads_beyond_slot());
         assert_eq!(plan.sentinel_period(), 2400);
-        assert!(
-            Plan {
-                lookback: 3600,
-                ..plan
-            }
-            .reads_beyond_slot()
-        );
+        assert_eq!(ir::settle(600, 300), 600);
+        assert_eq!(ir::settle(300, 300), 300);
+        assert_eq!(ir::settle(300, 301), 600);
     }
 }
