@@ -147,7 +147,7 @@ fn rule(name: &str, source: &str, condition: Condition, threshold: Option<Thresh
         source: source.into(),
         more_sources: Vec::new(),
         condition,
-        threshold,
+        detection: threshold.map_or(Detection::Match, Detection::Aggregation),
         schedule: Schedule {
             every: 300,
             lookback: 300,

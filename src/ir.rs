@@ -55,12 +55,20 @@ pub struct Rule {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub more_sources: Vec<String>,
     pub condition: Condition,
-    pub threshold: Option<Threshold>,
+    /// What alerts: each event, an aggregation, a sequence or a first sighting.
+    pub detection: Detection,
     pub schedule: Schedule,
     pub playbook: Playbook,
     /// How the SIEMs raise and show its alerts (`alert { }` and defaults).
     pub alert: Alert,
     pub tests: Vec<Test>,
+}
+
+impl Rule {
+    /// The rule's aggregation, if it is a `threshold` rule.
+    pub fn threshold(&self) -> Option<&Threshold> {
+        self.detection.threshold()
+    }
 }
 
 /// What an alert says and raises, every default filled in (docs/language.md
@@ -411,6 +419,76 @@ impl std::fmt::Display for IpBlock {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}/{}", self.network, self.prefix)
     }
+}
+
+/// What a rule raises alerts on, beyond its `where`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum Detection {
+    /// Every event that passes `where` alerts.
+    Match,
+    /// `threshold`: a condition over aggregates per group and window.
+    Aggregation(Threshold),
+    /// `sequence by F within W { ... then ... }`.
+    Sequence(Sequence),
+    /// `first seen F in D`.
+    FirstSeen(FirstSeen),
+}
+
+impl Detection {
+    pub fn threshold(&self) -> Option<&Threshold> {
+        match self {
+            Detection::Aggregation(threshold) => Some(threshold),
+            _ => None,
+        }
+    }
+
+    /// The fields an alert is grouped by (empty for a match rule).
+    pub fn group_by(&self) -> &[Field] {
+        match self {
+            Detection::Match => &[],
+            Detection::Aggregation(threshold) => &threshold.by,
+            Detection::Sequence(sequence) => &sequence.by,
+            Detection::FirstSeen(first) => &first.fields,
+        }
+    }
+}
+
+/// Steps matched by distinct events of one group, in time order, the last
+/// no later than `within` after the first (language "Sequences").
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Sequence {
+    /// Possibly empty: one group for all events.
+    pub by: Vec<Field>,
+    /// Seconds from the first step's first event to the last step's event.
+    pub within: u64,
+    /// At least two.
+    pub steps: Vec<Step>,
+    /// The `sequence` statement (for refusals).
+    #[serde(skip)]
+    pub span: Span,
+}
+
+/// `[N] where EXPR` in a sequence: N distinct events passing the rule's
+/// `where` and this condition.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Step {
+    pub count: u64,
+    pub condition: Condition,
+    #[serde(skip)]
+    pub span: Span,
+}
+
+/// `first seen FIELDS in D`: an event alerts when the combination of its
+/// FIELDS values was not seen, in events passing `where`, during the D
+/// before it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FirstSeen {
+    pub fields: Vec<Field>,
+    /// D, in seconds.
+    pub horizon: u64,
+    /// The `first seen` statement (for refusals).
+    #[serde(skip)]
+    pub span: Span,
 }
 
 /// An aggregation: per group and window, a condition over aggregates.

@@ -95,9 +95,9 @@ pub(crate) fn rule(cx: &mut RuleCx, decl: &RuleDecl, ids: &mut Registry) -> Opti
         source: source.name.clone(),
         more_sources: cx.more_sources.iter().map(|s| s.name.clone()).collect(),
         condition: condition?,
-        threshold: match lowered_threshold {
-            Some(lowered) => Some(lowered?),
-            None => None,
+        detection: match lowered_threshold {
+            Some(lowered) => ir::Detection::Aggregation(lowered?),
+            None => ir::Detection::Match,
         },
         schedule,
         playbook,

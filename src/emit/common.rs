@@ -160,7 +160,24 @@ pub fn version2_refusals_except(
             &help,
         ));
     }
-    let Some(threshold) = &rule.threshold else {
+    match &rule.detection {
+        ir::Detection::Sequence(sequence) => refusals.push(refusal(
+            target,
+            rule,
+            sequence.span,
+            "a sequence (`sequence ... then ...`)",
+            &help,
+        )),
+        ir::Detection::FirstSeen(first) => refusals.push(refusal(
+            target,
+            rule,
+            first.span,
+            "a first-seen baseline (`first seen ... in ...`)",
+            &help,
+        )),
+        ir::Detection::Match | ir::Detection::Aggregation(_) => {}
+    }
+    let Some(threshold) = rule.threshold() else {
         return refusals;
     };
     let distinct = threshold.aggregates().into_iter().filter_map(|a| match a {

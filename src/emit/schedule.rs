@@ -28,7 +28,7 @@ impl Plan {
         Plan {
             every: rule.schedule.every,
             settle: rule.schedule.settle(),
-            window: rule.threshold.as_ref().map_or(0, |t| t.window),
+            window: rule.threshold().map_or(0, |t| t.window),
             lookback: rule.schedule.lookback,
         }
     }

@@ -85,7 +85,7 @@ impl CompiledRule {
                 .map(|s| fold(s).into_owned())
                 .collect(),
             condition,
-            aggregator: rule.threshold.as_ref().map(|t| {
+            aggregator: rule.threshold().map(|t| {
                 let mut aggregator = Aggregator::new(t, &rule.alert, trie, limits.max_fanout);
                 aggregator.lateness = limits.lateness_of(rule.schedule.delay);
                 aggregator

@@ -324,7 +324,7 @@ fn export_conformance_cases() {
         rules.push(serde_json::json!({
             "name": rule.name,
             "schema": source.settings.get("schema").and_then(|s| s.as_str()),
-            "threshold": rule.threshold.is_some(),
+            "threshold": rule.threshold().is_some(),
             "query": query.text,
             "tests": tests,
         }));

@@ -354,7 +354,7 @@ fn conformance_cases() {
         let rules = load(path).map_or_else(Vec::new, |l| l.checked.pack.rules);
         let cases: Vec<_> = rules
             .iter()
-            .filter(|r| r.threshold.is_none())
+            .filter(|r| r.threshold().is_none())
             .map(cases_of)
             .collect();
         all.insert(key.to_string(), serde_json::Value::from(cases));

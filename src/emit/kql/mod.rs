@@ -260,7 +260,7 @@ fn query(cx: &Context) -> Result<Written, Vec<Diagnostic>> {
     for risk in &rule.alert.risk {
         risk_columns.push(kql.column(&risk.field).map_err(|r| diagnostics(vec![r]))?);
     }
-    let (tail, by_columns, details) = match &rule.threshold {
+    let (tail, by_columns, details) = match rule.threshold() {
         Some(t) => {
             let context = crate::emit::common::sampled_fields(cx.input, rule, t);
             let tail = threshold::lines(&mut kql, t, &context, rule.schedule.every)

@@ -139,7 +139,7 @@ fn page(taxonomy: &Taxonomy, rule: &ir::Rule) -> PageView {
         "Events from {from} where {}.",
         words::condition(&rule.condition)
     );
-    if let Some(threshold) = &rule.threshold {
+    if let Some(threshold) = rule.threshold() {
         key_indicators.push(' ');
         key_indicators.push_str(&words::threshold(threshold));
     }

@@ -95,7 +95,7 @@ fn context(input: &Input, rule: &ir::Rule) -> Result<RuleContext, Vec<Diagnostic
     }
     let detection = detection::detection(input, rule, &counted_condition(rule));
     let logsource = logsource(input, rule);
-    let correlation = match &rule.threshold {
+    let correlation = match rule.threshold() {
         Some(threshold) => correlation(input, rule, threshold).map(Some),
         None => Ok(None),
     };
@@ -214,7 +214,7 @@ fn logsource(input: &Input, rule: &ir::Rule) -> Result<Vec<(String, String)>, Di
 /// `distinct` value changes no alert only when a count of 0 cannot alert
 /// (`correlation` refuses the other rules).
 fn counted_condition(rule: &ir::Rule) -> Condition {
-    let Some(threshold) = &rule.threshold else {
+    let Some(threshold) = rule.threshold() else {
         return rule.condition.clone();
     };
     let mut parts = match &rule.condition {

@@ -67,8 +67,7 @@ pub fn settings(input: &Input, rule: &ir::Rule, base: &str) -> Result<AlertSetti
         .risk
         .iter()
         .filter(|r| {
-            rule.threshold
-                .as_ref()
+            rule.threshold()
                 .is_none_or(|t| t.by.iter().any(|b| b.path == r.field.path))
         })
         .map(|r| name(&r.field))

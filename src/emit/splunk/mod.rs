@@ -294,7 +294,7 @@ fn stanza(
     let filter = format!("{}_filter", rule.name);
     planned.lines.push(format!("| `{filter}`"));
     let plan = Plan::of(rule);
-    let earliest = if rule.threshold.is_some() {
+    let earliest = if rule.threshold().is_some() {
         plan.lookback
     } else {
         plan.every + plan.settle
@@ -312,7 +312,7 @@ fn stanza(
         latest: format!("-{}", settings::duration(plan.settle)),
         severity: settings::severity(rule.meta.level),
         level: settings::level_name(rule.meta.level),
-        threshold: rule.threshold.is_some(),
+        threshold: rule.threshold().is_some(),
         annotations: settings::annotations(&rule.meta, kill_chain),
         security_domain: setting(input, &rule.source, "security_domain")
             .unwrap_or("threat")

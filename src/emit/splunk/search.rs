@@ -55,7 +55,7 @@ fn tstats(
         None => format!("WHERE {terms}"),
     };
     let prefix = &model.prefix;
-    let lines = match &rule.threshold {
+    let lines = match rule.threshold() {
         Some(threshold) => {
             let grouping = Grouping::new(input, rule, threshold)?;
             threshold::tstats(&grouping, &format!("{from} {filter}"), prefix)
@@ -105,7 +105,7 @@ fn raw(input: &Input, rule: &ir::Rule, base: &str) -> Result<Search, Vec<Refusal
         let mut eval = EvalExpr::new(input, rule);
         lines.push(format!("| where {}", write(&mut eval, &condition)?));
     }
-    match &rule.threshold {
+    match rule.threshold() {
         Some(threshold) => {
             let grouping = Grouping::new(input, rule, threshold)?;
             lines.extend(threshold::raw(&grouping));
@@ -162,7 +162,7 @@ fn joined(mut parts: Vec<Condition>) -> Option<Condition> {
 fn fits_data_model(input: &Input, rule: &ir::Rule, model: &DataModel) -> bool {
     let mut fields = crate::emit::common::alert_fields(input, rule);
     condition_fields(&rule.condition, &mut fields);
-    if let Some(threshold) = &rule.threshold {
+    if let Some(threshold) = rule.threshold() {
         fields.extend(threshold.by.iter());
         let Some(single) = threshold.single() else {
             return false;

@@ -158,13 +158,13 @@ fn view(cx: &Context, flavor: Flavor) -> Result<RuleView, Vec<Diagnostic>> {
         title: rule.meta.title.clone(),
         source: rule.source.clone(),
         query: query(cx, flavor)?,
-        aggregate: rule.threshold.as_ref().map(threshold::result_column),
+        aggregate: rule.threshold().map(threshold::result_column),
         by: rule
-            .threshold
-            .iter()
+            .threshold()
+            .into_iter()
             .flat_map(|t| t.by.iter().map(|f| f.path.clone()))
             .collect(),
-        window: rule.threshold.as_ref().map(|t| t.window),
+        window: rule.threshold().map(|t| t.window),
     })
 }
 
@@ -193,7 +193,7 @@ fn query(cx: &Context, flavor: Flavor) -> Result<String, Vec<Diagnostic>> {
         table(cx),
         conjuncts.join("\n  AND ")
     );
-    match &rule.threshold {
+    match rule.threshold() {
         None => Ok(filter),
         Some(t) => {
             let steps = threshold::steps(&sql, t).map_err(|r| diagnostics(vec![r]))?;

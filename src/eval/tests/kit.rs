@@ -183,7 +183,10 @@ pub fn rule(name: &str, source: &str, condition: Condition, threshold: Option<Th
             notable: true,
         },
         condition,
-        threshold,
+        detection: threshold.map_or(
+            crate::ir::Detection::Match,
+            crate::ir::Detection::Aggregation,
+        ),
         schedule: Schedule {
             every: 300,
             lookback: 300,

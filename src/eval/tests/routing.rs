@@ -101,7 +101,8 @@ fn a_rule_over_several_sources_sees_each_event_once() {
         });
     }
     assert_eq!(hits, 2);
-    both.threshold = Some(count(&[], 60, crate::ir::Comparison::Ge, 1));
+    both.detection =
+        crate::ir::Detection::Aggregation(count(&[], 60, crate::ir::Comparison::Ge, 1));
     let Ok(mut engine) = Engine::new(&[both], routing, None) else {
         unreachable!("the rule compiles");
     };
