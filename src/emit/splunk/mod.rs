@@ -37,6 +37,9 @@ pub use package::package;
 
 const SPLUNK: &str = "splunk";
 
+/// A filter macro that keeps every result.
+const EMPTY_FILTER: &str = "search *";
+
 /// `targets/splunk/app.yaml`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct App {
@@ -79,7 +82,7 @@ struct Stanza {
     techniques: Vec<String>,
     /// `rule_title` and the risk message, with `$field$` tokens.
     alert_title: String,
-    /// The description with `$` doubled (`rule_description` substitutes tokens).
+    /// `rule_description` (which substitutes tokens: it holds no `$`).
     alert_description: String,
     /// `action.risk.param._risk` (empty: no risk action).
     risk: String,
@@ -126,9 +129,16 @@ pub fn emit(input: &Input) -> Result<Emitted, EmitError> {
     }
     let mut macros = macros(input);
     for stanza in &stanzas {
+        // A site's definition (site.toml) or the empty default.
+        let definition = input
+            .pack
+            .settings
+            .splunk_filters
+            .get(&stanza.name)
+            .map_or(EMPTY_FILTER, String::as_str);
         macros.push(Macro {
             name: stanza.filter.clone(),
-            definition: "search *".to_string(),
+            definition: definition.to_string(),
             description: format!(
                 "Tuning of {}: a site narrows the rule's alerts here (in local/macros.conf); empty by default",
                 stanza.name
@@ -320,7 +330,7 @@ fn stanza(
         next_steps: settings::next_steps(&rule.playbook),
         techniques: rule.meta.techniques.iter().map(|t| t.id.clone()).collect(),
         alert_title: alert.title,
-        alert_description: alert::escape_dollars(&rule.meta.description),
+        alert_description: rule.meta.description.clone(),
         risk: alert.risk,
         notable: u8::from(alert.notable),
         drilldowns: alert.drilldowns,
