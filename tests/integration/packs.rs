@@ -416,6 +416,17 @@ fn a_site_fills_a_rules_filter_macro_and_the_pack_keeps_it_empty() {
         std::fs::read_to_string(site_out.join("splunk/tripline/default/savedsearches.conf"))
             .unwrap();
     assert!(searches.contains(&format!("| `{filter}`\n")), "{searches}");
+    // The app's README tells the search head's admins what the site set.
+    let readme =
+        |out: &Path| std::fs::read_to_string(out.join("splunk/tripline/README.md")).unwrap();
+    assert!(
+        readme(&site_out).contains(&format!(
+            "| `{filter}` | `` search NOT src IN (\"198.51.100.7\") `` |"
+        )),
+        "{}",
+        readme(&site_out)
+    );
+    assert!(!readme(&out).contains("defined these filters"));
 }
 
 #[test]

@@ -99,6 +99,8 @@ struct Macro {
     description: String,
     /// A rule's tuning macro (`RULE_filter`), not a base search.
     tuning: bool,
+    /// A tuning macro the site defined (`site.toml`).
+    site_defined: bool,
 }
 
 pub fn emit(input: &Input) -> Result<Emitted, EmitError> {
@@ -130,15 +132,11 @@ pub fn emit(input: &Input) -> Result<Emitted, EmitError> {
     let mut macros = macros(input);
     for stanza in &stanzas {
         // A site's definition (site.toml) or the empty default.
-        let definition = input
-            .pack
-            .settings
-            .splunk_filters
-            .get(&stanza.name)
-            .map_or(EMPTY_FILTER, String::as_str);
+        let site = input.pack.settings.splunk_filters.get(&stanza.name);
         macros.push(Macro {
             name: stanza.filter.clone(),
-            definition: definition.to_string(),
+            definition: site.map_or(EMPTY_FILTER, String::as_str).to_string(),
+            site_defined: site.is_some(),
             description: format!(
                 "Tuning of {}: a site narrows the rule's alerts here (in local/macros.conf); empty by default",
                 stanza.name
@@ -151,6 +149,7 @@ pub fn emit(input: &Input) -> Result<Emitted, EmitError> {
         definition: app.summariesonly.definition.clone(),
         description: "Options of every tripline tstats search (set summariesonly=true to read only accelerated data)".to_string(),
         tuning: false,
+        site_defined: false,
     });
     let version = env!("CARGO_PKG_VERSION");
     // The app's own version is the pack's (manifest, site, `tripline.lock`);
@@ -235,6 +234,7 @@ fn macros(input: &Input) -> Vec<Macro> {
                 definition: setting(input, source, "base_search")?.to_string(),
                 description: format!("Base search of tripline rules on `{source}` events"),
                 tuning: false,
+                site_defined: false,
             })
         })
         .collect()
