@@ -500,10 +500,11 @@ fn filter_problem(text: &str) -> Option<(String, &'static str)> {
             "write `search *` to keep every result, or a search command that narrows them",
         ));
     }
-    if let Some(c) = text.chars().find(|c| c.is_control()) {
+    let breaks = |c: &char| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}');
+    if let Some(c) = text.chars().find(breaks) {
         return Some((
             format!(
-                "the filter definition holds a control character (U+{:04X})",
+                "the filter definition holds a control character or line separator (U+{:04X})",
                 u32::from(c)
             ),
             "a macros.conf value is one line: write the definition without line breaks or tabs",

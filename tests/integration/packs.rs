@@ -443,7 +443,13 @@ fn site_filter_errors_point_into_site_toml() {
             "dns_zone_transfer_from_outside = \"search a\\nb\"",
             "E0907",
             "2:34",
-            "control character (U+000A)",
+            "control character or line separator (U+000A)",
+        ),
+        (
+            "dns_zone_transfer_from_outside = \"search a\\u2028b\"",
+            "E0907",
+            "2:34",
+            "(U+2028)",
         ),
         (
             "dns_zone_transfer_from_outside = 'search x\\'",
