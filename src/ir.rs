@@ -33,6 +33,10 @@ pub struct PackSettings {
     pub splunk_app: Option<String>,
     /// The Splunk app's version (`X.Y.Z`); without one, tripline's.
     pub splunk_version: Option<String>,
+    /// The definitions a site gives rules' Splunk `<rule>_filter` macros,
+    /// by rule name; a rule not listed keeps `search *`.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub splunk_filters: std::collections::BTreeMap<String, String>,
     /// Each rule's content version (`X.Y.Z`) by rule name, as `build` fixed
     /// it from `tripline.lock`; a rule not listed is at `1.0.0`.
     pub rule_versions: std::collections::BTreeMap<String, String>,

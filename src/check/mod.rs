@@ -20,6 +20,7 @@ mod testcases;
 mod threshold;
 pub mod values;
 
+pub use alert::{AlertDefaults, LevelDefaults};
 pub use attack::{Catalogue, TechniqueEntry};
 pub use lists::Replaced;
 pub use taxonomy::{ExtendError, Source, Taxonomy};
@@ -53,6 +54,8 @@ pub struct CheckSettings {
     /// Taxonomy extension files named by the manifest, each with where it
     /// was named (the manifest's file and the span of the path).
     pub taxonomy: Vec<TaxonomyExtension>,
+    /// Alert risk scores and notables by level (`[alert.defaults.LEVEL]`).
+    pub alert: AlertDefaults,
 }
 
 /// One `taxonomy = [...]` entry of a manifest.
@@ -69,6 +72,7 @@ impl Default for CheckSettings {
             every: threshold::DEFAULT_EVERY,
             delay: threshold::DEFAULT_DELAY,
             taxonomy: Vec::new(),
+            alert: AlertDefaults::default(),
         }
     }
 }

@@ -112,6 +112,12 @@ pub fn load_with(
         &taxonomy,
     );
     checked.diagnostics.extend(diagnostics);
+    if let Some(site) = &layout.site {
+        let names = files.iter().flat_map(|(_, file)| rule_names(file));
+        checked
+            .diagnostics
+            .extend(pack::unknown_filter_rules(site, names));
+    }
     checked.pack.settings = layout.pack_settings();
     let focus_files = layout
         .rule_files
@@ -143,6 +149,18 @@ pub fn load_with(
         focus_files,
         partial: layout.focus.is_some(),
         taxonomy,
+    })
+}
+
+/// The names of the rules a file declares, parsed whole or not.
+fn rule_names(file: &ast::File) -> impl Iterator<Item = &str> + Clone {
+    file.items.iter().filter_map(|item| match item {
+        ast::Item::Rule(rule) => Some(rule.name.node.as_str()),
+        ast::Item::Broken {
+            kind: ast::ItemKind::Rule,
+            name: Some(name),
+        } => Some(name.node.as_str()),
+        _ => None,
     })
 }
 

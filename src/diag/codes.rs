@@ -118,6 +118,8 @@ codes! {
     MANIFEST_VALUE = "E0902", "manifest value of the wrong type or form";
     RULE_IN_SITE = "E0904", "rule in a site folder";
     STALE_LOCK = "E0905", "content changed without a version change";
+    SITE_FILTER_UNKNOWN_RULE = "E0906", "site filter for a rule the pack lacks";
+    SITE_FILTER_DEFINITION = "E0907", "site filter definition that is not one macro line";
 
     // Taxonomy extensions: a pack's own sources and fields.
     TAXONOMY_YAML = "E0910", "taxonomy extension is not valid YAML";

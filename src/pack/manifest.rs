@@ -4,13 +4,16 @@
 //! a diagnostic at the manifest's line and column, with a did-you-mean for
 //! keys.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use toml::Spanned as TomlSpanned;
 
+use crate::check::{AlertDefaults, LevelDefaults};
 use crate::diag::{Diagnostic, codes, nearest};
+use crate::ir::Level;
 use crate::source::{FileId, SourceMap};
 use crate::syntax::{Span, Spanned};
 
@@ -27,6 +30,8 @@ struct RawManifest {
     pack: RawPack,
     #[serde(default)]
     targets: RawTargets,
+    #[serde(default)]
+    alert: RawAlert,
 }
 
 #[derive(Debug, Deserialize)]
@@ -55,12 +60,56 @@ struct RawSplunk {
     version: Option<Value<String>>,
 }
 
+/// `[alert.defaults.LEVEL]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAlert {
+    #[serde(default)]
+    defaults: RawLevels,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLevels {
+    informational: Option<RawLevel>,
+    low: Option<RawLevel>,
+    medium: Option<RawLevel>,
+    high: Option<RawLevel>,
+    critical: Option<RawLevel>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLevel {
+    risk_score: Option<Value<i64>>,
+    notable: Option<bool>,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawSite {
     enabled: Option<Vec<Value<String>>>,
     #[serde(default)]
-    targets: RawTargets,
+    targets: RawSiteTargets,
+    #[serde(default)]
+    alert: RawAlert,
+}
+
+/// A site's `[targets.splunk]`: the manifest's keys and the rules' filter
+/// macros, which only a site sets.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSiteTargets {
+    splunk: Option<RawSiteSplunk>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSiteSplunk {
+    app: Option<Value<String>>,
+    version: Option<Value<String>>,
+    #[serde(default)]
+    filters: BTreeMap<Value<String>, Value<String>>,
 }
 
 /// A read manifest, paths resolved against its folder.
@@ -82,6 +131,8 @@ pub struct Manifest {
     pub taxonomy: Vec<Spanned<PathBuf>>,
     pub site: Option<PathBuf>,
     pub splunk: SplunkSettings,
+    /// `[alert.defaults.LEVEL]`.
+    pub alert: AlertDefaults,
 }
 
 /// `[targets.splunk]`.
@@ -93,11 +144,18 @@ pub struct SplunkSettings {
     pub version: Option<String>,
 }
 
-/// A site's `site.toml`: what it replaces of the manifest's settings.
+/// A site's `site.toml`: what it replaces of the manifest's settings, and
+/// the definitions of rules' Splunk filter macros.
 #[derive(Debug, Clone, Default)]
 pub struct SiteSettings {
+    /// The site's `site.toml` in the run's source map, when it has one.
+    pub file: Option<FileId>,
     pub enabled: Option<Vec<String>>,
     pub splunk: SplunkSettings,
+    pub alert: AlertDefaults,
+    /// `[targets.splunk.filters]`: rule name (and where it is written) →
+    /// the definition of the rule's `<rule>_filter` macro.
+    pub splunk_filters: Vec<(Spanned<String>, String)>,
 }
 
 /// The folder of `start` (a file's or a folder's) or the nearest folder
@@ -154,6 +212,7 @@ pub fn manifest(
             .collect(),
         site: pack.site.map(|p| root.join(p.into_inner())),
         splunk: v.splunk(raw.targets.splunk.unwrap_or_default()),
+        alert: v.alert(raw.alert),
     })
 }
 
@@ -161,9 +220,25 @@ pub fn manifest(
 pub fn site(map: &SourceMap, file: FileId, out: &mut Vec<Diagnostic>) -> Option<SiteSettings> {
     let raw: RawSite = deserialize(map, file, out)?;
     let mut v = Values { file, out };
+    let splunk = raw.targets.splunk.unwrap_or_default();
+    let splunk_filters = splunk
+        .filters
+        .into_iter()
+        .filter_map(|(rule, definition)| {
+            let definition = v.filter_definition(definition)?;
+            let span = span_of(&rule);
+            Some((Spanned::new(rule.into_inner(), span), definition))
+        })
+        .collect();
     Some(SiteSettings {
+        file: Some(file),
         enabled: raw.enabled.map(|globs| v.globs(globs)),
-        splunk: v.splunk(raw.targets.splunk.unwrap_or_default()),
+        splunk: v.splunk(RawSplunk {
+            app: splunk.app,
+            version: splunk.version,
+        }),
+        alert: v.alert(raw.alert),
+        splunk_filters,
     })
 }
 
@@ -332,6 +407,62 @@ impl Values<'_> {
         good
     }
 
+    /// `[alert.defaults.LEVEL]`, scores within 1..100.
+    fn alert(&mut self, raw: RawAlert) -> AlertDefaults {
+        let levels = raw.defaults;
+        let mut defaults = AlertDefaults::default();
+        for (level, given) in [
+            (Level::Informational, levels.informational),
+            (Level::Low, levels.low),
+            (Level::Medium, levels.medium),
+            (Level::High, levels.high),
+            (Level::Critical, levels.critical),
+        ] {
+            let Some(given) = given else { continue };
+            let risk_score = given.risk_score.and_then(|score| {
+                let valid = u8::try_from(*score.get_ref())
+                    .ok()
+                    .filter(|s| (1..=100).contains(s));
+                if valid.is_none() {
+                    let message = format!("risk score {} is outside 1..100", score.get_ref());
+                    self.bad(
+                        span_of(&score),
+                        message,
+                        "Enterprise Security scores risk from 1 to 100",
+                    );
+                }
+                valid
+            });
+            defaults.levels.insert(
+                level,
+                LevelDefaults {
+                    risk_score,
+                    notable: given.notable,
+                },
+            );
+        }
+        defaults
+    }
+
+    /// A filter macro's definition, refused when it would not stay one
+    /// line of `macros.conf` or would not follow the search's last pipe.
+    fn filter_definition(&mut self, definition: Value<String>) -> Option<String> {
+        let span = span_of(&definition);
+        let text = definition.get_ref();
+        let problem = filter_problem(text);
+        match problem {
+            None => Some(definition.into_inner()),
+            Some((message, help)) => {
+                self.out.push(
+                    Diagnostic::error(codes::SITE_FILTER_DEFINITION, self.file, span, message)
+                        .with_label("not a one-line macro definition")
+                        .with_help(help.to_string()),
+                );
+                None
+            }
+        }
+    }
+
     fn splunk(&mut self, raw: RawSplunk) -> SplunkSettings {
         let app = raw.app.and_then(|app| {
             let text = app.get_ref();
@@ -355,6 +486,43 @@ impl Values<'_> {
             version: raw.version.and_then(|v| self.version(v)),
         }
     }
+}
+
+/// Why `text` cannot define a filter macro: `macros.conf` holds a value on
+/// one line (a line break or other control character would end it, a
+/// trailing `\` would continue it onto the next setting), and the macro
+/// stands after a `|`, so it is one search command without its own pipe.
+fn filter_problem(text: &str) -> Option<(String, &'static str)> {
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return Some((
+            "an empty filter definition".to_string(),
+            "write `search *` to keep every result, or a search command that narrows them",
+        ));
+    }
+    let breaks = |c: &char| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}');
+    if let Some(c) = text.chars().find(breaks) {
+        return Some((
+            format!(
+                "the filter definition holds a control character or line separator (U+{:04X})",
+                u32::from(c)
+            ),
+            "a macros.conf value is one line: write the definition without line breaks or tabs",
+        ));
+    }
+    if trimmed.ends_with('\\') {
+        return Some((
+            "the filter definition ends with `\\`".to_string(),
+            "a trailing backslash continues a macros.conf value onto the next line; end with something else",
+        ));
+    }
+    if trimmed.starts_with('|') {
+        return Some((
+            "the filter definition starts with `|`".to_string(),
+            "the search already pipes into the macro: start with the command (`search NOT src IN (...)`, `where ...`)",
+        ));
+    }
+    None
 }
 
 /// `X.Y.Z`, three numbers.

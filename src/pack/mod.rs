@@ -114,6 +114,37 @@ fn load_site(
     Ok(())
 }
 
+/// A site's filters that name no rule of the pack (`names`: every rule
+/// declared in the pack's files, checked or not), each with the nearest
+/// rule name.
+pub fn unknown_filter_rules<'n>(
+    site: &SiteSettings,
+    names: impl Iterator<Item = &'n str> + Clone,
+) -> Vec<Diagnostic> {
+    let Some(file) = site.file else {
+        return Vec::new();
+    };
+    site.splunk_filters
+        .iter()
+        .filter(|(rule, _)| !names.clone().any(|n| n == rule.node))
+        .map(|(rule, _)| {
+            let help = match crate::diag::nearest(&rule.node, names.clone()) {
+                Some(near) => format!("did you mean `{near}`?"),
+                None => "each key under [targets.splunk.filters] is the name of a rule of the pack"
+                    .to_string(),
+            };
+            Diagnostic::error(
+                crate::diag::codes::SITE_FILTER_UNKNOWN_RULE,
+                file,
+                rule.span,
+                format!("no rule `{}` in the pack", rule.node),
+            )
+            .with_label("not a rule of the pack")
+            .with_help(help)
+        })
+        .collect()
+}
+
 /// The manifest of the given paths: none, or the same one for all.
 fn one_manifest(given: &[PathBuf]) -> Result<Option<PathBuf>, LoadError> {
     let mut manifests = given.iter().map(|path| manifest_above(path));
@@ -198,6 +229,10 @@ impl Layout {
                     span: path.span,
                 })
                 .collect();
+            settings.alert = manifest.alert.clone();
+        }
+        if let Some(site) = &self.site {
+            settings.alert = settings.alert.overlaid(&site.alert);
         }
         settings
     }
@@ -220,6 +255,14 @@ impl Layout {
             name: manifest.map(|m| m.name.clone()).filter(|n| !n.is_empty()),
             splunk_app: splunk(|s| s.app.clone()),
             splunk_version: splunk(|s| s.version.clone()),
+            splunk_filters: site
+                .map(|s| {
+                    s.splunk_filters
+                        .iter()
+                        .map(|(rule, definition)| (rule.node.clone(), definition.clone()))
+                        .collect()
+                })
+                .unwrap_or_default(),
             rule_versions: Default::default(),
         }
     }

@@ -153,6 +153,36 @@ fn manifest_errors_point_into_the_manifest_with_a_did_you_mean() {
             "4:1",
             "did you mean `version`?",
         ),
+        (
+            "[alert.defaults.hihg]\nnotable = true",
+            "E0901",
+            "3:17",
+            "did you mean `high`?",
+        ),
+        (
+            "[alert.defaults.high]\nrisk_scor = 5",
+            "E0901",
+            "4:1",
+            "did you mean `risk_score`?",
+        ),
+        (
+            "[alert.defaults.high]\nrisk_score = 500",
+            "E0902",
+            "4:14",
+            "risk score 500 is outside 1..100",
+        ),
+        (
+            "[alert.defaults.low]\nnotable = \"yes\"",
+            "E0902",
+            "4:11",
+            "invalid type",
+        ),
+        (
+            "[targets.splunk.filters]\ndns_zone_transfer_from_outside = \"search *\"",
+            "E0901",
+            "3:17",
+            "the keys here are `app`, `version`",
+        ),
     ];
     let pack = new_pack("manifest-errors");
     let manifest = pack.join("tripline.toml");
@@ -280,6 +310,244 @@ fn a_site_replaces_lists_and_settings_by_name_without_touching_the_pack() {
     std::fs::write(site.join("rule.trip"), "rule r { }\n").unwrap();
     let run = tripline(&["check", pack_arg]);
     assert!(run.stderr.contains("error[E0904]"), "{}", run.stderr);
+}
+
+/// The risk score and notable of the alert of `rule` in a loaded pack.
+fn risk_and_notable(pack: &Path, rule: &str) -> (Vec<u8>, bool) {
+    let loaded = tripline::cli::pipeline::load(&[pack.to_path_buf()]).unwrap();
+    let rule = loaded
+        .checked
+        .pack
+        .rules
+        .iter()
+        .find(|r| r.name == rule)
+        .unwrap_or_else(|| panic!("{rule} not built: {:?}", loaded.checked.diagnostics));
+    let scores = rule.alert.risk.iter().map(|r| r.score).collect();
+    (scores, rule.alert.notable)
+}
+
+#[test]
+fn the_manifest_sets_alert_defaults_by_level_and_a_rules_alert_wins() {
+    let pack = new_pack("alert-defaults");
+    let manifest = pack.join("tripline.toml");
+    let rule = "dns_zone_transfer_from_outside";
+    // Built in: a high rule scores 70 and raises a notable.
+    assert_eq!(risk_and_notable(&pack, rule), (vec![70], true));
+    edit(
+        &manifest,
+        "enabled = []",
+        "enabled = []\n[alert.defaults.high]\nrisk_score = 64\nnotable = false\n[alert.defaults.low]\nrisk_score = 5",
+    );
+    assert_eq!(risk_and_notable(&pack, rule), (vec![64], false));
+    let run = tripline(&["build", pack.to_str().unwrap(), "--target", "splunk"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("\"risk_score\":64"), "{}", run.stdout);
+    assert!(run.stdout.contains("action.notable = 0"), "{}", run.stdout);
+    // A site replaces the manifest's values key by key.
+    let site = pack.parent().unwrap().join("site");
+    std::fs::create_dir_all(&site).unwrap();
+    std::fs::write(
+        site.join("site.toml"),
+        "[alert.defaults.high]\nnotable = true\n",
+    )
+    .unwrap();
+    edit(
+        &manifest,
+        "enabled = []",
+        "enabled = []\nsite = \"../site\"",
+    );
+    assert_eq!(risk_and_notable(&pack, rule), (vec![64], true));
+    // The rule's own alert wins over both.
+    edit(
+        &pack.join(format!("{rule}.trip")),
+        "  from dns",
+        "  alert {\n    risk source.ip system 90\n    notable false\n  }\n\n  from dns",
+    );
+    assert_eq!(risk_and_notable(&pack, rule), (vec![90], false));
+}
+
+/// The `definition` of `[name]` in a built `macros.conf`.
+fn macro_definition(macros: &str, name: &str) -> Option<String> {
+    let stanza = macros.split(&format!("[{name}]\n")).nth(1)?;
+    let line = stanza.lines().find(|l| l.starts_with("definition = "))?;
+    Some(line["definition = ".len()..].to_string())
+}
+
+#[test]
+fn a_site_fills_a_rules_filter_macro_and_the_pack_keeps_it_empty() {
+    let pack = new_pack("site-filter");
+    let root = pack.parent().unwrap();
+    let (site, out) = (root.join("site"), root.join("out"));
+    std::fs::create_dir_all(&site).unwrap();
+    let macros = |out: &Path| {
+        std::fs::read_to_string(out.join("splunk/tripline/default/macros.conf")).unwrap()
+    };
+    let filter = "dns_zone_transfer_from_outside_filter";
+    let (pack_arg, out_arg) = (pack.to_str().unwrap(), out.to_str().unwrap());
+    let run = tripline(&["build", pack_arg, "--target", "splunk", "--out", out_arg]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        macro_definition(&macros(&out), filter).as_deref(),
+        Some("search *")
+    );
+    std::fs::write(
+        site.join("site.toml"),
+        "[targets.splunk.filters]\ndns_zone_transfer_from_outside = 'search NOT src IN (\"198.51.100.7\")'\n",
+    )
+    .unwrap();
+    let site_out = root.join("site-out");
+    let run = tripline(&[
+        "build",
+        pack_arg,
+        "--target",
+        "splunk",
+        "--site",
+        site.to_str().unwrap(),
+        "--out",
+        site_out.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        macro_definition(&macros(&site_out), filter).as_deref(),
+        Some("search NOT src IN (\"198.51.100.7\")")
+    );
+    // The search still ends with the macro; only its definition moved.
+    let searches =
+        std::fs::read_to_string(site_out.join("splunk/tripline/default/savedsearches.conf"))
+            .unwrap();
+    assert!(searches.contains(&format!("| `{filter}`\n")), "{searches}");
+    // The app's README tells the search head's admins what the site set.
+    let readme =
+        |out: &Path| std::fs::read_to_string(out.join("splunk/tripline/README.md")).unwrap();
+    assert!(
+        readme(&site_out).contains(&format!(
+            "| `{filter}` | `` search NOT src IN (\"198.51.100.7\") `` |"
+        )),
+        "{}",
+        readme(&site_out)
+    );
+    assert!(!readme(&out).contains("defined these filters"));
+}
+
+#[test]
+fn site_filter_errors_point_into_site_toml() {
+    // (the filters table's line, expected code, line:column, words)
+    let cases = [
+        (
+            "dns_zone_transfer_from_outsid = 'search *'",
+            "E0906",
+            "2:1",
+            "did you mean `dns_zone_transfer_from_outside`?",
+        ),
+        (
+            "dns_zone_transfer_from_outside = \"search a\\nb\"",
+            "E0907",
+            "2:34",
+            "control character or line separator (U+000A)",
+        ),
+        (
+            "dns_zone_transfer_from_outside = \"search a\\u2028b\"",
+            "E0907",
+            "2:34",
+            "(U+2028)",
+        ),
+        (
+            "dns_zone_transfer_from_outside = 'search x\\'",
+            "E0907",
+            "2:34",
+            "ends with `\\`",
+        ),
+        (
+            "dns_zone_transfer_from_outside = '| search x'",
+            "E0907",
+            "2:34",
+            "starts with `|`",
+        ),
+        (
+            "dns_zone_transfer_from_outside = ' '",
+            "E0907",
+            "2:34",
+            "an empty filter definition",
+        ),
+        (
+            "dns_zone_transfer_from_outside = 3",
+            "E0902",
+            "2:34",
+            "invalid type",
+        ),
+    ];
+    let pack = new_pack("site-filter-errors");
+    let site = pack.parent().unwrap().join("site");
+    std::fs::create_dir_all(&site).unwrap();
+    let mut failures = Vec::new();
+    for (line, code, at, words) in cases {
+        std::fs::write(
+            site.join("site.toml"),
+            format!("[targets.splunk.filters]\n{line}\n"),
+        )
+        .unwrap();
+        let run = tripline(&[
+            "check",
+            "--format",
+            "json",
+            pack.to_str().unwrap(),
+            "--site",
+            site.to_str().unwrap(),
+        ]);
+        let document: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        let found: Vec<String> = document["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["file"].as_str().unwrap().ends_with("site.toml"))
+            .map(|d| {
+                format!(
+                    "{} {}:{} {} {}",
+                    d["code"].as_str().unwrap(),
+                    d["line"],
+                    d["column"],
+                    d["message"].as_str().unwrap(),
+                    d["help"].as_str().unwrap_or("")
+                )
+            })
+            .collect();
+        let ok = run.code == 1
+            && found.len() == 1
+            && found[0].starts_with(&format!("{code} {at} "))
+            && found[0].contains(words);
+        if !ok {
+            failures.push(format!(
+                "{line}\n  expected {code} {at} …{words}…\n  found {found:?} (exit {})",
+                run.code
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn a_fresh_build_installs_disabled_and_one_manifest_line_enables() {
+    let pack = new_pack("enable");
+    let arg = pack.to_str().unwrap();
+    let built = |pack: &str| {
+        let run = tripline(&["build", pack, "--target", "splunk,kql"]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        run.stdout
+    };
+    let fresh = built(arg);
+    assert!(fresh.contains("\ndisabled = 1\n"), "{fresh}");
+    assert!(!fresh.contains("\ndisabled = 0\n"), "{fresh}");
+    // The ARM template's rule (its incident grouping is `enabled` too).
+    assert!(fresh.contains("\"enabled\": false"), "{fresh}");
+    edit(
+        &pack.join("tripline.toml"),
+        "enabled = []",
+        "enabled = [\"dns_zone_transfer_from_outside\"]",
+    );
+    let enabled = built(arg);
+    assert!(enabled.contains("\ndisabled = 0\n"), "{enabled}");
+    assert!(!enabled.contains("\ndisabled = 1\n"), "{enabled}");
+    assert!(!enabled.contains("\"enabled\": false"), "{enabled}");
 }
 
 #[test]

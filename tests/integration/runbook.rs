@@ -142,3 +142,68 @@ fn hostile_rule_text_is_shown_never_rendered() {
     assert!(page.contains(r#"contains "&lt;b&gt;""#), "{page}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn the_alert_section_says_how_the_alert_appears_escaped() {
+    let dir = std::env::temp_dir().join(format!("tripline-runbook-alert-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("alerting.trip");
+    std::fs::write(
+        &path,
+        r#"rule spray {
+  title "Spray"
+  id "00000000-0000-4000-8000-000000000003"
+  level medium
+  attack T1110.003
+  description "d"
+  from authentication
+  where event.outcome == "failure"
+  threshold distinct(user.name) by source.ip over 10m >= 5
+  alert {
+    title "<img src=x> *spray* from {source.ip} [x](javascript:y)"
+    threat source.ip ip_address
+    fields [user.name, service.name]
+  }
+}
+
+rule sweep {
+  title "Sweep"
+  id "00000000-0000-4000-8000-000000000004"
+  level high
+  attack T1595.001
+  description "d"
+  from network
+  where network.transport == "icmp"
+  threshold count() over 5m > 50
+}
+"#,
+    )
+    .unwrap();
+    let emitted = build(&[path]);
+    let spray = document(&emitted, "spray.md");
+    let section = |page: &str| {
+        let start = page
+            .find("## How the alert appears")
+            .expect("an alert section");
+        let end = page[start..].find("## About").unwrap() + start;
+        page[start..end].to_string()
+    };
+    assert_eq!(
+        section(spray),
+        "## How the alert appears\n\n\
+         - **Title:** &lt;img src=x&gt; \\*spray\\* from `{source.ip}` \\[x\\](javascript:y) (each `{field}` is the alert's value of that field)\n\
+         - **Raises:** Risk only: risk on `source.ip` (system, score 40) in Splunk Enterprise Security, no notable; in Sentinel an alert without an incident. A notable comes when the entity's risk adds up (risk-based alerting) or another rule opens one.\n\
+         - **Threat objects:** `source.ip` (`ip_address`)\n\
+         - **Shown with it:** The group's `source.ip`, the number of events, the first and last event times and up to 10 distinct values (sorted as text) of `user.name` and `service.name`.\n\
+         - **Grouping:** One alert per `source.ip` per window.\n\n"
+    );
+    // No `by`: no risk object, so a notable; grouped by every entity.
+    let sweep = section(document(&emitted, "sweep.md"));
+    assert!(
+        sweep.contains("- **Raises:** A notable in Splunk Enterprise Security and an incident in Sentinel (no risk object).\n"),
+        "{sweep}"
+    );
+    assert!(sweep.contains("- **Shown with it:** The number of events, the first and last event times and up to 10 distinct values"), "{sweep}");
+    assert!(sweep.contains("- **Grouping:** One alert per window. In Sentinel, alerts with the same entities within 5 hours join one incident.\n"), "{sweep}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -287,6 +287,47 @@ fn the_app_files_name_the_app_and_its_version() {
     assert_eq!(&package[..2], &[0x1f, 0x8b], "a gzip stream");
 }
 
+/// ES substitutes `$field$` in the title, the risk message and the
+/// description and documents no escape for a literal `$`: a rule with one
+/// there is refused (at its name) instead of shipped with a guess, and the
+/// other targets keep it.
+#[test]
+fn a_literal_dollar_in_a_token_substituted_setting_is_refused() {
+    let alert_title = "from dns\n  where dns.question.type == \"AXFR\"\n  alert {\n    title \"AXFR from {source.ip} costs $5\"\n  }";
+    let cases = [
+        (rule(alert_title), "the alert title"),
+        (
+            rule("from dns\n  where dns.question.type == \"AXFR\"")
+                .replace("title \"t\"", "title \"ADMIN$ share\""),
+            "the alert title",
+        ),
+        (
+            rule("from dns\n  where dns.question.type == \"AXFR\"")
+                .replace("description \"d\"", "description \"C$ and ADMIN$\""),
+            "the description",
+        ),
+    ];
+    for (text, what) in cases {
+        let (map, emitted) = build("r.trip", &text);
+        assert_eq!(refusals(&map, &emitted), ["E0700 1:6"], "{text}");
+        let message = &emitted.diagnostics[0].message;
+        assert!(
+            message.contains(&format!("a literal `$` in {what}")),
+            "{message}"
+        );
+        assert!(
+            emitted
+                .documents
+                .iter()
+                .all(|d| !d.text.contains("[tripline - r]")),
+            "the rule is not in the app"
+        );
+        let (_, pack) = checked("r.trip", &text);
+        let kql = emit::emit(TargetName::Kql, &pack, None, "default").unwrap();
+        assert!(kql.diagnostics.is_empty(), "{:?}", kql.diagnostics);
+    }
+}
+
 /// A rule `r` with the given `from`/`where` (and other) lines.
 fn rule(body: &str) -> String {
     format!(
@@ -588,20 +629,20 @@ fn rules_install_disabled_unless_the_pack_enables_them() {
 }
 
 /// A rule's `alert` becomes ES's risk and threat objects, `$field$`
-/// titles (a literal `$` doubled) and a notable only where asked.
+/// titles and a notable only where asked.
 #[test]
 fn the_alert_block_becomes_risk_objects_and_token_titles() {
     let text = rule(
-        "from dns\n  where dns.question.type == \"AXFR\"\n  alert {\n    title \"AXFR of {dns.question.name} for $5\"\n    risk source.ip system 30\n    threat dns.question.name domain\n    notable false\n  }",
+        "from dns\n  where dns.question.type == \"AXFR\"\n  alert {\n    title \"AXFR of {dns.question.name} for {{5}}\"\n    risk source.ip system 30\n    threat dns.question.name domain\n    notable false\n  }",
     );
     let (_, emitted) = build("r.trip", &text);
     let conf = document(&emitted, "tripline/default/savedsearches.conf");
     for line in [
         "action.risk = 1",
         r#"action.risk.param._risk = [{"risk_object_field":"src","risk_object_type":"system","risk_score":30},{"threat_object_field":"query","threat_object_type":"domain"}]"#,
-        "action.risk.param._risk_message = AXFR of $query$ for $$5",
+        "action.risk.param._risk_message = AXFR of $query$ for {5}",
         "action.notable = 0",
-        "action.notable.param.rule_title = AXFR of $query$ for $$5",
+        "action.notable.param.rule_title = AXFR of $query$ for {5}",
     ] {
         assert!(conf.lines().any(|l| l == line), "{line}\n{conf}");
     }

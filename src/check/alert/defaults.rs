@@ -1,6 +1,9 @@
 //! What an `alert` leaves out: the source's context fields, the `by`
 //! fields or the source's entity as risk objects, typed by the field and
-//! scored by the rule's level (docs/language.md, "Alerts").
+//! scored by the rule's level, and whether it raises a notable — by level,
+//! as built in or as the pack's manifest sets (docs/language.md, "Alerts").
+
+use std::collections::BTreeMap;
 
 use crate::ir::{self, FieldType, Level, RiskKind};
 use crate::syntax::Span;
@@ -69,7 +72,8 @@ pub(super) fn default_risk(cx: &RuleCx, around: &Around) -> Vec<ir::RiskObject> 
         Some(threshold) => threshold.by.iter().map(|b| b.field.node.as_str()).collect(),
         None => vec![source.entity.as_str()],
     };
-    let score = around.level.map_or(40, default_score);
+    let defaults = &cx.scope.settings.alert;
+    let score = around.level.map_or(40, |level| defaults.risk_score(level));
     paths
         .into_iter()
         .filter_map(|p| {
@@ -86,6 +90,51 @@ pub(super) fn default_risk(cx: &RuleCx, around: &Around) -> Vec<ir::RiskObject> 
             })
         })
         .collect()
+}
+
+/// What a pack sets for the alerts of one level (`[alert.defaults.LEVEL]`
+/// of its manifest or site); `None` keeps the built-in default.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LevelDefaults {
+    pub risk_score: Option<u8>,
+    pub notable: Option<bool>,
+}
+
+/// The pack's alert defaults by level.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AlertDefaults {
+    pub levels: BTreeMap<Level, LevelDefaults>,
+}
+
+impl AlertDefaults {
+    /// The score of a default risk object of a rule of `level`.
+    pub fn risk_score(&self, level: Level) -> u8 {
+        self.levels
+            .get(&level)
+            .and_then(|d| d.risk_score)
+            .unwrap_or_else(|| default_score(level))
+    }
+
+    /// Whether a rule of `level` that does not say raises a notable (when
+    /// it has risk objects; without them it always does).
+    pub fn notable(&self, level: Level) -> bool {
+        self.levels
+            .get(&level)
+            .and_then(|d| d.notable)
+            .unwrap_or(level >= Level::High)
+    }
+
+    /// These defaults with `over`'s values in their place, key by key (a
+    /// site's over its manifest's).
+    pub fn overlaid(&self, over: &AlertDefaults) -> AlertDefaults {
+        let mut levels = self.levels.clone();
+        for (level, given) in &over.levels {
+            let here = levels.entry(*level).or_default();
+            here.risk_score = given.risk_score.or(here.risk_score);
+            here.notable = given.notable.or(here.notable);
+        }
+        AlertDefaults { levels }
+    }
 }
 
 /// Risk score by level.
@@ -107,5 +156,50 @@ fn default_kind(path: &str, ty: FieldType) -> RiskKind {
         RiskKind::User
     } else {
         RiskKind::Other
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pack_sets_some_levels_and_keeps_the_rest() {
+        let mut set = AlertDefaults::default();
+        set.levels.insert(
+            Level::Medium,
+            LevelDefaults {
+                risk_score: Some(55),
+                notable: Some(true),
+            },
+        );
+        assert_eq!(set.risk_score(Level::Medium), 55);
+        assert!(set.notable(Level::Medium));
+        assert_eq!(set.risk_score(Level::High), 70);
+        assert!(set.notable(Level::High));
+        assert!(!set.notable(Level::Low));
+    }
+
+    #[test]
+    fn a_site_replaces_key_by_key() {
+        let mut pack = AlertDefaults::default();
+        pack.levels.insert(
+            Level::High,
+            LevelDefaults {
+                risk_score: Some(80),
+                notable: Some(false),
+            },
+        );
+        let mut site = AlertDefaults::default();
+        site.levels.insert(
+            Level::High,
+            LevelDefaults {
+                risk_score: None,
+                notable: Some(true),
+            },
+        );
+        let both = pack.overlaid(&site);
+        assert_eq!(both.risk_score(Level::High), 80);
+        assert!(both.notable(Level::High));
     }
 }

@@ -3,7 +3,8 @@
 //! checked where it is written; what a rule leaves out takes the defaults
 //! of docs/language.md ("Alerts"): the rule's title, the `by` fields (or the
 //! source's entity) as risk objects scored by level, the source's context
-//! fields, and a notable for `high` and `critical`.
+//! fields, and a notable for `high` and `critical` — the scores and
+//! notables by level as the pack's manifest may set them.
 
 use crate::diag::codes;
 use crate::ir::{self, FieldType, Level, RiskKind, TitlePart};
@@ -14,6 +15,7 @@ use super::context::{RuleCx, quoted_list};
 
 mod defaults;
 
+pub use defaults::{AlertDefaults, LevelDefaults};
 use defaults::{default_context, default_risk};
 
 const RISK_KINDS: [(&str, RiskKind); 3] = [
@@ -125,7 +127,10 @@ pub(crate) fn alert(
     }) {
         Some((_, None)) => true,
         Some((_, Some(word))) => word.node == "true",
-        None => risk.is_empty() || around.level.is_some_and(|l| l >= Level::High),
+        None => {
+            let defaults = &cx.scope.settings.alert;
+            risk.is_empty() || around.level.is_some_and(|l| defaults.notable(l))
+        }
     };
     if !notable && risk.is_empty() {
         let span = block.map_or(Span::at(0), |b| b.span);

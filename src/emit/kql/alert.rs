@@ -107,7 +107,7 @@ pub fn view(
             group_by.push(entity.entity.clone());
         }
     }
-    let grouping = period.clamp(MIN_GROUPING, MAX_GROUPING);
+    let grouping = incident_window(period);
     AlertView {
         name_format,
         description_format: literal(&rule.meta.description),
@@ -117,6 +117,12 @@ pub fn view(
         grouping: sentinel_duration(grouping).unwrap_or_else(|| "5h".to_string()),
         grouping_iso: iso_duration(grouping).unwrap_or_else(|| "PT5H".to_string()),
     }
+}
+
+/// How long Sentinel joins a rule's alerts into one incident, for a rule
+/// whose query reads `period` seconds (the runbook states it too).
+pub fn incident_window(period: u64) -> u64 {
+    period.clamp(MIN_GROUPING, MAX_GROUPING)
 }
 
 /// A `customDetails` key (letters, digits and `_`, a letter first, at most

@@ -33,6 +33,7 @@ use super::{Document, EmitError, Emitted, Input};
 use dialect::Kql;
 use source::{EntityColumn, Source};
 
+pub(crate) use alert::incident_window;
 pub use literal::{kql_regex, kql_string};
 pub use source::Schemas;
 

@@ -2,9 +2,11 @@
 //! playbooks the pack was written from (`| Column Name | Value |` rows:
 //! tactic, technique, name, log sources, key indicators, then the analyst
 //! steps from the rule's `playbook`), and an index of the pack by technique.
-//! The key indicators are the rule's logic in plain words (`words`), so a
-//! page never drifts from its rule.
+//! The key indicators are the rule's logic in plain words (`words`) and the
+//! alert section how its alert appears (`alert`), so a page never drifts
+//! from its rule.
 
+mod alert;
 mod markdown;
 mod words;
 
@@ -38,6 +40,7 @@ struct PageView {
     log_sources: String,
     key_indicators: String,
     playbook: ir::Playbook,
+    alert: alert::AlertView,
     falsepositives: Vec<String>,
     references: Vec<String>,
 }
@@ -157,6 +160,7 @@ fn page(taxonomy: &Taxonomy, rule: &ir::Rule) -> PageView {
         log_sources,
         key_indicators,
         playbook: rule.playbook.clone(),
+        alert: alert::view(rule),
         falsepositives: rule.meta.falsepositives.clone(),
         references: rule.meta.references.clone(),
     }

@@ -148,7 +148,7 @@ fn all_of(items: impl Iterator<Item = String>) -> String {
     listed(items, "and")
 }
 
-fn listed(items: impl Iterator<Item = String>, last: &str) -> String {
+pub(super) fn listed(items: impl Iterator<Item = String>, last: &str) -> String {
     let items: Vec<String> = items.collect();
     match items.as_slice() {
         [] => String::new(),

@@ -1,8 +1,10 @@
 //! What a correlation search raises and what its alert shows, as
 //! Enterprise Security reads `savedsearches.conf`: the title with `$field$`
-//! tokens (a literal `$` doubled), the risk and threat objects of
-//! `action.risk.param._risk`, and two drill-down searches (the events
-//! behind the alert, the entity's other risk events).
+//! tokens, the risk and threat objects of `action.risk.param._risk`, and
+//! two drill-down searches (the events behind the alert, the entity's other
+//! risk events). ES substitutes `$...$` in the title, the risk message and
+//! the description and documents no escape for a literal `$`, so a rule
+//! with one there is refused rather than shipped with a guess.
 
 use serde_json::json;
 
@@ -10,8 +12,8 @@ use crate::emit::Input;
 use crate::emit::query::Refusal;
 use crate::ir::{self, TitlePart};
 
-use super::field_name;
 use super::literal::spl_string;
+use super::{SPLUNK, field_name};
 
 /// The alert settings of one stanza.
 #[derive(Debug, Default)]
@@ -29,7 +31,7 @@ pub struct AlertSettings {
 const RISK_HISTORY: &str = "7d";
 
 pub fn settings(input: &Input, rule: &ir::Rule, base: &str) -> Result<AlertSettings, Vec<Refusal>> {
-    let mut refusals = Vec::new();
+    let mut refusals = literal_dollars(rule);
     let mut name = |field: &ir::Field| match field_name(input, rule, field) {
         Ok(name) => name.to_string(),
         Err(refusal) => {
@@ -42,7 +44,7 @@ pub fn settings(input: &Input, rule: &ir::Rule, base: &str) -> Result<AlertSetti
         .title
         .iter()
         .map(|part| match part {
-            TitlePart::Text(text) => escape_dollars(text),
+            TitlePart::Text(text) => text.clone(),
             TitlePart::Field(field) => format!("${}$", name(field)),
         })
         .collect();
@@ -121,9 +123,40 @@ fn drilldowns(base: &str, entities: &[String]) -> serde_json::Value {
     serde_json::Value::Array(searches)
 }
 
-/// A literal `$` in a token-substituted setting is written `$$`.
-pub fn escape_dollars(text: &str) -> String {
-    text.replace('$', "$$")
+/// A refusal for each token-substituted setting whose text holds a
+/// literal `$`: ES would read it as the start of a `$field$` token, and no
+/// escape for it is documented (`$$` is the dashboards' escape, not the
+/// alert actions').
+fn literal_dollars(rule: &ir::Rule) -> Vec<Refusal> {
+    let title_text = rule.alert.title.iter().any(|part| match part {
+        TitlePart::Text(text) => text.contains('$'),
+        TitlePart::Field(_) => false,
+    });
+    let mut refusals = Vec::new();
+    for (holds, what, setting) in [
+        (
+            title_text,
+            "the alert title",
+            "`rule_title` and `_risk_message`",
+        ),
+        (
+            rule.meta.description.contains('$'),
+            "the description",
+            "`rule_description`",
+        ),
+    ] {
+        if holds {
+            refusals.push(Refusal::new(
+                SPLUNK,
+                rule.span,
+                format!("a literal `$` in {what}"),
+                format!(
+                    "Enterprise Security substitutes `$field$` tokens in {setting} and documents no escape for a literal `$`: write it out (`USD 5`, `the ADMIN share`)"
+                ),
+            ));
+        }
+    }
+    refusals
 }
 
 /// The cron minute a rule's runs start on: spread over the schedule's
@@ -144,11 +177,6 @@ pub fn minute_offset(name: &str, every: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dollars_are_doubled() {
-        assert_eq!(escape_dollars("costs $5 for $src"), "costs $$5 for $$src");
-    }
 
     #[test]
     fn offsets_stay_within_the_period() {

@@ -37,6 +37,9 @@ pub use package::package;
 
 const SPLUNK: &str = "splunk";
 
+/// A filter macro that keeps every result.
+const EMPTY_FILTER: &str = "search *";
+
 /// `targets/splunk/app.yaml`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct App {
@@ -79,7 +82,7 @@ struct Stanza {
     techniques: Vec<String>,
     /// `rule_title` and the risk message, with `$field$` tokens.
     alert_title: String,
-    /// The description with `$` doubled (`rule_description` substitutes tokens).
+    /// `rule_description` (which substitutes tokens: it holds no `$`).
     alert_description: String,
     /// `action.risk.param._risk` (empty: no risk action).
     risk: String,
@@ -96,6 +99,8 @@ struct Macro {
     description: String,
     /// A rule's tuning macro (`RULE_filter`), not a base search.
     tuning: bool,
+    /// A tuning macro the site defined (`site.toml`).
+    site_defined: bool,
 }
 
 pub fn emit(input: &Input) -> Result<Emitted, EmitError> {
@@ -126,9 +131,12 @@ pub fn emit(input: &Input) -> Result<Emitted, EmitError> {
     }
     let mut macros = macros(input);
     for stanza in &stanzas {
+        // A site's definition (site.toml) or the empty default.
+        let site = input.pack.settings.splunk_filters.get(&stanza.name);
         macros.push(Macro {
             name: stanza.filter.clone(),
-            definition: "search *".to_string(),
+            definition: site.map_or(EMPTY_FILTER, String::as_str).to_string(),
+            site_defined: site.is_some(),
             description: format!(
                 "Tuning of {}: a site narrows the rule's alerts here (in local/macros.conf); empty by default",
                 stanza.name
@@ -141,6 +149,7 @@ pub fn emit(input: &Input) -> Result<Emitted, EmitError> {
         definition: app.summariesonly.definition.clone(),
         description: "Options of every tripline tstats search (set summariesonly=true to read only accelerated data)".to_string(),
         tuning: false,
+        site_defined: false,
     });
     let version = env!("CARGO_PKG_VERSION");
     // The app's own version is the pack's (manifest, site, `tripline.lock`);
@@ -225,6 +234,7 @@ fn macros(input: &Input) -> Vec<Macro> {
                 definition: setting(input, source, "base_search")?.to_string(),
                 description: format!("Base search of tripline rules on `{source}` events"),
                 tuning: false,
+                site_defined: false,
             })
         })
         .collect()
@@ -320,7 +330,7 @@ fn stanza(
         next_steps: settings::next_steps(&rule.playbook),
         techniques: rule.meta.techniques.iter().map(|t| t.id.clone()).collect(),
         alert_title: alert.title,
-        alert_description: alert::escape_dollars(&rule.meta.description),
+        alert_description: rule.meta.description.clone(),
         risk: alert.risk,
         notable: u8::from(alert.notable),
         drilldowns: alert.drilldowns,
