@@ -86,7 +86,7 @@ fn raises(alert: &ir::Alert) -> String {
 /// rule's group, count, times and a sample of each other context field.
 fn shown(rule: &ir::Rule) -> String {
     let alert = &rule.alert;
-    let Some(threshold) = &rule.threshold else {
+    let Some(threshold) = rule.threshold() else {
         let fields = listed(alert.fields().into_iter().map(field), "and");
         return format!("The event's {fields}.");
     };
@@ -115,7 +115,7 @@ fn shown(rule: &ir::Rule) -> String {
 
 fn grouping(rule: &ir::Rule) -> String {
     let alert = &rule.alert;
-    let per = match &rule.threshold {
+    let per = match rule.threshold() {
         None => "One alert per matching event (a Splunk tstats search merges events whose alert fields are all equal into one row, with their count).".to_string(),
         Some(t) if t.by.is_empty() => "One alert per window.".to_string(),
         Some(t) => format!(
