@@ -170,7 +170,7 @@ fn document(target: &str, rule: &str) -> String {
 }
 
 #[test]
-fn the_published_pack_checks_and_passes_every_test() {
+fn the_published_pack_checks_is_formatted_and_passes_every_test() {
     let check = tripline(&["check", PACK]);
     assert_eq!(check.code, 0, "{}", check.stderr);
     assert!(
@@ -178,6 +178,8 @@ fn the_published_pack_checks_and_passes_every_test() {
         "{}",
         check.stderr
     );
+    let fmt = tripline(&["fmt", "--check", PACK]);
+    assert_eq!(fmt.code, 0, "{}{}", fmt.stdout, fmt.stderr);
     let test = tripline(&["test", PACK]);
     assert_eq!(test.code, 0, "{}{}", test.stdout, test.stderr);
     // Every rule has a test that must alert and one that must not.
@@ -205,8 +207,9 @@ fn the_readme_table_is_the_packs_rules() {
     for (file, rule) in pack_rules() {
         let text = std::fs::read_to_string(Path::new(PACK).join(&file)).unwrap();
         let references = text
-            .lines()
-            .find(|l| l.trim_start().starts_with("references ["))
+            .split("\n  references [")
+            .nth(1)
+            .and_then(|rest| rest.split(']').next())
             .unwrap_or_else(|| panic!("{rule} has no references"));
         assert!(references.contains("https://"), "{rule}: {references}");
     }
