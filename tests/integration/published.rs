@@ -320,6 +320,19 @@ fn the_pack_defined_smtp_source_builds_on_every_target_that_maps_it() {
         }
     }
 
+    // A relative path from another folder finds the same manifest and its
+    // extension.
+    let relative = tripline_in(
+        Path::new("tests"),
+        &["test", "fixtures/published/et/smtp_vrfy_expn_root.trip"],
+    );
+    assert_eq!(relative.code, 0, "{}{}", relative.stdout, relative.stderr);
+    assert!(
+        relative.stdout.ends_with("2 passed, 0 failed\n"),
+        "{}",
+        relative.stdout
+    );
+
     let sql = tripline_in(&elsewhere, &["build", "--target", "sql", rule]);
     assert_eq!(sql.code, 1);
     assert!(
