@@ -68,15 +68,12 @@ pub fn load_with(
     for skipped in &layout.loops {
         eprintln!("warning: {skipped}");
     }
-    // The manifest's extension paths are relative to the manifest; one
-    // that is not there is an error at its name in the manifest.
+    // The manifest's extension paths, already joined to the manifest's
+    // folder; one that is not there is an error at its name in the manifest.
     let mut extensions = Vec::new();
     let mut missing = Vec::new();
     for extension in &layout.check_settings().taxonomy {
-        let manifest = &map.get(extension.named_in).path;
-        let path = manifest
-            .parent()
-            .map_or_else(|| extension.path.clone(), |dir| dir.join(&extension.path));
+        let path = extension.path.clone();
         if path.is_file() {
             extensions.push(path);
         } else {

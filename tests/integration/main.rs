@@ -17,6 +17,7 @@ mod hostile_io;
 mod kql;
 mod packs;
 mod parse;
+mod published;
 mod runbook;
 mod sigma;
 mod splunk;

@@ -100,7 +100,7 @@ fn unknown_fields_of_the_new_sources_get_a_did_you_mean() {
 #[test]
 fn every_shipped_mapping_names_every_field() {
     let taxonomy = Taxonomy::bundled();
-    for target in ["sigma", "splunk", "kql"] {
+    for target in ["sigma", "splunk", "kql", "sql"] {
         let folder = TargetFolder::load(target, None).unwrap();
         let schemas = Schemas::load(&folder);
         for name in folder.mapping_names() {
