@@ -15,7 +15,12 @@ use crate::ir::FieldType;
 use crate::source::SourceMap;
 
 /// The targets that map fields (the runbook has no mapping).
-const TARGETS: [TargetName; 3] = [TargetName::Sigma, TargetName::Splunk, TargetName::Kql];
+const TARGETS: [TargetName; 4] = [
+    TargetName::Sigma,
+    TargetName::Splunk,
+    TargetName::Kql,
+    TargetName::Sql,
+];
 
 pub fn run(args: &TaxonomyArgs) -> u8 {
     let mut map = SourceMap::default();
@@ -74,8 +79,18 @@ fn table(taxonomy: &Taxonomy, mappings: &[(TargetName, Mapping)]) -> String {
             let _ = write!(out, " (from {path})");
         }
         out.push('\n');
-        let mut rows =
-            vec![["field", "type", "sigma", "splunk", "kql", "description"].map(str::to_string)];
+        let mut rows = vec![
+            [
+                "field",
+                "type",
+                "sigma",
+                "splunk",
+                "kql",
+                "sql",
+                "description",
+            ]
+            .map(str::to_string),
+        ];
         for field in &source.fields {
             let name = |i: usize| {
                 let (_, mapping) = &mappings[i];
@@ -90,10 +105,11 @@ fn table(taxonomy: &Taxonomy, mappings: &[(TargetName, Mapping)]) -> String {
                 name(0),
                 name(1),
                 name(2),
+                name(3),
                 field.description.clone(),
             ]);
         }
-        let widths: Vec<usize> = (0..5)
+        let widths: Vec<usize> = (0..6)
             .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
             .collect();
         for row in &rows {

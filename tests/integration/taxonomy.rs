@@ -294,7 +294,7 @@ fn tripline_taxonomy_lists_sources_fields_types_and_target_names() {
     assert_eq!(command["name"], "smtp.command");
     assert_eq!(
         command["targets"],
-        serde_json::json!({"sigma": "command", "splunk": "command", "kql": null})
+        serde_json::json!({"sigma": "command", "splunk": "command", "kql": null, "sql": null})
     );
 }
 
@@ -411,4 +411,87 @@ fn a_new_source_may_give_its_alert_defaults() {
     let codes: Vec<&str> = diagnostics.iter().map(|d| d.code.id).collect();
     assert_eq!(codes, ["E0916", "E0914"]);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// An extension names SQL columns too, checked like the other targets':
+/// an unknown key or field with a did-you-mean, a name the `events` view
+/// cannot read, `@timestamp` elsewhere than the view's time column; and a
+/// new source with no `dataset` routes rows by its own name.
+#[test]
+fn an_extension_names_sql_columns_checked_at_file_line_and_column() {
+    let dir = std::env::temp_dir().join(format!("tripline-taxonomy-sql-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("sql.yaml");
+    std::fs::write(
+        &bad,
+        "sources:
+  smtp:
+    description: SMTP commands
+    fields:
+      \"@timestamp\": time
+      smtp.command: string
+      smtp.argument: string
+    targets:
+      sql:
+        tabel: events
+        fields:
+          \"@timestamp\": ts
+          smtp.comand: smtp.command
+          smtp.argument: \"smtp'argument\"
+",
+    )
+    .unwrap();
+    let run = tripline(&["taxonomy", "--taxonomy", bad.to_str().unwrap()]);
+    assert_eq!(run.code, 1);
+    for needle in [
+        "error[E0911]: unknown key `tabel`",
+        "sql.yaml:10:9",
+        "did you mean `table`?",
+        "error[E0917]: `@timestamp` is the `events` view's time column: `@timestamp` cannot be named `ts`",
+        "sql.yaml:12:25",
+        "error[E0916]: source `smtp` has no field `smtp.comand`",
+        "sql.yaml:13:11",
+        "did you mean `smtp.command`?",
+        "error[E0917]: `smtp'argument` cannot be a column of the `events` view",
+        "sql.yaml:14:26",
+    ] {
+        assert!(run.stderr.contains(needle), "{needle}\n{}", run.stderr);
+    }
+
+    let good = dir.join("good.yaml");
+    std::fs::write(
+        &good,
+        "sources:
+  smtp:
+    description: SMTP commands
+    fields:
+      \"@timestamp\": time
+      smtp.command: string
+    targets:
+      sql:
+        fields:
+          \"@timestamp\": \"@timestamp\"
+          smtp.command: smtp.command
+",
+    )
+    .unwrap();
+    let path = dir.join("vrfy.trip");
+    std::fs::write(&path, rule("from smtp\n  where smtp.command == \"VRFY\"")).unwrap();
+    let built = tripline(&[
+        "build",
+        "--target",
+        "sql",
+        "--taxonomy",
+        good.to_str().unwrap(),
+        path.to_str().unwrap(),
+    ]);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(built.code, 0, "{}", built.stderr);
+    assert!(
+        built.stdout.contains(
+            "FROM events\nWHERE coalesce(lower(\"event.dataset\"), '') IN ('', 'smtp')\n  AND lower(\"smtp.command\") = 'vrfy'"
+        ),
+        "{}",
+        built.stdout
+    );
 }

@@ -1,6 +1,7 @@
 //! The `targets` of an extension's source: which target and mapping each
-//! key names, the settings a new source needs there, and (kql) whether each
-//! name is a column of the source's schema.
+//! key names, the settings a new source needs there, (kql) whether each
+//! name is a column of the source's schema and (sql) whether each name can
+//! be a column of the `events` view.
 
 use std::collections::BTreeMap;
 
@@ -12,12 +13,13 @@ use crate::diag::codes;
 use crate::emit::folder::TargetFolder;
 use crate::emit::kql::Schemas;
 
-const TARGETS: [&str; 3] = ["sigma", "splunk", "kql"];
+const TARGETS: [&str; 4] = ["sigma", "splunk", "kql", "sql"];
 
 /// The settings a source may carry on each target, besides `fields`.
 fn setting_keys(target: &str) -> &'static [&'static str] {
     match target {
         "sigma" => &["logsource"],
+        "sql" => &["table", "dataset"],
         "splunk" => &[
             "macro",
             "base_search",
@@ -121,7 +123,10 @@ impl Reader<'_> {
             .chain(setting_keys(target).iter().copied())
             .collect();
         self.keys(body, at, &allowed);
-        let settings = self.settings(scope, body, &allowed, at);
+        let mut settings = self.settings(scope, body, &allowed, at);
+        if target == "sql" {
+            self.sql_settings(scope, &mut settings, at);
+        }
         let mut effective = scope.inherited.clone();
         effective.extend(settings.clone());
         if !scope.existing {
@@ -133,6 +138,9 @@ impl Reader<'_> {
         };
         if target == "kql" {
             self.kql_columns(scope, &effective, &fields, at);
+        }
+        if target == "sql" {
+            self.sql_columns(&fields, at);
         }
         Some(Overlay {
             target: target.to_string(),
@@ -330,4 +338,88 @@ impl Reader<'_> {
         known.extend(names(settings.get("extend")));
         Some((sections, known))
     }
+
+    /// A new sql source reads its mapping's `table` (`events` when it names
+    /// none) and, like the bundled sources, only the rows whose
+    /// `event.dataset` is its name or empty (as `tripline eval` routes):
+    /// `dataset` defaults to the source's name, and `dataset: null` reads
+    /// every row. Both are plain names, written into the query as they are.
+    fn sql_settings(&mut self, scope: &Scope, settings: &mut BTreeMap<String, Value>, at: &[&str]) {
+        for key in ["table", "dataset"] {
+            let Some(value) = settings.get(key) else {
+                continue;
+            };
+            let path = [at, &[key]].concat();
+            let ok = match (key, value) {
+                ("table", Value::String(t)) => sql_table_name(t),
+                ("dataset", Value::String(_) | Value::Null) => true,
+                _ => false,
+            };
+            if !ok {
+                let message = if key == "table" {
+                    "`table` must be a table or view name: letters, digits, `_` and `.`, not starting with a digit"
+                } else {
+                    "`dataset` must be a string (the `event.dataset` value of the source's rows), or null (every row)"
+                };
+                self.error(codes::TAXONOMY_WRONG_TYPE, &path, message, "");
+                settings.remove(key);
+            }
+        }
+        if !scope.existing && scope.mapping.is_none() && !scope.inherited.contains_key("dataset") {
+            settings
+                .entry("dataset".to_string())
+                .or_insert_with(|| Value::String(scope.source.name.clone()));
+        }
+    }
+
+    /// Every sql name is a column of the `events` view, which reads it from
+    /// each event's JSON by that path: letters, digits, `_` and `.`
+    /// (and `@timestamp`, the view's time column, for `@timestamp` alone).
+    fn sql_columns(&mut self, fields: &BTreeMap<String, Option<String>>, at: &[&str]) {
+        for (field, column) in fields {
+            let Some(column) = column else {
+                continue;
+            };
+            let path = [at, &["fields", field.as_str()]].concat();
+            if field == "@timestamp" || column == "@timestamp" {
+                if field != column {
+                    let message = format!(
+                        "`@timestamp` is the `events` view's time column: `{field}` cannot be named `{column}`"
+                    );
+                    let help = if field == "@timestamp" {
+                        "did you mean `@timestamp`?"
+                    } else {
+                        ""
+                    };
+                    self.error_value_help(codes::TAXONOMY_UNKNOWN_COLUMN, &path, &message, help);
+                }
+                continue;
+            }
+            if !sql_column_name(column) {
+                let message = format!(
+                    "`{column}` cannot be a column of the `events` view: a name is letters, digits, `_` and `.`, each dot between two parts"
+                );
+                self.error_value_help(codes::TAXONOMY_UNKNOWN_COLUMN, &path, &message, "");
+            }
+        }
+    }
+}
+
+/// A column the `events` view reads by its JSON path: dot-separated parts
+/// of letters, digits and `_`.
+fn sql_column_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.split('.').all(|part| {
+            !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        })
+}
+
+/// A table or view name written unquoted into a query.
+fn sql_table_name(name: &str) -> bool {
+    name.split('.').all(|part| {
+        part.chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    })
 }
