@@ -164,7 +164,7 @@ fn an_extension_adds_sources_fields_and_their_target_names() {
     );
     assert!(
         taxonomy
-            .field_type("process", "process.pe.original_file_name")
+            .field_type("process", "process.pe.product")
             .is_some()
     );
     let targets: Vec<(&str, Option<&str>, &str)> = taxonomy
@@ -179,7 +179,8 @@ fn an_extension_adds_sources_fields_and_their_target_names() {
             ("splunk", None, "smtp"),
             ("sigma", None, "process"),
             ("splunk", None, "process"),
-            ("kql", None, "process"),
+            ("sql", None, "process"),
+            ("kql", Some("default"), "process"),
         ]
     );
     let missing = Taxonomy::bundled().extended(&mut map, &[PathBuf::from("no/such.yaml")]);
@@ -281,7 +282,7 @@ fn tripline_taxonomy_lists_sources_fields_types_and_target_names() {
     let run = tripline(&["taxonomy", "--format", "json", "--taxonomy", SMTP]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
-    assert_eq!(json["version"], "1.1");
+    assert_eq!(json["version"], "1.2");
     let smtp = json["sources"]
         .as_array()
         .unwrap()

@@ -294,7 +294,7 @@ mod tests {
                 "registry"
             ]
         );
-        assert_eq!(taxonomy.version(), "1.1");
+        assert_eq!(taxonomy.version(), "1.2");
         assert_eq!(taxonomy.field_type("dns", "source.ip"), Some(FieldType::Ip));
         assert_eq!(
             taxonomy.field_type("web", "http.response.status_code"),
