@@ -357,3 +357,68 @@ fn the_pack_defined_smtp_source_builds_on_every_target_that_maps_it() {
         alone.stderr
     );
 }
+
+/// The fields taxonomy 1.2 adds for these detections are written under each
+/// target's name for them: the Windows event data's own names on Sigma and
+/// Splunk, CIM's `original_file_name`, ASIM's `LogonProtocol` and Defender
+/// for Identity's `QueryTarget`, the view's columns on SQL.
+#[test]
+fn the_fields_taxonomy_1_2_adds_are_written_under_each_targets_name() {
+    let rules = [
+        "sigma/admin_remote_logon.trip",
+        "sigma/asrep_roasting.trip",
+        "sigma/whoami_parent_anomaly.trip",
+        "sentinel/multiple_sensitive_ldaps.trip",
+        "et/smtp_vrfy_expn_email.trip",
+    ]
+    .map(|r| format!("{PACK}/{r}"));
+    let expected: [(&str, &[&str]); 4] = [
+        (
+            "sigma",
+            &[
+                "AuthenticationPackageName: 'Negotiate'",
+                "PreAuthType: '0'",
+                "OriginalFileName: 'whoami.exe'",
+                "ldap.search.target:",
+                "smtp.argument|startswith: 'root'",
+            ],
+        ),
+        (
+            "splunk",
+            &[
+                "EventCode=\"4624\" AuthenticationPackageName=\"Negotiate\"",
+                "ServiceName=\"krbtgt\" PreAuthType=\"0\"",
+                "lower(original_file_name)==\"whoami.exe\"",
+            ],
+        ),
+        (
+            "kql",
+            &["or QueryTarget in~ (\"Administrators\", \"Domain Controllers\""],
+        ),
+        (
+            "sql",
+            &[
+                "lower(\"winlog.event_data.AuthenticationPackageName\") = 'negotiate'",
+                "lower(\"winlog.event_data.PreAuthType\") = '0'",
+                "lower(\"process.pe.original_file_name\") = 'whoami.exe'",
+                "lower(\"ldap.search.target\") IN ('administrators',",
+                "lower(\"smtp.argument\") LIKE 'root%'",
+            ],
+        ),
+    ];
+    for (target, needles) in expected {
+        let args: Vec<&str> = ["build", "--target", target, "--skip-refused"]
+            .into_iter()
+            .chain(rules.iter().map(String::as_str))
+            .collect();
+        let built = tripline(&args);
+        assert_eq!(built.code, 0, "{target}: {}", built.stderr);
+        for needle in needles {
+            assert!(
+                built.stdout.contains(needle),
+                "{target}: {needle}\n{}",
+                built.stdout
+            );
+        }
+    }
+}
