@@ -361,7 +361,7 @@ fn export_test(
                 continue;
             }
             match column(path) {
-                Some(c) if c == "UrlPath" || c == "UrlQuery" => {
+                Some(c) if c == "UrlPath" || c == "UrlQuery" || c == "UrlDomain" => {
                     url_parts.insert(c, value.clone());
                 }
                 Some(c) if derived.contains(&c) => {
@@ -416,8 +416,9 @@ fn export_test(
     json!({ "name": test.name, "events": events, "expects": expects, "skip": skip })
 }
 
-/// ASIM has no path or query column: the query derives them from `Url`, so
-/// a test event's `url.path` / `url.query` become the `Url` that yields them.
+/// ASIM has no path, query or (filled) domain column: the query derives them
+/// from `Url`, so a test event's `url.domain` / `url.path` / `url.query`
+/// become the `Url` that yields them (`https://DOMAIN/PATH?QUERY`).
 fn synthesize_url(
     columns: &mut serde_json::Map<String, serde_json::Value>,
     parts: &serde_json::Map<String, serde_json::Value>,
@@ -426,20 +427,28 @@ fn synthesize_url(
         return Ok(());
     }
     if columns.contains_key("Url") {
-        return Err("the event gives url.original and url.path/url.query apart".to_string());
+        return Err(
+            "the event gives url.original and url.domain/url.path/url.query apart".to_string(),
+        );
     }
     let text = |name: &str| parts.get(name).and_then(|v| v.as_str()).map(str::to_string);
     let path = text("UrlPath").unwrap_or_default();
     let query = text("UrlQuery");
+    let domain = text("UrlDomain");
     if parts.values().any(|v| !v.is_string())
         || path.contains(['?', '#'])
         || query.as_deref().is_some_and(|q| q.contains('#'))
+        || domain
+            .as_deref()
+            .is_some_and(|d| d.is_empty() || d.contains(['/', '?', '#', '@', ':', '[', ']']))
+        || (domain.is_some() && !path.is_empty() && !path.starts_with('/'))
     {
-        return Err("url.path/url.query that no Url can carry".to_string());
+        return Err("url.domain/url.path/url.query that no Url can carry".to_string());
     }
+    let origin = domain.map(|d| format!("https://{d}")).unwrap_or_default();
     let url = match query {
-        Some(q) => format!("{path}?{q}"),
-        None => path,
+        Some(q) => format!("{origin}{path}?{q}"),
+        None => format!("{origin}{path}"),
     };
     columns.insert("Url".to_string(), serde_json::Value::String(url));
     Ok(())
