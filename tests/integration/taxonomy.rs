@@ -459,40 +459,46 @@ fn an_extension_names_sql_columns_checked_at_file_line_and_column() {
         assert!(run.stderr.contains(needle), "{needle}\n{}", run.stderr);
     }
 
-    let good = dir.join("good.yaml");
-    std::fs::write(
-        &good,
-        "sources:
+    // With the target-wide key or a mapping's own key alike, a new source
+    // without `dataset` routes rows by its name.
+    let path = dir.join("vrfy.trip");
+    std::fs::write(&path, rule("from smtp\n  where smtp.command == \"VRFY\"")).unwrap();
+    for key in ["sql", "sql/default"] {
+        let good = dir.join("good.yaml");
+        std::fs::write(
+            &good,
+            format!(
+                "sources:
   smtp:
     description: SMTP commands
     fields:
       \"@timestamp\": time
       smtp.command: string
     targets:
-      sql:
+      {key}:
         fields:
           \"@timestamp\": \"@timestamp\"
           smtp.command: smtp.command
-",
-    )
-    .unwrap();
-    let path = dir.join("vrfy.trip");
-    std::fs::write(&path, rule("from smtp\n  where smtp.command == \"VRFY\"")).unwrap();
-    let built = tripline(&[
-        "build",
-        "--target",
-        "sql",
-        "--taxonomy",
-        good.to_str().unwrap(),
-        path.to_str().unwrap(),
-    ]);
+"
+            ),
+        )
+        .unwrap();
+        let built = tripline(&[
+            "build",
+            "--target",
+            "sql",
+            "--taxonomy",
+            good.to_str().unwrap(),
+            path.to_str().unwrap(),
+        ]);
+        assert_eq!(built.code, 0, "{key}: {}", built.stderr);
+        assert!(
+            built.stdout.contains(
+                "FROM events\nWHERE coalesce(lower(\"event.dataset\"), '') IN ('', 'smtp')\n  AND lower(\"smtp.command\") = 'vrfy'"
+            ),
+            "{key}: {}",
+            built.stdout
+        );
+    }
     let _ = std::fs::remove_dir_all(&dir);
-    assert_eq!(built.code, 0, "{}", built.stderr);
-    assert!(
-        built.stdout.contains(
-            "FROM events\nWHERE coalesce(lower(\"event.dataset\"), '') IN ('', 'smtp')\n  AND lower(\"smtp.command\") = 'vrfy'"
-        ),
-        "{}",
-        built.stdout
-    );
 }

@@ -365,7 +365,7 @@ impl Reader<'_> {
                 settings.remove(key);
             }
         }
-        if !scope.existing && scope.mapping.is_none() && !scope.inherited.contains_key("dataset") {
+        if !scope.existing && !scope.inherited.contains_key("dataset") {
             settings
                 .entry("dataset".to_string())
                 .or_insert_with(|| Value::String(scope.source.name.clone()));
