@@ -422,3 +422,37 @@ fn the_fields_taxonomy_1_2_adds_are_written_under_each_targets_name() {
         }
     }
 }
+
+/// `eval` routes events to the sources the pack's manifest adds (its
+/// `taxonomy = [...]` extensions), not only to `--taxonomy` ones.
+#[test]
+fn eval_routes_events_to_a_source_the_manifest_adds() {
+    let dir = std::env::temp_dir().join(format!("tripline-published-eval-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let events = dir.join("smtp.jsonl");
+    std::fs::write(
+        &events,
+        concat!(
+            r#"{"event":{"dataset":"smtp"},"source":{"ip":"203.0.113.9"},"smtp":{"command":"VRFY","argument":"root"}}"#,
+            "\n",
+            r#"{"event":{"dataset":"smtp"},"source":{"ip":"10.0.0.25"},"smtp":{"command":"VRFY","argument":"root"}}"#,
+            "\n",
+        ),
+    )
+    .unwrap();
+    let run = tripline(&[
+        "eval",
+        "--rules",
+        "tests/fixtures/published/et/smtp_vrfy_expn_root.trip",
+        events.to_str().unwrap(),
+    ]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout.lines().count(), 1, "{}", run.stdout);
+    assert!(run.stdout.contains(r#""rule":"et_smtp_vrfy_expn_root""#));
+    assert!(
+        run.stderr.contains("1 matches") && run.stderr.contains("0 unrouted"),
+        "{}",
+        run.stderr
+    );
+}

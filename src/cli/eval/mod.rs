@@ -18,7 +18,6 @@ use self::print::{Printer, Progress};
 pub use self::summary::Summary;
 use self::summary::{note, stats};
 use super::{EvalArgs, pipeline};
-use crate::check::taxonomy::Taxonomy;
 use crate::eval::{Engine, Lateness, Limits, Output, Routing};
 use crate::ir;
 
@@ -30,23 +29,21 @@ pub fn run(args: &EvalArgs) -> u8 {
         eprintln!("error: stdout is closed: matches and alerts could not be written");
         return 2;
     }
-    // The sources `--source` may name; the extensions' errors are reported
-    // when the pack loads.
-    let mut scratch = crate::source::SourceMap::default();
-    let taxonomy = Taxonomy::bundled()
-        .extended_with_errors(&mut scratch, &args.taxonomy)
-        .map_or_else(|_| Taxonomy::bundled().clone(), |(taxonomy, _)| taxonomy);
-    let sources: Vec<String> = taxonomy.sources().iter().map(|s| s.name.clone()).collect();
+    let loaded = match pipeline::load_runnable(&args.rules, args.site.as_deref(), &args.taxonomy) {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
+    };
+    // The sources events are routed to: the bundled ones and those the
+    // pack's extensions add (from its manifest or `--taxonomy`).
+    let sources: Vec<String> = (loaded.taxonomy.sources().iter())
+        .map(|s| s.name.clone())
+        .collect();
     let mut options = match options(args, &sources) {
         Ok(options) => options,
         Err(message) => {
             eprintln!("error: {message}");
             return 2;
         }
-    };
-    let loaded = match pipeline::load_runnable(&args.rules, args.site.as_deref(), &args.taxonomy) {
-        Ok(loaded) => loaded,
-        Err(code) => return code,
     };
     let source: Box<dyn io::Read + Send> = match args.events.as_deref() {
         None => Box::new(io::stdin()),
