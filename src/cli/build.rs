@@ -115,6 +115,7 @@ fn versioned(
     versions::fix(
         pack,
         manifest,
+        loaded.site_folder.as_deref(),
         targets,
         args.targets_dir.as_deref(),
         &args.mapping,

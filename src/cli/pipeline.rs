@@ -23,6 +23,8 @@ pub struct Loaded {
     pub manifest: Option<pack::Manifest>,
     /// The site folder's list files, when a site is in use.
     pub site_files: Vec<FileId>,
+    /// The site folder, when a site is in use.
+    pub site_folder: Option<PathBuf>,
     /// The rule files the run reports on (all, or those named).
     pub focus_files: usize,
     /// Whether the paths named only part of the pack.
@@ -143,6 +145,7 @@ pub fn load_with(
         checked,
         manifest: layout.manifest,
         site_files: site_parsed.iter().map(|(id, _)| *id).collect(),
+        site_folder: layout.site_folder,
         focus_files,
         partial: layout.focus.is_some(),
         taxonomy,

@@ -95,10 +95,14 @@ fn stale(
 }
 
 /// Sets `pack.settings` versions from the lock beside `manifest`, for the
-/// targets built; `None` when neither Splunk nor Sentinel is built.
+/// targets built; `None` when neither Splunk nor Sentinel is built. A
+/// build with a site keeps its versions in the site's own lock (which
+/// starts from the pack's), so that a site's lists and settings never
+/// move the versions the pack ships.
 pub fn fix(
     pack: &mut Pack,
     manifest: &Manifest,
+    site_folder: Option<&Path>,
     targets: &[TargetName],
     targets_dir: Option<&Path>,
     mapping: &str,
@@ -113,8 +117,16 @@ pub fn fix(
     if versioned.is_empty() {
         return Ok(None);
     }
-    let path = manifest.root.join(lock::LOCK);
-    let file = LockFile::read(&path)?;
+    let pack_lock = manifest.root.join(lock::LOCK);
+    let (path, file) = match site_folder {
+        Some(site) if site.join(lock::LOCK).is_file() => {
+            let path = site.join(lock::LOCK);
+            let file = LockFile::read(&path)?;
+            (path, file)
+        }
+        Some(site) => (site.join(lock::LOCK), LockFile::read(&pack_lock)?),
+        None => (pack_lock.clone(), LockFile::read(&pack_lock)?),
+    };
     let key = lock::build_key(mapping, targets_dir.is_some());
     let old = file.builds.get(&key).cloned().unwrap_or_default();
     let mut probe = pack.clone();

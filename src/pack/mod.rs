@@ -30,6 +30,8 @@ pub struct Layout {
     pub focus: Option<HashSet<PathBuf>>,
     /// The site's list files.
     pub site_files: Vec<PathBuf>,
+    /// The site folder, when a site is in use.
+    pub site_folder: Option<PathBuf>,
     /// Symlink loops skipped while walking folders.
     pub loops: Vec<Loop>,
     /// Problems in the manifest and `site.toml`.
@@ -104,6 +106,7 @@ fn load_site(
     let found = source::find(&[folder.to_path_buf()])?;
     layout.loops.extend(found.loops);
     layout.site_files = found.files;
+    layout.site_folder = Some(folder.to_path_buf());
     let settings = folder.join(SITE_SETTINGS);
     if settings.is_file() {
         let (file, _) = source::load(map, &settings)?;

@@ -716,3 +716,59 @@ fn the_manifest_names_taxonomy_extensions() {
     let with = tripline(&["test", pack.to_str().unwrap()]);
     assert_eq!(with.code, 0, "{}\n{}", with.stdout, with.stderr);
 }
+
+/// A site's lists change what a SIEM loads, so its build moves versions;
+/// those moves go to the site's own lock (starting from the pack's), never
+/// to the pack's, which upstream updates would then overwrite.
+#[test]
+fn a_site_build_keeps_its_versions_in_the_sites_lock() {
+    let pack = new_pack("site-lock");
+    let site = pack.parent().unwrap().join("site");
+    let out = pack.parent().unwrap().join("out");
+    std::fs::create_dir_all(&site).unwrap();
+    let (pack_arg, site_arg, out_arg) = (
+        pack.to_str().unwrap(),
+        site.to_str().unwrap(),
+        out.to_str().unwrap(),
+    );
+    assert_eq!(tripline(&["build", pack_arg, "--out", out_arg]).code, 0);
+    let pack_lock = std::fs::read_to_string(pack.join("tripline.lock")).unwrap();
+    std::fs::write(
+        site.join("ranges.trip"),
+        "list internal_ranges: cidr = [\"10.0.0.0/8\", \"198.51.100.0/24\"]\n",
+    )
+    .unwrap();
+    let run = tripline(&[
+        "build",
+        pack_arg,
+        "--site",
+        site_arg,
+        "--out",
+        out_arg,
+        "--no-test",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("1.0.0 → 1.0.1"), "{}", run.stderr);
+    assert_eq!(
+        std::fs::read_to_string(pack.join("tripline.lock")).unwrap(),
+        pack_lock,
+        "the pack's lock is untouched"
+    );
+    let site_lock = std::fs::read_to_string(site.join("tripline.lock")).unwrap();
+    assert_ne!(site_lock, pack_lock);
+    assert!(site_lock.contains("1.0.1"), "{site_lock}");
+    // The same site build again moves nothing; the pack's own build neither.
+    let run = tripline(&[
+        "build",
+        pack_arg,
+        "--site",
+        site_arg,
+        "--out",
+        out_arg,
+        "--no-test",
+        "--locked",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = tripline(&["build", pack_arg, "--out", out_arg, "--locked"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
