@@ -109,18 +109,12 @@ fn versioned(
     targets: &[TargetName],
     args: &BuildArgs,
 ) -> Result<Option<Versions>, u8> {
-    let Some(manifest) = &loaded.manifest else {
-        return Ok(None);
-    };
     versions::fix(
         pack,
-        manifest,
-        loaded.site_folder.as_deref(),
+        loaded,
         targets,
         args.targets_dir.as_deref(),
         &args.mapping,
-        &loaded.taxonomy,
-        loaded.partial,
     )
     .map_err(|err| {
         eprintln!("error: {err}");

@@ -5,7 +5,7 @@
 //! `tripline.lock` and the manifest give (`pack::lock`). A build of part of
 //! a pack versions its rules only, never the app.
 
-use crate::check::Taxonomy;
+use super::pipeline::Loaded;
 use std::path::{Path, PathBuf};
 
 use crate::diag::{Diagnostic, codes};
@@ -101,14 +101,14 @@ fn stale(
 /// move the versions the pack ships.
 pub fn fix(
     pack: &mut Pack,
-    manifest: &Manifest,
-    site_folder: Option<&Path>,
+    loaded: &Loaded,
     targets: &[TargetName],
     targets_dir: Option<&Path>,
     mapping: &str,
-    taxonomy: &Taxonomy,
-    partial: bool,
 ) -> Result<Option<Versions>, Box<dyn std::error::Error>> {
+    let Some(manifest) = &loaded.manifest else {
+        return Ok(None);
+    };
     let versioned: Vec<TargetName> = targets
         .iter()
         .copied()
@@ -118,7 +118,7 @@ pub fn fix(
         return Ok(None);
     }
     let pack_lock = manifest.root.join(lock::LOCK);
-    let (path, file) = match site_folder {
+    let (path, file) = match loaded.site_folder.as_deref() {
         Some(site) if site.join(lock::LOCK).is_file() => {
             let path = site.join(lock::LOCK);
             let file = LockFile::read(&path)?;
@@ -136,7 +136,7 @@ pub fn fix(
         .map(|r| (r.name.clone(), "0.0.0".to_string()))
         .collect();
     probe.settings.splunk_version = Some("0.0.0".to_string());
-    let built = emit::emit_all(&versioned, &probe, targets_dir, mapping, taxonomy)?;
+    let built = emit::emit_all(&versioned, &probe, targets_dir, mapping, &loaded.taxonomy)?;
     let mut new = old.clone();
     for (target, emitted) in &built {
         match target {
@@ -152,7 +152,7 @@ pub fn fix(
                     new.rules.insert(rule.name.clone(), Entry { version, hash });
                 }
             }
-            TargetName::Splunk if !partial => {
+            TargetName::Splunk if !loaded.partial => {
                 let hash = lock::content_hash(
                     emitted
                         .documents
