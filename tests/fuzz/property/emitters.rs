@@ -168,15 +168,20 @@ fn documents(
     Ok(Some(emitted.documents))
 }
 
-/// Runs the property on one set of texts.
+/// Runs the property on one set of texts, for every target.
 pub fn check(texts: &Texts) -> Result<Verdict, String> {
+    check_targets(texts, &TargetName::ALL)
+}
+
+/// Runs the property on one set of texts for `targets` (a fuzz target each).
+pub fn check_targets(texts: &Texts, targets: &[TargetName]) -> Result<Verdict, String> {
     let Some(hostile) = pack(&rule_text(texts)) else {
         return Ok(Verdict::NotARule);
     };
     let plain = pack(&rule_text(&Texts::plain()))
         .ok_or_else(|| "the plain probe rule does not check".to_string())?;
     let mut written = Vec::new();
-    for target in TargetName::ALL {
+    for &target in targets {
         let Some(docs) = documents(target, &hostile)? else {
             continue;
         };
@@ -353,7 +358,9 @@ fn markdown_shape(text: &str) -> Result<(usize, Vec<&str>), String> {
         let target = &text[at + 2..];
         let target = &target[..target.find(')').unwrap_or(target.len())];
         let web = target.starts_with("http://") || target.starts_with("https://");
-        if !text[..at].ends_with('\\') && !web {
+        // `\]` is an escaped bracket, `\\]` an escaped backslash and a bracket.
+        let backslashes = text[..at].bytes().rev().take_while(|&b| b == b'\\').count();
+        if backslashes % 2 == 0 && !web {
             links.push(target);
         }
     }
