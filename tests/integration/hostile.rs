@@ -213,3 +213,24 @@ fn the_emitter_fuzz_seeds_keep_every_text_as_data() {
     }
     assert!(seeds >= 8, "the emitter seeds are missing ({seeds})");
 }
+
+/// The front-end fuzzer's seeds of the same findings (each emitter seed as
+/// a rule file, with a test) are rules that check, so it starts from valid
+/// rules with hostile strings in every text.
+#[test]
+fn the_front_end_fuzz_seeds_of_the_findings_check() {
+    let mut seeds = 0;
+    for entry in std::fs::read_dir("tests/fuzz/corpus/front_end").unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if !name.starts_with("hostile_") {
+            continue;
+        }
+        checked(&name, &std::fs::read_to_string(&path).unwrap());
+        seeds += 1;
+    }
+    assert!(
+        seeds >= 8,
+        "the hostile front-end seeds are missing ({seeds})"
+    );
+}
