@@ -32,6 +32,9 @@ pub struct Cli {
     /// The largest rule file read, in bytes (suffixes K, M, G: binary).
     #[arg(long, global = true, value_name = "SIZE", default_value = "16M", value_parser = parse_size)]
     pub max_file_size: u64,
+    /// The largest `events` file a test reads, in bytes (suffixes K, M, G).
+    #[arg(long, global = true, value_name = "SIZE", default_value = "64M", value_parser = parse_size)]
+    pub max_events_size: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -283,6 +286,7 @@ pub fn main() -> ExitCode {
 
 pub fn run(cli: Cli) -> u8 {
     crate::source::set_max_file_size(cli.max_file_size);
+    crate::eval::events_file::set_max_events_size(cli.max_events_size);
     match cli.command {
         Command::Check(args) => check::run(&args),
         Command::Fmt(args) => fmt::run(&args),

@@ -107,6 +107,7 @@ codes! {
     TOO_MANY_TEST_EVENTS = "E0609", "too many events in one test";
     EVENTS_FILE_OUTSIDE = "E0610", "events file outside the rule's folder";
     EVENT_NESTED_TOO_DEEPLY = "E0611", "test event nested too deeply";
+    EVENTS_FILE_TOO_LARGE = "E0612", "events file larger than the limit";
 
     // Targets: what a target cannot express, and broken target folders.
     TARGET_REFUSED = "E0700", "construct a target cannot express exactly";

@@ -89,18 +89,21 @@ pub fn yaml_printable(c: char) -> bool {
         && !matches!(c, '\u{2028}' | '\u{2029}' | '\u{FEFF}')
 }
 
-/// Newlines and other line breaks as spaces (for one-line metadata such as
-/// `.conf` values).
+/// One line of text for metadata and comments (`.conf` values, SQL
+/// comments): line breaks and tabs as spaces, every other control
+/// character as a visible `\u{..}` escape, so none reaches a reader raw.
 pub fn one_line(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if matches!(c, '\n' | '\r' | '\u{2028}' | '\u{2029}' | '\u{85}') {
-                ' '
-            } else {
-                c
-            }
-        })
-        .collect()
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '\n' | '\r' | '\t' | '\u{2028}' | '\u{2029}' | '\u{85}') {
+            out.push(' ');
+        } else if c.is_control() {
+            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -120,5 +123,14 @@ mod tests {
             let parsed: String = crate::yaml::from_str(&yaml_str(text)).unwrap();
             assert_eq!(parsed, text);
         }
+    }
+
+    #[test]
+    fn one_line_has_no_line_break_and_no_raw_control() {
+        assert_eq!(one_line("a\nb\r\tc\u{2028}d"), "a b  c d");
+        assert_eq!(
+            one_line("bell\u{7} del\u{7f} csi\u{9b}"),
+            "bell\\u{7} del\\u{7f} csi\\u{9b}"
+        );
     }
 }

@@ -5,6 +5,7 @@
 pub mod cidr;
 pub mod engine;
 pub mod event;
+pub mod events_file;
 pub mod fold;
 mod fold_table;
 pub mod glob;

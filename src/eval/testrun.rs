@@ -9,6 +9,7 @@ use serde_json::Value as Json;
 
 use super::engine::{Engine, Output, Routing};
 use super::event::Value;
+use super::events_file;
 use super::threshold::Alert;
 use super::timestamp::{self, Nanos};
 use super::value::key;
@@ -77,9 +78,13 @@ pub fn run_rule(rule: &Rule, sources: &SourceMap) -> Vec<TestOutcome> {
 }
 
 fn run_test(rule: &Rule, test: &Test, sources: &SourceMap) -> TestOutcome {
-    let line_of = |span: crate::syntax::Span| sources.get(rule.file).position(span.start).line;
+    let position_of = |span: crate::syntax::Span| {
+        let at = sources.get(rule.file).position(span.start);
+        (at.line, at.column)
+    };
+    let line_of = |span| position_of(span).0;
     let mut failures = Vec::new();
-    let events = build_events(rule, test, &line_of, &mut failures);
+    let events = build_events(rule, test, &position_of, &mut failures);
     let routing = Routing::Fixed(rule.source.clone());
     let mut matched = vec![false; events.len()];
     let mut alerts = Vec::new();
@@ -120,13 +125,15 @@ fn collect(out: Output<'_>, matched: &mut bool, alerts: &mut Vec<Alert>) {
     }
 }
 
-/// The events in written order, `@timestamp` filled in where missing.
+/// The events in written order, `@timestamp` filled in where missing;
+/// `position_of` gives the line and column of a span of the rule's file.
 pub fn build_events(
     rule: &Rule,
     test: &Test,
-    line_of: &dyn Fn(crate::syntax::Span) -> usize,
+    position_of: &dyn Fn(crate::syntax::Span) -> (usize, usize),
     failures: &mut Vec<String>,
 ) -> Vec<TestEvent> {
+    let line_of = |span| position_of(span).0;
     let mut generated = 0i128;
     let mut next_time = || {
         generated += 1;
@@ -180,9 +187,16 @@ pub fn build_events(
                     });
                 }
             }
-            TestInput::File { path, .. } => {
+            TestInput::File { path, span } => {
+                let (line, column) = position_of(*span);
+                let at = format!("{}:{line}:{column}", rule.path.display());
                 let path = resolve(&rule.path, path);
-                read_events_file(&path, &mut next_time, &mut events, failures);
+                match events_file::read(&path, &at) {
+                    Ok(text) => {
+                        read_events_lines(&path, &text, &mut next_time, &mut events, failures)
+                    }
+                    Err(failure) => failures.push(failure),
+                }
             }
         }
     }
@@ -199,19 +213,13 @@ fn resolve(rule_path: &Path, path: &Path) -> PathBuf {
         .map_or_else(|| path.to_path_buf(), |dir| dir.join(path))
 }
 
-fn read_events_file(
+fn read_events_lines(
     path: &Path,
+    text: &str,
     next_time: &mut dyn FnMut() -> Nanos,
     events: &mut Vec<TestEvent>,
     failures: &mut Vec<String>,
 ) {
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(error) => {
-            failures.push(format!("{}: {error}", path.display()));
-            return;
-        }
-    };
     for (index, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;

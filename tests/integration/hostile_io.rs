@@ -398,6 +398,36 @@ fn events_paths_stay_inside_the_rule_folder() {
 }
 
 #[test]
+fn an_events_file_over_the_size_limit_fails_its_test_at_the_statement() {
+    let dir = scratch("events-size");
+    let line = format!(
+        "{{\"dns\": {{\"question\": {{\"type\": \"AXFR\", \"name\": \"{}\"}}}}}}\n",
+        "a".repeat(400)
+    );
+    fs::write(dir.join("big.jsonl"), line.repeat(3)).unwrap();
+    assert!(test_diagnostics(&dir, "    events \"big.jsonl\"").is_empty());
+    let rule = dir.join("rule.trip");
+    let size = (line.len() * 3).to_string();
+    assert_eq!(
+        tripline(&["test", text(&rule)]).code,
+        0,
+        "the default limit"
+    );
+    let at_limit = tripline(&["test", "--max-events-size", &size, text(&rule)]);
+    assert_eq!(at_limit.code, 0, "{}{}", at_limit.stdout, at_limit.stderr);
+    let run = tripline(&["test", "--max-events-size", "1K", text(&rule)]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let output = format!("{}{}", run.stdout, run.stderr);
+    let expected = format!(
+        "{}:10:12: error[E0612]: {}: larger than the limit of 1024 bytes for an events file (raise it with --max-events-size)",
+        rule.display(),
+        dir.join("big.jsonl").display()
+    );
+    assert!(output.contains(&expected), "{output}");
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn a_test_event_deeper_than_the_json_reader_takes_is_a_check_error() {
     let dir = scratch("deep-event");
     let deep = |levels: usize| {

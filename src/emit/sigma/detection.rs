@@ -3,6 +3,9 @@
 //! or more detection items; the positive items of an `and` share a map
 //! while their keys differ; a selection under `not` is a `filter`.
 
+use std::collections::HashMap;
+use std::hash::Hash;
+
 use serde::Serialize;
 
 use super::regex;
@@ -410,17 +413,7 @@ fn single_or(mut nodes: Vec<Node>, wrap: fn(Vec<Node>) -> Node) -> Node {
 fn allocate(node: Node, negated: bool, bodies: &mut Vec<(bool, Vec<Item>)>) -> Expr {
     match node {
         Node::Items(items) => {
-            let mut groups: Vec<Vec<Item>> = Vec::new();
-            for item in items {
-                match groups
-                    .iter_mut()
-                    .find(|g| g.iter().all(|i| i.key != item.key))
-                {
-                    Some(group) => group.push(item),
-                    None => groups.push(vec![item]),
-                }
-            }
-            let mut exprs: Vec<Expr> = groups
+            let mut exprs: Vec<Expr> = distinct_key_runs(items, |i| &i.key)
                 .into_iter()
                 .map(|group| {
                     bodies.push((negated, group));
@@ -455,6 +448,30 @@ fn allocate(node: Node, negated: bool, bodies: &mut Vec<(bool, Vec<Item>)>) -> E
             Expr::Or(flat)
         }
     }
+}
+
+/// Splits `items` into runs whose keys differ, first fit: an item joins the
+/// first run without its key. The runs before the one holding a key's n-th
+/// item hold its n - 1 earlier ones, so a count per key places each item
+/// (scanning the runs was quadratic in an `and` of one field).
+fn distinct_key_runs<T, K: Eq + Hash>(items: Vec<T>, key: impl Fn(&T) -> &K) -> Vec<Vec<T>> {
+    let mut seen: HashMap<&K, usize> = HashMap::new();
+    let places: Vec<usize> = items
+        .iter()
+        .map(|item| {
+            let count = seen.entry(key(item)).or_insert(0);
+            *count += 1;
+            *count - 1
+        })
+        .collect();
+    let mut runs: Vec<Vec<T>> = Vec::new();
+    for (item, place) in items.into_iter().zip(places) {
+        match runs.get_mut(place) {
+            Some(run) => run.push(item),
+            None => runs.push(vec![item]),
+        }
+    }
+    runs
 }
 
 /// `selection` and `filter` when there is one of a kind, else numbered.
@@ -504,5 +521,87 @@ fn atom(expr: &Expr, names: &[String]) -> String {
     match expr {
         Expr::And(_) | Expr::Or(_) => format!("({})", render(expr, names)),
         _ => render(expr, names),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+    use std::hash::{Hash, Hasher};
+
+    use super::distinct_key_runs;
+
+    thread_local! {
+        static KEY_WORK: Cell<usize> = const { Cell::new(0) };
+    }
+
+    /// A key that counts the comparisons and hashes made of it.
+    #[derive(Debug)]
+    struct Counted(u32);
+
+    impl PartialEq for Counted {
+        fn eq(&self, other: &Self) -> bool {
+            KEY_WORK.set(KEY_WORK.get() + 1);
+            self.0 == other.0
+        }
+    }
+
+    impl Eq for Counted {}
+
+    impl Hash for Counted {
+        fn hash<H: Hasher>(&self, state: &mut H) {
+            KEY_WORK.set(KEY_WORK.get() + 1);
+            self.0.hash(state);
+        }
+    }
+
+    /// The runs as first fit defines them, by scanning.
+    fn first_fit(keys: &[u32]) -> Vec<Vec<u32>> {
+        let mut runs: Vec<Vec<u32>> = Vec::new();
+        for &k in keys {
+            match runs.iter_mut().find(|run| !run.contains(&k)) {
+                Some(run) => run.push(k),
+                None => runs.push(vec![k]),
+            }
+        }
+        runs
+    }
+
+    fn runs_of(keys: &[u32]) -> Vec<Vec<u32>> {
+        let items = keys.iter().map(|&k| Counted(k)).collect();
+        distinct_key_runs(items, |c| c)
+            .into_iter()
+            .map(|run| run.into_iter().map(|c| c.0).collect())
+            .collect()
+    }
+
+    #[test]
+    fn runs_are_first_fit() {
+        for keys in [
+            vec![],
+            vec![1],
+            vec![1, 2, 3],
+            vec![1, 1, 1],
+            vec![1, 2, 1, 3, 2, 1, 4],
+            vec![5, 5, 6, 7, 6, 5, 5, 8],
+        ] {
+            assert_eq!(runs_of(&keys), first_fit(&keys), "{keys:?}");
+        }
+    }
+
+    /// An `and` of 40,000 predicates on one field is 40,000 runs of one
+    /// item: finding an item's run must not look at every run before it.
+    #[test]
+    fn one_key_repeated_costs_linear_work() {
+        let keys = vec![7; 40_000];
+        KEY_WORK.set(0);
+        let runs = runs_of(&keys);
+        assert_eq!(runs.len(), 40_000);
+        let work = KEY_WORK.get();
+        assert!(
+            work <= 4 * keys.len(),
+            "{work} key operations for {} items",
+            keys.len()
+        );
     }
 }

@@ -9,6 +9,7 @@
 
 mod alert;
 mod checks;
+mod conf;
 mod datamodel;
 mod eval;
 mod integer;
@@ -27,11 +28,12 @@ use serde::{Deserialize, Serialize};
 use super::folder::TargetFolder;
 use super::query::Refusal;
 use super::schedule::Plan;
-use super::templates::{self, Templates};
+use super::templates::Templates;
 use super::{Document, EmitError, Emitted, Input, common};
 use crate::diag::Diagnostic;
 use crate::ir;
 
+use conf::conf_value;
 pub use literal::spl_string;
 pub use package::package;
 
@@ -252,6 +254,7 @@ fn stanza(
         return Err(version2);
     }
     let mut refusals = checks::refusals(&rule.condition);
+    refusals.extend(conf::control_refusals(rule));
     let base = match setting(input, &rule.source, "macro").filter(|m| is_name(m)) {
         Some(name) => format!("(`{name}`)"),
         None => {
@@ -323,17 +326,17 @@ fn stanza(
         severity: settings::severity(rule.meta.level),
         level: settings::level_name(rule.meta.level),
         threshold: rule.threshold().is_some(),
-        annotations: settings::annotations(&rule.meta, kill_chain),
+        annotations: conf::json_text(&settings::annotations(&rule.meta, kill_chain)),
         security_domain: setting(input, &rule.source, "security_domain")
             .unwrap_or("threat")
             .to_string(),
-        next_steps: settings::next_steps(&rule.playbook),
+        next_steps: conf::json_text(&settings::next_steps(&rule.playbook)),
         techniques: rule.meta.techniques.iter().map(|t| t.id.clone()).collect(),
         alert_title: alert.title,
         alert_description: rule.meta.description.clone(),
-        risk: alert.risk,
+        risk: conf::json_text(&alert.risk),
         notable: u8::from(alert.notable),
-        drilldowns: alert.drilldowns,
+        drilldowns: conf::json_text(&alert.drilldowns),
         filter,
     };
     Ok((stanza, planned.raw_terms))
@@ -367,11 +370,4 @@ fn is_name(name: &str) -> bool {
         .next()
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
-}
-
-/// A `.conf` value on one line: line breaks become spaces, and a trailing
-/// backslash (a continuation in `.conf`) is dropped.
-pub fn conf_value(text: &str) -> String {
-    let line = templates::one_line(text);
-    line.trim().trim_end_matches('\\').trim_end().to_string()
 }

@@ -77,7 +77,7 @@ fn generated_timestamps_count_events_and_first_copies() {
         vec![Expect::Match],
     );
     let mut failures = Vec::new();
-    let events = build_events(&rule, &t, &|s| s.start + 1, &mut failures);
+    let events = build_events(&rule, &t, &|s| (s.start + 1, 1), &mut failures);
     assert_eq!(
         timestamps(&events),
         [
