@@ -12,6 +12,7 @@ use crate::syntax::ast::{self, EventLit, Expectation, TestBlock, TestItem, Value
 use crate::syntax::{Span, Spanned};
 
 use super::context::RuleCx;
+use super::detection::Written;
 use super::event::{Leaf, flatten, json};
 use super::values::is_usable_timestamp;
 
@@ -25,7 +26,7 @@ const TIMESTAMP: &str = "@timestamp";
 pub(crate) fn tests(
     cx: &mut RuleCx,
     tests: &[&TestBlock],
-    threshold: Option<&ast::Threshold>,
+    threshold: Option<Written<'_>>,
 ) -> Vec<ir::Test> {
     let folder = cx
         .scope
@@ -59,7 +60,7 @@ pub(crate) fn tests(
 fn test_block(
     cx: &mut RuleCx,
     test: &TestBlock,
-    threshold: Option<&ast::Threshold>,
+    threshold: Option<Written<'_>>,
     folder: &Path,
 ) -> ir::Test {
     if test.name.value.is_empty() {
@@ -309,7 +310,7 @@ fn leaves_folder(written: &str, folder: &Path, resolved: &Path) -> Option<&'stat
 fn expect(
     cx: &mut RuleCx,
     expectation: &Spanned<Expectation>,
-    threshold: Option<&ast::Threshold>,
+    threshold: Option<Written<'_>>,
 ) -> Option<Expect> {
     let mismatch = match (&expectation.node, threshold) {
         (Expectation::Match | Expectation::NoMatch, Some(_)) => Some((
@@ -354,13 +355,13 @@ fn expect(
 fn alert_group(
     cx: &mut RuleCx,
     fields: &[ast::EventField],
-    threshold: &ast::Threshold,
+    threshold: Written<'_>,
 ) -> Option<Vec<(ir::Field, serde_json::Value)>> {
     let (leaves, _) = flatten(cx, fields);
     let mut group = Vec::new();
     let mut failed = false;
     for leaf in &leaves {
-        let by = threshold.by.iter().find(|by| by.field.node == leaf.path);
+        let by = threshold.by().iter().find(|by| by.field.node == leaf.path);
         let ty = cx
             .source
             .filter(|_| by.is_some())
@@ -380,7 +381,7 @@ fn alert_group(
             (None, _) => {
                 failed = true;
                 let by_fields: Vec<String> = threshold
-                    .by
+                    .by()
                     .iter()
                     .map(|f| format!("`{}`", f.field.node))
                     .collect();

@@ -151,7 +151,7 @@ fn aggregate(cx: &mut RuleCx, aggregate: &Spanned<Aggregate>) -> Option<ir::Aggr
 
 /// A `by` or `distinct` field, `cased` (E0421 on an `int` field, whose
 /// values group by number).
-fn grouping(cx: &mut RuleCx, g: &ast::Grouping, place: &str) -> Option<ir::Field> {
+pub(crate) fn grouping(cx: &mut RuleCx, g: &ast::Grouping, place: &str) -> Option<ir::Field> {
     let mut field = group_field(cx, &g.field, place)?;
     if let Some(cased) = g.cased {
         if field.ty == FieldType::Int {

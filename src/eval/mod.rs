@@ -5,11 +5,14 @@
 pub mod cidr;
 pub mod engine;
 pub mod event;
+pub mod first_seen;
 pub mod fold;
 mod fold_table;
 pub mod glob;
 pub mod limits;
+pub mod ordered;
 pub mod predicate;
+pub mod sequence;
 pub mod threshold;
 pub mod timestamp;
 pub mod value;

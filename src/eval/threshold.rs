@@ -126,7 +126,7 @@ struct Samples(Vec<BTreeSet<String>>);
 /// Adds a value's text to a sample that keeps the smallest
 /// `ir::CONTEXT_SAMPLE` distinct values: strings as they are, numbers and
 /// booleans as JSON writes them; null, `""` and objects add nothing.
-fn sample_value(sample: &mut BTreeSet<String>, value: &Value<'_>) {
+pub(super) fn sample_value(sample: &mut BTreeSet<String>, value: &Value<'_>) {
     let text = match value {
         Value::Str(s) if s.is_empty() => return,
         Value::Str(s) => s.to_string(),

@@ -792,6 +792,43 @@ fn each_diagnostic_points_at_its_token() {
             ),
             vec!["W0007 1:6"],
         ),
+        // Version 2: `sequence` and `first seen` read grouping fields, count
+        // 1 to 10000 events a step, need two steps, and exclude `threshold`
+        // and each other; a valid one has no error.
+        (
+            threshold_rule(
+                "sequence by source.ip within 5m { 3 where dns.question.type == \"AXFR\" \
+                 then where dns.question.type == \"IXFR\" }",
+                &[],
+            ),
+            vec!["W0007 1:6"],
+        ),
+        (
+            threshold_rule(
+                "sequence by source.ip within 5m { 0 where dns.question.type == \"AXFR\" \
+                 then where dns.question.nme == \"x\" }",
+                &[],
+            ),
+            vec!["W0007 1:6", "E0521 9:37", "E0301 9:84"],
+        ),
+        (
+            threshold_rule(
+                "sequence by @timestamp within 5m { where dns.question.type == \"AXFR\" }",
+                &[],
+            ),
+            vec!["W0007 1:6", "E0406 9:15", "E0522 9:38"],
+        ),
+        (
+            threshold_rule(
+                "first seen source.ip, cased dns.question.name in 30d",
+                &[COUNT_BY_IP],
+            ),
+            vec!["W0007 1:6", "E0424 10:3"],
+        ),
+        (
+            threshold_rule("first seen cased source.port in 1d", &[]),
+            vec!["W0007 1:6", "E0421 9:14"],
+        ),
         (
             rule(&[
                 r#"title """#,
