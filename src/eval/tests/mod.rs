@@ -2,6 +2,7 @@
 
 pub(crate) mod kit;
 mod limits;
+mod ordered;
 mod predicates;
 mod reader;
 mod routing;
