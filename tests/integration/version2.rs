@@ -36,7 +36,7 @@ fn matrix_v2_tests_pass_with_tripline_test() {
     let output = tripline().args(["test", MATRIX_V2]).output().unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{stdout}");
-    assert!(stdout.contains("23 passed, 0 failed"), "{stdout}");
+    assert!(stdout.contains("28 passed, 0 failed"), "{stdout}");
 }
 
 #[test]
