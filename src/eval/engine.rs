@@ -375,8 +375,7 @@ impl Engine {
                 }
             }
         }
-        let held = self.entries + self.ordered_entries();
-        self.peak = self.peak.max(held);
+        self.peak = self.peak.max(self.entries);
         if let Some(time) = time {
             match self.clock.tick(time) {
                 Tick::Advanced if self.due.is_some_and(|due| due < time) => {
@@ -391,7 +390,7 @@ impl Engine {
 
     /// What the `sequence` and `first seen` rules hold (counted with the
     /// threshold windows' entries against `max_groups`).
-    fn ordered_entries(&self) -> u64 {
+    pub fn ordered_entries(&self) -> u64 {
         self.rules
             .iter()
             .filter_map(|r| r.ordered.as_ref())

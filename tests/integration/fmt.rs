@@ -293,7 +293,10 @@ fn sequence() -> impl Strategy<Value = String> {
 }
 
 fn first_seen() -> impl Strategy<Value = String> {
-    (gap(), prop_oneof![Just("source.ip"), Just("cased user.name ,  host.name")])
+    (
+        gap(),
+        prop_oneof![Just("source.ip"), Just("cased user.name ,  host.name")],
+    )
         .prop_map(|(g, f)| format!("first{g}seen {f}{g}in 030d"))
 }
 

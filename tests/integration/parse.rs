@@ -417,7 +417,12 @@ const BAD: &[(&str, &str, &[Expected])] = &[
          rule s { first seen in 1d }\n\
          rule t { first seen a, b 1d }\n\
          rule u { first seen a in }",
-        &[("E0200", 1, 16), ("E0200", 2, 21), ("E0200", 3, 26), ("E0200", 4, 26)],
+        &[
+            ("E0200", 1, 16),
+            ("E0200", 2, 21),
+            ("E0200", 3, 26),
+            ("E0200", 4, 26),
+        ],
     ),
 ];
 
