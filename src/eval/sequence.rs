@@ -57,6 +57,8 @@ pub struct Arrival {
 #[derive(Debug, Clone, Default)]
 struct Partial {
     events: VecDeque<Held>,
+    /// The newest events all match exactly one step, this one: how many.
+    run: Option<(usize, usize)>,
 }
 
 #[derive(Debug, Clone)]
@@ -181,8 +183,32 @@ impl Sequencer {
             partial.events.pop_front();
             self.held -= 1;
         }
+        // In a run of events that match the same one step and nothing
+        // else, only the newest N can be chosen: a step takes the latest
+        // events before the cursor, which never stops inside such a run
+        // (it stops at an event matching another step). Older ones go.
+        let only = match *event.steps {
+            [step] => Some(step),
+            _ => None,
+        };
+        let run = match (partial.run, only) {
+            (Some((step, n)), Some(only)) if step == only => {
+                Some((step, (n + 1).min(partial.events.len() + 1)))
+            }
+            (_, Some(only)) => Some((only, 1)),
+            (_, None) => None,
+        };
         partial.events.push_back(event);
         self.held += 1;
+        partial.run = run;
+        if let Some((step, n)) = run
+            && n > self.steps[step].1
+        {
+            let oldest = partial.events.len() - n;
+            partial.events.remove(oldest);
+            self.held -= 1;
+            partial.run = Some((step, n - 1));
+        }
         if !completes {
             return None;
         }

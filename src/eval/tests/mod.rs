@@ -6,6 +6,7 @@ mod ordered;
 mod predicates;
 mod reader;
 mod routing;
+mod sequence_model;
 mod testrun;
 mod threshold;
 mod version2;

@@ -326,3 +326,51 @@ fn held_state_counts_against_max_groups_and_expires() {
     let (_, reports) = run_with(first_seen(&["source.ip"], 10), &limits, &spread);
     assert!(reports.iter().all(|r| !r.over_group_limit));
 }
+
+#[test]
+fn a_long_run_of_one_step_holds_only_what_the_step_can_use() {
+    let mut rule = rule("r", "dns", any(), None);
+    rule.detection = brute();
+    let Ok(mut engine) = Engine::new(&[rule], Routing::Fixed("dns".into()), Some(0)) else {
+        unreachable!("the rule compiles");
+    };
+    let mut alerts = Vec::new();
+    for i in 0..1000 {
+        engine.process(&ev(i / 100, "a", "F"), &mut |out| {
+            if let Output::Alert { alert, .. } = out {
+                alerts.push(alert);
+            }
+        });
+    }
+    let held = engine.ordered_held().unwrap_or_default();
+    // 3 failures in the partial sequence, the newest second's events
+    // waiting for the clock to move.
+    assert_eq!(held.partial_sequences, 1);
+    assert_eq!(held.sequence_events, 3);
+    engine.process(&ev(20, "a", "S"), &mut |_| {});
+    engine.finish(&mut |out| {
+        if let Output::Alert { alert, .. } = out {
+            alerts.push(alert);
+        }
+    });
+    assert_eq!(spans(&alerts), [(9, 20)]);
+}
+
+#[test]
+fn a_run_broken_by_another_step_keeps_the_events_before_it() {
+    // A, B, then C: the A before the B is the one the chain needs, though
+    // a later A came after the B.
+    let detection = sequence(
+        &["source.ip"],
+        60,
+        vec![step(1, kind("A")), step(1, kind("B")), step(1, kind("C"))],
+    );
+    let lines = [
+        ev(0, "a", "A"),
+        ev(1, "a", "B"),
+        ev(2, "a", "A"),
+        ev(3, "a", "A"),
+        ev(4, "a", "C"),
+    ];
+    assert_eq!(spans(&run(detection, &lines)), [(0, 4)]);
+}
