@@ -33,6 +33,23 @@ impl<'r> Written<'r> {
         }
     }
 
+    /// The statement as the user says it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Written::Threshold(_) => "threshold",
+            Written::Sequence(_) => "sequence",
+            Written::FirstSeen(_) => "first seen",
+        }
+    }
+
+    /// What its grouping fields are called: "a `by` field".
+    pub fn field_kind(self) -> &'static str {
+        match self {
+            Written::FirstSeen(_) => "one of the `first seen` fields",
+            _ => "a `by` field",
+        }
+    }
+
     pub fn threshold(self) -> Option<&'r ast::Threshold> {
         match self {
             Written::Threshold(t) => Some(t),
@@ -88,7 +105,11 @@ pub(crate) fn written<'r>(cx: &mut RuleCx, decl: &'r RuleDecl) -> Option<Written
 }
 
 pub(crate) fn sequence(cx: &mut RuleCx, sequence: &ast::Sequence) -> Option<ir::Sequence> {
-    let by: Vec<_> = sequence.by.iter().map(|g| grouping(cx, g, "by")).collect();
+    let by: Vec<_> = sequence
+        .by
+        .iter()
+        .map(|g| grouping(cx, g, "sequence by"))
+        .collect();
     let steps: Vec<_> = sequence.steps.iter().map(|s| step(cx, s)).collect();
     if sequence.steps.len() < 2 {
         let span = sequence.steps.first().map_or(sequence.block, |s| s.span);

@@ -313,13 +313,19 @@ fn expect(
     threshold: Option<Written<'_>>,
 ) -> Option<Expect> {
     let mismatch = match (&expectation.node, threshold) {
-        (Expectation::Match | Expectation::NoMatch, Some(_)) => Some((
-            "`expect match` and `expect nomatch` are for rules without `threshold`",
-            "a threshold rule's test expects alerts: `expect alert { ... }`, `expect alert N` or `expect alert 0`",
+        (Expectation::Match | Expectation::NoMatch, Some(written)) => Some((
+            format!(
+                "`expect match` and `expect nomatch` are for rules without `{}`",
+                written.name()
+            ),
+            format!(
+                "a {} rule's test expects alerts: `expect alert {{ ... }}`, `expect alert N` or `expect alert 0`",
+                written.name()
+            ),
         )),
         (Expectation::AlertCount(_) | Expectation::Alert(_), None) => Some((
-            "`expect alert` is for rules with a `threshold`",
-            "use `expect match` or `expect nomatch`",
+            "`expect alert` is for rules with a `threshold`".to_string(),
+            "use `expect match` or `expect nomatch`".to_string(),
         )),
         _ => None,
     };
@@ -385,18 +391,26 @@ fn alert_group(
                     .iter()
                     .map(|f| format!("`{}`", f.field.node))
                     .collect();
-                let help = if by_fields.is_empty() {
-                    "this rule's threshold has no `by` fields: use `expect alert N` or `expect alert {}`".to_string()
-                } else {
-                    format!("the `by` fields are {}", by_fields.join(", "))
+                let help = match threshold {
+                    _ if !by_fields.is_empty() => match threshold {
+                        Written::FirstSeen(_) => {
+                            format!("the `first seen` fields are {}", by_fields.join(", "))
+                        }
+                        _ => format!("the `by` fields are {}", by_fields.join(", ")),
+                    },
+                    written => format!(
+                        "this rule's {} has no `by` fields: use `expect alert N` or `expect alert {{}}`",
+                        written.name()
+                    ),
                 };
                 let diagnostic = cx
                     .error(
                         codes::ALERT_FIELD_NOT_GROUPED,
                         leaf.key,
                         format!(
-                            "`expect alert` names `{}`, which is not a `by` field",
-                            leaf.path
+                            "`expect alert` names `{}`, which is not {}",
+                            leaf.path,
+                            threshold.field_kind()
                         ),
                     )
                     .with_help(help);

@@ -184,11 +184,20 @@ fn group_field(cx: &mut RuleCx, path: &Spanned<String>, place: &str) -> Option<i
                 path.span,
                 format!("`{}` cannot stand in `{place}`", field.path),
             )
-            .with_help("the window (`over`) already groups events by time");
+            .with_help(time_help(place));
         cx.emit(diagnostic);
         return None;
     }
     Some(field)
+}
+
+/// Why `@timestamp` has no place among grouping fields, by where it stands.
+fn time_help(place: &str) -> &'static str {
+    match place {
+        "sequence by" => "a sequence is already bounded in time (`within`)",
+        "first seen" => "a first sighting already looks back in time (`in`)",
+        _ => "the window (`over`) already groups events by time",
+    }
 }
 
 /// `every` (default the pack's, else 5m), `delay` (likewise) and `lookback` (default and

@@ -830,6 +830,24 @@ fn each_diagnostic_points_at_its_token() {
             vec!["W0007 1:6", "E0421 9:14"],
         ),
         (
+            threshold_rule(
+                "first seen @timestamp in 1d",
+                &[
+                    r#"test "t" { event { source.ip: "1.2.3.4" } expect match expect alert { source.ip: "1.2.3.4" } }"#,
+                ],
+            ),
+            vec!["E0406 9:14", "E0600 10:45", "E0603 10:73"],
+        ),
+        (
+            threshold_rule(
+                "sequence within 1h { where source.ip == \"1.2.3.4\" then where source.port == 1 }",
+                &[
+                    r#"test "t" { event { source.ip: "1.2.3.4" } expect alert { source.ip: "1.2.3.4" } }"#,
+                ],
+            ),
+            vec!["E0603 10:60"],
+        ),
+        (
             rule(&[
                 r#"title """#,
                 r#"id "x""#,
