@@ -7,12 +7,12 @@
 //! dropped as the clock advances, so memory holds the combinations of the
 //! last D.
 
-use std::collections::BTreeSet;
-
 use rustc_hash::FxHashMap as HashMap;
 
 use super::event::{FieldPath, Fields, PathTrie};
-use super::ordered::{GroupKey, Grouping, Reorder, context_fields, context_values, merge_context};
+use super::ordered::{
+    EventContext, GroupKey, Grouping, Reorder, context_fields, context_values, merge_context,
+};
 use super::threshold::{Alert, TooManyCombinations};
 use super::timestamp::{self, Nanos};
 use super::value::decode_keys;
@@ -34,7 +34,7 @@ pub struct FirstSeer {
 #[derive(Debug, Clone)]
 pub struct Arrival {
     keys: Vec<GroupKey>,
-    context: Vec<BTreeSet<String>>,
+    context: EventContext,
 }
 
 impl FirstSeer {
@@ -98,7 +98,10 @@ impl FirstSeer {
                     values: vec![("events".to_string(), Some(1))],
                     first_time: time,
                     last_time: time,
-                    context: merge_context(&self.context, std::iter::once(&*arrival.context)),
+                    context: merge_context(
+                        &self.context,
+                        std::iter::once(arrival.context.as_slice()),
+                    ),
                 });
             }
             last_time = Some(time);

@@ -9,11 +9,16 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use rustc_hash::FxHashSet as HashSet;
+
 use super::event::{FieldPath, Fields, PathTrie};
-use super::threshold::{TooManyCombinations, sample_value};
+use super::threshold::{TooManyCombinations, sample_text};
 use super::timestamp::Nanos;
 use super::value::{Keying, push_key_as, to_json};
 use crate::ir;
+
+/// Past this many keys in one column, repeats are found with a set.
+const LINEAR_SCAN: usize = 8;
 
 /// Events waiting for the clock, by (time, input position).
 #[derive(Debug, Clone)]
@@ -109,19 +114,58 @@ impl Grouping {
         event: &Fields<'_, '_>,
         max_fanout: u64,
     ) -> Result<Vec<GroupKey>, TooManyCombinations> {
+        let mut columns: Vec<Vec<(Vec<u8>, serde_json::Value)>> = Vec::new();
+        for (field, keying) in &self.fields {
+            let mut column: Vec<(Vec<u8>, serde_json::Value)> = Vec::new();
+            // Repeats are found by comparison while the column is short,
+            // then with a set (a long array stays linear).
+            let mut seen: Option<HashSet<Vec<u8>>> = None;
+            let over = field.for_each_atom(event, &mut |v| {
+                let mut key = Vec::new();
+                if !push_key_as(v, *keying, &mut key) {
+                    return false;
+                }
+                let fresh = match &mut seen {
+                    Some(set) => set.insert(key.clone()),
+                    None => !column.iter().any(|(k, _)| *k == key),
+                };
+                if !fresh {
+                    return false;
+                }
+                column.push((key, to_json(v)));
+                if seen.is_none() && column.len() > LINEAR_SCAN {
+                    seen = Some(column.iter().map(|(k, _)| k.clone()).collect());
+                }
+                column.len() as u64 > max_fanout
+            });
+            if over {
+                return Err(TooManyCombinations {
+                    entries: column.len() as u64,
+                    limit: max_fanout,
+                });
+            }
+            if column.is_empty() {
+                return Ok(Vec::new());
+            }
+            columns.push(column);
+        }
+        // Mostly one value a field: one combination, nothing copied.
+        if columns.iter().all(|c| c.len() == 1) {
+            let mut one = GroupKey {
+                key: Vec::new(),
+                spelling: Vec::with_capacity(columns.len()),
+            };
+            for (key, spelling) in columns.into_iter().flatten() {
+                one.key.extend_from_slice(&key);
+                one.spelling.push(spelling);
+            }
+            return Ok(vec![one]);
+        }
         let mut combinations = vec![GroupKey {
             key: Vec::new(),
             spelling: Vec::new(),
         }];
-        for (field, keying) in &self.fields {
-            let mut column: Vec<(Vec<u8>, serde_json::Value)> = Vec::new();
-            field.for_each_atom(event, &mut |v| {
-                let mut key = Vec::new();
-                if push_key_as(v, *keying, &mut key) && !column.iter().any(|(k, _)| *k == key) {
-                    column.push((key, to_json(v)));
-                }
-                false
-            });
+        for column in columns {
             let entries = (combinations.len() as u64).saturating_mul(column.len() as u64);
             if entries > max_fanout {
                 return Err(TooManyCombinations {
@@ -159,38 +203,47 @@ pub fn context_fields(alert: &ir::Alert, by: &[ir::Field], trie: &mut PathTrie) 
         .collect()
 }
 
-/// Per context field, the event's values as an alert shows them.
-pub fn context_values(fields: &[FieldPath], event: &Fields<'_, '_>) -> Vec<BTreeSet<String>> {
-    fields
-        .iter()
-        .map(|field| {
-            let mut sample = BTreeSet::new();
-            field.for_each_atom(event, &mut |v| {
-                sample_value(&mut sample, v);
-                false
-            });
-            sample
-        })
-        .collect()
+/// An event's context values: (context field index, text), in field
+/// order (empty for a rule without context fields).
+pub type EventContext = Vec<(usize, String)>;
+
+/// The event's values of each context field as an alert shows them.
+pub fn context_values(fields: &[FieldPath], event: &Fields<'_, '_>) -> EventContext {
+    let mut values = Vec::new();
+    for (index, field) in fields.iter().enumerate() {
+        field.for_each_atom(event, &mut |v| {
+            if let Some(text) = sample_text(v) {
+                values.push((index, text));
+            }
+            false
+        });
+    }
+    values
 }
 
-/// Several events' context values merged, keeping the first
-/// `ir::CONTEXT_SAMPLE` of each field sorted as text.
+/// Several events' context values merged: per field, the first
+/// `ir::CONTEXT_SAMPLE` distinct values sorted as text.
 pub fn merge_context<'c>(
     paths: &[FieldPath],
-    events: impl Iterator<Item = &'c [BTreeSet<String>]>,
+    events: impl Iterator<Item = &'c [(usize, String)]>,
 ) -> Vec<(String, Vec<String>)> {
-    let mut merged: Vec<BTreeSet<String>> = vec![BTreeSet::new(); paths.len()];
+    let mut merged: Vec<BTreeSet<&str>> = vec![BTreeSet::new(); paths.len()];
     for values in events {
-        for (into, from) in merged.iter_mut().zip(values) {
-            into.extend(from.iter().cloned());
+        for (index, text) in values {
+            if let Some(set) = merged.get_mut(*index) {
+                set.insert(text);
+            }
         }
     }
     paths
         .iter()
         .zip(merged)
         .map(|(f, values)| {
-            let kept = values.into_iter().take(ir::CONTEXT_SAMPLE).collect();
+            let kept = values
+                .into_iter()
+                .take(ir::CONTEXT_SAMPLE)
+                .map(str::to_string)
+                .collect();
             (f.path.clone(), kept)
         })
         .collect()

@@ -14,13 +14,15 @@
 //! event, the completing event, and the group; the group is then emptied.
 //! An event matching several steps can serve any one of them, never two.
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::VecDeque;
 use std::rc::Rc;
 
 use rustc_hash::FxHashMap as HashMap;
 
 use super::event::{FieldPath, Fields, PathTrie};
-use super::ordered::{GroupKey, Grouping, Reorder, context_fields, context_values, merge_context};
+use super::ordered::{
+    EventContext, GroupKey, Grouping, Reorder, context_fields, context_values, merge_context,
+};
 use super::predicate::Condition;
 use super::threshold::{Alert, TooManyCombinations};
 use super::timestamp::{self, Nanos};
@@ -50,7 +52,7 @@ pub struct Sequencer {
 pub struct Arrival {
     keys: Vec<GroupKey>,
     steps: Rc<[usize]>,
-    context: Rc<[BTreeSet<String>]>,
+    context: Rc<EventContext>,
 }
 
 /// A group's held events, oldest first.
@@ -67,7 +69,7 @@ struct Held {
     /// The steps it matches, ascending.
     steps: Rc<[usize]>,
     spelling: Rc<[serde_json::Value]>,
-    context: Rc<[BTreeSet<String>]>,
+    context: Rc<EventContext>,
 }
 
 /// What the partial sequences hold, for `--stats`.
@@ -129,7 +131,7 @@ impl Sequencer {
         if keys.is_empty() {
             return Ok(());
         }
-        let context = context_values(&self.context, event).into();
+        let context = Rc::new(context_values(&self.context, event));
         self.reorder.push(
             time,
             seq,
@@ -235,7 +237,7 @@ impl Sequencer {
                 chosen
                     .iter()
                     .filter_map(|&i| partial.events.get(i))
-                    .map(|e| &*e.context),
+                    .map(|e| e.context.as_slice()),
             ),
         })
     }

@@ -374,3 +374,26 @@ fn a_run_broken_by_another_step_keeps_the_events_before_it() {
     ];
     assert_eq!(spans(&run(detection, &lines)), [(0, 4)]);
 }
+
+#[test]
+fn a_long_array_is_refused_past_the_fanout() {
+    let items: Vec<String> = (0..100_000)
+        .map(|i| format!("\"10.0.{}.{}\"", i / 256, i % 256))
+        .collect();
+    let line = format!(
+        r#"{{"@timestamp":0,"source":{{"ip":[{}]}}}}"#,
+        items.join(",")
+    );
+    let (alerts, reports) = run_with(first_seen(&["source.ip"], 100), &Limits::UNBOUNDED, &[line]);
+    assert!(alerts.is_empty());
+    let too_many = reports[0].too_many.map(|(_, t)| (t.entries, t.limit));
+    assert_eq!(too_many, Some((10_001, 10_000)));
+    // Under the limit, each distinct element (repeats once) is its own
+    // combination.
+    let items: Vec<String> = (0..50).map(|i| format!("\"h{}\"", i % 20)).collect();
+    let line = format!(
+        r#"{{"@timestamp":0,"source":{{"ip":[{}]}}}}"#,
+        items.join(",")
+    );
+    assert_eq!(run(first_seen(&["source.ip"], 100), &[line]).len(), 20);
+}
