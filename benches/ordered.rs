@@ -81,7 +81,7 @@ impl Random {
 /// The `i`-th event into `line`.
 fn event(i: u64, r: &mut Random, line: &mut String) {
     use std::fmt::Write;
-    let jitter = if r.next() % 10 == 0 {
+    let jitter = if r.next().is_multiple_of(10) {
         r.next() % 30_000
     } else {
         0
@@ -89,7 +89,7 @@ fn event(i: u64, r: &mut Random, line: &mut String) {
     let millis = 1_767_225_600_000 + i * 20 - jitter;
     let ip = r.next() % 4_000;
     let user = (ip * 7 + r.next() % 3) % 2_000;
-    let outcome = if r.next() % 3 == 0 {
+    let outcome = if r.next().is_multiple_of(3) {
         "success"
     } else {
         "failure"
