@@ -64,9 +64,9 @@ pub(crate) fn rule(cx: &mut RuleCx, decl: &RuleDecl, ids: &mut Registry) -> Opti
     // A run looks back over the window, the sequence's `within` or the
     // first-seen horizon, plus its schedule.
     let span = written.map(|written| match written {
-        Written::Threshold(t) => t.over.seconds,
-        Written::Sequence(s) => s.within.seconds,
-        Written::FirstSeen(f) => f.horizon.seconds,
+        Written::Threshold(t) => (t.over.seconds, "the window"),
+        Written::Sequence(s) => (s.within.seconds, "`within`"),
+        Written::FirstSeen(f) => (f.horizon.seconds, "the first-seen span (`in`)"),
     });
     let schedule = schedule(cx, &st, span);
     let playbook = playbook(cx, &st);

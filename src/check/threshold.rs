@@ -205,11 +205,19 @@ fn time_help(place: &str) -> &'static str {
 /// so that each run sees whole every window ending in its slot). A written
 /// `lookback` below the minimum is E0508 at its value, or E0511 at the
 /// `delay` when the delay alone pushes the minimum past it.
-pub(crate) fn schedule(cx: &mut RuleCx, st: &Statements, window: Option<u64>) -> ir::Schedule {
+///
+/// `span` is how far back the detection itself reads, and what it is
+/// called in the help: the window (`threshold`), `within` (`sequence`),
+/// the horizon (`first seen`).
+pub(crate) fn schedule(
+    cx: &mut RuleCx,
+    st: &Statements,
+    span: Option<(u64, &str)>,
+) -> ir::Schedule {
+    let (window, name) = span.unwrap_or((0, "the window"));
     let defaults = cx.scope.settings;
     let every = st.duration("every").map_or(defaults.every, |d| d.seconds);
     let delay = st.duration("delay").map_or(defaults.delay, |d| d.seconds);
-    let window = window.unwrap_or(0);
     let minimum = ir::Schedule::minimum_lookback(every, delay, window);
     let Some(lookback) = st.duration("lookback") else {
         return ir::Schedule {
@@ -257,7 +265,7 @@ pub(crate) fn schedule(cx: &mut RuleCx, st: &Statements, window: Option<u64>) ->
                 )
                 .with_help(format!(
                     "a run must see every window ending in its slot whole: {}; use a `lookback` of at least {}, or leave it out",
-                    parts(every, delay, window),
+                    parts(every, delay, (window, name)),
                     duration(minimum)
                 )),
         };
@@ -271,11 +279,11 @@ pub(crate) fn schedule(cx: &mut RuleCx, st: &Statements, window: Option<u64>) ->
 }
 
 /// "the window 10m + `every` 5m + `delay` 5m" (the delay rounded up to whole `every`).
-fn parts(every: u64, delay: u64, window: u64) -> String {
+fn parts(every: u64, delay: u64, (window, name): (u64, &str)) -> String {
     let settle = ir::settle(every, delay);
     let mut parts = Vec::new();
     if window > 0 {
-        parts.push(format!("the window {}", duration(window)));
+        parts.push(format!("{name} {}", duration(window)));
     }
     parts.push(format!("`every` {}", duration(every)));
     if settle == delay {

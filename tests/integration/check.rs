@@ -831,6 +831,24 @@ fn each_diagnostic_points_at_its_token() {
         ),
         (
             threshold_rule(
+                "sequence by source.ip within 5m { where source.port == 1 then where source.port == 2 }",
+                &["lookback 10m"],
+            ),
+            vec!["W0007 1:6", "E0508 10:12"],
+        ),
+        (
+            threshold_rule("first seen source.ip in 1d", &["lookback 1d"]),
+            vec!["W0007 1:6", "E0508 10:12"],
+        ),
+        (
+            threshold_rule(
+                "first seen source.ip in 1d",
+                &[r#"alert { title "new {source.ip} on {host.name}" }"#],
+            ),
+            vec!["W0007 1:6", "E0314 10:37"],
+        ),
+        (
+            threshold_rule(
                 "first seen @timestamp in 1d",
                 &[
                     r#"test "t" { event { source.ip: "1.2.3.4" } expect match expect alert { source.ip: "1.2.3.4" } }"#,
