@@ -175,7 +175,7 @@ pub(crate) fn first_seen(cx: &mut RuleCx, first: &ast::FirstSeen) -> Option<ir::
         .iter()
         .map(|g| grouping(cx, g, "first seen"))
         .collect();
-    let span = first.seen.to(first.horizon.span);
+    let span = first.first.to(first.horizon.span);
     Some(ir::FirstSeen {
         fields: fields.into_iter().collect::<Option<_>>()?,
         horizon: first.horizon.seconds,

@@ -274,7 +274,8 @@ impl PartialEq for SequenceStep {
 /// `first seen F, ... in D`.
 #[derive(Debug, Clone)]
 pub struct FirstSeen {
-    /// The word `seen`.
+    /// The words `first` and `seen`.
+    pub first: Span,
     pub seen: Span,
     pub fields: Vec<Grouping>,
     pub horizon: Spanned<Duration>,

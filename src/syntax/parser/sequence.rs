@@ -82,8 +82,8 @@ impl<'a> Ctx<'a> {
         ))
     }
 
-    /// The value of a `first` statement: `seen F, ... in D`.
-    pub(super) fn first_seen(&self, input: &'a str) -> PResult<'a, StatementValue> {
+    /// The value of a `first` statement (`first` at `first`): `seen F, ... in D`.
+    pub(super) fn first_seen(&self, input: &'a str, first: Span) -> PResult<'a, StatementValue> {
         let (rest, seen) = self.keyword("seen")(input).map_err(|_| {
             nom::Err::Error(PError::expected(
                 self.ws(input),
@@ -101,6 +101,7 @@ impl<'a> Ctx<'a> {
             .map_err(|_| nom::Err::Failure(PError::expected(self.ws(rest), "`,` or `in`")))?;
         let (rest, horizon) = commit(self.duration(rest))?;
         let first = FirstSeen {
+            first,
             seen,
             fields,
             horizon,

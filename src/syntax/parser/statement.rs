@@ -116,7 +116,7 @@ impl<'a> Ctx<'a> {
                 Ok((rest, V::Threshold(threshold)))
             }
             "sequence" => self.sequence(input),
-            "first" => self.first_seen(input),
+            "first" => self.first_seen(input, keyword.span),
             "playbook" => self.playbook(input),
             "alert" => self.alert(input),
             "test" => {
