@@ -6,6 +6,7 @@
 mod alert;
 pub mod attack;
 mod context;
+mod detection;
 mod event;
 mod expr;
 mod lists;

@@ -9,6 +9,7 @@ use crate::syntax::ast::{RuleDecl, StatementValue};
 
 use super::alert::{Around, alert};
 use super::context::RuleCx;
+use super::detection::{self, Written};
 use super::expr::condition;
 use super::meta::{meta, playbook, word_value};
 use super::names::Registry;
@@ -54,12 +55,20 @@ pub(crate) fn rule(cx: &mut RuleCx, decl: &RuleDecl, ids: &mut Registry) -> Opti
         Some(StatementValue::Where(expr)) => condition(cx, expr),
         _ => None,
     };
-    let written_threshold = match st.get("threshold") {
-        Some(StatementValue::Threshold(written)) => Some(written),
-        _ => None,
-    };
-    let lowered_threshold = written_threshold.map(|written| threshold(cx, written));
-    let schedule = schedule(cx, &st, written_threshold.map(|t| t.over.seconds));
+    let written = detection::written(cx, decl);
+    let lowered = written.map(|written| match written {
+        Written::Threshold(t) => threshold(cx, t).map(ir::Detection::Aggregation),
+        Written::Sequence(s) => detection::sequence(cx, s).map(ir::Detection::Sequence),
+        Written::FirstSeen(f) => detection::first_seen(cx, f).map(ir::Detection::FirstSeen),
+    });
+    // A run looks back over the window, the sequence's `within` or the
+    // first-seen horizon, plus its schedule.
+    let span = written.map(|written| match written {
+        Written::Threshold(t) => (t.over.seconds, "the window"),
+        Written::Sequence(s) => (s.within.seconds, "`within`"),
+        Written::FirstSeen(f) => (f.horizon.seconds, "the first-seen span (`in`)"),
+    });
+    let schedule = schedule(cx, &st, span);
     let playbook = playbook(cx, &st);
     let block = match st.get("alert") {
         Some(StatementValue::Alert(block)) => Some(block),
@@ -68,10 +77,11 @@ pub(crate) fn rule(cx: &mut RuleCx, decl: &RuleDecl, ids: &mut Registry) -> Opti
     let around = Around {
         title: meta.as_ref().map(|m| m.title.as_str()),
         level: meta.as_ref().map(|m| m.level),
-        threshold: written_threshold,
+        threshold: written.and_then(Written::threshold),
+        grouped: written.map(Written::by),
     };
     let alert = alert(cx, block, &around);
-    let tests = tests(cx, &st.tests, written_threshold);
+    let tests = tests(cx, &st.tests, written);
     if st.tests.is_empty() {
         let diagnostic = cx
             .warning(
@@ -95,8 +105,8 @@ pub(crate) fn rule(cx: &mut RuleCx, decl: &RuleDecl, ids: &mut Registry) -> Opti
         source: source.name.clone(),
         more_sources: cx.more_sources.iter().map(|s| s.name.clone()).collect(),
         condition: condition?,
-        detection: match lowered_threshold {
-            Some(lowered) => ir::Detection::Aggregation(lowered?),
+        detection: match lowered {
+            Some(lowered) => lowered?,
             None => ir::Detection::Match,
         },
         schedule,

@@ -12,6 +12,7 @@ use crate::syntax::ast::{self, EventLit, Expectation, TestBlock, TestItem, Value
 use crate::syntax::{Span, Spanned};
 
 use super::context::RuleCx;
+use super::detection::Written;
 use super::event::{Leaf, flatten, json};
 use super::values::is_usable_timestamp;
 
@@ -25,7 +26,7 @@ const TIMESTAMP: &str = "@timestamp";
 pub(crate) fn tests(
     cx: &mut RuleCx,
     tests: &[&TestBlock],
-    threshold: Option<&ast::Threshold>,
+    threshold: Option<Written<'_>>,
 ) -> Vec<ir::Test> {
     let folder = cx
         .scope
@@ -59,7 +60,7 @@ pub(crate) fn tests(
 fn test_block(
     cx: &mut RuleCx,
     test: &TestBlock,
-    threshold: Option<&ast::Threshold>,
+    threshold: Option<Written<'_>>,
     folder: &Path,
 ) -> ir::Test {
     if test.name.value.is_empty() {
@@ -309,16 +310,22 @@ fn leaves_folder(written: &str, folder: &Path, resolved: &Path) -> Option<&'stat
 fn expect(
     cx: &mut RuleCx,
     expectation: &Spanned<Expectation>,
-    threshold: Option<&ast::Threshold>,
+    threshold: Option<Written<'_>>,
 ) -> Option<Expect> {
     let mismatch = match (&expectation.node, threshold) {
-        (Expectation::Match | Expectation::NoMatch, Some(_)) => Some((
-            "`expect match` and `expect nomatch` are for rules without `threshold`",
-            "a threshold rule's test expects alerts: `expect alert { ... }`, `expect alert N` or `expect alert 0`",
+        (Expectation::Match | Expectation::NoMatch, Some(written)) => Some((
+            format!(
+                "`expect match` and `expect nomatch` are for rules without `{}`",
+                written.name()
+            ),
+            format!(
+                "a {} rule's test expects alerts: `expect alert {{ ... }}`, `expect alert N` or `expect alert 0`",
+                written.name()
+            ),
         )),
         (Expectation::AlertCount(_) | Expectation::Alert(_), None) => Some((
-            "`expect alert` is for rules with a `threshold`",
-            "use `expect match` or `expect nomatch`",
+            "`expect alert` is for rules with a `threshold`".to_string(),
+            "use `expect match` or `expect nomatch`".to_string(),
         )),
         _ => None,
     };
@@ -354,13 +361,13 @@ fn expect(
 fn alert_group(
     cx: &mut RuleCx,
     fields: &[ast::EventField],
-    threshold: &ast::Threshold,
+    threshold: Written<'_>,
 ) -> Option<Vec<(ir::Field, serde_json::Value)>> {
     let (leaves, _) = flatten(cx, fields);
     let mut group = Vec::new();
     let mut failed = false;
     for leaf in &leaves {
-        let by = threshold.by.iter().find(|by| by.field.node == leaf.path);
+        let by = threshold.by().iter().find(|by| by.field.node == leaf.path);
         let ty = cx
             .source
             .filter(|_| by.is_some())
@@ -380,22 +387,30 @@ fn alert_group(
             (None, _) => {
                 failed = true;
                 let by_fields: Vec<String> = threshold
-                    .by
+                    .by()
                     .iter()
                     .map(|f| format!("`{}`", f.field.node))
                     .collect();
-                let help = if by_fields.is_empty() {
-                    "this rule's threshold has no `by` fields: use `expect alert N` or `expect alert {}`".to_string()
-                } else {
-                    format!("the `by` fields are {}", by_fields.join(", "))
+                let help = match threshold {
+                    _ if !by_fields.is_empty() => match threshold {
+                        Written::FirstSeen(_) => {
+                            format!("the `first seen` fields are {}", by_fields.join(", "))
+                        }
+                        _ => format!("the `by` fields are {}", by_fields.join(", ")),
+                    },
+                    written => format!(
+                        "this rule's {} has no `by` fields: use `expect alert N` or `expect alert {{}}`",
+                        written.name()
+                    ),
                 };
                 let diagnostic = cx
                     .error(
                         codes::ALERT_FIELD_NOT_GROUPED,
                         leaf.key,
                         format!(
-                            "`expect alert` names `{}`, which is not a `by` field",
-                            leaf.path
+                            "`expect alert` names `{}`, which is not {}",
+                            leaf.path,
+                            threshold.field_kind()
                         ),
                     )
                     .with_help(help);

@@ -151,7 +151,7 @@ fn aggregate(cx: &mut RuleCx, aggregate: &Spanned<Aggregate>) -> Option<ir::Aggr
 
 /// A `by` or `distinct` field, `cased` (E0421 on an `int` field, whose
 /// values group by number).
-fn grouping(cx: &mut RuleCx, g: &ast::Grouping, place: &str) -> Option<ir::Field> {
+pub(crate) fn grouping(cx: &mut RuleCx, g: &ast::Grouping, place: &str) -> Option<ir::Field> {
     let mut field = group_field(cx, &g.field, place)?;
     if let Some(cased) = g.cased {
         if field.ty == FieldType::Int {
@@ -184,11 +184,20 @@ fn group_field(cx: &mut RuleCx, path: &Spanned<String>, place: &str) -> Option<i
                 path.span,
                 format!("`{}` cannot stand in `{place}`", field.path),
             )
-            .with_help("the window (`over`) already groups events by time");
+            .with_help(time_help(place));
         cx.emit(diagnostic);
         return None;
     }
     Some(field)
+}
+
+/// Why `@timestamp` has no place among grouping fields, by where it stands.
+fn time_help(place: &str) -> &'static str {
+    match place {
+        "sequence by" => "a sequence is already bounded in time (`within`)",
+        "first seen" => "a first sighting already looks back in time (`in`)",
+        _ => "the window (`over`) already groups events by time",
+    }
 }
 
 /// `every` (default the pack's, else 5m), `delay` (likewise) and `lookback` (default and
@@ -196,11 +205,19 @@ fn group_field(cx: &mut RuleCx, path: &Spanned<String>, place: &str) -> Option<i
 /// so that each run sees whole every window ending in its slot). A written
 /// `lookback` below the minimum is E0508 at its value, or E0511 at the
 /// `delay` when the delay alone pushes the minimum past it.
-pub(crate) fn schedule(cx: &mut RuleCx, st: &Statements, window: Option<u64>) -> ir::Schedule {
+///
+/// `span` is how far back the detection itself reads, and what it is
+/// called in the help: the window (`threshold`), `within` (`sequence`),
+/// the horizon (`first seen`).
+pub(crate) fn schedule(
+    cx: &mut RuleCx,
+    st: &Statements,
+    span: Option<(u64, &str)>,
+) -> ir::Schedule {
+    let (window, name) = span.unwrap_or((0, "the window"));
     let defaults = cx.scope.settings;
     let every = st.duration("every").map_or(defaults.every, |d| d.seconds);
     let delay = st.duration("delay").map_or(defaults.delay, |d| d.seconds);
-    let window = window.unwrap_or(0);
     let minimum = ir::Schedule::minimum_lookback(every, delay, window);
     let Some(lookback) = st.duration("lookback") else {
         return ir::Schedule {
@@ -248,7 +265,7 @@ pub(crate) fn schedule(cx: &mut RuleCx, st: &Statements, window: Option<u64>) ->
                 )
                 .with_help(format!(
                     "a run must see every window ending in its slot whole: {}; use a `lookback` of at least {}, or leave it out",
-                    parts(every, delay, window),
+                    parts(every, delay, (window, name)),
                     duration(minimum)
                 )),
         };
@@ -262,11 +279,11 @@ pub(crate) fn schedule(cx: &mut RuleCx, st: &Statements, window: Option<u64>) ->
 }
 
 /// "the window 10m + `every` 5m + `delay` 5m" (the delay rounded up to whole `every`).
-fn parts(every: u64, delay: u64, window: u64) -> String {
+fn parts(every: u64, delay: u64, (window, name): (u64, &str)) -> String {
     let settle = ir::settle(every, delay);
     let mut parts = Vec::new();
     if window > 0 {
-        parts.push(format!("the window {}", duration(window)));
+        parts.push(format!("{name} {}", duration(window)));
     }
     parts.push(format!("`every` {}", duration(every)));
     if settle == delay {

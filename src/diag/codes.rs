@@ -73,6 +73,7 @@ codes! {
     CASED_WITHOUT_CASE = "E0421", "`cased` where no case is compared";
     LENGTH_OF_INT = "E0422", "`len()` of an `int` field";
     SOURCE_TYPE_MISMATCH = "E0423", "field of different types in the rule's sources";
+    DETECTION_CONFLICT = "E0424", "`threshold`, `sequence` and `first seen` together";
 
     // Values: a literal that its statement or operator cannot take.
     INVALID_UUID = "E0500", "invalid rule id";
@@ -93,6 +94,8 @@ codes! {
     ALERT_RAISES_NOTHING = "E0515", "alert with neither a risk object nor a notable";
     // Version 2 (from E0520, clear of the codes other work adds after E0512).
     STEP_NOT_DIVIDING = "E0520", "`step` does not divide the window";
+    STEP_COUNT_RANGE = "E0521", "sequence step count outside 1..10000";
+    ONE_STEP_SEQUENCE = "E0522", "sequence with one step";
 
     // Tests.
     EXPECT_KIND_MISMATCH = "E0600", "expectation does not suit the rule";

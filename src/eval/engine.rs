@@ -10,6 +10,7 @@ use super::event::{
 };
 use super::fold::{eq_folded, fold};
 use super::limits::{Clock, Lateness, Limits, Tick};
+use super::ordered::{Ordered, OrderedHeld};
 use super::predicate::Condition;
 use super::threshold::{Aggregator, Alert, Held, TooManyCombinations};
 use super::timestamp::{self, Nanos};
@@ -60,6 +61,8 @@ pub struct CompiledRule {
     pub more_sources: Vec<String>,
     condition: Condition,
     aggregator: Option<Aggregator>,
+    /// A `sequence` or `first seen` rule's matcher.
+    ordered: Option<Ordered>,
 }
 
 impl CompiledRule {
@@ -69,11 +72,13 @@ impl CompiledRule {
         trie: &mut PathTrie,
         limits: &Limits,
     ) -> Result<CompiledRule, CompileError> {
-        let condition =
-            Condition::compile(&rule.condition, trie).map_err(|message| CompileError {
-                rule: rule.name.clone(),
-                message,
-            })?;
+        let error = |message| CompileError {
+            rule: rule.name.clone(),
+            message,
+        };
+        let condition = Condition::compile(&rule.condition, trie).map_err(error)?;
+        let lateness = limits.lateness_of(rule.schedule.delay);
+        let ordered = Ordered::new(rule, trie, limits.max_fanout, lateness).map_err(error)?;
         Ok(CompiledRule {
             name: rule.name.clone(),
             id: rule.meta.id.clone(),
@@ -90,11 +95,13 @@ impl CompiledRule {
                 aggregator.lateness = limits.lateness_of(rule.schedule.delay);
                 aggregator
             }),
+            ordered,
         })
     }
 
+    /// Whether the rule reads event times (threshold, sequence, first seen).
     pub fn is_threshold(&self) -> bool {
-        self.aggregator.is_some()
+        self.aggregator.is_some() || self.ordered.is_some()
     }
 
     /// Whether the rule's `where` holds for a parsed event.
@@ -199,9 +206,10 @@ impl Engine {
             .iter()
             .map(|rule| CompiledRule::new(rule, &mut trie, limits))
             .collect::<Result<Vec<_>, _>>()?;
-        let watermarked = rules
-            .iter()
-            .any(|r| r.aggregator.as_ref().is_some_and(|a| a.lateness.is_some()));
+        let watermarked = rules.iter().any(|r| {
+            r.aggregator.as_ref().is_some_and(|a| a.lateness.is_some())
+                || (r.ordered.is_some() && limits.lateness_of(0).is_some())
+        });
         let timestamp = FieldPath::new("@timestamp", &mut trie);
         let routing_field = match &routing {
             Routing::Field { path, .. } => Some(FieldPath::new(path, &mut trie)),
@@ -330,6 +338,20 @@ impl Engine {
             if !rule.condition.holds(event) {
                 continue;
             }
+            if let Some(ordered) = &mut rule.ordered {
+                let Some(time) = time else { continue };
+                if ordered.is_late(time, newest) {
+                    report.late = true;
+                    continue;
+                }
+                if let Err(too_many) = ordered.add(event, time, self.seq) {
+                    report.too_many.get_or_insert((index, too_many));
+                }
+                if let Some(due) = ordered.due() {
+                    self.due = Some(self.due.map_or(due, |d| d.min(due)));
+                }
+                continue;
+            }
             match (&mut rule.aggregator, time) {
                 (None, _) => emit(Output::Match { rule: index, line }),
                 (Some(_), None) => {}
@@ -363,7 +385,32 @@ impl Engine {
                 Tick::Advanced | Tick::Behind => {}
             }
         }
-        report.over_group_limit = self.entries > self.max_groups;
+        report.over_group_limit = self.entries + self.ordered_entries() > self.max_groups;
+    }
+
+    /// What the `sequence` and `first seen` rules hold (counted with the
+    /// threshold windows' entries against `max_groups`).
+    pub fn ordered_entries(&self) -> u64 {
+        self.rules
+            .iter()
+            .filter_map(|r| r.ordered.as_ref())
+            .map(Ordered::entries)
+            .sum()
+    }
+
+    /// What the `sequence` and `first seen` rules hold, summed; `None`
+    /// when the engine has no such rule.
+    pub fn ordered_held(&self) -> Option<OrderedHeld> {
+        let mut total: Option<OrderedHeld> = None;
+        for ordered in self.rules.iter().filter_map(|r| r.ordered.as_ref()) {
+            let held = ordered.held();
+            let sum = total.get_or_insert_with(OrderedHeld::default);
+            sum.partial_sequences += held.partial_sequences;
+            sum.sequence_events += held.sequence_events;
+            sum.first_seen += held.first_seen;
+            sum.waiting += held.waiting;
+        }
+        total
     }
 
     /// Closes every window and emits the remaining alerts.
@@ -390,12 +437,27 @@ impl Engine {
             self.entries = self.entries.saturating_sub(freed);
             alerts.extend(closed.into_iter().map(|a| (index, a)));
         }
+        alerts.sort_by_key(|(index, alert)| (alert.end, *index));
+        // Sequences and first sightings after the windows, by the time of
+        // their last event, then rule order.
+        let mut ordered = Vec::new();
+        for (index, rule) in self.rules.iter_mut().enumerate() {
+            if let Some(matcher) = &mut rule.ordered {
+                let released = matcher.release(newest, all);
+                ordered.extend(released.into_iter().map(|a| (index, a)));
+            }
+        }
+        ordered.sort_by_key(|(index, alert)| (alert.last_time, *index));
+        alerts.extend(ordered);
         self.due = self
             .rules
             .iter()
-            .filter_map(|r| r.aggregator.as_ref()?.due())
+            .filter_map(|r| match (&r.aggregator, &r.ordered) {
+                (Some(aggregator), _) => aggregator.due(),
+                (None, Some(ordered)) => ordered.due(),
+                (None, None) => None,
+            })
             .min();
-        alerts.sort_by_key(|(index, alert)| (alert.end, *index));
         for (rule, alert) in alerts {
             emit(Output::Alert { rule, alert });
         }

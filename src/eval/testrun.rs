@@ -341,7 +341,7 @@ fn plural(n: usize) -> String {
 /// grouping compares (numerically on `int` fields, by exact text on `cased`
 /// ones, else by folded text).
 fn alert_has(rule: &Rule, alert: &Alert, fields: &[(crate::ir::Field, Json)]) -> bool {
-    let by = rule.threshold().map_or(&[][..], |t| t.by.as_slice());
+    let by = rule.detection.group_by();
     fields.iter().all(|(field, expected)| {
         let Some(index) = by.iter().position(|b| b.path == field.path) else {
             return false;

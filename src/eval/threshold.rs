@@ -127,11 +127,8 @@ struct Samples(Vec<BTreeSet<String>>);
 /// `ir::CONTEXT_SAMPLE` distinct values: strings as they are, numbers and
 /// booleans as JSON writes them; null, `""` and objects add nothing.
 fn sample_value(sample: &mut BTreeSet<String>, value: &Value<'_>) {
-    let text = match value {
-        Value::Str(s) if s.is_empty() => return,
-        Value::Str(s) => s.to_string(),
-        Value::Int(_) | Value::Float(_) | Value::Bool(_) => to_json(value).to_string(),
-        Value::Null | Value::Array(_) | Value::Object(_) => return,
+    let Some(text) = sample_text(value) else {
+        return;
     };
     if sample.len() == ir::CONTEXT_SAMPLE && sample.last().is_some_and(|largest| text >= *largest) {
         return;
@@ -139,6 +136,18 @@ fn sample_value(sample: &mut BTreeSet<String>, value: &Value<'_>) {
     sample.insert(text);
     if sample.len() > ir::CONTEXT_SAMPLE {
         sample.pop_last();
+    }
+}
+
+/// A value's text in an alert's context sample: strings as they are,
+/// numbers and booleans as JSON writes them; null, `""`, arrays and
+/// objects have none.
+pub(super) fn sample_text(value: &Value<'_>) -> Option<String> {
+    match value {
+        Value::Str(s) if s.is_empty() => None,
+        Value::Str(s) => Some(s.to_string()),
+        Value::Int(_) | Value::Float(_) | Value::Bool(_) => Some(to_json(value).to_string()),
+        Value::Null | Value::Array(_) | Value::Object(_) => None,
     }
 }
 

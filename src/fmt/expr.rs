@@ -204,7 +204,7 @@ fn having_clause(p: &mut Printer, condition: &Spanned<Having>) {
 }
 
 /// `f` or `cased f`.
-fn grouping(p: &mut Printer, g: &Grouping) {
+pub(super) fn grouping(p: &mut Printer, g: &Grouping) {
     if let Some(cased) = g.cased {
         p.token("cased", cased);
         p.text(" ");

@@ -8,6 +8,7 @@
 
 mod expr;
 mod printer;
+mod sequence;
 
 use printer::Printer;
 
@@ -81,7 +82,7 @@ fn rule_decl(p: &mut Printer, rule: &RuleDecl) {
 }
 
 /// Prints the comments left inside a block, then its `}` on its own line.
-fn close_block(p: &mut Printer, block: Span) {
+pub(super) fn close_block(p: &mut Printer, block: Span) {
     let close = Span::new(block.end.saturating_sub(1), block.end);
     p.comments_before(close.start);
     p.dedent(INDENT);
@@ -128,13 +129,18 @@ fn statement(p: &mut Printer, statement: &Statement) {
         }
         StatementValue::Where(condition) => expr::where_clause(p, condition),
         StatementValue::Threshold(threshold) => expr::threshold(p, threshold),
+        StatementValue::Sequence(sequence) => sequence::sequence(p, sequence),
+        StatementValue::FirstSeen(first) => sequence::first_seen(p, first),
         StatementValue::Playbook(lines) => playbook(p, lines, statement.span),
         StatementValue::Alert(lines) => alert(p, lines, statement.span),
         StatementValue::Test(test) => test_block(p, test, statement.span),
     }
     if !matches!(
         statement.value,
-        StatementValue::Playbook(_) | StatementValue::Alert(_) | StatementValue::Test(_)
+        StatementValue::Playbook(_)
+            | StatementValue::Alert(_)
+            | StatementValue::Test(_)
+            | StatementValue::Sequence(_)
     ) {
         p.newline();
     }

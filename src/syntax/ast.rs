@@ -81,6 +81,10 @@ pub enum StatementValue {
     Duration(Spanned<Duration>),
     Where(Spanned<Expr>),
     Threshold(Threshold),
+    /// `sequence [by F, ...] within D { ... }`.
+    Sequence(Sequence),
+    /// `first seen F, ... in D` (the statement's keyword is `first`).
+    FirstSeen(FirstSeen),
     Playbook(Spanned<Vec<PlaybookLine>>),
     /// `alert { ... }` (span: `{` to `}`).
     Alert(Spanned<Vec<AlertLine>>),
@@ -226,6 +230,55 @@ pub struct Threshold {
     pub step: Option<Spanned<Duration>>,
     /// The condition; the version 1 form is one `Compare`.
     pub having: Spanned<Having>,
+}
+
+/// `sequence [by F, ...] within D { [N] where EXPR then [N] where EXPR ... }`.
+#[derive(Debug, Clone)]
+pub struct Sequence {
+    pub by: Vec<Grouping>,
+    pub within: Spanned<Duration>,
+    /// In written order; the parser reads at least one.
+    pub steps: Vec<SequenceStep>,
+    /// From `{` to `}`.
+    pub block: Span,
+}
+
+/// `[N] where EXPR`, after `then` from the second step on.
+#[derive(Debug, Clone)]
+pub struct SequenceStep {
+    /// N as written (absent: 1).
+    pub count: Option<Spanned<i64>>,
+    pub condition: Spanned<Expr>,
+    /// From `then` (or N, or `where`) to the end of the condition.
+    pub span: Span,
+}
+
+impl PartialEq for Sequence {
+    fn eq(&self, other: &Self) -> bool {
+        self.by == other.by && self.within == other.within && self.steps == other.steps
+    }
+}
+
+impl PartialEq for FirstSeen {
+    fn eq(&self, other: &Self) -> bool {
+        self.fields == other.fields && self.horizon == other.horizon
+    }
+}
+
+impl PartialEq for SequenceStep {
+    fn eq(&self, other: &Self) -> bool {
+        self.count == other.count && self.condition == other.condition
+    }
+}
+
+/// `first seen F, ... in D`.
+#[derive(Debug, Clone)]
+pub struct FirstSeen {
+    /// The words `first` and `seen`.
+    pub first: Span,
+    pub seen: Span,
+    pub fields: Vec<Grouping>,
+    pub horizon: Spanned<Duration>,
 }
 
 /// A condition over aggregates, as written.

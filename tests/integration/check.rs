@@ -792,6 +792,79 @@ fn each_diagnostic_points_at_its_token() {
             ),
             vec!["W0007 1:6"],
         ),
+        // Version 2: `sequence` and `first seen` read grouping fields, count
+        // 1 to 10000 events a step, need two steps, and exclude `threshold`
+        // and each other; a valid one has no error.
+        (
+            threshold_rule(
+                "sequence by source.ip within 5m { 3 where dns.question.type == \"AXFR\" \
+                 then where dns.question.type == \"IXFR\" }",
+                &[],
+            ),
+            vec!["W0007 1:6"],
+        ),
+        (
+            threshold_rule(
+                "sequence by source.ip within 5m { 0 where dns.question.type == \"AXFR\" \
+                 then where dns.question.nme == \"x\" }",
+                &[],
+            ),
+            vec!["W0007 1:6", "E0521 9:37", "E0301 9:84"],
+        ),
+        (
+            threshold_rule(
+                "sequence by @timestamp within 5m { where dns.question.type == \"AXFR\" }",
+                &[],
+            ),
+            vec!["W0007 1:6", "E0406 9:15", "E0522 9:38"],
+        ),
+        (
+            threshold_rule(
+                "first seen source.ip, cased dns.question.name in 30d",
+                &[COUNT_BY_IP],
+            ),
+            vec!["W0007 1:6", "E0424 10:3"],
+        ),
+        (
+            threshold_rule("first seen cased source.port in 1d", &[]),
+            vec!["W0007 1:6", "E0421 9:14"],
+        ),
+        (
+            threshold_rule(
+                "sequence by source.ip within 5m { where source.port == 1 then where source.port == 2 }",
+                &["lookback 10m"],
+            ),
+            vec!["W0007 1:6", "E0508 10:12"],
+        ),
+        (
+            threshold_rule("first seen source.ip in 1d", &["lookback 1d"]),
+            vec!["W0007 1:6", "E0508 10:12"],
+        ),
+        (
+            threshold_rule(
+                "first seen source.ip in 1d",
+                &[r#"alert { title "new {source.ip} on {host.name}" }"#],
+            ),
+            vec!["W0007 1:6", "E0314 10:37"],
+        ),
+        (
+            threshold_rule(
+                "first seen @timestamp in 1d",
+                &[
+                    r#"test "t" { event { source.ip: "1.2.3.4" } expect match expect alert { source.ip: "1.2.3.4" } }"#,
+                ],
+            ),
+            vec!["E0406 9:14", "E0600 10:45", "E0603 10:73"],
+        ),
+        (
+            threshold_rule(
+                "sequence within 1h { where source.ip == \"1.2.3.4\" then where source.port == 1 }",
+                &[
+                    r#"test "t" { event { source.ip: "1.2.3.4" } expect alert { source.ip: "1.2.3.4" } }"#,
+                ],
+            ),
+            vec!["E0603 10:60"],
+        ),
         (
             rule(&[
                 r#"title """#,

@@ -387,3 +387,87 @@ fn an_over_long_line_is_skipped_through_the_reader_thread() {
         "{err}"
     );
 }
+
+/// A logon (the v2 matrix's `sequence_failures_then_success`: 3 failures
+/// then a success within 5m; `first_seen_user_address`: a success from an
+/// address new for the user in 30d) at `time`.
+fn logon(time: &str, ip: &str, outcome: &str) -> String {
+    format!(
+        r#"{{"@timestamp":"{time}","event":{{"dataset":"authentication","outcome":"{outcome}"}},"source":{{"ip":"{ip}"}},"user":{{"name":"bob"}}}}"#
+    )
+}
+
+#[test]
+fn sequences_are_matched_in_time_order_within_the_lateness() {
+    let lines = [
+        logon("2026-01-01T00:00:20Z", "1.1.1.1", "failure"),
+        // Read before the failures it follows, but within the lateness.
+        logon("2026-01-01T00:00:40Z", "1.1.1.1", "success"),
+        logon("2026-01-01T00:00:00Z", "1.1.1.1", "failure"),
+        logon("2026-01-01T00:00:10Z", "1.1.1.1", "failure"),
+        // Moves the clock 10 minutes on: the events above are taken.
+        logon("2026-01-01T00:10:40Z", "2.2.2.2", "failure"),
+        // More than a minute behind the clock: late.
+        logon("2026-01-01T00:05:00Z", "1.1.1.1", "success"),
+    ]
+    .join("\n");
+    let (out, err, code) = run(
+        &[
+            "eval",
+            "--rules",
+            "tests/fixtures/matrix/matrix_v2.trip",
+            "--max-lateness",
+            "1m",
+            "--stats",
+        ],
+        Some(&lines),
+    );
+    assert_eq!(code, 0, "{err}");
+    let alerts: Vec<&str> = out.lines().collect();
+    assert_eq!(alerts.len(), 2, "{out}");
+    assert!(
+        alerts[0].contains(r#""rule":"sequence_failures_then_success""#)
+            && alerts[0].contains(
+                r#""first_time":"2026-01-01T00:00:00Z","last_time":"2026-01-01T00:00:40Z""#
+            ),
+        "{out}"
+    );
+    assert!(
+        alerts[1].contains(r#""rule":"first_seen_user_address""#)
+            && alerts[1].contains(r#""group":{"user.name":"bob","source.ip":"1.1.1.1"}"#),
+        "{out}"
+    );
+    assert!(err.contains("line 6: late"), "{err}");
+    assert!(
+        err.contains("stats at the end of input: 0 partial sequences holding 0 events, 1 first-seen combinations, 1 events waiting"),
+        "{err}"
+    );
+}
+
+#[test]
+fn held_sequence_events_count_against_max_groups() {
+    let lines: Vec<String> = (0..5)
+        .map(|i| {
+            logon(
+                &format!("2026-01-01T00:00:0{i}Z"),
+                &format!("10.0.0.{i}"),
+                "failure",
+            )
+        })
+        .collect();
+    let (_, err, code) = run(
+        &[
+            "eval",
+            "--rules",
+            "tests/fixtures/matrix/matrix_v2.trip",
+            "--max-groups",
+            "3",
+        ],
+        Some(&lines.join("\n")),
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("error: line 3: the open threshold windows (1 groups and distinct values) and the events and combinations that sequence and first-seen rules hold (3) are over --max-groups 3"),
+        "{err}"
+    );
+}

@@ -114,6 +114,14 @@ fn version2_thresholds_become_canonical() {
 }
 
 #[test]
+fn sequences_and_first_seen_become_canonical() {
+    let text = "rule a {\n  sequence  by source.ip,cased user.name within 05m { 3   where event.outcome==\"failure\"\n\n  # then the success\n  then where event.outcome == \"success\" or\n exists(x) }\n}\n\
+                rule b {\n  sequence within 1h {\n    where a == 1 then 2 where b == 2 then where c == 3 # last\n  }\n}\n\
+                rule c {\n  first   seen user.name ,  cased source.ip   in 030d\n}\n";
+    insta::assert_snapshot!(assert_fmt_properties(text));
+}
+
+#[test]
 fn formatted_pack_and_matrix_are_fixed_points() {
     let matrix = std::fs::read_to_string("tests/fixtures/matrix/matrix.trip").unwrap();
     assert_eq!(
@@ -266,6 +274,42 @@ fn threshold() -> impl Strategy<Value = String> {
     ]
 }
 
+/// `sequence` with 1 to 3 steps (counts written or not, `then` after a
+/// gap or a comment) and `first seen`, around random layout.
+fn sequence() -> impl Strategy<Value = String> {
+    let count = prop_oneof![Just(""), Just("3 "), Just("01 ")];
+    let step = (count, gap(), expression().boxed())
+        .prop_map(|(n, g, e)| format!("{n}where{g}{e}"))
+        .boxed();
+    let by = prop_oneof![
+        Just(""),
+        Just("by source.ip "),
+        Just("by  cased user.name ,host.name ")
+    ];
+    (by, gap(), prop::collection::vec((step, gap()), 1..4)).prop_map(|(by, g, steps)| {
+        let steps: Vec<String> = steps.into_iter().map(|(s, g)| format!("{s}{g}")).collect();
+        format!("sequence {by}within 05m{g}{{{g}{}}}", steps.join("then "))
+    })
+}
+
+fn first_seen() -> impl Strategy<Value = String> {
+    (
+        gap(),
+        prop_oneof![Just("source.ip"), Just("cased user.name ,  host.name")],
+    )
+        .prop_map(|(g, f)| format!("first{g}seen {f}{g}in 030d"))
+}
+
+/// What a rule alerts on: a threshold, a sequence or a first sighting.
+fn detection() -> impl Strategy<Value = String> {
+    prop_oneof![
+        2 => threshold().boxed(),
+        1 => sequence().boxed(),
+        1 => first_seen().boxed()
+    ]
+    .boxed()
+}
+
 fn event_value() -> impl Strategy<Value = String> {
     let leaf = prop_oneof![
         string_literal(),
@@ -315,7 +359,7 @@ fn rule() -> impl Strategy<Value = String> {
     ];
     (
         (expression(), gap(), test_block(), gap(), string_literal()),
-        (threshold(), from),
+        (detection(), from),
     )
         .prop_map(|((e, g, t, g2, s), (th, from))| {
             format!(

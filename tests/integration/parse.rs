@@ -151,6 +151,12 @@ const GOOD: &[(&str, &str)] = &[
         "items_in_any_order_on_one_line",
         "rule a { } list b = [1] rule c { title \"t\" }",
     ),
+    (
+        "sequences_and_first_seen",
+        "rule a { sequence by source.ip, cased user.name within 5m {\n  5 where event.outcome == \"failure\"\n  then where event.outcome == \"success\" and not a in [1] } }\n\
+         rule b { sequence within 1h { where a == 1 then 2 where b == 2 then where c == 3 } }\n\
+         rule c { first seen user.name, cased source.ip in 30d where a == 1 }",
+    ),
 ];
 
 /// A diagnostic's code, line and column.
@@ -383,6 +389,40 @@ const BAD: &[(&str, &str, &[Expected])] = &[
         "len_errors",
         "rule r { where len(a > 1 }\nrule s { where len() > 1 }",
         &[("E0200", 1, 22), ("E0200", 2, 20)],
+    ),
+    (
+        "sequence_errors",
+        "rule r { sequence by a 5m { where a == 1 then where b == 2 } }\n\
+         rule s { sequence within 5m where a == 1 }\n\
+         rule t { sequence within 5m { } }\n\
+         rule u { sequence within 5m { where a == 1 where b == 2 } }\n\
+         rule v { sequence within 5m { 2 a == 1 then where b == 2 } }\n\
+         rule w { sequence within 5m { where a == 1 then } }\n\
+         rule x { sequence within 5m { where a == 1 then where b == 2 \n\
+         rule y { sequence within 0m { where a == 1 then where b == 2 } }",
+        &[
+            ("E0200", 1, 24),
+            ("E0200", 2, 29),
+            ("E0200", 3, 31),
+            ("E0200", 4, 44),
+            ("E0200", 5, 33),
+            ("E0200", 6, 49),
+            ("E0200", 8, 1),
+            ("E0105", 8, 26),
+        ],
+    ),
+    (
+        "first_seen_errors",
+        "rule r { first source.ip in 1d }\n\
+         rule s { first seen in 1d }\n\
+         rule t { first seen a, b 1d }\n\
+         rule u { first seen a in }",
+        &[
+            ("E0200", 1, 16),
+            ("E0200", 2, 21),
+            ("E0200", 3, 26),
+            ("E0200", 4, 26),
+        ],
     ),
 ];
 

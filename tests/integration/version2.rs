@@ -36,7 +36,7 @@ fn matrix_v2_tests_pass_with_tripline_test() {
     let output = tripline().args(["test", MATRIX_V2]).output().unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{stdout}");
-    assert!(stdout.contains("23 passed, 0 failed"), "{stdout}");
+    assert!(stdout.contains("28 passed, 0 failed"), "{stdout}");
 }
 
 #[test]
@@ -142,5 +142,38 @@ fn kql_refuses_a_len_comparison_that_holds_for_length_zero() {
         emitted.diagnostics[0]
             .message
             .contains("holds for length 0")
+    );
+}
+
+#[test]
+fn a_failed_sequence_expectation_lists_the_alerts_raised() {
+    let text = std::fs::read_to_string(MATRIX_V2).unwrap();
+    let wrong = text.replace(
+        r#"expect alert { source.ip: "203.0.113.5", user.name: "bob" }"#,
+        r#"expect alert { source.ip: "198.51.100.1" }"#,
+    );
+    assert_ne!(wrong, text);
+    let dir = std::env::temp_dir().join(format!("tripline-seq-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("wrong.trip");
+    std::fs::write(&path, wrong).unwrap();
+    let output = tripline().arg("test").arg(&path).output().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    let failure: Vec<&str> = stdout
+        .lines()
+        .skip_while(|l| !l.contains("three failures then a success fire"))
+        .take(3)
+        .map(|l| l.split(" (").next().unwrap_or(l))
+        .collect();
+    assert_eq!(
+        failure,
+        [
+            "test sequence_failures_then_success \"three failures then a success fire\" ... FAILED",
+            "    expect alert { source.ip: \"198.51.100.1\" }",
+            "      alert {source.ip: \"203.0.113.5\", user.name: \"bob\"} window 2026-11-22T10:00:00Z..2026-11-22T10:05:00Z events 4",
+        ],
+        "{stdout}"
     );
 }

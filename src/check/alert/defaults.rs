@@ -20,8 +20,10 @@ pub(super) fn default_context(cx: &RuleCx, around: &Around) -> Vec<ir::Field> {
         return Vec::new();
     };
     let mut paths: Vec<&str> = source.context.iter().map(String::as_str).collect();
+    if let Some(by) = around.grouped {
+        paths.retain(|p| !by.iter().any(|b| b.field.node == *p));
+    }
     if let Some(threshold) = around.threshold {
-        paths.retain(|p| !threshold.by.iter().any(|b| b.field.node == *p));
         let mut counted = Vec::new();
         distinct_fields(&threshold.having.node, &mut counted);
         for (n, field) in counted.into_iter().enumerate() {
@@ -68,8 +70,8 @@ pub(super) fn default_risk(cx: &RuleCx, around: &Around) -> Vec<ir::RiskObject> 
     let Some(source) = cx.source else {
         return Vec::new();
     };
-    let paths: Vec<&str> = match around.threshold {
-        Some(threshold) => threshold.by.iter().map(|b| b.field.node.as_str()).collect(),
+    let paths: Vec<&str> = match around.grouped {
+        Some(by) => by.iter().map(|b| b.field.node.as_str()).collect(),
         None => vec![source.entity.as_str()],
     };
     let defaults = &cx.scope.settings.alert;

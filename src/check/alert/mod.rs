@@ -65,6 +65,9 @@ pub(crate) struct Around<'r> {
     pub level: Option<Level>,
     /// The written threshold's `by` fields and `distinct` field.
     pub threshold: Option<&'r ast::Threshold>,
+    /// The fields a grouped alert (threshold, sequence, first seen) has one
+    /// value of: its `by` fields, or those of `first seen`.
+    pub grouped: Option<&'r [ast::Grouping]>,
 }
 
 pub(crate) fn alert(
@@ -84,8 +87,8 @@ pub(crate) fn alert(
         None => default_context(cx, around),
     };
     let by: Vec<&str> = around
-        .threshold
-        .map(|t| t.by.iter().map(|b| b.field.node.as_str()).collect())
+        .grouped
+        .map(|by| by.iter().map(|b| b.field.node.as_str()).collect())
         .unwrap_or_default();
     let title = match lines.iter().find_map(|l| match &l.value {
         AlertValue::Title(text) => Some(text),
@@ -245,7 +248,7 @@ fn title(
                     cx.emit(diagnostic);
                 }
                 if let Some(field) = alert_field(cx, &Spanned::new(path.to_string(), span)) {
-                    if around.threshold.is_some() && !by.contains(&field.path.as_str()) {
+                    if around.grouped.is_some() && !by.contains(&field.path.as_str()) {
                         not_grouped(cx, &field, span, "a title token", by, false);
                     }
                     parts.push(TitlePart::Field(field));
@@ -298,7 +301,7 @@ fn grouped(
     context: &[ir::Field],
     what: &str,
 ) {
-    if around.threshold.is_none()
+    if around.grouped.is_none()
         || by.contains(&field.path.as_str())
         || context.iter().any(|c| c.path == field.path)
     {

@@ -363,6 +363,16 @@ fn stopped(
             err,
             "error: {signal} after line {after}: stopped reading before the end of the input"
         )?,
+        Stop::GroupLimit if engine.ordered_held().is_some() => {
+            let (held, _) = engine.held();
+            writeln!(
+                err,
+                "error: line {after}: the open threshold windows ({} groups and distinct values) and the events and combinations that sequence and first-seen rules hold ({}) are over --max-groups {}; stopped reading. Raise --max-groups, or lower --max-lateness so that windows close and events are taken sooner",
+                held.entries,
+                engine.ordered_entries(),
+                options.limits.max_groups
+            )?
+        }
         Stop::GroupLimit => {
             let (held, _) = engine.held();
             writeln!(

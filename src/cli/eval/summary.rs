@@ -58,7 +58,15 @@ pub fn stats(engine: &Engine, when: &str, err: &mut dyn Write) -> io::Result<()>
         held.entries,
         peak,
         held.bytes as f64 / 1e6
-    )
+    )?;
+    if let Some(ordered) = engine.ordered_held() {
+        writeln!(
+            err,
+            "stats {when}: {} partial sequences holding {} events, {} first-seen combinations, {} events waiting for their turn in time order",
+            ordered.partial_sequences, ordered.sequence_events, ordered.first_seen, ordered.waiting
+        )?;
+    }
+    Ok(())
 }
 
 pub fn note(

@@ -142,9 +142,15 @@ fn page(taxonomy: &Taxonomy, rule: &ir::Rule) -> PageView {
         "Events from {from} where {}.",
         words::condition(&rule.condition)
     );
-    if let Some(threshold) = rule.threshold() {
+    let detection = match &rule.detection {
+        crate::ir::Detection::Match => None,
+        crate::ir::Detection::Aggregation(threshold) => Some(words::threshold(threshold)),
+        crate::ir::Detection::Sequence(sequence) => Some(words::sequence(sequence)),
+        crate::ir::Detection::FirstSeen(first) => Some(words::first_seen(first)),
+    };
+    if let Some(detection) = detection {
         key_indicators.push(' ');
-        key_indicators.push_str(&words::threshold(threshold));
+        key_indicators.push_str(&detection);
     }
     PageView {
         name: rule.name.clone(),

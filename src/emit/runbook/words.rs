@@ -4,8 +4,8 @@
 
 use super::markdown;
 use crate::ir::{
-    Aggregate, Comparison, Condition, Having, Literal, Operation, Ordering, Predicate, TextOp,
-    Threshold,
+    Aggregate, Comparison, Condition, Field, FirstSeen, Having, Literal, Operation, Ordering,
+    Predicate, Sequence, TextOp, Threshold,
 };
 
 /// "`dns.question.type` is one of "AXFR" or "IXFR", and `source.ip` is not
@@ -212,6 +212,69 @@ pub fn threshold(threshold: &Threshold) -> String {
         "Alert when {group} has {amount} {what} within a {} window (windows aligned on the clock).",
         duration(threshold.window)
     )
+}
+
+/// "Alert when one `source.ip` has, within 5 minutes of its first such
+/// event, 5 such events where ..., then one where ...".
+pub fn sequence(sequence: &Sequence) -> String {
+    let steps: Vec<String> = sequence
+        .steps
+        .iter()
+        .map(|step| {
+            let amount = match step.count {
+                1 => "one".to_string(),
+                n => format!("{n} such events"),
+            };
+            format!("{amount} where {}", condition(&step.condition))
+        })
+        .collect();
+    format!(
+        "Alert when {} has, in time order and within {} of its first such event, {} \
+         (each event counted once; the group then starts over).",
+        group(&sequence.by),
+        span(sequence.within),
+        steps.join(", then ")
+    )
+}
+
+/// "Alert when a `source.ip` value was not seen in such events during the
+/// 30 days before".
+pub fn first_seen(first: &FirstSeen) -> String {
+    let fields: Vec<String> = first.fields.iter().map(field_name).collect();
+    let what = match fields.as_slice() {
+        [one] => format!("a {one} value"),
+        _ => format!("a combination of {}", listed(fields.iter().cloned(), "and")),
+    };
+    format!(
+        "Alert when {what} was not seen in such events during the {} before.",
+        span(first.horizon)
+    )
+}
+
+/// `300` → "5 minutes", `60` → "1 minute".
+fn span(seconds: u64) -> String {
+    let words = duration(seconds).replace('-', " ");
+    if words.starts_with("1 ") {
+        words
+    } else {
+        words + "s"
+    }
+}
+
+/// "one `a` and `b`", or "all events together" without fields.
+fn group(by: &[Field]) -> String {
+    if by.is_empty() {
+        return "all events together".to_string();
+    }
+    format!("one {}", listed(by.iter().map(field_name), "and"))
+}
+
+fn field_name(f: &Field) -> String {
+    if f.cased {
+        format!("`{}` (exact in case)", f.path)
+    } else {
+        format!("`{}`", f.path)
+    }
 }
 
 /// A version 2 condition in words: "more than 50 such events and more

@@ -2,9 +2,11 @@
 
 pub(crate) mod kit;
 mod limits;
+mod ordered;
 mod predicates;
 mod reader;
 mod routing;
+mod sequence_model;
 mod testrun;
 mod threshold;
 mod version2;

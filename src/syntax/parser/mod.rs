@@ -26,6 +26,7 @@ mod literal;
 pub(crate) use literal::duration_seconds;
 mod operand;
 mod recovery;
+mod sequence;
 mod statement;
 mod test_block;
 

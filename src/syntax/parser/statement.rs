@@ -32,6 +32,8 @@ const STATEMENTS: &[&str] = &[
     "from",
     "where",
     "threshold",
+    "sequence",
+    "first",
     "playbook",
     "alert",
     "test",
@@ -113,6 +115,8 @@ impl<'a> Ctx<'a> {
                 let (rest, threshold) = self.threshold(input)?;
                 Ok((rest, V::Threshold(threshold)))
             }
+            "sequence" => self.sequence(input),
+            "first" => self.first_seen(input, keyword.span),
             "playbook" => self.playbook(input),
             "alert" => self.alert(input),
             "test" => {
@@ -126,7 +130,13 @@ impl<'a> Ctx<'a> {
     fn unknown_statement(&self, input: &'a str, keyword: &Spanned<String>) -> PError {
         let help = match nearest(&keyword.node, STATEMENTS.iter().copied()) {
             Some(near) => format!("did you mean `{near}`?"),
-            None => format!("a rule's statements are: {}", STATEMENTS.join(", ")),
+            None => {
+                let names: Vec<&str> = STATEMENTS
+                    .iter()
+                    .map(|s| if *s == "first" { "first seen" } else { s })
+                    .collect();
+                format!("a rule's statements are: {}", names.join(", "))
+            }
         };
         let diagnostic = Diagnostic::error(
             codes::UNKNOWN_STATEMENT,
@@ -346,17 +356,7 @@ impl<'a> Ctx<'a> {
             Err(other) => return Err(other),
         };
         let rest = written.as_ref().map_or(input, |(rest, _)| *rest);
-        let (mut rest, mut by) = (rest, Vec::new());
-        if let Ok((after, _)) = self.keyword("by")(rest) {
-            let (after, field) = commit(self.grouping(after))?;
-            by.push(field);
-            rest = after;
-            while let Ok((after, _)) = self.punct(",")(rest) {
-                let (after, field) = commit(self.grouping(after))?;
-                by.push(field);
-                rest = after;
-            }
-        }
+        let (rest, by) = self.by_fields(rest)?;
         let (rest, _) = self.keyword("over")(rest).map_err(|_| {
             let what = match (&written, by.is_empty()) {
                 (None, true) => "`count()`, `distinct(field)`, `by` or `over`",
@@ -411,7 +411,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// A `by` or `distinct` field, `cased f` or `f`.
-    fn grouping(&self, input: &'a str) -> PResult<'a, Grouping> {
+    pub(super) fn grouping(&self, input: &'a str) -> PResult<'a, Grouping> {
         let (rest, cased) = match self.keyword("cased")(input) {
             Ok((after, span)) => (after, Some(span)),
             Err(_) => (input, None),
