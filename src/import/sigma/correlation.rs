@@ -42,6 +42,13 @@ pub fn threshold(doc: &Node, names: &SourceNames) -> Result<ThresholdDraft> {
         )
     })?;
     let kind = kind_node.text().unwrap_or_default();
+    if matches!(kind, "temporal" | "temporal_ordered") {
+        return Err(Refusal::new(
+            kind_node.pos,
+            format!("correlation type `{kind}`"),
+            "sequences are not imported yet (they are being added to tripline)",
+        ));
+    }
     let field = |node: &Node| -> Result<String> {
         let text = node.text().unwrap_or_default();
         names

@@ -426,7 +426,7 @@ mod tests {
         assert!(documents(bomb).unwrap_err().message.contains("aliases"));
         let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
         assert!(documents(&deep).is_err());
-        let deep_maps = "a:\n".repeat(1)
+        let deep_maps = "a:\n".to_string()
             + &(1..100)
                 .map(|i| format!("{}b{i}:\n", "  ".repeat(i)))
                 .collect::<String>();
