@@ -117,8 +117,20 @@ fn sigma_import(args: &ImportSigmaArgs) -> Result<u8, u8> {
     Ok(u8::from(nothing))
 }
 
-/// Each refusal, then the counts.
+/// Each note and refusal, then the counts.
 fn report(outcome: &sigma::Outcome) {
+    for rule in &outcome.imported {
+        for note in &rule.notes {
+            eprintln!(
+                "note: {}:{}:{}: {}: {}",
+                rule.sigma.display(),
+                note.pos.line,
+                note.pos.column,
+                note.construct,
+                note.reason
+            );
+        }
+    }
     let mut by_construct: BTreeMap<String, usize> = BTreeMap::new();
     for refused in &outcome.refused {
         let r = &refused.refusal;

@@ -25,6 +25,9 @@ pub struct Draft {
     pub alert: Vec<AlertDraft>,
     /// `(section, text)` in written order.
     pub playbook: Vec<(String, String)>,
+    /// What was left out that does not change what the rule detects (a
+    /// `fields` name the mapping lacks).
+    pub notes: Vec<super::refusal::Refusal>,
 }
 
 #[derive(Debug, Clone)]

@@ -1,11 +1,12 @@
 //! Sigma `|re` patterns (PCRE as the specification says, Python's `re` in
 //! pySigma) to tripline `matches` patterns. Only what tripline's regex
-//! subset says with the same meaning is carried; one rewrite keeps a
-//! meaning the subset spells differently: PCRE's and Python's `$` also
-//! match before a final newline, so `$` becomes `NL?$` (NL a literal
-//! newline character: the subset has no `\n` escape).
+//! subset says with the same meaning is carried; two rewrites keep
+//! meanings the subset spells differently: PCRE's and Python's `$` also
+//! match before a final newline, so `$` becomes `NL?$`, and character
+//! escapes the subset lacks (`\n`, `\t`, `\x41`) become the characters
+//! they stand for (NL a literal newline character).
 
-use regex_syntax::ast::{self, AssertionKind, Ast};
+use regex_syntax::ast::{self, AssertionKind, Ast, LiteralKind};
 
 use crate::check::regex::validate;
 
@@ -18,10 +19,10 @@ pub fn pattern(written: &str, ignore_case: bool) -> Result<String, String> {
         Some(body) => (body, true),
         None => (written, false),
     };
+    let body = rewrite(body)?;
     if body.contains('\0') {
         return Err("a NUL character in a regular expression".to_string());
     }
-    let body = end_anchors(body)?;
     let pattern = if flagged || ignore_case {
         format!("{CASE_FLAG}{body}")
     } else {
@@ -36,39 +37,91 @@ pub fn pattern(written: &str, ignore_case: bool) -> Result<String, String> {
     }
 }
 
-/// `$` (end, or before a final newline, in PCRE and Python) as `NL?$`.
-fn end_anchors(body: &str) -> Result<String, String> {
+/// `$` (end, or before a final newline, in PCRE and Python) as `NL?$`;
+/// escapes the subset lacks (`\n`, `\t`, `\x41`, ...) as the characters
+/// they stand for (a metacharacter escaped).
+fn rewrite(body: &str) -> Result<String, String> {
     let tree = ast::parse::Parser::new()
         .parse(body)
         .map_err(|err| format!("not a regular expression tripline reads: {}", err.kind()))?;
-    let mut anchors = Vec::new();
-    collect_end_anchors(&tree, &mut anchors);
+    let mut edits = Vec::new();
+    collect_edits(&tree, &mut edits);
+    edits.sort_by_key(|(range, _)| range.start);
     let mut out = body.to_string();
-    for offset in anchors.into_iter().rev() {
-        out.insert_str(offset, "\n?");
+    for (range, text) in edits.into_iter().rev() {
+        out.replace_range(range, &text);
     }
     Ok(out)
 }
 
-fn collect_end_anchors(tree: &Ast, out: &mut Vec<usize>) {
+type Edit = (std::ops::Range<usize>, String);
+
+fn collect_edits(tree: &Ast, out: &mut Vec<Edit>) {
     match tree {
         Ast::Assertion(assertion) if assertion.kind == AssertionKind::EndLine => {
-            out.push(assertion.span.start.offset);
+            let at = assertion.span.start.offset;
+            out.push((at..at, "\n?".to_string()));
         }
-        Ast::Repetition(repetition) => collect_end_anchors(&repetition.ast, out),
-        Ast::Group(group) => collect_end_anchors(&group.ast, out),
+        Ast::Literal(literal) => out.extend(literal_edit(literal)),
+        Ast::ClassBracketed(class) => class_edits(&class.kind, out),
+        Ast::Repetition(repetition) => collect_edits(&repetition.ast, out),
+        Ast::Group(group) => collect_edits(&group.ast, out),
         Ast::Alternation(alternation) => {
             for item in &alternation.asts {
-                collect_end_anchors(item, out);
+                collect_edits(item, out);
             }
         }
         Ast::Concat(concat) => {
             for item in &concat.asts {
-                collect_end_anchors(item, out);
+                collect_edits(item, out);
             }
         }
         _ => {}
     }
+}
+
+fn class_edits(set: &ast::ClassSet, out: &mut Vec<Edit>) {
+    match set {
+        ast::ClassSet::Item(item) => class_item_edits(item, out),
+        ast::ClassSet::BinaryOp(op) => {
+            class_edits(&op.lhs, out);
+            class_edits(&op.rhs, out);
+        }
+    }
+}
+
+fn class_item_edits(item: &ast::ClassSetItem, out: &mut Vec<Edit>) {
+    match item {
+        ast::ClassSetItem::Literal(literal) => out.extend(literal_edit(literal)),
+        ast::ClassSetItem::Range(range) => {
+            out.extend(literal_edit(&range.start));
+            out.extend(literal_edit(&range.end));
+        }
+        ast::ClassSetItem::Bracketed(inner) => class_edits(&inner.kind, out),
+        ast::ClassSetItem::Union(union) => {
+            for item in &union.items {
+                class_item_edits(item, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A character escape the subset lacks, as the character itself.
+fn literal_edit(literal: &ast::Literal) -> Option<Edit> {
+    if !matches!(
+        literal.kind,
+        LiteralKind::Special(_) | LiteralKind::HexFixed(_) | LiteralKind::HexBrace(_)
+    ) {
+        return None;
+    }
+    let c = literal.c;
+    let text = if regex_syntax::is_meta_character(c) {
+        format!("\\{c}")
+    } else {
+        c.to_string()
+    };
+    Some((literal.span.start.offset..literal.span.end.offset, text))
 }
 
 #[cfg(test)]
@@ -83,7 +136,9 @@ mod tests {
         assert_eq!(pattern(r"(?i)abc", false).unwrap(), "(?i)abc");
         assert!(pattern(r"(?<=a)b", false).is_err());
         assert!(pattern(r"(a)\1", false).is_err());
-        assert!(pattern(r"\x41", false).is_err());
+        assert_eq!(pattern(r"\x41\x2E\t", false).unwrap(), "A\\.\t");
+        assert_eq!(pattern(r"[\n\x20-\x7E]", false).unwrap(), "[\n -\\~]");
+        assert!(pattern(r"\101", false).is_err());
         assert!(pattern(r"a(?i)b", false).is_err());
         assert!(pattern(r"\<word", false).is_err());
     }

@@ -248,7 +248,18 @@ pub fn extras(
     }
     let fields_node = detection_doc.get("fields").or_else(|| doc.get("fields"));
     if let Some(NodeKind::Seq(items)) = fields_node.map(|n| &n.kind) {
-        let fields = items.iter().map(field).collect::<Result<Vec<_>>>()?;
+        // `fields` only says what an analyst sees beside a match: a name
+        // the mapping lacks is left out with a note, not a refusal.
+        let mut fields = Vec::new();
+        for item in items {
+            match field(item) {
+                Ok(name) => fields.push(name),
+                Err(mut note) => {
+                    note.reason = format!("left out of `fields`: {}", note.reason);
+                    draft.notes.push(note);
+                }
+            }
+        }
         if !fields.is_empty() {
             draft.alert.push(AlertDraft::Fields(fields));
         }
