@@ -321,3 +321,37 @@ fn strict_writes_nothing_and_nothing_imported_exits_1() {
     assert_eq!(missing.code, 2, "{}", missing.stderr);
     std::fs::remove_dir_all(&out).unwrap();
 }
+
+#[test]
+fn a_taxonomy_extension_imports_the_fields_it_adds() {
+    let out = scratch("extension");
+    let extension = "tests/fixtures/taxonomy/smtp.yaml";
+    let run = tripline(&[
+        "import",
+        "sigma",
+        &format!("{FIXTURES}/sigmahq"),
+        "--out",
+        s(&out),
+        "--taxonomy",
+        extension,
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // The extension names `OriginalFileName` on `process`: the three rules
+    // refused for it without the extension now import.
+    assert!(
+        run.stderr.contains("imported 16 rules, refused 6"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("OriginalFileName"), "{}", run.stderr);
+    let curl =
+        std::fs::read_to_string(out.join("proc_creation_win_curl_ntlm_hash_leak_attempt.trip"))
+            .unwrap();
+    assert!(
+        curl.contains(r#"process.pe.original_file_name == "curl.exe""#),
+        "{curl}"
+    );
+    let check = tripline(&["check", s(&out), "--taxonomy", extension]);
+    assert_eq!(check.code, 0, "{}", check.stderr);
+    std::fs::remove_dir_all(&out).unwrap();
+}
