@@ -30,6 +30,7 @@ pub use refusal::Refusal;
 
 use crate::check::Taxonomy;
 use crate::source::{SourceFile, SourceMap};
+use crate::syntax::ast as syntax_ast;
 use draft::Draft;
 use yaml::{Node, NodeKind, Pos};
 
@@ -215,7 +216,18 @@ fn rule_name(doc: &Node, stem: &str) -> String {
     if !name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
         name.insert_str(0, "sigma_");
     }
+    // A reserved word (`rule`, `match`, `list`, ...) is no rule name.
+    if !reads_as_rule_name(&name) {
+        name.push_str("_rule");
+    }
     name
+}
+
+fn reads_as_rule_name(name: &str) -> bool {
+    let (file, errors) =
+        crate::syntax::parse(crate::source::FileId(0), &format!("rule {name} {{}}"));
+    errors.is_empty()
+        && matches!(file.items.as_slice(), [syntax_ast::Item::Rule(rule)] if rule.name.node == name)
 }
 
 fn logsource<'n>(doc: &Node, names: &'n SigmaNames) -> refusal::Result<&'n mapping::SourceNames> {

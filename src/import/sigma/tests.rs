@@ -100,6 +100,24 @@ fn values_keep_their_types() {
 }
 
 #[test]
+fn rule_names_come_from_the_file_and_avoid_reserved_words() {
+    let rule = |stem: &str| {
+        let files = vec![(
+            PathBuf::from(format!("{stem}.yml")),
+            format!("{RULE}  sel: {{CommandLine: x}}\n  condition: sel\n"),
+        )];
+        let outcome = import(&files, &names(), Taxonomy::bundled());
+        outcome.imported.first().map(|r| r.name.clone())
+    };
+    assert_eq!(
+        rule("proc_creation_win_x").as_deref(),
+        Some("proc_creation_win_x")
+    );
+    assert_eq!(rule("match").as_deref(), Some("match_rule"));
+    assert_eq!(rule("7zip-dump").as_deref(), Some("sigma_7zip_dump"));
+}
+
+#[test]
 fn logsources_map_back_through_the_sigma_mapping() {
     let names = names();
     let pairs = |list: &[(&str, &str)]| -> Vec<(String, String)> {

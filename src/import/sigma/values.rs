@@ -257,6 +257,12 @@ mod tests {
             texts(base64offset(&parse("/c ")).unwrap()),
             ["L2Mg", "9jI", "vYy"]
         );
+        // `|wide|base64offset`: the UTF-16LE text, its length in characters.
+        let wide = utf16(&parse("ping"), false, false).unwrap();
+        assert_eq!(
+            texts(base64offset(&wide).unwrap()),
+            ["cABpAG4AZw", "AAaQBuAGcA", "wAGkAbgBnA"]
+        );
     }
 
     #[test]
