@@ -355,3 +355,26 @@ fn a_taxonomy_extension_imports_the_fields_it_adds() {
     assert_eq!(check.code, 0, "{}", check.stderr);
     std::fs::remove_dir_all(&out).unwrap();
 }
+
+#[test]
+fn a_file_over_the_size_limit_is_an_io_error_naming_it() {
+    let out = scratch("size");
+    let file = format!("{FIXTURES}/constructs/modifiers.yml");
+    let run = tripline(&[
+        "import",
+        "sigma",
+        &file,
+        "--out",
+        s(&out.join("x")),
+        "--max-file-size",
+        "512",
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("modifiers.yml") && run.stderr.contains("larger than the limit"),
+        "{}",
+        run.stderr
+    );
+    assert!(!out.join("x").exists());
+    std::fs::remove_dir_all(&out).unwrap();
+}
