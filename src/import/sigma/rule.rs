@@ -223,7 +223,7 @@ pub fn extras(
                     .map_err(|_| Refusal::new(risk.pos, "a risk score", "an integer"))?;
                 draft.alert.push(AlertDraft::Risk {
                     field: field(f)?,
-                    kind: kind.to_string(),
+                    kind: word(kind, risk.pos)?,
                     score,
                 });
             }
@@ -241,7 +241,7 @@ pub fn extras(
                 };
                 draft.alert.push(AlertDraft::Threat {
                     field: field(f)?,
-                    kind: kind.to_string(),
+                    kind: word(kind, threat.pos)?,
                 });
             }
         }
@@ -287,6 +287,25 @@ pub fn extras(
         }
     }
     Ok(())
+}
+
+/// A risk or threat type: a bare word in tripline (the checker says
+/// which words).
+fn word(text: &str, pos: Pos) -> Result<String> {
+    let mut chars = text.chars();
+    let ok = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if ok {
+        Ok(text.to_string())
+    } else {
+        Err(Refusal::new(
+            pos,
+            format!("type `{text}`"),
+            "an alert type is a word",
+        ))
+    }
 }
 
 /// `{sigma_name}` tokens of a title to `{field}`; `{{` `}}` kept.

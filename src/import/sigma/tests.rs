@@ -172,3 +172,42 @@ proptest! {
         let _ = run(&format!("{RULE}{}", body.concat()));
     }
 }
+
+#[test]
+fn stranger_text_stays_text() {
+    let title = "x\\\" } rule evil { title \\\"y\\u0007\\u2028";
+    let text = format!(
+        "title: \"{title}\"\nid: 3f1e0c1a-52aa-4c1a-9a55-1d2b3c4d5e6f\ndescription: \"line\\nbreak # not a comment\"\nlevel: low\ntags: [attack.t1059, 'a\"b']\nlogsource: {{category: process_creation}}\ndetection:\n  sel: {{CommandLine: '\"; drop'}}\n  condition: sel\n"
+    );
+    let outcome = run(&text);
+    let [rule] = outcome.imported.as_slice() else {
+        panic!("{:?}", outcome.refused)
+    };
+    let (file, errors) = crate::syntax::parse(crate::source::FileId(0), &rule.text);
+    assert!(errors.is_empty());
+    let [syntax_ast::Item::Rule(decl)] = file.items.as_slice() else {
+        panic!("one rule: {}", rule.text)
+    };
+    let title_value = decl.statements.iter().find_map(|s| match &s.value {
+        syntax_ast::StatementValue::Text(t) if s.keyword.node == "title" => Some(t.value.clone()),
+        _ => None,
+    });
+    assert_eq!(
+        title_value.as_deref(),
+        Some("x\" } rule evil { title \"y\u{7}\u{2028}")
+    );
+    assert!(
+        rule.text.contains("\\u{7}") && rule.text.contains("\\u{2028}"),
+        "{}",
+        rule.text
+    );
+}
+
+#[test]
+fn alert_types_must_be_words() {
+    let text = format!(
+        "{RULE}  sel: {{CommandLine: x}}\n  condition: sel\ntripline_alert:\n  title: t\n  risk:\n    - field: CommandLine\n      type: 'system }} x'\n      score: 5\n"
+    );
+    let outcome = run(&text);
+    assert_eq!(outcome.refused[0].refusal.construct, "type `system } x`");
+}
