@@ -161,7 +161,10 @@ fn sigmahq_rules_import_or_are_refused_by_construct() {
             "file_event_win_taskmgr_lsass_dump.trip",
             "file_event_win_uac_bypass_wmp.trip",
             "proc_creation_win_chcp_codepage_lookup.trip",
+            "proc_creation_win_curl_ntlm_hash_leak_attempt.trip",
             "proc_creation_win_lolbin_replace.trip",
+            "proc_creation_win_rundll32_uncommon_dll_extension.trip",
+            "proc_creation_win_xwizard_execution_non_default_location.trip",
             "web_path_traversal_exploitation_attempt.trip",
             "web_susp_useragents.trip",
             "web_susp_windows_path_uri.trip",
@@ -189,20 +192,16 @@ fn sigmahq_rules_import_or_are_refused_by_construct() {
             "a rule without an `attack.tNNNN` tag",
         ),
         (
-            "proc_creation_win_curl_ntlm_hash_leak_attempt.yml:25:11",
-            "field `OriginalFileName`",
+            "proc_creation_win_browsers_tor_execution.yml:19:11",
+            "field `Product`",
+        ),
+        (
+            "proc_creation_win_conhost_legacy_option.yml:20:9",
+            "field `IntegrityLevel`",
         ),
         (
             "proc_creation_win_powershell_base64_mppreference.yml:14:7",
             "tag `attack.t1685`",
-        ),
-        (
-            "proc_creation_win_rundll32_uncommon_dll_extension.yml:19:11",
-            "field `OriginalFileName`",
-        ),
-        (
-            "proc_creation_win_xwizard_execution_non_default_location.yml:25:11",
-            "field `OriginalFileName`",
         ),
     ];
     let expected: Vec<(String, String)> = expected
@@ -211,7 +210,7 @@ fn sigmahq_rules_import_or_are_refused_by_construct() {
         .collect();
     assert_eq!(refusals(&run.stderr), expected);
     assert!(
-        run.stderr.contains("imported 13 rules, refused 9"),
+        run.stderr.contains("imported 16 rules, refused 8"),
         "{}",
         run.stderr
     );
@@ -336,20 +335,19 @@ fn a_taxonomy_extension_imports_the_fields_it_adds() {
         extension,
     ]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    // The extension names `OriginalFileName` on `process`: the three rules
-    // refused for it without the extension now import.
+    // The extension names `Product` on `process`: the rule refused for it
+    // without the extension now imports.
     assert!(
-        run.stderr.contains("imported 16 rules, refused 6"),
+        run.stderr.contains("imported 17 rules, refused 7"),
         "{}",
         run.stderr
     );
-    assert!(!run.stderr.contains("OriginalFileName"), "{}", run.stderr);
-    let curl =
-        std::fs::read_to_string(out.join("proc_creation_win_curl_ntlm_hash_leak_attempt.trip"))
-            .unwrap();
+    assert!(!run.stderr.contains("field `Product`"), "{}", run.stderr);
+    let tor =
+        std::fs::read_to_string(out.join("proc_creation_win_browsers_tor_execution.trip")).unwrap();
     assert!(
-        curl.contains(r#"process.pe.original_file_name == "curl.exe""#),
-        "{curl}"
+        tor.contains(r#"process.pe.product == "Tor Browser""#),
+        "{tor}"
     );
     let check = tripline(&["check", s(&out), "--taxonomy", extension]);
     assert_eq!(check.code, 0, "{}", check.stderr);
