@@ -10,6 +10,7 @@ pub mod diag;
 pub mod emit;
 pub mod eval;
 pub mod fmt;
+pub mod import;
 pub mod ir;
 pub mod pack;
 pub mod source;

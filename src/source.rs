@@ -11,7 +11,7 @@ use crate::diag::{Diagnostic, codes};
 use crate::syntax::Span;
 
 mod walk;
-pub use walk::{Found, Loop, find};
+pub use walk::{Found, Loop, find, find_with};
 
 /// Index of a file in its `SourceMap`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]

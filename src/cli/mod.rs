@@ -5,6 +5,7 @@ mod build;
 mod check;
 mod coverage;
 mod fmt;
+mod import;
 mod new;
 pub mod pipeline;
 mod stage;
@@ -55,6 +56,8 @@ pub enum Command {
     New(NewArgs),
     /// List the taxonomy: sources, fields, types and each target's names.
     Taxonomy(TaxonomyArgs),
+    /// Turn rules of another format (Sigma) into checked .trip files.
+    Import(import::ImportArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -296,6 +299,7 @@ pub fn run(cli: Cli) -> u8 {
         Command::Eval(args) => eval::run(&args),
         Command::New(args) => new::run(&args),
         Command::Taxonomy(args) => taxonomy::run(&args),
+        Command::Import(args) => import::run(&args),
     }
 }
 

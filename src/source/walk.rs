@@ -46,11 +46,22 @@ struct Walk {
     folders: HashSet<PathBuf>,
     /// Canonical paths of the folders being walked, outermost first.
     open: Vec<PathBuf>,
+    /// The extensions searched for in folders.
+    extensions: Vec<String>,
 }
 
 /// The files named by `paths`, each once.
 pub fn find(paths: &[PathBuf]) -> Result<Found, LoadError> {
-    let mut walk = Walk::default();
+    find_with(paths, &["trip"])
+}
+
+/// `find` for files of other kinds: folders are searched for names
+/// ending in one of `extensions` (`import sigma` reads `yml` and `yaml`).
+pub fn find_with(paths: &[PathBuf], extensions: &[&str]) -> Result<Found, LoadError> {
+    let mut walk = Walk {
+        extensions: extensions.iter().map(|e| e.to_string()).collect(),
+        ..Walk::default()
+    };
     for path in paths {
         let meta = std::fs::metadata(path).map_err(io(path))?;
         if meta.is_dir() {
@@ -104,7 +115,10 @@ impl Walk {
             let meta = std::fs::metadata(&path);
             if meta.as_ref().is_ok_and(std::fs::Metadata::is_dir) {
                 self.folder(&path)?;
-            } else if path.extension().is_some_and(|ext| ext == "trip") {
+            } else if path
+                .extension()
+                .is_some_and(|ext| self.extensions.iter().any(|e| ext == e.as_str()))
+            {
                 match meta {
                     Ok(meta) if !meta.is_file() => {}
                     Ok(_) => self.file(&path)?,

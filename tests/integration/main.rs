@@ -14,6 +14,7 @@ mod eval;
 mod fmt;
 mod hostile;
 mod hostile_io;
+mod import;
 mod kql;
 mod packs;
 mod parse;
