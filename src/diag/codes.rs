@@ -40,6 +40,7 @@ codes! {
     NESTED_TOO_DEEPLY = "E0202", "nested too deeply";
     UNKNOWN_STATEMENT = "E0203", "unknown statement";
     NEGATED_STRING_OPERATOR = "E0204", "`not` before a string operator";
+    EXPRESSION_TOO_LONG = "E0205", "expression too long";
 
     // Names: what a name refers to.
     UNKNOWN_SOURCE = "E0300", "unknown source";

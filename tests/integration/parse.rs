@@ -716,3 +716,36 @@ proptest::proptest! {
         }
     }
 }
+
+/// A chain of `and`s is nested as deep as it is long in the syntax tree;
+/// past 100,000 conditions it is an error at the first one too many, not a
+/// stack overflow later. (Run on a large stack: the tree of 100,000
+/// conditions itself is dropped recursively.)
+#[test]
+fn an_expression_of_more_than_100000_conditions_is_too_long() {
+    let chain = |n: usize| {
+        let terms: Vec<String> = (0..n).map(|i| format!("a{i} == 1")).collect();
+        format!("rule r {{ where {} }}", terms.join(" and "))
+    };
+    let run = move || {
+        assert_eq!(first_code_and_column(&chain(100_000)), None);
+        let text = chain(100_001);
+        let column = text.rfind("a100000").unwrap() + 1;
+        assert_eq!(first_code_and_column(&text), Some(("E0205", column)));
+        let short = format!(
+            "rule r {{ where {} or b == 1 }}",
+            vec!["a == 1"; 100_000].join(" or ")
+        );
+        let (_, diagnostics) = parse(FileId(0), &short);
+        insta::assert_snapshot!(render(
+            &SourceFile::new("long.trip", short),
+            &diagnostics[..1]
+        ));
+    };
+    std::thread::Builder::new()
+        .stack_size(512 << 20)
+        .spawn(run)
+        .unwrap()
+        .join()
+        .unwrap();
+}

@@ -11,6 +11,11 @@ use crate::syntax::ast::Expr;
 
 const CONDITION: &str = "a condition such as `field == value`";
 
+/// Conditions joined by `and`/`or` in one expression. The syntax tree nests
+/// a chain as deep as it is long and later stages walk it recursively: the
+/// cap keeps that depth far inside the stack the binary runs on.
+pub(super) const MAX_TERMS: usize = 100_000;
+
 /// What is open while an operand is being read.
 enum Pending {
     /// A prefix `not` at this offset.
@@ -68,7 +73,12 @@ impl<'a> Ctx<'a> {
         let mut stack = Vec::new();
         let mut depth = 0;
         let mut rest = input;
+        let mut terms = 0;
         loop {
+            terms += 1;
+            if terms > MAX_TERMS {
+                return Err(self.too_long(rest));
+            }
             let (after, operand) = self.operand_with_prefixes(rest, &mut stack, &mut depth)?;
             let (after, done) = self.after_operand(after, &mut stack, &mut depth, operand)?;
             rest = after;
@@ -174,6 +184,27 @@ impl<'a> Ctx<'a> {
             commit(self.field_path(after)).map_err(|e| e.map(|e| e.unclosed_at_end(open, '(')))?;
         let (rest, close) = self.closing(after, ")", open, '(')?;
         Ok((rest, Spanned::new(Expr::Exists(field), keyword.to(close))))
+    }
+
+    /// E0205 at the condition that starts at `input`.
+    fn too_long(&self, input: &'a str) -> nom::Err<PError> {
+        let at = self.ws(input);
+        let start = self.offset(at);
+        let diagnostic = Diagnostic::error(
+            codes::EXPRESSION_TOO_LONG,
+            self.file,
+            Span::new(start, start),
+            "expression too long",
+        )
+        .with_label(format!(
+            "this is condition {} of the expression",
+            MAX_TERMS + 1
+        ))
+        .with_help(format!(
+            "at most {MAX_TERMS} conditions may be joined by `and` and `or`; \
+             split the rule, or put the values in a list (`f in @list`)"
+        ));
+        nom::Err::Failure(PError::done(at, diagnostic))
     }
 
     /// One level deeper than `depth` at `opener`, or "nested too deeply".
