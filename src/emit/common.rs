@@ -115,6 +115,10 @@ pub struct Written {
     pub cased_equals: bool,
     /// `len(f)` compared.
     pub length: bool,
+    /// `cased contains`, `startswith`, `endswith`, `like`.
+    pub cased_text: bool,
+    /// `by cased f` and `distinct(cased f)`.
+    pub cased_grouping: bool,
 }
 
 /// `version2_refusals` without the constructs in `written`.
@@ -185,7 +189,7 @@ pub fn version2_refusals_except(
         _ => None,
     });
     for field in threshold.by.iter().chain(distinct) {
-        if field.cased {
+        if field.cased && !written.cased_grouping {
             refusals.push(refusal(
                 target,
                 rule,
@@ -237,8 +241,12 @@ fn cased_predicates(
         ir::Condition::Not(inner) => cased_predicates(inner, written, out),
         ir::Condition::Exists(_) => {}
         ir::Condition::Predicate(p) if p.field.cased => {
-            let equals = matches!(p.operation, ir::Operation::Equals { .. });
-            if !(equals && written.cased_equals) {
+            let written = match p.operation {
+                ir::Operation::Equals { .. } => written.cased_equals,
+                ir::Operation::Text { .. } => written.cased_text,
+                _ => false,
+            };
+            if !written {
                 out.push(p.span);
             }
         }

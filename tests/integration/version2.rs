@@ -74,7 +74,7 @@ fn written(target: TargetName) -> String {
             for document in emitted
                 .documents
                 .iter()
-                .filter(|d| d.path.ends_with(".kql"))
+                .filter(|d| d.path.ends_with(".kql") || d.path.ends_with(".spl"))
             {
                 out.push_str(&document.text);
             }

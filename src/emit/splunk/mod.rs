@@ -249,7 +249,14 @@ fn stanza(
     rule: &ir::Rule,
     kill_chain: &BTreeMap<String, String>,
 ) -> Result<(Stanza, BTreeSet<String>), Vec<Diagnostic>> {
-    let version2 = crate::emit::common::version2_refusals(SPLUNK, rule);
+    let written = common::Written {
+        cased_equals: true,
+        cased_text: true,
+        cased_grouping: true,
+        // Refused by the `where` dialect, with its reason.
+        length: true,
+    };
+    let version2 = common::version2_refusals_except(SPLUNK, rule, written);
     if !version2.is_empty() {
         return Err(version2);
     }

@@ -22,6 +22,21 @@ pub struct Keyed {
     /// The CIM name.
     name: String,
     int: bool,
+    /// `cased`: keyed by its exact text (`int` wins: integers by number).
+    cased: bool,
+}
+
+impl Keyed {
+    /// The key of one value `x` (the field, or an `mvmap` variable).
+    fn key(&self, x: &str) -> String {
+        if self.int {
+            integer::key(x)
+        } else if self.cased {
+            format!("tostring({x})")
+        } else {
+            format!("lower({x})")
+        }
+    }
 }
 
 /// What a threshold rule groups and counts.
@@ -47,6 +62,7 @@ impl Grouping {
             Ok(Keyed {
                 name: field_name(input, rule, field)?.to_string(),
                 int: field.ty == FieldType::Int,
+                cased: field.cased,
             })
         };
         let Some(single) = threshold.single() else {
@@ -166,12 +182,13 @@ impl Grouping {
         }
         let mut keys = Vec::new();
         for (i, b) in self.by.iter().enumerate() {
+            keys.push(format!("tl_k{i}"));
             let name = match spelled {
+                true if b.cased && !b.int => continue,
                 true => format!("tl_s{i}"),
                 false => eval_name(&b.name),
             };
             functions.push(format!("earliest({name}) AS {name}"));
-            keys.push(format!("tl_k{i}"));
         }
         if self.by.is_empty() {
             return format!("| stats {} BY _time", functions.join(" "));
@@ -182,15 +199,6 @@ impl Grouping {
     fn window(&self) -> String {
         let w = self.window;
         format!("floor(_time/{w})*{w}")
-    }
-}
-
-/// The key of one value `x` (a field, or an `mvmap` variable).
-fn key(x: &str, int: bool) -> String {
-    if int {
-        integer::key(x)
-    } else {
-        format!("lower({x})")
     }
 }
 
@@ -235,12 +243,15 @@ pub fn tstats(grouping: &Grouping, source: &str, prefix: &str) -> Vec<String> {
     }
     // A row holds one value of each field: `""` becomes null, which
     // `stats ... BY` skips and `dc()` does not count.
-    let nonempty = |x: &str, int: bool| format!("if({x}==\"\", null(), {})", key(x, int));
+    let nonempty = |k: &Keyed| {
+        let x = eval_name(&k.name);
+        format!("if({x}==\"\", null(), {})", k.key(&x))
+    };
     for (i, b) in grouping.by.iter().enumerate() {
-        assignments.push(format!("tl_k{i}={}", nonempty(&eval_name(&b.name), b.int)));
+        assignments.push(format!("tl_k{i}={}", nonempty(b)));
     }
     if let Some(d) = &grouping.distinct {
-        assignments.push(format!("tl_d={}", nonempty(&eval_name(&d.name), d.int)));
+        assignments.push(format!("tl_d={}", nonempty(d)));
     }
     lines.push(format!("| eval {}", assignments.join(", ")));
     lines.push(
@@ -272,35 +283,42 @@ pub fn raw(grouping: &Grouping) -> Vec<String> {
     } else {
         assignments.push(format!("tl_w={}", grouping.window()));
     }
-    let keys = |name: &str, int: bool, var: &str| {
-        let field = eval_name(name);
+    let keys = |k: &Keyed, var: &str| {
+        let field = eval_name(&k.name);
         [
             format!("{var}=mvfilter({field}!=\"\")"),
-            format!("{var}=mvmap({var}, {})", key(var, int)),
+            format!("{var}=mvmap({var}, {})", k.key(var)),
         ]
     };
     for (i, b) in grouping.by.iter().enumerate() {
         let var = format!("tl_k{i}");
-        let [values, mapped] = keys(&b.name, b.int, &var);
+        let [values, mapped] = keys(b, &var);
         assignments.push(values);
         assignments.push(format!("{var}=mvdedup({})", &mapped[var.len() + 1..]));
+        // A `cased` key is its own spelling.
+        if b.cased && !b.int {
+            continue;
+        }
         let s = format!("tl_s{i}");
         assignments.push(format!("{s}=mvfilter({}!=\"\")", eval_name(&b.name)));
         assignments.push(format!(
             "{s}=mvjoin(mvmap({s}, \"#2\" . {} . \"#3\" . {}), \"\") . \"#2\"",
-            escaped(&key(&s, b.int)),
+            escaped(&b.key(&s)),
             escaped(&s)
         ));
     }
     if let Some(d) = &grouping.distinct {
-        assignments.extend(keys(&d.name, d.int, "tl_d"));
+        assignments.extend(keys(d, "tl_d"));
     }
     let mut lines = vec![format!("| eval {}", assignments.join(", "))];
     lines.push(grouping.stats("count", true, "tl_t", |_, name| name.to_string()));
     if !grouping.by.is_empty() {
         let spellings: Vec<String> = (0..grouping.by.len())
             .zip(&grouping.by)
-            .map(|(i, b)| format!("{}={}", eval_name(&b.name), spelling(i)))
+            .map(|(i, b)| match b.cased && !b.int {
+                true => format!("{}=tl_k{i}", eval_name(&b.name)),
+                false => format!("{}={}", eval_name(&b.name), spelling(i)),
+            })
             .collect();
         lines.push(format!("| eval {}", spellings.join(", ")));
     }
@@ -331,7 +349,19 @@ fn gcd(a: u64, b: u64) -> u64 {
 
 #[cfg(test)]
 mod tests {
-    use super::gcd;
+    use super::{Keyed, gcd};
+
+    #[test]
+    fn keys_fold_case_unless_cased_and_integers_win() {
+        let keyed = |int, cased| Keyed {
+            name: "user".to_string(),
+            int,
+            cased,
+        };
+        assert_eq!(keyed(false, false).key("x"), "lower(x)");
+        assert_eq!(keyed(false, true).key("x"), "tostring(x)");
+        assert_eq!(keyed(true, true).key("x"), keyed(true, false).key("x"));
+    }
 
     #[test]
     fn spans_divide_the_window_and_a_quarter_hour() {

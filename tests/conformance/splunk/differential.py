@@ -141,7 +141,7 @@ def splunk_event(event, source, fields):
 
 # --------------------------------------------------------------------------- comparison helpers
 
-THRESHOLD = re.compile(r"threshold (count\(\)|distinct\(([\w.]+)\))(?: by ([\w., ]+?))? over ([0-9]+)([smhd])")
+THRESHOLD = re.compile(r"threshold (count\(\)|distinct\((?:cased )?([\w.]+)\))(?: by ([\w., ]+?))? over ([0-9]+)([smhd])")
 UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
@@ -150,14 +150,19 @@ def threshold_of(rule_text):
     if not m:
         return None
     by = [b.strip() for b in (m.group(3) or "").split(",") if b.strip()]
-    return {"agg": "count" if m.group(1) == "count()" else "distinct_count", "by": by,
+    # `by cased f`: the group's key is f's exact text.
+    cased = {b.removeprefix("cased ") for b in by if b.startswith("cased ")}
+    by = [b.removeprefix("cased ") for b in by]
+    return {"agg": "count" if m.group(1) == "count()" else "distinct_count", "by": by, "cased": cased,
             "window": int(m.group(4)) * UNIT[m.group(5)]}
 
 
-def group_key(value, kind):
+def group_key(value, kind, cased=False):
     text = spl_reading.as_text(value)
     if kind == "int" and text is not None and INTEGER.fullmatch(text) and I64[0] <= int(text) <= I64[1]:
         return int(text)
+    if cased:
+        return text
     return None if text is None else text.lower()
 
 
@@ -264,11 +269,11 @@ def selected(rows):
     return out
 
 
-def alert_table(items, kinds):
+def alert_table(items, kinds, cased=frozenset()):
     """{(start, key): (aggregate, spellings)} from evaluator alerts or reading rows."""
     table = {}
     for start, group, agg in items:
-        key = (start, tuple(group_key(group[f], kinds[f]) for f in sorted(group)))
+        key = (start, tuple(group_key(group[f], kinds[f], f in cased) for f in sorted(group)))
         table[key] = (agg, {f: group[f] for f in group})
     return table
 
@@ -299,8 +304,8 @@ def compare_threshold(pack, name, rule_text, th, alerts, rows, events):
     'disagree' or 'accepted (3)' (another spelling seen at the same earliest
     time)."""
     kinds = SOURCES[pack.source]
-    want = alert_table(evaluator_alerts(alerts, th), kinds)
-    got = alert_table(reading_alerts(rows, th, pack.fields), kinds)
+    want = alert_table(evaluator_alerts(alerts, th), kinds, th["cased"])
+    got = alert_table(reading_alerts(rows, th, pack.fields), kinds, th["cased"])
     out = []
     for key in sorted(set(want) | set(got), key=repr):
         w, g = want.get(key), got.get(key)
