@@ -89,7 +89,15 @@ struct Correlation {
 }
 
 fn context(input: &Input, rule: &ir::Rule) -> Result<RuleContext, Vec<Diagnostic>> {
-    let version2 = common::version2_refusals(TARGET, rule);
+    // `cased` tests are `|cased`; `len()` is refused by the detection,
+    // with its reason.
+    let written = common::Written {
+        cased_equals: true,
+        cased_text: true,
+        length: true,
+        cased_grouping: false,
+    };
+    let version2 = common::version2_refusals_except(TARGET, rule, written);
     if !version2.is_empty() {
         return Err(version2);
     }
