@@ -119,6 +119,9 @@ pub struct Written {
     pub cased_text: bool,
     /// `by cased f` and `distinct(cased f)`.
     pub cased_grouping: bool,
+    /// A `having` condition beyond one comparison of `count()` or
+    /// `distinct(f)` (the target refuses what it cannot write itself).
+    pub having: bool,
 }
 
 /// `version2_refusals` without the constructs in `written`.
@@ -215,7 +218,7 @@ pub fn version2_refusals_except(
             ..
         }
     );
-    if !single {
+    if !single && !written.having {
         refusals.push(refusal(
             target,
             rule,

@@ -96,6 +96,7 @@ fn context(input: &Input, rule: &ir::Rule) -> Result<RuleContext, Vec<Diagnostic
         cased_text: true,
         length: true,
         cased_grouping: false,
+        having: false,
     };
     let version2 = common::version2_refusals_except(TARGET, rule, written);
     if !version2.is_empty() {

@@ -12,6 +12,7 @@ mod checks;
 mod conf;
 mod datamodel;
 mod eval;
+mod having;
 mod integer;
 mod literal;
 mod package;
@@ -255,6 +256,7 @@ fn stanza(
         cased_grouping: true,
         // Refused by the `where` dialect, with its reason.
         length: true,
+        having: true,
     };
     let version2 = common::version2_refusals_except(SPLUNK, rule, written);
     if !version2.is_empty() {

@@ -39,12 +39,22 @@ impl Keyed {
     }
 }
 
+/// What a `having` rule's aggregation computes besides `count`.
+struct Aggregates {
+    /// `dc(tl_dI) AS column` for each.
+    distinct: Vec<(Keyed, String)>,
+    /// `tl_fI`, each event's 0/1 flag (`having`).
+    flags: Vec<String>,
+}
+
 /// What a threshold rule groups and counts.
 pub struct Grouping {
     by: Vec<Keyed>,
     /// The context fields the alert samples (CIM names).
     context: Vec<String>,
     distinct: Option<Keyed>,
+    /// A `having` condition beyond version 1's one comparison.
+    having: Option<Aggregates>,
     window: u64,
     /// The run's slot (`every`), in seconds.
     every: u64,
@@ -65,14 +75,6 @@ impl Grouping {
                 cased: field.cased,
             })
         };
-        let Some(single) = threshold.single() else {
-            return Err(vec![Refusal::new(
-                SPLUNK,
-                threshold.span,
-                "a version 2 threshold",
-                "not yet written for splunk",
-            )]);
-        };
         let mut refusals = Vec::new();
         let mut by: Vec<Keyed> = Vec::new();
         for field in &threshold.by {
@@ -87,10 +89,34 @@ impl Grouping {
                 Err(refusal) => refusals.push(refusal),
             }
         }
-        let distinct = match single.aggregate {
-            Aggregate::Distinct(field) => keyed(field).map_err(|r| refusals.push(r)).ok(),
+        let single = threshold.single();
+        let distinct = match single.map(|s| s.aggregate) {
+            Some(Aggregate::Distinct(field)) => keyed(field).map_err(|r| refusals.push(r)).ok(),
             _ => None,
         };
+        let mut having = None;
+        let mut condition = String::new();
+        if single.is_none() {
+            let mut name = |f: &ir::Field| field_name(input, rule, f).map(str::to_string);
+            match super::having::write(&threshold.having, &mut name) {
+                Ok(written) => {
+                    let distinct = written
+                        .distinct
+                        .into_iter()
+                        .map(|(name, int, cased)| {
+                            let column = super::having::distinct_column(&name, cased);
+                            (Keyed { name, int, cased }, column)
+                        })
+                        .collect();
+                    having = Some(Aggregates {
+                        distinct,
+                        flags: written.flags,
+                    });
+                    condition = written.condition;
+                }
+                Err(r) => refusals.extend(r),
+            }
+        }
         let mut context: Vec<String> = Vec::new();
         for field in crate::emit::common::sampled_fields(input, rule, threshold) {
             match field_name(input, rule, field) {
@@ -107,13 +133,17 @@ impl Grouping {
         } else {
             "count"
         };
+        if let Some(single) = single {
+            condition = format!("{output}{}{}", single.comparison.symbol(), single.value);
+        }
         Ok(Grouping {
             by,
             context,
             distinct,
+            having,
             window: threshold.window,
             every: rule.schedule.every,
-            condition: format!("{output}{}{}", single.comparison.symbol(), single.value),
+            condition,
         })
     }
 
@@ -138,7 +168,13 @@ impl Grouping {
         ));
         let mut columns = vec!["_time".to_string()];
         columns.extend(self.by.iter().map(|b| eval_name(&b.name)));
-        columns.push(self.output().to_string());
+        match &self.having {
+            Some(having) => {
+                columns.push("count".to_string());
+                columns.extend(having.distinct.iter().map(|(_, c)| c.clone()));
+            }
+            None => columns.push(self.output().to_string()),
+        }
         columns.push("firstTime lastTime".to_string());
         // The sample: the first values in `values()` order, `""` left out.
         let mut assignments = Vec::new();
@@ -175,6 +211,14 @@ impl Grouping {
             Some(_) => "dc(tl_d) AS distinct_count".to_string(),
             None => count.to_string(),
         }];
+        if let Some(having) = &self.having {
+            for (i, (_, column)) in having.distinct.iter().enumerate() {
+                functions.push(format!("dc(tl_d{i}) AS {column}"));
+            }
+            for i in 0..having.flags.len() {
+                functions.push(format!("max(tl_f{i}) AS tl_f{i}"));
+            }
+        }
         functions.push(format!("min(tl_t) AS firstTime max({last}) AS lastTime"));
         for (i, name) in self.context.iter().enumerate() {
             let name = eval_name(name);
@@ -309,6 +353,14 @@ pub fn raw(grouping: &Grouping) -> Vec<String> {
     }
     if let Some(d) = &grouping.distinct {
         assignments.extend(keys(d, "tl_d"));
+    }
+    if let Some(having) = &grouping.having {
+        for (i, (d, _)) in having.distinct.iter().enumerate() {
+            assignments.extend(keys(d, &format!("tl_d{i}")));
+        }
+        for (i, flag) in having.flags.iter().enumerate() {
+            assignments.push(format!("tl_f{i}={flag}"));
+        }
     }
     let mut lines = vec![format!("| eval {}", assignments.join(", "))];
     lines.push(grouping.stats("count", true, "tl_t", |_, name| name.to_string()));

@@ -145,10 +145,23 @@ THRESHOLD = re.compile(r"threshold (count\(\)|distinct\((?:cased )?([\w.]+)\))(?
 UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
+HAVING = re.compile(r"threshold(?: by ([\w., ]+?))? over ([0-9]+)([smhd]) having ")
+
+
 def threshold_of(rule_text):
     m = THRESHOLD.search(rule_text)
     if not m:
-        return None
+        h = HAVING.search(rule_text)
+        if not h:
+            return None
+        # `having`: the alerts are compared, and `count` where the
+        # evaluator reports it (`count()` in the condition).
+        by = [b.strip() for b in (h.group(1) or "").split(",") if b.strip()]
+        cased = {b.removeprefix("cased ") for b in by if b.startswith("cased ")}
+        counted = "count()" in rule_text
+        return {"agg": "count" if counted else None, "eval_agg": "count()" if counted else None,
+                "by": [b.removeprefix("cased ") for b in by], "cased": cased,
+                "window": int(h.group(2)) * UNIT[h.group(3)]}
     by = [b.strip() for b in (m.group(3) or "").split(",") if b.strip()]
     # `by cased f`: the group's key is f's exact text.
     cased = {b.removeprefix("cased ") for b in by if b.startswith("cased ")}
@@ -282,7 +295,11 @@ def evaluator_alerts(alerts, th):
     items = []
     for a in alerts:
         start = epoch(a["window"]["start"])
-        items.append((start, a["group"], a.get(th["agg"])))
+        agg = th.get("eval_agg", th["agg"])
+        # A `having` of one `count()` comparison is version 1's shape,
+        # reported as `count`.
+        value = None if agg is None else a.get(agg, a.get(th["agg"]))
+        items.append((start, a["group"], value))
     return items
 
 
@@ -293,7 +310,7 @@ def reading_alerts(rows, th, fields):
         for f in th["by"]:
             v = r.get(fields[f])
             group[f] = v
-        agg = spl_reading.text_number(r.get(th["agg"]))
+        agg = None if th["agg"] is None else spl_reading.text_number(r.get(th["agg"]))
         start = spl_reading.text_number(r.get("_time"))
         items.append((start, group, agg))
     return items

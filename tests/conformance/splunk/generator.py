@@ -9,7 +9,9 @@ search-language and regex metacharacters, quotes, backslashes, backticks,
 controls, non-ASCII letters and case variants; and threshold rules (`count()`
 and `distinct(f)`, with and without one or two `by` fields, every
 comparison, several window lengths). Version 2: `cased` comparisons (every
-string operator) and `by cased f` / `distinct(cased f)`.
+string operator), `by cased f` / `distinct(cased f)`, and `having`
+conditions over `count()`, `distinct(f)`, `min(f)`, `max(f)` and `sum(f)`
+with `and`, `or`, `not`.
 
 Events: values close to the rules' literals (as is, case swapped, padded),
 missing fields, `""`, null, arrays (with duplicates and case variants),
@@ -169,7 +171,29 @@ class Gen:
         agg = "count()" if rng.random() < 0.5 else f"distinct({cased(rng.choice(names))})"
         by_text = f" by {', '.join(map(cased, by))}" if by else ""
         op = rng.choice([">", ">=", "==", "<", "<="])
+        if rng.random() < 0.35:
+            return f"threshold{by_text} over {rng.choice(WINDOWS)} having {self.having(fields, cased)}"
         return f"threshold {agg}{by_text} over {rng.choice(WINDOWS)} {op} {rng.randint(0, 4)}"
+
+    def having(self, fields, cased, depth=0):
+        """A `having` condition: comparisons of aggregates under and/or/not."""
+        rng = self.rng
+        roll = rng.random()
+        if depth < 2 and roll < 0.25:
+            word = rng.choice(["and", "or"])
+            return f"({self.having(fields, cased, depth + 1)} {word} {self.having(fields, cased, depth + 1)})"
+        if depth < 2 and roll < 0.35:
+            return f"not {self.having(fields, cased, depth + 1)}"
+        ints = sorted(f for f, k in fields.items() if k == "int")
+        op = rng.choice([">", ">=", "==", "<", "<="])
+        kind = rng.random()
+        if ints and kind < 0.45:
+            fn = rng.choice(["min", "max", "max", "min", "sum"])
+            value = rng.choice(INT_LITERALS + [22, 443, 0, -1, 1024])
+            return f"{fn}({rng.choice(ints)}) {op} {value}"
+        if kind < 0.7:
+            return f"distinct({cased(rng.choice(sorted(fields)))}) {op} {rng.randint(0, 4)}"
+        return f"count() {op} {rng.randint(0, 4)}"
 
     def rule(self, source, n, thresholded):
         fields = SOURCES[source]
