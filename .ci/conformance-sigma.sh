@@ -61,6 +61,19 @@ for set in "${sets[@]}"; do
         *) fail "sigma check ($set), see $out/$set-check.txt"; cat "$out/$set-check.txt" >&2 ;;
     esac
 
+    if [ "$set" = matrix_v2 ]; then
+        # Its rules are `|cased`, which pySigma's Splunk and Kusto backends
+        # reject with an error ("Case-sensitive string matching is not
+        # supported by backend"): converted with the SQLite backend only.
+        echo "== sigma convert -t sqlite ($set)"
+        "$venv/bin/sigma" convert -t sqlite --without-pipeline "$dir" \
+            > "$out/$set.sql" 2> "$out/$set-sqlite.err" \
+            || { fail "sqlite conversion ($set)"; cat "$out/$set-sqlite.err" >&2; }
+        "$venv/bin/sigma" convert -t splunk --without-pipeline "$dir/cased_equals.yml" \
+            > /dev/null 2> "$out/$set-splunk.err" \
+            && fail "the splunk backend now converts |cased: update docs/targets/sigma.md"
+        continue
+    fi
     echo "== sigma convert -t splunk ($set)"
     "$venv/bin/sigma" convert -t splunk --without-pipeline "$dir" \
         > "$out/$set.spl" 2> "$out/$set-splunk.err" \
