@@ -271,7 +271,7 @@ fn length_predicates(condition: &ir::Condition, out: &mut Vec<crate::syntax::Spa
 }
 
 /// From the first comparison of a condition to its last.
-fn having_span(having: &ir::Having) -> crate::syntax::Span {
+pub fn having_span(having: &ir::Having) -> crate::syntax::Span {
     match having {
         ir::Having::And(parts) | ir::Having::Or(parts) => match (parts.first(), parts.last()) {
             (Some(first), Some(last)) => having_span(first).to(having_span(last)),
