@@ -107,8 +107,9 @@ pub fn version2_refusals(target: &str, rule: &ir::Rule) -> Vec<Diagnostic> {
 }
 
 /// The version 2 constructs a target writes itself (through its query
-/// dialect, `emit::query::Dialect::equals_cased` and `length`), so that
-/// `version2_refusals_except` leaves them to it.
+/// dialect, `emit::query::Dialect::equals_cased`, `text_cased` and
+/// `length`, or in its own aggregation), or refuses itself with its own
+/// reason, so that `version2_refusals_except` leaves them to it.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Written {
     /// `cased ==`, `!=`, `in`, `not in`.
