@@ -33,7 +33,8 @@ bin=target/release/tripline
 
 rm -rf "$work"
 mkdir -p "$work"
-inputs=("matrix:tests/fixtures/matrix/matrix.trip" "sources:tests/fixtures/sources")
+inputs=("matrix:tests/fixtures/matrix/matrix.trip" "matrix_v2:tests/fixtures/matrix/matrix_v2.trip"
+        "sources:tests/fixtures/sources")
 if [ -d rules ] && [ -n "$(find rules -name '*.trip' -print -quit)" ]; then
   inputs+=("pack:rules")
 fi

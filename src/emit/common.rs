@@ -107,14 +107,22 @@ pub fn version2_refusals(target: &str, rule: &ir::Rule) -> Vec<Diagnostic> {
 }
 
 /// The version 2 constructs a target writes itself (through its query
-/// dialect, `emit::query::Dialect::equals_cased` and `length`), so that
-/// `version2_refusals_except` leaves them to it.
+/// dialect, `emit::query::Dialect::equals_cased`, `text_cased` and
+/// `length`, or in its own aggregation), or refuses itself with its own
+/// reason, so that `version2_refusals_except` leaves them to it.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Written {
     /// `cased ==`, `!=`, `in`, `not in`.
     pub cased_equals: bool,
     /// `len(f)` compared.
     pub length: bool,
+    /// `cased contains`, `startswith`, `endswith`, `like`.
+    pub cased_text: bool,
+    /// `by cased f` and `distinct(cased f)`.
+    pub cased_grouping: bool,
+    /// A `having` condition beyond one comparison of `count()` or
+    /// `distinct(f)` (the target refuses what it cannot write itself).
+    pub having: bool,
 }
 
 /// `version2_refusals` without the constructs in `written`.
@@ -185,7 +193,7 @@ pub fn version2_refusals_except(
         _ => None,
     });
     for field in threshold.by.iter().chain(distinct) {
-        if field.cased {
+        if field.cased && !written.cased_grouping {
             refusals.push(refusal(
                 target,
                 rule,
@@ -211,7 +219,7 @@ pub fn version2_refusals_except(
             ..
         }
     );
-    if !single {
+    if !single && !written.having {
         refusals.push(refusal(
             target,
             rule,
@@ -237,8 +245,12 @@ fn cased_predicates(
         ir::Condition::Not(inner) => cased_predicates(inner, written, out),
         ir::Condition::Exists(_) => {}
         ir::Condition::Predicate(p) if p.field.cased => {
-            let equals = matches!(p.operation, ir::Operation::Equals { .. });
-            if !(equals && written.cased_equals) {
+            let written = match p.operation {
+                ir::Operation::Equals { .. } => written.cased_equals,
+                ir::Operation::Text { .. } => written.cased_text,
+                _ => false,
+            };
+            if !written {
                 out.push(p.span);
             }
         }
@@ -260,7 +272,7 @@ fn length_predicates(condition: &ir::Condition, out: &mut Vec<crate::syntax::Spa
 }
 
 /// From the first comparison of a condition to its last.
-fn having_span(having: &ir::Having) -> crate::syntax::Span {
+pub fn having_span(having: &ir::Having) -> crate::syntax::Span {
     match having {
         ir::Having::And(parts) | ir::Having::Or(parts) => match (parts.first(), parts.last()) {
             (Some(first), Some(last)) => having_span(first).to(having_span(last)),

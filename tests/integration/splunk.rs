@@ -652,3 +652,66 @@ fn the_alert_block_becomes_risk_objects_and_token_titles() {
         "{macros}"
     );
 }
+
+/// `having`: `count` and `dc()` columns, `min`/`max` as per-event flags of
+/// exact integer tests; the condition follows the slot's bounds, grouped.
+#[test]
+fn having_several_aggregates_is_one_stats_and_one_where() {
+    let source = rule(
+        "from web\n  where exists(source.ip)\n  threshold by source.ip over 5m\n    \
+         having max(http.response.status_code) >= 500 or distinct(url.path) > 3",
+    );
+    let (map, emitted) = build("r.trip", &source);
+    assert_eq!(refusals(&map, &emitted), Vec::<String>::new());
+    let query = document(&emitted, "queries/r.spl");
+    let lines: Vec<&str> = query.lines().collect();
+    assert!(
+        lines[2].contains("tl_d0=mvfilter(uri_path!=\"\"), tl_d0=mvmap(tl_d0, lower(tl_d0)), tl_f0=if(isnotnull(mvfilter(status!=\"\"")
+            && !lines[2].contains("tonumber("),
+        "{query}"
+    );
+    assert!(
+        lines[3].starts_with("| stats count dc(tl_d0) AS distinct_uri_path max(tl_f0) AS tl_f0 "),
+        "{query}"
+    );
+    assert_eq!(
+        lines[6],
+        "| where tl_w+300>info_max_time-300 AND tl_w+300<=info_max_time AND (tl_f0=1 OR distinct_uri_path>3)"
+    );
+    assert!(lines[8].starts_with("| table _time src count distinct_uri_path firstTime"));
+}
+
+/// `sum()` adds doubles in Splunk: refused at the aggregate.
+#[test]
+fn having_sum_is_refused_at_the_aggregate() {
+    let source = rule(
+        "from web\n  where exists(source.ip)\n  threshold by source.ip over 5m\n    \
+         having sum(http.response.status_code) > 5 and count() > 1",
+    );
+    let (map, emitted) = build("r.trip", &source);
+    assert_eq!(refusals(&map, &emitted), ["E0700 10:12"]);
+}
+
+/// `cased` tests go after the pipe without `lower()`; the rule is a raw
+/// search even where tstats could filter (its terms ignore case), whose
+/// base search keeps the tests ignoring case (a superset) where terms are exact.
+#[test]
+fn cased_tests_compare_exact_text_after_the_pipe() {
+    let source = rule(
+        "from authentication\n  where user.name cased in [\"Admin\", \"ROOT\"] and user.name cased startswith \"Ad\"",
+    );
+    let (_, emitted) = build("r.trip", &source);
+    let query = document(&emitted, "queries/r.spl");
+    assert_eq!(
+        query.lines().nth(1),
+        Some(
+            "| where isnotnull(mvfilter(user==\"Admin\" OR user==\"ROOT\")) AND isnotnull(mvfilter(like(user, \"Ad%\")))"
+        ),
+        "{query}"
+    );
+    assert_eq!(
+        query.lines().next(),
+        Some("(`tripline_authentication`) user IN (\"Admin\", \"ROOT\") user=\"Ad*\""),
+        "{query}"
+    );
+}

@@ -71,11 +71,11 @@ fn written(target: TargetName) -> String {
         if emitted.diagnostics.is_empty() {
             out.push_str("written\n");
             // The query itself, where the target writes one file of it.
-            for document in emitted
-                .documents
-                .iter()
-                .filter(|d| d.path.ends_with(".kql"))
-            {
+            for document in emitted.documents.iter().filter(|d| {
+                d.path.ends_with(".kql")
+                    || d.path.ends_with(".spl")
+                    || (matches!(target, TargetName::Sigma) && d.path.ends_with(".yml"))
+            }) {
                 out.push_str(&document.text);
             }
         }

@@ -216,7 +216,19 @@ impl Writer<'_> {
                  (an empty `in` holds for no event, an empty `all` for every value)",
             ));
         }
-        let items = self.items_of(f, predicate)?;
+        if predicate.length {
+            return Err(self.refuse(
+                predicate,
+                "the length of a value (`len()`)",
+                "Sigma has no modifier for a value's length, and a regex counting characters \
+                 (`^.{61,}`) counts what each backend's regex engine counts (UTF-8 bytes or \
+                 characters)",
+            ));
+        }
+        let mut items = self.items_of(f, predicate)?;
+        if predicate.field.cased {
+            items.iter_mut().for_each(cased);
+        }
         let nul = items
             .iter()
             .flat_map(|i| &i.values)
@@ -323,6 +335,21 @@ impl Writer<'_> {
                 })?;
                 Ok(vec![contains_all(f, &inner)])
             }
+        }
+    }
+}
+
+/// `|cased` (Sigma 2's case-sensitive match) right after the value
+/// modifier it applies to, before a list's `|all`; integer values become
+/// their text (the modifier takes strings, and `cased` compares text).
+fn cased(item: &mut Item) {
+    item.key = match item.key.strip_suffix("|all") {
+        Some(key) => format!("{key}|cased|all"),
+        None => format!("{}|cased", item.key),
+    };
+    for value in &mut item.values {
+        if let Scalar::Int(n) = value {
+            *value = Scalar::Str(n.to_string());
         }
     }
 }
@@ -529,7 +556,7 @@ mod tests {
     use std::cell::Cell;
     use std::hash::{Hash, Hasher};
 
-    use super::distinct_key_runs;
+    use super::{Scalar, cased, distinct_key_runs, item};
 
     thread_local! {
         static KEY_WORK: Cell<usize> = const { Cell::new(0) };
@@ -603,5 +630,19 @@ mod tests {
             "{work} key operations for {} items",
             keys.len()
         );
+    }
+
+    #[test]
+    fn cased_follows_the_value_modifier_and_precedes_all() {
+        let mut list = item(
+            "query|contains|all".to_string(),
+            vec![Scalar::Str("A".into()), Scalar::Str("b".into())],
+        );
+        cased(&mut list);
+        assert_eq!(list.key, "query|contains|cased|all");
+        let mut plain = item("query".to_string(), vec![Scalar::Int(443)]);
+        cased(&mut plain);
+        assert_eq!(plain.key, "query|cased");
+        assert_eq!(plain.values, [Scalar::Str("443".into())]);
     }
 }

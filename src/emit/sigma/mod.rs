@@ -89,7 +89,17 @@ struct Correlation {
 }
 
 fn context(input: &Input, rule: &ir::Rule) -> Result<RuleContext, Vec<Diagnostic>> {
-    let version2 = common::version2_refusals(TARGET, rule);
+    // `cased` tests are `|cased`; `len()` is refused by the detection,
+    // with its reason.
+    let written = common::Written {
+        cased_equals: true,
+        cased_text: true,
+        length: true,
+        // Refused by `correlation`, with their reasons.
+        cased_grouping: true,
+        having: true,
+    };
+    let version2 = common::version2_refusals_except(TARGET, rule, written);
     if !version2.is_empty() {
         return Err(version2);
     }
@@ -266,9 +276,32 @@ fn correlation(
     threshold: &ir::Threshold,
 ) -> Result<Correlation, Vec<Diagnostic>> {
     let Some(single) = threshold.single() else {
-        return Err(common::version2_refusals(TARGET, rule));
+        return Err(vec![common::refusal(
+            TARGET,
+            rule,
+            common::having_span(&threshold.having),
+            "a `having` condition over several aggregates or `sum`/`min`/`max`",
+            "a Sigma correlation holds one condition on one aggregate, Sigma has no `min` or \
+             `max` correlation, and `value_sum` sums what each backend reads as a number \
+             (doubles in SPL and most SQL); split the rule, one comparison of `count()` or \
+             `distinct(f)` each",
+        )]);
     };
     let mut refusals = Vec::new();
+    let distinct = match single.aggregate {
+        Aggregate::Distinct(field) => Some(field),
+        _ => None,
+    };
+    for field in threshold.by.iter().chain(distinct).filter(|f| f.cased) {
+        refusals.push(common::refusal(
+            TARGET,
+            rule,
+            field.span,
+            "grouping or counting by exact text (`cased`)",
+            "a correlation's `group-by` and `value_count` compare values as each backend \
+             does, and Sigma has no way to ask for exact case; drop `cased` here",
+        ));
+    }
     let mut name = |field: &ir::Field| match common::mapped_field(input, TARGET, rule, field) {
         Ok(name) => name.to_string(),
         Err(refusal) => {

@@ -50,11 +50,21 @@ fn refuse(span: Span, construct: &str, help: &str) -> Refusal {
     Refusal::new(SPLUNK, span, construct, help)
 }
 
-/// One text test on lowered values: `like()` where the pattern holds no
-/// `%`, `_` or a backslash of its own (their meaning in `like()` is not
-/// documented), `match()` otherwise.
-fn text_test(name: &str, op: TextOp, value: &str, span: Span) -> Result<String, Refusal> {
-    let value = lowered(value);
+/// One text test on lowered values (on the values as they are, `cased`):
+/// `like()` where the pattern holds no `%`, `_` or a backslash of its own
+/// (their meaning in `like()` is not documented), `match()` otherwise.
+/// Both are case-sensitive.
+fn text_test(
+    name: &str,
+    op: TextOp,
+    value: &str,
+    cased: bool,
+    span: Span,
+) -> Result<String, Refusal> {
+    let (value, subject) = match cased {
+        true => (value.to_string(), name.to_string()),
+        false => (lowered(value), format!("lower({name})")),
+    };
     let pieces = match op {
         TextOp::Like => glob_pieces(&value),
         _ => vec![GlobPiece::Literal(value)],
@@ -90,7 +100,7 @@ fn text_test(name: &str, op: TextOp, value: &str, span: Span) -> Result<String, 
             }
         }
         like.push_str(if after { "%" } else { "" });
-        return Ok(format!("like(lower({name}), {})", spl_string(&like)));
+        return Ok(format!("like({subject}, {})", spl_string(&like)));
     }
     let mut regex = String::from(if before { "" } else { "^" });
     for piece in &pieces {
@@ -100,7 +110,7 @@ fn text_test(name: &str, op: TextOp, value: &str, span: Span) -> Result<String, 
         }
     }
     regex.push_str(if after { "" } else { "\\z" });
-    Ok(format!("match(lower({name}), {})", spl_string(&regex)))
+    Ok(format!("match({subject}, {})", spl_string(&regex)))
 }
 
 impl Dialect for EvalExpr<'_> {
@@ -180,7 +190,7 @@ impl Dialect for EvalExpr<'_> {
         span: Span,
     ) -> Result<String, Refusal> {
         let name = self.name(field)?;
-        Ok(any(text_test(&name, op, value, span)?))
+        Ok(any(text_test(&name, op, value, false, span)?))
     }
 
     /// Several values in one `mvfilter()`: any of them (or all, on one value).
@@ -195,7 +205,72 @@ impl Dialect for EvalExpr<'_> {
         let name = self.name(field)?;
         let tests = values
             .iter()
-            .map(|v| text_test(&name, op, v, span))
+            .map(|v| text_test(&name, op, v, false, span))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(any(tests.join(if all { " AND " } else { " OR " })))
+    }
+
+    /// `==` between a string and a string literal is case-sensitive in
+    /// `where` (a literal is never read as a number); values a plain
+    /// literal should not carry go through `match()`.
+    fn equals_cased(
+        &mut self,
+        field: &Field,
+        values: &[Literal],
+        _: Span,
+    ) -> Result<String, Refusal> {
+        let name = self.name(field)?;
+        let texts: Vec<String> = values
+            .iter()
+            .map(|v| match v {
+                Literal::String(s) => s.clone(),
+                Literal::Int(n) => n.to_string(),
+            })
+            .collect();
+        if texts.iter().any(|t| needs_regex(t)) {
+            let bodies: Vec<String> = texts.iter().map(|t| pcre_text(t)).collect();
+            let regex = format!("^(?:{})\\z", bodies.join("|"));
+            return Ok(any(format!("match({name}, {})", spl_string(&regex))));
+        }
+        let tests: Vec<String> = texts
+            .iter()
+            .map(|t| format!("{name}=={}", spl_string(t)))
+            .collect();
+        Ok(any(tests.join(" OR ")))
+    }
+
+    /// Refused: Splunk documents `len()` as a value's "character length"
+    /// without saying what a character is (bytes, UTF-16 units, code
+    /// points), and no other function counts Unicode scalar values.
+    fn length(
+        &mut self,
+        _: &Field,
+        _: &[Literal],
+        _: Option<(Ordering, i64)>,
+        span: Span,
+    ) -> Result<String, Refusal> {
+        Err(refuse(
+            span,
+            "the length of a value (`len()`)",
+            "Splunk documents `len()` as a \"character length\" without saying whether it counts \
+             bytes or Unicode code points (users report wrong counts on non-ASCII text); \
+             no SPL function is documented to count Unicode scalar values",
+        ))
+    }
+
+    /// `like()` and `match()` on the values as they are.
+    fn text_cased(
+        &mut self,
+        field: &Field,
+        op: TextOp,
+        values: &[String],
+        all: bool,
+        span: Span,
+    ) -> Result<String, Refusal> {
+        let name = self.name(field)?;
+        let tests = values
+            .iter()
+            .map(|v| text_test(&name, op, v, true, span))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(any(tests.join(if all { " AND " } else { " OR " })))
     }
@@ -229,5 +304,28 @@ fn group(text: String, nesting: Nesting) -> String {
     match nesting {
         Nesting::Top => text,
         Nesting::Nested => format!("({text})"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cased_text_tests_keep_case_on_both_sides() {
+        let span = Span::default();
+        let test = |op, value, cased| text_test("user", op, value, cased, span).unwrap();
+        assert_eq!(test(TextOp::StartsWith, "Ad", true), r#"like(user, "Ad%")"#);
+        assert_eq!(
+            test(TextOp::StartsWith, "Ad", false),
+            r#"like(lower(user), "ad%")"#
+        );
+        // `%` is `like()`'s own wildcard: an escaped regex instead.
+        assert_eq!(
+            test(TextOp::EndsWith, "5%", true),
+            r#"match(user, "5%\\z")"#
+        );
+        assert_eq!(test(TextOp::Like, "A*b", true), r#"like(user, "A%b")"#);
+        assert!(text_test("user", TextOp::Like, "A?", true, span).is_err());
     }
 }

@@ -72,6 +72,11 @@ fn magnitude(x: &str, op: Ordering, n: i64) -> String {
     )
 }
 
+/// `x` reads as an integer within 64 bits.
+pub fn reads(x: &str) -> String {
+    format!("{} AND {}", syntax(x), in_range(x))
+}
+
 /// `x` is an integer within 64 bits and `x op n`, decided on its sign and
 /// digits.
 pub fn compare(x: &str, op: Ordering, n: i64) -> String {

@@ -12,6 +12,7 @@ mod checks;
 mod conf;
 mod datamodel;
 mod eval;
+mod having;
 mod integer;
 mod literal;
 mod package;
@@ -249,7 +250,15 @@ fn stanza(
     rule: &ir::Rule,
     kill_chain: &BTreeMap<String, String>,
 ) -> Result<(Stanza, BTreeSet<String>), Vec<Diagnostic>> {
-    let version2 = crate::emit::common::version2_refusals(SPLUNK, rule);
+    let written = common::Written {
+        cased_equals: true,
+        cased_text: true,
+        cased_grouping: true,
+        // Refused by the `where` dialect, with its reason.
+        length: true,
+        having: true,
+    };
+    let version2 = common::version2_refusals_except(SPLUNK, rule, written);
     if !version2.is_empty() {
         return Err(version2);
     }

@@ -92,7 +92,17 @@ fn raw(input: &Input, rule: &ir::Rule, base: &str) -> Result<Search, Vec<Refusal
     for part in conjuncts {
         match query::write(&mut SearchTerms::new(input, rule, ""), &part) {
             Ok(_) => in_terms.push(part),
-            Err(_) => after.push(part),
+            Err(_) => {
+                // A `cased` test the rule requires is also a search term
+                // ignoring case: it selects a superset of what the exact
+                // test after the pipe keeps, so Splunk reads fewer events.
+                if let Some(term) = uncased(&part)
+                    && query::write(&mut SearchTerms::new(input, rule, ""), &term).is_ok()
+                {
+                    in_terms.push(term);
+                }
+                after.push(part);
+            }
         }
     }
     let mut terms = SearchTerms::new(input, rule, "");
@@ -121,6 +131,25 @@ fn raw(input: &Input, rule: &ir::Rule, base: &str) -> Result<Search, Vec<Refusal
         tstats: false,
         raw_terms: terms.filtered,
     })
+}
+
+/// A `cased` equality or text test without `cased` (which holds wherever
+/// the exact test holds).
+fn uncased(condition: &Condition) -> Option<Condition> {
+    match condition {
+        Condition::Predicate(p)
+            if p.field.cased
+                && matches!(
+                    p.operation,
+                    ir::Operation::Equals { .. } | ir::Operation::Text { .. }
+                ) =>
+        {
+            let mut p = p.clone();
+            p.field.cased = false;
+            Some(Condition::Predicate(p))
+        }
+        _ => None,
+    }
 }
 
 /// The CIM names of the fields the alert shows (title tokens, risk and

@@ -22,6 +22,29 @@ pub struct Keyed {
     /// The CIM name.
     name: String,
     int: bool,
+    /// `cased`: keyed by its exact text (`int` wins: integers by number).
+    cased: bool,
+}
+
+impl Keyed {
+    /// The key of one value `x` (the field, or an `mvmap` variable).
+    fn key(&self, x: &str) -> String {
+        if self.int {
+            integer::key(x)
+        } else if self.cased {
+            format!("tostring({x})")
+        } else {
+            format!("lower({x})")
+        }
+    }
+}
+
+/// What a `having` rule's aggregation computes besides `count`.
+struct Aggregates {
+    /// `dc(tl_dI) AS column` for each.
+    distinct: Vec<(Keyed, String)>,
+    /// `tl_fI`, each event's 0/1 flag (`having`).
+    flags: Vec<String>,
 }
 
 /// What a threshold rule groups and counts.
@@ -30,6 +53,8 @@ pub struct Grouping {
     /// The context fields the alert samples (CIM names).
     context: Vec<String>,
     distinct: Option<Keyed>,
+    /// A `having` condition beyond version 1's one comparison.
+    having: Option<Aggregates>,
     window: u64,
     /// The run's slot (`every`), in seconds.
     every: u64,
@@ -47,15 +72,8 @@ impl Grouping {
             Ok(Keyed {
                 name: field_name(input, rule, field)?.to_string(),
                 int: field.ty == FieldType::Int,
+                cased: field.cased,
             })
-        };
-        let Some(single) = threshold.single() else {
-            return Err(vec![Refusal::new(
-                SPLUNK,
-                threshold.span,
-                "a version 2 threshold",
-                "not yet written for splunk",
-            )]);
         };
         let mut refusals = Vec::new();
         let mut by: Vec<Keyed> = Vec::new();
@@ -71,10 +89,34 @@ impl Grouping {
                 Err(refusal) => refusals.push(refusal),
             }
         }
-        let distinct = match single.aggregate {
-            Aggregate::Distinct(field) => keyed(field).map_err(|r| refusals.push(r)).ok(),
+        let single = threshold.single();
+        let distinct = match single.map(|s| s.aggregate) {
+            Some(Aggregate::Distinct(field)) => keyed(field).map_err(|r| refusals.push(r)).ok(),
             _ => None,
         };
+        let mut having = None;
+        let mut condition = String::new();
+        if single.is_none() {
+            let mut name = |f: &ir::Field| field_name(input, rule, f).map(str::to_string);
+            match super::having::write(&threshold.having, &mut name) {
+                Ok(written) => {
+                    let distinct = written
+                        .distinct
+                        .into_iter()
+                        .map(|(name, int, cased)| {
+                            let column = super::having::distinct_column(&name, cased);
+                            (Keyed { name, int, cased }, column)
+                        })
+                        .collect();
+                    having = Some(Aggregates {
+                        distinct,
+                        flags: written.flags,
+                    });
+                    condition = written.condition;
+                }
+                Err(r) => refusals.extend(r),
+            }
+        }
         let mut context: Vec<String> = Vec::new();
         for field in crate::emit::common::sampled_fields(input, rule, threshold) {
             match field_name(input, rule, field) {
@@ -91,13 +133,17 @@ impl Grouping {
         } else {
             "count"
         };
+        if let Some(single) = single {
+            condition = format!("{output}{}{}", single.comparison.symbol(), single.value);
+        }
         Ok(Grouping {
             by,
             context,
             distinct,
+            having,
             window: threshold.window,
             every: rule.schedule.every,
-            condition: format!("{output}{}{}", single.comparison.symbol(), single.value),
+            condition,
         })
     }
 
@@ -122,7 +168,13 @@ impl Grouping {
         ));
         let mut columns = vec!["_time".to_string()];
         columns.extend(self.by.iter().map(|b| eval_name(&b.name)));
-        columns.push(self.output().to_string());
+        match &self.having {
+            Some(having) => {
+                columns.push("count".to_string());
+                columns.extend(having.distinct.iter().map(|(_, c)| c.clone()));
+            }
+            None => columns.push(self.output().to_string()),
+        }
         columns.push("firstTime lastTime".to_string());
         // The sample: the first values in `values()` order, `""` left out.
         let mut assignments = Vec::new();
@@ -159,6 +211,14 @@ impl Grouping {
             Some(_) => "dc(tl_d) AS distinct_count".to_string(),
             None => count.to_string(),
         }];
+        if let Some(having) = &self.having {
+            for (i, (_, column)) in having.distinct.iter().enumerate() {
+                functions.push(format!("dc(tl_d{i}) AS {column}"));
+            }
+            for i in 0..having.flags.len() {
+                functions.push(format!("max(tl_f{i}) AS tl_f{i}"));
+            }
+        }
         functions.push(format!("min(tl_t) AS firstTime max({last}) AS lastTime"));
         for (i, name) in self.context.iter().enumerate() {
             let name = eval_name(name);
@@ -166,12 +226,13 @@ impl Grouping {
         }
         let mut keys = Vec::new();
         for (i, b) in self.by.iter().enumerate() {
+            keys.push(format!("tl_k{i}"));
             let name = match spelled {
+                true if b.cased && !b.int => continue,
                 true => format!("tl_s{i}"),
                 false => eval_name(&b.name),
             };
             functions.push(format!("earliest({name}) AS {name}"));
-            keys.push(format!("tl_k{i}"));
         }
         if self.by.is_empty() {
             return format!("| stats {} BY _time", functions.join(" "));
@@ -182,15 +243,6 @@ impl Grouping {
     fn window(&self) -> String {
         let w = self.window;
         format!("floor(_time/{w})*{w}")
-    }
-}
-
-/// The key of one value `x` (a field, or an `mvmap` variable).
-fn key(x: &str, int: bool) -> String {
-    if int {
-        integer::key(x)
-    } else {
-        format!("lower({x})")
     }
 }
 
@@ -235,12 +287,15 @@ pub fn tstats(grouping: &Grouping, source: &str, prefix: &str) -> Vec<String> {
     }
     // A row holds one value of each field: `""` becomes null, which
     // `stats ... BY` skips and `dc()` does not count.
-    let nonempty = |x: &str, int: bool| format!("if({x}==\"\", null(), {})", key(x, int));
+    let nonempty = |k: &Keyed| {
+        let x = eval_name(&k.name);
+        format!("if({x}==\"\", null(), {})", k.key(&x))
+    };
     for (i, b) in grouping.by.iter().enumerate() {
-        assignments.push(format!("tl_k{i}={}", nonempty(&eval_name(&b.name), b.int)));
+        assignments.push(format!("tl_k{i}={}", nonempty(b)));
     }
     if let Some(d) = &grouping.distinct {
-        assignments.push(format!("tl_d={}", nonempty(&eval_name(&d.name), d.int)));
+        assignments.push(format!("tl_d={}", nonempty(d)));
     }
     lines.push(format!("| eval {}", assignments.join(", ")));
     lines.push(
@@ -272,35 +327,50 @@ pub fn raw(grouping: &Grouping) -> Vec<String> {
     } else {
         assignments.push(format!("tl_w={}", grouping.window()));
     }
-    let keys = |name: &str, int: bool, var: &str| {
-        let field = eval_name(name);
+    let keys = |k: &Keyed, var: &str| {
+        let field = eval_name(&k.name);
         [
             format!("{var}=mvfilter({field}!=\"\")"),
-            format!("{var}=mvmap({var}, {})", key(var, int)),
+            format!("{var}=mvmap({var}, {})", k.key(var)),
         ]
     };
     for (i, b) in grouping.by.iter().enumerate() {
         let var = format!("tl_k{i}");
-        let [values, mapped] = keys(&b.name, b.int, &var);
+        let [values, mapped] = keys(b, &var);
         assignments.push(values);
         assignments.push(format!("{var}=mvdedup({})", &mapped[var.len() + 1..]));
+        // A `cased` key is its own spelling.
+        if b.cased && !b.int {
+            continue;
+        }
         let s = format!("tl_s{i}");
         assignments.push(format!("{s}=mvfilter({}!=\"\")", eval_name(&b.name)));
         assignments.push(format!(
             "{s}=mvjoin(mvmap({s}, \"#2\" . {} . \"#3\" . {}), \"\") . \"#2\"",
-            escaped(&key(&s, b.int)),
+            escaped(&b.key(&s)),
             escaped(&s)
         ));
     }
     if let Some(d) = &grouping.distinct {
-        assignments.extend(keys(&d.name, d.int, "tl_d"));
+        assignments.extend(keys(d, "tl_d"));
+    }
+    if let Some(having) = &grouping.having {
+        for (i, (d, _)) in having.distinct.iter().enumerate() {
+            assignments.extend(keys(d, &format!("tl_d{i}")));
+        }
+        for (i, flag) in having.flags.iter().enumerate() {
+            assignments.push(format!("tl_f{i}={flag}"));
+        }
     }
     let mut lines = vec![format!("| eval {}", assignments.join(", "))];
     lines.push(grouping.stats("count", true, "tl_t", |_, name| name.to_string()));
     if !grouping.by.is_empty() {
         let spellings: Vec<String> = (0..grouping.by.len())
             .zip(&grouping.by)
-            .map(|(i, b)| format!("{}={}", eval_name(&b.name), spelling(i)))
+            .map(|(i, b)| match b.cased && !b.int {
+                true => format!("{}=tl_k{i}", eval_name(&b.name)),
+                false => format!("{}={}", eval_name(&b.name), spelling(i)),
+            })
             .collect();
         lines.push(format!("| eval {}", spellings.join(", ")));
     }
@@ -331,7 +401,19 @@ fn gcd(a: u64, b: u64) -> u64 {
 
 #[cfg(test)]
 mod tests {
-    use super::gcd;
+    use super::{Keyed, gcd};
+
+    #[test]
+    fn keys_fold_case_unless_cased_and_integers_win() {
+        let keyed = |int, cased| Keyed {
+            name: "user".to_string(),
+            int,
+            cased,
+        };
+        assert_eq!(keyed(false, false).key("x"), "lower(x)");
+        assert_eq!(keyed(false, true).key("x"), "tostring(x)");
+        assert_eq!(keyed(true, true).key("x"), keyed(true, false).key("x"));
+    }
 
     #[test]
     fn spans_divide_the_window_and_a_quarter_hour() {

@@ -7,7 +7,8 @@ such values (numbers as text, `0443`, `" 443"`, null, missing, IPv4-mapped
 addresses, ...). `tripline eval` gives the reference verdicts; each rule's
 Sigma, converted by pySigma's SQLite backend and run the way
 `sqlite_check.py` reads Sigma, must select exactly the same events. Rules
-that tripline refuses for Sigma are counted, not compared.
+that tripline refuses for Sigma are counted, not compared. A quarter of the
+string comparisons are `cased` (version 2: Sigma's `|cased`).
 
     adversarial.py --tripline target/release/tripline --out DIR [--seed N] [--rules N] [--events N]
 """
@@ -15,6 +16,7 @@ that tripline refuses for Sigma are counted, not compared.
 import argparse
 import json
 import random
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -117,7 +119,18 @@ def regex(rng):
     return 'r#"' + pattern + '"#'
 
 
+CASEABLE = re.compile(r"^((?:dns\.question\.name|dns\.question\.type) )(==|!=|in|not in|contains|startswith|endswith|like) ")
+
+
 def predicate(rng):
+    """A predicate, a quarter of the string comparisons made `cased`."""
+    p = any_predicate(rng)
+    if CASEABLE.match(p) and rng.random() < 0.25:
+        return CASEABLE.sub(r"\1cased \2 ", p, count=1)
+    return p
+
+
+def any_predicate(rng):
     kind = rng.random()
     if kind < 0.12:
         f = rng.choice(STRINGS)

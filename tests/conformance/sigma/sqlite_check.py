@@ -11,6 +11,10 @@ How SQLite is made to read Sigma the way docs/targets/sigma.md says:
 - String columns use the collation `fold` (Unicode simple case folding,
   approximated per character) so `=` ignores case beyond ASCII, and `like()`
   is replaced by a folding implementation (SQLite's ignores only ASCII case).
+- `GLOB` (the backend's `|cased`) is replaced by an implementation on whole
+  Python strings: SQLite's stops at a NUL, which event values may hold.
+  Case-sensitive; `*`, `?` and `[...]` classes (`[^...]` negated) as
+  SQLite's documentation says.
 - `REGEXP` is Python's `re.search` (pySigma validates `|re` with `re`).
 - `|cidr`: the backend writes IPv4 blocks as `LIKE '10.%'` prefixes, which are
   wrong for IPv6 and mapped addresses; this harness writes a containment test
@@ -130,11 +134,37 @@ def cell(value, ty):
     return str(value)
 
 
+def glob(pattern, value):
+    """SQLite's GLOB (`value GLOB pattern` calls glob(pattern, value)):
+    case-sensitive, `*` any run, `?` one character, `[...]` a class."""
+    if pattern is None or value is None:
+        return None
+    regex, i = [], 0
+    while i < len(pattern):
+        c = pattern[i]
+        start = i + 1 + (pattern[i + 1:i + 2] == "^")
+        end = pattern.find("]", start + 1) if c == "[" else -1
+        if c == "*":
+            regex.append(".*")
+        elif c == "?":
+            regex.append(".")
+        elif end > 0:
+            # A `]` right after `[` or `[^` is a member.
+            body = "".join("\\" + m if m in "\\^[]" else m for m in pattern[start:end])
+            regex.append(f"[{'^' if start > i + 1 else ''}{body}]")
+            i = end
+        else:
+            regex.append(re.escape(c))
+        i += 1
+    return re.fullmatch("(?s:" + "".join(regex) + ")", str(value)) is not None
+
+
 def connect():
     con = sqlite3.connect(":memory:")
     con.create_collation("fold", fold_collation)
     con.create_function("like", 2, like, deterministic=True)
     con.create_function("like", 3, like, deterministic=True)
+    con.create_function("glob", 2, glob, deterministic=True)
     con.create_function("regexp", 2, regexp, deterministic=True)
     con.create_function("tripline_cidr", 2, cidr, deterministic=True)
     return con

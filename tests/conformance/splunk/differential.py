@@ -141,23 +141,41 @@ def splunk_event(event, source, fields):
 
 # --------------------------------------------------------------------------- comparison helpers
 
-THRESHOLD = re.compile(r"threshold (count\(\)|distinct\(([\w.]+)\))(?: by ([\w., ]+?))? over ([0-9]+)([smhd])")
+THRESHOLD = re.compile(r"threshold (count\(\)|distinct\((?:cased )?([\w.]+)\))(?: by ([\w., ]+?))? over ([0-9]+)([smhd])")
 UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+HAVING = re.compile(r"threshold(?: by ([\w., ]+?))? over ([0-9]+)([smhd]) having ")
 
 
 def threshold_of(rule_text):
     m = THRESHOLD.search(rule_text)
     if not m:
-        return None
+        h = HAVING.search(rule_text)
+        if not h:
+            return None
+        # `having`: the alerts are compared, and `count` where the
+        # evaluator reports it (`count()` in the condition).
+        by = [b.strip() for b in (h.group(1) or "").split(",") if b.strip()]
+        cased = {b.removeprefix("cased ") for b in by if b.startswith("cased ")}
+        counted = "count()" in rule_text
+        return {"agg": "count" if counted else None, "eval_agg": "count()" if counted else None,
+                "by": [b.removeprefix("cased ") for b in by], "cased": cased,
+                "window": int(h.group(2)) * UNIT[h.group(3)]}
     by = [b.strip() for b in (m.group(3) or "").split(",") if b.strip()]
-    return {"agg": "count" if m.group(1) == "count()" else "distinct_count", "by": by,
+    # `by cased f`: the group's key is f's exact text.
+    cased = {b.removeprefix("cased ") for b in by if b.startswith("cased ")}
+    by = [b.removeprefix("cased ") for b in by]
+    return {"agg": "count" if m.group(1) == "count()" else "distinct_count", "by": by, "cased": cased,
             "window": int(m.group(4)) * UNIT[m.group(5)]}
 
 
-def group_key(value, kind):
+def group_key(value, kind, cased=False):
     text = spl_reading.as_text(value)
     if kind == "int" and text is not None and INTEGER.fullmatch(text) and I64[0] <= int(text) <= I64[1]:
         return int(text)
+    if cased:
+        return text
     return None if text is None else text.lower()
 
 
@@ -264,11 +282,11 @@ def selected(rows):
     return out
 
 
-def alert_table(items, kinds):
+def alert_table(items, kinds, cased=frozenset()):
     """{(start, key): (aggregate, spellings)} from evaluator alerts or reading rows."""
     table = {}
     for start, group, agg in items:
-        key = (start, tuple(group_key(group[f], kinds[f]) for f in sorted(group)))
+        key = (start, tuple(group_key(group[f], kinds[f], f in cased) for f in sorted(group)))
         table[key] = (agg, {f: group[f] for f in group})
     return table
 
@@ -277,7 +295,11 @@ def evaluator_alerts(alerts, th):
     items = []
     for a in alerts:
         start = epoch(a["window"]["start"])
-        items.append((start, a["group"], a.get(th["agg"])))
+        agg = th.get("eval_agg", th["agg"])
+        # A `having` of one `count()` comparison is version 1's shape,
+        # reported as `count`.
+        value = None if agg is None else a.get(agg, a.get(th["agg"]))
+        items.append((start, a["group"], value))
     return items
 
 
@@ -288,7 +310,7 @@ def reading_alerts(rows, th, fields):
         for f in th["by"]:
             v = r.get(fields[f])
             group[f] = v
-        agg = spl_reading.text_number(r.get(th["agg"]))
+        agg = None if th["agg"] is None else spl_reading.text_number(r.get(th["agg"]))
         start = spl_reading.text_number(r.get("_time"))
         items.append((start, group, agg))
     return items
@@ -299,8 +321,8 @@ def compare_threshold(pack, name, rule_text, th, alerts, rows, events):
     'disagree' or 'accepted (3)' (another spelling seen at the same earliest
     time)."""
     kinds = SOURCES[pack.source]
-    want = alert_table(evaluator_alerts(alerts, th), kinds)
-    got = alert_table(reading_alerts(rows, th, pack.fields), kinds)
+    want = alert_table(evaluator_alerts(alerts, th), kinds, th["cased"])
+    got = alert_table(reading_alerts(rows, th, pack.fields), kinds, th["cased"])
     out = []
     for key in sorted(set(want) | set(got), key=repr):
         w, g = want.get(key), got.get(key)

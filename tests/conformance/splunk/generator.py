@@ -8,7 +8,10 @@ escapes, `matches`, `in cidr` with IPv4, IPv6 and IPv4-mapped blocks,
 search-language and regex metacharacters, quotes, backslashes, backticks,
 controls, non-ASCII letters and case variants; and threshold rules (`count()`
 and `distinct(f)`, with and without one or two `by` fields, every
-comparison, several window lengths).
+comparison, several window lengths). Version 2: `cased` comparisons (every
+string operator), `by cased f` / `distinct(cased f)`, and `having`
+conditions over `count()`, `distinct(f)`, `min(f)`, `max(f)` and `sum(f)`
+with `and`, `or`, `not`.
 
 Events: values close to the rules' literals (as is, case swapped, padded),
 missing fields, `""`, null, arrays (with duplicates and case variants),
@@ -126,6 +129,9 @@ class Gen:
         op = rng.choice(ops)
         if op == "exists":
             return f"exists({field})"
+        # Version 2: a case-sensitive comparison on a string field.
+        if kind == "string" and op != "matches" and rng.random() < 0.25:
+            op = f"cased {op}"
         if op.endswith("cidr"):
             blocks = rng.sample(BLOCKS, rng.randint(1, 3))
             return f"{field} {op} [{', '.join(quote(b) for b in blocks)}]"
@@ -135,15 +141,15 @@ class Gen:
             values = rng.sample(IPS[:-1], rng.randint(1, 3))
             values = [v for v in values if v.strip()] or ["10.1.2.3"]
             self.pool.extend(values)
-        elif op == "like":
+        elif op.endswith("like"):
             values = [self.glob() for _ in range(rng.randint(1, 2))]
         else:
             values = [self.text() for _ in range(rng.randint(1, 3))]
         if field in TYPICAL and rng.random() < 0.5:
             values = rng.sample(TYPICAL[field], len(values) if len(values) <= 2 else 2)
-        if op in ("in", "not in"):
+        if op.removeprefix("cased ") in ("in", "not in"):
             return f"{field} {op} [{', '.join(map(quote, values))}]"
-        if op in ("==", "!="):
+        if op.removeprefix("cased ") in ("==", "!="):
             return f"{field} {op} {quote(values[0])}"
         if len(values) == 1:
             return f"{field} {op} {quote(values[0])}"
@@ -160,10 +166,34 @@ class Gen:
         rng = self.rng
         names = sorted(fields)
         by = rng.sample(names, rng.choice([0, 1, 1, 1, 2]))
-        agg = "count()" if rng.random() < 0.5 else f"distinct({rng.choice(names)})"
-        by_text = f" by {', '.join(by)}" if by else ""
+        # Version 2: string fields grouped or counted by exact text.
+        cased = lambda f: f"cased {f}" if fields[f] == "string" and rng.random() < 0.3 else f
+        agg = "count()" if rng.random() < 0.5 else f"distinct({cased(rng.choice(names))})"
+        by_text = f" by {', '.join(map(cased, by))}" if by else ""
         op = rng.choice([">", ">=", "==", "<", "<="])
+        if rng.random() < 0.35:
+            return f"threshold{by_text} over {rng.choice(WINDOWS)} having {self.having(fields, cased)}"
         return f"threshold {agg}{by_text} over {rng.choice(WINDOWS)} {op} {rng.randint(0, 4)}"
+
+    def having(self, fields, cased, depth=0):
+        """A `having` condition: comparisons of aggregates under and/or/not."""
+        rng = self.rng
+        roll = rng.random()
+        if depth < 2 and roll < 0.25:
+            word = rng.choice(["and", "or"])
+            return f"({self.having(fields, cased, depth + 1)} {word} {self.having(fields, cased, depth + 1)})"
+        if depth < 2 and roll < 0.35:
+            return f"not {self.having(fields, cased, depth + 1)}"
+        ints = sorted(f for f, k in fields.items() if k == "int")
+        op = rng.choice([">", ">=", "==", "<", "<="])
+        kind = rng.random()
+        if ints and kind < 0.45:
+            fn = rng.choice(["min", "max", "max", "min", "sum"])
+            value = rng.choice(INT_LITERALS + [22, 443, 0, -1, 1024])
+            return f"{fn}({rng.choice(ints)}) {op} {value}"
+        if kind < 0.7:
+            return f"distinct({cased(rng.choice(sorted(fields)))}) {op} {rng.randint(0, 4)}"
+        return f"count() {op} {rng.randint(0, 4)}"
 
     def rule(self, source, n, thresholded):
         fields = SOURCES[source]
