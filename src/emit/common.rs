@@ -115,6 +115,17 @@ pub struct Written {
     pub cased_equals: bool,
     /// `len(f)` compared.
     pub length: bool,
+    /// `cased contains`, `startswith`, `endswith`, `like`
+    /// (`emit::query::Dialect::text_cased`).
+    pub cased_text: bool,
+    /// `by cased f` and `distinct(cased f)`.
+    pub cased_grouping: bool,
+    /// A `having` condition over several aggregates, `sum`, `min`, `max`.
+    pub having: bool,
+    /// Hopping windows (`over W step H`).
+    pub step: bool,
+    /// `from a, b`.
+    pub sources: bool,
 }
 
 /// `version2_refusals` without the constructs in `written`.
@@ -125,7 +136,7 @@ pub fn version2_refusals_except(
 ) -> Vec<Diagnostic> {
     let mut refusals = Vec::new();
     let help = format!("not yet written for {target}");
-    if !rule.more_sources.is_empty() {
+    if !rule.more_sources.is_empty() && !written.sources {
         refusals.push(refusal(
             target,
             rule,
@@ -185,7 +196,7 @@ pub fn version2_refusals_except(
         _ => None,
     });
     for field in threshold.by.iter().chain(distinct) {
-        if field.cased {
+        if field.cased && !written.cased_grouping {
             refusals.push(refusal(
                 target,
                 rule,
@@ -195,7 +206,7 @@ pub fn version2_refusals_except(
             ));
         }
     }
-    if threshold.step.is_some() {
+    if threshold.step.is_some() && !written.step {
         refusals.push(refusal(
             target,
             rule,
@@ -211,7 +222,7 @@ pub fn version2_refusals_except(
             ..
         }
     );
-    if !single {
+    if !single && !written.having {
         refusals.push(refusal(
             target,
             rule,
@@ -237,8 +248,12 @@ fn cased_predicates(
         ir::Condition::Not(inner) => cased_predicates(inner, written, out),
         ir::Condition::Exists(_) => {}
         ir::Condition::Predicate(p) if p.field.cased => {
-            let equals = matches!(p.operation, ir::Operation::Equals { .. });
-            if !(equals && written.cased_equals) {
+            let written = match p.operation {
+                ir::Operation::Equals { .. } => written.cased_equals,
+                ir::Operation::Text { .. } => written.cased_text,
+                _ => false,
+            };
+            if !written {
                 out.push(p.span);
             }
         }

@@ -47,6 +47,37 @@ fn matrix_rules_become_duckdb_and_spark_queries() {
 }
 
 #[test]
+fn matrix_v2_rules_become_duckdb_and_spark_queries() {
+    snapshot_pack(
+        "matrix_v2",
+        &[PathBuf::from("tests/fixtures/matrix/matrix_v2.trip")],
+    );
+}
+
+#[test]
+fn version2_alerts_carry_every_aggregate_in_the_runners() {
+    let (_, emitted) = build(&[PathBuf::from("tests/fixtures/matrix/matrix_v2.trip")]);
+    let run = document(&emitted, "duckdb/run.sql");
+    assert!(
+        run.contains(
+            r#"q."min(http.response.status_code)", q."count()", q."sum(http.response.status_code)""#
+        ),
+        "{run}"
+    );
+    let rules = document(&emitted, "spark/rules.json");
+    assert!(rules.contains(r#""readings": ["#), "{rules}");
+    let job = document(&emitted, "spark/job.py");
+    assert!(
+        job.contains(r#"values = [column(r) for r in rule.get("readings", [])]"#),
+        "{job}"
+    );
+    // A version 1 pack's runners are as before: no readings anywhere.
+    let (_, v1) = build(&[PathBuf::from(MATRIX)]);
+    assert!(!document(&v1, "spark/rules.json").contains("readings"));
+    assert!(!document(&v1, "spark/job.py").contains("readings"));
+}
+
+#[test]
 fn pack_rules_become_duckdb_and_spark_queries() {
     let files = tripline::source::discover(&[PathBuf::from("rules")]).unwrap();
     assert!(files.len() > 20, "the pack is missing");

@@ -241,6 +241,7 @@ fn query(cx: &Context) -> Result<Written, Vec<Diagnostic>> {
     let written = common::Written {
         cased_equals: true,
         length: true,
+        ..Default::default()
     };
     let version2 = common::version2_refusals_except("kql", rule, written);
     if !version2.is_empty() {

@@ -141,6 +141,24 @@ pub trait Dialect {
         ))
     }
 
+    /// `cased contains` / `startswith` / `endswith` / `like` over several
+    /// values (any of them, or all with `all`): exact in case.
+    fn text_cased(
+        &mut self,
+        _field: &Field,
+        _op: TextOp,
+        _values: &[String],
+        _all: bool,
+        span: Span,
+    ) -> Result<String, Refusal> {
+        Err(Refusal::new(
+            self.target(),
+            span,
+            "a case-sensitive comparison (`cased`)",
+            format!("not yet written for {}", self.target()),
+        ))
+    }
+
     /// `len(f)` compared (`==`/`in` with `values`, or `<`... with `compare`):
     /// the number of Unicode scalar values of the value.
     fn length(
@@ -247,6 +265,9 @@ fn predicate_text<D: Dialect + ?Sized>(
     if field.cased {
         return match &predicate.operation {
             ir::Operation::Equals { values, .. } => dialect.equals_cased(field, values, span),
+            ir::Operation::Text {
+                op, values, all, ..
+            } => dialect.text_cased(field, *op, values, *all, span),
             _ => Err(Refusal::new(
                 dialect.target(),
                 span,
