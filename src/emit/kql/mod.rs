@@ -241,6 +241,9 @@ fn query(cx: &Context) -> Result<Written, Vec<Diagnostic>> {
     let written = common::Written {
         cased_equals: true,
         length: true,
+        cased_text: true,
+        cased_grouping: true,
+        having: true,
         ..Default::default()
     };
     let version2 = common::version2_refusals_except("kql", rule, written);

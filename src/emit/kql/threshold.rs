@@ -7,11 +7,11 @@
 //! as `number` does.
 
 use crate::emit::query::Refusal;
-use crate::ir::{Aggregate, CONTEXT_SAMPLE, Field, FieldType, Threshold};
+use crate::ir::{Aggregate, CONTEXT_SAMPLE, Field, FieldType, Having, Threshold};
 
 use super::dialect::Kql;
 use super::literal::{kql_long, timespan};
-use super::number::integer_key;
+use super::number::{integer_key, integer_text};
 
 /// The result column of the aggregate.
 pub fn result_column(threshold: &Threshold) -> &'static str {
@@ -76,15 +76,6 @@ pub fn lines(
             format!("{aggregate}, {first}")
         }
     };
-    let result = result_column(threshold);
-    let Some(single) = threshold.single() else {
-        return Err(Refusal::new(
-            "kql",
-            threshold.span,
-            "a version 2 threshold",
-            "not yet written for kql",
-        ));
-    };
     // The alert's first and last event, and each context column's distinct
     // non-empty values as text (sorted and cut to the sample at the end).
     let mut samples: Vec<(String, String)> = Vec::new();
@@ -112,6 +103,32 @@ pub fn lines(
         }
         parts.join(", ")
     };
+    let Some(single) = threshold.single() else {
+        if threshold.step.is_some() {
+            return Err(Refusal::new(
+                "kql",
+                threshold.step_span,
+                "hopping windows (`over W step H`)",
+                "not yet written for kql",
+            ));
+        }
+        let (aggregates, results, condition) = having_parts(writer, threshold, &mut extend)?;
+        lines.push(format!("| extend {}", extend.join(", ")));
+        lines.push(format!(
+            "| summarize {}, {} by {}",
+            with_first(&aggregates.join(", ")),
+            context_of(true),
+            keys.join(", ")
+        ));
+        let window = timespan(threshold.window);
+        lines.push(format!(
+            "| where tl_window + {window} > slot_end - {} and tl_window + {window} <= slot_end",
+            timespan(every)
+        ));
+        lines.push(format!("| where {condition}"));
+        return Ok(finish(lines, columns, &results, samples, paths));
+    };
+    let result = result_column(threshold);
     match single.aggregate {
         Aggregate::Count | Aggregate::Sum(_) | Aggregate::Min(_) | Aggregate::Max(_) => {
             lines.push(format!("| extend {}", extend.join(", ")));
@@ -160,12 +177,32 @@ pub fn lines(
         single.comparison.symbol(),
         kql_long(single.value)
     ));
+    Ok(finish(
+        lines,
+        columns,
+        &[result.to_string()],
+        samples,
+        paths,
+    ))
+}
+
+/// The last `project`: the window's start, the `by` columns, the results,
+/// the first and last time and each context sample.
+fn finish(
+    mut lines: Vec<String>,
+    columns: Vec<String>,
+    results: &[String],
+    samples: Vec<(String, String)>,
+    paths: Vec<String>,
+) -> Tail {
     let mut project = vec!["TimeGenerated = tl_window".to_string()];
     project.extend(columns.iter().cloned());
-    project.push(result.to_string());
+    project.push(results.join(", "));
     project.push("FirstTime, LastTime".to_string());
-    let mut details: Vec<(Option<String>, String)> = [result, "FirstTime", "LastTime"]
+    let mut details: Vec<(Option<String>, String)> = results
         .iter()
+        .map(String::as_str)
+        .chain(["FirstTime", "LastTime"])
         .map(|c| (None, c.to_string()))
         .collect();
     for ((column, _), path) in samples.iter().zip(paths) {
@@ -176,11 +213,137 @@ pub fn lines(
         details.push((Some(path), column.clone()));
     }
     lines.push(format!("| project {}", project.join(", ")));
-    Ok(Tail {
+    Tail {
         lines,
         by: columns,
         details,
-    })
+    }
+}
+
+/// A version 2 `having`: each aggregate as a `summarize` column (its input
+/// added to `extend`), the result columns, and the condition over them.
+/// `distinct` counts exactly with `count_distinctif()` on the non-empty
+/// keys; `sum` adds the integers (0 for text that is none, so a group
+/// without one sums to 0); `min`/`max` of no integer are null, and each
+/// comparison of them is guarded by `isnotnull()`, so `not()` negates
+/// exactly.
+fn having_parts(
+    writer: &mut Kql,
+    threshold: &Threshold,
+    extend: &mut Vec<String>,
+) -> Result<(Vec<String>, Vec<String>, String), Refusal> {
+    let mut aggregates = Vec::new();
+    let mut names: Vec<(String, String)> = Vec::new();
+    let mut inputs = 0;
+    for aggregate in threshold.aggregates() {
+        let label = label(aggregate);
+        if names.iter().any(|(l, _)| *l == label) {
+            continue;
+        }
+        let (name, expression) = match aggregate {
+            Aggregate::Count => ("Count".to_string(), "count()".to_string()),
+            Aggregate::Distinct(field) => {
+                let column = writer.column(field)?;
+                writer.needs_text(field, &column, "a `distinct` field")?;
+                inputs += 1;
+                let input = format!("tl_value{inputs}");
+                extend.push(format!(
+                    "{input} = {}",
+                    distinct_value(writer, field, &column)
+                ));
+                let cased = if field.cased { "Cased" } else { "" };
+                (
+                    format!("Distinct{column}{cased}"),
+                    format!("count_distinctif({input}, isnotempty({input}))"),
+                )
+            }
+            Aggregate::Sum(field) | Aggregate::Min(field) | Aggregate::Max(field) => {
+                let column = writer.column(field)?;
+                let sum = matches!(aggregate, Aggregate::Sum(_));
+                inputs += 1;
+                let input = format!("tl_number{inputs}");
+                extend.push(format!("{input} = {}", number(writer, &column, sum)));
+                let (prefix, function) = match aggregate {
+                    Aggregate::Sum(_) => ("Sum", "sum"),
+                    Aggregate::Min(_) => ("Min", "min"),
+                    _ => ("Max", "max"),
+                };
+                (format!("{prefix}{column}"), format!("{function}({input})"))
+            }
+        };
+        aggregates.push(format!("{name} = {expression}"));
+        names.push((label, name));
+    }
+    let results = names.iter().map(|(_, n)| n.clone()).collect();
+    let condition = condition(&threshold.having, &names, true);
+    Ok((aggregates, results, condition))
+}
+
+/// An aggregate's identity: as written, `distinct(cased f)` apart.
+fn label(aggregate: &Aggregate) -> String {
+    match aggregate {
+        Aggregate::Distinct(f) if f.cased => format!("distinct(cased {})", f.path),
+        other => other.written(),
+    }
+}
+
+/// The integer of a `sum`/`min`/`max` field: the numeric column as it is
+/// (null where the log holds no integer), a string column's `-?[0-9]+`
+/// text as a long; for `sum`, 0 instead of null.
+fn number(writer: &Kql, column: &str, sum: bool) -> String {
+    let none = if sum { "0" } else { "long(null)" };
+    if writer.cx.source.is_numeric(column) {
+        return if sum {
+            format!("coalesce({column}, 0)")
+        } else {
+            column.to_string()
+        };
+    }
+    format!(
+        "iff({} and isnotnull(tolong({column})), tolong({column}), {none})",
+        integer_text(column)
+    )
+}
+
+/// The `having` condition over the result columns: at the top one part
+/// per line, inside `not` or another combination in parentheses.
+fn condition(having: &Having, names: &[(String, String)], top: bool) -> String {
+    let join = |parts: &[Having], glue: &str| {
+        let parts: Vec<String> = parts.iter().map(|p| condition(p, names, false)).collect();
+        if top {
+            parts.join(&format!("\n    {glue} "))
+        } else {
+            format!("({})", parts.join(&format!(" {glue} ")))
+        }
+    };
+    match having {
+        Having::And(parts) => join(parts, "and"),
+        Having::Or(parts) => join(parts, "or"),
+        Having::Not(inner) => format!(
+            "not({})",
+            condition(inner, names, true).replace("\n    ", " ")
+        ),
+        Having::Compare {
+            aggregate,
+            comparison,
+            value,
+            ..
+        } => {
+            let label = label(aggregate);
+            let name = names
+                .iter()
+                .find(|(l, _)| *l == label)
+                .map_or("Count", |(_, n)| n.as_str());
+            let test = format!("{name} {} {}", comparison.symbol(), kql_long(*value));
+            match aggregate {
+                Aggregate::Min(_) | Aggregate::Max(_) if !top => {
+                    format!("(isnotnull({name}) and {test})")
+                }
+                Aggregate::Min(_) | Aggregate::Max(_) => format!("isnotnull({name}) and {test}"),
+                _ => test,
+            }
+        }
+    }
 }
 
 /// The test that a `by` value is there (missing, null and `""` leave the
@@ -203,6 +366,9 @@ fn group_key(writer: &Kql, field: &Field, column: &str) -> String {
     if field.ty == FieldType::Int {
         return integer_key(column);
     }
+    if field.cased {
+        return column.to_string();
+    }
     format!("tolower({column})")
 }
 
@@ -212,5 +378,65 @@ fn distinct_value(writer: &Kql, field: &Field, column: &str) -> String {
         format!("tostring({column})")
     } else {
         group_key(writer, field, column)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ir::Comparison;
+    use crate::syntax::Span;
+
+    fn compare(aggregate: Aggregate, comparison: Comparison, value: i64) -> Having {
+        Having::Compare {
+            aggregate,
+            comparison,
+            value,
+            span: Span::default(),
+        }
+    }
+
+    #[test]
+    fn having_guards_min_and_max_of_none_so_not_negates_exactly() {
+        let min = Aggregate::Min(Field {
+            path: "http.response.status_code".to_string(),
+            ty: FieldType::Int,
+            span: Span::default(),
+            cased: false,
+        });
+        let names = vec![
+            (label(&min), "MinHttpStatusCode".to_string()),
+            ("count()".to_string(), "Count".to_string()),
+        ];
+        let having = Having::Or(vec![
+            Having::And(vec![
+                compare(min.clone(), Comparison::Ge, 500),
+                compare(Aggregate::Count, Comparison::Eq, 2),
+            ]),
+            Having::Not(Box::new(compare(min, Comparison::Lt, 10))),
+        ]);
+        assert_eq!(
+            condition(&having, &names, true),
+            "((isnotnull(MinHttpStatusCode) and MinHttpStatusCode >= 500) and Count == 2)\n    \
+             or not(isnotnull(MinHttpStatusCode) and MinHttpStatusCode < 10)"
+        );
+    }
+
+    #[test]
+    fn exact_distinct_counts_tell_cased_text_apart() {
+        let field = |cased| Field {
+            path: "user.name".to_string(),
+            ty: FieldType::String,
+            span: Span::default(),
+            cased,
+        };
+        assert_eq!(
+            label(&Aggregate::Distinct(field(false))),
+            "distinct(user.name)"
+        );
+        assert_eq!(
+            label(&Aggregate::Distinct(field(true))),
+            "distinct(cased user.name)"
+        );
     }
 }
