@@ -234,6 +234,36 @@ pub fn version2_refusals_except(
     refusals
 }
 
+/// The taxonomy paths of every field a rule's query reads (its condition,
+/// `by` fields and aggregates), in written order, possibly repeated.
+pub fn fields_read(rule: &ir::Rule) -> Vec<String> {
+    fn walk(condition: &ir::Condition, out: &mut Vec<String>) {
+        match condition {
+            ir::Condition::And(parts) | ir::Condition::Or(parts) => {
+                parts.iter().for_each(|p| walk(p, out));
+            }
+            ir::Condition::Not(inner) => walk(inner, out),
+            ir::Condition::Exists(field) => out.push(field.path.clone()),
+            ir::Condition::Predicate(p) => out.push(p.field.path.clone()),
+        }
+    }
+    let mut out = Vec::new();
+    walk(&rule.condition, &mut out);
+    if let Some(threshold) = rule.threshold() {
+        out.extend(threshold.by.iter().map(|f| f.path.clone()));
+        for aggregate in threshold.aggregates() {
+            match aggregate {
+                ir::Aggregate::Count => {}
+                ir::Aggregate::Distinct(f)
+                | ir::Aggregate::Sum(f)
+                | ir::Aggregate::Min(f)
+                | ir::Aggregate::Max(f) => out.push(f.path.clone()),
+            }
+        }
+    }
+    out
+}
+
 /// The spans of the `cased` predicates of a condition that the target does
 /// not write, in written order.
 fn cased_predicates(

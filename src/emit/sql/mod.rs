@@ -295,7 +295,7 @@ fn several_sources(cx: &Context) -> Result<(), Vec<Diagnostic>> {
                 rule.source, cx.input.mapping_name
             )));
         }
-        for path in fields_read(rule) {
+        for path in super::common::fields_read(rule) {
             if mapping.field(other, &path) != mapping.field(&rule.source, &path) {
                 return Err(refuse(format!(
                     "field `{path}` has another column in source `{other}` in mapping `{}`",
@@ -305,31 +305,4 @@ fn several_sources(cx: &Context) -> Result<(), Vec<Diagnostic>> {
         }
     }
     Ok(())
-}
-
-/// The paths of every field the rule's query reads.
-fn fields_read(rule: &ir::Rule) -> Vec<String> {
-    fn walk(condition: &Condition, out: &mut Vec<String>) {
-        match condition {
-            Condition::And(parts) | Condition::Or(parts) => parts.iter().for_each(|p| walk(p, out)),
-            Condition::Not(inner) => walk(inner, out),
-            Condition::Exists(field) => out.push(field.path.clone()),
-            Condition::Predicate(p) => out.push(p.field.path.clone()),
-        }
-    }
-    let mut out = Vec::new();
-    walk(&rule.condition, &mut out);
-    if let Some(threshold) = rule.threshold() {
-        out.extend(threshold.by.iter().map(|f| f.path.clone()));
-        for aggregate in threshold.aggregates() {
-            match aggregate {
-                ir::Aggregate::Count => {}
-                ir::Aggregate::Distinct(f)
-                | ir::Aggregate::Sum(f)
-                | ir::Aggregate::Min(f)
-                | ir::Aggregate::Max(f) => out.push(f.path.clone()),
-            }
-        }
-    }
-    out
 }
