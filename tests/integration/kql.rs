@@ -283,7 +283,13 @@ fn export_conformance_cases() {
     // Cheap enough to run with every test run; the conformance script reads it.
     let out = std::env::var("TRIPLINE_KQL_CASES")
         .unwrap_or_else(|_| "target/conformance/kql-cases.json".to_string());
-    let (pack, emitted) = build(&[PathBuf::from(MATRIX)], "default");
+    // Version 2's matrix too: the rules the target writes (its refusals
+    // have no query and are left out).
+    let paths = [
+        PathBuf::from(MATRIX),
+        PathBuf::from("tests/fixtures/matrix/matrix_v2.trip"),
+    ];
+    let (pack, emitted) = build(&paths, "default");
     let folder = emit::folder::TargetFolder::load("kql", None).unwrap();
     let mapping = folder.mapping("default").unwrap();
     let mut rules = Vec::new();
