@@ -262,7 +262,7 @@ fn view(
         &written.details,
         &entities,
         &written.risk_columns,
-        Plan::of(rule).sentinel_period(),
+        sentinel::period(rule),
     );
     let techniques: Vec<String> = rule.meta.techniques.iter().map(|t| t.id.clone()).collect();
     let mut parent_techniques: Vec<String> = Vec::new();
@@ -323,7 +323,7 @@ fn query(cx: &Context) -> Result<Written, Vec<Diagnostic>> {
         cased_grouping: true,
         having: true,
         sources: true,
-        ..Default::default()
+        step: true,
     };
     let version2 = common::version2_refusals_except("kql", rule, written);
     if !version2.is_empty() {
@@ -369,7 +369,9 @@ fn query(cx: &Context) -> Result<Written, Vec<Diagnostic>> {
         }
     };
     let plan = Plan::of(rule);
-    let reads = literal::timespan(plan.every + plan.window);
+    // Hopping windows also read the window H before each one reported.
+    let step = rule.threshold().and_then(|t| t.step).unwrap_or(0);
+    let reads = literal::timespan(plan.every + plan.window + step);
     let mut lines = vec![
         // The run's slot, snapped to the grid of `every` (emit::schedule).
         format!(
@@ -390,6 +392,10 @@ fn query(cx: &Context) -> Result<Written, Vec<Diagnostic>> {
         }
     }
     lines.push(format!("| where {condition}"));
+    if step > 0 {
+        // The windows are named (`let`) to be read twice (threshold::lines).
+        lines[1] = format!("let tl_windows = {}", lines[1]);
+    }
     lines.extend(tail);
     Ok(Written {
         lines,

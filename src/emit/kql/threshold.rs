@@ -54,10 +54,17 @@ pub fn lines(
         let present: Vec<String> = columns.iter().map(|c| present(writer, c)).collect();
         lines.push(format!("| where {}", present.join("\n    and ")));
     }
-    let mut extend = vec![format!(
-        "tl_window = bin_at(TimeGenerated, {}, datetime(1970-01-01))",
-        timespan(threshold.window)
-    )];
+    // Hopping: each event's slot of H, then the W / H windows holding it.
+    let mut extend = vec![match threshold.step {
+        None => format!(
+            "tl_window = bin_at(TimeGenerated, {}, datetime(1970-01-01))",
+            timespan(threshold.window)
+        ),
+        Some(step) => format!(
+            "tl_slot = bin_at(TimeGenerated, {}, datetime(1970-01-01))",
+            timespan(step)
+        ),
+    }];
     let mut keys = vec!["tl_window".to_string()];
     for (n, (field, column)) in threshold.by.iter().zip(&columns).enumerate() {
         let key = format!("tl_key{}", n + 1);
@@ -104,16 +111,18 @@ pub fn lines(
         parts.join(", ")
     };
     let Some(single) = threshold.single() else {
-        if threshold.step.is_some() {
-            return Err(Refusal::new(
-                "kql",
-                threshold.step_span,
-                "hopping windows (`over W step H`)",
-                "not yet written for kql",
-            ));
+        if let Some(step) = threshold.step {
+            hops_fit(threshold, step)?;
         }
         let (aggregates, results, condition) = having_parts(writer, threshold, &mut extend)?;
         lines.push(format!("| extend {}", extend.join(", ")));
+        if let Some(step) = threshold.step {
+            lines.push(format!(
+                "| mv-expand tl_window = range(tl_slot - {}, tl_slot, {}) to typeof(datetime)",
+                timespan(threshold.window - step),
+                timespan(step)
+            ));
+        }
         lines.push(format!(
             "| summarize {}, {} by {}",
             with_first(&aggregates.join(", ")),
@@ -125,7 +134,36 @@ pub fn lines(
             "| where tl_window + {window} > slot_end - {} and tl_window + {window} <= slot_end",
             timespan(every)
         ));
-        lines.push(format!("| where {condition}"));
+        let Some(step) = threshold.step else {
+            lines.push(format!("| where {condition}"));
+            return Ok(finish(lines, columns, &results, samples, paths));
+        };
+        // Hopping: the windows ending in the slot and those H before them
+        // (all read whole), each marked when it satisfies the condition; a
+        // window ending in the slot alerts when it satisfies and the
+        // group's window H earlier does not (no counted event, or not
+        // satisfying): the first window of a run.
+        let (window, step, every) = (timespan(threshold.window), timespan(step), timespan(every));
+        let last = lines.len() - 1;
+        lines[last] = format!(
+            "| where tl_window + {window} > slot_end - {every} - {step} and tl_window + {window} <= slot_end"
+        );
+        let flat = condition.replace("\n    ", " ");
+        lines.push(format!("| extend tl_hit = {flat};"));
+        lines.push("tl_windows".to_string());
+        lines.push(format!(
+            "| where tl_hit and tl_window + {window} > slot_end - {every}"
+        ));
+        let mut on = vec!["tl_window".to_string()];
+        on.extend(keys.iter().skip(1).cloned());
+        lines.push(format!(
+            "| join kind=leftanti (tl_windows | where tl_hit | project tl_window = tl_window + {step}{}) on {}",
+            keys.iter()
+                .skip(1)
+                .map(|k| format!(", {k}"))
+                .collect::<String>(),
+            on.join(", ")
+        ));
         return Ok(finish(lines, columns, &results, samples, paths));
     };
     let result = result_column(threshold);
@@ -185,6 +223,27 @@ pub fn lines(
         paths,
     ))
 }
+
+/// `mv-expand` makes at most 128 rows of one row unless told otherwise
+/// (kusto:mv-expand-operator): a hopping window holding more than 128 hops
+/// is refused rather than cut.
+fn hops_fit(threshold: &Threshold, step: u64) -> Result<(), Refusal> {
+    let hops = threshold.window / step.max(1);
+    if hops <= MAX_HOPS {
+        return Ok(());
+    }
+    Err(Refusal::new(
+        "kql",
+        threshold.step_span,
+        format!("hopping windows of {hops} steps (`over W step H` with W / H over {MAX_HOPS})"),
+        format!(
+            "each event is expanded into its W / H windows with `mv-expand`, which makes at most {MAX_HOPS} rows of one; take a longer step"
+        ),
+    ))
+}
+
+/// The most rows `mv-expand` makes of one row by default.
+const MAX_HOPS: u64 = 128;
 
 /// The last `project`: the window's start, the `by` columns, the results,
 /// the first and last time and each context sample.
@@ -419,6 +478,25 @@ mod tests {
             condition(&having, &names, true),
             "((isnotnull(MinHttpStatusCode) and MinHttpStatusCode >= 500) and Count == 2)\n    \
              or not(isnotnull(MinHttpStatusCode) and MinHttpStatusCode < 10)"
+        );
+    }
+
+    #[test]
+    fn hopping_windows_fit_mv_expand_or_are_refused() {
+        let threshold = |window, step| Threshold {
+            by: Vec::new(),
+            window,
+            step: Some(step),
+            step_span: Span::default(),
+            having: compare(Aggregate::Count, Comparison::Gt, 1),
+            span: Span::default(),
+        };
+        assert!(hops_fit(&threshold(7_680, 60), 60).is_ok());
+        let refused = hops_fit(&threshold(7_740, 60), 60).unwrap_err();
+        assert!(
+            refused.construct.contains("129 steps"),
+            "{}",
+            refused.construct
         );
     }
 
