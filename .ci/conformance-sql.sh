@@ -36,7 +36,8 @@ cargo build --quiet
 bin=$PWD/target/debug/tripline
 rm -rf "$out"
 "$bin" build tests/fixtures/matrix/matrix.trip --target sql --out "$out/matrix"
-outs=("$PWD/$out/matrix")
+"$bin" build tests/fixtures/matrix/matrix_v2.trip --target sql --out "$out/matrix-v2"
+outs=("$PWD/$out/matrix" "$PWD/$out/matrix-v2")
 if [ -d rules ] && [ -n "$(find rules -name "*.trip" | head -1)" ]; then
   "$bin" build rules --target sql --out "$out/rules"
   outs+=("$PWD/$out/rules")

@@ -116,13 +116,17 @@ pub struct Written {
     pub cased_equals: bool,
     /// `len(f)` compared.
     pub length: bool,
-    /// `cased contains`, `startswith`, `endswith`, `like`.
+    /// `cased contains`, `startswith`, `endswith`, `like`
+    /// (`emit::query::Dialect::text_cased`).
     pub cased_text: bool,
     /// `by cased f` and `distinct(cased f)`.
     pub cased_grouping: bool,
-    /// A `having` condition beyond one comparison of `count()` or
-    /// `distinct(f)` (the target refuses what it cannot write itself).
+    /// A `having` condition over several aggregates, `sum`, `min`, `max`.
     pub having: bool,
+    /// Hopping windows (`over W step H`).
+    pub step: bool,
+    /// `from a, b`.
+    pub sources: bool,
 }
 
 /// `version2_refusals` without the constructs in `written`.
@@ -133,7 +137,7 @@ pub fn version2_refusals_except(
 ) -> Vec<Diagnostic> {
     let mut refusals = Vec::new();
     let help = format!("not yet written for {target}");
-    if !rule.more_sources.is_empty() {
+    if !rule.more_sources.is_empty() && !written.sources {
         refusals.push(refusal(
             target,
             rule,
@@ -203,7 +207,7 @@ pub fn version2_refusals_except(
             ));
         }
     }
-    if threshold.step.is_some() {
+    if threshold.step.is_some() && !written.step {
         refusals.push(refusal(
             target,
             rule,
@@ -229,6 +233,36 @@ pub fn version2_refusals_except(
         ));
     }
     refusals
+}
+
+/// The taxonomy paths of every field a rule's query reads (its condition,
+/// `by` fields and aggregates), in written order, possibly repeated.
+pub fn fields_read(rule: &ir::Rule) -> Vec<String> {
+    fn walk(condition: &ir::Condition, out: &mut Vec<String>) {
+        match condition {
+            ir::Condition::And(parts) | ir::Condition::Or(parts) => {
+                parts.iter().for_each(|p| walk(p, out));
+            }
+            ir::Condition::Not(inner) => walk(inner, out),
+            ir::Condition::Exists(field) => out.push(field.path.clone()),
+            ir::Condition::Predicate(p) => out.push(p.field.path.clone()),
+        }
+    }
+    let mut out = Vec::new();
+    walk(&rule.condition, &mut out);
+    if let Some(threshold) = rule.threshold() {
+        out.extend(threshold.by.iter().map(|f| f.path.clone()));
+        for aggregate in threshold.aggregates() {
+            match aggregate {
+                ir::Aggregate::Count => {}
+                ir::Aggregate::Distinct(f)
+                | ir::Aggregate::Sum(f)
+                | ir::Aggregate::Min(f)
+                | ir::Aggregate::Max(f) => out.push(f.path.clone()),
+            }
+        }
+    }
+    out
 }
 
 /// The spans of the `cased` predicates of a condition that the target does

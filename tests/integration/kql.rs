@@ -283,7 +283,13 @@ fn export_conformance_cases() {
     // Cheap enough to run with every test run; the conformance script reads it.
     let out = std::env::var("TRIPLINE_KQL_CASES")
         .unwrap_or_else(|_| "target/conformance/kql-cases.json".to_string());
-    let (pack, emitted) = build(&[PathBuf::from(MATRIX)], "default");
+    // Version 2's matrix too: the rules the target writes (its refusals
+    // have no query and are left out).
+    let paths = [
+        PathBuf::from(MATRIX),
+        PathBuf::from("tests/fixtures/matrix/matrix_v2.trip"),
+    ];
+    let (pack, emitted) = build(&paths, "default");
     let folder = emit::folder::TargetFolder::load("kql", None).unwrap();
     let mapping = folder.mapping("default").unwrap();
     let mut rules = Vec::new();
@@ -529,4 +535,86 @@ fn every_sentinel_rule_keeps_the_alert_limits() {
             assert!(["Selected", "AllEntities"].contains(&method), "{at}");
         }
     }
+}
+
+/// A rule over several sources, as `checked` reads it.
+fn several_sources(from: &str, field: &str) -> (tripline::source::SourceMap, ir::Pack) {
+    let text = format!(
+        "rule r {{\n  title \"t\"\n  id \"8c2f6f0e-4a4e-4c55-9a0c-5d1f0e2b7a11\"\n  level low\n  \
+         attack T1590\n  description \"d\"\n  from {from}\n  where {field} == \"x\"\n}}\n"
+    );
+    checked("r.trip", &text)
+}
+
+#[test]
+fn several_sources_on_one_parser_read_it_once_with_their_filters_joined() {
+    // Default mapping: web and proxy both read _Im_WebSession, no filter.
+    let (_, pack) = several_sources("web, proxy", "source.ip");
+    let emitted = emit::emit(TargetName::Kql, &pack, None, "default").unwrap();
+    assert!(emitted.diagnostics.is_empty(), "{:?}", emitted.diagnostics);
+    let query = document(&emitted, "queries/r.kql");
+    assert_eq!(query.matches("_Im_WebSession(").count(), 1, "{query}");
+    assert!(query.contains("| where SrcIpAddr =~ \"x\""), "{query}");
+    // A site that tells them apart: each event once, under either filter.
+    let dir = std::env::temp_dir().join(format!("tripline-kql-sources-{}", std::process::id()));
+    let copy = dir.join("kql");
+    for entry in walk(Path::new("targets/kql")) {
+        let to = copy.join(entry.strip_prefix("targets/kql").unwrap());
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(&entry, &to).unwrap();
+    }
+    let mapping = copy.join("mappings/default.yaml");
+    let mut text = std::fs::read_to_string(&mapping).unwrap();
+    for (source, filter) in [("web", "HTTPsession"), ("proxy", "ProxyEvent")] {
+        let at = text.find(&format!("\n  {source}:\n")).unwrap();
+        let (head, tail) = text.split_at(at);
+        let tail = tail.replacen(
+            "filter: \"\"",
+            &format!("filter: 'EventType == \"{filter}\"'"),
+            1,
+        );
+        text = format!("{head}{tail}");
+    }
+    std::fs::write(&mapping, text).unwrap();
+    let emitted = emit::emit(TargetName::Kql, &pack, Some(&dir), "default").unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    let query = document(&emitted, "queries/r.kql");
+    assert!(
+        query.contains("| where (EventType == \"HTTPsession\") or (EventType == \"ProxyEvent\")\n"),
+        "{query}"
+    );
+}
+
+#[test]
+fn several_sources_on_different_parsers_are_refused_by_name() {
+    let (map, pack) = several_sources("dns, network", "source.ip");
+    let emitted = emit::emit(TargetName::Kql, &pack, None, "default").unwrap();
+    assert_eq!(positions(&map, &emitted.diagnostics), ["E0700 1:6"]);
+    let message = &emitted.diagnostics[0];
+    assert!(
+        message
+            .message
+            .contains("several sources (`from dns, network`)")
+    );
+    assert!(
+        message
+            .help
+            .as_deref()
+            .unwrap_or("")
+            .contains("different parsers")
+    );
+}
+
+/// Every file under `dir`.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
 }

@@ -98,17 +98,17 @@ fn written(target: TargetName) -> String {
 }
 
 #[test]
-fn matrix_v2_sigma_refuses_each_construct_by_name() {
+fn matrix_v2_sigma_writes_or_refuses_each_construct_by_name() {
     insta::assert_snapshot!(written(TargetName::Sigma));
 }
 
 #[test]
-fn matrix_v2_splunk_refuses_each_construct_by_name() {
+fn matrix_v2_splunk_writes_or_refuses_each_construct_by_name() {
     insta::assert_snapshot!(written(TargetName::Splunk));
 }
 
 #[test]
-fn matrix_v2_kql_writes_cased_equals_and_len_and_refuses_the_rest() {
+fn matrix_v2_kql_writes_or_refuses_each_construct_by_name() {
     insta::assert_snapshot!(written(TargetName::Kql));
 }
 

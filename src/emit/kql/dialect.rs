@@ -149,14 +149,28 @@ impl Dialect for Kql<'_, '_> {
         value: &str,
         span: Span,
     ) -> Result<String, Refusal> {
-        let text = self.string_column(field)?;
-        let operator = match op {
-            TextOp::Contains => "contains",
-            TextOp::StartsWith => "startswith",
-            TextOp::EndsWith => "endswith",
-            TextOp::Like => return like(&text, value, span),
-        };
-        Ok(format!("{text} {operator} {}", kql_string(value)))
+        self.text_test(field, op, value, false, span)
+    }
+
+    /// Kusto's case-sensitive operators: `contains_cs`, `startswith_cs`,
+    /// `endswith_cs`, and for a glob `==` or a regex without `(?i)`.
+    fn text_cased(
+        &mut self,
+        field: &Field,
+        op: TextOp,
+        values: &[String],
+        all: bool,
+        span: Span,
+    ) -> Result<String, Refusal> {
+        let mut parts = values
+            .iter()
+            .map(|v| self.text_test(field, op, v, true, span))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(match parts.len() {
+            1 => parts.remove(0),
+            _ if all => self.and(parts, Nesting::Nested),
+            _ => self.or(parts, Nesting::Nested),
+        })
     }
 
     /// As the default, but globs that are plain values share one `in~`.
@@ -279,6 +293,28 @@ impl Dialect for Kql<'_, '_> {
     }
 }
 
+impl Kql<'_, '_> {
+    /// One text test, ignoring case or (`cased`) exact.
+    fn text_test(
+        &mut self,
+        field: &Field,
+        op: TextOp,
+        value: &str,
+        cased: bool,
+        span: Span,
+    ) -> Result<String, Refusal> {
+        let text = self.string_column(field)?;
+        let operator = match op {
+            TextOp::Contains => "contains",
+            TextOp::StartsWith => "startswith",
+            TextOp::EndsWith => "endswith",
+            TextOp::Like => return like(&text, value, cased, span),
+        };
+        let cs = if cased { "_cs" } else { "" };
+        Ok(format!("{text} {operator}{cs} {}", kql_string(value)))
+    }
+}
+
 /// Parts joined by `and` / `or`: at the top one per line, inside another
 /// combination in parentheses.
 fn join(parts: Vec<String>, glue: &str, nesting: Nesting) -> String {
@@ -290,7 +326,7 @@ fn join(parts: Vec<String>, glue: &str, nesting: Nesting) -> String {
 
 /// A `like` glob: Kusto's string operators where the glob's shape allows,
 /// else an anchored case-insensitive regex.
-fn like(text: &str, glob: &str, span: Span) -> Result<String, Refusal> {
+fn like(text: &str, glob: &str, cased: bool, span: Span) -> Result<String, Refusal> {
     if pattern::glob_matches_empty(glob) {
         return Err(Refusal::new(
             TARGET,
@@ -299,12 +335,14 @@ fn like(text: &str, glob: &str, span: Span) -> Result<String, Refusal> {
             "Kusto reads a missing field as \"\", which this glob matches; write `exists(field)` instead",
         ));
     }
-    Ok(pattern::glob_test(text, glob).unwrap_or_else(|| {
-        format!(
-            "{text} matches regex {}",
-            kql_regex(&pattern::glob_regex(glob))
-        )
-    }))
+    Ok(
+        pattern::glob_test_cased(text, glob, cased).unwrap_or_else(|| {
+            format!(
+                "{text} matches regex {}",
+                kql_regex(&pattern::glob_regex_cased(glob, cased))
+            )
+        }),
+    )
 }
 
 fn literal_text(literal: &Literal) -> String {

@@ -76,7 +76,14 @@ pub fn emit(input: &Input) -> Result<Emitted, EmitError> {
     let mut emitted = Emitted::default();
     let mut views = Vec::new();
     for rule in &input.pack.rules {
-        let source = source_of(input, rule, &schemas)?;
+        let source = source_of(input, &rule.source, &schemas)?;
+        let source = match several_sources(input, rule, source, &schemas)? {
+            Ok(source) => source,
+            Err(refused) => {
+                emitted.diagnostics.push(refused);
+                continue;
+            }
+        };
         let cx = Context {
             input,
             rule,
@@ -121,8 +128,8 @@ fn templates<'f>(input: &Input<'f>) -> Result<Templates<'f>, EmitError> {
 
 /// The source's settings in the mapping (a source the mapping lacks has no
 /// mapped fields: its rules are refused when written).
-fn source_of(input: &Input, rule: &ir::Rule, schemas: &Schemas) -> Result<Source, EmitError> {
-    let Some(mapping) = input.mapping.sources.get(&rule.source) else {
+fn source_of(input: &Input, name: &str, schemas: &Schemas) -> Result<Source, EmitError> {
+    let Some(mapping) = input.mapping.sources.get(name) else {
         return Ok(Source::default());
     };
     Source::new(mapping, schemas).map_err(|message| {
@@ -132,9 +139,80 @@ fn source_of(input: &Input, rule: &ir::Rule, schemas: &Schemas) -> Result<Source
                 .display_path(&format!("mappings/{}.yaml", input.mapping_name)),
             line: 1,
             column: 1,
-            message: format!("source `{}`: {message}", rule.source),
+            message: format!("source `{name}`: {message}"),
         })
     })
+}
+
+/// The source a rule over several sources reads: their parser read once
+/// (each event once, `web` and `proxy` both reading `_Im_WebSession`), with
+/// the per-source filters joined by `or` (none when one source has none).
+/// Refused when the sources start differently (another parser, table or
+/// parameters), derive a column differently, or name one of the rule's
+/// fields differently.
+fn several_sources(
+    input: &Input,
+    rule: &ir::Rule,
+    mut source: Source,
+    schemas: &Schemas,
+) -> Result<Result<Source, Diagnostic>, EmitError> {
+    if rule.more_sources.is_empty() {
+        return Ok(Ok(source));
+    }
+    let refuse = |why: String| {
+        refusal(
+            TARGET,
+            rule,
+            rule.span,
+            &format!(
+                "a rule over several sources (`from {}, {}`)",
+                rule.source,
+                rule.more_sources.join(", ")
+            ),
+            &why,
+        )
+    };
+    let mut filters = vec![source.filter.trim().to_string()];
+    for other in &rule.more_sources {
+        let next = source_of(input, other, schemas)?;
+        if next.head("S", "E") != source.head("S", "E") {
+            return Ok(Err(refuse(format!(
+                "sources `{}` and `{other}` are read through different parsers or tables in mapping `{}`; \
+                 Sentinel would need a union of both, not yet written for kql",
+                rule.source, input.mapping_name
+            ))));
+        }
+        if next.extend != source.extend {
+            return Ok(Err(refuse(format!(
+                "sources `{}` and `{other}` derive columns differently in mapping `{}`",
+                rule.source, input.mapping_name
+            ))));
+        }
+        for path in common::fields_read(rule) {
+            if input.mapping.field(other, &path) != input.mapping.field(&rule.source, &path) {
+                return Ok(Err(refuse(format!(
+                    "field `{path}` has another column in source `{other}` in mapping `{}`",
+                    input.mapping_name
+                ))));
+            }
+        }
+        let filter = next.filter.trim().to_string();
+        if !filters.contains(&filter) {
+            filters.push(filter);
+        }
+    }
+    source.filter = if filters.iter().any(String::is_empty) {
+        String::new()
+    } else if filters.len() == 1 {
+        filters.remove(0)
+    } else {
+        filters
+            .iter()
+            .map(|f| format!("({f})"))
+            .collect::<Vec<_>>()
+            .join(" or ")
+    };
+    Ok(Ok(source))
 }
 
 fn view(
@@ -185,7 +263,7 @@ fn view(
         &written.details,
         &entities,
         &written.risk_columns,
-        Plan::of(rule).sentinel_period(),
+        sentinel::period(rule),
     );
     let techniques: Vec<String> = rule.meta.techniques.iter().map(|t| t.id.clone()).collect();
     let mut parent_techniques: Vec<String> = Vec::new();
@@ -242,7 +320,11 @@ fn query(cx: &Context) -> Result<Written, Vec<Diagnostic>> {
     let written = common::Written {
         cased_equals: true,
         length: true,
-        ..common::Written::default()
+        cased_text: true,
+        cased_grouping: true,
+        having: true,
+        sources: true,
+        step: true,
     };
     let version2 = common::version2_refusals_except("kql", rule, written);
     if !version2.is_empty() {
@@ -288,7 +370,9 @@ fn query(cx: &Context) -> Result<Written, Vec<Diagnostic>> {
         }
     };
     let plan = Plan::of(rule);
-    let reads = literal::timespan(plan.every + plan.window);
+    // Hopping windows also read the window H before each one reported.
+    let step = rule.threshold().and_then(|t| t.step).unwrap_or(0);
+    let reads = literal::timespan(plan.every + plan.window + step);
     let mut lines = vec![
         // The run's slot, snapped to the grid of `every` (emit::schedule).
         format!(
@@ -309,6 +393,10 @@ fn query(cx: &Context) -> Result<Written, Vec<Diagnostic>> {
         }
     }
     lines.push(format!("| where {condition}"));
+    if step > 0 {
+        // The windows are named (`let`) to be read twice (threshold::lines).
+        lines[1] = format!("let tl_windows = {}", lines[1]);
+    }
     lines.extend(tail);
     Ok(Written {
         lines,

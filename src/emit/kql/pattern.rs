@@ -70,10 +70,10 @@ fn capture_opens(tree: &Ast, opens: &mut Vec<usize>) {
     }
 }
 
-/// A glob as a case-insensitive anchored pattern: `*` any run (newlines
+/// A glob as an anchored pattern, case-insensitive unless `cased`: `*` any run (newlines
 /// too), `?` one character, the rest literal.
-pub fn glob_regex(glob: &str) -> String {
-    let mut out = String::from("(?i)^");
+pub fn glob_regex_cased(glob: &str, cased: bool) -> String {
+    let mut out = String::from(if cased { "^" } else { "(?i)^" });
     for piece in glob_pieces(glob) {
         match piece {
             GlobPiece::Literal(text) => out.push_str(&regex_syntax::escape(&text)),
@@ -97,16 +97,17 @@ pub fn glob_literal(glob: &str) -> Option<String> {
 /// allows: one literal run with `*` at either end, or a prefix and a
 /// suffix that must not overlap (`strlen` counts characters, and case
 /// folding keeps their number).
-pub fn glob_test(text: &str, glob: &str) -> Option<String> {
+pub fn glob_test_cased(text: &str, glob: &str, cased: bool) -> Option<String> {
     use GlobPiece::{AnyRun, Literal as Lit};
     let q = |s: &str| kql_string(s);
+    let (equals, cs) = if cased { ("==", "_cs") } else { ("=~", "") };
     Some(match glob_pieces(glob).as_slice() {
-        [Lit(s)] => format!("{text} =~ {}", q(s)),
-        [Lit(s), AnyRun] => format!("{text} startswith {}", q(s)),
-        [AnyRun, Lit(s)] => format!("{text} endswith {}", q(s)),
-        [AnyRun, Lit(s), AnyRun] => format!("{text} contains {}", q(s)),
+        [Lit(s)] => format!("{text} {equals} {}", q(s)),
+        [Lit(s), AnyRun] => format!("{text} startswith{cs} {}", q(s)),
+        [AnyRun, Lit(s)] => format!("{text} endswith{cs} {}", q(s)),
+        [AnyRun, Lit(s), AnyRun] => format!("{text} contains{cs} {}", q(s)),
         [Lit(a), AnyRun, Lit(b)] => format!(
-            "{text} startswith {} and {text} endswith {} and strlen({text}) >= {}",
+            "{text} startswith{cs} {} and {text} endswith{cs} {} and strlen({text}) >= {}",
             q(a),
             q(b),
             a.chars().count() + b.chars().count()
@@ -151,20 +152,32 @@ mod tests {
     #[test]
     fn globs_of_one_or_two_literal_runs_need_no_regex() {
         assert_eq!(
-            glob_test("H", "*.x.com").as_deref(),
+            glob_test_cased("H", "*.x.com", false).as_deref(),
             Some(r#"H endswith ".x.com""#)
         );
         assert_eq!(
-            glob_test("H", "a*b").as_deref(),
+            glob_test_cased("H", "a*b", false).as_deref(),
             Some(r#"H startswith "a" and H endswith "b" and strlen(H) >= 2"#)
         );
-        assert_eq!(glob_test("H", "*a*b*"), None);
+        assert_eq!(glob_test_cased("H", "*a*b*", false), None);
+        assert_eq!(
+            glob_test_cased("H", "/A*.PHP", true).as_deref(),
+            Some(r#"H startswith_cs "/A" and H endswith_cs ".PHP" and strlen(H) >= 6"#)
+        );
+        assert_eq!(
+            glob_test_cased("H", "Admin", true).as_deref(),
+            Some(r#"H == "Admin""#)
+        );
         assert_eq!(glob_literal(r"a\*").as_deref(), Some("a*"));
     }
 
     #[test]
     fn globs_are_anchored_and_escaped() {
-        assert_eq!(glob_regex(r"/a*.x?"), r"(?i)^/a(?s:.*)\.x(?s:.)$");
+        assert_eq!(
+            glob_regex_cased(r"/a*.x?", false),
+            r"(?i)^/a(?s:.*)\.x(?s:.)$"
+        );
+        assert_eq!(glob_regex_cased(r"/A?", true), r"^/A(?s:.)$");
         assert!(glob_matches_empty("**"));
         assert!(!glob_matches_empty("*?"));
     }

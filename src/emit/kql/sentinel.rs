@@ -92,10 +92,24 @@ pub struct Schedule {
 /// `queryFrequency` is `every`; `queryPeriod` the look-back plus one
 /// `every`, since a run's `now()` may be up to one `every` past its slot's
 /// grid point (emit::schedule).
+/// Sentinel's `queryPeriod`: the plan's, and with hopping windows long
+/// enough to read, besides each window ending in the slot, the window H
+/// before it (whether the run of satisfying windows starts there).
+pub fn period(rule: &Rule) -> u64 {
+    let plan = Plan::of(rule);
+    let Some(step) = rule.threshold().and_then(|t| t.step) else {
+        return plan.sentinel_period();
+    };
+    let needed =
+        crate::ir::Schedule::minimum_lookback(plan.every, rule.schedule.delay, plan.window)
+            .saturating_add(step);
+    plan.lookback.max(needed).saturating_add(plan.every)
+}
+
 pub fn schedule(rule: &Rule) -> Result<Schedule, Diagnostic> {
     let refuse = |what: &str, help: &str| Err(refusal(TARGET, rule, rule.span, what, help));
     let every = rule.schedule.every;
-    let period = Plan::of(rule).sentinel_period();
+    let period = period(rule);
     if !(MIN_SCHEDULE..=MAX_SCHEDULE).contains(&every) {
         return refuse(
             "a schedule `every` outside 5 minutes to 14 days",

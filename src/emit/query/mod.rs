@@ -141,8 +141,8 @@ pub trait Dialect {
         ))
     }
 
-    /// `cased contains` / `startswith` / `endswith` / `like`: text tests
-    /// exact in case, over several values (any, or every one with `all`).
+    /// `cased contains` / `startswith` / `endswith` / `like` over several
+    /// values (any of them, or all with `all`): exact in case.
     fn text_cased(
         &mut self,
         _field: &Field,

@@ -98,6 +98,8 @@ fn context(input: &Input, rule: &ir::Rule) -> Result<RuleContext, Vec<Diagnostic
         // Refused by `correlation`, with their reasons.
         cased_grouping: true,
         having: true,
+        step: false,
+        sources: false,
     };
     let version2 = common::version2_refusals_except(TARGET, rule, written);
     if !version2.is_empty() {

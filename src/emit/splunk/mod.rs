@@ -257,6 +257,8 @@ fn stanza(
         // Refused by the `where` dialect, with its reason.
         length: true,
         having: true,
+        step: false,
+        sources: false,
     };
     let version2 = common::version2_refusals_except(SPLUNK, rule, written);
     if !version2.is_empty() {

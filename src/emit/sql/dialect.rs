@@ -57,13 +57,45 @@ impl<'c, 'a> Sql<'c, 'a> {
         Ok(self.flavor.string(text))
     }
 
-    /// `LIKE` with `\` as its escape.
-    fn like(&self, text: &str, pattern: &str, span: Span) -> Result<String, Refusal> {
+    /// `LIKE` with `\` as its escape, the pattern folded unless `cased`.
+    fn like(&self, text: &str, pattern: &str, cased: bool, span: Span) -> Result<String, Refusal> {
+        let pattern = if cased {
+            self.literal(pattern, span)?
+        } else {
+            self.folded(pattern, span)?
+        };
         Ok(format!(
-            "{text} LIKE {} ESCAPE {}",
-            self.folded(pattern, span)?,
+            "{text} LIKE {pattern} ESCAPE {}",
             self.flavor.string("\\")
         ))
+    }
+
+    /// One text test: on `lower()` of both sides, or exact with `cased`.
+    fn text_test(
+        &self,
+        field: &Field,
+        op: TextOp,
+        value: &str,
+        cased: bool,
+        span: Span,
+    ) -> Result<String, Refusal> {
+        let column = self.column(field)?;
+        let text = if cased {
+            column
+        } else {
+            format!("lower({column})")
+        };
+        let literal = pattern::like_literal(value);
+        match op {
+            TextOp::Contains => self.like(&text, &format!("%{literal}%"), cased, span),
+            TextOp::StartsWith => self.like(&text, &format!("{literal}%"), cased, span),
+            TextOp::EndsWith => self.like(&text, &format!("%{literal}"), cased, span),
+            TextOp::Like => match pattern::glob_literal(value) {
+                Some(plain) if cased => Ok(format!("{text} = {}", self.literal(&plain, span)?)),
+                Some(plain) => Ok(format!("{text} = {}", self.folded(&plain, span)?)),
+                None => self.like(&text, &pattern::like_pattern(value), cased, span),
+            },
+        }
     }
 }
 
@@ -148,17 +180,68 @@ impl Dialect for Sql<'_, '_> {
         value: &str,
         span: Span,
     ) -> Result<String, Refusal> {
-        let text = format!("lower({})", self.column(field)?);
-        let literal = pattern::like_literal(value);
-        match op {
-            TextOp::Contains => self.like(&text, &format!("%{literal}%"), span),
-            TextOp::StartsWith => self.like(&text, &format!("{literal}%"), span),
-            TextOp::EndsWith => self.like(&text, &format!("%{literal}"), span),
-            TextOp::Like => match pattern::glob_literal(value) {
-                Some(plain) => Ok(format!("{text} = {}", self.folded(&plain, span)?)),
-                None => self.like(&text, &pattern::like_pattern(value), span),
-            },
-        }
+        self.text_test(field, op, value, false, span)
+    }
+
+    /// `=` and `IN` without `lower()`.
+    fn equals_cased(
+        &mut self,
+        field: &Field,
+        values: &[Literal],
+        span: Span,
+    ) -> Result<String, Refusal> {
+        let column = self.column(field)?;
+        let strings = values
+            .iter()
+            .map(|v| self.literal(&literal_text(v), span))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(match strings.as_slice() {
+            [one] => format!("{column} = {one}"),
+            many => format!("{column} IN ({})", many.join(", ")),
+        })
+    }
+
+    /// `LIKE` (and `=` for a glob without wildcards) without `lower()`.
+    fn text_cased(
+        &mut self,
+        field: &Field,
+        op: TextOp,
+        values: &[String],
+        all: bool,
+        span: Span,
+    ) -> Result<String, Refusal> {
+        let mut parts = values
+            .iter()
+            .map(|v| self.text_test(field, op, v, true, span))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(match parts.len() {
+            1 => parts.remove(0),
+            _ if all => self.and(parts, Nesting::Nested),
+            _ => self.or(parts, Nesting::Nested),
+        })
+    }
+
+    /// `length()` counts Unicode code points on both engines; a missing
+    /// field is null, so the test is null (not 0) there, as the evaluator
+    /// has no value to measure.
+    fn length(
+        &mut self,
+        field: &Field,
+        values: &[Literal],
+        compare: Option<(Ordering, i64)>,
+        _: Span,
+    ) -> Result<String, Refusal> {
+        let length = format!("length({})", self.column(field)?);
+        Ok(match compare {
+            Some((op, n)) => format!("{length} {} {n}", op.symbol()),
+            None => {
+                let numbers: Vec<String> = values.iter().map(literal_text).collect();
+                match numbers.as_slice() {
+                    [one] => format!("{length} = {one}"),
+                    many => format!("{length} IN ({})", many.join(", ")),
+                }
+            }
+        })
     }
 
     fn regex(

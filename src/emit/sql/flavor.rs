@@ -168,6 +168,15 @@ impl Flavor {
         }
     }
 
+    /// One row per value from `first` to `last` (inclusive) by `step`, in
+    /// a `SELECT` list.
+    pub fn series(self, first: &str, last: &str, step: u64) -> String {
+        match self {
+            Flavor::DuckDb => format!("unnest(generate_series({first}, {last}, {step}))"),
+            Flavor::Spark => format!("explode(sequence({first}, {last}, {step}))"),
+        }
+    }
+
     /// Seconds since the epoch as a timestamp (UTC).
     pub fn from_epoch(self, seconds: &str) -> String {
         match self {

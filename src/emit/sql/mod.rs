@@ -28,6 +28,18 @@ pub use flavor::Flavor;
 
 pub(crate) const TARGET: &str = "sql";
 
+/// The version 2 constructs the SQL target writes (every one but
+/// sequences and first-seen baselines).
+const WRITTEN: super::common::Written = super::common::Written {
+    cased_equals: true,
+    length: true,
+    cased_text: true,
+    cased_grouping: true,
+    having: true,
+    step: true,
+    sources: true,
+};
+
 /// What the query writer knows about the rule it writes.
 pub struct Context<'a> {
     pub input: &'a Input<'a>,
@@ -42,8 +54,12 @@ struct RuleView {
     title: String,
     source: String,
     query: String,
-    /// `count` or `distinct_count` for a threshold rule.
+    /// `count` or `distinct_count` for a version 1 threshold rule
+    /// (`readings` for a version 2 one).
     aggregate: Option<&'static str>,
+    /// A version 2 threshold's result columns (its aggregates as written).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    readings: Vec<String>,
     /// A threshold rule's `by` fields (its result columns) and window.
     by: Vec<String>,
     window: Option<u64>,
@@ -78,7 +94,7 @@ fn engine_documents(
     let mut views = Vec::new();
     for rule in &input.pack.rules {
         let cx = Context { input, rule };
-        let version2 = super::common::version2_refusals("sql", rule);
+        let version2 = super::common::version2_refusals_except("sql", rule, WRITTEN);
         if !version2.is_empty() {
             if flavor == Flavor::DuckDb {
                 emitted.diagnostics.extend(version2);
@@ -159,6 +175,10 @@ fn view(cx: &Context, flavor: Flavor) -> Result<RuleView, Vec<Diagnostic>> {
         source: rule.source.clone(),
         query: query(cx, flavor)?,
         aggregate: rule.threshold().map(threshold::result_column),
+        readings: rule
+            .threshold()
+            .map(threshold::readings)
+            .unwrap_or_default(),
         by: rule
             .threshold()
             .into_iter()
@@ -171,6 +191,9 @@ fn view(cx: &Context, flavor: Flavor) -> Result<RuleView, Vec<Diagnostic>> {
 /// The whole `SELECT` of a rule.
 fn query(cx: &Context, flavor: Flavor) -> Result<String, Vec<Diagnostic>> {
     let rule = cx.rule;
+    if !rule.more_sources.is_empty() {
+        several_sources(cx)?;
+    }
     let diagnostics = |refusals: Vec<Refusal>| -> Vec<Diagnostic> {
         refusals
             .into_iter()
@@ -210,17 +233,76 @@ fn table(cx: &Context) -> String {
 
 /// The routing test of the source, as `tripline eval` routes: an event
 /// whose `event.dataset` is missing or `""` is seen by every rule, one
-/// whose value is the source's word (ignoring case) by its rules only.
+/// whose value is the source's word (ignoring case) by its rules only; a
+/// rule over several sources reads the words of each (each event once).
 fn route(cx: &Context, flavor: Flavor) -> Option<String> {
     let dataset = setting(cx, "dataset")?;
     let column = flavor.ident("event.dataset");
+    let mut words = vec![flavor.string(&dataset.to_lowercase())];
+    for source in &cx.rule.more_sources {
+        if let Some(word) = source_setting(cx, source, "dataset") {
+            let word = flavor.string(&word.to_lowercase());
+            if !words.contains(&word) {
+                words.push(word);
+            }
+        }
+    }
     Some(format!(
         "coalesce(lower({column}), '') IN ('', {})",
-        flavor.string(&dataset.to_lowercase())
+        words.join(", ")
     ))
 }
 
 fn setting(cx: &Context, key: &str) -> Option<String> {
-    let source = cx.input.mapping.sources.get(&cx.rule.source)?;
+    source_setting(cx, &cx.rule.source, key)
+}
+
+fn source_setting(cx: &Context, source: &str, key: &str) -> Option<String> {
+    let source = cx.input.mapping.sources.get(source)?;
     source.settings.get(key)?.as_str().map(str::to_string)
+}
+
+/// A rule over several sources reads one table with one routing column:
+/// refused when the mapping gives its sources different tables, leaves
+/// one without a dataset while another has one, or names a field it
+/// reads differently in them.
+fn several_sources(cx: &Context) -> Result<(), Vec<Diagnostic>> {
+    let rule = cx.rule;
+    let refuse = |why: String| {
+        vec![super::common::refusal(
+            TARGET,
+            rule,
+            rule.span,
+            &format!(
+                "a rule over several sources (`from {}, {}`)",
+                rule.source,
+                rule.more_sources.join(", ")
+            ),
+            &why,
+        )]
+    };
+    let mapping = &cx.input.mapping;
+    for other in &rule.more_sources {
+        if source_setting(cx, other, "table") != setting(cx, "table") {
+            return Err(refuse(format!(
+                "sources `{}` and `{other}` are in different tables in mapping `{}`",
+                rule.source, cx.input.mapping_name
+            )));
+        }
+        if source_setting(cx, other, "dataset").is_some() != setting(cx, "dataset").is_some() {
+            return Err(refuse(format!(
+                "one of sources `{}` and `{other}` has no `dataset` in mapping `{}`",
+                rule.source, cx.input.mapping_name
+            )));
+        }
+        for path in super::common::fields_read(rule) {
+            if mapping.field(other, &path) != mapping.field(&rule.source, &path) {
+                return Err(refuse(format!(
+                    "field `{path}` has another column in source `{other}` in mapping `{}`",
+                    cx.input.mapping_name
+                )));
+            }
+        }
+    }
+    Ok(())
 }

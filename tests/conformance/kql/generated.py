@@ -9,6 +9,11 @@ builds the pack for kql (`--skip-refused`: a refused rule is not a
 disagreement), runs every query with duckdb-kql over the events loaded as
 the ASIM table (as differential.py loads them) and compares the matched rows.
 
+Every other rule is a version 2 one: `cased` comparisons of every kind
+(`==`/`in` exact, `contains_cs`, `startswith_cs`, `endswith_cs`, globs)
+and `len(f)` (`strlen`; comparisons that hold for length 0 are refused by
+the target and counted as such).
+
 Only what duckdb-kql runs the way Kusto does is generated: no `in cidr`
 (no range functions), no threshold (bin_at), no control characters other
 than tab and newline (duckdb-kql does not decode Kusto's `\\uXXXX`), and no
@@ -127,9 +132,36 @@ def predicate(rng, fields):
     return f"{field} {op} {every}[{', '.join(map(quote, values))}]"
 
 
-def condition(rng, fields):
+def predicate_v2(rng, fields):
+    """A version 2 predicate: a `cased` string test or `len(f)`, else any."""
+    field = rng.choice(sorted(f for f, (_, kind) in fields.items() if kind != "int"))
+    roll = rng.random()
+    if roll < 0.4:
+        op = rng.choice(["==", "!=", "in", "not in", "contains", "startswith", "endswith", "like"])
+        if op == "like":
+            values = [glob(rng) for _ in range(rng.randint(1, 2))]
+        else:
+            values = [text(rng) for _ in range(rng.randint(1, 3))]
+        if op in ("in", "not in"):
+            return f"{field} cased {op} [{', '.join(map(quote, values))}]"
+        if op in ("==", "!=") or len(values) == 1:
+            return f"{field} cased {op} {quote(values[0])}"
+        every = "all " if rng.random() < 0.5 else ""
+        return f"{field} cased {op} {every}[{', '.join(map(quote, values))}]"
+    if roll < 0.65:
+        # Comparisons that hold for length 0 are refused (a missing value
+        # reads as ""): generated too, and counted as refusals.
+        op = rng.choice(["==", "!=", "<", "<=", ">", ">=", "in", "not in"])
+        if op in ("in", "not in"):
+            return f"len({field}) {op} [{', '.join(map(str, rng.sample(range(6), 2)))}]"
+        return f"len({field}) {op} {rng.randint(0, 5)}"
+    return predicate(rng, fields)
+
+
+def condition(rng, fields, v2=False):
     shape = rng.randint(0, 4)
-    a, b = predicate(rng, fields), predicate(rng, fields)
+    make = predicate_v2 if v2 else predicate
+    a, b = make(rng, fields), make(rng, fields)
     return [a, f"not {a}", f"{a} and {b}", f"{a} or not {b}", f"not ({a} or {b})"][shape]
 
 
@@ -157,7 +189,7 @@ def pack(rng, source, count):
         rules.append(
             f"rule g_{source}_{n} {{\n  title \"g\"\n  id \"{rng.getrandbits(32):08x}-0000-4000-8000-{n:012x}\"\n"
             f"  level low\n  attack T1590\n  description \"generated\"\n  from {source}\n"
-            f"  where {condition(rng, fields)}\n}}\n"
+            f"  where {condition(rng, fields, v2=n % 2 == 1)}\n}}\n"
         )
     return "\n".join(rules)
 

@@ -66,6 +66,10 @@ events generated here; anything else is reported as not run, never as a pass):
     for zone transfers from the Windows DNS tables) are stored functions that
     read no events: every generated event is read by the source's parser.
   - `(?-u:\\b)` -> `\\b` (RE2's `\\b` is ASCII already), as differential.py.
+  - `mv-expand tl_window = range(tl_slot - A, tl_slot, H) to typeof(datetime)`
+    (hopping windows; duckdb-kql has no `range()`) -> `mv-expand tl_hop =
+    dynamic([0, 1, ..., A / H]) to typeof(long)` then `extend tl_window =
+    tl_slot - tl_hop * H`: the same windows (differential.py `hops_as_list`).
 
 Too-late events: the slot design never alerts on an event later than D (the
 run that reports its slot cannot see it). A reference alert that is missed,
@@ -331,7 +335,7 @@ def parse_test(p, folder):
     return {"name": name, "events": events, "positive": positive and not negative, "negative": negative}
 
 
-THRESHOLD = re.compile(r"^\s*threshold\s+(count|distinct)\(([^)]*)\)\s*(?:by\s+(.*?)\s+)?over\s+([0-9]+[smhd])\s*(<=|>=|==|!=|<|>)\s*(-?[0-9]+)", re.M)
+THRESHOLD = re.compile(r"^\s*threshold\s+(count|distinct)\(([^)]*)\)\s*(?:by\s+(.*?)\s+)?over\s+([0-9]+[smhd])(?:\s+step\s+([0-9]+[smhd]))?\s*(<=|>=|==|!=|<|>)\s*(-?[0-9]+)", re.M)
 
 
 def read_rules(path):
@@ -366,7 +370,8 @@ def read_rules(path):
                 rule["threshold"] = {
                     "fn": m.group(1), "arg": m.group(2).strip(),
                     "by": [b.strip() for b in (m.group(3) or "").split(",") if b.strip()],
-                    "window": duration(m.group(4)), "op": m.group(5), "value": int(m.group(6)),
+                    "window": duration(m.group(4)), "op": m.group(6), "value": int(m.group(7)),
+                    "step": duration(m.group(5)) if m.group(5) else None,
                 }
             # the test blocks, at depth 1 of the rule
             k, depth = i + 3, 1
@@ -396,6 +401,9 @@ EVERY = [300, 600, 900, 3600]
 WINDOWS = [300, 600, 3600, 1800]
 DELAYS = [60, 300, 420, 900]
 OPS = [(">=", 3), (">", 2), ("<", 3), ("<=", 2)]
+#: Hopping rules: (every, window, step, delay, comparison).
+HOPPING = [(300, 600, 120, 300, (">=", 3)), (600, 1800, 300, 420, (">", 2)),
+           (300, 300, 60, 60, ("<", 3)), (900, 3600, 600, 900, (">=", 3))]
 
 
 def fmt_duration(seconds):
@@ -443,6 +451,13 @@ def generated_pack(folder):
     for every in EVERY:
         for delay in DELAYS:
             rule(f"sim_m_{fmt_duration(every)}_{fmt_duration(delay)}", every, delay, None)
+    # Hopping windows (`over W step H`): one alert per run of satisfying
+    # windows, at its first, whichever run's slot holds each window's end.
+    # (Written by the kql target; a target that refuses them reports a gap.)
+    for every, window, step, delay, (op, value) in HOPPING:
+        agg = "count()"
+        rule(f"sim_h_{fmt_duration(every)}_{fmt_duration(window)}_{fmt_duration(step)}_{fmt_duration(delay)}",
+             every, delay, f"threshold {agg} by source.ip over {fmt_duration(window)} step {fmt_duration(step)} {op} {value}")
     path = os.path.join(folder, "generated.trip")
     with open(path, "w", encoding="utf-8") as f:
         f.write("\n".join(blocks))
@@ -735,6 +750,8 @@ class KqlRule:
                 raise Gap(f"bin_at over {args[1]}, which DuckDB's bin() does not align on the epoch")
             return f"bin({args[0]}, {args[1]})"
         q = rewrite_calls(q, "bin_at", bin_at)
+        # `mv-expand ... range()` of hopping windows as a literal list of hops
+        q = kql_differential().hops_as_list(q)
         q = q.replace(r"(?-u:\b)", r"\b").replace(r"(?-u:\B)", r"\B")
         self.prepared = q
 

@@ -15,6 +15,14 @@ a disagreement), creates the `events` view from each engine's generated
 Matches are compared by event, alerts by window start, group (first
 spelling) and aggregate.
 
+Version 2 rules (a third pass over web and proxy events, `from web,
+proxy` or `from web`): `cased` comparisons, `len(f)`, `having` over
+`count()`, `distinct(f)` (also `cased`), `sum`, `min`, `max` with `and`,
+`or`, `not`, `by cased f` and hopping windows (`over W step H`); alerts
+are compared with every aggregate they report. That pass leaves out
+integers whose sum leaves the 64-bit range (the evaluator saturates in
+event order; the docs say so).
+
 Outside the comparison, as the docs say: arrays, objects and numbers with
 a fraction (columns hold one text value), and letters whose folding
 differs between `lower()` and simple case folding (`ſ`, the Kelvin sign,
@@ -71,6 +79,19 @@ SOURCES = {
         "source.ip": "ip",
     },
 }
+
+#: The version 2 pass: its sources clause, fields, and integer values
+#: (no sum of them leaves 64 bits).
+V2 = ("web, proxy", SOURCES["web"])
+V2_INT_VALUES = [v for v in INT_VALUES if v not in (
+    "9223372036854775808", "-9223372036854775808", 9223372036854775807)]
+HAVING_LITERALS = [0, 1, 2, 3, 22, 443, 500, 1000]
+
+#: Each rule's `by` fields (the result columns that are not aggregates).
+BY = {}
+#: (rule, `distinct(f)`) -> `distinct(cased f)` where the rule counts exact
+#: text: `tripline eval` labels both `distinct(f)`, the query tells them apart.
+CASED = {}
 
 #: The rules' literals, which events reuse (mutated) so that predicates hold.
 POOL = []
@@ -145,9 +166,35 @@ def predicate(rng, fields):
     return f"{field} {op} {every}[{', '.join(map(quote, values))}]"
 
 
-def condition(rng, fields):
+def predicate_v2(rng, fields):
+    """A version 2 predicate: `cased` string tests or `len(f)`, else any."""
+    strings = sorted(f for f, kind in fields.items() if kind != "int")
+    field = rng.choice(strings)
+    roll = rng.random()
+    if roll < 0.35:
+        op = rng.choice(["==", "!=", "in", "not in", "contains", "startswith", "endswith", "like"])
+        if op == "like":
+            values = [glob(rng) for _ in range(rng.randint(1, 2))]
+        else:
+            values = [text(rng) for _ in range(rng.randint(1, 3))]
+        if op in ("in", "not in"):
+            return f"{field} cased {op} [{', '.join(map(quote, values))}]"
+        if op in ("==", "!=") or len(values) == 1:
+            return f"{field} cased {op} {quote(values[0])}"
+        every = "all " if rng.random() < 0.5 else ""
+        return f"{field} cased {op} {every}[{', '.join(map(quote, values))}]"
+    if roll < 0.6:
+        op = rng.choice(["==", "!=", "<", "<=", ">", ">=", "in", "not in"])
+        if op in ("in", "not in"):
+            return f"len({field}) {op} [{', '.join(map(str, rng.sample(range(6), 2)))}]"
+        return f"len({field}) {op} {rng.randint(0, 5)}"
+    return predicate(rng, fields)
+
+
+def condition(rng, fields, v2=False):
     shape = rng.randint(0, 4)
-    a, b = predicate(rng, fields), predicate(rng, fields)
+    make = predicate_v2 if v2 else predicate
+    a, b = make(rng, fields), make(rng, fields)
     return [a, f"not {a}", f"{a} and {b}", f"{a} or not {b}", f"not ({a} or {b})"][shape]
 
 
@@ -162,9 +209,46 @@ def threshold(rng, fields):
     return f"  threshold {aggregate}{by_text} over {window} {op} {value}\n"
 
 
-def event_value(rng, kind):
+def threshold_v2(rng, fields, name):
+    """`threshold by ... over W [step H] having ...` with any aggregates."""
+    keys = sorted(fields)
+    ints = sorted(f for f, kind in fields.items() if kind == "int")
+    by = rng.sample(keys, rng.randint(0, 2))
+    BY[name] = by
+    written_by = [f"cased {f}" if fields[f] != "int" and rng.random() < 0.4 else f for f in by]
+
+    # One spelling per distinct field (`tripline eval` labels `distinct(f)`
+    # and `distinct(cased f)` alike).
+    cased = {f: "cased " if fields[f] != "int" and rng.random() < 0.4 else "" for f in keys}
+
+    def aggregate():
+        kind = rng.choice(["count", "distinct", "sum", "min", "max"])
+        if kind == "count":
+            return "count()"
+        if kind == "distinct":
+            f = rng.choice(keys)
+            if cased[f]:
+                CASED[(name, f"distinct({f})")] = f"distinct(cased {f})"
+            return f"distinct({cased[f]}{f})"
+        return f"{kind}({rng.choice(ints)})"
+
+    def compare():
+        agg = aggregate()
+        value = rng.choice(HAVING_LITERALS) if agg[0] in "sm" else rng.randint(0, 3)
+        return f"{agg} {rng.choice(['>', '>=', '==', '<', '<='])} {value}"
+
+    shape = rng.randint(0, 4)
+    a, b = compare(), compare()
+    having = [a, f"not {a}", f"{a} and {b}", f"{a} or not {b}", f"not ({a} or {b})"][shape]
+    window, step = rng.choice([("5s", None), ("10s", None), ("10s", "5s"), ("20s", "5s"), ("1m", "10s"), ("6s", "2s")])
+    over = f"over {window}" + (f" step {step}" if step else "")
+    by_text = f"by {', '.join(written_by)} " if by else ""
+    return f"  threshold {by_text}{over}\n    having {having}\n"
+
+
+def event_value(rng, kind, v2=False):
     if kind == "int":
-        return rng.choice(INT_VALUES)
+        return rng.choice(V2_INT_VALUES if v2 else INT_VALUES)
     roll = rng.random()
     if roll < 0.12:
         return None
@@ -180,15 +264,24 @@ def event_value(rng, kind):
 
 
 def pack(rng, source, count):
-    fields = SOURCES[source]
+    v2 = source == "v2"
+    fields = V2[1] if v2 else SOURCES[source]
     rules = []
     for n in range(count):
+        name = f"g_{source}_{n}"
         every = 'source.ip == "x" or not source.ip == "x"'
-        where = condition(rng, fields) if rng.random() < 0.8 or n % 3 else every
-        tail = threshold(rng, fields) if n % 3 == 2 else ""
+        where = condition(rng, fields, v2) if rng.random() < 0.8 or n % 3 else every
+        if n % 3 != 2:
+            tail = ""
+        elif v2:
+            tail = threshold_v2(rng, fields, name)
+        else:
+            tail = threshold(rng, fields)
+            BY[name] = tail.split(" by ")[1].split(" over ")[0].split(", ") if " by " in tail else []
+        sources = (V2[0] if rng.random() < 0.6 else "web") if v2 else source
         rules.append(
-            f"rule g_{source}_{n} {{\n  title \"g\"\n  id \"{rng.getrandbits(32):08x}-0000-4000-8000-{n:012x}\"\n"
-            f"  level low\n  attack T1590\n  description \"generated\"\n  from {source}\n"
+            f"rule {name} {{\n  title \"g\"\n  id \"{rng.getrandbits(32):08x}-0000-4000-8000-{n:012x}\"\n"
+            f"  level low\n  attack T1590\n  description \"generated\"\n  from {sources}\n"
             f"  where {where}\n{tail}}}\n"
         )
     return "\n".join(rules)
@@ -210,16 +303,19 @@ def spelled_time(rng, k):
 
 
 def events(rng, source, count):
+    v2 = source == "v2"
     out = []
     for k in range(count):
         event = {"tl_row": k, "@timestamp": spelled_time(rng, k)}
         roll = rng.random()
-        if roll < 0.1:
+        if v2 and roll < 0.6:
+            event["event.dataset"] = rng.choice(["", "web", "proxy", "PROXY", "Web", "dns", None])
+        elif roll < 0.1:
             event["event.dataset"] = rng.choice(["", source.upper(), "other", None])
         elif roll < 0.2:
-            event["event"] = {"dataset": source}
-        for field, kind in SOURCES[source].items():
-            value = event_value(rng, kind)
+            event["event"] = {"dataset": "proxy" if v2 else source}
+        for field, kind in (V2[1] if v2 else SOURCES[source]).items():
+            value = event_value(rng, kind, v2)
             if value is not None or rng.random() < 0.5:
                 if rng.random() < 0.5:
                     event[field] = value
@@ -313,16 +409,27 @@ def spelled(value):
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def alert_key(window_start, group, aggregate):
-    return (window_start, tuple(sorted((k, spelled(v)) for k, v in group.items())), aggregate)
+#: The keys of an evaluator alert that are not aggregates.
+ALERT_META = {"kind", "rule", "id", "title", "group", "window", "first_time", "last_time", "context"}
+
+
+def number(value):
+    """An aggregate as a Python int (DuckDB and Spark return sums as decimals)."""
+    return None if value is None else int(value)
+
+
+def alert_key(window_start, group, aggregates):
+    return (window_start, tuple(sorted((k, spelled(v)) for k, v in group.items())),
+            tuple(sorted((k, number(v)) for k, v in aggregates.items())))
 
 
 def run(tripline, seed, per_seed, db):
     rng = random.Random(seed)
     POOL.clear()
-    problems, counts = [], {"agree": 0, "refused": 0, "events": 0, "alerts": 0}
+    CASED.clear()
+    problems, counts = [], {"agree": 0, "refused": 0, "events": 0, "alerts": 0, "v2 rules": 0, "v2 alerts": 0}
     with tempfile.TemporaryDirectory() as tmp:
-        for source in SOURCES:
+        for source in [*SOURCES, "v2"]:
             rules_path = os.path.join(tmp, f"{source}.trip")
             events_path = os.path.join(tmp, f"{source}.jsonl")
             with open(rules_path, "w", encoding="utf-8") as f:
@@ -341,8 +448,9 @@ def run(tripline, seed, per_seed, db):
                     expected.setdefault(out["rule"], set()).add(out["line"] - 1)
                 else:
                     start = out["window"]["start"].replace("Z", "")
-                    aggregate = out.get("count", out.get("distinct_count"))
-                    expected.setdefault(out["rule"], set()).add(alert_key(start, out["group"], aggregate))
+                    aggregates = {k: v for k, v in out.items() if k not in ALERT_META}
+                    aggregates = {CASED.get((out["rule"], k), k): v for k, v in aggregates.items()}
+                    expected.setdefault(out["rule"], set()).add(alert_key(start, out["group"], aggregates))
             out = os.path.join(tmp, f"out-{source}")
             built = subprocess.run([tripline, "build", rules_path, "--target", "sql", "--skip-refused", "--out", out],
                                    capture_output=True, text=True)
@@ -360,14 +468,18 @@ def run(tripline, seed, per_seed, db):
                 if "window_start" in columns:
                     got = set()
                     for row in rows:
-                        aggregate = row.pop("count", row.pop("distinct_count", None))
                         start = row.pop("window_start").isoformat()
-                        got.add(alert_key(start, row, aggregate))
+                        group = {f: row.pop(f) for f in BY.get(name, [])}
+                        got.add(alert_key(start, group, row))
                     counts["alerts"] += len(got)
+                    if source == "v2":
+                        counts["v2 alerts"] += len(got)
                 else:
                     got = {row["tl_row"] for row in rows}
                     counts["events"] += len(stream)
                 want = expected.get(name, set())
+                if source == "v2":
+                    counts["v2 rules"] += 1
                 if got == want:
                     counts["agree"] += 1
                     continue
@@ -384,7 +496,7 @@ def run(tripline, seed, per_seed, db):
 
 def main(tripline, engine_name, seeds="10", per_seed="40"):
     db = engine(engine_name)
-    total = {"agree": 0, "refused": 0, "events": 0, "alerts": 0, "disagree": 0}
+    total = {"agree": 0, "refused": 0, "events": 0, "alerts": 0, "disagree": 0, "v2 rules": 0, "v2 alerts": 0}
     problems = []
     first = int(os.environ.get("TRIPLINE_SQL_FIRST_SEED", "0"))
     for seed in range(first, first + int(seeds)):
@@ -396,7 +508,8 @@ def main(tripline, engine_name, seeds="10", per_seed="40"):
     for problem in problems:
         print("DISAGREE  " + problem)
     print(f'generated ({db.name}): {total["agree"]} rules agree, {total["disagree"]} disagree, '
-          f'{total["refused"]} refused; {total["events"]} event verdicts and {total["alerts"]} alerts compared')
+          f'{total["refused"]} refused; {total["events"]} event verdicts and {total["alerts"]} alerts compared '
+          f'(version 2: {total["v2 rules"]} rules run, {total["v2 alerts"]} alerts)')
     return 1 if problems else 0
 
 
