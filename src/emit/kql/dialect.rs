@@ -162,15 +162,11 @@ impl Dialect for Kql<'_, '_> {
         all: bool,
         span: Span,
     ) -> Result<String, Refusal> {
-        let mut parts = values
+        let parts = values
             .iter()
             .map(|v| self.text_test(field, op, v, true, span))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(match parts.len() {
-            1 => parts.remove(0),
-            _ if all => self.and(parts, Nesting::Nested),
-            _ => self.or(parts, Nesting::Nested),
-        })
+        Ok(self.any_or_all(parts, all))
     }
 
     /// As the default, but globs that are plain values share one `in~`.
@@ -199,11 +195,7 @@ impl Dialect for Kql<'_, '_> {
             };
             parts.insert(0, test);
         }
-        Ok(match parts.len() {
-            1 => parts.remove(0),
-            _ if all => self.and(parts, Nesting::Nested),
-            _ => self.or(parts, Nesting::Nested),
-        })
+        Ok(self.any_or_all(parts, all))
     }
 
     /// `==` and `in` compare exactly in KQL.

@@ -176,6 +176,15 @@ pub trait Dialect {
         ))
     }
 
+    /// Tests joined: any of them holds (or all, with `all`).
+    fn any_or_all(&mut self, mut parts: Vec<String>, all: bool) -> String {
+        match parts.len() {
+            1 => parts.remove(0),
+            _ if all => self.and(parts, Nesting::Nested),
+            _ => self.or(parts, Nesting::Nested),
+        }
+    }
+
     /// A text operator over several values: any of them (or all, with
     /// `all`). A dialect with a list form (`has_any`, `IN`) overrides it.
     fn text(
@@ -190,11 +199,7 @@ pub trait Dialect {
         for value in values {
             parts.push(self.text_one(field, op, value, span)?);
         }
-        Ok(match parts.len() {
-            1 => parts.remove(0),
-            _ if all => self.and(parts, Nesting::Nested),
-            _ => self.or(parts, Nesting::Nested),
-        })
+        Ok(self.any_or_all(parts, all))
     }
 }
 

@@ -210,15 +210,11 @@ impl Dialect for Sql<'_, '_> {
         all: bool,
         span: Span,
     ) -> Result<String, Refusal> {
-        let mut parts = values
+        let parts = values
             .iter()
             .map(|v| self.text_test(field, op, v, true, span))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(match parts.len() {
-            1 => parts.remove(0),
-            _ if all => self.and(parts, Nesting::Nested),
-            _ => self.or(parts, Nesting::Nested),
-        })
+        Ok(self.any_or_all(parts, all))
     }
 
     /// `length()` counts Unicode code points on both engines; a missing
