@@ -56,7 +56,10 @@ SOURCES = {
     },
     "web": {
         "http.response.status_code": ("HttpStatusCode", "int"),
-        "url.domain": ("HttpHost", "string"),
+        # Not url.domain: the query derives it from `Url` (ASIM's HttpHost
+        # is empty for common proxies), which adversarial text holding `/`,
+        # `?`, `#` or `:` cannot round-trip; the matrix covers it with URLs.
+        "http.request.referrer": ("HttpReferrer", "string"),
         "user_agent.original": ("HttpUserAgent", "string"),
     },
 }
