@@ -2,29 +2,8 @@
 //! or I/O), the three diagnostic formats, `fmt --check`, and `build`'s
 //! output tree, refusals and determinism.
 
+use crate::support::tripline;
 use std::path::{Path, PathBuf};
-
-use assert_cmd::Command;
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn tripline(args: &[&str]) -> Run {
-    let output = Command::cargo_bin("tripline")
-        .unwrap()
-        .env("NO_COLOR", "1")
-        .args(args)
-        .output()
-        .unwrap();
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
 
 /// A fresh folder under the system's temporary folder.
 fn scratch(name: &str) -> PathBuf {

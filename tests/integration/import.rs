@@ -4,30 +4,11 @@
 //! operator, and hostile or unexpressible input is refused per rule with
 //! its position.
 
+use crate::support::tripline;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
-
 const FIXTURES: &str = "tests/fixtures/sigma-import";
-
-struct Run {
-    code: i32,
-    stderr: String,
-}
-
-fn tripline(args: &[&str]) -> Run {
-    let output = Command::cargo_bin("tripline")
-        .unwrap()
-        .env("NO_COLOR", "1")
-        .args(args)
-        .output()
-        .unwrap();
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
 
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("tripline-import-{name}-{}", std::process::id()));

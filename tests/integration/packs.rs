@@ -3,34 +3,8 @@
 //! their line and column, the site overlay, the build's test gate, content
 //! versions in `tripline.lock`, and `tripline new`.
 
+use crate::support::{tripline, tripline_in};
 use std::path::{Path, PathBuf};
-
-use assert_cmd::Command;
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn tripline_in(dir: &Path, args: &[&str]) -> Run {
-    let output = Command::cargo_bin("tripline")
-        .unwrap()
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .args(args)
-        .output()
-        .unwrap();
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
-
-fn tripline(args: &[&str]) -> Run {
-    tripline_in(Path::new("."), args)
-}
 
 /// An empty scratch folder for one test.
 fn scratch(name: &str) -> PathBuf {

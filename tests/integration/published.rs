@@ -5,38 +5,12 @@
 //! construct it names; the pack-defined `smtp` source builds on every target
 //! its extension maps.
 
+use crate::support::{tripline, tripline_in};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use assert_cmd::Command;
-
 const PACK: &str = "tests/fixtures/published";
 const TARGETS: [&str; 5] = ["sigma", "splunk", "kql", "sql", "runbook"];
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn tripline_in(dir: &Path, args: &[&str]) -> Run {
-    let output = Command::cargo_bin("tripline")
-        .unwrap()
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .args(args)
-        .output()
-        .unwrap();
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
-
-fn tripline(args: &[&str]) -> Run {
-    tripline_in(Path::new("."), args)
-}
 
 /// One row of the README's rules table.
 struct Row {

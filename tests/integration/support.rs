@@ -42,3 +42,31 @@ pub fn positions(map: &SourceMap, diagnostics: &[Diagnostic]) -> Vec<String> {
         })
         .collect()
 }
+
+/// What one run of the `tripline` binary did.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `tripline ARGS` in `dir`, without colours.
+pub fn tripline_in(dir: &std::path::Path, args: &[&str]) -> Run {
+    let output = assert_cmd::Command::cargo_bin("tripline")
+        .unwrap()
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .args(args)
+        .output()
+        .unwrap();
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// Runs `tripline ARGS` in the repository's folder.
+pub fn tripline(args: &[&str]) -> Run {
+    tripline_in(std::path::Path::new("."), args)
+}

@@ -4,9 +4,9 @@
 //! source built where it is mapped and refused by name where it is not, and
 //! `tripline taxonomy`.
 
+use crate::support::tripline;
 use std::path::PathBuf;
 
-use assert_cmd::Command;
 use tripline::check::{ExtendError, Taxonomy};
 use tripline::diag::codes;
 use tripline::emit::folder::TargetFolder;
@@ -18,26 +18,6 @@ use crate::support::{checked, positions};
 const SMTP: &str = "tests/fixtures/taxonomy/smtp.yaml";
 const SMTP_RULE: &str = "tests/fixtures/taxonomy/smtp_recon.trip";
 const BROKEN: &str = "tests/fixtures/taxonomy/broken.yaml";
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn tripline(args: &[&str]) -> Run {
-    let output = Command::cargo_bin("tripline")
-        .unwrap()
-        .env("NO_COLOR", "1")
-        .args(args)
-        .output()
-        .unwrap();
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
 
 fn rule(source_and_where: &str) -> String {
     format!(
