@@ -252,6 +252,49 @@ fn each_modifier_lands_on_its_operator() {
         correlation.contains(r#"where event.outcome == "failure""#),
         "{correlation}"
     );
+    // temporal_ordered: a sequence of the rules' detections, in order.
+    let sequence = std::fs::read_to_string(out.join("failure_then_success.trip")).unwrap();
+    assert!(
+        sequence.contains(
+            "  sequence by user.name, source.ip within 10m {\n    where event.outcome == \"failure\"\n    then where event.outcome == \"success\"\n  }"
+        ),
+        "{sequence}"
+    );
+    // ...which alerts on a failure then a success of one user, not on a
+    // success before the failure.
+    let events = out.join("logons.jsonl");
+    std::fs::write(
+        &events,
+        [
+            ("10:00:00", "success", "bob"),
+            ("10:01:00", "failure", "bob"),
+            ("10:01:00", "failure", "ann"),
+            ("10:02:00", "success", "ann"),
+        ]
+        .map(|(time, outcome, user)| {
+            format!(
+                r#"{{"@timestamp":"2026-12-07T{time}Z","event":{{"outcome":"{outcome}"}},"user":{{"name":"{user}"}},"source":{{"ip":"10.0.0.2"}}}}"#
+            ) + "\n"
+        })
+        .concat(),
+    )
+    .unwrap();
+    let eval = tripline(&[
+        "eval",
+        "--rules",
+        s(&out.join("failure_then_success.trip")),
+        "--source",
+        "authentication",
+        s(&events),
+    ]);
+    assert_eq!(eval.code, 0, "{}", eval.stderr);
+    let alerts: Vec<&str> = eval.stdout.lines().collect();
+    assert_eq!(alerts.len(), 1, "{}", eval.stdout);
+    assert!(
+        alerts[0].contains(r#""group":{"user.name":"ann","source.ip":"10.0.0.2"}"#),
+        "{}",
+        eval.stdout
+    );
     assert_eq!(
         refusals(&run.stderr),
         [
@@ -263,7 +306,11 @@ fn each_modifier_lands_on_its_operator() {
             ("refused.yml:22:9", "`|expand`"),
             ("refused.yml:34:22", "`process.command_line"),
             ("refused.yml:46:25", "regular expression `a(?=b)`"),
-            ("refused.yml:55:11", "correlation type `temporal_ordered`"),
+            (
+                "refused.yml:57:9",
+                "a `temporal_ordered` correlation over one rule"
+            ),
+            ("refused.yml:81:11", "correlation type `temporal`"),
         ]
         .map(|(a, b)| (a.to_string(), b.to_string()))
     );
@@ -355,5 +402,30 @@ fn a_file_over_the_size_limit_is_an_io_error_naming_it() {
         run.stderr
     );
     assert!(!out.join("x").exists());
+    std::fs::remove_dir_all(&out).unwrap();
+}
+
+/// Every rule the construct fixtures import, as written: a change in what
+/// the import prints is reviewed here.
+#[test]
+fn construct_fixtures_print_as_pinned() {
+    let out = scratch("pinned");
+    let run = tripline(&[
+        "import",
+        "sigma",
+        &format!("{FIXTURES}/constructs"),
+        "--out",
+        s(&out),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let mut names: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    for name in names {
+        let text = std::fs::read_to_string(out.join(&name)).unwrap();
+        insta::assert_snapshot!(format!("import_{name}"), text);
+    }
     std::fs::remove_dir_all(&out).unwrap();
 }

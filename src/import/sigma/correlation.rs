@@ -1,10 +1,12 @@
-//! Sigma correlation rules to thresholds: `event_count` is `count()`,
-//! `value_count` is `distinct(field)`, `group-by` is `by`, `timespan` the
-//! window and `condition` the comparison. `temporal` and
-//! `temporal_ordered` are sequences, which are not imported yet.
+//! Sigma correlation rules to thresholds and sequences: `event_count` is
+//! `count()`, `value_count` is `distinct(field)`, `group-by` is `by`,
+//! `timespan` the window and `condition` the comparison;
+//! `temporal_ordered` is a sequence of its rules' detections in the order
+//! listed, within `timespan`. `temporal` (any order) has no single
+//! sequence and is refused.
 
 use super::cond::Cond;
-use super::draft::ThresholdDraft;
+use super::draft::{SequenceFrame, ThresholdDraft};
 use super::mapping::SourceNames;
 use super::refusal::{Refusal, Result};
 use super::yaml::{Node, NodeKind, Resolved};
@@ -29,78 +31,74 @@ pub fn rule_refs(doc: &Node) -> Result<Vec<String>> {
     }
 }
 
-/// The threshold a correlation document says, with fields of `names`.
-pub fn threshold(doc: &Node, names: &SourceNames) -> Result<ThresholdDraft> {
+/// The correlation's `type`, and the map that holds it.
+fn kind(doc: &Node) -> Result<(&Node, &Node)> {
     let correlation = doc.get("correlation").ok_or_else(|| {
         Refusal::new(doc.pos, "a correlation document without `correlation`", "-")
     })?;
-    let kind_node = correlation.get("type").ok_or_else(|| {
+    let kind = correlation.get("type").ok_or_else(|| {
         Refusal::new(
             correlation.pos,
             "a correlation without `type`",
             "say its type",
         )
     })?;
-    let kind = kind_node.text().unwrap_or_default();
-    if matches!(kind, "temporal" | "temporal_ordered") {
-        return Err(Refusal::new(
-            kind_node.pos,
-            format!("correlation type `{kind}`"),
-            "sequences are not imported yet (they are being added to tripline)",
-        ));
+    Ok((correlation, kind))
+}
+
+/// Refuses the correlation types tripline does not import.
+pub fn known_kind(doc: &Node) -> Result<()> {
+    let (_, kind) = kind(doc)?;
+    match kind.text().unwrap_or_default() {
+        "event_count" | "value_count" | "temporal_ordered" => Ok(()),
+        "temporal" => Err(Refusal::new(
+            kind.pos,
+            "correlation type `temporal`",
+            "its rules may match in any order, and a tripline sequence has one order: write `temporal_ordered` when the order is known",
+        )),
+        other => Err(Refusal::new(
+            kind.pos,
+            format!("correlation type `{other}`"),
+            "tripline imports `event_count`, `value_count` and `temporal_ordered`",
+        )),
     }
-    let field = |node: &Node| -> Result<String> {
-        let text = node.text().unwrap_or_default();
-        names
-            .field(text)
-            .map(|(f, _)| f.to_string())
-            .ok_or_else(|| {
-                Refusal::new(
-                    node.pos,
-                    format!("field `{text}`"),
-                    format!(
-                        "not a field of source `{}` in the Sigma mapping",
-                        names.source
-                    ),
-                )
-            })
-    };
-    let condition = correlation.get("condition").ok_or_else(|| {
-        Refusal::new(
-            correlation.pos,
-            "a correlation without `condition`",
-            "add one",
-        )
-    })?;
-    let distinct = match kind {
-        "event_count" => None,
-        "value_count" => Some(field(condition.get("field").ok_or_else(|| {
+}
+
+/// Whether the correlation is a sequence (`temporal_ordered`).
+pub fn is_sequence(doc: &Node) -> bool {
+    kind(doc).is_ok_and(|(_, kind)| kind.text() == Some("temporal_ordered"))
+}
+
+/// A field of the correlation, as the taxonomy names it.
+fn field(node: &Node, names: &SourceNames) -> Result<String> {
+    let text = node.text().unwrap_or_default();
+    names
+        .field(text)
+        .map(|(f, _)| f.to_string())
+        .ok_or_else(|| {
             Refusal::new(
-                condition.pos,
-                "`value_count` without `field`",
-                "name the counted field",
+                node.pos,
+                format!("field `{text}`"),
+                format!(
+                    "not a field of source `{}` in the Sigma mapping",
+                    names.source
+                ),
             )
-        })?)?),
-        "temporal" | "temporal_ordered" => {
-            return Err(Refusal::new(
-                kind_node.pos,
-                format!("correlation type `{kind}`"),
-                "sequences are not imported yet",
-            ));
-        }
-        other => {
-            return Err(Refusal::new(
-                kind_node.pos,
-                format!("correlation type `{other}`"),
-                "tripline imports `event_count` and `value_count`",
-            ));
-        }
-    };
-    let by = match correlation.get("group-by").map(|n| &n.kind) {
-        None => Vec::new(),
-        Some(NodeKind::Seq(items)) => items.iter().map(field).collect::<Result<Vec<_>>>()?,
-        Some(_) => vec![field(correlation.get("group-by").unwrap_or(correlation))?],
-    };
+        })
+}
+
+fn group_by(correlation: &Node, names: &SourceNames) -> Result<Vec<String>> {
+    match correlation.get("group-by") {
+        None => Ok(Vec::new()),
+        Some(Node {
+            kind: NodeKind::Seq(items),
+            ..
+        }) => items.iter().map(|n| field(n, names)).collect(),
+        Some(one) => Ok(vec![field(one, names)?]),
+    }
+}
+
+fn timespan(correlation: &Node) -> Result<u64> {
     let timespan = correlation.get("timespan").ok_or_else(|| {
         Refusal::new(
             correlation.pos,
@@ -108,13 +106,86 @@ pub fn threshold(doc: &Node, names: &SourceNames) -> Result<ThresholdDraft> {
             "give the window",
         )
     })?;
-    let seconds = duration(timespan.text().unwrap_or_default()).ok_or_else(|| {
+    duration(timespan.text().unwrap_or_default()).ok_or_else(|| {
         Refusal::new(
             timespan.pos,
             format!("timespan `{}`", timespan.text().unwrap_or_default()),
             "write a number and s, m, h or d",
         )
+    })
+}
+
+/// The grouping and span of a `temporal_ordered` correlation over `rules`
+/// rules. Its `condition`, when given, must ask for every rule (`gte: N`
+/// with N the number of rules): fewer would be any N of them, in any
+/// order, which one sequence cannot say.
+pub fn sequence(doc: &Node, rules: usize, names: &SourceNames) -> Result<SequenceFrame> {
+    let (correlation, _) = kind(doc)?;
+    if let Some(aliases) = correlation.get("aliases") {
+        return Err(Refusal::new(
+            aliases.pos,
+            "`aliases` in a correlation",
+            "tripline's sequence groups every step by the same fields of one source; name them in `group-by`",
+        ));
+    }
+    if let Some(condition) = correlation.get("condition") {
+        let every_rule = match &condition.kind {
+            NodeKind::Map(entries) => matches!(
+                entries.as_slice(),
+                [(op, value)] if op.text == "gte"
+                    && value.resolved() == Some(Resolved::Int(rules as i64))
+            ),
+            _ => false,
+        };
+        if !every_rule {
+            return Err(Refusal::new(
+                condition.pos,
+                "a `temporal_ordered` condition other than all of its rules",
+                format!(
+                    "a sequence needs every step; leave `condition` out or write `gte: {rules}`"
+                ),
+            ));
+        }
+    }
+    Ok(SequenceFrame {
+        by: group_by(correlation, names)?,
+        seconds: timespan(correlation)?,
+    })
+}
+
+/// The threshold a correlation document says, with fields of `names`.
+pub fn threshold(doc: &Node, names: &SourceNames) -> Result<ThresholdDraft> {
+    let (correlation, kind_node) = kind(doc)?;
+    let condition = correlation.get("condition").ok_or_else(|| {
+        Refusal::new(
+            correlation.pos,
+            "a correlation without `condition`",
+            "add one",
+        )
     })?;
+    let distinct = match kind_node.text().unwrap_or_default() {
+        "event_count" => None,
+        "value_count" => Some(field(
+            condition.get("field").ok_or_else(|| {
+                Refusal::new(
+                    condition.pos,
+                    "`value_count` without `field`",
+                    "name the counted field",
+                )
+            })?,
+            names,
+        )?),
+        _ => {
+            known_kind(doc)?;
+            return Err(Refusal::new(
+                kind_node.pos,
+                "a `temporal_ordered` correlation read as a threshold",
+                "an import bug",
+            ));
+        }
+    };
+    let by = group_by(correlation, names)?;
+    let seconds = timespan(correlation)?;
     let NodeKind::Map(comparisons) = &condition.kind else {
         return Err(Refusal::new(
             condition.pos,

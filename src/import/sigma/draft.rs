@@ -22,6 +22,7 @@ pub struct Draft {
     pub source: String,
     pub condition: Option<Cond>,
     pub threshold: Option<ThresholdDraft>,
+    pub sequence: Option<SequenceDraft>,
     pub alert: Vec<AlertDraft>,
     /// `(section, text)` in written order.
     pub playbook: Vec<(String, String)>,
@@ -38,6 +39,21 @@ pub struct ThresholdDraft {
     pub seconds: u64,
     pub comparison: Comparison,
     pub value: i64,
+}
+
+/// A sequence's grouping and `within`, from a correlation.
+#[derive(Debug, Clone)]
+pub struct SequenceFrame {
+    pub by: Vec<String>,
+    pub seconds: u64,
+}
+
+/// `sequence by ... within ... { where ... then where ... }`: one step per
+/// correlated rule, in its order.
+#[derive(Debug, Clone)]
+pub struct SequenceDraft {
+    pub frame: SequenceFrame,
+    pub steps: Vec<Cond>,
 }
 
 /// One line of an `alert { }` block.

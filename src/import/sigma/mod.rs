@@ -119,39 +119,34 @@ impl Run<'_> {
     fn correlations(&mut self, docs: &[Doc]) -> HashSet<usize> {
         let mut consumed = HashSet::new();
         for doc in docs.iter().filter(|d| d.node.get("correlation").is_some()) {
-            let result = correlation::rule_refs(&doc.node).and_then(|refs| {
-                let [reference] = refs.as_slice() else {
+            let result = correlation::known_kind(&doc.node).and_then(|()| {
+                let refs = correlation::rule_refs(&doc.node)?;
+                let sequence = correlation::is_sequence(&doc.node);
+                if !sequence && refs.len() != 1 {
                     return Err(Refusal::new(
                         doc.node.pos,
                         "a correlation over several rules",
                         "tripline's threshold counts one rule's events",
                     ));
-                };
-                let base = docs.iter().position(|d| {
-                    d.node.get("correlation").is_none()
-                        && [d.node.get("name"), d.node.get("id")]
-                            .into_iter()
-                            .flatten()
-                            .any(|n| n.text() == Some(reference.as_str()))
-                });
-                let base = base.ok_or_else(|| {
-                    Refusal::new(
-                        doc.node.pos,
-                        format!("rule `{reference}`"),
-                        "the correlation's rule is not among the files imported",
-                    )
-                })?;
-                let generate = docs[base].node.get("generate").and_then(Node::resolved)
-                    == Some(yaml::Resolved::Bool(true));
-                if !generate {
-                    consumed.insert(base);
                 }
-                correlated_rule(
-                    &doc.node,
-                    &docs[base].node,
-                    self.names,
-                    &self.stem(doc.file),
-                )
+                let bases = refs
+                    .iter()
+                    .map(|reference| base_rule(docs, &doc.node, reference))
+                    .collect::<refusal::Result<Vec<usize>>>()?;
+                for &base in &bases {
+                    let generate = docs[base].node.get("generate").and_then(Node::resolved)
+                        == Some(yaml::Resolved::Bool(true));
+                    if !generate {
+                        consumed.insert(base);
+                    }
+                }
+                let stem = self.stem(doc.file);
+                if sequence {
+                    let bases: Vec<&Node> = bases.iter().map(|&b| &docs[b].node).collect();
+                    sequence_rule(&doc.node, &bases, self.names, &stem)
+                } else {
+                    correlated_rule(&doc.node, &docs[bases[0]].node, self.names, &stem)
+                }
             });
             self.finish(doc, result);
         }
@@ -287,6 +282,91 @@ fn plain_rule(doc: &Doc, names: &SigmaNames, stem: &str) -> refusal::Result<Draf
     draft.source = source.source.clone();
     draft.condition = Some(detection::detection(source, detection_node)?);
     rule::extras(node, node, source, &mut draft)?;
+    Ok(draft)
+}
+
+/// The document of the rule a correlation names (by `name` or `id`).
+fn base_rule(docs: &[Doc], correlation: &Node, reference: &str) -> refusal::Result<usize> {
+    docs.iter()
+        .position(|d| {
+            d.node.get("correlation").is_none()
+                && [d.node.get("name"), d.node.get("id")]
+                    .into_iter()
+                    .flatten()
+                    .any(|n| n.text() == Some(reference))
+        })
+        .ok_or_else(|| {
+            Refusal::new(
+                correlation.pos,
+                format!("rule `{reference}`"),
+                "the correlation's rule is not among the files imported",
+            )
+        })
+}
+
+/// A `temporal_ordered` correlation as a sequence: one step per rule, in
+/// the order listed, each step the rule's detection; the rule's `where`
+/// is any of them (it applies to every step, so it must let each pass).
+fn sequence_rule(
+    doc: &Node,
+    bases: &[&Node],
+    names: &SigmaNames,
+    stem: &str,
+) -> refusal::Result<Draft> {
+    let [first, ..] = bases else {
+        return Err(Refusal::new(doc.pos, "a correlation without `rules`", "-"));
+    };
+    if bases.len() < 2 {
+        let rules = doc.get("correlation").and_then(|c| c.get("rules"));
+        return Err(Refusal::new(
+            rules.map_or(doc.pos, |n| n.pos),
+            "a `temporal_ordered` correlation over one rule",
+            "a sequence has at least two steps; one rule repeated is an `event_count`",
+        ));
+    }
+    let source = logsource(first, names)?;
+    for base in &bases[1..] {
+        if logsource(base, names)?.source != source.source {
+            return Err(Refusal::new(
+                base.get("logsource").map_or(base.pos, |n| n.pos),
+                "a `temporal_ordered` correlation over rules of different log sources",
+                format!(
+                    "a tripline sequence reads one source; this rule's is not `{}`",
+                    source.source
+                ),
+            ));
+        }
+    }
+    let frame = correlation::sequence(doc, bases.len(), source)?;
+    let steps = bases
+        .iter()
+        .map(|base| {
+            let detection_node = base.get("detection").ok_or_else(|| {
+                Refusal::new(
+                    base.pos,
+                    "a base rule without `detection`",
+                    "not a Sigma rule",
+                )
+            })?;
+            detection::detection(source, detection_node)
+        })
+        .collect::<refusal::Result<Vec<_>>>()?;
+    let mut any_step: Vec<cond::Cond> = Vec::new();
+    for step in &steps {
+        if !any_step.contains(step) {
+            any_step.push(step.clone());
+        }
+    }
+    let mut draft = Draft::default();
+    rule::metadata(doc, &mut draft)?;
+    draft.name = rule_name(doc, stem);
+    draft.source = source.source.clone();
+    draft.condition = Some(match any_step.len() {
+        1 => any_step.remove(0),
+        _ => cond::Cond::Or(any_step),
+    });
+    draft.sequence = Some(draft::SequenceDraft { frame, steps });
+    rule::extras(doc, first, source, &mut draft)?;
     Ok(draft)
 }
 

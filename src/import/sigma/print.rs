@@ -11,7 +11,8 @@ use super::draft::{AlertDraft, Draft};
 use crate::source::FileId;
 use crate::syntax::ast::{
     Aggregate, AlertLine, AlertValue, Expr, File, Grouping, Having, Item, Literal, Operator,
-    PlaybookLine, RuleDecl, Statement, StatementValue, StringLit, Threshold, Word,
+    PlaybookLine, RuleDecl, Sequence, SequenceStep, Statement, StatementValue, StringLit,
+    Threshold, Word,
 };
 use crate::syntax::{self, Span, Spanned};
 
@@ -195,6 +196,18 @@ fn statements(s: &mut Spelling, d: &Draft) -> Result<Vec<Statement>, String> {
     if let Some(t) = &d.threshold {
         out.push(statement(s, "threshold", |s| threshold(s, t)));
     }
+    if let Some(q) = &d.sequence {
+        // As `statement`, with a value that can fail.
+        s.line();
+        let keyword = s.ident("sequence");
+        let value = sequence(s, q)?;
+        let span = Span::new(keyword.span.start, s.text.len());
+        out.push(Statement {
+            keyword,
+            value,
+            span,
+        });
+    }
     if !d.alert.is_empty() {
         s.blank_line();
         out.push(statement(s, "alert", |s| alert(s, &d.alert)));
@@ -264,6 +277,55 @@ fn threshold(s: &mut Spelling, t: &super::draft::ThresholdDraft) -> StatementVal
         step: None,
         having: Spanned::new(having, aggregate_span.to(value_span(s))),
     })
+}
+
+/// `by F, ... within D {`, a line per step (`then` from the second on),
+/// `}`.
+fn sequence(s: &mut Spelling, q: &super::draft::SequenceDraft) -> Result<StatementValue, String> {
+    if !q.frame.by.is_empty() {
+        s.token("by");
+    }
+    let by = q
+        .frame
+        .by
+        .iter()
+        .map(|f| Grouping {
+            cased: None,
+            field: s.ident(f),
+        })
+        .collect();
+    s.token("within");
+    let within = Spanned::new(
+        crate::syntax::ast::Duration {
+            seconds: q.frame.seconds,
+        },
+        s.token(&duration(q.frame.seconds)),
+    );
+    let open = s.token("{");
+    let mut steps = Vec::new();
+    for (i, cond) in q.steps.iter().enumerate() {
+        s.line();
+        let start = if i > 0 {
+            s.token("then").start
+        } else {
+            s.text.len()
+        };
+        s.token("where");
+        let condition = expr(s, cond, 0)?;
+        steps.push(SequenceStep {
+            count: None,
+            condition,
+            span: Span::new(start, s.text.len()),
+        });
+    }
+    s.line();
+    let close = s.token("}");
+    Ok(StatementValue::Sequence(Sequence {
+        by,
+        within,
+        steps,
+        block: open.to(close),
+    }))
 }
 
 fn value_span(s: &Spelling) -> Span {
