@@ -429,3 +429,38 @@ fn construct_fixtures_print_as_pinned() {
     }
     std::fs::remove_dir_all(&out).unwrap();
 }
+
+/// SigmaHQ-style regression data (`regression_tests_path`, an `info.yml`
+/// naming EVTX recordings beside their JSON rendering) becomes tests that
+/// pass; recordings where only some records match, and paths leaving the
+/// repository, are left out with a note.
+#[test]
+fn regression_data_becomes_tests() {
+    let out = scratch("regression");
+    let run = tripline(&[
+        "import",
+        "sigma",
+        &format!("{FIXTURES}/regression/rules"),
+        "--out",
+        s(&out),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let notes: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("note: "))
+        .collect();
+    assert_eq!(notes.len(), 2, "{}", run.stderr);
+    assert!(notes[0].contains("whoami.yml:14:24: `regression_tests_path`: test `Mixed recording` left out: 1 of its 2 records should match"), "{}", run.stderr);
+    assert!(notes[1].contains("test `Outside the repository` left out: `../../escape.evtx` is not a relative path inside the repository"), "{}", run.stderr);
+    let rule = std::fs::read_to_string(out.join("whoami.trip")).unwrap();
+    insta::assert_snapshot!(rule);
+    let test = tripline(&["test", s(&out)]);
+    assert_eq!(test.code, 0, "{}{}", test.stdout, test.stderr);
+    assert!(
+        test.stdout.contains("1 passed, 0 failed"),
+        "{}",
+        test.stdout
+    );
+    std::fs::remove_dir_all(&out).unwrap();
+}

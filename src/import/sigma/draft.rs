@@ -26,6 +26,7 @@ pub struct Draft {
     pub alert: Vec<AlertDraft>,
     /// `(section, text)` in written order.
     pub playbook: Vec<(String, String)>,
+    pub tests: Vec<TestDraft>,
     /// What was left out that does not change what the rule detects (a
     /// `fields` name the mapping lacks).
     pub notes: Vec<super::refusal::Refusal>,
@@ -71,4 +72,19 @@ pub enum AlertDraft {
     },
     Fields(Vec<String>),
     Notable(bool),
+}
+
+/// `test "NAME" { event { ... } ... expect match }`: recorded events the
+/// rule must match.
+#[derive(Debug, Clone)]
+pub struct TestDraft {
+    pub name: String,
+    /// Each event's taxonomy fields and values, in order.
+    pub events: Vec<Vec<(String, TestValue)>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum TestValue {
+    Text(String),
+    Int(i64),
 }

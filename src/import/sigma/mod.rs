@@ -17,6 +17,7 @@ mod modifiers;
 mod print;
 mod refusal;
 mod regex;
+mod regression;
 mod rule;
 mod strings;
 mod values;
@@ -91,7 +92,7 @@ pub fn import(files: &[(PathBuf, String)], names: &SigmaNames, taxonomy: &Taxono
         if consumed.contains(&index) || doc.node.get("correlation").is_some() {
             continue;
         }
-        let result = plain_rule(doc, names, &run.stem(doc.file));
+        let result = plain_rule(doc, names, &run.stem(doc.file), &files[doc.file].0);
         run.finish(doc, result);
     }
     run.outcome
@@ -257,7 +258,7 @@ fn logsource<'n>(doc: &Node, names: &'n SigmaNames) -> refusal::Result<&'n mappi
     })
 }
 
-fn plain_rule(doc: &Doc, names: &SigmaNames, stem: &str) -> refusal::Result<Draft> {
+fn plain_rule(doc: &Doc, names: &SigmaNames, stem: &str, sigma: &Path) -> refusal::Result<Draft> {
     let node = &doc.node;
     if node.get("action").is_some() {
         return Err(Refusal::new(
@@ -282,6 +283,9 @@ fn plain_rule(doc: &Doc, names: &SigmaNames, stem: &str) -> refusal::Result<Draf
     draft.source = source.source.clone();
     draft.condition = Some(detection::detection(source, detection_node)?);
     rule::extras(node, node, source, &mut draft)?;
+    let (tests, notes) = regression::tests(sigma, node, source);
+    draft.tests = tests;
+    draft.notes.extend(notes);
     Ok(draft)
 }
 

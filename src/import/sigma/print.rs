@@ -7,12 +7,12 @@
 //! built.
 
 use super::cond::{Cond, Lit, Operand, Pred};
-use super::draft::{AlertDraft, Draft};
+use super::draft::{AlertDraft, Draft, TestValue};
 use crate::source::FileId;
 use crate::syntax::ast::{
-    Aggregate, AlertLine, AlertValue, Expr, File, Grouping, Having, Item, Literal, Operator,
-    PlaybookLine, RuleDecl, Sequence, SequenceStep, Statement, StatementValue, StringLit,
-    Threshold, Word,
+    Aggregate, AlertLine, AlertValue, EventField, EventLit, Expectation, Expr, File, Grouping,
+    Having, Item, Literal, Operator, PlaybookLine, RuleDecl, Sequence, SequenceStep, Statement,
+    StatementValue, StringLit, TestBlock, TestItem, Threshold, Value, Word,
 };
 use crate::syntax::{self, Span, Spanned};
 
@@ -232,7 +232,46 @@ fn statements(s: &mut Spelling, d: &Draft) -> Result<Vec<Statement>, String> {
             StatementValue::Playbook(Spanned::new(lines, open.to(close)))
         }));
     }
+    for test in &d.tests {
+        s.blank_line();
+        out.push(statement(s, "test", |s| test_block(s, test)));
+    }
     Ok(out)
+}
+
+/// `"NAME" { event { f: v, ... } expect match }`, a line each.
+fn test_block(s: &mut Spelling, test: &super::draft::TestDraft) -> StatementValue {
+    let name = s.string(&test.name);
+    s.token("{");
+    let mut body = Vec::new();
+    for event in &test.events {
+        s.line();
+        let event_start = s.token("event");
+        s.token("{");
+        let fields = event
+            .iter()
+            .map(|(field, value)| {
+                let key = s.ident(field);
+                s.token(":");
+                let value = match value {
+                    TestValue::Text(text) => s.string(text).map(Value::String),
+                    TestValue::Int(n) => Spanned::new(Value::Int(*n), s.token(&n.to_string())),
+                };
+                EventField { key, value }
+            })
+            .collect();
+        let event_end = s.token("}");
+        body.push(TestItem::Event(Spanned::new(
+            EventLit { fields },
+            event_start.to(event_end),
+        )));
+    }
+    s.line();
+    let expect = s.token("expect").to(s.token("match"));
+    s.line();
+    s.token("}");
+    body.push(TestItem::Expect(Spanned::new(Expectation::Match, expect)));
+    StatementValue::Test(TestBlock { name, body })
 }
 
 fn word(s: &mut Spelling, w: &str) -> StatementValue {
