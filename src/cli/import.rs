@@ -2,10 +2,10 @@
 //! files. Every rule is converted and checked before anything is written;
 //! each file is then written whole (temporary file and rename). Refusals
 //! go to stderr with the Sigma file, line, column and construct, then a
-//! count per construct. Exit 0 when at least one rule was imported (or
-//! there was nothing to import), 1 when rules were found and none
-//! imported, or with `--strict` when any was refused (nothing is written
-//! then), 2 for usage or I/O errors.
+//! count per construct. As `build`, a refusal writes nothing (exit 1)
+//! unless `--skip-refused`, which writes the rest: exit 0 when at least
+//! one rule was imported (or there was nothing to import), 1 when rules
+//! were found and none imported. 2 for usage or I/O errors.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -35,9 +35,10 @@ pub struct ImportSigmaArgs {
     /// The folder the `.trip` files are written to (created if needed).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
-    /// Write nothing and exit 1 if any rule is refused.
+    /// Write the rules that import and report the refused ones (without
+    /// it, any refusal writes nothing and exits 1).
     #[arg(long)]
-    pub strict: bool,
+    pub skip_refused: bool,
     /// A folder of target folders whose `sigma/` mapping is read instead of the built-in one.
     #[arg(long, value_name = "DIR")]
     pub targets_dir: Option<PathBuf>,
@@ -103,8 +104,8 @@ fn sigma_import(args: &ImportSigmaArgs) -> Result<u8, u8> {
         .refused
         .sort_by(|a, b| (&a.sigma, a.refusal.pos).cmp(&(&b.sigma, b.refusal.pos)));
     report(&outcome);
-    if args.strict && !outcome.refused.is_empty() {
-        eprintln!("nothing written (--strict)");
+    if !args.skip_refused && !outcome.refused.is_empty() {
+        eprintln!("nothing written: rules were refused (--skip-refused writes the rest)");
         return Ok(1);
     }
     std::fs::create_dir_all(&args.out)
