@@ -121,6 +121,10 @@ pub struct CoverageArgs {
     /// on it or on one of its sub-techniques.
     #[arg(long, value_name = "IDS")]
     pub min_coverage: Option<String>,
+    /// Draw only these tactics (comma-separated ids or names, such as
+    /// `TA0043,discovery`), each whole with its gaps.
+    #[arg(long, value_name = "TACTICS")]
+    pub tactic: Option<String>,
     /// A site folder of lists (and `site.toml`) that replace the pack's by name.
     #[arg(long, value_name = "DIR")]
     pub site: Option<PathBuf>,
