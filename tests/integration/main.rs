@@ -8,6 +8,7 @@
 
 mod check;
 mod cli;
+mod cli_help;
 mod coverage;
 mod docs_examples;
 mod eval;
