@@ -27,4 +27,5 @@ mod sql;
 mod support;
 mod taxonomy;
 mod test_cmd;
+mod test_explain;
 mod version2;
