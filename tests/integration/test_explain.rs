@@ -42,7 +42,7 @@ fn threshold_failures_show_every_window_and_whether_it_alerted() {
     let run = tripline(&["test", FAILING, "--filter", "burst"]);
     assert!(
         run.stdout.contains(
-            "{source.ip: \"1.2.3.4\"} window 2026-01-01T00:00:00Z..2026-01-01T00:10:00Z count() 3 -> no alert"
+            "{source.ip: \"1.2.3.4\"} window 2026-01-01T00:00:00Z..2026-01-01T00:10:00Z count 3 -> no alert"
         ),
         "{}",
         run.stdout

@@ -10,7 +10,7 @@ use serde_json::Value as Json;
 use super::TestEvent;
 use crate::eval::engine::{Engine, Output, Routing};
 use crate::eval::threshold::Alert;
-use crate::ir::{Condition, Detection, Having, Rule};
+use crate::ir::{Aggregate, Comparison, Condition, Detection, Having, Rule};
 use crate::source::SourceMap;
 
 /// Events explained predicate by predicate; the rest are only listed.
@@ -92,8 +92,11 @@ fn node(
             (label, leaf_holds(rule, condition, line))
         }
         Condition::Predicate(predicate) => {
+            // A rule built without source text has no spelling: its field
+            // names the predicate then.
             let written = text
                 .get(predicate.span.range())
+                .filter(|w| !w.trim().is_empty())
                 .unwrap_or(&predicate.field.path);
             let written = written.split_whitespace().collect::<Vec<_>>().join(" ");
             let path = &predicate.field.path;
@@ -159,10 +162,21 @@ pub fn windows(
     // (group, window) comes out, with the values the real one compared.
     let mut every = rule.clone();
     let mut always = threshold.clone();
-    always.having = Having::Or(vec![
-        threshold.having.clone(),
-        Having::Not(Box::new(threshold.having.clone())),
-    ]);
+    always.having = match &threshold.having {
+        // A version 1 threshold stays one: `>= 0` holds for every count
+        // and keeps the aggregate's label (`count`) as its alerts show it.
+        Having::Compare {
+            aggregate: aggregate @ (Aggregate::Count | Aggregate::Distinct(_)),
+            span,
+            ..
+        } => Having::Compare {
+            aggregate: aggregate.clone(),
+            comparison: Comparison::Ge,
+            value: 0,
+            span: *span,
+        },
+        having => Having::Or(vec![having.clone(), Having::Not(Box::new(having.clone()))]),
+    };
     every.detection = Detection::Aggregation(always);
     every.tests.clear();
     let routing = Routing::Fixed(rule.source.clone());
@@ -185,7 +199,9 @@ pub fn windows(
         .get(..threshold.span.start)
         .and_then(|before| before.rfind("threshold"))
         .unwrap_or(threshold.span.start);
-    let written = text.get(start..threshold.span.end);
+    let written = text
+        .get(start..threshold.span.end)
+        .filter(|w| !w.trim().is_empty());
     let written = written.map_or(String::new(), |w| {
         format!(
             " of `{}`",
