@@ -25,6 +25,20 @@ pub struct Printer<'a> {
     line_starts: Vec<usize>,
 }
 
+/// The comments that shared a line with code, by output line.
+struct Placed {
+    lines: Vec<Place>,
+    homeless: Vec<Span>,
+}
+
+#[derive(Clone, Default)]
+struct Place {
+    /// At the end of the line (the last), or just above it (the others).
+    trailing: Vec<Span>,
+    /// On lines of their own just below it.
+    below: Vec<Span>,
+}
+
 struct Comment {
     span: Span,
     /// Only whitespace before it on its line.
@@ -168,65 +182,65 @@ impl<'a> Printer<'a> {
     pub fn finish(mut self) -> String {
         self.comments_before(usize::MAX);
         self.newline();
+        let placed = self.place_trailing();
+        let mut text = String::new();
+        let mut push = |indent: &str, body: &str| {
+            text.push_str(indent);
+            text.push_str(body);
+            text.push('\n');
+        };
+        for (line, place) in self.out.iter().zip(&placed.lines) {
+            let indent = &line[..line.len() - line.trim_start().len()];
+            let (last, above) = match place.trailing.split_last() {
+                Some((last, above)) => (Some(*last), above),
+                None => (None, &[][..]),
+            };
+            for span in above {
+                push(indent, self.spelling(*span));
+            }
+            match last {
+                Some(span) => push(line, &format!(" {}", self.spelling(span))),
+                None => push(line, ""),
+            }
+            for span in &place.below {
+                push(indent, self.spelling(*span));
+            }
+        }
+        for span in &placed.homeless {
+            push("", self.spelling(*span));
+        }
+        text
+    }
+
+    /// Where each comment that shared a line with code goes: at the end of
+    /// the output line holding the last token before it, or, when a
+    /// comment printed on its own line lies in between (code printed as
+    /// bare text, like a `{`), on its own line after that one, so comments
+    /// keep their order.
+    fn place_trailing(&mut self) -> Placed {
         self.placed.sort_unstable();
-        let mut trailing: Vec<Vec<Span>> = vec![Vec::new(); self.out.len()];
-        let mut below: Vec<Vec<Span>> = vec![Vec::new(); self.out.len()];
+        let mut lines = vec![Place::default(); self.out.len()];
         let mut homeless = Vec::new();
-        // The lowest output line holding a comment seen so far: a comment
-        // placed above it would come out of source order.
+        // The lowest output line holding an own-line comment seen so far.
         let mut lowest: Option<usize> = None;
         for comment in &self.comments {
             if let Some(at) = comment.at {
                 lowest = lowest.max(Some(at));
                 continue;
             }
-            // The output line of the last token that started before it.
             let before = self
                 .placed
                 .partition_point(|&(start, _)| start < comment.span.start);
-            match before.checked_sub(1).and_then(|i| self.placed.get(i)) {
-                Some(&(_, line)) if lowest.is_some_and(|low| low > line) => {
-                    // Code printed by text alone (a `{`) lies between: the
-                    // comment goes on its own line, after the ones before it.
-                    if let Some(low) = lowest {
-                        below[low].push(comment.span);
-                    }
-                }
-                Some(&(_, line)) => trailing[line].push(comment.span),
+            let line = before.checked_sub(1).and_then(|i| self.placed.get(i));
+            match (line, lowest) {
+                (Some(&(_, line)), Some(low)) if low > line => lines[low].below.push(comment.span),
+                (Some(&(_, line)), _) => lines[line].trailing.push(comment.span),
                 // No code before it (cannot happen for a parsed file, but a
                 // comment must never be lost).
-                None => homeless.push(comment.span),
+                (None, _) => homeless.push(comment.span),
             }
         }
-        let mut text = String::new();
-        for ((line, comments), after) in self.out.iter().zip(&trailing).zip(&below) {
-            let indent = &line[..line.len() - line.trim_start().len()];
-            let (last, above) = match comments.split_last() {
-                Some((last, above)) => (Some(last), above),
-                None => (None, &[][..]),
-            };
-            for span in above {
-                text.push_str(indent);
-                text.push_str(self.spelling(*span));
-                text.push('\n');
-            }
-            text.push_str(line);
-            if let Some(span) = last {
-                text.push(' ');
-                text.push_str(self.spelling(*span));
-            }
-            text.push('\n');
-            for span in after {
-                text.push_str(indent);
-                text.push_str(self.spelling(*span));
-                text.push('\n');
-            }
-        }
-        for span in homeless {
-            text.push_str(self.spelling(span));
-            text.push('\n');
-        }
-        text
+        Placed { lines, homeless }
     }
 
     /// Whether any comment starts inside `span`.
