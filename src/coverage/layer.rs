@@ -22,11 +22,22 @@ pub const LAYER_VERSION: &str = "4.5";
 
 /// The layer for `coverage`, named after the pack it was made from.
 pub fn render(coverage: &Coverage, pack_name: &str) -> Value {
+    let columns = coverage.columns();
     let mut cells = coverage.covered();
-    for column in coverage.columns().into_iter().filter(|c| c.complete) {
+    if coverage.only_chosen_tactics() {
+        // `--tactic`: the techniques of the chosen tactics only.
+        cells.retain(|cell| {
+            columns
+                .iter()
+                .any(|c| c.cells.iter().any(|d| d.technique.id == cell.technique.id))
+        });
+    }
+    for column in columns.into_iter().filter(|c| c.complete) {
         cells.extend(column.cells.into_iter().filter(|cell| cell.count() == 0));
     }
     cells.sort_by(|a, b| a.technique.id.cmp(&b.technique.id));
+    // A technique of two chosen tactics is listed once.
+    cells.dedup_by(|a, b| a.technique.id == b.technique.id);
     let techniques: Vec<Value> = cells.iter().map(|cell| technique(coverage, cell)).collect();
     let top = BANDS[BANDS.len() - 1].min;
     json!({

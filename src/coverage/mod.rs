@@ -174,6 +174,11 @@ impl<'c> Coverage<'c> {
         self
     }
 
+    /// Whether `--tactic` chose the tactics drawn (no others are).
+    pub fn only_chosen_tactics(&self) -> bool {
+        self.only_whole
+    }
+
     pub fn catalogue(&self) -> &'c Catalogue {
         self.catalogue
     }

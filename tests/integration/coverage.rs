@@ -340,6 +340,25 @@ fn tactic_picks_the_tactics_drawn_whole() {
     assert!(svg.contains(">T1007</text>"), "a Discovery gap is drawn");
     assert!(!svg.contains(">Reconnaissance <tspan"));
 
+    let layer: Value = serde_json::from_str(&written_with(
+        SMALL,
+        &["--tactic", "discovery"],
+        "--layer",
+        "tactic.json",
+    ))
+    .unwrap();
+    let scores = scores(&layer);
+    assert_eq!(scores.get("T1046"), Some(&1));
+    assert_eq!(scores.get("T1007"), Some(&0), "a Discovery gap is listed");
+    assert!(
+        !scores.contains_key("T1590.002"),
+        "Reconnaissance is not listed"
+    );
+    assert!(
+        !scores.contains_key("T1110.003"),
+        "Credential Access is not listed"
+    );
+
     let bad = run(&[SMALL, "--tactic", "discovry"]);
     assert_eq!(bad.code, 2);
     assert!(
