@@ -1,8 +1,10 @@
 //! `tripline coverage`: the ATT&CK coverage of the pack as a text table on
 //! stdout, or as a Navigator layer (`--layer`) and an SVG matrix (`--svg`)
 //! written to files. `--min-coverage` fails the run (exit 1) when a named
-//! technique has no rule on itself or a sub-technique; an unknown id is a
-//! usage error (exit 2), as is a file that cannot be written.
+//! technique has no rule on itself or a sub-technique (the test that keeps
+//! a technique from being drawn as a gap); `--tactic` picks the tactics
+//! drawn. An unknown id is a usage error (exit 2), as is a file that cannot
+//! be written.
 
 use std::path::Path;
 
@@ -24,11 +26,26 @@ pub fn run(args: &CoverageArgs) -> u8 {
         Some(Ok(required)) => required,
         None => Vec::new(),
     };
+    let tactics = match args
+        .tactic
+        .as_deref()
+        .map(|text| coverage::parse_tactics(text, catalogue))
+        .transpose()
+    {
+        Ok(tactics) => tactics,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return 2;
+        }
+    };
     let loaded = match pipeline::load_runnable(&args.paths, args.site.as_deref(), &args.taxonomy) {
         Ok(loaded) => loaded,
         Err(code) => return code,
     };
-    let coverage = Coverage::of(&loaded.checked.pack, catalogue);
+    let mut coverage = Coverage::of(&loaded.checked.pack, catalogue);
+    if let Some(tactics) = tactics {
+        coverage = coverage.with_tactics(tactics);
+    }
     let pack_name = pack_name(args);
     if let Some(path) = &args.layer {
         let mut text =

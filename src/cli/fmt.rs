@@ -1,6 +1,7 @@
 //! `tripline fmt`: rewrites files in the canonical layout, or with `--check`
-//! lists the files it would change. A file that does not parse is left
-//! alone and its errors reported (exit 1).
+//! lists the files it would change, or with `--diff` prints a unified diff
+//! of the changes. A file that does not parse is left alone and its errors
+//! reported (exit 1).
 
 use std::io::IsTerminal;
 use std::path::Path;
@@ -20,12 +21,18 @@ pub fn run(args: &FmtArgs) -> u8 {
     };
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let mut status = 0;
+    let dry_run = args.check || args.diff;
     for path in files {
-        match format_file(&path, args.check, color) {
+        match format_file(&path, dry_run, color) {
             Ok(Outcome::Unchanged) => {}
-            Ok(Outcome::Changed) => {
-                if args.check {
-                    if let Err(code) = super::write::print(&format!("{}\n", path.display())) {
+            Ok(Outcome::Changed { before, after }) => {
+                if dry_run {
+                    let report = if args.diff {
+                        unified_diff(&path, &before, &after)
+                    } else {
+                        format!("{}\n", path.display())
+                    };
+                    if let Err(code) = super::write::print(&report) {
                         return code;
                     }
                     status = status.max(1);
@@ -43,8 +50,23 @@ pub fn run(args: &FmtArgs) -> u8 {
 
 enum Outcome {
     Unchanged,
-    Changed,
+    /// The file's text and its formatted text.
+    Changed {
+        before: String,
+        after: String,
+    },
     Unparsable,
+}
+
+/// The change as a unified diff (three lines of context), `path` in both
+/// headers, as `git apply` and `patch -p0` read it.
+fn unified_diff(path: &Path, before: &str, after: &str) -> String {
+    let name = path.display().to_string();
+    similar::TextDiff::from_lines(before, after)
+        .unified_diff()
+        .context_radius(3)
+        .header(&name, &name)
+        .to_string()
 }
 
 /// Why a file could not be formatted: it could not be read or written.
@@ -73,7 +95,10 @@ fn format_file(path: &Path, check_only: bool, color: bool) -> Result<Outcome, Fm
                 if !check_only {
                     super::write::write_file(path, formatted.as_bytes())?;
                 }
-                return Ok(Outcome::Changed);
+                return Ok(Outcome::Changed {
+                    before: text.clone(),
+                    after: formatted,
+                });
             }
             errors
         }

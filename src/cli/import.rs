@@ -24,6 +24,7 @@ pub struct ImportArgs {
 #[derive(Debug, clap::Subcommand)]
 pub enum ImportFormat {
     /// Sigma rules and correlation rules (folders: *.yml, *.yaml).
+    #[command(after_help = super::help::IMPORT)]
     Sigma(ImportSigmaArgs),
 }
 

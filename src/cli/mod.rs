@@ -3,8 +3,11 @@
 
 mod build;
 mod check;
+mod completions;
 mod coverage;
+mod explain;
 mod fmt;
+mod help;
 mod import;
 mod new;
 pub mod pipeline;
@@ -25,7 +28,8 @@ pub mod test;
 #[command(
     name = "tripline",
     version,
-    about = "Detection-rule compiler: check, test and build .trip rule packs"
+    about = "Detection-rule compiler: check, test and build .trip rule packs",
+    after_help = help::TOP
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -41,23 +45,41 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check rule files for errors (default: rules/).
+    #[command(after_help = help::CHECK)]
     Check(CheckArgs),
     /// Format rule files in the canonical layout.
+    #[command(after_help = help::FMT)]
     Fmt(FmtArgs),
     /// Run the `test` blocks of every rule.
+    #[command(after_help = help::TEST)]
     Test(TestArgs),
     /// Run rules over JSON Lines events and print matches and alerts.
+    #[command(after_help = help::EVAL)]
     Eval(EvalArgs),
     /// Write what each SIEM loads: Sigma, Splunk, KQL, SQL, runbooks.
+    #[command(after_help = help::BUILD)]
     Build(BuildArgs),
     /// ATT&CK coverage of the pack: a Navigator layer and a matrix picture.
+    #[command(after_help = help::COVERAGE)]
     Coverage(CoverageArgs),
     /// Start a new pack or rule from a template that checks, tests and builds.
+    #[command(after_help = help::NEW)]
     New(NewArgs),
     /// List the taxonomy: sources, fields, types and each target's names.
+    #[command(after_help = help::TAXONOMY)]
     Taxonomy(TaxonomyArgs),
     /// Turn rules of another format (Sigma) into checked .trip files.
+    #[command(after_help = help::IMPORT)]
     Import(import::ImportArgs),
+    /// Explain a diagnostic code (E0301, W0007): what it means, how to fix it.
+    #[command(after_help = help::EXPLAIN)]
+    Explain {
+        /// The code, such as `E0301` (case and leading zeros optional).
+        code: String,
+    },
+    /// Print a shell completion script: bash, zsh, fish, powershell, elvish.
+    #[command(after_help = help::COMPLETIONS)]
+    Completions { shell: clap_complete::Shell },
 }
 
 #[derive(Debug, clap::Args)]
@@ -69,11 +91,14 @@ pub struct NewArgs {
 #[derive(Debug, Subcommand)]
 pub enum NewCommand {
     /// A pack folder: its manifest, a lists file and one example rule with tests.
+    #[command(after_help = help::NEW)]
     Pack {
         /// The new folder; its name is the pack's.
         path: PathBuf,
     },
-    /// A rule file NAME.trip with a fresh id, a condition and two tests.
+    /// A rule file NAME.trip with a fresh id, the source's fields in
+    /// comments, a condition and two tests (one fires, one does not).
+    #[command(after_help = help::NEW)]
     Rule {
         /// The rule's name (letters, digits and `_`).
         name: String,
@@ -121,6 +146,10 @@ pub struct CoverageArgs {
     /// on it or on one of its sub-techniques.
     #[arg(long, value_name = "IDS")]
     pub min_coverage: Option<String>,
+    /// Draw only these tactics (comma-separated ids or names, such as
+    /// `TA0043,discovery`), each whole with its gaps.
+    #[arg(long, value_name = "TACTICS")]
+    pub tactic: Option<String>,
     /// A site folder of lists (and `site.toml`) that replace the pack's by name.
     #[arg(long, value_name = "DIR")]
     pub site: Option<PathBuf>,
@@ -214,6 +243,10 @@ pub struct FmtArgs {
     /// List the files that would change and exit 1 if any; change nothing.
     #[arg(long)]
     pub check: bool,
+    /// Print a unified diff of what would change and exit 1 if anything
+    /// would; change nothing.
+    #[arg(long, conflicts_with = "check")]
+    pub diff: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -300,6 +333,8 @@ pub fn run(cli: Cli) -> u8 {
         Command::New(args) => new::run(&args),
         Command::Taxonomy(args) => taxonomy::run(&args),
         Command::Import(args) => import::run(&args),
+        Command::Explain { code } => explain::run(&code),
+        Command::Completions { shell } => completions::run(shell),
     }
 }
 

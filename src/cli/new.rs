@@ -85,6 +85,7 @@ fn new_rule(name: &str, source: &str, dir: &Path) -> Result<Vec<PathBuf>, String
         None => title,
     };
     let text = RULE
+        .replace("{{fields}}", &field_comments(found))
         .replace("{{name}}", name)
         .replace("{{title}}", &title)
         .replace("{{id}}", &fresh_id())
@@ -98,6 +99,32 @@ fn new_rule(name: &str, source: &str, dir: &Path) -> Result<Vec<PathBuf>, String
         dir.join(file)
     };
     write_new(&[(path, text)])
+}
+
+/// The source's fields as comments, one a line with type and description,
+/// so the rule's author sees what `where` can test without leaving the file.
+fn field_comments(source: &crate::check::Source) -> String {
+    let width = source
+        .fields
+        .iter()
+        .map(|f| f.name.len())
+        .max()
+        .unwrap_or(0);
+    let mut text = format!(
+        "  # Fields of `{}` (all sources: `tripline taxonomy`):\n",
+        source.name
+    );
+    for field in &source.fields {
+        let line = format!(
+            "  #   {:<width$}  {:<6}  {}",
+            field.name,
+            super::taxonomy::type_name(field.ty),
+            field.description
+        );
+        text.push_str(line.trim_end());
+        text.push('\n');
+    }
+    text.trim_end().to_string()
 }
 
 fn fresh_id() -> String {

@@ -172,7 +172,7 @@ fn source_json(source: &Source, mappings: &[(TargetName, Mapping)]) -> Value {
     value
 }
 
-fn type_name(ty: FieldType) -> &'static str {
+pub(super) fn type_name(ty: FieldType) -> &'static str {
     match ty {
         FieldType::String => "string",
         FieldType::Int => "int",

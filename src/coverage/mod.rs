@@ -1,9 +1,10 @@
 //! ATT&CK coverage of a checked pack: which techniques its rules name and how
 //! many rules name each one. A technique's score is the number of rules that
-//! name its exact id (a rule on `T1590.002` does not count for `T1590`);
-//! only a required technique (`--min-coverage`) is met by its sub-techniques
-//! too. The model is read by three renderings: a text table, an ATT&CK
-//! Navigator layer and an SVG matrix.
+//! name its exact id (a rule on `T1590.002` does not count for `T1590`), but
+//! a technique is covered, not a gap, when a rule names it or one of its
+//! sub-techniques: the same test `--min-coverage` applies. The model is
+//! read by three renderings: a text table, an ATT&CK Navigator layer and an
+//! SVG matrix.
 
 pub mod layer;
 pub mod svg;
@@ -14,8 +15,8 @@ use std::collections::BTreeMap;
 use crate::check::{Catalogue, TechniqueEntry};
 use crate::ir::{Pack, Tactic};
 
-/// The tactic the picture and the table show whole, gaps included: the
-/// bundled pack is a reconnaissance pack. Other tactics show only what the
+/// The tactic the picture and the table show whole, gaps included, unless
+/// `--tactic` picks others: the bundled pack is a reconnaissance pack. Other tactics show only what the
 /// pack covers, since listing hundreds of untouched techniques would bury
 /// the few that matter.
 pub const FOCUS_TACTIC: &str = "TA0043";
@@ -66,6 +67,24 @@ pub struct Band {
     pub ink: &'static str,
 }
 
+/// A technique no rule names exactly whose sub-techniques have rules.
+pub const THROUGH_SUBTECHNIQUES: Band = Band {
+    min: 0,
+    label: "sub-techniques only",
+    fill: "#e5f5e0",
+    ink: "#12361a",
+};
+
+/// The band a cell is drawn in: its rule count's, or the covered-through-
+/// sub-techniques one when it has no rule of its own but is not a gap.
+pub fn cell_band(cell: &Cell) -> &'static Band {
+    if cell.count() == 0 && cell.covered {
+        &THROUGH_SUBTECHNIQUES
+    } else {
+        band(cell.count())
+    }
+}
+
 /// The band a rule count falls in.
 pub fn band(count: usize) -> &'static Band {
     BANDS
@@ -89,6 +108,10 @@ pub struct Coverage<'c> {
     /// Sorted by id; each list sorted by rule name.
     by_technique: BTreeMap<String, Vec<RuleRef>>,
     rule_count: usize,
+    /// The tactics drawn whole (gaps included).
+    whole: Vec<String>,
+    /// Whether only the tactics in `whole` are drawn (`--tactic`).
+    only_whole: bool,
 }
 
 /// One technique with the rules that name it exactly.
@@ -96,11 +119,17 @@ pub struct Coverage<'c> {
 pub struct Cell<'a> {
     pub technique: &'a TechniqueEntry,
     pub rules: &'a [RuleRef],
+    /// A rule names it or one of its sub-techniques: it is not a gap.
+    pub covered: bool,
 }
 
 impl Cell<'_> {
     pub fn count(&self) -> usize {
         self.rules.len()
+    }
+
+    pub fn is_gap(&self) -> bool {
+        !self.covered
     }
 }
 
@@ -133,7 +162,21 @@ impl<'c> Coverage<'c> {
             catalogue,
             by_technique,
             rule_count: pack.rules.len(),
+            whole: vec![FOCUS_TACTIC.to_string()],
+            only_whole: false,
         }
+    }
+
+    /// Draws only `tactics` (ids), each whole with its gaps.
+    pub fn with_tactics(mut self, tactics: Vec<String>) -> Self {
+        self.whole = tactics;
+        self.only_whole = true;
+        self
+    }
+
+    /// Whether `--tactic` chose the tactics drawn (no others are).
+    pub fn only_chosen_tactics(&self) -> bool {
+        self.only_whole
     }
 
     pub fn catalogue(&self) -> &'c Catalogue {
@@ -163,19 +206,27 @@ impl<'c> Coverage<'c> {
             .iter()
             .filter_map(|(id, rules)| {
                 let technique = self.catalogue.technique(id)?;
-                Some(Cell { technique, rules })
+                Some(Cell {
+                    technique,
+                    rules,
+                    covered: true,
+                })
             })
             .collect()
     }
 
-    /// The focus tactic with every current technique (and any covered
-    /// revoked one), then each other tactic the pack touches with its
-    /// covered techniques, in matrix order.
+    /// The focus tactic (or those of `--tactic`) with every current
+    /// technique (and any covered revoked one), then, without `--tactic`,
+    /// each other tactic the pack touches with its covered techniques, in
+    /// matrix order.
     pub fn columns(&self) -> Vec<Column<'_>> {
         let covered = self.covered();
         let mut columns = Vec::new();
         for tactic in self.catalogue.tactics() {
-            let complete = tactic.id == FOCUS_TACTIC;
+            let complete = self.whole.contains(&tactic.id);
+            if self.only_whole && !complete {
+                continue;
+            }
             let cells: Vec<Cell<'_>> = if complete {
                 let mut techniques: Vec<&TechniqueEntry> = self
                     .catalogue
@@ -192,6 +243,7 @@ impl<'c> Coverage<'c> {
                     .map(|technique| Cell {
                         technique,
                         rules: self.rules_on(&technique.id),
+                        covered: self.covers(&technique.id),
                     })
                     .collect()
             } else {
@@ -230,6 +282,35 @@ impl<'c> Coverage<'c> {
             .copied()
             .collect()
     }
+}
+
+/// Reads `--tactic`: comma-separated tactic ids (`TA0043`), short names
+/// (`reconnaissance`) or names, without regard to case; returns the ids.
+pub fn parse_tactics(text: &str, catalogue: &Catalogue) -> Result<Vec<String>, String> {
+    let mut ids: Vec<String> = Vec::new();
+    for word in text.split(',').map(str::trim).filter(|w| !w.is_empty()) {
+        let tactic = catalogue.tactics().iter().find(|t| {
+            [&t.id, &t.shortname, &t.name]
+                .iter()
+                .any(|name| name.eq_ignore_ascii_case(word))
+        });
+        let Some(tactic) = tactic else {
+            let names = catalogue.tactics().iter().map(|t| t.shortname.as_str());
+            let hint = crate::diag::nearest(&word.to_ascii_lowercase(), names)
+                .map(|near| format!("; did you mean `{near}`?"))
+                .unwrap_or_default();
+            return Err(format!(
+                "--tactic: unknown ATT&CK tactic `{word}` (expected an id like `TA0043` or a name like `reconnaissance`){hint}"
+            ));
+        };
+        if !ids.contains(&tactic.id) {
+            ids.push(tactic.id.clone());
+        }
+    }
+    if ids.is_empty() {
+        return Err("--tactic names no tactic (expected e.g. `TA0043,discovery`)".to_string());
+    }
+    Ok(ids)
 }
 
 /// Reads `--min-coverage`: comma-separated technique ids, each in the

@@ -9,7 +9,7 @@
 use crate::xml::escape;
 use std::fmt::Write;
 
-use super::{BANDS, Cell, Column, Coverage, band};
+use super::{BANDS, Cell, Column, Coverage, THROUGH_SUBTECHNIQUES, cell_band};
 
 const MARGIN: u32 = 20;
 const ROW: u32 = 22;
@@ -152,7 +152,7 @@ fn header(out: &mut String, x: u32, y: u32, width: u32, column: &Column) {
         escape(&tactic.id)
     );
     if column.complete {
-        let covered = column.cells.iter().filter(|c| c.count() > 0).count();
+        let covered = column.cells.iter().filter(|c| !c.is_gap()).count();
         let _ = writeln!(
             out,
             r##"<text x="{}" y="{}" text-anchor="end" fill="#ffffff">{covered} of {} covered</text>"##,
@@ -171,8 +171,8 @@ fn cells(out: &mut String, x: u32, top: u32, width: u32, cells: &[Cell]) -> u32 
         let technique = cell.technique;
         let indent = if technique.subtechnique { INDENT } else { 0 };
         let (left, w) = (x + indent, width - indent);
-        let band = band(cell.count());
-        let gap = cell.count() == 0;
+        let band = cell_band(cell);
+        let gap = cell.is_gap();
         let stroke = if gap {
             r##" stroke="#d0453a" stroke-dasharray="4 2""##
         } else {
@@ -185,6 +185,9 @@ fn cells(out: &mut String, x: u32, top: u32, width: u32, cells: &[Cell]) -> u32 
             cell.count(),
             if cell.count() == 1 { "" } else { "s" }
         );
+        if cell.count() == 0 && cell.covered {
+            tooltip.push_str(" of its own; its sub-techniques have rules");
+        }
         for rule in cell.rules {
             tooltip.push_str("\n· ");
             tooltip.push_str(&rule.title);
@@ -227,8 +230,8 @@ fn cells(out: &mut String, x: u32, top: u32, width: u32, cells: &[Cell]) -> u32 
 
 fn legend(out: &mut String, x: u32, y: u32) {
     let mut left = x;
-    for band in &BANDS {
-        let stroke = if band.min == 0 {
+    for band in BANDS.iter().chain([&THROUGH_SUBTECHNIQUES]) {
+        let stroke = if *band == BANDS[0] {
             r##" stroke="#d0453a" stroke-dasharray="4 2""##
         } else {
             ""

@@ -1,6 +1,8 @@
 //! Coverage as a plain-text table for a terminal or a CI log: one block per
 //! tactic (the focus tactic whole, gaps marked, the others covered-only), a
-//! line per technique with its rule count; sub-techniques are indented.
+//! line per technique with its rule count; sub-techniques are indented. A
+//! technique without a rule of its own whose sub-techniques have rules is
+//! marked covered, not a gap.
 
 use std::fmt::Write;
 
@@ -20,7 +22,11 @@ pub fn render(coverage: &Coverage) -> String {
         for cell in &column.cells {
             let technique = cell.technique;
             let name = format!("{}{}", indent(technique.subtechnique), technique.name);
-            let mark = if cell.count() == 0 { "  gap" } else { "" };
+            let mark = match (cell.is_gap(), cell.count()) {
+                (true, _) => "  gap",
+                (false, 0) => "  covered by sub-techniques",
+                _ => "",
+            };
             let _ = writeln!(
                 out,
                 "  {:<10} {:<name_width$} {:>3}{mark}",
@@ -42,11 +48,11 @@ pub fn render(coverage: &Coverage) -> String {
 
 fn heading(out: &mut String, column: &Column) {
     let tactic = column.tactic;
-    let covered = column.cells.iter().filter(|c| c.count() > 0).count();
+    let covered = column.cells.iter().filter(|c| !c.is_gap()).count();
     let _ = if column.complete {
         writeln!(
             out,
-            "{} ({}): {covered} of {} techniques and sub-techniques have a rule",
+            "{} ({}): {covered} of {} techniques and sub-techniques are covered",
             tactic.name,
             tactic.id,
             column.cells.len()

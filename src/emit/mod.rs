@@ -68,8 +68,11 @@ pub fn parse_targets(words: &str) -> Result<Vec<TargetName>, String> {
         }
         let target = TargetName::parse(word).ok_or_else(|| {
             let known: Vec<&str> = TargetName::ALL.iter().map(|t| t.as_str()).collect();
+            let hint = crate::diag::nearest(word, known.iter().copied().chain(["all"]))
+                .map(|near| format!("did you mean `{near}`? "))
+                .unwrap_or_default();
             format!(
-                "unknown target `{word}`; expected `all` or one of {}",
+                "unknown target `{word}`; {hint}expected `all` or one of {}",
                 known.join(", ")
             )
         })?;

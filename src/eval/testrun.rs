@@ -3,6 +3,8 @@
 //! them (every event is of the rule's source), and judges every `expect`
 //! on all of them.
 
+mod explain;
+
 use std::path::{Path, PathBuf};
 
 use serde_json::Value as Json;
@@ -99,17 +101,15 @@ fn run_test(rule: &Rule, test: &Test, sources: &SourceMap) -> TestOutcome {
         }
         Err(error) => failures.push(error.to_string()),
     }
+    let run = Run {
+        events: &events,
+        matched: &matched,
+        alerts: &alerts,
+        sources,
+    };
     for expect in &test.expects {
         let at = format!("{}:{}", rule.path.display(), line_of(expect.span));
-        judge(
-            rule,
-            &expect.node,
-            &at,
-            &events,
-            &matched,
-            &alerts,
-            &mut failures,
-        );
+        judge(rule, &expect.node, &at, &run, &mut failures);
     }
     TestOutcome {
         rule: rule.name.clone(),
@@ -271,36 +271,45 @@ pub fn from_json(value: &Json) -> Value<'_> {
     }
 }
 
-fn judge(
-    rule: &Rule,
-    expect: &Expect,
-    at: &str,
-    events: &[TestEvent],
-    matched: &[bool],
-    alerts: &[Alert],
-    failures: &mut Vec<String>,
-) {
-    let listed = |want: bool| -> Vec<String> {
-        events
+/// What one test's run produced, for judging its expectations.
+struct Run<'r> {
+    events: &'r [TestEvent],
+    matched: &'r [bool],
+    alerts: &'r [Alert],
+    sources: &'r SourceMap,
+}
+
+fn judge(rule: &Rule, expect: &Expect, at: &str, run: &Run, failures: &mut Vec<String>) {
+    let listed = |want: bool| -> Vec<&TestEvent> {
+        run.events
             .iter()
-            .zip(matched)
+            .zip(run.matched)
             .filter(|(_, m)| **m == want)
-            .map(|(e, _)| format!("  {}", e.origin))
+            .map(|(e, _)| e)
             .collect()
     };
+    let alerts = run.alerts;
     match expect {
         Expect::Match => {
             let missed = listed(false);
             if !missed.is_empty() {
                 failures.push(format!("expect match ({at}): these events did not match:"));
-                failures.extend(missed);
+                for (i, event) in missed.iter().take(EVENTS_LISTED).enumerate() {
+                    failures.push(format!("  {}", event.origin));
+                    if i < explain::EVENTS_EXPLAINED {
+                        failures.extend(explain::condition(rule, event, run.sources));
+                    }
+                }
+                failures.extend(more(missed.len()));
             }
         }
         Expect::NoMatch => {
             let hit = listed(true);
             if !hit.is_empty() {
                 failures.push(format!("expect nomatch ({at}): these events matched:"));
-                failures.extend(hit);
+                let shown = hit.iter().take(EVENTS_LISTED);
+                failures.extend(shown.map(|e| format!("  {}", e.origin)));
+                failures.extend(more(hit.len()));
             }
         }
         Expect::AlertCount(n) => {
@@ -310,6 +319,7 @@ fn judge(
                     plural(alerts.len())
                 ));
                 failures.extend(alerts.iter().map(|a| format!("  {}", describe(a))));
+                failures.extend(explain::windows(rule, run.events, alerts, run.sources));
             }
         }
         Expect::Alert(fields) => {
@@ -324,9 +334,18 @@ fn judge(
                     plural(alerts.len())
                 ));
                 failures.extend(alerts.iter().map(|a| format!("  {}", describe(a))));
+                failures.extend(explain::windows(rule, run.events, alerts, run.sources));
             }
         }
     }
+}
+
+/// Events listed under a failed `expect match` / `expect nomatch`.
+const EVENTS_LISTED: usize = 20;
+
+/// `... and N more` when `total` events were more than listed.
+fn more(total: usize) -> Option<String> {
+    (total > EVENTS_LISTED).then(|| format!("  ... and {} more", total - EVENTS_LISTED))
 }
 
 fn plural(n: usize) -> String {

@@ -120,15 +120,24 @@ fn operand(p: &mut Printer, operand: &Operand) {
 
 /// `threshold count() by a, b over 10m >= 20` when the condition is one
 /// comparison (the version 1 form), else `threshold by a over 10m having
-/// COND`; `step H` after the window.
+/// COND`; `step H` after the window. A `having` form with a comment on a
+/// line of its own before the aggregate keeps its order, so the comments
+/// keep theirs.
 pub fn threshold(p: &mut Printer, t: &Threshold) {
     p.text(" ");
+    let groups_start =
+        t.by.first()
+            .map_or(t.over.span.start, |g| g.cased.unwrap_or(g.field.span).start);
     let single = match &t.having.node {
         Having::Compare {
             aggregate,
             comparison,
             value,
-        } => Some((aggregate, comparison, value)),
+        } if aggregate.span.start < groups_start
+            || !p.has_own_line_comment_in(Span::new(groups_start, aggregate.span.start)) =>
+        {
+            Some((aggregate, comparison, value))
+        }
         _ => None,
     };
     if let Some((aggregate, _, _)) = single {
@@ -187,6 +196,11 @@ fn having_clause(p: &mut Printer, condition: &Spanned<Having>) {
     }
     p.indent(INDENT);
     p.newline();
+    // `having` has no span of its own: comments written after it go above
+    // it, where a second `fmt` finds them too.
+    if let Some(first) = terms.first() {
+        p.comments_before(first.span.start);
+    }
     p.text("having ");
     for (i, term) in terms.iter().enumerate() {
         if i == 1 {

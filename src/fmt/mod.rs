@@ -313,18 +313,25 @@ fn delimited(
             .collect::<Vec<_>>()
             .join(", ")
     );
+    // Comments before the opener go above it, not between it and an item.
+    p.comments_before(block.start);
     let close = Span::new(block.end.saturating_sub(1), block.end);
     let fits = p.column() + inline.chars().count() <= MAX_WIDTH;
     if items.is_empty() {
         p.text(&format!("{open}{close_text}"));
     } else if fits && !p.has_comment_in(block) {
+        // The opener stands at the block's start, so a comment after it
+        // stays on its line.
+        p.token(open_inline, Span::at(block.start));
         for (i, (text, span)) in items.iter().enumerate() {
-            p.text(if i == 0 { open_inline } else { ", " });
+            if i > 0 {
+                p.text(", ");
+            }
             p.token(text, *span);
         }
         p.token(close_inline, close);
     } else {
-        p.text(open);
+        p.token(open, Span::at(block.start));
         p.newline();
         p.indent(INDENT);
         for (i, (text, span)) in items.iter().enumerate() {

@@ -1,32 +1,51 @@
 //! The line printer under `fmt`: builds output lines at an indent and keeps
-//! every comment with the source line it was on. A comment that shares its
-//! line with code is appended to the output line that holds that code; a
-//! comment alone on its line is printed alone, before the next token that
-//! followed it in the source.
-
-use std::collections::BTreeSet;
+//! every comment with the code it followed. A comment that shares its line
+//! with code goes at the end of the output line holding the last token
+//! before it in the source (so it never jumps to an earlier line that merely
+//! shares its source line); when several land on one output line, all but
+//! the last go on their own lines just above it, where a second `fmt` reads
+//! them as own-line comments and leaves them. A comment alone on its line
+//! is printed alone, before the next token that followed it in the source.
 
 use crate::syntax::{Span, Spanned};
 
 pub struct Printer<'a> {
     source: &'a str,
-    out: String,
+    /// Finished output lines, without their newline.
+    out: Vec<String>,
     line: String,
     indent: usize,
-    /// Source lines (0-based) of the tokens on the current output line.
-    touched: BTreeSet<usize>,
+    /// Start offsets of the tokens on the current output line.
+    pending: Vec<usize>,
+    /// Each printed token's start offset and the output line holding it.
+    placed: Vec<(usize, usize)>,
     comments: Vec<Comment>,
     /// Index of the first own-line comment not yet printed.
     next_own_line: usize,
     line_starts: Vec<usize>,
 }
 
+/// The comments that shared a line with code, by output line.
+struct Placed {
+    lines: Vec<Place>,
+    homeless: Vec<Span>,
+}
+
+#[derive(Clone, Default)]
+struct Place {
+    /// At the end of the line (the last), or just above it (the others).
+    trailing: Vec<Span>,
+    /// On lines of their own just below it.
+    below: Vec<Span>,
+}
+
 struct Comment {
     span: Span,
-    line: usize,
     /// Only whitespace before it on its line.
     own_line: bool,
     printed: bool,
+    /// The output line an own-line comment was printed on.
+    at: Option<usize>,
 }
 
 impl<'a> Printer<'a> {
@@ -42,18 +61,19 @@ impl<'a> Printer<'a> {
                 let before = &source[line_starts[line]..c.span.start];
                 Comment {
                     span: c.span,
-                    line,
                     own_line: before.trim().is_empty(),
                     printed: false,
+                    at: None,
                 }
             })
             .collect();
         Printer {
             source,
-            out: String::new(),
+            out: Vec::new(),
             line: String::new(),
             indent: 0,
-            touched: BTreeSet::new(),
+            pending: Vec::new(),
+            placed: Vec::new(),
             comments,
             next_own_line: 0,
             line_starts,
@@ -85,10 +105,7 @@ impl<'a> Printer<'a> {
             self.line.push_str(&" ".repeat(self.indent));
         }
         self.line.push_str(text);
-        self.touched.insert(self.line_of(span.start));
-        if span.end > span.start {
-            self.touched.insert(self.line_of(span.end - 1));
-        }
+        self.pending.push(span.start);
     }
 
     /// Writes punctuation or a space that has no source position of its own.
@@ -99,44 +116,27 @@ impl<'a> Printer<'a> {
         self.line.push_str(text);
     }
 
-    /// Ends the current line, appending the comments that shared a source
-    /// line with its tokens.
+    /// Ends the current line (its trailing comments are placed by `finish`).
     pub fn newline(&mut self) {
-        let mut trailing = Vec::new();
-        for comment in &mut self.comments {
-            if !comment.printed && !comment.own_line && self.touched.contains(&comment.line) {
-                comment.printed = true;
-                trailing.push(comment.span);
-            }
-        }
-        // A comment runs to the end of its line, so only one can trail a
-        // line; any further ones follow on lines of their own.
-        // Comment spans hold no trailing blanks (the parser drops them), so
-        // a comment is written exactly as its span says.
-        let mut trailing = trailing.into_iter();
-        let mut line = self.line.trim_end().to_string();
-        if let Some(span) = trailing.next() {
-            line.push(' ');
-            line.push_str(self.spelling(span));
-        }
+        let line = self.line.trim_end().to_string();
         if !line.is_empty() {
-            self.out.push_str(&line);
-            self.out.push('\n');
-        }
-        for span in trailing {
-            let text = format!("{}{}", " ".repeat(self.indent), self.spelling(span));
-            self.out.push_str(&text);
-            self.out.push('\n');
+            let at = self.out.len();
+            self.placed
+                .extend(self.pending.drain(..).map(|start| (start, at)));
+            self.out.push(line);
         }
         self.line.clear();
-        self.touched.clear();
     }
 
     /// A blank line, unless the output is empty, already ends with one,
     /// or has just opened a block.
     pub fn blank_line(&mut self) {
-        if !self.out.is_empty() && !self.out.ends_with("\n\n") && !self.out.ends_with("{\n") {
-            self.out.push('\n');
+        let open = self
+            .out
+            .last()
+            .is_none_or(|last| last.is_empty() || last.ends_with('{'));
+        if !open {
+            self.out.push(String::new());
         }
     }
 
@@ -172,23 +172,75 @@ impl<'a> Printer<'a> {
                 self.blank_line();
             }
             let text = format!("{}{}", " ".repeat(self.indent), self.spelling(span));
-            self.out.push_str(&text);
-            self.out.push('\n');
+            self.comments[self.next_own_line - 1].at = Some(self.out.len());
+            self.out.push(text);
         }
     }
 
-    /// Prints the comments left at the end of the file and returns the text.
+    /// Prints the comments left at the end of the file, places the comments
+    /// that shared a line with code, and returns the text.
     pub fn finish(mut self) -> String {
         self.comments_before(usize::MAX);
         self.newline();
-        for comment in self.comments.iter().filter(|c| !c.printed) {
-            // Trailing comments whose line printed nothing (cannot happen for
-            // a parsed file, but a comment must never be lost).
-            self.out
-                .push_str(self.source.get(comment.span.range()).unwrap_or(""));
-            self.out.push('\n');
+        let placed = self.place_trailing();
+        let mut text = String::new();
+        let mut push = |indent: &str, body: &str| {
+            text.push_str(indent);
+            text.push_str(body);
+            text.push('\n');
+        };
+        for (line, place) in self.out.iter().zip(&placed.lines) {
+            let indent = &line[..line.len() - line.trim_start().len()];
+            let (last, above) = match place.trailing.split_last() {
+                Some((last, above)) => (Some(*last), above),
+                None => (None, &[][..]),
+            };
+            for span in above {
+                push(indent, self.spelling(*span));
+            }
+            match last {
+                Some(span) => push(line, &format!(" {}", self.spelling(span))),
+                None => push(line, ""),
+            }
+            for span in &place.below {
+                push(indent, self.spelling(*span));
+            }
         }
-        self.out
+        for span in &placed.homeless {
+            push("", self.spelling(*span));
+        }
+        text
+    }
+
+    /// Where each comment that shared a line with code goes: at the end of
+    /// the output line holding the last token before it, or, when a
+    /// comment printed on its own line lies in between (code printed as
+    /// bare text, like a `{`), on its own line after that one, so comments
+    /// keep their order.
+    fn place_trailing(&mut self) -> Placed {
+        self.placed.sort_unstable();
+        let mut lines = vec![Place::default(); self.out.len()];
+        let mut homeless = Vec::new();
+        // The lowest output line holding an own-line comment seen so far.
+        let mut lowest: Option<usize> = None;
+        for comment in &self.comments {
+            if let Some(at) = comment.at {
+                lowest = lowest.max(Some(at));
+                continue;
+            }
+            let before = self
+                .placed
+                .partition_point(|&(start, _)| start < comment.span.start);
+            let line = before.checked_sub(1).and_then(|i| self.placed.get(i));
+            match (line, lowest) {
+                (Some(&(_, line)), Some(low)) if low > line => lines[low].below.push(comment.span),
+                (Some(&(_, line)), _) => lines[line].trailing.push(comment.span),
+                // No code before it (cannot happen for a parsed file, but a
+                // comment must never be lost).
+                (None, _) => homeless.push(comment.span),
+            }
+        }
+        Placed { lines, homeless }
     }
 
     /// Whether any comment starts inside `span`.
@@ -196,6 +248,13 @@ impl<'a> Printer<'a> {
         self.comments
             .iter()
             .any(|c| c.span.start >= span.start && c.span.start < span.end)
+    }
+
+    /// Whether a comment alone on its line starts inside `span`.
+    pub fn has_own_line_comment_in(&self, span: Span) -> bool {
+        self.comments
+            .iter()
+            .any(|c| c.own_line && c.span.start >= span.start && c.span.start < span.end)
     }
 
     /// The width of the current line so far.

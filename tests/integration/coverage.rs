@@ -264,3 +264,124 @@ fn assert_entities(text: &str) {
         assert!(known.contains(&entity), "bad entity {entity} in {text}");
     }
 }
+
+/// T1590 has no rule of its own in the small pack but T1590.002 has two:
+/// it is covered, as `--min-coverage` says, in the table, the picture and
+/// the layer alike; T1589 (nothing below it covered) stays a gap.
+#[test]
+fn a_technique_covered_through_sub_techniques_is_no_gap() {
+    let table = run(&[SMALL]).stdout;
+    let line = |id: &str| {
+        table
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{id} ")))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(
+        line("T1590").ends_with("0  covered by sub-techniques"),
+        "{table}"
+    );
+    assert!(line("T1589").ends_with("0  gap"), "{table}");
+    assert_eq!(run(&[SMALL, "--min-coverage", "T1590"]).code, 0);
+    assert_eq!(run(&[SMALL, "--min-coverage", "T1589"]).code, 1);
+
+    let svg = written(SMALL, "--svg", "subs.svg");
+    let cell = |id: &str| {
+        let at = svg.find(&format!(">{id}</text>")).unwrap();
+        let start = svg[..at].rfind("<rect").unwrap();
+        svg[start..at].to_string()
+    };
+    assert!(
+        !cell("T1590").contains("stroke-dasharray"),
+        "T1590 drawn as a gap"
+    );
+    assert!(cell("T1590").contains("#e5f5e0"));
+    assert!(cell("T1589").contains("stroke-dasharray"), "T1589 is a gap");
+
+    let layer: Value = serde_json::from_str(&written(SMALL, "--layer", "subs.json")).unwrap();
+    let entry = |id: &str| {
+        layer["techniques"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["techniqueID"] == id)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(entry("T1590")["color"], "#e5f5e0");
+    assert_eq!(entry("T1589")["color"], "#f9c0bb");
+}
+
+#[test]
+fn tactic_picks_the_tactics_drawn_whole() {
+    let result = run(&[SMALL, "--tactic", "discovery, TA0006"]);
+    assert_eq!(result.code, 0, "{}", result.stderr);
+    let headings: Vec<&str> = result
+        .stdout
+        .lines()
+        .filter(|l| !l.starts_with(' ') && l.contains("(TA"))
+        .collect();
+    assert_eq!(
+        headings,
+        [
+            "Credential Access (TA0006): 2 of 67 techniques and sub-techniques are covered",
+            "Discovery (TA0007): 1 of 49 techniques and sub-techniques are covered"
+        ]
+    );
+    assert!(result.stdout.contains("T1110      Brute Force"));
+    assert!(
+        !result.stdout.contains("T1590"),
+        "Reconnaissance is not drawn"
+    );
+
+    let svg = written_with(SMALL, &["--tactic", "TA0007"], "--svg", "tactic.svg");
+    assert!(svg.contains(">Discovery <tspan"));
+    assert!(svg.contains(">T1007</text>"), "a Discovery gap is drawn");
+    assert!(!svg.contains(">Reconnaissance <tspan"));
+
+    let layer: Value = serde_json::from_str(&written_with(
+        SMALL,
+        &["--tactic", "discovery"],
+        "--layer",
+        "tactic.json",
+    ))
+    .unwrap();
+    let scores = scores(&layer);
+    assert_eq!(scores.get("T1046"), Some(&1));
+    assert_eq!(scores.get("T1007"), Some(&0), "a Discovery gap is listed");
+    assert!(
+        !scores.contains_key("T1590.002"),
+        "Reconnaissance is not listed"
+    );
+    assert!(
+        !scores.contains_key("T1110.003"),
+        "Credential Access is not listed"
+    );
+
+    let bad = run(&[SMALL, "--tactic", "discovry"]);
+    assert_eq!(bad.code, 2);
+    assert!(
+        bad.stderr.contains("unknown ATT&CK tactic `discovry`"),
+        "{}",
+        bad.stderr
+    );
+    assert!(
+        bad.stderr.contains("did you mean `discovery`?"),
+        "{}",
+        bad.stderr
+    );
+}
+
+/// Like `written`, with more arguments before the output flag.
+fn written_with(pack: &str, extra: &[&str], flag: &str, name: &str) -> String {
+    let path = temporary(name);
+    let mut args = vec![pack];
+    args.extend_from_slice(extra);
+    args.extend([flag, path.to_str().unwrap()]);
+    let result = run(&args);
+    assert_eq!(result.code, 0, "{}", result.stderr);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let _ = std::fs::remove_file(&path);
+    text
+}

@@ -368,12 +368,111 @@ fn rule() -> impl Strategy<Value = String> {
         })
 }
 
+/// The tokens of generated text, in order: strings (plain and raw),
+/// comments, one-character punctuation, operator runs (`==`, `>=`) and
+/// words (names, numbers, durations, `@list`, technique ids).
+fn tokens(text: &str) -> Vec<&str> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let start = i;
+        let raw_hashes = bytes[i + 1..].iter().take_while(|&&b| b == b'#').count();
+        match bytes[i] {
+            b if b.is_ascii_whitespace() => {
+                i += 1;
+                continue;
+            }
+            b'#' => i += text[i..].find('\n').unwrap_or(text.len() - i),
+            b'"' => {
+                i += 1;
+                while bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+            }
+            b'r' if bytes.get(i + 1 + raw_hashes) == Some(&b'"') => {
+                let close = format!("\"{}", "#".repeat(raw_hashes));
+                let body = i + 2 + raw_hashes;
+                i = body + text[body..].find(&close).unwrap() + close.len();
+            }
+            b'{' | b'}' | b'[' | b']' | b'(' | b')' | b',' | b':' => i += 1,
+            b'=' | b'<' | b'>' | b'!' => {
+                while i < bytes.len() && b"=<>!".contains(&bytes[i]) {
+                    i += 1;
+                }
+            }
+            _ => {
+                while i < bytes.len()
+                    && !bytes[i].is_ascii_whitespace()
+                    && !b"{}[](),:=<>!#\"".contains(&bytes[i])
+                {
+                    i += 1;
+                }
+            }
+        }
+        out.push(&text[start..i]);
+    }
+    out
+}
+
+/// `text` with a comment between the pairs of tokens that `mask` picks (it
+/// is cycled): a comment after code, or on its own line after a comment.
+fn with_comments(text: &str, mask: &[bool]) -> String {
+    let tokens = tokens(text);
+    let mut out = String::new();
+    for (i, token) in tokens.iter().enumerate() {
+        if i > 0 {
+            let after_comment = tokens[i - 1].starts_with('#');
+            out.push_str(match (mask[i % mask.len()], after_comment) {
+                (false, false) => " ",
+                (false, true) => "\n",
+                (true, false) => " # c\n",
+                (true, true) => "\n# c\n",
+            });
+        }
+        out.push_str(token);
+    }
+    out.push('\n');
+    out
+}
+
+#[test]
+fn comments_between_every_pair_of_tokens_keep_fmt_idempotent() {
+    let matrix = std::fs::read_to_string("tests/fixtures/matrix/matrix.trip").unwrap();
+    for text in [MESSY, matrix.as_str()] {
+        assert_fmt_properties(&with_comments(text, &[true]));
+    }
+}
+
+/// The two layouts that once moved comments again on a second `fmt`.
+#[test]
+fn comments_that_moved_twice_stay_put() {
+    let event_line = "rule r {\n  test \"t\" { event { source.ip: \"1.2.3.4\", # after a value\n  a: 1 }\n    expect match\n  }\n}\n";
+    let list_header =
+        "list # c1\n  names # c2\n  : # c3\n  string # c4\n  = # c5\n  [\"a\"]\nrule r {\n}\n";
+    insta::assert_snapshot!(format!(
+        "{}\n{}",
+        assert_fmt_properties(event_line),
+        assert_fmt_properties(list_header)
+    ));
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
 
     #[test]
     fn fmt_keeps_meaning_is_idempotent_and_keeps_comments(text in rule()) {
         assert_fmt_properties(&text);
+    }
+
+    /// Comments between any pair of tokens of a generated rule.
+    #[test]
+    fn fmt_is_idempotent_with_comments_between_tokens(
+        text in rule(),
+        mask in prop::collection::vec(prop::bool::weighted(0.3), 1..64),
+    ) {
+        assert_fmt_properties(&with_comments(&text, &mask));
     }
 }
 

@@ -8,6 +8,7 @@
 
 mod check;
 mod cli;
+mod cli_help;
 mod coverage;
 mod docs_examples;
 mod eval;
@@ -26,4 +27,5 @@ mod sql;
 mod support;
 mod taxonomy;
 mod test_cmd;
+mod test_explain;
 mod version2;

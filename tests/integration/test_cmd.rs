@@ -25,6 +25,8 @@ fn reports_each_test_and_fails_with_exit_1() {
     test whois_burst "three in five minutes" ... ok
     test whois_burst "a wrong expectation" ... FAILED
         expect alert 1 (tests/fixtures/eval/recon.trip:40): 0 alerts raised
+          every group and window of `threshold count() by source.ip over 5m >= 3` (aggregate values, then whether it alerted):
+            {source.ip: "198.51.100.9"} window 2026-01-01T00:00:00Z..2026-01-01T00:05:00Z count 2 -> no alert
     3 passed, 1 failed
     "#);
 }
@@ -47,7 +49,7 @@ fn writes_junit() {
       <testsuite name="whois_burst" tests="2" failures="1">
         <testcase classname="whois_burst" name="three in five minutes"/>
         <testcase classname="whois_burst" name="a wrong expectation">
-          <failure message="expect alert 1 (tests/fixtures/eval/recon.trip:40): 0 alerts raised">expect alert 1 (tests/fixtures/eval/recon.trip:40): 0 alerts raised</failure>
+          <failure message="expect alert 1 (tests/fixtures/eval/recon.trip:40): 0 alerts raised">expect alert 1 (tests/fixtures/eval/recon.trip:40): 0 alerts raised&#10;  every group and window of `threshold count() by source.ip over 5m &gt;= 3` (aggregate values, then whether it alerted):&#10;    {source.ip: &quot;198.51.100.9&quot;} window 2026-01-01T00:00:00Z..2026-01-01T00:05:00Z count 2 -&gt; no alert</failure>
         </testcase>
       </testsuite>
     </testsuites>

@@ -135,8 +135,11 @@ pub fn options(args: &EvalArgs, sources: &[String]) -> Result<EvalOptions, Strin
             match known {
                 Some(known) => Routing::Fixed(known.clone()),
                 None => {
+                    let hint = crate::diag::nearest(source, sources.iter().map(String::as_str))
+                        .map(|near| format!("did you mean `{near}`? "))
+                        .unwrap_or_default();
                     return Err(format!(
-                        "--source `{source}` is not a source; expected one of {}",
+                        "--source `{source}` is not a source; {hint}expected one of {}",
                         sources.join(", ")
                     ));
                 }

@@ -118,7 +118,11 @@ fn match_and_nomatch_list_the_events_that_failed() {
     test dns_axfr "fires" ... FAILED
         expect match (rules/test.trip:3): these events did not match:
           rules/test.trip:2 (repeat, copy 1)
+            where, node by node (verdict, then the event's value):
+              false  dns.question.type   (dns.question.type: "A")
           rules/test.trip:2 (repeat, copy 2)
+            where, node by node (verdict, then the event's value):
+              false  dns.question.type   (dns.question.type: "A")
     0 passed, 1 failed
     "#);
     let t = test(
@@ -165,6 +169,8 @@ fn alert_expectations_compare_like_grouping() {
     test ssh_burst "burst" ... FAILED
         expect alert 2 (rules/test.trip:3): 1 alert raised
           alert {source.ip: "10.0.0.1", destination.port: "022"} window 2026-01-01T00:00:00Z..2026-01-01T00:05:00Z count 3
+          every group and window (aggregate values, then whether it alerted):
+            {source.ip: "10.0.0.1", destination.port: "022"} window 2026-01-01T00:00:00Z..2026-01-01T00:05:00Z count 3 -> alerted
     0 passed, 1 failed
     "#);
 }
