@@ -58,6 +58,8 @@ pub enum Command {
     Taxonomy(TaxonomyArgs),
     /// Turn rules of another format (Sigma) into checked .trip files.
     Import(import::ImportArgs),
+    /// Serve the Language Server Protocol on stdin and stdout (for editors).
+    Lsp,
 }
 
 #[derive(Debug, clap::Args)]
@@ -300,6 +302,7 @@ pub fn run(cli: Cli) -> u8 {
         Command::New(args) => new::run(&args),
         Command::Taxonomy(args) => taxonomy::run(&args),
         Command::Import(args) => import::run(&args),
+        Command::Lsp => crate::lsp::run(),
     }
 }
 

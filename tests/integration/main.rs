@@ -16,6 +16,7 @@ mod hostile;
 mod hostile_io;
 mod import;
 mod kql;
+mod lsp;
 mod packs;
 mod parse;
 mod published;
