@@ -1,8 +1,9 @@
 //! Semantic tokens: each token of a file with its kind, from a scan of the
 //! text (so a file that does not parse is still coloured). Words are told
-//! apart by the word before them: the name after `rule` or `list`, the
-//! source after `from`, the value after `status` or `level`; other words
-//! are keywords when reserved, else fields.
+//! apart by their place: the name after `rule` or `list`, the sources of a
+//! `from` line, the value of a `status` or `level` line; other words are
+//! keywords when reserved, else fields. The TextMate grammar of the VS Code
+//! extension follows the same rules (its test compares the two).
 
 use lsp_types::{SemanticToken, SemanticTokenType, SemanticTokensLegend};
 
@@ -36,7 +37,7 @@ pub enum Kind {
     Field,
     /// A technique id, a status or a level.
     Value,
-    /// `count`, `distinct`, `sum`, `min`, `max`, `len`, `exists`.
+    /// `count`, `distinct`, `sum`, `min`, `max`, `len`, `exists` before `(`.
     Function,
     /// A source after `from`, a list's element type.
     Type,
@@ -149,35 +150,26 @@ struct Place<'t> {
     after: &'t str,
 }
 
-/// Words after which `@name` names a list.
-const LIST_OPERATORS: &[&str] = &[
-    "in",
-    "cidr",
-    "contains",
-    "startswith",
-    "endswith",
-    "like",
-    "matches",
-    "all",
-];
-
 fn word_kind(word: &str, place: &Place) -> Kind {
     let before = place.before.trim_end();
     if before.starts_with("list ") && before.ends_with(':') {
         return Kind::Type;
     }
-    if let Some(name) = word.strip_prefix('@') {
-        return if LIST_OPERATORS.contains(&place.previous) && !name.is_empty() {
-            Kind::List
-        } else {
+    // `@timestamp` is the one field written with `@`; any other `@name`
+    // is a list.
+    if word.starts_with('@') {
+        return if word == "@timestamp" {
             Kind::Field
+        } else {
+            Kind::List
         };
     }
-    match place.previous {
-        "rule" => return Kind::Rule,
-        "list" => return Kind::List,
-        "from" => return Kind::Type,
-        "status" | "level" => return Kind::Value,
+    let statement = before.split_whitespace().next().unwrap_or("");
+    match (place.previous, statement) {
+        ("rule", _) => return Kind::Rule,
+        ("list", _) => return Kind::List,
+        (_, "from") => return Kind::Type,
+        ("status" | "level", "status" | "level") => return Kind::Value,
         _ => {}
     }
     if is_technique(word) {
@@ -272,7 +264,7 @@ mod tests {
 
     #[test]
     fn each_word_gets_the_kind_of_its_place() {
-        let text = "list bad: cidr = [\"10.0.0.0/8\"] # x\nrule r {\n  from dns\n  level high\n  attack T1590\n  where exists(@timestamp) and len(query.name) >= 3 and not source.ip in cidr @bad\n}\n";
+        let text = "list bad: cidr = [\"10.0.0.0/8\"] # x\nrule r {\n  from dns, web\n  level high\n  attack T1590\n  where exists(@timestamp) and len(query.name) >= 3 and not source.ip in cidr @bad\n}\n";
         let kinds: Vec<(&str, Kind)> = scan(text)
             .into_iter()
             .map(|(s, e, k)| (&text[s..e], k))
@@ -288,6 +280,7 @@ mod tests {
             ("r", Kind::Rule),
             ("from", Kind::Keyword),
             ("dns", Kind::Type),
+            ("web", Kind::Type),
             ("level", Kind::Keyword),
             ("high", Kind::Value),
             ("attack", Kind::Keyword),

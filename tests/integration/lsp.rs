@@ -447,3 +447,103 @@ fn decode_tokens(text: &str, response: &Value) -> String {
     }
     out
 }
+
+fn read_json(path: &str) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap())
+        .unwrap_or_else(|err| panic!("{path}: {err}"))
+}
+
+/// The extension's manifest declares the `trip` language for `.trip` files
+/// with the grammar and configuration it ships, starts the extension's
+/// script, and pins every npm package.
+#[test]
+fn vscode_manifest_declares_the_language_its_grammar_and_pinned_packages() {
+    let manifest = read_json("editors/vscode/package.json");
+    let language = &manifest["contributes"]["languages"][0];
+    assert_eq!(language["id"], "trip");
+    assert_eq!(language["extensions"], json!([".trip"]));
+    let grammar = &manifest["contributes"]["grammars"][0];
+    assert_eq!(grammar["language"], "trip");
+    assert_eq!(grammar["scopeName"], "source.trip");
+    for file in [
+        grammar["path"].as_str().unwrap(),
+        language["configuration"].as_str().unwrap(),
+        manifest["main"].as_str().unwrap(),
+    ] {
+        let path = Path::new("editors/vscode").join(file);
+        assert!(path.is_file(), "{} is missing", path.display());
+    }
+    let script = std::fs::read_to_string("editors/vscode/extension.js").unwrap();
+    assert!(
+        script.contains(r#"args: ["lsp"]"#),
+        "the extension must start `tripline lsp`"
+    );
+    let lock = read_json("editors/vscode/package-lock.json");
+    for group in ["dependencies", "devDependencies"] {
+        for (name, version) in manifest[group].as_object().unwrap() {
+            let version = version.as_str().unwrap();
+            assert!(
+                version.chars().all(|c| c.is_ascii_digit() || c == '.'),
+                "{name} {version} is not pinned"
+            );
+            let locked = &lock["packages"][format!("node_modules/{name}")]["version"];
+            assert_eq!(locked, version, "{name}: package-lock.json disagrees");
+        }
+    }
+    read_json("editors/vscode/language-configuration.json");
+}
+
+/// The grammar's scope is `source.trip`, each `include` names a rule of
+/// its repository, and its keyword rule names every reserved word and
+/// statement of the language.
+#[test]
+fn vscode_grammar_includes_resolve_and_name_every_keyword() {
+    let grammar = read_json("editors/vscode/syntaxes/trip.tmLanguage.json");
+    assert_eq!(grammar["scopeName"], "source.trip");
+    let repository = grammar["repository"].as_object().unwrap();
+    let mut includes = Vec::new();
+    collect_includes(&grammar, &mut includes);
+    assert!(!includes.is_empty());
+    for name in includes {
+        let name = name.strip_prefix('#').unwrap();
+        assert!(
+            repository.contains_key(name),
+            "#{name} is not in the repository"
+        );
+    }
+    let keywords = repository["value"]["patterns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "keyword.other.trip")
+        .and_then(|p| p["match"].as_str())
+        .unwrap();
+    let words: Vec<&str> = keywords
+        .trim_start_matches(r"\b(?:")
+        .split(')')
+        .next()
+        .unwrap()
+        .split('|')
+        .collect();
+    for word in tripline::syntax::KEYWORDS
+        .iter()
+        .chain(tripline::syntax::STATEMENTS)
+    {
+        assert!(words.contains(word), "the grammar's keywords lack `{word}`");
+    }
+}
+
+fn collect_includes<'v>(value: &'v Value, out: &mut Vec<&'v str>) {
+    match value {
+        Value::Object(map) => {
+            for (key, inner) in map {
+                match (key.as_str(), inner) {
+                    ("include", Value::String(name)) => out.push(name),
+                    _ => collect_includes(inner, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| collect_includes(item, out)),
+        _ => {}
+    }
+}
