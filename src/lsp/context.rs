@@ -26,14 +26,16 @@ pub fn word_at(text: &str, offset: usize) -> Option<(Span, &str)> {
     (start < end).then(|| (Span::new(start, end), &text[start..end]))
 }
 
-/// The operator symbol (`==`, `<=`, ...) under byte `offset`, if any.
-pub fn symbol_at(text: &str, offset: usize) -> Option<&'static str> {
+/// The operator symbol (`==`, `<=`, ...) under byte `offset`, with its
+/// span, if any.
+pub fn symbol_at(text: &str, offset: usize) -> Option<(Span, &'static str)> {
     let offset = floor_boundary(text, offset);
     ["==", "!=", "<=", ">=", "<", ">"]
         .into_iter()
-        .find(|symbol| {
+        .find_map(|symbol| {
             (offset.saturating_sub(symbol.len() - 1)..=offset)
-                .any(|start| text.get(start..start + symbol.len()) == Some(*symbol))
+                .find(|&start| text.get(start..start + symbol.len()) == Some(symbol))
+                .map(|start| (Span::new(start, start + symbol.len()), symbol))
         })
 }
 
@@ -89,7 +91,7 @@ mod tests {
         assert_eq!(word_at(text, at("@bad")).map(|w| w.1), Some("@bad"));
         assert_eq!(word_at(text, text.len()).map(|w| w.1), Some("@bad"));
         assert_eq!(word_at(text, at("é")).map(|w| w.1), Some("é.x"));
-        assert_eq!(symbol_at(text, at("==")), Some("=="));
+        assert_eq!(symbol_at(text, at("==")).map(|s| s.1), Some("=="));
         assert!(is_technique("T1590.002") && is_technique("T1590") && !is_technique("T159"));
     }
 

@@ -12,12 +12,10 @@ use crate::syntax::{Span, ast};
 /// Markdown for the word at `offset`, and the span it describes.
 pub fn hover(analysis: &Analysis, offset: usize) -> Option<(String, Span)> {
     let text = analysis.text();
-    if let Some(symbol) = context::symbol_at(text, offset)
+    if let Some((span, symbol)) = context::symbol_at(text, offset)
         && context::word_at(text, offset).is_none()
     {
-        let start = offset.saturating_sub(symbol.len()).min(text.len());
-        let at = text[start..].find(symbol).map_or(offset, |i| start + i);
-        return operator(symbol).map(|doc| (doc, Span::new(at, at + symbol.len())));
+        return operator(symbol).map(|doc| (doc, span));
     }
     let (span, word) = context::word_at(text, offset)?;
     let occurrences = symbols::occurrences(&analysis.files);
@@ -144,4 +142,29 @@ fn operator(word: &str) -> Option<String> {
         _ => return None,
     };
     Some(doc.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+    use std::path::{Path, PathBuf};
+
+    /// Hover and completion at every offset of a file with non-ASCII text,
+    /// broken and whole, answer without panicking.
+    #[test]
+    fn hover_and_completion_hold_at_every_offset() {
+        let text = "# é𝄞\nlist l = [\"é\"]\nrule r {\n  from dns\n  level hié\n  attack T1590\n  where dns.question.name == \"𝄞\" and x in @l or len(é) >= 3\n  where \"\\é\n}\n";
+        let path = Path::new("/nonexistent/r.trip");
+        let open = HashMap::from([(PathBuf::from(path), text.to_string())]);
+        let analysis = crate::lsp::analysis::analyse(path, &open);
+        assert_eq!(analysis.text(), text);
+        let mut answered = 0;
+        for offset in 0..=text.len() + 2 {
+            answered += usize::from(hover(&analysis, offset).is_some());
+            let _ = crate::lsp::complete::complete(&analysis, offset);
+        }
+        assert!(answered > 0);
+        let _ = crate::lsp::tokens::encode(text);
+    }
 }

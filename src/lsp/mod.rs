@@ -197,7 +197,19 @@ impl Server {
             return Vec::new();
         };
         self.cached = None;
-        self.diagnostics(&uri).into_iter().collect()
+        // The edited file first, then the other open files, in URI order:
+        // a list renamed or removed in one file shows in the others.
+        let mut others: Vec<lsp::Uri> = self
+            .documents
+            .values()
+            .filter(|d| d.uri.as_str() != uri.as_str())
+            .map(|d| d.uri.clone())
+            .collect();
+        others.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        std::iter::once(uri)
+            .chain(others)
+            .filter_map(|uri| self.diagnostics(&uri))
+            .collect()
     }
 
     /// Applies an edit; the edited URI when the document is open.

@@ -20,6 +20,7 @@ struct Client {
     notifications: Vec<Value>,
     /// Folder → the word that stands for it in snapshots.
     names: Vec<(String, &'static str)>,
+    open_files: usize,
 }
 
 impl Client {
@@ -41,6 +42,7 @@ impl Client {
             next_id: 0,
             notifications: Vec::new(),
             names: vec![(uri(&root), "file:///PACK")],
+            open_files: 0,
         };
         let init = client.request("initialize", json!({"capabilities": {}, "processId": null}));
         assert_eq!(init["result"]["serverInfo"]["name"], "tripline", "{init}");
@@ -104,27 +106,38 @@ impl Client {
     }
 
     /// The diagnostics the server publishes after opening or changing a
-    /// file (each such notification answers at once).
-    fn published(&mut self) -> Value {
-        let message = match self.notifications.pop() {
-            Some(message) => message,
-            None => self.receive(),
-        };
-        assert_eq!(
-            message["method"], "textDocument/publishDiagnostics",
-            "{message}"
-        );
-        self.normalise(message["params"].clone())
+    /// file: the edited file's, then each other open file's (in URI order).
+    fn published(&mut self) -> Vec<Value> {
+        assert!(self.notifications.is_empty());
+        (0..self.open_files)
+            .map(|_| {
+                let message = self.receive();
+                assert_eq!(
+                    message["method"], "textDocument/publishDiagnostics",
+                    "{message}"
+                );
+                self.normalise(message["params"].clone())
+            })
+            .collect()
     }
 
     fn open(&mut self, path: &Path, text: &str) -> Value {
         let params = json!({"textDocument": {
             "uri": uri(path), "languageId": "trip", "version": 1, "text": text}});
         self.notify("textDocument/didOpen", params);
-        self.published()
+        self.open_files += 1;
+        self.published().swap_remove(0)
     }
 
     fn change(&mut self, path: &Path, version: i32, text: &str) -> Value {
+        let params = json!({"textDocument": {"uri": uri(path), "version": version},
+            "contentChanges": [{"text": text}]});
+        self.notify("textDocument/didChange", params);
+        self.published().swap_remove(0)
+    }
+
+    /// Like `change`, with the diagnostics of every open file.
+    fn change_all(&mut self, path: &Path, version: i32, text: &str) -> Vec<Value> {
         let params = json!({"textDocument": {"uri": uri(path), "version": version},
             "contentChanges": [{"text": text}]});
         self.notify("textDocument/didChange", params);
@@ -366,8 +379,32 @@ fn lsp_on_broken_files_reports_fixes_formats_and_answers_bad_messages() {
     );
     insta::assert_snapshot!("lsp_broken_semantic_tokens", decode_tokens(&fixed, &tokens));
 
+    // An unsaved edit of another file counts: the list renamed there is
+    // unknown here, and the renamed use is known again.
+    let lists = dir.join("lists.trip");
+    client.open(&lists, LISTS);
+    let renamed = LISTS.replace("bad_domains", "evil_domains");
+    let both = client.change_all(&lists, 2, &renamed);
+    assert_eq!(both[0]["uri"], "file:///PACK/lists.trip");
+    assert_eq!(both[0]["diagnostics"], json!([]), "{both:?}");
+    let codes: Vec<&Value> = both[1]["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| &d["code"])
+        .collect();
+    assert_eq!(codes, [&json!("W0007"), &json!("E0302")], "{both:?}");
+    let again = client.change_all(&path, 3, &fixed.replace("@bad_domains", "@evil_domains"));
+    let codes: Vec<&Value> = again[0]["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| &d["code"])
+        .collect();
+    assert_eq!(codes, [&json!("W0007")], "{again:?}");
+
     // A syntax error: reported, and formatting refuses the file.
-    let syntax = client.change(&path, 3, "rule r {\n  where é ==\n}\n");
+    let syntax = client.change(&path, 4, "rule r {\n  where é ==\n}\n");
     insta::assert_snapshot!("lsp_broken_syntax_error", pretty(&syntax));
     let refused = client.request(
         "textDocument/formatting",
