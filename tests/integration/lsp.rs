@@ -277,6 +277,28 @@ fn lsp_on_the_pack_hovers_navigates_renames_and_completes() {
     );
     assert_eq!(reserved["error"]["code"], -32602, "{reserved}");
 
+    // A rule's name leads to its declaration; renaming it edits that.
+    let rule_name = position_of(&text, "recon_tool_execution_on_host", 0, 2);
+    let rule = client.at("textDocument/definition", &path, rule_name, json!({}));
+    assert_eq!(
+        rule["result"][0]["uri"], "file:///PACK/t1590/recon_tool_execution_on_host.trip",
+        "{rule}"
+    );
+    assert_eq!(
+        rule["result"][0]["range"]["start"],
+        json!({"line": 0, "character": 5}),
+        "{rule}"
+    );
+    let renamed = client.at(
+        "textDocument/rename",
+        &path,
+        rule_name,
+        json!({"newName": "recon_tools_run"}),
+    );
+    let edits =
+        &renamed["result"]["changes"]["file:///PACK/t1590/recon_tool_execution_on_host.trip"];
+    assert_eq!(edits[0]["newText"], "recon_tools_run", "{renamed}");
+
     // The pack is formatted: no edit.
     let formatting = client.request(
         "textDocument/formatting",
@@ -432,6 +454,36 @@ fn lsp_on_broken_files_reports_fixes_formats_and_answers_bad_messages() {
     assert_eq!(invalid["error"]["code"], -32600, "{invalid}");
     let far = client.at("textDocument/hover", &path, (u32::MAX, u32::MAX), json!({}));
     assert_eq!(far["result"], Value::Null, "{far}");
+    client.stop();
+}
+
+#[test]
+fn lsp_answers_requests_before_initialize_and_a_second_initialize_with_errors() {
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("tripline"))
+        .arg("lsp")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut client = Client {
+        stdin: child.stdin.take().unwrap(),
+        stdout: BufReader::new(child.stdout.take().unwrap()),
+        child,
+        next_id: 0,
+        notifications: Vec::new(),
+        names: Vec::new(),
+        open_files: 0,
+    };
+    let early = client.request("textDocument/hover", json!({}));
+    assert_eq!(early["error"]["code"], -32002, "{early}");
+    let init = client.request("initialize", json!({"capabilities": {}}));
+    assert!(
+        init["result"]["capabilities"]["hoverProvider"] == true,
+        "{init}"
+    );
+    let again = client.request("initialize", json!({"capabilities": {}}));
+    assert_eq!(again["error"]["code"], -32600, "{again}");
     client.stop();
 }
 
