@@ -1,6 +1,6 @@
 //! Completion: what may be written at the cursor, chosen by the words
 //! before it on its line: a statement at a line's start, a source after
-//! `from`, a level after `level`, a technique after `attack`, a list after
+//! `from`, a level after `level`, a status after `status`, a technique after `attack`, a list after
 //! `@`, and elsewhere the fields of the rule's sources.
 
 use lsp_types::{CompletionItem, CompletionItemKind, Documentation};
@@ -8,7 +8,7 @@ use lsp_types::{CompletionItem, CompletionItemKind, Documentation};
 use super::analysis::Analysis;
 use super::context;
 use crate::check::attack::Catalogue;
-use crate::ir::Level;
+use crate::ir::{Level, Status};
 
 pub fn complete(analysis: &Analysis, offset: usize) -> Vec<CompletionItem> {
     let text = analysis.text();
@@ -33,6 +33,7 @@ pub fn complete(analysis: &Analysis, offset: usize) -> Vec<CompletionItem> {
         _ if first_word_only => statements(),
         Some("from") => sources(analysis),
         Some("level") => levels(),
+        Some("status") => statuses(),
         Some("attack") => techniques(),
         _ => fields(analysis, &context::rule_sources(text, offset)),
     }
@@ -81,6 +82,18 @@ fn levels() -> Vec<CompletionItem> {
     ]
     .into_iter()
     .map(|level| item(&serde_name(&level), CompletionItemKind::ENUM_MEMBER, None))
+    .collect()
+}
+
+fn statuses() -> Vec<CompletionItem> {
+    [
+        Status::Experimental,
+        Status::Test,
+        Status::Stable,
+        Status::Deprecated,
+    ]
+    .into_iter()
+    .map(|status| item(&serde_name(&status), CompletionItemKind::ENUM_MEMBER, None))
     .collect()
 }
 

@@ -1,6 +1,7 @@
 //! Hover: what the word under the cursor is — a list (its declaration), a
-//! field of the rule's sources (type and description), an ATT&CK technique
-//! (name and tactics) or an operator (what it holds for).
+//! field of the rule's sources (type and description), a source after
+//! `from`, an ATT&CK technique (name and tactics) or an operator (what it
+//! holds for).
 
 use super::analysis::Analysis;
 use super::complete::serde_name;
@@ -28,6 +29,21 @@ pub fn hover(analysis: &Analysis, offset: usize) -> Option<(String, Span)> {
         return technique(word).map(|doc| (doc, span));
     }
     if let Some(doc) = operator(word) {
+        return Some((doc, span));
+    }
+    let line_start = text[..span.start].rfind('\n').map_or(0, |at| at + 1);
+    if text[line_start..span.start]
+        .trim_start()
+        .starts_with("from ")
+        && let Some(source) = analysis.taxonomy.source(word)
+    {
+        let mut doc = format!("source `{}`: {}", source.name, source.description);
+        if !source.entity.is_empty() {
+            doc.push_str(&format!(
+                "\n\nAn alert is about `{}` unless the rule says.",
+                source.entity
+            ));
+        }
         return Some((doc, span));
     }
     field(analysis, word, &context::rule_sources(text, offset)).map(|doc| (doc, span))

@@ -239,6 +239,7 @@ fn lsp_on_the_pack_hovers_navigates_renames_and_completes() {
         ("@recon_tool_process_names", 1, 3),
         ("T1590", 0, 1),
         ("startswith", 0, 1),
+        ("from process", 0, 6),
     ] {
         let at = position_of(&text, needle, nth, offset);
         let hover = client.at("textDocument/hover", &path, at, json!({}));
@@ -318,6 +319,7 @@ fn lsp_on_the_pack_hovers_navigates_renames_and_completes() {
     for (needle, offset, prefix) in [
         ("  from ", 7, ""),
         ("  level \n", 8, ""),
+        ("  status test", 9, ""),
         ("  attack T1590\n", 14, "T1590"),
         ("  where process.\n", 16, "process."),
         ("in @\n", 4, "recon"),
