@@ -100,6 +100,14 @@ fn params<P: DeserializeOwned>(params: Value) -> Result<P, Failure> {
     serde_json::from_value(params).map_err(|err| invalid_params(format!("bad params: {err}")))
 }
 
+/// A notification's parameters, or `None` with a note on stderr (a
+/// notification gets no answer to carry the error).
+fn note<P>(method: &str, parsed: Result<P, Failure>) -> Option<P> {
+    parsed
+        .map_err(|(_, message)| eprintln!("tripline lsp: {method}: {message}"))
+        .ok()
+}
+
 fn to_value(value: impl serde::Serialize) -> Result<Value, Failure> {
     serde_json::to_value(value).map_err(|err| (ErrorCode::InternalError as i32, err.to_string()))
 }
@@ -166,35 +174,38 @@ impl Server {
         if !self.initialized {
             return Vec::new();
         }
+        let method = notification.method;
         let p = notification.params;
-        let changed = match notification.method.as_str() {
-            "textDocument/didOpen" => params::<lsp::DidOpenTextDocumentParams>(p).ok().map(|p| {
-                let document = Document {
-                    uri: p.text_document.uri.clone(),
-                    version: p.text_document.version,
-                    text: p.text_document.text,
-                };
-                self.documents
-                    .insert(p.text_document.uri.as_str().to_string(), document);
-                p.text_document.uri
-            }),
-            "textDocument/didChange" => params::<lsp::DidChangeTextDocumentParams>(p)
-                .ok()
-                .and_then(|p| self.change(p)),
-            "textDocument/didClose" => {
-                let closed = params::<lsp::DidCloseTextDocumentParams>(p).ok();
-                self.cached = None;
-                return closed
-                    .and_then(|p| self.documents.remove(p.text_document.uri.as_str()))
-                    .map(|document| publish(&document.uri, Vec::new(), None))
-                    .into_iter()
-                    .collect();
+        let mut out = Vec::new();
+        let first = match method.as_str() {
+            "textDocument/didOpen" => note(&method, params::<lsp::DidOpenTextDocumentParams>(p))
+                .map(|p| {
+                    let document = Document {
+                        uri: p.text_document.uri.clone(),
+                        version: p.text_document.version,
+                        text: p.text_document.text,
+                    };
+                    self.documents
+                        .insert(p.text_document.uri.as_str().to_string(), document);
+                    Some(p.text_document.uri)
+                }),
+            "textDocument/didChange" => {
+                note(&method, params::<lsp::DidChangeTextDocumentParams>(p)).map(|p| self.change(p))
             }
+            "textDocument/didClose" => note(&method, params::<lsp::DidCloseTextDocumentParams>(p))
+                .map(|p| {
+                    // The closed file's diagnostics go; the others are checked
+                    // again against the file on disk.
+                    if let Some(document) = self.documents.remove(p.text_document.uri.as_str()) {
+                        out.push(publish(&document.uri, Vec::new(), None));
+                    }
+                    None
+                }),
             // `initialized`, `didSave`, `$/cancelRequest`, ...: nothing to do.
-            _ => None,
+            _ => return out,
         };
-        let Some(uri) = changed else {
-            return Vec::new();
+        let Some(first) = first else {
+            return out;
         };
         self.cached = None;
         // The edited file first, then the other open files, in URI order:
@@ -202,14 +213,17 @@ impl Server {
         let mut others: Vec<lsp::Uri> = self
             .documents
             .values()
-            .filter(|d| d.uri.as_str() != uri.as_str())
+            .filter(|d| first.as_ref().is_none_or(|f| d.uri.as_str() != f.as_str()))
             .map(|d| d.uri.clone())
             .collect();
         others.sort_by(|a, b| a.as_str().cmp(b.as_str()));
-        std::iter::once(uri)
-            .chain(others)
-            .filter_map(|uri| self.diagnostics(&uri))
-            .collect()
+        out.extend(
+            first
+                .into_iter()
+                .chain(others)
+                .filter_map(|uri| self.diagnostics(&uri)),
+        );
+        out
     }
 
     /// Applies an edit; the edited URI when the document is open.

@@ -427,6 +427,24 @@ fn lsp_on_broken_files_reports_fixes_formats_and_answers_bad_messages() {
         .collect();
     assert_eq!(codes, [&json!("W0007")], "{again:?}");
 
+    // Closing lists.trip drops its unsaved edit: the file on disk counts.
+    client.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": uri(&lists)}}),
+    );
+    client.open_files -= 1;
+    let closed = client.receive();
+    assert_eq!(closed["params"]["uri"], json!(uri(&lists)), "{closed}");
+    assert_eq!(closed["params"]["diagnostics"], json!([]), "{closed}");
+    let rechecked = client.published();
+    let codes: Vec<&Value> = rechecked[0]["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| &d["code"])
+        .collect();
+    assert_eq!(codes, [&json!("W0007"), &json!("E0302")], "{rechecked:?}");
+
     // A syntax error: reported, and formatting refuses the file.
     let syntax = client.change(&path, 4, "rule r {\n  where é ==\n}\n");
     insta::assert_snapshot!("lsp_broken_syntax_error", pretty(&syntax));
