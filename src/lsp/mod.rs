@@ -434,7 +434,7 @@ fn workspace_edit(changes: BTreeMap<String, Vec<lsp::TextEdit>>) -> Result<Value
 fn initialize_result() -> lsp::InitializeResult {
     let capabilities = lsp::ServerCapabilities {
         text_document_sync: Some(lsp::TextDocumentSyncCapability::Kind(
-            lsp::TextDocumentSyncKind::FULL,
+            lsp::TextDocumentSyncKind::INCREMENTAL,
         )),
         completion_provider: Some(lsp::CompletionOptions {
             trigger_characters: Some(vec!["@".into(), ".".into(), " ".into()]),

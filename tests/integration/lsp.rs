@@ -454,6 +454,26 @@ fn lsp_on_broken_files_reports_fixes_formats_and_answers_bad_messages() {
     );
     assert_eq!(refused["error"]["code"], -32803, "{refused}");
 
+    // An edit of a range: its columns count UTF-16 units (`é` is one).
+    // `where x ==` now lacks only its value.
+    let params = json!({"textDocument": {"uri": uri(&path), "version": 5},
+        "contentChanges": [{"range": {"start": {"line": 1, "character": 8},
+            "end": {"line": 1, "character": 9}}, "text": "x"}]});
+    client.notify("textDocument/didChange", params);
+    let edited = client.published().swap_remove(0);
+    let codes: Vec<&Value> = edited["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| &d["code"])
+        .collect();
+    assert_eq!(codes, [&json!("E0200")], "{edited}");
+    assert_eq!(
+        edited["diagnostics"][0]["range"]["start"],
+        json!({"line": 2, "character": 0}),
+        "{edited}"
+    );
+
     // Bad messages get errors and the server goes on.
     let no_params = client.request("textDocument/hover", json!({}));
     assert_eq!(no_params["error"]["code"], -32602, "{no_params}");
