@@ -12,6 +12,7 @@ pub mod eval;
 pub mod fmt;
 pub mod import;
 pub mod ir;
+pub mod lsp;
 pub mod pack;
 pub mod source;
 pub mod syntax;

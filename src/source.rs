@@ -154,9 +154,46 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, LoadError> {
     Ok(find(paths)?.files)
 }
 
+thread_local! {
+    /// Texts that stand in for files on disk: the editor's unsaved buffers
+    /// while `tripline lsp` checks a pack (`with_overlay`).
+    static OVERLAY: std::cell::RefCell<std::collections::HashMap<PathBuf, String>> =
+        std::cell::RefCell::default();
+}
+
+/// Runs `f` with `texts` (keyed by canonical path) read in place of the
+/// files on disk.
+pub fn with_overlay<T>(
+    texts: std::collections::HashMap<PathBuf, String>,
+    f: impl FnOnce() -> T,
+) -> T {
+    OVERLAY.with(|overlay| *overlay.borrow_mut() = texts);
+    let result = f();
+    OVERLAY.with(|overlay| overlay.borrow_mut().clear());
+    result
+}
+
+/// The overlay's text for `path`, if it has one.
+fn overlaid(path: &Path) -> Option<Vec<u8>> {
+    OVERLAY.with(|overlay| {
+        let overlay = overlay.borrow();
+        if overlay.is_empty() {
+            return None;
+        }
+        let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        overlay
+            .get(&canonical)
+            .or_else(|| overlay.get(path))
+            .map(|text| text.as_bytes().to_vec())
+    })
+}
+
 /// Reads a whole file, refusing one larger than the limit while reading (so
 /// `/dev/zero` or a growing file stops at the limit, not at memory's end).
 pub fn read(path: &Path) -> Result<Vec<u8>, LoadError> {
+    if let Some(bytes) = overlaid(path) {
+        return Ok(bytes);
+    }
     let limit = MAX_FILE_SIZE.load(Ordering::Relaxed);
     let io = |source| LoadError::Io {
         path: path.to_path_buf(),

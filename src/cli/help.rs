@@ -118,6 +118,14 @@ Exit codes:
   0  printed
   2  not a tripline code";
 
+pub const LSP: &str = "\
+Examples:
+  tripline lsp          # started by an editor: see docs/editors.md
+
+Exit codes:
+  0  the editor sent `shutdown` then `exit`
+  1  the input ended, or `exit` came without `shutdown`";
+
 pub const COMPLETIONS: &str = "\
 Examples:
   tripline completions bash > ~/.local/share/bash-completion/completions/tripline

@@ -80,6 +80,9 @@ pub enum Command {
     /// Print a shell completion script: bash, zsh, fish, powershell, elvish.
     #[command(after_help = help::COMPLETIONS)]
     Completions { shell: clap_complete::Shell },
+    /// Serve the Language Server Protocol on stdin and stdout (for editors).
+    #[command(after_help = help::LSP)]
+    Lsp,
 }
 
 #[derive(Debug, clap::Args)]
@@ -335,6 +338,7 @@ pub fn run(cli: Cli) -> u8 {
         Command::Import(args) => import::run(&args),
         Command::Explain { code } => explain::run(&code),
         Command::Completions { shell } => completions::run(shell),
+        Command::Lsp => crate::lsp::run(),
     }
 }
 

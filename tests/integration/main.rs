@@ -17,6 +17,7 @@ mod hostile;
 mod hostile_io;
 mod import;
 mod kql;
+mod lsp;
 mod packs;
 mod parse;
 mod published;

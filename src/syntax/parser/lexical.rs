@@ -14,7 +14,7 @@ use crate::syntax::ast::Ident;
 use crate::syntax::{Span, Spanned};
 
 /// The reserved words (spec, Lexical).
-pub(super) const KEYWORDS: &[&str] = &[
+pub const KEYWORDS: &[&str] = &[
     "rule",
     "list",
     "from",

@@ -39,6 +39,8 @@ use crate::syntax::ast;
 use crate::syntax::{Span, Spanned};
 
 use error::{PError, PResult};
+pub use lexical::KEYWORDS;
+pub use statement::STATEMENTS;
 
 /// How many `(`, `[`, `{` and prefix `not` may nest (spec 1.4).
 pub(super) const MAX_DEPTH: usize = 256;

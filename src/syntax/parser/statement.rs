@@ -12,7 +12,7 @@ use crate::syntax::ast::{
 };
 
 /// Every statement a rule may hold, in the spec's order.
-const STATEMENTS: &[&str] = &[
+pub const STATEMENTS: &[&str] = &[
     "title",
     "id",
     "status",
