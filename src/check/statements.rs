@@ -2,7 +2,7 @@
 //! one), `test` any number of times, and the required ones present (E0307
 //! at the rule's name, one diagnostic per missing statement).
 
-use crate::diag::codes;
+use crate::diag::{Fix, codes};
 use crate::syntax::Spanned;
 use crate::syntax::ast::{
     Duration, RuleDecl, Statement, StatementValue, StringLit, TestBlock, Word,
@@ -52,17 +52,51 @@ impl<'r> Statements<'r> {
         }
         for keyword in REQUIRED {
             if statements.statement(keyword).is_none() {
-                let diagnostic = cx
-                    .error(
-                        codes::MISSING_STATEMENT,
-                        rule.name.span,
-                        format!("rule `{}` has no `{keyword}`", rule.name.node),
-                    )
-                    .with_help(format!("add a `{keyword}` statement; every rule needs one"));
+                let diagnostic = cx.error(
+                    codes::MISSING_STATEMENT,
+                    rule.name.span,
+                    format!("rule `{}` has no `{keyword}`", rule.name.node),
+                );
+                let diagnostic = if keyword == "id" {
+                    statements.fresh_id(cx, rule, diagnostic)
+                } else {
+                    diagnostic
+                        .with_help(format!("add a `{keyword}` statement; every rule needs one"))
+                };
                 cx.emit(diagnostic);
             }
         }
         statements
+    }
+
+    /// A missing `id`: the statement to paste, with a fresh random id (ids
+    /// must be unique across packs, so none is derived from the name), and
+    /// the fix that inserts it after `title` (or after the rule's `{`).
+    fn fresh_id(
+        &self,
+        cx: &RuleCx,
+        rule: &RuleDecl,
+        diagnostic: crate::diag::Diagnostic,
+    ) -> crate::diag::Diagnostic {
+        let line = format!("id \"{}\"", uuid::Uuid::new_v4());
+        let diagnostic = diagnostic.with_help(format!("add `{line}`; every rule needs an id"));
+        let after = match self.statement("title") {
+            Some(title) => Some(title.span.end),
+            None => {
+                let from_name = crate::syntax::Span::new(rule.name.span.end, rule.span.end);
+                cx.text(from_name)
+                    .find('{')
+                    .map(|at| rule.name.span.end + at + 1)
+            }
+        };
+        match after {
+            Some(at) => diagnostic.with_fix(Fix::safe(
+                "add the `id` statement",
+                crate::syntax::Span::at(at),
+                format!("\n  {line}"),
+            )),
+            None => diagnostic,
+        }
     }
 
     fn statement(&self, keyword: &str) -> Option<&'r Statement> {

@@ -71,11 +71,36 @@ pub fn to_json(map: &SourceMap, diagnostics: &[Diagnostic]) -> Value {
                 "label": d.primary.message,
                 "labels": labels,
                 "help": d.help,
+                "fixes": fixes(map, d),
             })
         })
         .collect();
     let errors = diagnostics.iter().filter(|d| d.is_error()).count();
     json!({ "diagnostics": items, "errors": errors, "warnings": diagnostics.len() - errors })
+}
+
+/// Each fix with its edits located like labels (ends exclusive).
+fn fixes(map: &SourceMap, d: &Diagnostic) -> Vec<Value> {
+    let file = map.get(d.primary.file);
+    d.fixes
+        .iter()
+        .map(|fix| {
+            let edits: Vec<Value> = fix
+                .edits
+                .iter()
+                .map(|edit| {
+                    let (start, end) =
+                        (file.position(edit.span.start), file.position(edit.span.end));
+                    json!({
+                        "line": start.line, "column": start.column,
+                        "end_line": end.line, "end_column": end.column,
+                        "replacement": edit.replacement,
+                    })
+                })
+                .collect();
+            json!({ "message": fix.message, "applicability": fix.applicability, "edits": edits })
+        })
+        .collect()
 }
 
 /// The `--format sarif` document (SARIF 2.1.0).

@@ -228,6 +228,7 @@ impl<'a> Ctx<'a> {
             return Err(nom::Err::Error(PError::done(start, diagnostic)));
         }
         let value = token.parse::<i64>().unwrap_or_else(|_| {
+            self.made_up(span);
             self.report(
                 Diagnostic::error(
                     codes::INTEGER_OUT_OF_RANGE,
@@ -255,6 +256,7 @@ impl<'a> Ctx<'a> {
         let at = self.offset(start);
         let span = Span::new(at, at + token.len());
         let seconds = duration_seconds(token).unwrap_or_else(|help| {
+            self.made_up(span);
             self.report(
                 Diagnostic::error(
                     codes::INVALID_DURATION,

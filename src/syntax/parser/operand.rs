@@ -109,11 +109,23 @@ impl<'a> Ctx<'a> {
                 (rest, field, None)
             }
         };
+        if len.is_none()
+            && let Some(found) = self.is_null(rest, &field)
+        {
+            return Ok(found);
+        }
         let (rest, cased) = match self.keyword("cased")(rest) {
             Ok((after, span)) => (after, Some(span)),
             Err(_) => (rest, None),
         };
         let (rest, (op, negated)) = commit(self.operator(rest, &field.node))?;
+        if len.is_none()
+            && cased.is_none()
+            && matches!(op.node, Operator::Eq | Operator::Ne)
+            && let Some(found) = self.equals_null(rest, &field, op.node == Operator::Eq)
+        {
+            return Ok(found);
+        }
         let (rest, operand) = commit(self.operand(rest, op.node, depth))?;
         let end = self.offset(rest);
         let start = len.map_or(field.span.start, |len| len.start);
@@ -164,6 +176,9 @@ impl<'a> Ctx<'a> {
             if let Ok((rest, span)) = self.punct(symbol)(start) {
                 return Ok((rest, (Spanned::new(op, span), false)));
             }
+        }
+        if let Some((rest, span)) = self.foreign_equals(start) {
+            return Ok((rest, (Spanned::new(Operator::Eq, span), false)));
         }
         if let Ok((after_not, not)) = self.keyword("not")(start) {
             if let Ok((rest, op)) = self.membership(after_not, true) {
@@ -269,6 +284,9 @@ impl<'a> Ctx<'a> {
                 start,
                 format!("a list `[...]` or `@list` after `{}`", op.symbol()),
             )));
+        }
+        if let Some((rest, literal)) = self.bare_word_value(start) {
+            return Ok((rest, Operand::Literal(literal)));
         }
         let (rest, literal) = self.literal(start)?;
         Ok((rest, Operand::Literal(literal)))
