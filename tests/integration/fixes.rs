@@ -179,7 +179,13 @@ fn a_bad_duration_or_integer_no_longer_hides_the_rules_other_errors() {
             r#"test "t" { event { http.response.status_code: 99999999999999999999 } expect alert 1 }"#,
         ],
     );
-    let (rows, _) = diagnose(&text);
+    let (rows, diagnostics) = diagnose(&text);
+    assert_eq!(
+        diagnostics[0].help.as_deref(),
+        Some("the units are `s` (seconds), `m` (minutes), `h` (hours) and `d` (days): write `10m`")
+    );
+    assert!(diagnostics[0].fixes[0].is_safe());
+    assert!(all_fixed(&text, &diagnostics[..1]).contains("over 10m >= 5"));
     assert_eq!(
         rows,
         [
