@@ -81,6 +81,13 @@ pub fn run(args: &CheckArgs) -> u8 {
     let written = match args.format {
         Format::Human => {
             super::report(&loaded.map, &mut diagnostics, loaded.file_count());
+            let fixable = diagnostics
+                .iter()
+                .filter(|d| d.fixes.iter().any(fix::Fix::is_safe))
+                .count();
+            if fixable > 0 {
+                eprintln!("{fixable} fixable with `tripline check --fix`");
+            }
             Ok(())
         }
         Format::Json => super::print_json(&json::to_json(&loaded.map, &diagnostics)),
