@@ -124,15 +124,16 @@ pub fn nearest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
 
 /// `nearest`, with how sure the guess is: `Safe` when no other candidate is
 /// as close, so that `check --fix` may take it; `Unsafe` on a tie. Failing
-/// that, a near miss: the one candidate that extends `name` by a `_` or `.`
-/// part (`http.response.status` for `http.response.status_code`), or ends
-/// with `.name` (`status_code` for `http.response.status_code`).
+/// that, a near miss, always `Unsafe` (it names more than was written):
+/// the one candidate that extends `name` by a `_` or `.` part
+/// (`http.response.status` for `http.response.status_code`), or ends with
+/// `.name` (`status_code` for `http.response.status_code`).
 pub fn nearest_sure<'a>(
     name: &str,
     candidates: impl IntoIterator<Item = &'a str> + Clone,
 ) -> Option<(&'a str, Applicability)> {
     let Some(near) = nearest(name, candidates.clone()) else {
-        return near_miss(name, candidates).map(|c| (c, Applicability::Safe));
+        return near_miss(name, candidates).map(|c| (c, Applicability::Unsafe));
     };
     let lower = name.to_lowercase();
     let distance = |c: &str| edit_distance(&lower, &c.to_lowercase());
@@ -212,11 +213,11 @@ mod tests {
         ];
         assert_eq!(
             nearest_sure("http.response.status", web),
-            Some(("http.response.status_code", Applicability::Safe))
+            Some(("http.response.status_code", Applicability::Unsafe))
         );
         assert_eq!(
             nearest_sure("status_code", web),
-            Some(("http.response.status_code", Applicability::Safe))
+            Some(("http.response.status_code", Applicability::Unsafe))
         );
         assert_eq!(nearest_sure("http", web), None, "two fields extend `http`");
     }

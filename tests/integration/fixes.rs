@@ -296,6 +296,10 @@ fn a_near_miss_in_a_test_event_is_w0008() {
              `http.response.status_code`"
         )]
     );
+    assert!(
+        !diagnostics[0].fixes[0].is_safe(),
+        "a near miss is for review"
+    );
     assert!(all_fixed(&text, &diagnostics).contains("http.response.status_code: 200"));
 }
 
