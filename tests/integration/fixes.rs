@@ -171,6 +171,32 @@ fn a_bare_word_value_is_quoted() {
 }
 
 #[test]
+fn bare_words_in_lists_are_quoted_too() {
+    let text = format!(
+        "list methods = [GET, \"HEAD\"]\n{}",
+        web_rule("http.request.method in [POST, PUT]", &[FIRES])
+    );
+    let (rows, diagnostics) = diagnose(&text);
+    let at: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|(c, a, _)| (c.as_str(), a.as_str()))
+        .collect();
+    assert_eq!(
+        at,
+        [("E0208", "1:17"), ("E0208", "9:33"), ("E0208", "9:39")]
+    );
+    let fixed = all_fixed(&text, &diagnostics);
+    assert!(
+        fixed.starts_with("list methods = [\"GET\", \"HEAD\"]"),
+        "{fixed}"
+    );
+    assert!(
+        fixed.contains(r#"http.request.method in ["POST", "PUT"]"#),
+        "{fixed}"
+    );
+}
+
+#[test]
 fn a_bad_duration_or_integer_no_longer_hides_the_rules_other_errors() {
     let text = web_rule(
         "http.response.status == 200",

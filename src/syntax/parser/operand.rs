@@ -66,12 +66,16 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// A string, raw string or integer literal.
+    /// A string, raw string or integer literal (or a bare word, reported
+    /// and read as the string it means).
     pub(super) fn literal(&self, input: &'a str) -> PResult<'a, Spanned<Literal>> {
         let start = self.ws(input);
         if super::literal::starts_string(start) {
             let (rest, s) = self.string_lit(start)?;
             return Ok((rest, s.map(Literal::String)));
+        }
+        if let Some(found) = self.bare_word_value(start) {
+            return Ok(found);
         }
         match self.integer(start) {
             Ok((rest, n)) => Ok((rest, n.map(Literal::Int))),
@@ -284,9 +288,6 @@ impl<'a> Ctx<'a> {
                 start,
                 format!("a list `[...]` or `@list` after `{}`", op.symbol()),
             )));
-        }
-        if let Some((rest, literal)) = self.bare_word_value(start) {
-            return Ok((rest, Operand::Literal(literal)));
         }
         let (rest, literal) = self.literal(start)?;
         Ok((rest, Operand::Literal(literal)))
