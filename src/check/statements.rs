@@ -69,16 +69,27 @@ impl<'r> Statements<'r> {
         statements
     }
 
-    /// A missing `id`: the statement to paste, with a fresh random id (ids
-    /// must be unique across packs, so none is derived from the name), and
-    /// the fix that inserts it after `title` (or after the rule's `{`).
+    /// A missing `id`: the statement to paste, with a fresh id, and the fix
+    /// that inserts it after `title` (or after the rule's `{`). The id is a
+    /// UUID v5 of the file's path and whole text and the rule's name: new
+    /// for every rule and file content (ids must be unique across packs, so
+    /// the name alone would not do), yet the same for the same input, as
+    /// all output is.
     fn fresh_id(
         &self,
         cx: &RuleCx,
         rule: &RuleDecl,
         diagnostic: crate::diag::Diagnostic,
     ) -> crate::diag::Diagnostic {
-        let line = format!("id \"{}\"", uuid::Uuid::new_v4());
+        let source = cx.scope.map.get(cx.file);
+        let seed = format!(
+            "tripline rule id\0{}\0{}\0{}",
+            source.path.display(),
+            rule.name.node,
+            source.text
+        );
+        let id = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, seed.as_bytes());
+        let line = format!("id \"{id}\"");
         let diagnostic = diagnostic.with_help(format!("add `{line}`; every rule needs an id"));
         let after = match self.statement("title") {
             Some(title) => Some(title.span.end),

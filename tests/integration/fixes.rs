@@ -277,9 +277,13 @@ fn a_missing_id_comes_with_a_fresh_one_to_paste() {
         "{fixed}"
     );
     assert_eq!(diagnose(&fixed).0, []);
-    // Each run draws a new one: ids must not collide across rules.
-    let (_, again) = diagnose(&text);
-    assert_ne!(again[0].help, diagnostics[0].help);
+    // The same input gives the same id (output is deterministic); another
+    // rule, or the same rule in another text, gets another.
+    assert_eq!(diagnose(&text).1[0].help, diagnostics[0].help);
+    let renamed = text.replace("rule r {", "rule s {");
+    assert_ne!(diagnose(&renamed).1[0].help, diagnostics[0].help);
+    let edited = text.replace("title \"t\"", "title \"u\"");
+    assert_ne!(diagnose(&edited).1[0].help, diagnostics[0].help);
 }
 
 #[test]
@@ -413,6 +417,13 @@ fn check_fix_keeps_a_byte_order_mark_and_json_lists_fixes() {
     assert_eq!(fix["edits"][0]["column"], 18);
     assert_eq!(fix["edits"][0]["end_column"], 19);
     assert_eq!(fix["edits"][0]["replacement"], "==");
+    let sarif = tripline_in(&dir, &["check", "--format", "sarif", "r.trip"]);
+    let sarif: serde_json::Value = serde_json::from_str(&sarif.stdout).unwrap();
+    let change = &sarif["runs"][0]["results"][0]["fixes"][0]["artifactChanges"][0];
+    assert_eq!(change["artifactLocation"]["uri"], "r.trip");
+    let replacement = &change["replacements"][0];
+    assert_eq!(replacement["deletedRegion"]["startColumn"], 18);
+    assert_eq!(replacement["insertedContent"]["text"], "==");
     let run = tripline_in(&dir, &["check", "--fix", "r.trip"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let after = std::fs::read(dir.join("r.trip")).unwrap();
