@@ -177,13 +177,11 @@ pub fn check_pack(
 /// at one, or it weighs the schedule, which a made-up duration skews. The
 /// parse error already names the value.
 fn about_made_up(diagnostic: &Diagnostic, made_up: &[Span]) -> bool {
-    const SCHEDULE: [crate::diag::Code; 6] = [
+    const SCHEDULE: [crate::diag::Code; 4] = [
         codes::LOOKBACK_TOO_SHORT,
         codes::DELAY_TOO_LONG,
         codes::STEP_NOT_DIVIDING,
-        codes::ALWAYS_HOLDS,
         codes::SCHEDULE_CANNOT_HONOUR,
-        codes::REPEAT_COUNT,
     ];
     let span = diagnostic.primary.span;
     SCHEDULE.contains(&diagnostic.code)

@@ -235,6 +235,22 @@ fn a_bad_duration_or_integer_no_longer_hides_the_rules_other_errors() {
 }
 
 #[test]
+fn nothing_is_said_about_a_made_up_value() {
+    // The window reads as 0 after E0105: no schedule error may follow from
+    // it, nor an "always holds" from an overflowing threshold.
+    let text = web_rule(
+        r#"url.path == "/a""#,
+        &[
+            "threshold count() by source.ip over 10minutes step 1m >= 99999999999999999999",
+            "lookback 1m",
+            r#"test "t" { event { url.path: "/a" } expect alert 0 }"#,
+        ],
+    );
+    let codes: Vec<String> = diagnose(&text).0.into_iter().map(|(c, _, _)| c).collect();
+    assert_eq!(codes, ["E0105", "E0104"]);
+}
+
+#[test]
 fn an_unknown_sub_technique_lists_its_siblings_with_names() {
     let text = web_rule(r#"url.path == "/a""#, &[FIRES]).replace("T1595.002", "T1595.004");
     let (rows, diagnostics) = diagnose(&text);
