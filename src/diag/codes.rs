@@ -41,7 +41,7 @@ codes! {
     UNKNOWN_STATEMENT = "E0203", "unknown statement";
     NEGATED_STRING_OPERATOR = "E0204", "`not` before a string operator";
     EXPRESSION_TOO_LONG = "E0205", "expression too long";
-    FOREIGN_OPERATOR = "E0206", "operator of another language (`=`, `&&`, `||`, `!`)";
+    FOREIGN_OPERATOR = "E0206", "operator of another language (`=`, `<>`, `&&`, `||`, `!`)";
     NULL_COMPARISON = "E0207", "comparison with `null`";
     BARE_WORD_VALUE = "E0208", "bare word where a value is expected";
 

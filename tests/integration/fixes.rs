@@ -62,7 +62,7 @@ fn all_fixed(text: &str, diagnostics: &[Diagnostic]) -> String {
 #[test]
 fn operators_of_other_languages_are_read_as_meant_and_fixed() {
     let text = web_rule(
-        r#"url.path = "/admin" && http.response.status_code == 200 || !url.path == "/x""#,
+        r#"url.path = "/admin" && http.response.status_code <> 200 || !url.path == "/x""#,
         &[FIRES],
     );
     let (rows, diagnostics) = diagnose(&text);
@@ -71,6 +71,7 @@ fn operators_of_other_languages_are_read_as_meant_and_fixed() {
         [
             row("E0206", "8:18", "`=` is not an operator here; write `==`"),
             row("E0206", "8:29", "`&&` is not an operator here; write `and`"),
+            row("E0206", "8:58", "`<>` is not an operator here; write `!=`"),
             row("E0206", "8:65", "`||` is not an operator here; write `or`"),
             row("E0206", "8:68", "`!` is not an operator here; write `not`"),
         ]
@@ -83,7 +84,7 @@ fn operators_of_other_languages_are_read_as_meant_and_fixed() {
     let fixed = all_fixed(&text, &diagnostics);
     assert!(
         fixed.contains(
-            r#"where url.path == "/admin" and http.response.status_code == 200 or not url.path == "/x""#
+            r#"where url.path == "/admin" and http.response.status_code != 200 or not url.path == "/x""#
         ),
         "{fixed}"
     );

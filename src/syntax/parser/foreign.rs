@@ -1,4 +1,5 @@
 //! What people bring from other languages into a `where`: `=` for `==`,
+//! `<>` for `!=`,
 //! `&&` `||` `!` for `and` `or` `not`, `is null` / `== null` / `!= null`
 //! for `exists()`, and a bare word where a string is meant. Each is
 //! reported (E0206, E0207, E0208) with the fix, and read as that fix would
@@ -7,7 +8,7 @@
 use super::lexical::{is_keyword, word_len};
 use super::{Ctx, Span, Spanned};
 use crate::diag::{Applicability, Diagnostic, Fix, codes};
-use crate::syntax::ast::{Expr, Literal, StringLit};
+use crate::syntax::ast::{Expr, Literal, Operator, StringLit};
 
 impl<'a> Ctx<'a> {
     /// `&&` or `||` after an operand: the rest after it and the word it
@@ -36,15 +37,20 @@ impl<'a> Ctx<'a> {
         Some(&start[1..])
     }
 
-    /// A lone `=` where an operator is expected: the rest after it.
-    pub(super) fn foreign_equals(&self, start: &'a str) -> Option<(&'a str, Span)> {
-        if !start.starts_with('=') || start.starts_with("==") {
+    /// A lone `=` or SQL's `<>` where an operator is expected: the rest
+    /// after it, the span and the operator it stands for.
+    pub(super) fn foreign_equals(&self, start: &'a str) -> Option<(&'a str, Span, Operator)> {
+        let (written, meant, op) = if start.starts_with("<>") {
+            ("<>", "!=", Operator::Ne)
+        } else if start.starts_with('=') && !start.starts_with("==") {
+            ("=", "==", Operator::Eq)
+        } else {
             return None;
-        }
+        };
         let at = self.offset(start);
-        let span = Span::new(at, at + 1);
-        self.report_foreign(span, "=", "==");
-        Some((&start[1..], span))
+        let span = Span::new(at, at + written.len());
+        self.report_foreign(span, written, meant);
+        Some((&start[written.len()..], span, op))
     }
 
     /// E0206 at `span` (the text `written`), fixed by `word` with the spaces
@@ -71,8 +77,8 @@ impl<'a> Ctx<'a> {
                 format!("`{written}` is not an operator here; write `{word}`"),
             )
             .with_label(format!("use `{word}`"))
-            .with_help(if word == "==" {
-                "equality is `==`; `=` is not an operator"
+            .with_help(if word == "==" || word == "!=" {
+                "equality is `==`, inequality `!=`"
             } else {
                 "conditions are joined with `and` and `or`, and negated with `not`"
             })

@@ -169,6 +169,9 @@ impl<'a> Ctx<'a> {
     /// The operator after a field; the flag is set for a misplaced `not`.
     fn operator(&self, input: &'a str, field: &str) -> PResult<'a, (Spanned<Operator>, bool)> {
         let start = self.ws(input);
+        if let Some((rest, span, op)) = self.foreign_equals(start) {
+            return Ok((rest, (Spanned::new(op, span), false)));
+        }
         for (symbol, op) in [
             ("==", Operator::Eq),
             ("!=", Operator::Ne),
@@ -180,9 +183,6 @@ impl<'a> Ctx<'a> {
             if let Ok((rest, span)) = self.punct(symbol)(start) {
                 return Ok((rest, (Spanned::new(op, span), false)));
             }
-        }
-        if let Some((rest, span)) = self.foreign_equals(start) {
-            return Ok((rest, (Spanned::new(Operator::Eq, span), false)));
         }
         if let Ok((after_not, not)) = self.keyword("not")(start) {
             if let Ok((rest, op)) = self.membership(after_not, true) {
