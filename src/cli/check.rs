@@ -23,14 +23,21 @@ pub fn run(args: &CheckArgs) -> u8 {
         }
     };
     if args.fix {
-        let fixed = match apply_safe_fixes(&loaded) {
-            Ok(fixed) => fixed,
-            Err(message) => {
-                eprintln!("error: {message}");
-                return 2;
+        // A fix can uncover more (a statement that parses again is then
+        // checked): apply, check again, a few rounds at most.
+        let mut fixed = 0;
+        for _ in 0..FIX_ROUNDS {
+            let applied = match apply_safe_fixes(&loaded) {
+                Ok(applied) => applied,
+                Err(message) => {
+                    eprintln!("error: {message}");
+                    return 2;
+                }
+            };
+            if applied == 0 {
+                break;
             }
-        };
-        if fixed > 0 {
+            fixed += applied;
             loaded = match load() {
                 Ok(loaded) => loaded,
                 Err(err) => {
@@ -112,6 +119,7 @@ fn apply_safe_fixes(loaded: &pipeline::Loaded) -> Result<usize, String> {
         by_file.entry(d.primary.file).or_default().extend(safe);
     }
     let mut applied = 0;
+    let mut writes = Vec::new();
     for (file, fixes) in by_file {
         if fixes.is_empty() {
             continue;
@@ -133,11 +141,19 @@ fn apply_safe_fixes(loaded: &pipeline::Loaded) -> Result<usize, String> {
         }
         let mut bytes = if bom { BOM.to_vec() } else { Vec::new() };
         bytes.extend_from_slice(text.as_bytes());
-        super::write::write_file(&source.path, &bytes).map_err(|err| err.to_string())?;
+        writes.push((&source.path, bytes));
         applied += count;
+    }
+    // Every new text is ready before the first is written.
+    for (written, (path, bytes)) in writes.iter().enumerate() {
+        super::write::write_file(path, bytes)
+            .map_err(|err| format!("{err} ({written} fixed files written before it)"))?;
     }
     Ok(applied)
 }
+
+/// How many times `--fix` applies fixes and checks again.
+const FIX_ROUNDS: usize = 5;
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
