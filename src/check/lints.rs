@@ -65,6 +65,9 @@ fn url_encoded(text: &str) -> bool {
 /// the text "10.0.0.0/8". On an `ip` field the fix is `in cidr [...]`.
 pub(crate) fn cidr_as_text(cx: &mut RuleCx, field: &ir::Field, predicate: &Predicate) {
     let op = predicate.op.node;
+    if let Operand::List(items) = &predicate.operand {
+        return cidr_list_as_text(cx, field, predicate, items);
+    }
     let Operand::Literal(Spanned {
         node: Literal::String(text),
         span,
@@ -113,6 +116,65 @@ pub(crate) fn cidr_as_text(cx: &mut RuleCx, field: &ir::Field, predicate: &Predi
         diagnostic = diagnostic.with_help(
             "`in cidr` works on `ip` fields; on a string field, compare the text you expect",
         );
+    }
+    cx.emit(diagnostic);
+}
+
+/// A CIDR block written with a prefix (`10.0.0.0/8`), not a bare address.
+fn is_block(literal: &Spanned<Literal>) -> bool {
+    matches!(&literal.node, Literal::String(t) if t.value.contains('/') && parse_cidr(&t.value).is_ok())
+}
+
+/// W0013 for `f in ["10.0.0.0/8", ...]`: at the first block. When every
+/// element is an address or a block and the field is `ip`, the fix (for
+/// review) makes the operator `in cidr` (`not in cidr`).
+fn cidr_list_as_text(
+    cx: &mut RuleCx,
+    field: &ir::Field,
+    predicate: &Predicate,
+    items: &Spanned<Vec<Spanned<Literal>>>,
+) {
+    let op = predicate.op.node;
+    if !matches!(op, Operator::In | Operator::NotIn) || predicate.len.is_some() {
+        return;
+    }
+    let Some(first) = items.iter().find(|item| is_block(item)) else {
+        return;
+    };
+    let all_addresses = items
+        .iter()
+        .all(|item| matches!(&item.node, Literal::String(t) if parse_cidr(&t.value).is_ok()));
+    let membership = if op == Operator::In {
+        "in cidr"
+    } else {
+        "not in cidr"
+    };
+    let mut diagnostic = cx
+        .warning(
+            codes::CIDR_AS_TEXT,
+            first.span,
+            format!(
+                "`{}` compares `{}` with the text of each element; \"{}\" is a CIDR block",
+                op.symbol(),
+                field.path,
+                cx.text(first.span).trim_matches('"')
+            ),
+        )
+        .with_label("a CIDR block");
+    if field.ty == FieldType::Ip && all_addresses {
+        diagnostic = diagnostic
+            .with_help(format!(
+                "to test membership, write `{} {membership} [...]`",
+                field.path
+            ))
+            .with_fix(Fix::review(
+                format!("use `{membership}`"),
+                predicate.op.span,
+                membership,
+            ));
+    } else {
+        diagnostic = diagnostic
+            .with_help("`in cidr` works on `ip` fields, with every element an address or a block");
     }
     cx.emit(diagnostic);
 }

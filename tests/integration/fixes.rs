@@ -376,6 +376,21 @@ fn lints_carry_fixes_for_review() {
         "{fixed}"
     );
     assert!(fixed.contains("delay 10m"), "{fixed}");
+    // A block in an inline list: the operator becomes `in cidr`.
+    let listed = web_rule(r#"destination.ip in ["192.0.2.1", "10.0.0.0/8"]"#, &[FIRES]);
+    let (rows, diagnostics) = diagnose(&listed);
+    assert_eq!(
+        rows,
+        [row(
+            "W0013",
+            "8:41",
+            "`in` compares `destination.ip` with the text of each element; \"10.0.0.0/8\" is a CIDR block"
+        )]
+    );
+    assert!(
+        all_fixed(&listed, &diagnostics)
+            .contains(r#"destination.ip in cidr ["192.0.2.1", "10.0.0.0/8"]"#)
+    );
     // URL encoding is not SQL: no warning.
     let encoded = web_rule(r#"url.path like "%2e%2e%2f""#, &[FIRES]);
     assert_eq!(diagnose(&encoded).0, []);
