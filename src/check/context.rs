@@ -3,7 +3,7 @@
 //! so far. Field lookup lives here because every part of a rule resolves
 //! fields the same way.
 
-use crate::diag::{Code, Diagnostic, codes, nearest};
+use crate::diag::{Code, Diagnostic, Fix, codes, nearest_sure};
 use crate::ir::{self, FieldType};
 use crate::source::{FileId, SourceMap};
 use crate::syntax::{Span, Spanned};
@@ -82,17 +82,17 @@ impl<'a> RuleCx<'a> {
             }),
             None => {
                 let message = format!("unknown field `{}` in source `{}`", path.node, source.name);
-                let help = match nearest(path, source.field_names()) {
-                    Some(near) => format!("did you mean `{near}`?"),
-                    None => format!(
+                let mut diagnostic = self.error(codes::UNKNOWN_FIELD, path.span, message);
+                diagnostic = match nearest_sure(path, source.field_names()) {
+                    Some((near, sure)) => diagnostic
+                        .with_help(format!("did you mean `{near}`?"))
+                        .with_fix(Fix::one(sure, format!("use `{near}`"), path.span, near)),
+                    None => diagnostic.with_help(format!(
                         "the fields of `{}` are {}",
                         source.name,
                         quoted_list(source.field_names())
-                    ),
+                    )),
                 };
-                let diagnostic = self
-                    .error(codes::UNKNOWN_FIELD, path.span, message)
-                    .with_help(help);
                 self.emit(diagnostic);
                 None
             }

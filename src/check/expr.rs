@@ -155,6 +155,8 @@ fn predicate(cx: &mut RuleCx, predicate: &Predicate) -> Option<Condition> {
         field.cased = true;
     }
     let operation = operation(cx, &field, op, &predicate.operand)?;
+    super::lints::cidr_as_text(cx, &field, predicate);
+    super::lints::length_always_holds(cx, predicate);
     let span = predicate
         .len
         .unwrap_or(predicate.field.span)

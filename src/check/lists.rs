@@ -167,7 +167,7 @@ impl<'a> Lists<'a> {
             .collect()
     }
 
-    pub fn names(&self) -> impl Iterator<Item = &str> {
+    pub fn names(&self) -> impl Iterator<Item = &str> + Clone {
         self.lists.iter().map(|(name, _)| *name)
     }
 }

@@ -2,12 +2,12 @@
 //! techniques, author, dates, description, references, false positives,
 //! tags and the playbook. Each is checked where it is written.
 
-use crate::diag::{Code, codes, nearest};
+use crate::diag::{Code, Fix, codes, nearest, nearest_sure};
 use crate::ir::{self, Level, Status};
 use crate::syntax::Spanned;
 use crate::syntax::ast::{StatementValue, StringLit, Word};
 
-use super::attack::TechniqueEntry;
+use super::attack::{Catalogue, TechniqueEntry};
 use super::context::{RuleCx, quoted_list};
 use super::names::{Claim, Registry};
 use super::statements::Statements;
@@ -194,8 +194,10 @@ pub(crate) fn word_value<T: Copy>(
                     word.span,
                     format!("unknown {noun} `{text}`; expected one of {}", words()),
                 );
-                if let Some(near) = nearest(text, allowed.iter().map(|(w, _)| *w)) {
-                    diagnostic = diagnostic.with_help(format!("did you mean `{near}`?"));
+                if let Some((near, sure)) = nearest_sure(text, allowed.iter().map(|(w, _)| *w)) {
+                    diagnostic = diagnostic
+                        .with_help(format!("did you mean `{near}`?"))
+                        .with_fix(Fix::one(sure, format!("use `{near}`"), word.span, near));
                 }
                 cx.emit(diagnostic);
             }
@@ -214,8 +216,15 @@ pub(crate) fn word_value<T: Copy>(
                 .map(|_| text.as_str())
                 .or_else(|| nearest(text, allowed.iter().map(|(w, _)| *w)));
             if let Some(near) = near {
-                diagnostic =
-                    diagnostic.with_help(format!("write `{statement} {near}` without quotes"));
+                // Unquoting the very word is safe; a guess at another is not.
+                let fix = if found(text).is_some() {
+                    Fix::safe("remove the quotes", word.span, near)
+                } else {
+                    Fix::review(format!("use `{near}`"), word.span, near)
+                };
+                diagnostic = diagnostic
+                    .with_help(format!("write `{statement} {near}` without quotes"))
+                    .with_fix(fix);
             }
             cx.emit(diagnostic);
             None
@@ -276,16 +285,55 @@ fn techniques<'c>(cx: &mut RuleCx<'c>, st: &Statements) -> Option<Vec<&'c Techni
                     id.span,
                     format!("unknown ATT&CK technique `{}`", id.node),
                 );
-                if let Some(near) =
-                    nearest(id, catalogue.techniques().iter().map(|t| t.id.as_str()))
-                {
-                    diagnostic = diagnostic.with_help(format!("did you mean `{near}`?"));
-                }
+                diagnostic = suggest_technique(catalogue, id, diagnostic);
                 cx.emit(diagnostic);
             }
         }
     }
     (!failed).then_some(found)
+}
+
+/// Help for an unknown technique: for `T1595.004`, the sub-techniques of
+/// `T1595` with their names (each a fix for review); else the nearest id.
+fn suggest_technique(
+    catalogue: &Catalogue,
+    id: &Spanned<String>,
+    diagnostic: crate::diag::Diagnostic,
+) -> crate::diag::Diagnostic {
+    let parent = id.node.split_once('.').map(|(parent, _)| parent);
+    let siblings: Vec<&TechniqueEntry> = match parent {
+        Some(parent) => catalogue
+            .techniques()
+            .iter()
+            .filter(|t| t.id.split_once('.').is_some_and(|(p, _)| p == parent))
+            .filter(|t| !t.revoked && !t.deprecated)
+            .collect(),
+        None => Vec::new(),
+    };
+    if let (Some(parent), false) = (parent, siblings.is_empty()) {
+        let named: Vec<String> = siblings
+            .iter()
+            .map(|t| format!("`{}` ({})", t.id, t.name))
+            .collect();
+        let mut diagnostic = diagnostic.with_help(format!(
+            "the sub-techniques of `{parent}` are {}",
+            named.join(", ")
+        ));
+        for t in siblings {
+            diagnostic = diagnostic.with_fix(Fix::review(
+                format!("use `{}` ({})", t.id, t.name),
+                id.span,
+                t.id.as_str(),
+            ));
+        }
+        return diagnostic;
+    }
+    match nearest(id, catalogue.techniques().iter().map(|t| t.id.as_str())) {
+        Some(near) => diagnostic
+            .with_help(format!("did you mean `{near}`?"))
+            .with_fix(Fix::review(format!("use `{near}`"), id.span, near)),
+        None => diagnostic,
+    }
 }
 
 /// `date` and `modified`: real days, and `modified` not before `date`.
@@ -353,8 +401,10 @@ pub(crate) fn playbook(cx: &mut RuleCx, st: &Statements) -> ir::Playbook {
                         quoted_list(PLAYBOOK_KEYS)
                     ),
                 );
-                if let Some(near) = nearest(other, PLAYBOOK_KEYS) {
-                    diagnostic = diagnostic.with_help(format!("did you mean `{near}`?"));
+                if let Some((near, sure)) = nearest_sure(other, PLAYBOOK_KEYS.iter().copied()) {
+                    diagnostic = diagnostic
+                        .with_help(format!("did you mean `{near}`?"))
+                        .with_fix(Fix::one(sure, format!("use `{near}`"), line.key.span, near));
                 }
                 cx.emit(diagnostic);
                 continue;

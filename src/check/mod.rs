@@ -9,6 +9,7 @@ mod context;
 mod detection;
 mod event;
 mod expr;
+mod lints;
 mod lists;
 mod meta;
 mod names;
@@ -29,6 +30,7 @@ pub use taxonomy::{ExtendError, Source, Taxonomy};
 use crate::diag::{Diagnostic, codes};
 use crate::ir;
 use crate::source::{FileId, SourceMap};
+use crate::syntax::Span;
 use crate::syntax::ast::{self, Item, ItemKind};
 
 use context::{RuleCx, Scope};
@@ -143,7 +145,18 @@ pub fn check_pack(
             if let Claim::Duplicate(Some(diagnostic)) = claim {
                 cx.emit(*diagnostic);
             }
-            rules.extend(rule::rule(&mut cx, decl, &mut ids));
+            let checked = rule::rule(&mut cx, decl, &mut ids);
+            let made_up: Vec<Span> = parsed
+                .made_up
+                .iter()
+                .copied()
+                .filter(|s| decl.span.start <= s.start && s.end <= decl.span.end)
+                .collect();
+            if made_up.is_empty() {
+                rules.extend(checked);
+            } else {
+                cx.diagnostics.retain(|d| !about_made_up(d, &made_up));
+            }
             diagnostics.append(&mut cx.diagnostics);
         }
     }
@@ -157,6 +170,24 @@ pub fn check_pack(
         replaced_lists,
         lists: list_files,
     }
+}
+
+/// Whether a diagnostic of a rule with values the parser made up (a
+/// malformed duration or integer, read as 0) may be about them: it points
+/// at one, or it weighs the schedule, which a made-up duration skews. The
+/// parse error already names the value.
+fn about_made_up(diagnostic: &Diagnostic, made_up: &[Span]) -> bool {
+    const SCHEDULE: [crate::diag::Code; 4] = [
+        codes::LOOKBACK_TOO_SHORT,
+        codes::DELAY_TOO_LONG,
+        codes::STEP_NOT_DIVIDING,
+        codes::SCHEDULE_CANNOT_HONOUR,
+    ];
+    let span = diagnostic.primary.span;
+    SCHEDULE.contains(&diagnostic.code)
+        || made_up
+            .iter()
+            .any(|m| span.start < m.end.max(m.start + 1) && m.start < span.end.max(span.start + 1))
 }
 
 /// By file and position; a diagnostic reached twice (an element of a list

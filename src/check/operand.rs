@@ -3,7 +3,7 @@
 //! for `int` fields and nothing else, CIDR blocks for `in cidr`, globs for
 //! `like`, the portable regex subset for `matches`), then lowered to IR values.
 
-use crate::diag::{Diagnostic, codes, nearest};
+use crate::diag::{Diagnostic, Fix, codes, nearest_sure};
 use crate::ir::{self, FieldType, IpBlock, Operation};
 use crate::source::FileId;
 use crate::syntax::ast::{Literal, Operand, Operator, StringLit};
@@ -232,6 +232,7 @@ pub(crate) fn texts(
             non_empty(cx, text, literal.span)?;
             if like {
                 glob(cx, &text.value, cx.file, literal.span)?;
+                super::lints::like_sql_wildcards(cx, &text.value, literal.span);
             }
             Some(text.value.clone())
         }
@@ -409,8 +410,15 @@ fn many<T>(
                     name.span,
                     format!("unknown list `@{}`", name.node),
                 );
-                if let Some(near) = nearest(name, lists.names()) {
-                    diagnostic = diagnostic.with_help(format!("did you mean `@{near}`?"));
+                if let Some((near, sure)) = nearest_sure(name, lists.names()) {
+                    diagnostic = diagnostic
+                        .with_help(format!("did you mean `@{near}`?"))
+                        .with_fix(Fix::one(
+                            sure,
+                            format!("use `@{near}`"),
+                            name.span,
+                            format!("@{near}"),
+                        ));
                 }
                 cx.emit(diagnostic);
                 return None;

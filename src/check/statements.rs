@@ -2,7 +2,7 @@
 //! one), `test` any number of times, and the required ones present (E0307
 //! at the rule's name, one diagnostic per missing statement).
 
-use crate::diag::codes;
+use crate::diag::{Fix, codes};
 use crate::syntax::Spanned;
 use crate::syntax::ast::{
     Duration, RuleDecl, Statement, StatementValue, StringLit, TestBlock, Word,
@@ -52,17 +52,62 @@ impl<'r> Statements<'r> {
         }
         for keyword in REQUIRED {
             if statements.statement(keyword).is_none() {
-                let diagnostic = cx
-                    .error(
-                        codes::MISSING_STATEMENT,
-                        rule.name.span,
-                        format!("rule `{}` has no `{keyword}`", rule.name.node),
-                    )
-                    .with_help(format!("add a `{keyword}` statement; every rule needs one"));
+                let diagnostic = cx.error(
+                    codes::MISSING_STATEMENT,
+                    rule.name.span,
+                    format!("rule `{}` has no `{keyword}`", rule.name.node),
+                );
+                let diagnostic = if keyword == "id" {
+                    statements.fresh_id(cx, rule, diagnostic)
+                } else {
+                    diagnostic
+                        .with_help(format!("add a `{keyword}` statement; every rule needs one"))
+                };
                 cx.emit(diagnostic);
             }
         }
         statements
+    }
+
+    /// A missing `id`: the statement to paste, with a fresh id, and the fix
+    /// that inserts it after `title` (or after the rule's `{`). The id is a
+    /// UUID v5 of the file's path and whole text and the rule's name: new
+    /// for every rule and file content (ids must be unique across packs, so
+    /// the name alone would not do), yet the same for the same input, as
+    /// all output is.
+    fn fresh_id(
+        &self,
+        cx: &RuleCx,
+        rule: &RuleDecl,
+        diagnostic: crate::diag::Diagnostic,
+    ) -> crate::diag::Diagnostic {
+        let source = cx.scope.map.get(cx.file);
+        let seed = format!(
+            "tripline rule id\0{}\0{}\0{}",
+            source.path.display(),
+            rule.name.node,
+            source.text
+        );
+        let id = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, seed.as_bytes());
+        let line = format!("id \"{id}\"");
+        let diagnostic = diagnostic.with_help(format!("add `{line}`; every rule needs an id"));
+        let after = match self.statement("title") {
+            Some(title) => Some(title.span.end),
+            None => {
+                let from_name = crate::syntax::Span::new(rule.name.span.end, rule.span.end);
+                cx.text(from_name)
+                    .find('{')
+                    .map(|at| rule.name.span.end + at + 1)
+            }
+        };
+        match after {
+            Some(at) => diagnostic.with_fix(Fix::safe(
+                "add the `id` statement",
+                crate::syntax::Span::at(at),
+                format!("\n  {line}"),
+            )),
+            None => diagnostic,
+        }
     }
 
     fn statement(&self, keyword: &str) -> Option<&'r Statement> {

@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::diag::{codes, nearest};
+use crate::diag::{Fix, codes, nearest_sure};
 use crate::ir::{self, Expect, TestInput};
 use crate::syntax::ast::{self, EventLit, Expectation, TestBlock, TestItem, Value};
 use crate::syntax::{Span, Spanned};
@@ -228,7 +228,9 @@ fn timestamp(cx: &mut RuleCx, leaf: &Leaf) {
     }
 }
 
-/// W0008: a field outside the taxonomy that looks like one the rule reads.
+/// W0008: a field outside the taxonomy that looks like one the rule reads,
+/// or else like a field of the source (a near miss such as
+/// `http.response.status` for `http.response.status_code`).
 fn typo_warning(cx: &mut RuleCx, leaf: &Leaf) {
     let Some(source) = cx.source else {
         return;
@@ -236,19 +238,31 @@ fn typo_warning(cx: &mut RuleCx, leaf: &Leaf) {
     if source.field_type(&leaf.path).is_some() {
         return;
     }
-    let Some(near) = nearest(&leaf.path, cx.read_fields.iter().map(String::as_str)) else {
-        return;
+    let read = cx.read_fields.iter().map(String::as_str);
+    let (near, sure, what) = match nearest_sure(&leaf.path, read) {
+        Some((near, sure)) => (near.to_string(), sure, "the rule reads"),
+        None => match nearest_sure(&leaf.path, source.field_names()) {
+            Some((near, sure)) => (near.to_string(), sure, "the source has"),
+            None => return,
+        },
     };
     let diagnostic = cx
         .warning(
             codes::EVENT_FIELD_TYPO,
             leaf.key,
             format!(
-                "`{}` is not a field of source `{}`; the rule reads `{near}`",
+                "`{}` is not a field of source `{}`; {what} `{near}`",
                 leaf.path, source.name
             ),
         )
         .with_help(format!("did you mean `{near}`?"));
+    // A key written as a nested object cannot be renamed in one place.
+    let written = cx.text(leaf.key);
+    let diagnostic = if written == leaf.path {
+        diagnostic.with_fix(Fix::one(sure, format!("use `{near}`"), leaf.key, near))
+    } else {
+        diagnostic
+    };
     cx.emit(diagnostic);
 }
 

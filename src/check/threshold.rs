@@ -94,7 +94,11 @@ fn having(cx: &mut RuleCx, having: &Spanned<Having>) -> Option<ir::Having> {
             comparison,
             value,
         } => Some(ir::Having::Compare {
-            aggregate: self::aggregate(cx, aggregate)?,
+            aggregate: {
+                let checked = self::aggregate(cx, aggregate)?;
+                super::lints::aggregate_always_holds(cx, aggregate, comparison, value);
+                checked
+            },
             comparison: match comparison.node {
                 Comparison::Gt => ir::Comparison::Gt,
                 Comparison::Ge => ir::Comparison::Ge,
@@ -218,6 +222,9 @@ pub(crate) fn schedule(
     let defaults = cx.scope.settings;
     let every = st.duration("every").map_or(defaults.every, |d| d.seconds);
     let delay = st.duration("delay").map_or(defaults.delay, |d| d.seconds);
+    if let Some(written) = st.duration("delay") {
+        super::lints::delay_rounded(cx, written, every);
+    }
     let minimum = ir::Schedule::minimum_lookback(every, delay, window);
     let Some(lookback) = st.duration("lookback") else {
         return ir::Schedule {

@@ -201,6 +201,10 @@ pub struct CheckArgs {
     /// names on each target. Repeatable; later files may add to earlier ones.
     #[arg(long = "taxonomy", value_name = "FILE")]
     pub taxonomy: Vec<PathBuf>,
+    /// Apply the safe fixes diagnostics carry to the files, then check again
+    /// and report what remains.
+    #[arg(long)]
+    pub fix: bool,
 }
 
 #[derive(Debug, clap::Args)]

@@ -41,6 +41,9 @@ codes! {
     UNKNOWN_STATEMENT = "E0203", "unknown statement";
     NEGATED_STRING_OPERATOR = "E0204", "`not` before a string operator";
     EXPRESSION_TOO_LONG = "E0205", "expression too long";
+    FOREIGN_OPERATOR = "E0206", "operator of another language (`=`, `<>`, `&&`, `||`, `!`)";
+    NULL_COMPARISON = "E0207", "comparison with `null`";
+    BARE_WORD_VALUE = "E0208", "bare word where a value is expected";
 
     // Names: what a name refers to.
     UNKNOWN_SOURCE = "E0300", "unknown source";
@@ -145,10 +148,14 @@ codes! {
     EMPTY_TEXT = "W0005", "empty string in metadata";
     TEST_WITHOUT_EVENTS = "W0006", "test without events";
     RULE_WITHOUT_TESTS = "W0007", "rule without tests";
-    EVENT_FIELD_TYPO = "W0008", "test event field close to a field the rule reads";
+    EVENT_FIELD_TYPO = "W0008", "test event field close to a field of the source";
     RULE_WITHOUT_PLAYBOOK = "W0009", "rule without a playbook";
     LONE_CR = "W0010", "lines end with CR alone";
     SITE_LIST_UNUSED = "W0011", "site list the pack does not declare";
+    LIKE_SQL_WILDCARD = "W0012", "`like` pattern with the SQL wildcard `%`";
+    CIDR_AS_TEXT = "W0013", "CIDR block compared as text";
+    ALWAYS_HOLDS = "W0014", "comparison that always holds";
+    SCHEDULE_CANNOT_HONOUR = "W0015", "`delay` or `lookback` the schedule cannot honour";
 }
 
 #[cfg(test)]

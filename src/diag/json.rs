@@ -71,11 +71,36 @@ pub fn to_json(map: &SourceMap, diagnostics: &[Diagnostic]) -> Value {
                 "label": d.primary.message,
                 "labels": labels,
                 "help": d.help,
+                "fixes": fixes(map, d),
             })
         })
         .collect();
     let errors = diagnostics.iter().filter(|d| d.is_error()).count();
     json!({ "diagnostics": items, "errors": errors, "warnings": diagnostics.len() - errors })
+}
+
+/// Each fix with its edits located like labels (ends exclusive).
+fn fixes(map: &SourceMap, d: &Diagnostic) -> Vec<Value> {
+    let file = map.get(d.primary.file);
+    d.fixes
+        .iter()
+        .map(|fix| {
+            let edits: Vec<Value> = fix
+                .edits
+                .iter()
+                .map(|edit| {
+                    let (start, end) =
+                        (file.position(edit.span.start), file.position(edit.span.end));
+                    json!({
+                        "line": start.line, "column": start.column,
+                        "end_line": end.line, "end_column": end.column,
+                        "replacement": edit.replacement,
+                    })
+                })
+                .collect();
+            json!({ "message": fix.message, "applicability": fix.applicability, "edits": edits })
+        })
+        .collect()
 }
 
 /// The `--format sarif` document (SARIF 2.1.0).
@@ -102,13 +127,17 @@ pub fn to_sarif(map: &SourceMap, diagnostics: &[Diagnostic]) -> Value {
                     location
                 })
                 .collect();
-            json!({
+            let mut result = json!({
                 "ruleId": d.code.id,
                 "level": severity_word(d.severity),
                 "message": { "text": message },
                 "locations": [sarif_location(map, &d.primary)],
                 "relatedLocations": related,
-            })
+            });
+            if !d.fixes.is_empty() {
+                result["fixes"] = json!(sarif_fixes(map, d));
+            }
+            result
         })
         .collect();
     json!({
@@ -124,6 +153,45 @@ pub fn to_sarif(map: &SourceMap, diagnostics: &[Diagnostic]) -> Value {
             "results": results,
         }],
     })
+}
+
+/// SARIF `fixes`: each fix as replacements in the diagnostic's file; a fix
+/// for review says so in its description (SARIF has no applicability).
+fn sarif_fixes(map: &SourceMap, d: &Diagnostic) -> Vec<Value> {
+    let file = map.get(d.primary.file);
+    let uri = file.path.to_string_lossy().replace('\\', "/");
+    d.fixes
+        .iter()
+        .map(|fix| {
+            let replacements: Vec<Value> = fix
+                .edits
+                .iter()
+                .map(|edit| {
+                    let (start, end) =
+                        (file.position(edit.span.start), file.position(edit.span.end));
+                    json!({
+                        "deletedRegion": {
+                            "startLine": start.line, "startColumn": start.column,
+                            "endLine": end.line, "endColumn": end.column,
+                        },
+                        "insertedContent": { "text": edit.replacement },
+                    })
+                })
+                .collect();
+            let description = if fix.is_safe() {
+                fix.message.clone()
+            } else {
+                format!("{} (for review)", fix.message)
+            };
+            json!({
+                "description": { "text": description },
+                "artifactChanges": [{
+                    "artifactLocation": { "uri": uri },
+                    "replacements": replacements,
+                }],
+            })
+        })
+        .collect()
 }
 
 fn sarif_location(map: &SourceMap, label: &Label) -> Value {

@@ -2,12 +2,16 @@
 //! user's terms, a primary label and secondary labels (each a span in some
 //! file), and an optional help line. Rendering for people, as JSON and as
 //! SARIF are separate steps (`render`, `json`, `sarif`) over the same value.
+//! A diagnostic may carry fixes (`fix`): edits of its file that `check
+//! --fix` applies when safe and an editor offers as code actions.
 
 pub mod codes;
+pub mod fix;
 pub mod json;
 pub mod render;
 
 pub use codes::Code;
+pub use fix::{Applicability, Edit, Fix};
 
 use crate::source::FileId;
 use crate::syntax::Span;
@@ -35,6 +39,8 @@ pub struct Diagnostic {
     pub primary: Label,
     pub secondary: Vec<Label>,
     pub help: Option<String>,
+    /// Edits of the primary label's file that would resolve it.
+    pub fixes: Vec<Fix>,
 }
 
 impl Diagnostic {
@@ -64,6 +70,7 @@ impl Diagnostic {
             },
             secondary: Vec::new(),
             help: None,
+            fixes: Vec::new(),
         }
     }
 
@@ -84,6 +91,11 @@ impl Diagnostic {
 
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
+        self
+    }
+
+    pub fn with_fix(mut self, fix: Fix) -> Self {
+        self.fixes.push(fix);
         self
     }
 
@@ -108,6 +120,49 @@ pub fn nearest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         .filter(|(d, _)| *d <= 2)
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
+}
+
+/// `nearest`, with how sure the guess is: `Safe` when no other candidate is
+/// as close, so that `check --fix` may take it; `Unsafe` on a tie. Failing
+/// that, a near miss, always `Unsafe` (it names more than was written):
+/// the one candidate that extends `name` by a `_` or `.` part
+/// (`http.response.status` for `http.response.status_code`), or ends with
+/// `.name` (`status_code` for `http.response.status_code`).
+pub fn nearest_sure<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str> + Clone,
+) -> Option<(&'a str, Applicability)> {
+    let Some(near) = nearest(name, candidates.clone()) else {
+        return near_miss(name, candidates).map(|c| (c, Applicability::Unsafe));
+    };
+    let lower = name.to_lowercase();
+    let distance = |c: &str| edit_distance(&lower, &c.to_lowercase());
+    let best = distance(near);
+    let ties = candidates
+        .into_iter()
+        .filter(|c| *c != near && distance(c) == best)
+        .count();
+    let sure = if ties == 0 {
+        Applicability::Safe
+    } else {
+        Applicability::Unsafe
+    };
+    Some((near, sure))
+}
+
+/// The only candidate that extends `name` at a `_` or `.`, or ends with `.name`.
+fn near_miss<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    if name.is_empty() {
+        return None;
+    }
+    let extends = |c: &str| {
+        c.strip_prefix(name)
+            .is_some_and(|tail| tail.starts_with(['_', '.']))
+            || c.strip_suffix(name).is_some_and(|head| head.ends_with('.'))
+    };
+    let mut found = candidates.into_iter().filter(|c| extends(c));
+    let first = found.next()?;
+    found.next().is_none().then_some(first)
 }
 
 /// Levenshtein distance over characters.
@@ -138,5 +193,32 @@ mod tests {
         assert_eq!(nearest("source.iip", fields), Some("source.ip"));
         assert_eq!(nearest("SOURCE.IP", fields), Some("source.ip"));
         assert_eq!(nearest("src", fields), None);
+    }
+
+    #[test]
+    fn a_guess_is_safe_only_without_a_tie() {
+        let fields = ["source.ip", "source.port", "dest.ip", "dest.id"];
+        assert_eq!(
+            nearest_sure("source.iip", fields),
+            Some(("source.ip", Applicability::Safe))
+        );
+        assert_eq!(
+            nearest_sure("dest.i", fields),
+            Some(("dest.ip", Applicability::Unsafe))
+        );
+        let web = [
+            "http.response.status_code",
+            "http.request.method",
+            "url.path",
+        ];
+        assert_eq!(
+            nearest_sure("http.response.status", web),
+            Some(("http.response.status_code", Applicability::Unsafe))
+        );
+        assert_eq!(
+            nearest_sure("status_code", web),
+            Some(("http.response.status_code", Applicability::Unsafe))
+        );
+        assert_eq!(nearest_sure("http", web), None, "two fields extend `http`");
     }
 }

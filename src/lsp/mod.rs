@@ -7,7 +7,6 @@
 mod analysis;
 mod complete;
 mod context;
-mod fixes;
 mod hover;
 mod position;
 mod symbols;
@@ -395,15 +394,22 @@ impl Server {
             if span.end < from || span.start > to {
                 continue;
             }
-            for fix in fixes::fixes(diagnostic, text) {
-                let edit = lsp::TextEdit {
-                    range: index.range(fix.span),
-                    new_text: fix.replacement,
-                };
-                let changes = BTreeMap::from([(uri.as_str().to_string(), vec![edit])]);
+            // The fixes the diagnostic carries (`check --fix` applies the
+            // safe ones, which the editor marks preferred).
+            for fix in &diagnostic.fixes {
+                let edits = fix
+                    .edits
+                    .iter()
+                    .map(|edit| lsp::TextEdit {
+                        range: index.range(edit.span),
+                        new_text: edit.replacement.clone(),
+                    })
+                    .collect();
+                let changes = BTreeMap::from([(uri.as_str().to_string(), edits)]);
                 actions.push(json!({
-                    "title": fix.title,
+                    "title": fix.message,
                     "kind": lsp::CodeActionKind::QUICKFIX,
+                    "isPreferred": fix.is_safe(),
                     "diagnostics": [to_lsp_diagnostic(analysis, &index, diagnostic)],
                     "edit": workspace_edit(changes)?,
                 }));

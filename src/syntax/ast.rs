@@ -11,6 +11,10 @@ pub struct File {
     pub items: Vec<Item>,
     /// `# ...` comments, in source order (span covers `#` to end of line, no LF).
     pub comments: Vec<Spanned<String>>,
+    /// Values the parser made up (0) where a duration or integer was
+    /// malformed; the item is still checked, and the checker drops what it
+    /// would report about them.
+    pub made_up: Vec<Span>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -602,6 +602,27 @@ fn each_diagnostic_points_at_its_token() {
             ),
             vec!["W0008 10:22"],
         ),
+        // Lints from what new users write.
+        (
+            rule_where(r#"dns.question.name like "%admin%""#, &[]),
+            vec!["W0012 8:32"],
+        ),
+        (
+            rule_where(r#"source.ip == "10.0.0.0/8""#, &[]),
+            vec!["W0013 8:22"],
+        ),
+        (
+            threshold_rule("threshold count() by source.ip over 10m >= 1", &[]),
+            vec!["W0007 1:6", "W0014 9:43"],
+        ),
+        (
+            rule_where("len(dns.question.name) >= 0", &[]),
+            vec!["W0014 8:9"],
+        ),
+        (
+            rule_where(r#"dns.question.type == "AXFR""#, &["every 5m", "delay 7m"]),
+            vec!["W0015 11:9"],
+        ),
         // More shapes of the same codes.
         (
             format!(

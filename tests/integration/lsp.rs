@@ -165,7 +165,7 @@ impl Client {
             text = text.replace(folder.as_str(), name);
         }
         let uuid =
-            regex::Regex::new("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}")
+            regex::Regex::new("[0-9a-f]{8}-[0-9a-f]{4}-[45][0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}")
                 .unwrap();
         serde_json::from_str(&uuid.replace_all(&text, "<uuid>")).unwrap()
     }

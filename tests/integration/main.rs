@@ -12,6 +12,7 @@ mod cli_help;
 mod coverage;
 mod docs_examples;
 mod eval;
+mod fixes;
 mod fmt;
 mod hostile;
 mod hostile_io;

@@ -423,8 +423,15 @@ fn unknown_word<'w>(
         word.span,
         format!("unknown {noun} `{}`", word.node),
     );
-    diagnostic = match crate::diag::nearest(&word.node, allowed.clone()) {
-        Some(near) => diagnostic.with_help(format!("did you mean `{near}`?")),
+    diagnostic = match crate::diag::nearest_sure(&word.node, allowed.clone()) {
+        Some((near, sure)) => diagnostic
+            .with_help(format!("did you mean `{near}`?"))
+            .with_fix(crate::diag::Fix::one(
+                sure,
+                format!("use `{near}`"),
+                word.span,
+                near,
+            )),
         None => diagnostic.with_help(format!("expected one of {}", quoted_list(allowed))),
     };
     cx.emit(diagnostic);

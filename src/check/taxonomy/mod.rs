@@ -170,7 +170,7 @@ impl Source {
         self.field(field).map(|f| f.ty)
     }
 
-    pub fn field_names(&self) -> impl Iterator<Item = &str> {
+    pub fn field_names(&self) -> impl Iterator<Item = &str> + Clone {
         self.fields.iter().map(|f| f.name.as_str())
     }
 }

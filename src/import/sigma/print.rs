@@ -107,6 +107,7 @@ pub fn print(draft: &Draft) -> Result<String, String> {
     let file = File {
         items: vec![Item::Rule(rule)],
         comments: Vec::new(),
+        made_up: Vec::new(),
     };
     let text = crate::fmt::format(&s.text, &file);
     let (reparsed, errors) = syntax::parse(FileId(0), &text);

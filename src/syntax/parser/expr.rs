@@ -101,6 +101,11 @@ impl<'a> Ctx<'a> {
                 *depth = self.deeper(rest, *depth, span)?;
                 stack.push(Pending::Not(span.start));
                 rest = after;
+            } else if let Some(after) = self.foreign_not(rest) {
+                let at = self.offset(after) - 1;
+                *depth = self.deeper(rest, *depth, Span::new(at, at + 1))?;
+                stack.push(Pending::Not(at));
+                rest = after;
             } else if let Ok((after, open)) = self.punct("(")(rest) {
                 *depth = self.deeper(rest, *depth, open)?;
                 stack.push(Pending::Group(open));
@@ -126,6 +131,17 @@ impl<'a> Ctx<'a> {
         let mut rest = rest;
         loop {
             operand = apply_nots(stack, operand, depth);
+            let foreign = self.foreign_logical(rest);
+            if let Some((after, "and")) = foreign {
+                let left = reduce(stack, operand, false);
+                stack.push(Pending::And(left));
+                return Ok((after, None));
+            }
+            if let Some((after, _)) = foreign {
+                let left = reduce(stack, operand, true);
+                stack.push(Pending::Or(left));
+                return Ok((after, None));
+            }
             if let Ok((after, _)) = self.keyword("and")(rest) {
                 let left = reduce(stack, operand, false);
                 stack.push(Pending::And(left));

@@ -228,6 +228,7 @@ impl<'a> Ctx<'a> {
             return Err(nom::Err::Error(PError::done(start, diagnostic)));
         }
         let value = token.parse::<i64>().unwrap_or_else(|_| {
+            self.made_up(span);
             self.report(
                 Diagnostic::error(
                     codes::INTEGER_OUT_OF_RANGE,
@@ -255,16 +256,24 @@ impl<'a> Ctx<'a> {
         let at = self.offset(start);
         let span = Span::new(at, at + token.len());
         let seconds = duration_seconds(token).unwrap_or_else(|help| {
-            self.report(
-                Diagnostic::error(
-                    codes::INVALID_DURATION,
-                    self.file,
-                    span,
-                    format!("expected a duration like `5m`, found `{token}`"),
-                )
-                .with_label("not a duration")
-                .with_help(help),
-            );
+            self.made_up(span);
+            let diagnostic = Diagnostic::error(
+                codes::INVALID_DURATION,
+                self.file,
+                span,
+                format!("expected a duration like `5m`, found `{token}`"),
+            )
+            .with_label("not a duration");
+            self.report(match respelt_duration(token) {
+                Some(meant) => diagnostic
+                    .with_help(format!("{help}: write `{meant}`"))
+                    .with_fix(crate::diag::Fix::safe(
+                        format!("write `{meant}`"),
+                        span,
+                        meant,
+                    )),
+                None => diagnostic.with_help(help),
+            });
             0
         });
         Ok((
@@ -304,6 +313,42 @@ fn is_technique(token: &str) -> bool {
 }
 
 /// The seconds of a duration token, or the help line saying what is wrong.
+/// The duration a malformed token plainly means, in this language's
+/// spelling: other names of the units (`10min`, `2hours`, `1w`) and
+/// several parts (`1h30m`) become one number with the largest whole unit
+/// (`10m`, `2h`, `7d`, `90m`). None when it is not that plain.
+fn respelt_duration(token: &str) -> Option<String> {
+    let mut seconds: u64 = 0;
+    let mut rest = token;
+    while !rest.is_empty() {
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        let letters = rest[digits..]
+            .bytes()
+            .take_while(u8::is_ascii_alphabetic)
+            .count();
+        let (number, unit) = (&rest[..digits], &rest[digits..digits + letters]);
+        let size: u64 = match unit.to_ascii_lowercase().as_str() {
+            "s" | "sec" | "secs" | "second" | "seconds" => 1,
+            "m" | "min" | "mins" | "minute" | "minutes" => 60,
+            "h" | "hr" | "hrs" | "hour" | "hours" => 3600,
+            "d" | "day" | "days" => 86_400,
+            "w" | "wk" | "week" | "weeks" => 7 * 86_400,
+            _ => return None,
+        };
+        let part = number.parse::<u64>().ok()?.checked_mul(size)?;
+        seconds = seconds.checked_add(part)?;
+        rest = &rest[digits + letters..];
+    }
+    if seconds == 0 {
+        return None;
+    }
+    let (size, unit) = [(86_400, "d"), (3600, "h"), (60, "m"), (1, "s")]
+        .into_iter()
+        .find(|(size, _)| seconds.is_multiple_of(*size))?;
+    let meant = format!("{}{unit}", seconds / size);
+    (meant != token).then_some(meant)
+}
+
 pub(crate) fn duration_seconds(token: &str) -> Result<u64, &'static str> {
     let digits = token.bytes().take_while(u8::is_ascii_digit).count();
     let unit = match &token[digits..] {
@@ -325,5 +370,27 @@ pub(crate) fn duration_seconds(token: &str) -> Result<u64, &'static str> {
         Some(0) => Err("a duration is positive: `0` is not allowed"),
         Some(seconds) => Ok(seconds),
         None => Err("this duration is too long"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::respelt_duration;
+
+    #[test]
+    fn plain_misspellings_of_durations_are_respelt() {
+        assert_eq!(respelt_duration("10min").as_deref(), Some("10m"));
+        assert_eq!(respelt_duration("1h30m").as_deref(), Some("90m"));
+        assert_eq!(respelt_duration("2hours").as_deref(), Some("2h"));
+        assert_eq!(respelt_duration("1w").as_deref(), Some("7d"));
+        assert_eq!(respelt_duration("120s").as_deref(), Some("2m"));
+        assert_eq!(
+            respelt_duration("10ms"),
+            None,
+            "milliseconds have no spelling"
+        );
+        assert_eq!(respelt_duration("0m"), None);
+        assert_eq!(respelt_duration("-5m"), None);
+        assert_eq!(respelt_duration("5m"), None);
     }
 }

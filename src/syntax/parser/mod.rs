@@ -20,6 +20,7 @@
 mod error;
 mod event;
 mod expr;
+mod foreign;
 mod items;
 mod lexical;
 mod literal;
@@ -52,7 +53,13 @@ pub fn parse(file: FileId, text: &str) -> (ast::File, Vec<Diagnostic>) {
     let items = ctx.items(text);
     let comments = ctx.comments.into_inner();
     let diagnostics = ctx.diagnostics.into_inner();
-    (ast::File { items, comments }, diagnostics)
+    let made_up = ctx.made_up.into_inner();
+    let file = ast::File {
+        items,
+        comments,
+        made_up,
+    };
+    (file, diagnostics)
 }
 
 /// What the grammar functions share: the text (to turn the rest of the input
@@ -64,6 +71,8 @@ pub(super) struct Ctx<'a> {
     comments: RefCell<Vec<Spanned<String>>>,
     diagnostics: RefCell<Vec<Diagnostic>>,
     reported: RefCell<HashSet<(usize, &'static str)>>,
+    /// Spans of malformed durations and integers, read as 0.
+    made_up: RefCell<Vec<Span>>,
     /// The last whitespace gap skipped, as lengths of the rest before and after.
     last_gap: Cell<(usize, usize)>,
 }
@@ -76,6 +85,7 @@ impl<'a> Ctx<'a> {
             comments: RefCell::default(),
             diagnostics: RefCell::default(),
             reported: RefCell::default(),
+            made_up: RefCell::default(),
             last_gap: Cell::new((usize::MAX, 0)),
         }
     }
@@ -98,6 +108,15 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// Withdraws the diagnostic with `code` at `start` (a stray `&` that
+    /// turned out to be half of `&&`); it stays marked as reported.
+    fn retract(&self, start: usize, code: &'static str) {
+        self.reported.borrow_mut().insert((start, code));
+        self.diagnostics
+            .borrow_mut()
+            .retain(|d| !(d.primary.span.start == start && d.code.id == code));
+    }
+
     /// Records a parse error as a diagnostic.
     fn report_error(&self, error: PError) {
         self.report(error.into_diagnostic(self.file, self.text));
@@ -109,12 +128,17 @@ impl<'a> Ctx<'a> {
 
     /// Whether the diagnostics since `before` leave the item's meaning
     /// known, so it is still checked: a stray character (skipped), a bad
-    /// escape (the rest of the string is intact) or `f not contains s`
-    /// (read as the `not f contains s` its help suggests). Anything else
+    /// escape (the rest of the string is intact), `f not contains s` (read
+    /// as the `not f contains s` its help suggests), an operator of another
+    /// language, a `null` test or an unquoted word (read as what their fix
+    /// writes), or a malformed duration or integer (read as 0 and recorded
+    /// in `made_up`, so the checker keeps quiet about it). Anything else
     /// makes values up, and the item is kept only by name.
     fn only_harmless_since(&self, before: usize) -> bool {
         use crate::diag::codes::{
-            INVALID_ESCAPE, INVALID_UNICODE_ESCAPE, NEGATED_STRING_OPERATOR, UNEXPECTED_CHARACTER,
+            BARE_WORD_VALUE, FOREIGN_OPERATOR, INTEGER_OUT_OF_RANGE, INVALID_DURATION,
+            INVALID_ESCAPE, INVALID_UNICODE_ESCAPE, NEGATED_STRING_OPERATOR, NULL_COMPARISON,
+            UNEXPECTED_CHARACTER,
         };
         self.diagnostics.borrow()[before..].iter().all(|d| {
             [
@@ -122,9 +146,19 @@ impl<'a> Ctx<'a> {
                 INVALID_ESCAPE,
                 INVALID_UNICODE_ESCAPE,
                 NEGATED_STRING_OPERATOR,
+                INVALID_DURATION,
+                INTEGER_OUT_OF_RANGE,
+                FOREIGN_OPERATOR,
+                NULL_COMPARISON,
+                BARE_WORD_VALUE,
             ]
             .contains(&d.code)
         })
+    }
+
+    /// Records a malformed value read as 0.
+    fn made_up(&self, span: Span) {
+        self.made_up.borrow_mut().push(span);
     }
 
     fn record_comment(&self, span: Span, text: &str) {

@@ -66,12 +66,16 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// A string, raw string or integer literal.
+    /// A string, raw string or integer literal (or a bare word, reported
+    /// and read as the string it means).
     pub(super) fn literal(&self, input: &'a str) -> PResult<'a, Spanned<Literal>> {
         let start = self.ws(input);
         if super::literal::starts_string(start) {
             let (rest, s) = self.string_lit(start)?;
             return Ok((rest, s.map(Literal::String)));
+        }
+        if let Some(found) = self.bare_word_value(start) {
+            return Ok(found);
         }
         match self.integer(start) {
             Ok((rest, n)) => Ok((rest, n.map(Literal::Int))),
@@ -109,11 +113,23 @@ impl<'a> Ctx<'a> {
                 (rest, field, None)
             }
         };
+        if len.is_none()
+            && let Some(found) = self.is_null(rest, &field)
+        {
+            return Ok(found);
+        }
         let (rest, cased) = match self.keyword("cased")(rest) {
             Ok((after, span)) => (after, Some(span)),
             Err(_) => (rest, None),
         };
         let (rest, (op, negated)) = commit(self.operator(rest, &field.node))?;
+        if len.is_none()
+            && cased.is_none()
+            && matches!(op.node, Operator::Eq | Operator::Ne)
+            && let Some(found) = self.equals_null(rest, &field, op.node == Operator::Eq)
+        {
+            return Ok(found);
+        }
         let (rest, operand) = commit(self.operand(rest, op.node, depth))?;
         let end = self.offset(rest);
         let start = len.map_or(field.span.start, |len| len.start);
@@ -153,6 +169,9 @@ impl<'a> Ctx<'a> {
     /// The operator after a field; the flag is set for a misplaced `not`.
     fn operator(&self, input: &'a str, field: &str) -> PResult<'a, (Spanned<Operator>, bool)> {
         let start = self.ws(input);
+        if let Some((rest, span, op)) = self.foreign_equals(start) {
+            return Ok((rest, (Spanned::new(op, span), false)));
+        }
         for (symbol, op) in [
             ("==", Operator::Eq),
             ("!=", Operator::Ne),

@@ -5,7 +5,7 @@ use super::error::{PError, PResult};
 use super::lexical::is_keyword;
 use super::operand::Bracket;
 use super::{Ctx, Span, Spanned, commit};
-use crate::diag::{Diagnostic, codes, nearest};
+use crate::diag::{Diagnostic, Fix, codes, nearest_sure};
 use crate::syntax::ast::{
     Aggregate, AlertLine, AlertValue, Comparison, Grouping, Having, PlaybookLine, Statement,
     StatementValue, Threshold, Word,
@@ -128,8 +128,9 @@ impl<'a> Ctx<'a> {
     }
 
     fn unknown_statement(&self, input: &'a str, keyword: &Spanned<String>) -> PError {
-        let help = match nearest(&keyword.node, STATEMENTS.iter().copied()) {
-            Some(near) => format!("did you mean `{near}`?"),
+        let near = nearest_sure(&keyword.node, STATEMENTS.iter().copied());
+        let help = match near {
+            Some((near, _)) => format!("did you mean `{near}`?"),
             None => {
                 let names: Vec<&str> = STATEMENTS
                     .iter()
@@ -146,6 +147,13 @@ impl<'a> Ctx<'a> {
         )
         .with_label("not a statement")
         .with_help(help);
+        // `first` alone is half of `first seen`: no one-word replacement.
+        let diagnostic = match near {
+            Some((near, sure)) if near != "first" => {
+                diagnostic.with_fix(Fix::one(sure, format!("use `{near}`"), keyword.span, near))
+            }
+            _ => diagnostic,
+        };
         PError::done(input, diagnostic)
     }
 
@@ -323,8 +331,9 @@ impl<'a> Ctx<'a> {
                 Ok((input, AlertValue::Notable(None)))
             }
             _ => {
-                let help = match nearest(&keyword.node, ALERT_LINES.iter().copied()) {
-                    Some(near) => format!("did you mean `{near}`?"),
+                let near = nearest_sure(&keyword.node, ALERT_LINES.iter().copied());
+                let help = match near {
+                    Some((near, _)) => format!("did you mean `{near}`?"),
                     None => format!("an `alert` block holds: {}", ALERT_LINES.join(", ")),
                 };
                 let diagnostic = Diagnostic::error(
@@ -335,6 +344,15 @@ impl<'a> Ctx<'a> {
                 )
                 .with_label("not an alert line")
                 .with_help(help);
+                let diagnostic = match near {
+                    Some((near, sure)) => diagnostic.with_fix(Fix::one(
+                        sure,
+                        format!("use `{near}`"),
+                        keyword.span,
+                        near,
+                    )),
+                    None => diagnostic,
+                };
                 self.fail(PError::done(input, diagnostic))
             }
         }
@@ -536,4 +554,9 @@ impl<'a> Ctx<'a> {
             "a comparison (`>`, `>=`, `==`, `<`, `<=`)",
         )))
     }
+}
+
+/// Whether `word` starts a statement (so it ends the value before it).
+pub(super) fn is_statement(word: &str) -> bool {
+    STATEMENTS.contains(&word)
 }
