@@ -257,7 +257,7 @@ fn stanza(
         // Refused by the `where` dialect, with its reason.
         length: true,
         having: true,
-        step: false,
+        step: true,
         sources: false,
     };
     let version2 = common::version2_refusals_except(SPLUNK, rule, written);
@@ -314,14 +314,14 @@ fn stanza(
     };
     // Each run reads up to its slot's end; a rule without a threshold reads
     // only its slot, a threshold rule from the start of the earliest window
-    // ending in it (the search then keeps those windows: emit::schedule).
+    // ending in it, or with hopping windows the one H before that (the
+    // search then keeps those windows: emit::schedule).
     let filter = format!("{}_filter", rule.name);
     planned.lines.push(format!("| `{filter}`"));
     let plan = Plan::of(rule);
-    let earliest = if rule.threshold().is_some() {
-        plan.lookback
-    } else {
-        plan.every + plan.settle
+    let earliest = match rule.threshold() {
+        Some(threshold) => threshold::lookback(rule, threshold),
+        None => plan.every + plan.settle,
     };
     let stanza = Stanza {
         name: rule.name.clone(),

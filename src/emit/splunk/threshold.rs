@@ -56,6 +56,8 @@ pub struct Grouping {
     /// A `having` condition beyond version 1's one comparison.
     having: Option<Aggregates>,
     window: u64,
+    /// `step H` of hopping windows.
+    step: Option<u64>,
     /// The run's slot (`every`), in seconds.
     every: u64,
     /// `count>=20`.
@@ -142,6 +144,7 @@ impl Grouping {
             distinct,
             having,
             window: threshold.window,
+            step: threshold.step,
             every: rule.schedule.every,
             condition,
         })
@@ -159,13 +162,16 @@ impl Grouping {
     /// `info_max_time`, the dispatch's latest time) and satisfy the
     /// condition, then `_time` back to the window and the alert's columns.
     fn tail(&self, lines: &mut Vec<String>) {
-        let start = if self.by.is_empty() { "_time" } else { "tl_w" };
+        let start = self.window_column();
         let (w, every) = (self.window, self.every);
         lines.push("| addinfo".to_string());
-        lines.push(format!(
-            "| where {start}+{w}>info_max_time-{every} AND {start}+{w}<=info_max_time AND {}",
-            self.condition
-        ));
+        match self.step {
+            None => lines.push(format!(
+                "| where {start}+{w}>info_max_time-{every} AND {start}+{w}<=info_max_time AND {}",
+                self.condition
+            )),
+            Some(step) => self.first_of_runs(step, lines),
+        }
         let mut columns = vec!["_time".to_string()];
         columns.extend(self.by.iter().map(|b| eval_name(&b.name)));
         match &self.having {
@@ -178,7 +184,7 @@ impl Grouping {
         columns.push("firstTime lastTime".to_string());
         // The sample: the first values in `values()` order, `""` left out.
         let mut assignments = Vec::new();
-        if !self.by.is_empty() {
+        if start == "tl_w" {
             assignments.push("_time=tl_w".to_string());
         }
         for name in &self.context {
@@ -234,16 +240,77 @@ impl Grouping {
             };
             functions.push(format!("earliest({name}) AS {name}"));
         }
-        if self.by.is_empty() {
-            return format!("| stats {} BY _time", functions.join(" "));
-        }
-        format!("| stats {} BY tl_w {}", functions.join(" "), keys.join(" "))
+        keys.insert(0, self.window_column().to_string());
+        format!("| stats {} BY {}", functions.join(" "), keys.join(" "))
     }
 
+    /// The column of an aggregated row's window start: `_time` itself for
+    /// tumbling windows of one group (version 1's search), else `tl_w`.
+    fn window_column(&self) -> &'static str {
+        if self.by.is_empty() && self.step.is_none() {
+            "_time"
+        } else {
+            "tl_w"
+        }
+    }
+
+    /// The start of each window holding the event: one, or with `step H`
+    /// the W / H windows of the event's slot of H and the slots before it
+    /// (`mvrange()` ends before its second argument), a multivalue that
+    /// `stats ... BY` splits into one row per window.
     fn window(&self) -> String {
         let w = self.window;
-        format!("floor(_time/{w})*{w}")
+        let Some(h) = self.step else {
+            return format!("floor(_time/{w})*{w}");
+        };
+        let slot = format!("floor(_time/{h})*{h}");
+        let first = match w - h {
+            0 => slot.clone(),
+            back => format!("{slot}-{back}"),
+        };
+        format!("mvrange({first}, {slot}+{h}, {h})")
     }
+
+    /// Hopping windows: the windows ending in the slot and those H before
+    /// them (all read whole) that satisfy the condition, in order of their
+    /// start; a window ending in the slot alerts when the group's previous
+    /// satisfying window (`streamstats current=f window=1 global=f`: the
+    /// row before it in its group) does not start H before it: the first
+    /// window of a run. A predecessor without counted events does not
+    /// satisfy, as in the evaluator.
+    fn first_of_runs(&self, step: u64, lines: &mut Vec<String>) {
+        let (w, every) = (self.window, self.every);
+        let reach = every.saturating_add(step);
+        lines.push(format!(
+            "| where tl_w+{w}>info_max_time-{reach} AND tl_w+{w}<=info_max_time AND {}",
+            self.condition
+        ));
+        lines.push("| sort 0 tl_w".to_string());
+        let keys: String = (0..self.by.len()).map(|i| format!(" tl_k{i}")).collect();
+        lines.push(match keys.is_empty() {
+            true => "| streamstats current=f window=1 last(tl_w) AS tl_pw".to_string(),
+            false => {
+                format!("| streamstats current=f window=1 global=f last(tl_w) AS tl_pw BY{keys}")
+            }
+        });
+        lines.push(format!(
+            "| where tl_w+{w}>info_max_time-{every} AND tl_w+{w}<=info_max_time AND (isnull(tl_pw) OR tl_pw!=tl_w-{step})"
+        ));
+    }
+}
+
+/// How far before its scheduled time a run of a threshold rule reads: the
+/// rule's look-back, and with hopping windows at least H more, so that the
+/// window H before each window ending in the slot is read whole too.
+pub fn lookback(rule: &ir::Rule, threshold: &ir::Threshold) -> u64 {
+    let lookback = rule.schedule.lookback;
+    let Some(step) = threshold.step else {
+        return lookback;
+    };
+    let schedule = &rule.schedule;
+    let needed = ir::Schedule::minimum_lookback(schedule.every, schedule.delay, threshold.window)
+        .saturating_add(step);
+    lookback.max(needed)
 }
 
 /// After `| tstats ... {source}` (`FROM ... WHERE ...`): rows per bucket,
@@ -322,11 +389,11 @@ pub fn tstats(grouping: &Grouping, source: &str, prefix: &str) -> Vec<String> {
 pub fn raw(grouping: &Grouping) -> Vec<String> {
     // The event's own time first: `_time` may become the window's.
     let mut assignments = vec!["tl_t=_time".to_string()];
-    if grouping.by.is_empty() {
-        assignments.push(format!("_time={}", grouping.window()));
-    } else {
-        assignments.push(format!("tl_w={}", grouping.window()));
-    }
+    assignments.push(format!(
+        "{}={}",
+        grouping.window_column(),
+        grouping.window()
+    ));
     let keys = |k: &Keyed, var: &str| {
         let field = eval_name(&k.name);
         [

@@ -6,7 +6,9 @@ from the target's mapping, values as text), compared with `tripline eval`.
 Plain rules: the set of events selected (an event is selected when it
 produced a result row). Threshold rules: the alerts, as (window start, group
 keyed as the evaluator keys it, count or distinct_count), and the reported
-spelling of each group.
+spelling of each group. Hopping windows (`over W step H`): the alerts, one
+per run of satisfying windows at its first, with `count` where the rule
+counts.
 
 Accepted differences (targets.md, "Exactness limits" and 1.2) are counted
 apart, never as agreement: (1) case folding of the few characters where
@@ -146,9 +148,21 @@ UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 HAVING = re.compile(r"threshold(?: by ([\w., ]+?))? over ([0-9]+)([smhd]) having ")
+HOPPING = re.compile(r"threshold(?: count\(\)| distinct\((?:cased )?[\w.]+\))?(?: by ([\w., ]+?))? "
+                     r"over ([0-9]+)([smhd]) step ")
 
 
 def threshold_of(rule_text):
+    h = HOPPING.search(rule_text)
+    if h:
+        # Hopping windows: the alerts (first window of each run) are
+        # compared, and `count` where the evaluator reports it.
+        by = [b.strip() for b in (h.group(1) or "").split(",") if b.strip()]
+        cased = {b.removeprefix("cased ") for b in by if b.startswith("cased ")}
+        counted = "count()" in rule_text
+        return {"agg": "count" if counted else None, "eval_agg": "count()" if counted else None,
+                "by": [b.removeprefix("cased ") for b in by], "cased": cased,
+                "window": int(h.group(2)) * UNIT[h.group(3)]}
     m = THRESHOLD.search(rule_text)
     if not m:
         h = HAVING.search(rule_text)
@@ -400,6 +414,9 @@ def run_seed(args, seed, totals, problems):
                 if re.search(r"(NOT|OR) \(?nodename=|nodename=\S+\) OR", query):
                     totals["nodename"] += 1
                 th = threshold_of(rule_text)
+                if th and HOPPING.search(rule_text):
+                    totals["hopping"] += 1
+                    totals["hopping alerts"] += len(alerts.get(name, []))
                 if th:
                     m = re.search(r"distinct\(([\w.]+)\)", rule_text)
                     th["dfield"] = m.group(1) if m else None
@@ -537,7 +554,7 @@ def main():
                         help="the reading whose disagreements are reported in full (the others: only what differs)")
     args = parser.parse_args()
     totals = {"rules": 0, "events": 0, "agree": 0, "disagree": 0, "refused": 0, "gaps": 0, "nodename": 0,
-              "accepted": {}, "refusal codes": {}, "info": []}
+              "hopping": 0, "hopping alerts": 0, "accepted": {}, "refusal codes": {}, "info": []}
     problems = []
     for seed in range(args.seed, args.seed + args.seeds):
         run_seed(args, seed, totals, problems)
@@ -550,6 +567,7 @@ def main():
           f"{totals['rules']} rules, {totals['events']} events; {totals['agree']} agree, "
           f"{totals['disagree']} disagree, {totals['refused']} refused {totals['refusal codes']}, "
           f"{totals['gaps']} gaps; accepted differences {totals['accepted']}; "
+          f"{totals['hopping']} compared rules with hopping windows ({totals['hopping alerts']} alerts); "
           f"{totals['nodename']} compared rules with `nodename=` under NOT or OR (undocumented; the reading refuses it)\n  per reading: {variants}")
     return 1 if problems else 0
 

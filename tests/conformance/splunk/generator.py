@@ -8,7 +8,7 @@ escapes, `matches`, `in cidr` with IPv4, IPv6 and IPv4-mapped blocks,
 search-language and regex metacharacters, quotes, backslashes, backticks,
 controls, non-ASCII letters and case variants; and threshold rules (`count()`
 and `distinct(f)`, with and without one or two `by` fields, every
-comparison, several window lengths). Version 2: `cased` comparisons (every
+comparison, several window lengths, tumbling or hopping). Version 2: `cased` comparisons (every
 string operator), `by cased f` / `distinct(cased f)`, and `having`
 conditions over `count()`, `distinct(f)`, `min(f)`, `max(f)` and `sum(f)`
 with `and`, `or`, `not`.
@@ -74,6 +74,9 @@ REGEXES = [r"a", r"^a", r"b$", r"\d", r"\w+", r"\s", r"(?i)é", r"(?i)^a", r"a.b
            r"\B4", r"(a|b)+$", r"\S\s\S", r"^$|a", r"[$]", r"`", r"\$$", r"(?i)ADMIN\$$", r"a{2,3}",
            r"^[A-Z]+$", r"(?:ab)?c", r".*", r"^10\.", r"é", r"\|"]
 WINDOWS = ["30s", "1m", "5m", "7m", "10m", "1h", "1d"]
+#: Steps of hopping windows (`over W step H`), each dividing its window.
+STEPS = {"30s": ["10s", "15s", "30s"], "1m": ["20s", "30s", "1m"], "5m": ["1m", "5m"], "7m": ["1m", "7m"],
+         "10m": ["2m", "5m"], "1h": ["10m", "15m"], "1d": ["1h", "6h"]}
 START = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
 
 
@@ -171,9 +174,13 @@ class Gen:
         agg = "count()" if rng.random() < 0.5 else f"distinct({cased(rng.choice(names))})"
         by_text = f" by {', '.join(map(cased, by))}" if by else ""
         op = rng.choice([">", ">=", "==", "<", "<="])
+        window = rng.choice(WINDOWS)
+        # Version 2: hopping windows, a step dividing the window.
+        if rng.random() < 0.3:
+            window = f"{window} step {rng.choice(STEPS[window])}"
         if rng.random() < 0.35:
-            return f"threshold{by_text} over {rng.choice(WINDOWS)} having {self.having(fields, cased)}"
-        return f"threshold {agg}{by_text} over {rng.choice(WINDOWS)} {op} {rng.randint(0, 4)}"
+            return f"threshold{by_text} over {window} having {self.having(fields, cased)}"
+        return f"threshold {agg}{by_text} over {window} {op} {rng.randint(0, 4)}"
 
     def having(self, fields, cased, depth=0):
         """A `having` condition: comparisons of aggregates under and/or/not."""
