@@ -772,3 +772,42 @@ fn a_step_as_long_as_the_window_still_alerts_once_per_run() {
         "{query}"
     );
 }
+
+/// `from web, proxy`: one raw search over both base searches (each event
+/// read once), fields named as in both sources; never tstats.
+#[test]
+fn several_sources_are_one_search_over_their_base_searches() {
+    let source = rule("from web, proxy\n  where url.path contains \"/.git/\"");
+    let (map, emitted) = build("r.trip", &source);
+    assert_eq!(refusals(&map, &emitted), Vec::<String>::new());
+    let query = document(&emitted, "queries/r.spl");
+    assert_eq!(
+        query.lines().next(),
+        Some("((`tripline_web`) OR (`tripline_proxy`)) uri_path=\"*/.git/*\"")
+    );
+    let threshold = rule(
+        "from web, proxy\n  where exists(url.path)\n  threshold distinct(url.path) by source.ip over 5m > 3",
+    );
+    let (map, emitted) = build("r.trip", &threshold);
+    assert_eq!(refusals(&map, &emitted), Vec::<String>::new());
+    let query = document(&emitted, "queries/r.spl");
+    assert!(
+        query.starts_with("((`tripline_web`) OR (`tripline_proxy`))") && !query.contains("tstats"),
+        "{query}"
+    );
+}
+
+/// A field the sources name differently (`host.name`: `dvc` in DNS, `dest`
+/// in Endpoint) is refused at the rule, naming the field and both names.
+#[test]
+fn several_sources_naming_a_field_differently_are_refused() {
+    let source = rule("from dns, process\n  where host.name == \"ws1\"");
+    let (map, emitted) = build("r.trip", &source);
+    assert_eq!(refusals(&map, &emitted), ["E0700 1:6"]);
+    let message = &emitted.diagnostics[0].message;
+    assert!(
+        message
+            .contains("field `host.name` is `dvc` in source `dns` and `dest` in source `process`"),
+        "{message}"
+    );
+}

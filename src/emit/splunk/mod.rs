@@ -19,6 +19,7 @@ mod package;
 mod pattern;
 mod search;
 mod settings;
+mod sources;
 mod terms;
 mod threshold;
 
@@ -258,7 +259,7 @@ fn stanza(
         length: true,
         having: true,
         step: true,
-        sources: false,
+        sources: true,
     };
     let version2 = common::version2_refusals_except(SPLUNK, rule, written);
     if !version2.is_empty() {
@@ -266,21 +267,10 @@ fn stanza(
     }
     let mut refusals = checks::refusals(&rule.condition);
     refusals.extend(conf::control_refusals(rule));
-    let base = match setting(input, &rule.source, "macro").filter(|m| is_name(m)) {
-        Some(name) => format!("(`{name}`)"),
-        None => {
-            refusals.push(Refusal::new(
-                SPLUNK,
-                rule.span,
-                format!("source `{}` without a base-search macro", rule.source),
-                format!(
-                    "give source `{}` a `macro` in targets/splunk/mappings/{}.yaml",
-                    rule.source, input.mapping_name
-                ),
-            ));
-            String::new()
-        }
-    };
+    let base = sources::base(input, rule).unwrap_or_else(|r| {
+        refusals.extend(r);
+        String::new()
+    });
     let minute = alert::minute_offset(&rule.name, rule.schedule.every);
     let cron = settings::cron(rule.schedule.every, minute).unwrap_or_else(|| {
         refusals.push(Refusal::new(
@@ -291,8 +281,8 @@ fn stanza(
         ));
         String::new()
     });
-    // Without a base search the source is not mapped at all: its alert
-    // fields would each repeat that refusal.
+    // Without a base search the source is not mapped at all (or its
+    // sources disagree): its alert fields would each repeat that refusal.
     let alert = match base.is_empty() {
         true => None,
         false => alert::settings(input, rule, &base)

@@ -11,7 +11,8 @@ and `distinct(f)`, with and without one or two `by` fields, every
 comparison, several window lengths, tumbling or hopping). Version 2: `cased` comparisons (every
 string operator), `by cased f` / `distinct(cased f)`, and `having`
 conditions over `count()`, `distinct(f)`, `min(f)`, `max(f)` and `sum(f)`
-with `and`, `or`, `not`.
+with `and`, `or`, `not`; hopping windows (`over W step H`); rules over
+two sources (`from web, proxy`, `from dns, network`) on the fields both hold.
 
 Events: values close to the rules' literals (as is, case swapped, padded),
 missing fields, `""`, null, arrays (with duplicates and case variants),
@@ -202,16 +203,21 @@ class Gen:
             return f"distinct({cased(rng.choice(sorted(fields)))}) {op} {rng.randint(0, 4)}"
         return f"count() {op} {rng.randint(0, 4)}"
 
-    def rule(self, source, n, thresholded):
+    def rule(self, source, n, thresholded, also=None):
+        """A rule over `source`, or with `also` over both (`from web, proxy`),
+        reading only the fields both sources hold with one type."""
         fields = SOURCES[source]
+        if also is not None:
+            fields = {f: k for f, k in fields.items() if SOURCES[also].get(f) == k}
         where = self.condition(fields) if not thresholded or self.rng.random() < 0.7 else "exists(@timestamp)"
         if thresholded and self.rng.random() < 0.3:
             where = self.predicate(fields)
         extra = f"\n  {self.threshold(fields)}" if thresholded else ""
-        name = f"g_{source}_{n}"
+        name = f"g_{source}_{n}" if also is None else f"g_{source}_{also}_{n}"
+        sources = source if also is None else f"{source}, {also}"
         return name, (
             f"rule {name} {{\n  title \"g\"\n  id \"{self.rng.getrandbits(32):08x}-0000-4000-8000-{n:012x}\"\n"
-            f"  level low\n  attack T1590\n  description \"generated\"\n  from {source}\n"
+            f"  level low\n  attack T1590\n  description \"generated\"\n  from {sources}\n"
             f"  where {where}{extra}\n}}\n")
 
     # -- events
