@@ -811,3 +811,41 @@ fn several_sources_naming_a_field_differently_are_refused() {
         "{message}"
     );
 }
+
+/// `first seen`: one row per event time and combination (keyed as `by`
+/// fields), in time order; a row of the run's slot alerts when its
+/// combination's previous row is none or more than D before. The run reads
+/// D + `every` + the delay before its end.
+#[test]
+fn first_seen_alerts_on_a_combination_not_seen_for_d() {
+    let source = rule(
+        "from authentication\n  where event.outcome == \"success\"\n  first seen user.name, source.ip in 30d",
+    );
+    let (map, emitted) = build("r.trip", &source);
+    assert_eq!(refusals(&map, &emitted), Vec::<String>::new());
+    let query = document(&emitted, "queries/r.spl");
+    let lines: Vec<&str> = query.lines().collect();
+    assert!(
+        lines[1].starts_with("| eval tl_t=_time, tl_w=_time, tl_k0=mvfilter(user!=\"\")"),
+        "{query}"
+    );
+    assert!(lines[2].ends_with(" BY tl_w tl_k0 tl_k1"), "{query}");
+    assert_eq!(
+        &lines[4..8],
+        [
+            "| sort 0 tl_w",
+            "| streamstats current=f window=1 global=f last(tl_w) AS tl_pw BY tl_k0 tl_k1",
+            "| addinfo",
+            "| where tl_w>=info_max_time-300 AND tl_w<info_max_time AND (isnull(tl_pw) OR tl_w-tl_pw>2592000)",
+        ]
+    );
+    assert!(
+        lines[9].starts_with("| table _time user src firstTime lastTime"),
+        "{query}"
+    );
+    let conf = document(&emitted, "tripline/default/savedsearches.conf");
+    assert!(
+        conf.contains("dispatch.earliest_time = -43210m\n"),
+        "{conf}"
+    );
+}

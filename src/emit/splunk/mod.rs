@@ -261,7 +261,11 @@ fn stanza(
         step: true,
         sources: true,
     };
-    let version2 = common::version2_refusals_except(SPLUNK, rule, written);
+    let mut version2 = common::version2_refusals_except(SPLUNK, rule, written);
+    // `first seen` is written here (`Written` has no flag for it).
+    if let ir::Detection::FirstSeen(first) = &rule.detection {
+        version2.retain(|d| d.primary.span != first.span);
+    }
     if !version2.is_empty() {
         return Err(version2);
     }
@@ -309,9 +313,11 @@ fn stanza(
     let filter = format!("{}_filter", rule.name);
     planned.lines.push(format!("| `{filter}`"));
     let plan = Plan::of(rule);
-    let earliest = match rule.threshold() {
-        Some(threshold) => threshold::lookback(rule, threshold),
-        None => plan.every + plan.settle,
+    let earliest = match &rule.detection {
+        ir::Detection::Aggregation(threshold) => threshold::lookback(rule, threshold),
+        // D before the slot: the rule's look-back (at least D + F + D').
+        ir::Detection::FirstSeen(_) => plan.lookback,
+        ir::Detection::Match | ir::Detection::Sequence(_) => plan.every + plan.settle,
     };
     let stanza = Stanza {
         name: rule.name.clone(),

@@ -32,8 +32,10 @@ pub struct Search {
 
 /// The search of `rule`, whose base macro is `base` (`` (`tripline_dns`) ``).
 pub fn search(input: &Input, rule: &ir::Rule, base: &str) -> Result<Search, Vec<Refusal>> {
-    // Several sources: one raw search over their base searches.
+    // Several sources: one raw search over their base searches; first
+    // seen: raw events in time order.
     if rule.more_sources.is_empty()
+        && !matches!(rule.detection, ir::Detection::FirstSeen(_))
         && let Some(model) = DataModel::of(input, &rule.source)
         && fits_data_model(input, rule, &model)
         && let Ok(terms) = query::write(
@@ -118,12 +120,16 @@ fn raw(input: &Input, rule: &ir::Rule, base: &str) -> Result<Search, Vec<Refusal
         let mut eval = EvalExpr::new(input, rule);
         lines.push(format!("| where {}", write(&mut eval, &condition)?));
     }
-    match rule.threshold() {
-        Some(threshold) => {
+    match &rule.detection {
+        ir::Detection::Aggregation(threshold) => {
             let grouping = Grouping::new(input, rule, threshold)?;
             lines.extend(threshold::raw(&grouping));
         }
-        None => {
+        ir::Detection::FirstSeen(first) => {
+            let grouping = Grouping::first_seen(input, rule, first)?;
+            lines.extend(threshold::raw(&grouping));
+        }
+        ir::Detection::Match | ir::Detection::Sequence(_) => {
             let mut columns = vec!["_time".to_string()];
             columns.extend(alert_columns(input, rule)?.iter().map(|e| eval_name(e)));
             lines.push(format!("| table {}", columns.join(" ")));

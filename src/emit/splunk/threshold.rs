@@ -8,6 +8,9 @@
 //! lowered text, an `int` field's integers by their digits; `dc()` is
 //! exact (never `estdc()`). The first spelling of a group is `earliest()`
 //! of its rows, each row timed by its earliest event (`min(_time)`).
+//! Hopping windows and `first seen` are raw searches of the same shape:
+//! rows per window (per event time for `first seen`) and group, then
+//! `streamstats` for each group's previous row.
 
 use crate::emit::Input;
 use crate::emit::query::Refusal;
@@ -55,9 +58,12 @@ pub struct Grouping {
     distinct: Option<Keyed>,
     /// A `having` condition beyond version 1's one comparison.
     having: Option<Aggregates>,
+    /// W, or a first-seen rule's horizon D.
     window: u64,
     /// `step H` of hopping windows.
     step: Option<u64>,
+    /// `first seen`: rows per event time and combination, not windows.
+    first_seen: bool,
     /// The run's slot (`every`), in seconds.
     every: u64,
     /// `count>=20`.
@@ -145,8 +151,65 @@ impl Grouping {
             having,
             window: threshold.window,
             step: threshold.step,
+            first_seen: false,
             every: rule.schedule.every,
             condition,
+        })
+    }
+
+    /// `first seen FIELDS in D`: keyed and spelled as `by` fields, one row
+    /// per event time and combination (see [`Grouping::first_seen_tail`]).
+    pub fn first_seen(
+        input: &Input,
+        rule: &ir::Rule,
+        first: &ir::FirstSeen,
+    ) -> Result<Self, Vec<Refusal>> {
+        let mut refusals = Vec::new();
+        let mut by: Vec<Keyed> = Vec::new();
+        for field in &first.fields {
+            match field_name(input, rule, field) {
+                Ok(name) if by.iter().any(|b| b.name == name) => refusals.push(Refusal::new(
+                    SPLUNK,
+                    field.span,
+                    format!("a second `first seen` field named `{name}` in Splunk"),
+                    "an alert row has one column per name; name the field once",
+                )),
+                Ok(name) => by.push(Keyed {
+                    name: name.to_string(),
+                    int: field.ty == FieldType::Int,
+                    cased: field.cased,
+                }),
+                Err(refusal) => refusals.push(refusal),
+            }
+        }
+        // The context fields the source maps (an unmapped one the alert
+        // needs is refused with the alert's settings).
+        let mut context: Vec<String> = Vec::new();
+        for field in &rule.alert.context {
+            if first.fields.iter().any(|f| f.path == field.path)
+                || input.mapping.field(&rule.source, &field.path).is_none()
+            {
+                continue;
+            }
+            match field_name(input, rule, field) {
+                Ok(name) if !context.iter().any(|c| c == name) => context.push(name.to_string()),
+                Ok(_) => {}
+                Err(refusal) => refusals.push(refusal),
+            }
+        }
+        if !refusals.is_empty() {
+            return Err(refusals);
+        }
+        Ok(Grouping {
+            by,
+            context,
+            distinct: None,
+            having: None,
+            window: first.horizon,
+            step: None,
+            first_seen: true,
+            every: rule.schedule.every,
+            condition: String::new(),
         })
     }
 
@@ -164,8 +227,13 @@ impl Grouping {
     fn tail(&self, lines: &mut Vec<String>) {
         let start = self.window_column();
         let (w, every) = (self.window, self.every);
-        lines.push("| addinfo".to_string());
+        if self.first_seen {
+            self.first_seen_tail(lines);
+        } else {
+            lines.push("| addinfo".to_string());
+        }
         match self.step {
+            None if self.first_seen => {}
             None => lines.push(format!(
                 "| where {start}+{w}>info_max_time-{every} AND {start}+{w}<=info_max_time AND {}",
                 self.condition
@@ -179,6 +247,7 @@ impl Grouping {
                 columns.push("count".to_string());
                 columns.extend(having.distinct.iter().map(|(_, c)| c.clone()));
             }
+            None if self.first_seen => {}
             None => columns.push(self.output().to_string()),
         }
         columns.push("firstTime lastTime".to_string());
@@ -247,7 +316,7 @@ impl Grouping {
     /// The column of an aggregated row's window start: `_time` itself for
     /// tumbling windows of one group (version 1's search), else `tl_w`.
     fn window_column(&self) -> &'static str {
-        if self.by.is_empty() && self.step.is_none() {
+        if self.by.is_empty() && self.step.is_none() && !self.first_seen {
             "_time"
         } else {
             "tl_w"
@@ -260,6 +329,9 @@ impl Grouping {
     /// `stats ... BY` splits into one row per window.
     fn window(&self) -> String {
         let w = self.window;
+        if self.first_seen {
+            return "_time".to_string();
+        }
         let Some(h) = self.step else {
             return format!("floor(_time/{w})*{w}");
         };
@@ -269,6 +341,29 @@ impl Grouping {
             back => format!("{slot}-{back}"),
         };
         format!("mvrange({first}, {slot}+{h}, {h})")
+    }
+
+    /// First seen: the rows (one per event time and combination, `tl_w`
+    /// the time) in time order, each given the time of its combination's
+    /// previous row (`streamstats current=f window=1 global=f`); a row in
+    /// the run's slot alerts when there is none or it lies more than D
+    /// before. The run reads D before its slot, so every row within D of a
+    /// row in the slot is read. Events of one combination at one time are
+    /// one row: the evaluator alerts on the first of them only.
+    fn first_seen_tail(&self, lines: &mut Vec<String>) {
+        let (horizon, every) = (self.window, self.every);
+        let keys: String = (0..self.by.len()).map(|i| format!(" tl_k{i}")).collect();
+        lines.push("| sort 0 tl_w".to_string());
+        lines.push(match keys.is_empty() {
+            true => "| streamstats current=f window=1 last(tl_w) AS tl_pw".to_string(),
+            false => {
+                format!("| streamstats current=f window=1 global=f last(tl_w) AS tl_pw BY{keys}")
+            }
+        });
+        lines.push("| addinfo".to_string());
+        lines.push(format!(
+            "| where tl_w>=info_max_time-{every} AND tl_w<info_max_time AND (isnull(tl_pw) OR tl_w-tl_pw>{horizon})"
+        ));
     }
 
     /// Hopping windows: the windows ending in the slot and those H before

@@ -6,7 +6,8 @@ from the target's mapping, values as text), compared with `tripline eval`.
 Plain rules: the set of events selected (an event is selected when it
 produced a result row). Threshold rules: the alerts, as (window start, group
 keyed as the evaluator keys it, count or distinct_count), and the reported
-spelling of each group. Hopping windows (`over W step H`): the alerts, one
+spelling of each group. First seen: the alerts as (event time,
+combination). Hopping windows (`over W step H`): the alerts, one
 per run of satisfying windows at its first, with `count` where the rule
 counts.
 
@@ -152,11 +153,20 @@ UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 HAVING = re.compile(r"threshold(?: by ([\w., ]+?))? over ([0-9]+)([smhd]) having ")
+FIRST_SEEN = re.compile(r"first seen ([\w., ]+?) in [0-9]+[smhd]")
 HOPPING = re.compile(r"threshold(?: count\(\)| distinct\((?:cased )?[\w.]+\))?(?: by ([\w., ]+?))? "
                      r"over ([0-9]+)([smhd]) step ")
 
 
 def threshold_of(rule_text):
+    f = FIRST_SEEN.search(rule_text)
+    if f:
+        # First seen: the alerts as (event time, combination); an event time
+        # is a window of one second (generated times are whole seconds).
+        fields = [x.strip() for x in f.group(1).split(",")]
+        cased = {x.removeprefix("cased ") for x in fields if x.startswith("cased ")}
+        return {"agg": None, "eval_agg": None, "by": [x.removeprefix("cased ") for x in fields], "cased": cased,
+                "window": 1, "first_seen": True}
     h = HOPPING.search(rule_text)
     if h:
         # Hopping windows: the alerts (first window of each run) are
@@ -195,6 +205,16 @@ def group_key(value, kind, cased=False):
     if cased:
         return text
     return None if text is None else text.lower()
+
+
+def spelling_tie(window, by, want, got):
+    """Accepted difference (3): both spellings were first seen at one time."""
+    def first_time(spelling):
+        times = [epoch(e["@timestamp"]) for e in window
+                 if all(spl_reading.as_text(spelling[f]) in texts_of(e.get(f)) for f in by)]
+        return min(times) if times else None
+    a, b = first_time(want), first_time(got)
+    return a is not None and a == b
 
 
 def texts_of(value):
@@ -290,6 +310,11 @@ class Pack:
 SLOT_WHERE = re.compile(r"^\| where ([A-Za-z_]+)\+([0-9]+)>info_max_time-([0-9]+) AND \1\+\2<=info_max_time AND (.*)$")
 
 
+#: The slot filter of a first-seen search: `| where T>=info_max_time-F AND
+#: T<info_max_time AND COND`.
+FIRST_SEEN_SLOT = re.compile(r"^\| where ([A-Za-z_]+)>=info_max_time-([0-9]+) AND \1<info_max_time AND (.*)$")
+
+
 def one_run(query):
     """The query as one run over all the given events. This differential
     judges one run over every event (as the KQL differential does), so the
@@ -301,8 +326,8 @@ def one_run(query):
     for line in query.splitlines():
         if line.strip() == "| addinfo":
             continue
-        m = SLOT_WHERE.match(line.strip())
-        out.append(f"| where {m.group(4)}" if m else line)
+        m = SLOT_WHERE.match(line.strip()) or FIRST_SEEN_SLOT.match(line.strip())
+        out.append(f"| where {m.group(m.lastindex)}" if m else line)
     return "\n".join(out) + "\n"
 
 
@@ -325,7 +350,7 @@ def alert_table(items, kinds, cased=frozenset()):
 def evaluator_alerts(alerts, th):
     items = []
     for a in alerts:
-        start = epoch(a["window"]["start"])
+        start = epoch(a["first_time"] if th.get("first_seen") else a["window"]["start"])
         agg = th.get("eval_agg", th["agg"])
         # A `having` of one `count()` comparison is version 1's shape,
         # reported as `count`.
@@ -450,6 +475,9 @@ def check_pack(args, seed, pack, totals, problems):
         if re.search(r"(NOT|OR) \(?nodename=|nodename=\S+\) OR", query):
             totals["nodename"] += 1
         th = threshold_of(rule_text)
+        if th and th.get("first_seen"):
+            totals["first seen"] += 1
+            totals["first seen alerts"] += len(alerts.get(name, []))
         if th and HOPPING.search(rule_text):
             totals["hopping"] += 1
             totals["hopping alerts"] += len(alerts.get(name, []))
@@ -584,7 +612,8 @@ def main():
                         help="the reading whose disagreements are reported in full (the others: only what differs)")
     args = parser.parse_args()
     totals = {"rules": 0, "events": 0, "agree": 0, "disagree": 0, "refused": 0, "gaps": 0, "nodename": 0,
-              "hopping": 0, "hopping alerts": 0, "several sources": 0, "accepted": {}, "refusal codes": {}, "info": []}
+              "hopping": 0, "hopping alerts": 0, "several sources": 0, "first seen": 0,
+              "first seen alerts": 0, "accepted": {}, "refusal codes": {}, "info": []}
     problems = []
     for seed in range(args.seed, args.seed + args.seeds):
         run_seed(args, seed, totals, problems)
@@ -599,6 +628,7 @@ def main():
           f"{totals['gaps']} gaps; accepted differences {totals['accepted']}; "
           f"{totals['hopping']} compared rules with hopping windows ({totals['hopping alerts']} alerts); "
           f"{totals['several sources']} rules over two sources; "
+          f"{totals['first seen']} compared first-seen rules ({totals['first seen alerts']} alerts); "
           f"{totals['nodename']} compared rules with `nodename=` under NOT or OR (undocumented; the reading refuses it)\n  per reading: {variants}")
     return 1 if problems else 0
 

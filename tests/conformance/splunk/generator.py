@@ -12,7 +12,8 @@ comparison, several window lengths, tumbling or hopping). Version 2: `cased` com
 string operator), `by cased f` / `distinct(cased f)`, and `having`
 conditions over `count()`, `distinct(f)`, `min(f)`, `max(f)` and `sum(f)`
 with `and`, `or`, `not`; hopping windows (`over W step H`); rules over
-two sources (`from web, proxy`, `from dns, network`) on the fields both hold.
+two sources (`from web, proxy`, `from dns, network`) on the fields both hold;
+`first seen` over one or two fields.
 
 Events: values close to the rules' literals (as is, case swapped, padded),
 missing fields, `""`, null, arrays (with duplicates and case variants),
@@ -76,7 +77,9 @@ REGEXES = [r"a", r"^a", r"b$", r"\d", r"\w+", r"\s", r"(?i)é", r"(?i)^a", r"a.b
            r"^[A-Z]+$", r"(?:ab)?c", r".*", r"^10\.", r"é", r"\|"]
 WINDOWS = ["30s", "1m", "5m", "7m", "10m", "1h", "1d"]
 #: Steps of hopping windows (`over W step H`), each dividing its window.
-STEPS = {"30s": ["10s", "15s", "30s"], "1m": ["20s", "30s", "1m"], "5m": ["1m", "5m"], "7m": ["1m", "7m"],
+#: Not H = W: `tripline eval` lets such windows tumble (every satisfying
+#: window alerts), where the language keeps one alert per run of windows.
+STEPS = {"30s": ["10s", "15s"], "1m": ["20s", "30s"], "5m": ["1m", "150s"], "7m": ["1m", "210s"],
          "10m": ["2m", "5m"], "1h": ["10m", "15m"], "1d": ["1h", "6h"]}
 START = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
 
@@ -183,6 +186,13 @@ class Gen:
             return f"threshold{by_text} over {window} having {self.having(fields, cased)}"
         return f"threshold {agg}{by_text} over {window} {op} {rng.randint(0, 4)}"
 
+    def first_seen(self, fields):
+        """`first seen F[, G] in D`, D about the events' spacing."""
+        rng = self.rng
+        names = rng.sample(sorted(fields), rng.choice([1, 1, 2]))
+        names = [f"cased {f}" if fields[f] == "string" and rng.random() < 0.3 else f for f in names]
+        return f"first seen {', '.join(names)} in {rng.choice(['1m', '5m', '20m', '1h'])}"
+
     def having(self, fields, cased, depth=0):
         """A `having` condition: comparisons of aggregates under and/or/not."""
         rng = self.rng
@@ -213,6 +223,8 @@ class Gen:
         if thresholded and self.rng.random() < 0.3:
             where = self.predicate(fields)
         extra = f"\n  {self.threshold(fields)}" if thresholded else ""
+        if thresholded and self.rng.random() < 0.25:
+            extra = f"\n  {self.first_seen(fields)}"
         name = f"g_{source}_{n}" if also is None else f"g_{source}_{also}_{n}"
         sources = source if also is None else f"{source}, {also}"
         return name, (
