@@ -262,9 +262,15 @@ fn stanza(
         sources: true,
     };
     let mut version2 = common::version2_refusals_except(SPLUNK, rule, written);
-    // `first seen` is written here (`Written` has no flag for it).
-    if let ir::Detection::FirstSeen(first) = &rule.detection {
-        version2.retain(|d| d.primary.span != first.span);
+    // `first seen` is written here, a sequence refused with Splunk's own
+    // reason (`Written` has no flag for either).
+    match &rule.detection {
+        ir::Detection::FirstSeen(first) => version2.retain(|d| d.primary.span != first.span),
+        ir::Detection::Sequence(sequence) => {
+            version2.retain(|d| d.primary.span != sequence.span);
+            version2.push(sequence_refusal(rule, sequence));
+        }
+        ir::Detection::Match | ir::Detection::Aggregation(_) => {}
     }
     if !version2.is_empty() {
         return Err(version2);
@@ -347,6 +353,26 @@ fn stanza(
         filter,
     };
     Ok((stanza, planned.raw_terms))
+}
+
+/// A sequence's state in a group (which steps distinct events have
+/// matched, its oldest events dropped as the first leaves `within`, reset
+/// by each alert) depends on all the group's earlier events and alerts.
+/// SPL keeps no such state: `streamstats` gives running aggregates over a
+/// window of results, and `transaction` groups events by its own closing
+/// rules (`maxspan`, `startswith`, `endswith`), which neither drop a
+/// partial sequence's oldest events nor count distinct events per step.
+fn sequence_refusal(rule: &ir::Rule, sequence: &ir::Sequence) -> Diagnostic {
+    common::refusal(
+        SPLUNK,
+        rule,
+        sequence.span,
+        "a sequence (`sequence ... then ...`)",
+        "a sequence's state in a group (the steps matched so far by distinct events, the oldest dropped as the \
+         first falls out of `within`, reset by each alert) depends on every earlier event and alert of the group; \
+         SPL keeps no such state (`streamstats` gives running aggregates, `transaction` closes groups by its own \
+         rules), so no search is exact",
+    )
 }
 
 /// The CIM name of `field`, refused when unmapped or not a plain name
