@@ -287,10 +287,31 @@ class Pack:
         confs = glob.glob(os.path.join(out, "splunk", "*", "default", "macros.conf"))
         self.macros = spl_reading.parse_macros_conf(open(confs[0], encoding="utf-8").read()) if confs else {}
         self.queries = {}
+        self.scheduled = {}
+        conf = glob.glob(os.path.join(out, "splunk", "*", "default", "savedsearches.conf"))
+        stanzas = open(conf[0], encoding="utf-8").read() if conf else ""
         for name, _ in self.rules:
             path = os.path.join(out, "splunk", "queries", f"{name}.spl")
             if os.path.exists(path):
-                self.queries[name] = one_run(open(path, encoding="utf-8").read())
+                query = open(path, encoding="utf-8").read()
+                self.queries[name] = one_run(query)
+                stanza = stanzas.split(f"[tripline - {name}]\n")[1].split("\n[")[0]
+                self.scheduled[name] = (query, dispatch_offset(stanza, "earliest"), dispatch_offset(stanza, "latest"))
+
+    def slot_runs(self, name, every):
+        """The rows of the search run as scheduled, every `every` over the
+        events' span, each run with its dispatch range (no late events):
+        each of them once, as the one run over all events has them."""
+        query, earliest, latest = self.scheduled[name]
+        reading = spl_reading.Reading(macros=self.macros)
+        stream = [self.splunk_event(e) for e in self.events]
+        times = [epoch(e["@timestamp"]) for e in self.events]
+        rows = []
+        first = int(min(times) // every * every)
+        for run in range(first, int(max(times)) + earliest + every, every):
+            reading.dispatch = (run - earliest, run - latest)
+            rows += reading.run(query, stream)
+        return rows
 
     def run_query(self, query, options, events=None):
         reading = spl_reading.Reading(macros=self.macros, **options)
@@ -313,6 +334,17 @@ SLOT_WHERE = re.compile(r"^\| where ([A-Za-z_]+)\+([0-9]+)>info_max_time-([0-9]+
 #: The slot filter of a first-seen search: `| where T>=info_max_time-F AND
 #: T<info_max_time AND COND`.
 FIRST_SEEN_SLOT = re.compile(r"^\| where ([A-Za-z_]+)>=info_max_time-([0-9]+) AND \1<info_max_time AND (.*)$")
+
+
+def dispatch_offset(stanza, which):
+    """Seconds before its scheduled time a run's range starts or ends."""
+    m = re.search(rf"^dispatch\.{which}_time = -([0-9]+)([smhd])$", stanza, re.M)
+    return int(m.group(1)) * UNIT[m.group(2)]
+
+
+def row_identity(row):
+    return (spl_reading.text_number(row.get("_time")),
+            tuple(sorted((k, repr(v)) for k, v in row.items() if not k.startswith(("__", "info_")))))
 
 
 def one_run(query):
@@ -481,6 +513,16 @@ def check_pack(args, seed, pack, totals, problems):
         if th and HOPPING.search(rule_text):
             totals["hopping"] += 1
             totals["hopping alerts"] += len(alerts.get(name, []))
+        if th and (th.get("first_seen") or HOPPING.search(rule_text)):
+            # Scheduled runs (every 5m, the pack's default) report each row
+            # of the one run once: the slot bounds partition the alerts.
+            one = sorted(map(row_identity, pack.run_query(query, {})), key=repr)
+            runs = sorted(map(row_identity, pack.slot_runs(name, 300)), key=repr)
+            totals["slot checks"] += 1
+            if one != runs:
+                totals["disagree"] += 1
+                problems.append(f"DISAGREE seed {seed} {name}: scheduled runs report {len(runs)} rows, "
+                                f"one run {len(one)}\n    query: {query.strip()}")
         if th:
             m = re.search(r"distinct\(([\w.]+)\)", rule_text)
             th["dfield"] = m.group(1) if m else None
@@ -613,7 +655,7 @@ def main():
     args = parser.parse_args()
     totals = {"rules": 0, "events": 0, "agree": 0, "disagree": 0, "refused": 0, "gaps": 0, "nodename": 0,
               "hopping": 0, "hopping alerts": 0, "several sources": 0, "first seen": 0,
-              "first seen alerts": 0, "accepted": {}, "refusal codes": {}, "info": []}
+              "first seen alerts": 0, "slot checks": 0, "accepted": {}, "refusal codes": {}, "info": []}
     problems = []
     for seed in range(args.seed, args.seed + args.seeds):
         run_seed(args, seed, totals, problems)
@@ -629,6 +671,7 @@ def main():
           f"{totals['hopping']} compared rules with hopping windows ({totals['hopping alerts']} alerts); "
           f"{totals['several sources']} rules over two sources; "
           f"{totals['first seen']} compared first-seen rules ({totals['first seen alerts']} alerts); "
+          f"{totals['slot checks']} of them run as scheduled too; "
           f"{totals['nodename']} compared rules with `nodename=` under NOT or OR (undocumented; the reading refuses it)\n  per reading: {variants}")
     return 1 if problems else 0
 
