@@ -715,3 +715,137 @@ fn cased_tests_compare_exact_text_after_the_pipe() {
         "{query}"
     );
 }
+
+/// Hopping windows: each event in the W / H windows of its slot of H, the
+/// satisfying windows ending in the slot or H before it, and an alert for
+/// the first window of each run; the run reads H more than its look-back.
+/// Without `by`, the window start is `tl_w` too and `streamstats` has no
+/// `BY`.
+#[test]
+fn hopping_windows_report_the_first_window_of_each_run() {
+    let source = rule(
+        "from dns\n  every 10m\n  where exists(source.ip)\n  threshold count() over 30m step 5m >= 3",
+    );
+    let (map, emitted) = build("r.trip", &source);
+    assert_eq!(refusals(&map, &emitted), Vec::<String>::new());
+    let query = document(&emitted, "queries/r.spl");
+    let lines: Vec<&str> = query.lines().collect();
+    assert_eq!(
+        lines[2],
+        "| eval tl_t=_time, tl_w=mvrange(floor(_time/300)*300-1500, floor(_time/300)*300+300, 300)"
+    );
+    assert!(lines[3].ends_with(" BY tl_w"), "{query}");
+    assert_eq!(
+        &lines[4..8],
+        [
+            "| addinfo",
+            "| where tl_w+1800>info_max_time-900 AND tl_w+1800<=info_max_time AND count>=3",
+            "| sort 0 tl_w",
+            "| streamstats current=f window=1 last(tl_w) AS tl_pw",
+        ]
+    );
+    assert_eq!(
+        lines[8],
+        "| where tl_w+1800>info_max_time-600 AND tl_w+1800<=info_max_time AND (isnull(tl_pw) OR tl_pw!=tl_w-300)"
+    );
+    assert!(lines[9].starts_with("| eval _time=tl_w"), "{query}");
+    let conf = document(&emitted, "tripline/default/savedsearches.conf");
+    // The look-back (30m + 10m + the delay's 10m) and the step 5m.
+    assert!(conf.contains("dispatch.earliest_time = -55m\n"), "{conf}");
+}
+
+/// `step` equal to the window: tumbling windows, still one alert per run.
+#[test]
+fn a_step_as_long_as_the_window_still_alerts_once_per_run() {
+    let source = rule(
+        "from dns\n  where exists(source.ip)\n  threshold count() by source.ip over 5m step 5m >= 3",
+    );
+    let (map, emitted) = build("r.trip", &source);
+    assert_eq!(refusals(&map, &emitted), Vec::<String>::new());
+    let query = document(&emitted, "queries/r.spl");
+    assert!(
+        query.contains("tl_w=mvrange(floor(_time/300)*300, floor(_time/300)*300+300, 300)"),
+        "{query}"
+    );
+    assert!(
+        query.contains("| streamstats current=f window=1 global=f last(tl_w) AS tl_pw BY tl_k0\n"),
+        "{query}"
+    );
+}
+
+/// `from web, proxy`: one raw search over both base searches (each event
+/// read once), fields named as in both sources; never tstats.
+#[test]
+fn several_sources_are_one_search_over_their_base_searches() {
+    let source = rule("from web, proxy\n  where url.path contains \"/.git/\"");
+    let (map, emitted) = build("r.trip", &source);
+    assert_eq!(refusals(&map, &emitted), Vec::<String>::new());
+    let query = document(&emitted, "queries/r.spl");
+    assert_eq!(
+        query.lines().next(),
+        Some("((`tripline_web`) OR (`tripline_proxy`)) uri_path=\"*/.git/*\"")
+    );
+    let threshold = rule(
+        "from web, proxy\n  where exists(url.path)\n  threshold distinct(url.path) by source.ip over 5m > 3",
+    );
+    let (map, emitted) = build("r.trip", &threshold);
+    assert_eq!(refusals(&map, &emitted), Vec::<String>::new());
+    let query = document(&emitted, "queries/r.spl");
+    assert!(
+        query.starts_with("((`tripline_web`) OR (`tripline_proxy`))") && !query.contains("tstats"),
+        "{query}"
+    );
+}
+
+/// A field the sources name differently (`host.name`: `dvc` in DNS, `dest`
+/// in Endpoint) is refused at the rule, naming the field and both names.
+#[test]
+fn several_sources_naming_a_field_differently_are_refused() {
+    let source = rule("from dns, process\n  where host.name == \"ws1\"");
+    let (map, emitted) = build("r.trip", &source);
+    assert_eq!(refusals(&map, &emitted), ["E0700 1:6"]);
+    let message = &emitted.diagnostics[0].message;
+    assert!(
+        message
+            .contains("field `host.name` is `dvc` in source `dns` and `dest` in source `process`"),
+        "{message}"
+    );
+}
+
+/// `first seen`: one row per event time and combination (keyed as `by`
+/// fields), in time order; a row of the run's slot alerts when its
+/// combination's previous row is none or more than D before. The run reads
+/// D + `every` + the delay before its end.
+#[test]
+fn first_seen_alerts_on_a_combination_not_seen_for_d() {
+    let source = rule(
+        "from authentication\n  where event.outcome == \"success\"\n  first seen user.name, source.ip in 30d",
+    );
+    let (map, emitted) = build("r.trip", &source);
+    assert_eq!(refusals(&map, &emitted), Vec::<String>::new());
+    let query = document(&emitted, "queries/r.spl");
+    let lines: Vec<&str> = query.lines().collect();
+    assert!(
+        lines[1].starts_with("| eval tl_t=_time, tl_w=_time, tl_k0=mvfilter(user!=\"\")"),
+        "{query}"
+    );
+    assert!(lines[2].ends_with(" BY tl_w tl_k0 tl_k1"), "{query}");
+    assert_eq!(
+        &lines[4..8],
+        [
+            "| sort 0 tl_w",
+            "| streamstats current=f window=1 global=f last(tl_w) AS tl_pw BY tl_k0 tl_k1",
+            "| addinfo",
+            "| where tl_w>=info_max_time-300 AND tl_w<info_max_time AND (isnull(tl_pw) OR tl_w-tl_pw>2592000)",
+        ]
+    );
+    assert!(
+        lines[9].starts_with("| table _time user src firstTime lastTime"),
+        "{query}"
+    );
+    let conf = document(&emitted, "tripline/default/savedsearches.conf");
+    assert!(
+        conf.contains("dispatch.earliest_time = -43210m\n"),
+        "{conf}"
+    );
+}

@@ -19,6 +19,7 @@ mod package;
 mod pattern;
 mod search;
 mod settings;
+mod sources;
 mod terms;
 mod threshold;
 
@@ -257,30 +258,29 @@ fn stanza(
         // Refused by the `where` dialect, with its reason.
         length: true,
         having: true,
-        step: false,
-        sources: false,
+        step: true,
+        sources: true,
     };
-    let version2 = common::version2_refusals_except(SPLUNK, rule, written);
+    let mut version2 = common::version2_refusals_except(SPLUNK, rule, written);
+    // `first seen` is written here, a sequence refused with Splunk's own
+    // reason (`Written` has no flag for either).
+    match &rule.detection {
+        ir::Detection::FirstSeen(first) => version2.retain(|d| d.primary.span != first.span),
+        ir::Detection::Sequence(sequence) => {
+            version2.retain(|d| d.primary.span != sequence.span);
+            version2.push(sequence_refusal(rule, sequence));
+        }
+        ir::Detection::Match | ir::Detection::Aggregation(_) => {}
+    }
     if !version2.is_empty() {
         return Err(version2);
     }
     let mut refusals = checks::refusals(&rule.condition);
     refusals.extend(conf::control_refusals(rule));
-    let base = match setting(input, &rule.source, "macro").filter(|m| is_name(m)) {
-        Some(name) => format!("(`{name}`)"),
-        None => {
-            refusals.push(Refusal::new(
-                SPLUNK,
-                rule.span,
-                format!("source `{}` without a base-search macro", rule.source),
-                format!(
-                    "give source `{}` a `macro` in targets/splunk/mappings/{}.yaml",
-                    rule.source, input.mapping_name
-                ),
-            ));
-            String::new()
-        }
-    };
+    let base = sources::base(input, rule).unwrap_or_else(|r| {
+        refusals.extend(r);
+        String::new()
+    });
     let minute = alert::minute_offset(&rule.name, rule.schedule.every);
     let cron = settings::cron(rule.schedule.every, minute).unwrap_or_else(|| {
         refusals.push(Refusal::new(
@@ -291,8 +291,8 @@ fn stanza(
         ));
         String::new()
     });
-    // Without a base search the source is not mapped at all: its alert
-    // fields would each repeat that refusal.
+    // Without a base search the source is not mapped at all (or its
+    // sources disagree): its alert fields would each repeat that refusal.
     let alert = match base.is_empty() {
         true => None,
         false => alert::settings(input, rule, &base)
@@ -314,14 +314,16 @@ fn stanza(
     };
     // Each run reads up to its slot's end; a rule without a threshold reads
     // only its slot, a threshold rule from the start of the earliest window
-    // ending in it (the search then keeps those windows: emit::schedule).
+    // ending in it, or with hopping windows the one H before that (the
+    // search then keeps those windows: emit::schedule).
     let filter = format!("{}_filter", rule.name);
     planned.lines.push(format!("| `{filter}`"));
     let plan = Plan::of(rule);
-    let earliest = if rule.threshold().is_some() {
-        plan.lookback
-    } else {
-        plan.every + plan.settle
+    let earliest = match &rule.detection {
+        ir::Detection::Aggregation(threshold) => threshold::lookback(rule, threshold),
+        // D before the slot: the rule's look-back (at least D + F + D').
+        ir::Detection::FirstSeen(_) => plan.lookback,
+        ir::Detection::Match | ir::Detection::Sequence(_) => plan.every + plan.settle,
     };
     let stanza = Stanza {
         name: rule.name.clone(),
@@ -351,6 +353,26 @@ fn stanza(
         filter,
     };
     Ok((stanza, planned.raw_terms))
+}
+
+/// A sequence's state in a group (which steps distinct events have
+/// matched, its oldest events dropped as the first leaves `within`, reset
+/// by each alert) depends on all the group's earlier events and alerts.
+/// SPL keeps no such state: `streamstats` gives running aggregates over a
+/// window of results, and `transaction` groups events by its own closing
+/// rules (`maxspan`, `startswith`, `endswith`), which neither drop a
+/// partial sequence's oldest events nor count distinct events per step.
+fn sequence_refusal(rule: &ir::Rule, sequence: &ir::Sequence) -> Diagnostic {
+    common::refusal(
+        SPLUNK,
+        rule,
+        sequence.span,
+        "a sequence (`sequence ... then ...`)",
+        "a sequence's state in a group (the steps matched so far by distinct events, the oldest dropped as the \
+         first falls out of `within`, reset by each alert) depends on every earlier event and alert of the group; \
+         SPL keeps no such state (`streamstats` gives running aggregates, `transaction` closes groups by its own \
+         rules), so no search is exact",
+    )
 }
 
 /// The CIM name of `field`, refused when unmapped or not a plain name

@@ -1,9 +1,10 @@
 //! The search of one rule, as a list of commands (the `.spl` file puts
 //! each on its own line, `savedsearches.conf` joins them on one).
 //!
-//! A rule whose fields all belong to its source's CIM data model, and whose
-//! condition search terms express exactly, is a `| tstats` search on the
-//! data model. Any other rule is a raw search: the source's macro, then the
+//! A rule of one source whose fields all belong to its CIM data model, and
+//! whose condition search terms express exactly, is a `| tstats` search on
+//! the data model. Any other rule is a raw search: the source's macro (or
+//! the macros of its several sources, `sources`), then the
 //! tests search terms express exactly, then `| where` with the rest (the
 //! top-level `and` is split so that each part goes where it can). Count
 //! thresholds with `by` are raw searches too: tstats splits a multivalue
@@ -31,7 +32,11 @@ pub struct Search {
 
 /// The search of `rule`, whose base macro is `base` (`` (`tripline_dns`) ``).
 pub fn search(input: &Input, rule: &ir::Rule, base: &str) -> Result<Search, Vec<Refusal>> {
-    if let Some(model) = DataModel::of(input, &rule.source)
+    // Several sources: one raw search over their base searches; first
+    // seen: raw events in time order.
+    if rule.more_sources.is_empty()
+        && !matches!(rule.detection, ir::Detection::FirstSeen(_))
+        && let Some(model) = DataModel::of(input, &rule.source)
         && fits_data_model(input, rule, &model)
         && let Ok(terms) = query::write(
             &mut SearchTerms::new(input, rule, &format!("{}.", model.prefix)),
@@ -115,12 +120,16 @@ fn raw(input: &Input, rule: &ir::Rule, base: &str) -> Result<Search, Vec<Refusal
         let mut eval = EvalExpr::new(input, rule);
         lines.push(format!("| where {}", write(&mut eval, &condition)?));
     }
-    match rule.threshold() {
-        Some(threshold) => {
+    match &rule.detection {
+        ir::Detection::Aggregation(threshold) => {
             let grouping = Grouping::new(input, rule, threshold)?;
             lines.extend(threshold::raw(&grouping));
         }
-        None => {
+        ir::Detection::FirstSeen(first) => {
+            let grouping = Grouping::first_seen(input, rule, first)?;
+            lines.extend(threshold::raw(&grouping));
+        }
+        ir::Detection::Match | ir::Detection::Sequence(_) => {
             let mut columns = vec!["_time".to_string()];
             columns.extend(alert_columns(input, rule)?.iter().map(|e| eval_name(e)));
             lines.push(format!("| table {}", columns.join(" ")));

@@ -8,6 +8,9 @@
 //! lowered text, an `int` field's integers by their digits; `dc()` is
 //! exact (never `estdc()`). The first spelling of a group is `earliest()`
 //! of its rows, each row timed by its earliest event (`min(_time)`).
+//! Hopping windows and `first seen` are raw searches of the same shape:
+//! rows per window (per event time for `first seen`) and group, then
+//! `streamstats` for each group's previous row.
 
 use crate::emit::Input;
 use crate::emit::query::Refusal;
@@ -55,7 +58,12 @@ pub struct Grouping {
     distinct: Option<Keyed>,
     /// A `having` condition beyond version 1's one comparison.
     having: Option<Aggregates>,
+    /// W, or a first-seen rule's horizon D.
     window: u64,
+    /// `step H` of hopping windows.
+    step: Option<u64>,
+    /// `first seen`: rows per event time and combination, not windows.
+    first_seen: bool,
     /// The run's slot (`every`), in seconds.
     every: u64,
     /// `count>=20`.
@@ -142,8 +150,66 @@ impl Grouping {
             distinct,
             having,
             window: threshold.window,
+            step: threshold.step,
+            first_seen: false,
             every: rule.schedule.every,
             condition,
+        })
+    }
+
+    /// `first seen FIELDS in D`: keyed and spelled as `by` fields, one row
+    /// per event time and combination (see [`Grouping::first_seen_tail`]).
+    pub fn first_seen(
+        input: &Input,
+        rule: &ir::Rule,
+        first: &ir::FirstSeen,
+    ) -> Result<Self, Vec<Refusal>> {
+        let mut refusals = Vec::new();
+        let mut by: Vec<Keyed> = Vec::new();
+        for field in &first.fields {
+            match field_name(input, rule, field) {
+                Ok(name) if by.iter().any(|b| b.name == name) => refusals.push(Refusal::new(
+                    SPLUNK,
+                    field.span,
+                    format!("a second `first seen` field named `{name}` in Splunk"),
+                    "an alert row has one column per name; name the field once",
+                )),
+                Ok(name) => by.push(Keyed {
+                    name: name.to_string(),
+                    int: field.ty == FieldType::Int,
+                    cased: field.cased,
+                }),
+                Err(refusal) => refusals.push(refusal),
+            }
+        }
+        // The context fields the source maps (an unmapped one the alert
+        // needs is refused with the alert's settings).
+        let mut context: Vec<String> = Vec::new();
+        for field in &rule.alert.context {
+            if first.fields.iter().any(|f| f.path == field.path)
+                || input.mapping.field(&rule.source, &field.path).is_none()
+            {
+                continue;
+            }
+            match field_name(input, rule, field) {
+                Ok(name) if !context.iter().any(|c| c == name) => context.push(name.to_string()),
+                Ok(_) => {}
+                Err(refusal) => refusals.push(refusal),
+            }
+        }
+        if !refusals.is_empty() {
+            return Err(refusals);
+        }
+        Ok(Grouping {
+            by,
+            context,
+            distinct: None,
+            having: None,
+            window: first.horizon,
+            step: None,
+            first_seen: true,
+            every: rule.schedule.every,
+            condition: String::new(),
         })
     }
 
@@ -159,13 +225,21 @@ impl Grouping {
     /// `info_max_time`, the dispatch's latest time) and satisfy the
     /// condition, then `_time` back to the window and the alert's columns.
     fn tail(&self, lines: &mut Vec<String>) {
-        let start = if self.by.is_empty() { "_time" } else { "tl_w" };
+        let start = self.window_column();
         let (w, every) = (self.window, self.every);
-        lines.push("| addinfo".to_string());
-        lines.push(format!(
-            "| where {start}+{w}>info_max_time-{every} AND {start}+{w}<=info_max_time AND {}",
-            self.condition
-        ));
+        if self.first_seen {
+            self.first_seen_tail(lines);
+        } else {
+            lines.push("| addinfo".to_string());
+        }
+        match self.step {
+            None if self.first_seen => {}
+            None => lines.push(format!(
+                "| where {start}+{w}>info_max_time-{every} AND {start}+{w}<=info_max_time AND {}",
+                self.condition
+            )),
+            Some(step) => self.first_of_runs(step, lines),
+        }
         let mut columns = vec!["_time".to_string()];
         columns.extend(self.by.iter().map(|b| eval_name(&b.name)));
         match &self.having {
@@ -173,12 +247,13 @@ impl Grouping {
                 columns.push("count".to_string());
                 columns.extend(having.distinct.iter().map(|(_, c)| c.clone()));
             }
+            None if self.first_seen => {}
             None => columns.push(self.output().to_string()),
         }
         columns.push("firstTime lastTime".to_string());
         // The sample: the first values in `values()` order, `""` left out.
         let mut assignments = Vec::new();
-        if !self.by.is_empty() {
+        if start == "tl_w" {
             assignments.push("_time=tl_w".to_string());
         }
         for name in &self.context {
@@ -234,16 +309,103 @@ impl Grouping {
             };
             functions.push(format!("earliest({name}) AS {name}"));
         }
-        if self.by.is_empty() {
-            return format!("| stats {} BY _time", functions.join(" "));
-        }
-        format!("| stats {} BY tl_w {}", functions.join(" "), keys.join(" "))
+        keys.insert(0, self.window_column().to_string());
+        format!("| stats {} BY {}", functions.join(" "), keys.join(" "))
     }
 
+    /// The column of an aggregated row's window start: `_time` itself for
+    /// tumbling windows of one group (version 1's search), else `tl_w`.
+    fn window_column(&self) -> &'static str {
+        if self.by.is_empty() && self.step.is_none() && !self.first_seen {
+            "_time"
+        } else {
+            "tl_w"
+        }
+    }
+
+    /// The start of each window holding the event: one, or with `step H`
+    /// the W / H windows of the event's slot of H and the slots before it
+    /// (`mvrange()` ends before its second argument), a multivalue that
+    /// `stats ... BY` splits into one row per window.
     fn window(&self) -> String {
         let w = self.window;
-        format!("floor(_time/{w})*{w}")
+        if self.first_seen {
+            return "_time".to_string();
+        }
+        let Some(h) = self.step else {
+            return format!("floor(_time/{w})*{w}");
+        };
+        let slot = format!("floor(_time/{h})*{h}");
+        let first = match w - h {
+            0 => slot.clone(),
+            back => format!("{slot}-{back}"),
+        };
+        format!("mvrange({first}, {slot}+{h}, {h})")
     }
+
+    /// First seen: the rows (one per event time and combination, `tl_w`
+    /// the time) in time order, each given the time of its combination's
+    /// previous row (`streamstats current=f window=1 global=f`); a row in
+    /// the run's slot alerts when there is none or it lies more than D
+    /// before. The run reads D before its slot, so every row within D of a
+    /// row in the slot is read. Events of one combination at one time are
+    /// one row: the evaluator alerts on the first of them only.
+    fn first_seen_tail(&self, lines: &mut Vec<String>) {
+        let (horizon, every) = (self.window, self.every);
+        let keys: String = (0..self.by.len()).map(|i| format!(" tl_k{i}")).collect();
+        lines.push("| sort 0 tl_w".to_string());
+        lines.push(match keys.is_empty() {
+            true => "| streamstats current=f window=1 last(tl_w) AS tl_pw".to_string(),
+            false => {
+                format!("| streamstats current=f window=1 global=f last(tl_w) AS tl_pw BY{keys}")
+            }
+        });
+        lines.push("| addinfo".to_string());
+        lines.push(format!(
+            "| where tl_w>=info_max_time-{every} AND tl_w<info_max_time AND (isnull(tl_pw) OR tl_w-tl_pw>{horizon})"
+        ));
+    }
+
+    /// Hopping windows: the windows ending in the slot and those H before
+    /// them (all read whole) that satisfy the condition, in order of their
+    /// start; a window ending in the slot alerts when the group's previous
+    /// satisfying window (`streamstats current=f window=1 global=f`: the
+    /// row before it in its group) does not start H before it: the first
+    /// window of a run. A predecessor without counted events does not
+    /// satisfy, as in the evaluator.
+    fn first_of_runs(&self, step: u64, lines: &mut Vec<String>) {
+        let (w, every) = (self.window, self.every);
+        let reach = every.saturating_add(step);
+        lines.push(format!(
+            "| where tl_w+{w}>info_max_time-{reach} AND tl_w+{w}<=info_max_time AND {}",
+            self.condition
+        ));
+        lines.push("| sort 0 tl_w".to_string());
+        let keys: String = (0..self.by.len()).map(|i| format!(" tl_k{i}")).collect();
+        lines.push(match keys.is_empty() {
+            true => "| streamstats current=f window=1 last(tl_w) AS tl_pw".to_string(),
+            false => {
+                format!("| streamstats current=f window=1 global=f last(tl_w) AS tl_pw BY{keys}")
+            }
+        });
+        lines.push(format!(
+            "| where tl_w+{w}>info_max_time-{every} AND tl_w+{w}<=info_max_time AND (isnull(tl_pw) OR tl_pw!=tl_w-{step})"
+        ));
+    }
+}
+
+/// How far before its scheduled time a run of a threshold rule reads: the
+/// rule's look-back, and with hopping windows at least H more, so that the
+/// window H before each window ending in the slot is read whole too.
+pub fn lookback(rule: &ir::Rule, threshold: &ir::Threshold) -> u64 {
+    let lookback = rule.schedule.lookback;
+    let Some(step) = threshold.step else {
+        return lookback;
+    };
+    let schedule = &rule.schedule;
+    let needed = ir::Schedule::minimum_lookback(schedule.every, schedule.delay, threshold.window)
+        .saturating_add(step);
+    lookback.max(needed)
 }
 
 /// After `| tstats ... {source}` (`FROM ... WHERE ...`): rows per bucket,
@@ -322,11 +484,11 @@ pub fn tstats(grouping: &Grouping, source: &str, prefix: &str) -> Vec<String> {
 pub fn raw(grouping: &Grouping) -> Vec<String> {
     // The event's own time first: `_time` may become the window's.
     let mut assignments = vec!["tl_t=_time".to_string()];
-    if grouping.by.is_empty() {
-        assignments.push(format!("_time={}", grouping.window()));
-    } else {
-        assignments.push(format!("tl_w={}", grouping.window()));
-    }
+    assignments.push(format!(
+        "{}={}",
+        grouping.window_column(),
+        grouping.window()
+    ));
     let keys = |k: &Keyed, var: &str| {
         let field = eval_name(&k.name);
         [

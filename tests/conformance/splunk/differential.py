@@ -6,7 +6,10 @@ from the target's mapping, values as text), compared with `tripline eval`.
 Plain rules: the set of events selected (an event is selected when it
 produced a result row). Threshold rules: the alerts, as (window start, group
 keyed as the evaluator keys it, count or distinct_count), and the reported
-spelling of each group.
+spelling of each group. First seen: the alerts as (event time,
+combination). Hopping windows (`over W step H`): the alerts, one
+per run of satisfying windows at its first, with `count` where the rule
+counts.
 
 Accepted differences (targets.md, "Exactness limits" and 1.2) are counted
 apart, never as agreement: (1) case folding of the few characters where
@@ -64,6 +67,10 @@ TAGS = {"dns": ["network", "resolution", "dns"], "network": ["network", "communi
 #: Each source's CIM root constraint beyond its tags (spl_reading.DATAMODELS,
 #: the default macros): what Splunk counts as the source's events.
 SOURCE_CONSTRAINTS = {"authentication": "NOT (action=success user=*$)"}
+#: What a minimal reproducer keeps of an event: its time and its source.
+KEPT = ("@timestamp", "event.dataset")
+#: Pairs of sources a generated rule reads together (`from web, proxy`).
+MIXED = [("web", "proxy"), ("dns", "network")]
 VARIANTS = [  # (name, Reading options, whether a disagreement fails the run)
     ("reading", {}, True),
     ("empty-is-absent", {"empty_is_value": False}, True),
@@ -146,9 +153,30 @@ UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 HAVING = re.compile(r"threshold(?: by ([\w., ]+?))? over ([0-9]+)([smhd]) having ")
+FIRST_SEEN = re.compile(r"first seen ([\w., ]+?) in [0-9]+[smhd]")
+HOPPING = re.compile(r"threshold(?: count\(\)| distinct\((?:cased )?[\w.]+\))?(?: by ([\w., ]+?))? "
+                     r"over ([0-9]+)([smhd]) step ")
 
 
 def threshold_of(rule_text):
+    f = FIRST_SEEN.search(rule_text)
+    if f:
+        # First seen: the alerts as (event time, combination); an event time
+        # is a window of one second (generated times are whole seconds).
+        fields = [x.strip() for x in f.group(1).split(",")]
+        cased = {x.removeprefix("cased ") for x in fields if x.startswith("cased ")}
+        return {"agg": None, "eval_agg": None, "by": [x.removeprefix("cased ") for x in fields], "cased": cased,
+                "window": 1, "first_seen": True}
+    h = HOPPING.search(rule_text)
+    if h:
+        # Hopping windows: the alerts (first window of each run) are
+        # compared, and `count` where the evaluator reports it.
+        by = [b.strip() for b in (h.group(1) or "").split(",") if b.strip()]
+        cased = {b.removeprefix("cased ") for b in by if b.startswith("cased ")}
+        counted = "count()" in rule_text
+        return {"agg": "count" if counted else None, "eval_agg": "count()" if counted else None,
+                "by": [b.removeprefix("cased ") for b in by], "cased": cased,
+                "window": int(h.group(2)) * UNIT[h.group(3)]}
     m = THRESHOLD.search(rule_text)
     if not m:
         h = HAVING.search(rule_text)
@@ -179,6 +207,16 @@ def group_key(value, kind, cased=False):
     return None if text is None else text.lower()
 
 
+def spelling_tie(window, by, want, got):
+    """Accepted difference (3): both spellings were first seen at one time."""
+    def first_time(spelling):
+        times = [epoch(e["@timestamp"]) for e in window
+                 if all(spl_reading.as_text(spelling[f]) in texts_of(e.get(f)) for f in by)]
+        return min(times) if times else None
+    a, b = first_time(want), first_time(got)
+    return a is not None and a == b
+
+
 def texts_of(value):
     if isinstance(value, list):
         return [t for v in value for t in texts_of(v)]
@@ -188,12 +226,16 @@ def texts_of(value):
 # --------------------------------------------------------------------------- one pack
 
 class Pack:
-    def __init__(self, tripline, source, rules, events, mapping_name, workdir):
+    def __init__(self, tripline, source, rules, events, mapping_name, workdir, mixed=False):
+        """`mixed`: rules over several sources (`from web, proxy`), each
+        event routed to its own by `event.dataset`, in Splunk as in the
+        evaluator (its tags and field names are its source's)."""
         self.tripline, self.source, self.rules, self.events = tripline, source, rules, events
-        self.mapping_name, self.workdir = mapping_name, workdir
+        self.mapping_name, self.workdir, self.mixed = mapping_name, workdir, mixed
         self.fields = mapping(mapping_name)[source]["fields"]
-        self.rules_path = os.path.join(workdir, f"{source}.trip")
-        self.events_path = os.path.join(workdir, f"{source}.jsonl")
+        self.label = f"{source}-mixed" if mixed else source
+        self.rules_path = os.path.join(workdir, f"{self.label}.trip")
+        self.events_path = os.path.join(workdir, f"{self.label}.jsonl")
         with open(self.rules_path, "w", encoding="utf-8") as f:
             f.write("\n".join(text for _, text in rules))
         with open(self.events_path, "w", encoding="utf-8") as f:
@@ -206,10 +248,11 @@ class Pack:
         successful logons of accounts ending in `$`; the raw macro says the
         same, so such an event is outside the source on both mappings, and
         the evaluator is not given it."""
-        constraint = SOURCE_CONSTRAINTS.get(self.source)
+        source = self.source_of(event)
+        constraint = SOURCE_CONSTRAINTS.get(source)
         if constraint is None:
             return True
-        row = spl_reading.Reading().event_rows([splunk_event(event, self.source, self.fields)])[0]
+        row = spl_reading.Reading().event_rows([self.splunk_event(event)])[0]
         return spl_reading.SearchEval("unicode", True).test(spl_reading.parse_search(constraint), row)
 
     def evaluate(self, rules_path=None, events=None):
@@ -220,8 +263,9 @@ class Pack:
         events_path = os.path.join(self.workdir, "eval.jsonl")
         with open(events_path, "w", encoding="utf-8") as f:
             f.writelines(dumps(events[n]) + "\n" for n in keep)
-        done = subprocess.run([self.tripline, "eval", "--rules", rules_path or self.rules_path,
-                               "--source", self.source, events_path], capture_output=True, text=True)
+        routing = [] if self.mixed else ["--source", self.source]
+        done = subprocess.run([self.tripline, "eval", "--rules", rules_path or self.rules_path, *routing,
+                               events_path], capture_output=True, text=True)
         if done.returncode != 0:
             raise SystemExit(f"tripline eval failed:\n{done.stderr}\n{open(rules_path or self.rules_path).read()}")
         matches, alerts = {}, {}
@@ -234,7 +278,7 @@ class Pack:
         return matches, alerts
 
     def build(self):
-        out = os.path.join(self.workdir, f"out-{self.source}")
+        out = os.path.join(self.workdir, f"out-{self.label}")
         done = subprocess.run([self.tripline, "build", self.rules_path, "--target", "splunk", "--skip-refused",
                                "--mapping", self.mapping_name, "--out", out], capture_output=True, text=True)
         if done.returncode != 0:
@@ -243,20 +287,64 @@ class Pack:
         confs = glob.glob(os.path.join(out, "splunk", "*", "default", "macros.conf"))
         self.macros = spl_reading.parse_macros_conf(open(confs[0], encoding="utf-8").read()) if confs else {}
         self.queries = {}
+        self.scheduled = {}
+        conf = glob.glob(os.path.join(out, "splunk", "*", "default", "savedsearches.conf"))
+        stanzas = open(conf[0], encoding="utf-8").read() if conf else ""
         for name, _ in self.rules:
             path = os.path.join(out, "splunk", "queries", f"{name}.spl")
             if os.path.exists(path):
-                self.queries[name] = one_run(open(path, encoding="utf-8").read())
+                query = open(path, encoding="utf-8").read()
+                self.queries[name] = one_run(query)
+                stanza = stanzas.split(f"[tripline - {name}]\n")[1].split("\n[")[0]
+                self.scheduled[name] = (query, dispatch_offset(stanza, "earliest"), dispatch_offset(stanza, "latest"))
+
+    def slot_runs(self, name, every):
+        """The rows of the search run as scheduled, every `every` over the
+        events' span, each run with its dispatch range (no late events):
+        each of them once, as the one run over all events has them."""
+        query, earliest, latest = self.scheduled[name]
+        reading = spl_reading.Reading(macros=self.macros)
+        stream = [self.splunk_event(e) for e in self.events]
+        times = [epoch(e["@timestamp"]) for e in self.events]
+        rows = []
+        first = int(min(times) // every * every)
+        for run in range(first, int(max(times)) + earliest + every, every):
+            reading.dispatch = (run - earliest, run - latest)
+            rows += reading.run(query, stream)
+        return rows
 
     def run_query(self, query, options, events=None):
         reading = spl_reading.Reading(macros=self.macros, **options)
-        stream = [splunk_event(e, self.source, self.fields) for e in (events or self.events)]
+        stream = [self.splunk_event(e) for e in (events or self.events)]
         return reading.run(query, stream)
+
+    def source_of(self, event):
+        return event.get("event.dataset", self.source) if self.mixed else self.source
+
+    def splunk_event(self, event):
+        source = self.source_of(event)
+        return splunk_event(event, source, mapping(self.mapping_name)[source]["fields"])
 
 
 #: The slot filter of a threshold search (docs/targets/splunk.md, "The
 #: schedule"): `| where S+W>info_max_time-F AND S+W<=info_max_time AND COND`.
 SLOT_WHERE = re.compile(r"^\| where ([A-Za-z_]+)\+([0-9]+)>info_max_time-([0-9]+) AND \1\+\2<=info_max_time AND (.*)$")
+
+
+#: The slot filter of a first-seen search: `| where T>=info_max_time-F AND
+#: T<info_max_time AND COND`.
+FIRST_SEEN_SLOT = re.compile(r"^\| where ([A-Za-z_]+)>=info_max_time-([0-9]+) AND \1<info_max_time AND (.*)$")
+
+
+def dispatch_offset(stanza, which):
+    """Seconds before its scheduled time a run's range starts or ends."""
+    m = re.search(rf"^dispatch\.{which}_time = -([0-9]+)([smhd])$", stanza, re.M)
+    return int(m.group(1)) * UNIT[m.group(2)]
+
+
+def row_identity(row):
+    return (spl_reading.text_number(row.get("_time")),
+            tuple(sorted((k, repr(v)) for k, v in row.items() if not k.startswith(("__", "info_")))))
 
 
 def one_run(query):
@@ -270,8 +358,8 @@ def one_run(query):
     for line in query.splitlines():
         if line.strip() == "| addinfo":
             continue
-        m = SLOT_WHERE.match(line.strip())
-        out.append(f"| where {m.group(4)}" if m else line)
+        m = SLOT_WHERE.match(line.strip()) or FIRST_SEEN_SLOT.match(line.strip())
+        out.append(f"| where {m.group(m.lastindex)}" if m else line)
     return "\n".join(out) + "\n"
 
 
@@ -294,7 +382,7 @@ def alert_table(items, kinds, cased=frozenset()):
 def evaluator_alerts(alerts, th):
     items = []
     for a in alerts:
-        start = epoch(a["window"]["start"])
+        start = epoch(a["first_time"] if th.get("first_seen") else a["window"]["start"])
         agg = th.get("eval_agg", th["agg"])
         # A `having` of one `count()` comparison is version 1's shape,
         # reported as `count`.
@@ -358,7 +446,7 @@ def fold_explains(pack, name, rule_text, th, events, options):
     folding differs (and, when the rule holds one, their case partners) are
     replaced in the events."""
     chars = ORBIT if any(c in SPECIAL for c in rule_text) else SPECIAL
-    changed = [{k: neutralize(v, chars) if k != "@timestamp" else v for k, v in e.items()} for e in events]
+    changed = [{k: neutralize(v, chars) if k not in KEPT else v for k, v in e.items()} for e in events]
     if changed == events:
         return False
     return not verdicts_differ(pack, name, rule_text, th, changed, options)
@@ -385,62 +473,15 @@ def run_seed(args, seed, totals, problems):
         for source in SOURCES:
             rules = [gen.rule(source, n, thresholded=n % 3 == 2) for n in range(args.rules)]
             events = gen.events(source, args.events)
-            pack = Pack(args.tripline, source, rules, events, args.mapping, workdir)
-            matches, alerts = pack.evaluate()
-            pack.build()
-            totals["events"] += len(events)
-            for code in pack.refusals:
-                totals["refusal codes"][code] = totals["refusal codes"].get(code, 0) + 1
-            for name, rule_text in rules:
-                totals["rules"] += 1
-                query = pack.queries.get(name)
-                if query is None:
-                    totals["refused"] += 1
-                    continue
-                if re.search(r"(NOT|OR) \(?nodename=|nodename=\S+\) OR", query):
-                    totals["nodename"] += 1
-                th = threshold_of(rule_text)
-                if th:
-                    m = re.search(r"distinct\(([\w.]+)\)", rule_text)
-                    th["dfield"] = m.group(1) if m else None
-                base = set()
-                variants = sorted(VARIANTS, key=lambda v: v[0] != args.base)
-                for variant, options, fails in variants:
-                    try:
-                        rows = pack.run_query(query, options)
-                    except spl_reading.Unsupported as gap:
-                        if variant == args.base:
-                            totals["gaps"] += 1
-                            problems.append(f"GAP seed {seed} {name}: {gap}\n    query: {query.strip()}")
-                        break
-                    except spl_reading.SplError as err:
-                        totals["disagree"] += 1
-                        problems.append(f"DISAGREE seed {seed} {name} [{variant}]: the reading rejects the query: "
-                                        f"{err}\n    query: {query.strip()}")
-                        break
-                    found = compare(pack, name, rule_text, th, matches.get(name, set()), alerts.get(name, []), rows,
-                                    options, base)
-                    idents = [ident for kind, ident, _ in found if kind == "disagree"]
-                    verdict = "disagree" if idents else "agree"
-                    # A variant reports only what the base reading does not.
-                    new = [(ident, report) for kind, ident, report in found if kind == "disagree" and ident not in base]
-                    if variant == args.base:
-                        base = set(idents)
-                    if new:
-                        more = f"\n    (+{len(new) - 3} more events or alerts)" if len(new) > 3 else ""
-                        text = (f"seed {seed} {name} [{variant}]\n" + "\n".join(r() for _, r in new[:3]) + more +
-                                f"\n    query: {query.strip()}")
-                        (problems.append("DISAGREE " + text) if fails else totals["info"].append(text))
-                    for kind, _, report in found:
-                        if kind != "disagree" and variant == args.base:
-                            totals["accepted"][kind] = totals["accepted"].get(kind, 0) + 1
-                            if args.show_accepted:
-                                print(f"{kind.upper()} seed {seed} {name}\n{report()}")
-                    key = "agree" if verdict == "agree" else ("disagree" if fails else f"{variant} differs")
-                    totals.setdefault(f"{variant}:{key}", 0)
-                    totals[f"{variant}:{key}"] += 1
-                    if variant == args.base:
-                        totals[key] += 1
+            check_pack(args, seed, Pack(args.tripline, source, rules, events, args.mapping, workdir), totals, problems)
+        # Rules over two sources, on the events of both, each routed to its own.
+        for first, second in MIXED:
+            rules = [gen.rule(first, n, thresholded=n % 3 == 2, also=second) for n in range(args.rules // 2)]
+            events = [{**e, "event.dataset": s} for s in (first, second) for e in gen.events(s, args.events // 2)]
+            events.sort(key=lambda e: e["@timestamp"])
+            pack = Pack(args.tripline, first, rules, events, args.mapping, workdir, mixed=True)
+            totals["several sources"] += len(rules)
+            check_pack(args, seed, pack, totals, problems)
     finally:
         if args.keep:
             dest = os.path.join(args.keep, f"seed-{seed}")
@@ -449,9 +490,85 @@ def run_seed(args, seed, totals, problems):
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+def check_pack(args, seed, pack, totals, problems):
+    """Each rule of the pack: the reading's rows against the evaluator's verdicts."""
+    rules, events = pack.rules, pack.events
+    matches, alerts = pack.evaluate()
+    pack.build()
+    totals["events"] += len(events)
+    for code in pack.refusals:
+        totals["refusal codes"][code] = totals["refusal codes"].get(code, 0) + 1
+    for name, rule_text in rules:
+        totals["rules"] += 1
+        query = pack.queries.get(name)
+        if query is None:
+            totals["refused"] += 1
+            continue
+        if re.search(r"(NOT|OR) \(?nodename=|nodename=\S+\) OR", query):
+            totals["nodename"] += 1
+        th = threshold_of(rule_text)
+        if th and th.get("first_seen"):
+            totals["first seen"] += 1
+            totals["first seen alerts"] += len(alerts.get(name, []))
+        if th and HOPPING.search(rule_text):
+            totals["hopping"] += 1
+            totals["hopping alerts"] += len(alerts.get(name, []))
+        if th and (th.get("first_seen") or HOPPING.search(rule_text)):
+            # Scheduled runs (every 5m, the pack's default) report each row
+            # of the one run once: the slot bounds partition the alerts.
+            one = sorted(map(row_identity, pack.run_query(query, {})), key=repr)
+            runs = sorted(map(row_identity, pack.slot_runs(name, 300)), key=repr)
+            totals["slot checks"] += 1
+            if one != runs:
+                totals["disagree"] += 1
+                problems.append(f"DISAGREE seed {seed} {name}: scheduled runs report {len(runs)} rows, "
+                                f"one run {len(one)}\n    query: {query.strip()}")
+        if th:
+            m = re.search(r"distinct\(([\w.]+)\)", rule_text)
+            th["dfield"] = m.group(1) if m else None
+        base = set()
+        variants = sorted(VARIANTS, key=lambda v: v[0] != args.base)
+        for variant, options, fails in variants:
+            try:
+                rows = pack.run_query(query, options)
+            except spl_reading.Unsupported as gap:
+                if variant == args.base:
+                    totals["gaps"] += 1
+                    problems.append(f"GAP seed {seed} {name}: {gap}\n    query: {query.strip()}")
+                break
+            except spl_reading.SplError as err:
+                totals["disagree"] += 1
+                problems.append(f"DISAGREE seed {seed} {name} [{variant}]: the reading rejects the query: "
+                                f"{err}\n    query: {query.strip()}")
+                break
+            found = compare(pack, name, rule_text, th, matches.get(name, set()), alerts.get(name, []), rows,
+                            options, base)
+            idents = [ident for kind, ident, _ in found if kind == "disagree"]
+            verdict = "disagree" if idents else "agree"
+            # A variant reports only what the base reading does not.
+            new = [(ident, report) for kind, ident, report in found if kind == "disagree" and ident not in base]
+            if variant == args.base:
+                base = set(idents)
+            if new:
+                more = f"\n    (+{len(new) - 3} more events or alerts)" if len(new) > 3 else ""
+                text = (f"seed {seed} {name} [{variant}]\n" + "\n".join(r() for _, r in new[:3]) + more +
+                        f"\n    query: {query.strip()}")
+                (problems.append("DISAGREE " + text) if fails else totals["info"].append(text))
+            for kind, _, report in found:
+                if kind != "disagree" and variant == args.base:
+                    totals["accepted"][kind] = totals["accepted"].get(kind, 0) + 1
+                    if args.show_accepted:
+                        print(f"{kind.upper()} seed {seed} {name}\n{report()}")
+            key = "agree" if verdict == "agree" else ("disagree" if fails else f"{variant} differs")
+            totals.setdefault(f"{variant}:{key}", 0)
+            totals[f"{variant}:{key}"] += 1
+            if variant == args.base:
+                totals[key] += 1
+
+
 def minimal_event(pack, name, rule_text, event, options):
     """The event without each field whose removal keeps the verdicts apart."""
-    for field in [k for k in event if k != "@timestamp"]:
+    for field in [k for k in event if k not in KEPT]:
         trial = {k: v for k, v in event.items() if k != field}
         if verdicts_differ(pack, name, rule_text, None, [trial], options):
             event = trial
@@ -537,7 +654,8 @@ def main():
                         help="the reading whose disagreements are reported in full (the others: only what differs)")
     args = parser.parse_args()
     totals = {"rules": 0, "events": 0, "agree": 0, "disagree": 0, "refused": 0, "gaps": 0, "nodename": 0,
-              "accepted": {}, "refusal codes": {}, "info": []}
+              "hopping": 0, "hopping alerts": 0, "several sources": 0, "first seen": 0,
+              "first seen alerts": 0, "slot checks": 0, "accepted": {}, "refusal codes": {}, "info": []}
     problems = []
     for seed in range(args.seed, args.seed + args.seeds):
         run_seed(args, seed, totals, problems)
@@ -550,6 +668,10 @@ def main():
           f"{totals['rules']} rules, {totals['events']} events; {totals['agree']} agree, "
           f"{totals['disagree']} disagree, {totals['refused']} refused {totals['refusal codes']}, "
           f"{totals['gaps']} gaps; accepted differences {totals['accepted']}; "
+          f"{totals['hopping']} compared rules with hopping windows ({totals['hopping alerts']} alerts); "
+          f"{totals['several sources']} rules over two sources; "
+          f"{totals['first seen']} compared first-seen rules ({totals['first seen alerts']} alerts); "
+          f"{totals['slot checks']} of them run as scheduled too; "
           f"{totals['nodename']} compared rules with `nodename=` under NOT or OR (undocumented; the reading refuses it)\n  per reading: {variants}")
     return 1 if problems else 0
 

@@ -8,10 +8,12 @@ escapes, `matches`, `in cidr` with IPv4, IPv6 and IPv4-mapped blocks,
 search-language and regex metacharacters, quotes, backslashes, backticks,
 controls, non-ASCII letters and case variants; and threshold rules (`count()`
 and `distinct(f)`, with and without one or two `by` fields, every
-comparison, several window lengths). Version 2: `cased` comparisons (every
+comparison, several window lengths, tumbling or hopping). Version 2: `cased` comparisons (every
 string operator), `by cased f` / `distinct(cased f)`, and `having`
 conditions over `count()`, `distinct(f)`, `min(f)`, `max(f)` and `sum(f)`
-with `and`, `or`, `not`.
+with `and`, `or`, `not`; hopping windows (`over W step H`); rules over
+two sources (`from web, proxy`, `from dns, network`) on the fields both hold;
+`first seen` over one or two fields.
 
 Events: values close to the rules' literals (as is, case swapped, padded),
 missing fields, `""`, null, arrays (with duplicates and case variants),
@@ -74,6 +76,11 @@ REGEXES = [r"a", r"^a", r"b$", r"\d", r"\w+", r"\s", r"(?i)é", r"(?i)^a", r"a.b
            r"\B4", r"(a|b)+$", r"\S\s\S", r"^$|a", r"[$]", r"`", r"\$$", r"(?i)ADMIN\$$", r"a{2,3}",
            r"^[A-Z]+$", r"(?:ab)?c", r".*", r"^10\.", r"é", r"\|"]
 WINDOWS = ["30s", "1m", "5m", "7m", "10m", "1h", "1d"]
+#: Steps of hopping windows (`over W step H`), each dividing its window.
+#: Not H = W: `tripline eval` lets such windows tumble (every satisfying
+#: window alerts), where the language keeps one alert per run of windows.
+STEPS = {"30s": ["10s", "15s"], "1m": ["20s", "30s"], "5m": ["1m", "150s"], "7m": ["1m", "210s"],
+         "10m": ["2m", "5m"], "1h": ["10m", "15m"], "1d": ["1h", "6h"]}
 START = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
 
 
@@ -171,9 +178,20 @@ class Gen:
         agg = "count()" if rng.random() < 0.5 else f"distinct({cased(rng.choice(names))})"
         by_text = f" by {', '.join(map(cased, by))}" if by else ""
         op = rng.choice([">", ">=", "==", "<", "<="])
+        window = rng.choice(WINDOWS)
+        # Version 2: hopping windows, a step dividing the window.
+        if rng.random() < 0.3:
+            window = f"{window} step {rng.choice(STEPS[window])}"
         if rng.random() < 0.35:
-            return f"threshold{by_text} over {rng.choice(WINDOWS)} having {self.having(fields, cased)}"
-        return f"threshold {agg}{by_text} over {rng.choice(WINDOWS)} {op} {rng.randint(0, 4)}"
+            return f"threshold{by_text} over {window} having {self.having(fields, cased)}"
+        return f"threshold {agg}{by_text} over {window} {op} {rng.randint(0, 4)}"
+
+    def first_seen(self, fields):
+        """`first seen F[, G] in D`, D about the events' spacing."""
+        rng = self.rng
+        names = rng.sample(sorted(fields), rng.choice([1, 1, 2]))
+        names = [f"cased {f}" if fields[f] == "string" and rng.random() < 0.3 else f for f in names]
+        return f"first seen {', '.join(names)} in {rng.choice(['1m', '5m', '20m', '1h'])}"
 
     def having(self, fields, cased, depth=0):
         """A `having` condition: comparisons of aggregates under and/or/not."""
@@ -195,16 +213,23 @@ class Gen:
             return f"distinct({cased(rng.choice(sorted(fields)))}) {op} {rng.randint(0, 4)}"
         return f"count() {op} {rng.randint(0, 4)}"
 
-    def rule(self, source, n, thresholded):
+    def rule(self, source, n, thresholded, also=None):
+        """A rule over `source`, or with `also` over both (`from web, proxy`),
+        reading only the fields both sources hold with one type."""
         fields = SOURCES[source]
+        if also is not None:
+            fields = {f: k for f, k in fields.items() if SOURCES[also].get(f) == k}
         where = self.condition(fields) if not thresholded or self.rng.random() < 0.7 else "exists(@timestamp)"
         if thresholded and self.rng.random() < 0.3:
             where = self.predicate(fields)
         extra = f"\n  {self.threshold(fields)}" if thresholded else ""
-        name = f"g_{source}_{n}"
+        if thresholded and self.rng.random() < 0.25:
+            extra = f"\n  {self.first_seen(fields)}"
+        name = f"g_{source}_{n}" if also is None else f"g_{source}_{also}_{n}"
+        sources = source if also is None else f"{source}, {also}"
         return name, (
             f"rule {name} {{\n  title \"g\"\n  id \"{self.rng.getrandbits(32):08x}-0000-4000-8000-{n:012x}\"\n"
-            f"  level low\n  attack T1590\n  description \"generated\"\n  from {source}\n"
+            f"  level low\n  attack T1590\n  description \"generated\"\n  from {sources}\n"
             f"  where {where}{extra}\n}}\n")
 
     # -- events

@@ -989,6 +989,20 @@ class Evaluator:
         start, end = (start + n if start < 0 else start), (end + n if end < 0 else end)
         return norm(vals[max(start, 0):end + 1])
 
+    def fn_mvrange(self, args, row):
+        # [MV]: mvrange(X, Y, Z): the numbers from X up to, not including,
+        # Y, by Z. A time step ("7d") is not read here.
+        start, end, step = (as_number(self.arg(args, i, row, "mvrange")) for i in range(3))
+        if start is None or end is None or step is None:
+            raise Unsupported("mvrange() over values that are not numbers")
+        if step <= 0:
+            raise Unsupported("mvrange() with a step that is not positive")
+        out, v = [], start
+        while v < end:
+            out.append(v)
+            v += step
+        return norm(out)
+
     def fn_mvappend(self, args, row):
         out = []
         for a in args:
@@ -1263,11 +1277,64 @@ class Reading:
         return [{**r, **{n: value for n in names if norm(r.get(n)) is None}} for r in rows]
 
     def cmd_streamstats(self, text, rows, events):
-        m = re.fullmatch(r"\s*count\s+AS\s+([A-Za-z_][A-Za-z0-9_]*)\s*", text, re.I)
-        if not m:
+        """[CMD] streamstats: statistics of each result and the results
+        before it, in the order of the results. Options read: `current`
+        (default true: the result itself is counted), `window=N` (the last N
+        results; without it every result before, assumption: no more than
+        max_stream_window, which the searches tripline writes never reach)
+        and `global` (default true: with a window and a BY clause, one
+        window over all results; false: a window per group). Functions:
+        `count`, `last(f)`, `first(f)` (as stats reads them, over the
+        window), each with `AS name`, then an optional BY clause."""
+        options = {}
+        rest = text.strip()
+        while True:
+            m = re.match(r"(current|window|global)=(\S+)\s+", rest)
+            if not m:
+                break
+            options[m.group(1)] = m.group(2)
+            rest = rest[m.end():]
+        aggs, by = self.parse_aggs(rest)
+        if not aggs or any(fn not in ("count", "last", "first") or (fn == "count") != (arg is None)
+                           for fn, arg, _ in aggs):
             raise Unsupported(f"streamstats {text}")
-        # [CMD] streamstats: a running count in the order of the results.
-        return [{**r, m.group(1): k + 1} for k, r in enumerate(rows)]
+        flags = {"true": True, "t": True, "false": False, "f": False}
+        current = flags.get(options.get("current", "true").lower())
+        global_window = flags.get(options.get("global", "true").lower())
+        window = options.get("window", "0")
+        if current is None or global_window is None or not window.isdigit():
+            raise SplError(f"streamstats options {options}")
+        window = int(window)
+        out, seen = [], {}
+        for r in rows:
+            group = None
+            if by:
+                key = [norm(r.get(b)) for b in by]
+                # Assumption (docs silent): a result without a BY field, or
+                # with a multivalue one, is not what tripline writes.
+                if any(v is None or isinstance(v, list) for v in key):
+                    raise Unsupported("streamstats over a result with a null or multivalue BY field")
+                group = tuple(as_text(v) for v in key)
+            shared = "all" if (window and global_window) else group
+            before = seen.setdefault(shared, [])
+            # The results this one is counted over: those before it in its
+            # window's stream (of its group, or of all with a global window),
+            # of its own group, then itself when `current`.
+            pool = before + [r] if current else list(before)
+            if window:
+                pool = pool[-window:]
+            if by:
+                pool = [p for p in pool if tuple(as_text(norm(p.get(b))) for b in by) == group]
+            row = dict(r)
+            for fn, arg, name in aggs:
+                v = len(pool) if fn == "count" else self.aggregate(fn, arg, pool)
+                if v is None:
+                    row.pop(name, None)
+                else:
+                    row[name] = v
+            out.append(row)
+            before.append(r)
+        return out
 
     def cmd_mvexpand(self, text, rows, events):
         name = text.strip()

@@ -272,6 +272,46 @@ class Stats(unittest.TestCase):
         rows = run("(`tripline_dns`) | streamstats count AS id | mvexpand src", [ev(0, src=["a", "b"]), ev(1, src="c")])
         self.assertEqual(sorted((r["id"], r["src"]) for r in rows), [(1, "c"), (2, "a"), (2, "b")])
 
+    def test_streamstats_previous_result_of_each_group(self):
+        # current=f window=1 global=f: each result gets the value of the
+        # result before it in its own group; the first of a group none.
+        events = [ev(0, src="a", v="1"), ev(1, src="b", v="2"), ev(2, src="a", v="3"), ev(3, src="a", v="4")]
+        q = "(`tripline_dns`) | sort 0 _time | streamstats current=f window=1 global=f last(v) AS p BY src"
+        self.assertEqual([(r["src"], r["v"], r.get("p")) for r in run(q, events)],
+                         [("a", "1", None), ("b", "2", None), ("a", "3", "1"), ("a", "4", "3")])
+
+    def test_streamstats_global_window_spans_groups(self):
+        # global=true (the default): one window of the last result of all,
+        # whose statistics count only the current result's group.
+        events = [ev(0, src="a", v="1"), ev(1, src="b", v="2"), ev(2, src="a", v="3")]
+        q = "(`tripline_dns`) | sort 0 _time | streamstats current=f window=1 last(v) AS p BY src"
+        self.assertEqual([r.get("p") for r in run(q, events)], [None, None, None])
+        q = "(`tripline_dns`) | sort 0 _time | streamstats current=f window=1 last(v) AS p"
+        self.assertEqual([r.get("p") for r in run(q, events)], [None, "1", "2"])
+
+    def test_streamstats_current_counts_the_result_itself(self):
+        events = [ev(0, src="a"), ev(1, src="a")]
+        q = "(`tripline_dns`) | sort 0 _time | streamstats {}count AS c"
+        self.assertEqual([r["c"] for r in run(q.format(""), events)], [1, 2])
+        self.assertEqual([r["c"] for r in run(q.format("current=f "), events)], [0, 1])
+
+    def test_streamstats_functions_beyond_the_reading_are_unsupported(self):
+        with self.assertRaises(Unsupported):
+            run("(`tripline_dns`) | streamstats avg(v) AS a", [ev(0, v="1")])
+
+    def test_mvrange_excludes_its_end(self):
+        rows = run("(`tripline_dns`) | eval r=mvrange(120-60, 120+60, 30), one=mvrange(5, 6, 1)", [ev(0)])
+        self.assertEqual((rows[0]["r"], rows[0]["one"]), ([60.0, 90.0, 120.0, 150.0], 5.0))
+
+    def test_stats_by_a_range_counts_the_event_in_each_window(self):
+        # Hopping windows: each event counted in every window holding it.
+        events = [ev(0), ev(70)]
+        q = ("(`tripline_dns`) | eval tl_w=mvrange(floor(_time/60)*60-60, floor(_time/60)*60+60, 60) "
+             "| stats count BY tl_w | sort 0 tl_w")
+        t0 = 1767225600
+        self.assertEqual([(r["tl_w"], r["count"]) for r in run(q, events)],
+                         [(t0 - 60, 1), (t0, 2), (t0 + 60, 1)])
+
 
 class Tstats(unittest.TestCase):
     def test_tstats_reads_the_model_with_prefixed_fields(self):
