@@ -44,6 +44,9 @@ pub struct Aggregator {
     /// Window length and hop in seconds (equal when windows tumble).
     window: i128,
     step: i128,
+    /// `step` was written: a window alerts only when the one H before it
+    /// did not satisfy the condition (also when H equals the window).
+    hops: bool,
     /// Hopping: the start of the last closed window and the groups that
     /// satisfied the condition in it.
     last: Option<(i128, HashSet<Bytes>)>,
@@ -297,6 +300,7 @@ impl Aggregator {
             readings,
             window,
             step: threshold.step.map_or(window, |s| i128::from(s.max(1))),
+            hops: threshold.step.is_some(),
             last: None,
             closed_through: None,
             lateness: None,
@@ -616,7 +620,7 @@ impl Aggregator {
             // `created` is unique: an unstable sort gives the same order and
             // moves the (large) groups less.
             closed.sort_unstable_by_key(|(_, g)| g.created);
-            let hopping = self.step != self.window;
+            let hopping = self.hops;
             let before = match self.last.take() {
                 Some((last, satisfied)) if last == start - self.step => satisfied,
                 _ => HashSet::default(),

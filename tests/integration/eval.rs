@@ -471,3 +471,37 @@ fn held_sequence_events_count_against_max_groups() {
         "{err}"
     );
 }
+
+/// `over W step W`: windows tumble, and as with any `step`, a window
+/// alerts only when the window before it did not satisfy the condition.
+#[test]
+fn a_step_equal_to_the_window_alerts_once_per_run_of_windows() {
+    let events = [1, 6, 16]
+        .map(|minute| {
+            format!(
+                r#"{{"@timestamp":"2026-01-01T00:{minute:02}:00Z","source":{{"ip":"198.51.100.7"}},"destination":{{"port":22}}}}"#
+            ) + "\n"
+        })
+        .concat();
+    let (stdout, stderr, code) = run(
+        &[
+            "eval",
+            "--rules",
+            "tests/fixtures/eval/hop_step_equals_window.trip",
+            "--source",
+            "network",
+        ],
+        Some(&events),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let windows: Vec<&str> = stdout
+        .lines()
+        .filter_map(|l| l.split(r#""window":{"start":""#).nth(1)?.get(..20))
+        .collect();
+    // 00:00 alerts, 00:05 follows a satisfying window, 00:15 does not.
+    assert_eq!(
+        windows,
+        ["2026-01-01T00:00:00Z", "2026-01-01T00:15:00Z"],
+        "{stdout}"
+    );
+}
