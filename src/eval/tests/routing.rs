@@ -37,10 +37,7 @@ fn run(routing: Routing, line: &str) -> (Vec<String>, LineReport) {
 
 #[test]
 fn events_reach_the_rules_of_their_source() {
-    let by_field = || Routing::Field {
-        path: Routing::DEFAULT_FIELD.into(),
-        sources: sources(),
-    };
+    let by_field = || Routing::by_field(Routing::DEFAULT_FIELD, sources());
     let rows: &[(&str, &[&str], bool)] = &[
         (r#"{"event":{"dataset":"dns"}}"#, &["d"], false),
         (r#"{"event.dataset":"DNS"}"#, &["d"], false),
@@ -60,10 +57,7 @@ fn events_reach_the_rules_of_their_source() {
         assert_eq!(report.unrouted, *unrouted, "{line}");
     }
     let (hits, _) = run(
-        Routing::Field {
-            path: "kind".into(),
-            sources: sources(),
-        },
+        Routing::by_field("kind", sources()),
         r#"{"kind":"web","event":{"dataset":"dns"}}"#,
     );
     assert_eq!(hits, ["w"]);
@@ -81,10 +75,7 @@ fn a_rule_over_several_sources_sees_each_event_once() {
     // match once each, a dns event not; a threshold counts both sources.
     let mut both = rule("wp", "web", any(), None);
     both.more_sources = vec!["proxy".into(), "PROXY".into()];
-    let routing = Routing::Field {
-        path: Routing::DEFAULT_FIELD.into(),
-        sources: sources(),
-    };
+    let routing = Routing::by_field(Routing::DEFAULT_FIELD, sources());
     let Ok(mut engine) = Engine::new(&[both.clone()], routing.clone(), None) else {
         unreachable!("the rule compiles");
     };
