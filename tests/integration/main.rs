@@ -15,6 +15,7 @@ mod fmt;
 mod hostile;
 mod hostile_io;
 mod import;
+mod inputs;
 mod kql;
 mod packs;
 mod parse;

@@ -168,7 +168,7 @@ pub fn unrouted(summary: &Summary, err: &mut dyn Write) -> io::Result<()> {
     }
     writeln!(
         err,
-        "note: {} events were seen by no rule: their dataset is neither a source nor a route",
+        "note: unrouted events: {} (their dataset is neither a source nor a route), by dataset:",
         summary.unrouted
     )?;
     let mut values: Vec<(&String, &u64)> = summary.unrouted_by.iter().collect();

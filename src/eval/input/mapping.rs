@@ -127,6 +127,8 @@ pub fn write(
             Some((field, "basename")) => (field, Some(basename(value).to_string())),
             Some((field, "extension")) => (field, extension(value).map(str::to_string)),
             Some((field, "logon_type")) => (field, logon_types.get(value.trim()).cloned()),
+            Some((field, "account")) => (field, Some(account(value).1.to_string())),
+            Some((field, "account_domain")) => (field, account(value).0.map(str::to_string)),
             // An unknown transformation writes nothing (a test checks the
             // bundled mappings use known ones).
             Some((field, _)) => (field, None),
@@ -138,7 +140,21 @@ pub fn write(
 }
 
 /// The transformations a mapping may name.
-pub const TRANSFORMS: [&str; 3] = ["basename", "extension", "logon_type"];
+pub const TRANSFORMS: [&str; 5] = [
+    "basename",
+    "extension",
+    "logon_type",
+    "account",
+    "account_domain",
+];
+
+/// `DOMAIN\user` as its domain (when written) and its user.
+pub fn account(text: &str) -> (Option<&str>, &str) {
+    match text.split_once('\\') {
+        Some((domain, user)) => (Some(domain), user),
+        None => (None, text),
+    }
+}
 
 /// The last part of a Windows or POSIX path.
 pub fn basename(path: &str) -> &str {

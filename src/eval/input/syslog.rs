@@ -124,9 +124,7 @@ pub fn parse(line: &str, year: i32) -> Result<Syslog<'_>, Malformed> {
 /// `TAG[PID]: ` or `TAG: ` at the start of the content; the rest is the
 /// message (all of it when there is no tag).
 fn tag<'a>(content: &'a str, record: &mut Syslog<'a>) -> &'a str {
-    let end = content
-        .find([':', '[', ' '])
-        .unwrap_or(content.len());
+    let end = content.find([':', '[', ' ']).unwrap_or(content.len());
     let (name, after) = content.split_at(end);
     if name.is_empty() {
         return content;

@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value};
 
-use super::mapping::{Mappings, TRANSFORMS, basename, default_routes, extension};
+use super::mapping::{Mappings, TRANSFORMS, account, basename, default_routes, extension};
 use super::*;
 
 fn decode(format: Format, line: &str) -> Result<Map<String, Value>, Malformed> {
@@ -290,4 +290,6 @@ fn path_transformations() {
     assert_eq!(extension(r"C:\x\run.PS1"), Some("PS1"));
     assert_eq!(extension("/etc/.profile"), None);
     assert_eq!(extension("/usr/bin/curl"), None);
+    assert_eq!(account(r"CORP\carol"), (Some("CORP"), "carol"));
+    assert_eq!(account("carol"), (None, "carol"));
 }
