@@ -40,27 +40,38 @@ pub fn records<T: Read + Seek + Send + 'static>(source: T) -> io::Result<io::Pip
         .name("eval-evtx".into())
         .spawn(move || {
             let mut buffer = io::BufWriter::new(&mut writer);
-            for record in parser.records_json_value() {
-                let line = match record {
-                    Ok(record) => serde_json::to_string(&record.data),
-                    Err(error) => {
-                        let mut map = Map::new();
-                        map.insert(ERROR_KEY.into(), Value::String(error.to_string()));
-                        serde_json::to_string(&map)
+            // A failure inside the reader ends the records as one that does
+            // not parse, rather than as a silent end of input.
+            let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                for record in parser.records_json_value() {
+                    let line = match record {
+                        Ok(record) => serde_json::to_string(&record.data),
+                        Err(error) => Ok(error_line(&error.to_string())),
+                    };
+                    let line = line.unwrap_or_else(|error| error_line(&error.to_string()));
+                    if writeln!(buffer, "{line}").is_err() {
+                        // The run stopped reading.
+                        return;
                     }
-                };
-                let written = match line {
-                    Ok(line) => writeln!(buffer, "{line}"),
-                    Err(error) => writeln!(buffer, "{{\"{ERROR_KEY}\":\"{error}\"}}"),
-                };
-                if written.is_err() {
-                    // The run stopped reading.
-                    return;
                 }
+            }));
+            if read.is_err() {
+                let _ = writeln!(
+                    buffer,
+                    "{}",
+                    error_line("the EVTX reader failed here; the records after it were not read")
+                );
             }
             let _ = buffer.flush();
         })?;
     Ok(reader)
+}
+
+/// The line standing for a record that does not parse.
+fn error_line(message: &str) -> String {
+    let mut map = Map::new();
+    map.insert(ERROR_KEY.into(), Value::String(message.to_string()));
+    Value::Object(map).to_string()
 }
 
 /// The taxonomy fields of one record line.
