@@ -40,6 +40,8 @@ fn open_file(path: &Path, options: &mut EvalOptions) -> Result<Box<dyn Read + Se
         options.format = Format::detect(&head);
     }
     if options.format == Format::Evtx {
+        // The bar counts the bytes of the records' lines, not of the file.
+        options.input_bytes = None;
         let records = evtx::records(file).map_err(failed)?;
         return Ok(Box::new(records));
     }
