@@ -515,10 +515,7 @@ fn main() {
     .map(String::from)
     .to_vec();
     for round in 0..env_number("EVAL_BENCH_ROUNDS", 3) {
-        let routing = Routing::Field {
-            path: Routing::DEFAULT_FIELD.into(),
-            sources: sources.clone(),
-        };
+        let routing = Routing::by_field(Routing::DEFAULT_FIELD, sources.clone());
         let limits = match std::env::var("EVAL_BENCH_LIMITS").as_deref() {
             Ok("streaming") => Limits::streaming(None),
             _ => Limits::UNBOUNDED,
@@ -549,10 +546,7 @@ fn main() {
     if std::env::var("EVAL_BENCH_ONLY").is_ok_and(|v| v == "engine") {
         return;
     }
-    let routing = Routing::Field {
-        path: Routing::DEFAULT_FIELD.into(),
-        sources: sources.clone(),
-    };
+    let routing = Routing::by_field(Routing::DEFAULT_FIELD, sources.clone());
     if let Ok(engine) = Engine::new(&rules, routing, None) {
         let start = Instant::now();
         let parsed = lines

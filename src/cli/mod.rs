@@ -310,7 +310,20 @@ pub struct EvalArgs {
     /// stderr at the end.
     #[arg(long)]
     pub stats: bool,
-    /// JSON Lines file, or `-` for stdin (the default).
+    /// The input's format: jsonl, evtx, syslog or cef (default: detected
+    /// from its first bytes).
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<String>,
+    /// Route events whose dataset is NAME to SOURCE (`zeek.conn=network`);
+    /// repeatable, wins over the manifest's `[eval.routes]`.
+    #[arg(long = "route", value_name = "NAME=SOURCE")]
+    pub routes: Vec<String>,
+    /// Largest EVTX input read from stdin, which is held whole (K, M, G
+    /// allowed; default: 1G).
+    #[arg(long, value_name = "BYTES")]
+    pub max_evtx_size: Option<String>,
+    /// Events file (JSON Lines, EVTX, syslog or CEF), or `-` for stdin (the
+    /// default).
     pub events: Option<PathBuf>,
     /// A site folder of lists (and `site.toml`) that replace the pack's by name.
     #[arg(long, value_name = "DIR")]

@@ -116,6 +116,11 @@ codes! {
     EVENT_NESTED_TOO_DEEPLY = "E0611", "test event nested too deeply";
     EVENTS_FILE_TOO_LARGE = "E0612", "events file larger than the limit";
 
+    // `eval` inputs and routing.
+    MALFORMED_RECORD = "E0620", "malformed record in an `eval` input";
+    UNKNOWN_ROUTE_SOURCE = "E0621", "route to a source the taxonomy does not have";
+    EVTX_INPUT_TOO_LARGE = "E0622", "EVTX input on stdin larger than the limit";
+
     // Targets: what a target cannot express, and broken target folders.
     TARGET_REFUSED = "E0700", "construct a target cannot express exactly";
     UNMAPPED_FIELD = "E0701", "field not mapped for a target";

@@ -27,19 +27,37 @@ pub struct CompileError {
 /// How events find their source.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Routing {
-    /// By the value of a field (`event.dataset`), compared ignoring case
-    /// with the known sources.
-    Field { path: String, sources: Vec<String> },
+    /// By the value of the first of `paths` that has one (`event.dataset`,
+    /// then `data_stream.dataset`), compared ignoring case with the known
+    /// sources, then with the names `routes` gives a source
+    /// (`zeek.dns` → `dns`).
+    Field {
+        paths: Vec<String>,
+        sources: Vec<String>,
+        routes: Vec<(String, String)>,
+    },
     /// Every event is of this source (`--source`, and tests).
     Fixed(String),
 }
 
 impl Routing {
     pub const DEFAULT_FIELD: &'static str = "event.dataset";
+    /// The fields read when `--source-field` does not name one: where
+    /// Filebeat and Elastic Agent write a dataset's name.
+    pub const DEFAULT_FIELDS: [&'static str; 2] = ["event.dataset", "data_stream.dataset"];
+
+    /// Routing by one field to `sources`, without other names.
+    pub fn by_field(path: &str, sources: Vec<String>) -> Routing {
+        Routing::Field {
+            paths: vec![path.to_string()],
+            sources,
+            routes: Vec::new(),
+        }
+    }
 }
 
 /// Which rules see an event: all, those of one source (an index into
-/// `Engine::folded`), or none.
+/// the engine's sources, as `Engine::by_source`), or none.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Route {
     All,
@@ -131,6 +149,9 @@ pub struct LineReport {
     pub malformed: Option<Malformed>,
     /// Its source is another word or not a string: no rule saw it.
     pub unrouted: bool,
+    /// What the routing field held when unrouted: the text of a string,
+    /// else the JSON kind in angle brackets (`<number>`).
+    pub unrouted_as: Option<String>,
     /// A threshold rule saw it but its `@timestamp` is missing or unusable.
     pub bad_timestamp: bool,
     /// A threshold rule saw it after closing the window it falls in.
@@ -147,13 +168,12 @@ pub struct LineReport {
 #[derive(Debug, Clone)]
 pub struct Engine {
     rules: Vec<CompiledRule>,
-    /// Every source name the engine knows, folded, without repeats: those
-    /// of the routing, then those of the rules.
-    folded: Vec<String>,
-    /// `Routing::Field`: the routing's sources as indices into `folded`,
-    /// in the routing's order. `Routing::Fixed`: its one source.
-    routed: Vec<usize>,
-    /// The rules (indices) each source in `folded` reaches, in rule order,
+    /// `Routing::Field`: the names an event's source may have, folded (the
+    /// routing's sources, then the other names of `routes`), each with its
+    /// source as an index into `by_source`. `Routing::Fixed`: its one source.
+    routed: Vec<(String, usize)>,
+    /// The rules (indices) each source reaches (the sources of the routing,
+    /// then those of the rules, folded, without repeats), in rule order,
     /// and whether one of them is a threshold rule.
     by_source: Vec<(Vec<usize>, bool)>,
     /// Every rule, for events without a source.
@@ -161,7 +181,7 @@ pub struct Engine {
     trie: PathTrie,
     timestamp: FieldPath,
     routing: Routing,
-    routing_field: Option<FieldPath>,
+    routing_fields: Vec<FieldPath>,
     /// The stream's clock, and whether a rule closes windows by it.
     clock: Clock,
     watermarked: bool,
@@ -211,9 +231,12 @@ impl Engine {
                 || (r.ordered.is_some() && limits.lateness_of(0).is_some())
         });
         let timestamp = FieldPath::new("@timestamp", &mut trie);
-        let routing_field = match &routing {
-            Routing::Field { path, .. } => Some(FieldPath::new(path, &mut trie)),
-            Routing::Fixed(_) => None,
+        let routing_fields = match &routing {
+            Routing::Field { paths, .. } => paths
+                .iter()
+                .map(|path| FieldPath::new(path, &mut trie))
+                .collect(),
+            Routing::Fixed(_) => Vec::new(),
         };
         let mut folded: Vec<String> = Vec::new();
         let mut intern = |name: &str| {
@@ -226,10 +249,26 @@ impl Engine {
                 }
             }
         };
-        let routed = match &routing {
-            Routing::Field { sources, .. } => sources.iter().map(|s| intern(s)).collect(),
-            Routing::Fixed(source) => vec![intern(source)],
-        };
+        let mut routed: Vec<(String, usize)> = Vec::new();
+        match &routing {
+            Routing::Field {
+                sources, routes, ..
+            } => {
+                for source in sources {
+                    routed.push((fold(source).into_owned(), intern(source)));
+                }
+                // A name routes to a source the routing knows (the caller
+                // checked the names; an unknown one is left out).
+                for (name, source) in routes {
+                    let known = sources.iter().any(|s| eq_folded(source, &fold(s)));
+                    let name = fold(name).into_owned();
+                    if known && !routed.iter().any(|(n, _)| *n == name) {
+                        routed.push((name, intern(source)));
+                    }
+                }
+            }
+            Routing::Fixed(source) => routed.push((fold(source).into_owned(), intern(source))),
+        }
         // Each rule once in the list of each of its sources: an event is
         // routed to one source, so a rule sees it once.
         let rule_sources: Vec<Vec<usize>> = rules
@@ -256,14 +295,13 @@ impl Engine {
         let everyone = reach(&|_| true);
         Ok(Engine {
             rules,
-            folded,
             routed,
             by_source,
             everyone,
             trie,
             timestamp,
             routing,
-            routing_field,
+            routing_fields,
             clock: Clock::new(limits),
             watermarked,
             due: None,
@@ -316,6 +354,7 @@ impl Engine {
         let (seen_by, any_threshold) = match self.route(event) {
             Route::Unrouted => {
                 report.unrouted = true;
+                report.unrouted_as = Some(self.routing_value(event));
                 return;
             }
             Route::All => &self.everyone,
@@ -489,42 +528,63 @@ impl Engine {
     }
 
     fn route(&self, event: &Fields<'_, '_>) -> Route {
-        let field = match (&self.routing, &self.routing_field) {
-            (Routing::Fixed(_), _) => {
-                return self
-                    .routed
-                    .first()
-                    .map_or(Route::All, |&s| Route::Source(s));
-            }
-            (Routing::Field { .. }, Some(field)) => field,
-            (Routing::Field { .. }, None) => return Route::All,
-        };
-        match only_value(field, event) {
-            None => Route::Unrouted,
-            Some(None | Some(Value::Null)) => Route::All,
-            Some(Some(Value::Str(s))) if s.is_empty() => Route::All,
-            Some(Some(Value::Array(items))) if items.is_empty() => Route::All,
+        if let Routing::Fixed(_) = self.routing {
+            return self
+                .routed
+                .first()
+                .map_or(Route::All, |&(_, s)| Route::Source(s));
+        }
+        match self.routing_decider(event) {
+            None => Route::All,
             Some(Some(Value::Str(s))) => {
                 // ASCII text can only equal an ASCII name of its length
                 // (`eq_folded`, checked once for the text, not per name).
                 let ascii = s.is_ascii();
-                let known = self.routed.iter().find(|&&source| {
-                    self.folded.get(source).is_some_and(|folded| {
-                        if ascii {
-                            folded.len() == s.len()
-                                && folded.is_ascii()
-                                && s.as_bytes().eq_ignore_ascii_case(folded.as_bytes())
-                        } else {
-                            eq_folded(s, folded)
-                        }
-                    })
+                let known = self.routed.iter().find(|(folded, _)| {
+                    if ascii {
+                        folded.len() == s.len()
+                            && folded.is_ascii()
+                            && s.as_bytes().eq_ignore_ascii_case(folded.as_bytes())
+                    } else {
+                        eq_folded(s, folded)
+                    }
                 });
                 match known {
-                    Some(&source) => Route::Source(source),
+                    Some(&(_, source)) => Route::Source(source),
                     None => Route::Unrouted,
                 }
             }
-            Some(Some(_)) => Route::Unrouted,
+            Some(_) => Route::Unrouted,
+        }
+    }
+
+    /// The value that decides an event's source: that of the first routing
+    /// field holding one (`None`: none does, so every rule sees it;
+    /// `Some(None)`: a field with several values).
+    fn routing_decider<'e, 'a>(&self, event: &Fields<'e, 'a>) -> Option<Option<&'e Value<'a>>> {
+        for field in &self.routing_fields {
+            match only_value(field, event) {
+                None => return Some(None),
+                Some(None | Some(Value::Null)) => {}
+                Some(Some(Value::Str(s))) if s.is_empty() => {}
+                Some(Some(Value::Array(items))) if items.is_empty() => {}
+                Some(Some(value)) => return Some(Some(value)),
+            }
+        }
+        None
+    }
+
+    /// How an unrouted event's source reads, for the summary: a string's
+    /// text, else its JSON kind.
+    fn routing_value(&self, event: &Fields<'_, '_>) -> String {
+        match self.routing_decider(event) {
+            Some(Some(Value::Str(s))) => s.to_string(),
+            Some(Some(Value::Int(_) | Value::Float(_))) => "<number>".into(),
+            Some(Some(Value::Bool(_))) => "<boolean>".into(),
+            Some(Some(Value::Array(_))) => "<array>".into(),
+            Some(Some(Value::Object(_))) => "<object>".into(),
+            Some(None) => "<several values>".into(),
+            Some(Some(Value::Null)) | None => "<none>".into(),
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod first_seen;
 pub mod fold;
 mod fold_table;
 pub mod glob;
+pub mod input;
 pub mod limits;
 pub mod ordered;
 pub mod predicate;

@@ -32,6 +32,16 @@ struct RawManifest {
     targets: RawTargets,
     #[serde(default)]
     alert: RawAlert,
+    #[serde(default)]
+    eval: RawEval,
+}
+
+/// `[eval.routes]`: dataset name → source.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEval {
+    #[serde(default)]
+    routes: BTreeMap<Value<String>, Value<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -133,6 +143,9 @@ pub struct Manifest {
     pub splunk: SplunkSettings,
     /// `[alert.defaults.LEVEL]`.
     pub alert: AlertDefaults,
+    /// `[eval.routes]`: dataset names and the source `eval` routes each
+    /// to (checked against the taxonomy by `eval`).
+    pub routes: Vec<(Spanned<String>, Spanned<String>)>,
 }
 
 /// `[targets.splunk]`.
@@ -213,6 +226,15 @@ pub fn manifest(
         site: pack.site.map(|p| root.join(p.into_inner())),
         splunk: v.splunk(raw.targets.splunk.unwrap_or_default()),
         alert: v.alert(raw.alert),
+        routes: (raw.eval.routes.into_iter())
+            .map(|(name, source)| {
+                let (name_span, source_span) = (span_of(&name), span_of(&source));
+                (
+                    Spanned::new(name.into_inner(), name_span),
+                    Spanned::new(source.into_inner(), source_span),
+                )
+            })
+            .collect(),
     })
 }
 

@@ -44,12 +44,13 @@ fn matches_alerts_and_problems_from_a_file() {
     {"kind":"match","rule":"dns_zone_transfer","id":"8c2f6f0e-4a4e-4c55-9a0c-5d1f0e2b7a11","title":"DNS zone transfer from outside","line":1,"event":{"@timestamp":"2026-01-01T00:00:01Z","event":{"dataset":"dns"},"source":{"ip":"203.0.113.7"},"dns":{"question":{"type":"AXFR"}}}}
     {"kind":"alert","rule":"whois_burst","id":"0b7c1f6e-2d3a-4b5c-8d9e-0f1a2b3c4d5e","title":"WHOIS burst","group":{"source.ip":"198.51.100.9"},"window":{"start":"2026-01-01T00:00:00Z","end":"2026-01-01T00:05:00Z"},"count":3,"first_time":"2026-01-01T00:00:02Z","last_time":"2026-01-01T00:00:05Z","context":{"destination.ip":[],"destination.port":["0043","43"],"network.transport":[],"event.action":[]}}
     "#);
-    insta::assert_snapshot!(err, @r"
+    insta::assert_snapshot!(err, @r#"
     line 3: malformed JSON: expected ident at line 1 column 2
-    line 4: unrouted: its source is not one of the taxonomy's
     line 7: no usable @timestamp: not counted by threshold rules
+    note: unrouted events: 1 (their dataset is neither a source nor a route), by dataset:
+      acme.unknown: 1 (route with --route acme.unknown=SOURCE, or `"acme.unknown" = "SOURCE"` under [eval.routes] in tripline.toml)
     tripline eval: 7 lines, 1 matches, 1 alerts; 1 malformed, 1 without a usable @timestamp, 1 unrouted, 0 late
-    ");
+    "#);
 }
 
 #[test]

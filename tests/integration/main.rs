@@ -17,6 +17,7 @@ mod fmt;
 mod hostile;
 mod hostile_io;
 mod import;
+mod inputs;
 mod kql;
 mod lsp;
 mod packs;

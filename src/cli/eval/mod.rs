@@ -7,6 +7,7 @@
 //! so on stderr and exits 2 after printing what is certain.
 
 mod input;
+mod open;
 mod print;
 mod summary;
 
@@ -16,8 +17,10 @@ use std::os::fd::AsFd;
 use self::input::{ChannelInput, Input, Interrupted, LineRead, read_line};
 use self::print::{Printer, Progress};
 pub use self::summary::Summary;
-use self::summary::{note, stats};
+use self::summary::{malformed_record, note, stats, unrouted};
 use super::{EvalArgs, pipeline};
+use crate::diag::{Diagnostic, codes};
+use crate::eval::input::{Decoder, Format};
 use crate::eval::{Engine, Lateness, Limits, Output, Routing};
 use crate::ir;
 
@@ -38,26 +41,23 @@ pub fn run(args: &EvalArgs) -> u8 {
     let sources: Vec<String> = (loaded.taxonomy.sources().iter())
         .map(|s| s.name.clone())
         .collect();
-    let mut options = match options(args, &sources) {
+    let pack_routes = match pack_routes(&loaded, &sources) {
+        Ok(routes) => routes,
+        Err(code) => return code,
+    };
+    let mut options = match options(args, &sources, &pack_routes) {
         Ok(options) => options,
         Err(message) => {
             eprintln!("error: {message}");
             return 2;
         }
     };
-    let source: Box<dyn io::Read + Send> = match args.events.as_deref() {
-        None => Box::new(io::stdin()),
-        Some(path) if path.as_os_str() == "-" => Box::new(io::stdin()),
-        Some(path) => match std::fs::File::open(path) {
-            Ok(file) => {
-                options.input_bytes = file.metadata().ok().map(|m| m.len());
-                Box::new(file)
-            }
-            Err(err) => {
-                eprintln!("error: {}: {err}", path.display());
-                return 2;
-            }
-        },
+    let source = match open::open(args.events.as_deref(), &mut options) {
+        Ok(source) => source,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return 2;
+        }
     };
     let mut input = match ChannelInput::spawn(source) {
         Ok(input) => input,
@@ -77,6 +77,47 @@ pub fn run(args: &EvalArgs) -> u8 {
             2
         }
     }
+}
+
+/// The pack's `[eval.routes]`, each to a source of the taxonomy; an
+/// unknown source is an error at its place in the manifest (exit 1).
+fn pack_routes(loaded: &pipeline::Loaded, sources: &[String]) -> Result<Vec<(String, String)>, u8> {
+    let Some(manifest) = &loaded.manifest else {
+        return Ok(Vec::new());
+    };
+    let mut diagnostics = Vec::new();
+    let mut routes = Vec::new();
+    for (name, source) in &manifest.routes {
+        if sources.iter().any(|s| s.eq_ignore_ascii_case(&source.node)) {
+            routes.push((name.node.clone(), source.node.clone()));
+            continue;
+        }
+        let message = format!(
+            "`{}` routes to `{}`, which is not a source",
+            name.node, source.node
+        );
+        let help = match crate::diag::nearest(&source.node, sources.iter().map(String::as_str)) {
+            Some(near) => format!(
+                "did you mean `{near}`? the sources are {}",
+                sources.join(", ")
+            ),
+            None => format!("the sources are {}", sources.join(", ")),
+        };
+        diagnostics.push(
+            Diagnostic::error(
+                codes::UNKNOWN_ROUTE_SOURCE,
+                manifest.file,
+                source.span,
+                message,
+            )
+            .with_help(help),
+        );
+    }
+    if diagnostics.is_empty() {
+        return Ok(routes);
+    }
+    super::report(&loaded.map, &mut diagnostics, 1);
+    Err(1)
 }
 
 /// Whether the process started with stdout closed (`>&-`). Rust's runtime
@@ -117,15 +158,30 @@ pub struct EvalOptions {
     pub progress: bool,
     /// The input's size, when it is a file (the bar then shows a fraction).
     pub input_bytes: Option<u64>,
+    /// The input's format, and whether it is to be detected (`run` does).
+    pub format: Format,
+    pub detect: bool,
+    /// The input's name in messages (its path, or `<stdin>`).
+    pub label: String,
+    /// `--max-evtx-size`, in bytes.
+    pub max_evtx: u64,
+    /// The year of RFC 3164 syslog times (the current one, UTC).
+    pub year: i32,
 }
 
 impl EvalOptions {
     pub const DEFAULT_MAX_LINE: usize = 16 << 20;
+    pub const DEFAULT_MAX_EVTX: u64 = 1 << 30;
 }
 
-/// Reads the routing and limit flags; `sources` are the taxonomy's
-/// sources. An error is a usage error (exit 2).
-pub fn options(args: &EvalArgs, sources: &[String]) -> Result<EvalOptions, String> {
+/// Reads the routing, input and limit flags; `sources` are the taxonomy's
+/// sources, `pack_routes` the pack's `[eval.routes]` (checked). An error is
+/// a usage error (exit 2).
+pub fn options(
+    args: &EvalArgs,
+    sources: &[String],
+    pack_routes: &[(String, String)],
+) -> Result<EvalOptions, String> {
     let routing = match (&args.source, &args.source_field) {
         (Some(_), Some(_)) => {
             return Err("--source and --source-field cannot be used together".into());
@@ -146,10 +202,12 @@ pub fn options(args: &EvalArgs, sources: &[String]) -> Result<EvalOptions, Strin
             }
         }
         (None, field) => Routing::Field {
-            path: field
-                .clone()
-                .unwrap_or_else(|| Routing::DEFAULT_FIELD.to_string()),
+            paths: match field {
+                Some(field) => vec![field.clone()],
+                None => Routing::DEFAULT_FIELDS.map(String::from).to_vec(),
+            },
             sources: sources.to_vec(),
+            routes: routes(&args.routes, pack_routes, sources)?,
         },
     };
     let duration = |flag: &str, text: &str| {
@@ -184,6 +242,23 @@ pub fn options(args: &EvalArgs, sources: &[String]) -> Result<EvalOptions, Strin
         Some(text) => usize::try_from(count("--max-line-size", text)?).unwrap_or(usize::MAX),
         None => EvalOptions::DEFAULT_MAX_LINE,
     };
+    let format = match args.format.as_deref() {
+        None => None,
+        Some(name) => Some(Format::parse(name).ok_or_else(|| {
+            format!(
+                "--format `{name}` is not a format; expected one of {}",
+                Format::NAMES.join(", ")
+            )
+        })?),
+    };
+    let max_evtx = match &args.max_evtx_size {
+        Some(text) => count("--max-evtx-size", text)?,
+        None => EvalOptions::DEFAULT_MAX_EVTX,
+    };
+    let year = now.map_or(1970, |seconds| {
+        let text = crate::eval::timestamp::format_seconds(i128::from(seconds));
+        text.get(..4).and_then(|y| y.parse().ok()).unwrap_or(1970)
+    });
     Ok(EvalOptions {
         routing,
         limits,
@@ -191,7 +266,46 @@ pub fn options(args: &EvalArgs, sources: &[String]) -> Result<EvalOptions, Strin
         stats: args.stats,
         progress: io::stderr().is_terminal(),
         input_bytes: None,
+        format: format.unwrap_or(Format::Jsonl),
+        detect: format.is_none(),
+        label: "<stdin>".into(),
+        max_evtx,
+        year,
     })
+}
+
+/// The routes of a run: the bundled ones, then the pack's, then `--route`
+/// (a later name replaces an earlier one).
+fn routes(
+    flags: &[String],
+    pack_routes: &[(String, String)],
+    sources: &[String],
+) -> Result<Vec<(String, String)>, String> {
+    let mut routes = crate::eval::input::mapping::default_routes()?;
+    routes.retain(|(_, source)| sources.iter().any(|s| s.eq_ignore_ascii_case(source)));
+    let mut add = |name: &str, source: &str| {
+        routes.retain(|(known, _)| !known.eq_ignore_ascii_case(name));
+        routes.insert(0, (name.to_string(), source.to_string()));
+    };
+    for (name, source) in pack_routes {
+        add(name, source);
+    }
+    for flag in flags {
+        let (name, source) = flag
+            .split_once('=')
+            .filter(|(name, source)| !name.is_empty() && !source.is_empty())
+            .ok_or_else(|| {
+                format!("--route expects NAME=SOURCE (`zeek.conn=network`), found `{flag}`")
+            })?;
+        if !sources.iter().any(|s| s.eq_ignore_ascii_case(source)) {
+            return Err(format!(
+                "--route `{flag}`: `{source}` is not a source; expected one of {}",
+                sources.join(", ")
+            ));
+        }
+        add(name, source);
+    }
+    Ok(routes)
 }
 
 /// `N` followed by `s`, `m`, `h` or `d` (0 allowed: close on the next newer event).
@@ -250,6 +364,8 @@ pub fn evaluate(
     let mut engine = Engine::with_limits(rules, options.routing.clone(), &options.limits)
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
     let printer = Printer::new(&engine);
+    let decoder = Decoder::new(options.format, options.year)
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
     let mut summary = Summary::default();
     let progress = Progress::new(options);
     let mut bytes_read = 0u64;
@@ -296,7 +412,15 @@ pub fn evaluate(
         if line.trim().is_empty() {
             continue;
         }
-        let report = engine.process(line, &mut |output| {
+        let line = match decoder.decode(line) {
+            Ok(line) => line,
+            Err(malformed) => {
+                summary.malformed += 1;
+                progress.suspend(|| malformed_record(options, number, &malformed, err))?;
+                continue;
+            }
+        };
+        let report = engine.process(&line, &mut |output| {
             if pending.is_ok() {
                 pending = printer.print(output, number, &mut summary, out);
             }
@@ -317,6 +441,7 @@ pub fn evaluate(
     if let Some(stop) = stop {
         stopped(&stop, &mut engine, &printer, options, &summary, out, err)?;
     }
+    unrouted(&summary, err)?;
     writeln!(err, "{}", summary.line())?;
     Ok(summary)
 }

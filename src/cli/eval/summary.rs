@@ -1,9 +1,19 @@
 //! What `eval` tells on stderr: a line's problems, `--stats`, and the
 //! summary line.
 
+use std::collections::BTreeMap;
 use std::io::{self, Write};
 
+use super::EvalOptions;
+use crate::diag::codes;
+use crate::eval::input::{Format, Malformed};
 use crate::eval::{Engine, LineReport};
+
+/// How many distinct unrouted values are counted one by one (a stream of
+/// ever new values cannot grow the summary without bound).
+pub const UNROUTED_KEPT: usize = 1000;
+/// How many of them the summary shows.
+const UNROUTED_SHOWN: usize = 20;
 
 /// What a run saw, for the summary.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -14,6 +24,10 @@ pub struct Summary {
     pub malformed: u64,
     pub bad_timestamp: u64,
     pub unrouted: u64,
+    /// Unrouted events per value of their routing field (at most
+    /// `UNROUTED_KEPT` values; events of the others in `unrouted_other`).
+    pub unrouted_by: BTreeMap<String, u64>,
+    pub unrouted_other: u64,
     pub late: u64,
     pub future: u64,
     /// Events a threshold rule did not count: too many combinations.
@@ -82,10 +96,15 @@ pub fn note(
     }
     if report.unrouted {
         summary.unrouted += 1;
-        writeln!(
-            err,
-            "line {number}: unrouted: its source is not one of the taxonomy's"
-        )?;
+        let value = report.unrouted_as.as_deref().unwrap_or("<none>");
+        let room = summary.unrouted_by.len() < UNROUTED_KEPT;
+        match summary.unrouted_by.get_mut(value) {
+            Some(count) => *count += 1,
+            None if room => {
+                summary.unrouted_by.insert(value.to_string(), 1);
+            }
+            None => summary.unrouted_other += 1,
+        }
     }
     if report.bad_timestamp {
         summary.bad_timestamp += 1;
@@ -115,6 +134,67 @@ pub fn note(
             err,
             "line {number}: rule `{name}`: its `by` and `distinct` arrays make {} groups and values, over --max-combinations {}; not counted by this rule",
             too_many.entries, too_many.limit
+        )?;
+    }
+    Ok(())
+}
+
+/// A record of a syslog, CEF or EVTX input that does not parse: where
+/// (`FILE:LINE:COLUMN`, or the EVTX record's number) and why.
+pub fn malformed_record(
+    options: &EvalOptions,
+    number: u64,
+    malformed: &Malformed,
+    err: &mut dyn Write,
+) -> io::Result<()> {
+    let at = match (options.format, malformed.column) {
+        (Format::Evtx, _) | (_, None) => format!("{}: record {number}", options.label),
+        (_, Some(column)) => format!("{}:{number}:{column}", options.label),
+    };
+    writeln!(
+        err,
+        "{at}: error[{}]: malformed {} record: {}; skipped",
+        codes::MALFORMED_RECORD.id,
+        options.format.name(),
+        malformed.message
+    )
+}
+
+/// The unrouted events, once at the end: how many per value of the
+/// routing field, most first, with the flag that would route them.
+pub fn unrouted(summary: &Summary, err: &mut dyn Write) -> io::Result<()> {
+    if summary.unrouted == 0 {
+        return Ok(());
+    }
+    writeln!(
+        err,
+        "note: unrouted events: {} (their dataset is neither a source nor a route), by dataset:",
+        summary.unrouted
+    )?;
+    let mut values: Vec<(&String, &u64)> = summary.unrouted_by.iter().collect();
+    values.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
+    for (value, count) in values.iter().take(UNROUTED_SHOWN) {
+        if value.starts_with('<') {
+            writeln!(err, "  {value}: {count} (not a name: no route applies)")?;
+        } else {
+            writeln!(
+                err,
+                "  {value}: {count} (route with --route {value}=SOURCE, or `\"{value}\" = \"SOURCE\"` under [eval.routes] in tripline.toml)"
+            )?;
+        }
+    }
+    let hidden: u64 = values.iter().skip(UNROUTED_SHOWN).map(|(_, c)| **c).sum();
+    let hidden_values = values.len().saturating_sub(UNROUTED_SHOWN);
+    if hidden_values > 0 || summary.unrouted_other > 0 {
+        let more = if summary.unrouted_other > 0 {
+            "more than "
+        } else {
+            ""
+        };
+        writeln!(
+            err,
+            "  and {} events of {more}{hidden_values} other values",
+            hidden + summary.unrouted_other
         )?;
     }
     Ok(())

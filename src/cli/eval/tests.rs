@@ -10,15 +10,17 @@ fn options(lateness: Option<u64>) -> EvalOptions {
         limits.lateness = Lateness::Seconds(seconds);
     }
     EvalOptions {
-        routing: Routing::Field {
-            path: Routing::DEFAULT_FIELD.into(),
-            sources: vec!["dns".into(), "web".into()],
-        },
+        routing: Routing::by_field(Routing::DEFAULT_FIELD, vec!["dns".into(), "web".into()]),
         limits,
         max_line: EvalOptions::DEFAULT_MAX_LINE,
         stats: false,
         progress: false,
         input_bytes: None,
+        format: Format::Jsonl,
+        detect: false,
+        label: "<stdin>".into(),
+        max_evtx: EvalOptions::DEFAULT_MAX_EVTX,
+        year: 2026,
     }
 }
 
@@ -60,12 +62,13 @@ fn prints_matches_alerts_and_problems() {
     {"kind":"match","rule":"axfr","id":"8c2f6f0e-4a4e-4c55-9a0c-5d1f0e2b7a11","title":"axfr title","line":1,"event":{"@timestamp":"2026-01-01T00:00:01Z","source":{"ip":"1.2.3.4"},"dns":{"question":{"type":"axfr"}}}}
     {"kind":"alert","rule":"burst","id":"8c2f6f0e-4a4e-4c55-9a0c-5d1f0e2b7a11","title":"burst title","group":{"source.ip":"1.2.3.4"},"window":{"start":"2026-01-01T00:00:00Z","end":"2026-01-01T00:01:00Z"},"count":2,"first_time":"2026-01-01T00:00:01Z","last_time":"2026-01-01T00:00:05Z"}
     "#);
-    insta::assert_snapshot!(err, @r"
+    insta::assert_snapshot!(err, @r#"
     line 2: malformed JSON: expected ident at line 1 column 2
-    line 4: unrouted: its source is not one of the taxonomy's
     line 5: no usable @timestamp: not counted by threshold rules
+    note: unrouted events: 1 (their dataset is neither a source nor a route), by dataset:
+      zeek: 1 (route with --route zeek=SOURCE, or `"zeek" = "SOURCE"` under [eval.routes] in tripline.toml)
     tripline eval: 6 lines, 1 matches, 1 alerts; 1 malformed, 1 without a usable @timestamp, 1 unrouted, 0 late
-    ");
+    "#);
 }
 
 #[test]

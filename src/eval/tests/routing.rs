@@ -37,10 +37,7 @@ fn run(routing: Routing, line: &str) -> (Vec<String>, LineReport) {
 
 #[test]
 fn events_reach_the_rules_of_their_source() {
-    let by_field = || Routing::Field {
-        path: Routing::DEFAULT_FIELD.into(),
-        sources: sources(),
-    };
+    let by_field = || Routing::by_field(Routing::DEFAULT_FIELD, sources());
     let rows: &[(&str, &[&str], bool)] = &[
         (r#"{"event":{"dataset":"dns"}}"#, &["d"], false),
         (r#"{"event.dataset":"DNS"}"#, &["d"], false),
@@ -60,10 +57,7 @@ fn events_reach_the_rules_of_their_source() {
         assert_eq!(report.unrouted, *unrouted, "{line}");
     }
     let (hits, _) = run(
-        Routing::Field {
-            path: "kind".into(),
-            sources: sources(),
-        },
+        Routing::by_field("kind", sources()),
         r#"{"kind":"web","event":{"dataset":"dns"}}"#,
     );
     assert_eq!(hits, ["w"]);
@@ -76,15 +70,61 @@ fn events_reach_the_rules_of_their_source() {
 }
 
 #[test]
+fn dataset_names_route_through_the_table_and_data_stream_dataset() {
+    let routing = || Routing::Field {
+        paths: Routing::DEFAULT_FIELDS.map(String::from).to_vec(),
+        sources: sources(),
+        routes: vec![
+            ("zeek.dns".into(), "dns".into()),
+            ("Nginx.Access".into(), "web".into()),
+            // A route to a source the routing does not know is left out.
+            ("x.y".into(), "nope".into()),
+        ],
+    };
+    let rows: &[(&str, &[&str], Option<&str>)] = &[
+        (r#"{"event":{"dataset":"zeek.dns"}}"#, &["d"], None),
+        (r#"{"event":{"dataset":"NGINX.access"}}"#, &["w"], None),
+        (r#"{"data_stream":{"dataset":"zeek.dns"}}"#, &["d"], None),
+        // event.dataset decides when it has a value, even an unknown one.
+        (
+            r#"{"event":{"dataset":"web"},"data_stream":{"dataset":"zeek.dns"}}"#,
+            &["w"],
+            None,
+        ),
+        (
+            r#"{"event":{"dataset":"zeek.conn"},"data_stream":{"dataset":"dns"}}"#,
+            &[],
+            Some("zeek.conn"),
+        ),
+        (
+            r#"{"event":{"dataset":""},"data_stream":{"dataset":"zeek.dns"}}"#,
+            &["d"],
+            None,
+        ),
+        (r#"{"data_stream":{"dataset":"x.y"}}"#, &[], Some("x.y")),
+        (r#"{"data_stream":{"dataset":7}}"#, &[], Some("<number>")),
+        (
+            r#"{"data_stream":{"dataset":{"a":1}}}"#,
+            &[],
+            Some("<object>"),
+        ),
+        (r#"{}"#, &["d", "w"], None),
+    ];
+    for (line, expected, unrouted_as) in rows {
+        let (hits, report) = run(routing(), line);
+        assert_eq!(hits, *expected, "{line}");
+        assert_eq!(report.unrouted_as.as_deref(), *unrouted_as, "{line}");
+        assert_eq!(report.unrouted, unrouted_as.is_some(), "{line}");
+    }
+}
+
+#[test]
 fn a_rule_over_several_sources_sees_each_event_once() {
     // `from web, proxy` (proxy twice: still once): a web and a proxy event
     // match once each, a dns event not; a threshold counts both sources.
     let mut both = rule("wp", "web", any(), None);
     both.more_sources = vec!["proxy".into(), "PROXY".into()];
-    let routing = Routing::Field {
-        path: Routing::DEFAULT_FIELD.into(),
-        sources: sources(),
-    };
+    let routing = Routing::by_field(Routing::DEFAULT_FIELD, sources());
     let Ok(mut engine) = Engine::new(&[both.clone()], routing.clone(), None) else {
         unreachable!("the rule compiles");
     };
