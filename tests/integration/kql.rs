@@ -618,3 +618,64 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+#[test]
+fn first_seen_sorts_each_combination_and_alerts_on_events_with_no_previous_one_within_d() {
+    let text = rule(
+        "authentication",
+        r#"event.outcome == "success""#,
+        "first seen user.name, source.ip in 7d\n  every 1h",
+    );
+    let (found, documents) = refusals(&text, "default");
+    assert!(found.is_empty(), "{found:?}");
+    let text_of = |path: &str| &documents.iter().find(|d| d.path == path).unwrap().text;
+    // D before the slot, the slot, and Sentinel's extra `every`, with the
+    // 5m delay rounded up to 1h: 7d + 1h + 1h + 1h.
+    assert!(text_of("r.yaml").contains("queryPeriod: 171h"));
+    insta::assert_snapshot!("first_seen_query", text_of("queries/r.kql"));
+}
+
+#[test]
+fn first_seen_kql_cannot_write_exactly_is_refused_at_the_statement() {
+    for (source, extra, expected, words) in [
+        // Sentinel looks back at most 14 days.
+        (
+            "authentication",
+            "first seen user.name in 30d\n  every 1h",
+            "E0700 8:3",
+            "a first-seen span (`in 30d`) longer than Sentinel's 14-day look-back",
+        ),
+        // The numeric column holds null for text the evaluator keys.
+        (
+            "network",
+            "first seen destination.port in 1d\n  every 1h",
+            "E0700 8:14",
+            "a `first seen` field on the numeric column",
+        ),
+    ] {
+        let text = rule(source, r#"source.ip == "10.0.0.1""#, extra);
+        let (map, pack) = checked("tests/fixtures/check/kql.trip", &text);
+        let emitted = emit::emit(TargetName::Kql, &pack, None, "default").unwrap();
+        assert_eq!(
+            positions(&map, &emitted.diagnostics),
+            vec![expected],
+            "{extra}"
+        );
+        assert!(
+            emitted.diagnostics[0].message.contains(words),
+            "{}",
+            emitted.diagnostics[0].message
+        );
+    }
+    let text = rule(
+        "authentication",
+        r#"event.outcome == "success""#,
+        "first seen user.name in 14d\n  every 1h",
+    );
+    let (map, pack) = checked("tests/fixtures/check/kql.trip", &text);
+    let emitted = emit::emit(TargetName::Kql, &pack, None, "default").unwrap();
+    assert_eq!(positions(&map, &emitted.diagnostics), vec!["E0700 8:3"]);
+    let help = emitted.diagnostics[0].help.clone().unwrap_or_default();
+    assert!(help.contains("(14d 3h in all)"), "{help}");
+    assert!(help.contains("at most 13d 21h"), "{help}");
+}

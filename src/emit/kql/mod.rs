@@ -10,6 +10,7 @@ mod address;
 mod alert;
 mod arm;
 mod dialect;
+mod first_seen;
 mod literal;
 mod number;
 mod pattern;
@@ -326,7 +327,18 @@ fn query(cx: &Context) -> Result<Written, Vec<Diagnostic>> {
         sources: true,
         step: true,
     };
-    let version2 = common::version2_refusals_except("kql", rule, written);
+    // First seen is written here (`first_seen`); the shared refusals
+    // judge the rest of the rule.
+    let version2 = match &rule.detection {
+        ir::Detection::FirstSeen(_) => {
+            let rest = ir::Rule {
+                detection: ir::Detection::Match,
+                ..rule.clone()
+            };
+            common::version2_refusals_except("kql", &rest, written)
+        }
+        _ => common::version2_refusals_except("kql", rule, written),
+    };
     if !version2.is_empty() {
         return Err(version2);
     }
@@ -366,13 +378,25 @@ fn query(cx: &Context) -> Result<Written, Vec<Diagnostic>> {
                     details.push((Some(field.path.clone()), column));
                 }
             }
-            (Vec::new(), None, details)
+            let tail = match &rule.detection {
+                ir::Detection::FirstSeen(first) => {
+                    first_seen::lines(&mut kql, first, rule.schedule.every)
+                        .map_err(|r| diagnostics(vec![r]))?
+                }
+                _ => Vec::new(),
+            };
+            (tail, None, details)
         }
     };
     let plan = Plan::of(rule);
     // Hopping windows also read the window H before each one reported.
     let step = rule.threshold().and_then(|t| t.step).unwrap_or(0);
-    let reads = literal::timespan(plan.every + plan.window + step);
+    // First seen reads the D before the slot's first event.
+    let horizon = match &rule.detection {
+        ir::Detection::FirstSeen(first) => first.horizon,
+        _ => 0,
+    };
+    let reads = literal::timespan(plan.every + plan.window + step + horizon);
     let mut lines = vec![
         // The run's slot, snapped to the grid of `every` (emit::schedule).
         format!(
