@@ -679,3 +679,68 @@ fn first_seen_kql_cannot_write_exactly_is_refused_at_the_statement() {
     assert!(help.contains("(14d 3h in all)"), "{help}");
     assert!(help.contains("at most 13d 21h"), "{help}");
 }
+
+/// A sequence's alerts in a late slot depend on events before any bounded
+/// look-back: the evaluator pairs an unbroken stream of failures as
+/// (1st, 2nd), (3rd, 4th), ..., and the same stream without its first
+/// event as (2nd, 3rd), ...; so kql refuses sequences at the statement.
+#[test]
+fn sequences_are_refused_since_their_alerts_depend_on_unbounded_history() {
+    let text = rule(
+        "authentication",
+        r#"event.outcome == "failure""#,
+        "sequence by user.name within 5m {\n    where event.outcome == \"failure\"\n    then where event.outcome == \"failure\"\n  }",
+    );
+    let (map, pack) = checked("tests/fixtures/check/kql.trip", &text);
+    let emitted = emit::emit(TargetName::Kql, &pack, None, "default").unwrap();
+    assert_eq!(positions(&map, &emitted.diagnostics), vec!["E0700 8:15"]);
+    let help = emitted.diagnostics[0].help.clone().unwrap_or_default();
+    assert!(
+        help.contains("keeps nothing from the runs before it"),
+        "{help}"
+    );
+
+    let dir = std::env::temp_dir().join(format!("tripline-kql-seq-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("r.trip"), &text).unwrap();
+    let events: Vec<String> = (0..10)
+        .map(|m| {
+            format!(
+                r#"{{"@timestamp": "2026-01-01T00:{m:02}:00Z", "user.name": "bob", "event.outcome": "failure"}}"#
+            )
+        })
+        .collect();
+    let last_times = |from: usize| -> Vec<String> {
+        std::fs::write(dir.join("e.jsonl"), events[from..].join("\n")).unwrap();
+        let run = crate::support::tripline_in(
+            &dir,
+            &[
+                "eval",
+                "--rules",
+                "r.trip",
+                "--source",
+                "authentication",
+                "e.jsonl",
+            ],
+        );
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        run.stdout
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["last_time"].to_string())
+            .collect()
+    };
+    let (whole, suffix) = (last_times(0), last_times(1));
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        whole.contains(&"\"2026-01-01T00:09:00Z\"".to_string()),
+        "{whole:?}"
+    );
+    assert!(
+        !suffix.contains(&"\"2026-01-01T00:09:00Z\"".to_string()),
+        "{suffix:?}"
+    );
+    assert!(
+        suffix.contains(&"\"2026-01-01T00:08:00Z\"".to_string()),
+        "{suffix:?}"
+    );
+}

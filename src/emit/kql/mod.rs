@@ -327,10 +327,10 @@ fn query(cx: &Context) -> Result<Written, Vec<Diagnostic>> {
         sources: true,
         step: true,
     };
-    // First seen is written here (`first_seen`); the shared refusals
-    // judge the rest of the rule.
-    let version2 = match &rule.detection {
-        ir::Detection::FirstSeen(_) => {
+    // First seen is written here (`first_seen`), a sequence refused here
+    // with its own reason; the shared refusals judge the rest of the rule.
+    let mut version2 = match &rule.detection {
+        ir::Detection::FirstSeen(_) | ir::Detection::Sequence(_) => {
             let rest = ir::Rule {
                 detection: ir::Detection::Match,
                 ..rule.clone()
@@ -339,6 +339,9 @@ fn query(cx: &Context) -> Result<Written, Vec<Diagnostic>> {
         }
         _ => common::version2_refusals_except("kql", rule, written),
     };
+    if let ir::Detection::Sequence(sequence) = &rule.detection {
+        version2.push(sequence_refusal(rule, sequence));
+    }
     if !version2.is_empty() {
         return Err(version2);
     }
@@ -428,4 +431,21 @@ fn query(cx: &Context) -> Result<Written, Vec<Diagnostic>> {
         details,
         risk_columns,
     })
+}
+
+/// A sequence cannot be exact in a scheduled query: each completed
+/// sequence empties its group, so whether an event completes one depends
+/// on the group's events back to its last pause longer than `within`,
+/// however long ago, and a Sentinel run reads a bounded look-back and
+/// keeps nothing from the runs before it.
+fn sequence_refusal(rule: &ir::Rule, sequence: &ir::Sequence) -> Diagnostic {
+    refusal(
+        TARGET,
+        rule,
+        sequence.span,
+        "a sequence (`sequence ... then ...`)",
+        "each completed sequence empties its group, so whether an event completes one depends on the group's events back to its last pause longer than `within`, however long ago \
+         (`where X then where X` over an unbroken stream alerts at its 2nd, 4th, 6th... event: a run must know the count since the stream began); \
+         a scheduled Sentinel run reads a bounded look-back and keeps nothing from the runs before it",
+    )
 }
