@@ -222,3 +222,16 @@ pub fn text_limits(rule: &Rule) -> Result<(), Diagnostic> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::in_parts;
+
+    #[test]
+    fn durations_for_people_name_each_unit_left() {
+        assert_eq!(in_parts(30 * 86_400 + 900), "30d 15m");
+        assert_eq!(in_parts(13 * 86_400 + 21 * 3_600), "13d 21h");
+        assert_eq!(in_parts(61), "1m 1s");
+        assert_eq!(in_parts(0), "0s");
+    }
+}
