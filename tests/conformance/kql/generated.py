@@ -14,6 +14,11 @@ Every other rule is a version 2 one: `cased` comparisons of every kind
 and `len(f)` (`strlen`; comparisons that hold for length 0 are refused by
 the target and counted as such).
 
+`first seen` rules (one or two string fields, spans of 1 to 3 minutes)
+run over events 0 to 90 s apart with ties, compared as (instant,
+combination) with the evaluator's alerts; their `sort` / `prev()` stages
+run in their join form (`first_seen_as_joins`).
+
 Only what duckdb-kql runs the way Kusto does is generated: no `in cidr`
 (no range functions), no threshold (bin_at), no control characters other
 than tab and newline (duckdb-kql does not decode Kusto's `\\uXXXX`), and no
