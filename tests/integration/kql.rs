@@ -680,18 +680,62 @@ fn first_seen_kql_cannot_write_exactly_is_refused_at_the_statement() {
     assert!(help.contains("at most 13d 21h"), "{help}");
 }
 
+/// The minutes of the alerts `tripline eval` raises for the rule `text` on
+/// events one minute apart from 00:`from` to 00:11, `outcome(m)` at 00:m.
+fn sequence_alert_minutes(text: &str, from: u32, outcome: fn(u32) -> &'static str) -> Vec<u32> {
+    let dir = std::env::temp_dir().join(format!(
+        "tripline-kql-seq-{}-{from}-{}",
+        std::process::id(),
+        outcome(1)
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("r.trip"), text).unwrap();
+    let events: Vec<String> = (from..12)
+        .map(|m| {
+            format!(
+                r#"{{"@timestamp": "2026-01-01T00:{m:02}:00Z", "user.name": "bob", "event.outcome": "{}"}}"#,
+                outcome(m)
+            )
+        })
+        .collect();
+    std::fs::write(dir.join("e.jsonl"), events.join("\n")).unwrap();
+    let run = crate::support::tripline_in(
+        &dir,
+        &[
+            "eval",
+            "--rules",
+            "r.trip",
+            "--source",
+            "authentication",
+            "e.jsonl",
+        ],
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    run.stdout
+        .lines()
+        .map(|l| {
+            let alert: serde_json::Value = serde_json::from_str(l).unwrap();
+            let last = alert["last_time"].as_str().unwrap_or_default().to_string();
+            last[14..16].parse().unwrap()
+        })
+        .collect()
+}
+
 /// A sequence's alerts in a late slot depend on events before any bounded
 /// look-back: the evaluator pairs an unbroken stream of failures as
 /// (1st, 2nd), (3rd, 4th), ..., and the same stream without its first
-/// event as (2nd, 3rd), ...; so kql refuses sequences at the statement.
+/// event as (2nd, 3rd), ...; with distinct steps (2 failures then a
+/// success) over alternating outcomes, the alerts shift too. So kql
+/// refuses sequences, at the statement.
 #[test]
 fn sequences_are_refused_since_their_alerts_depend_on_unbounded_history() {
-    let text = rule(
+    let pairs = rule(
         "authentication",
         r#"event.outcome == "failure""#,
         "sequence by user.name within 5m {\n    where event.outcome == \"failure\"\n    then where event.outcome == \"failure\"\n  }",
     );
-    let (map, pack) = checked("tests/fixtures/check/kql.trip", &text);
+    let (map, pack) = checked("tests/fixtures/check/kql.trip", &pairs);
     let emitted = emit::emit(TargetName::Kql, &pack, None, "default").unwrap();
     assert_eq!(positions(&map, &emitted.diagnostics), vec!["E0700 8:15"]);
     let help = emitted.diagnostics[0].help.clone().unwrap_or_default();
@@ -699,48 +743,34 @@ fn sequences_are_refused_since_their_alerts_depend_on_unbounded_history() {
         help.contains("keeps nothing from the runs before it"),
         "{help}"
     );
+    let failures = |_| "failure";
+    assert_eq!(
+        sequence_alert_minutes(&pairs, 0, failures),
+        [1, 3, 5, 7, 9, 11]
+    );
+    assert_eq!(
+        sequence_alert_minutes(&pairs, 1, failures),
+        [2, 4, 6, 8, 10]
+    );
 
-    let dir = std::env::temp_dir().join(format!("tripline-kql-seq-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("r.trip"), &text).unwrap();
-    let events: Vec<String> = (0..10)
-        .map(|m| {
-            format!(
-                r#"{{"@timestamp": "2026-01-01T00:{m:02}:00Z", "user.name": "bob", "event.outcome": "failure"}}"#
-            )
-        })
-        .collect();
-    let last_times = |from: usize| -> Vec<String> {
-        std::fs::write(dir.join("e.jsonl"), events[from..].join("\n")).unwrap();
-        let run = crate::support::tripline_in(
-            &dir,
-            &[
-                "eval",
-                "--rules",
-                "r.trip",
-                "--source",
-                "authentication",
-                "e.jsonl",
-            ],
-        );
-        assert_eq!(run.code, 0, "{}", run.stderr);
-        run.stdout
-            .lines()
-            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["last_time"].to_string())
-            .collect()
+    let then_success = rule(
+        "authentication",
+        "exists(user.name)",
+        "sequence by user.name within 5m {\n    2 where event.outcome == \"failure\"\n    then where event.outcome == \"success\"\n  }",
+    );
+    let alternating = |m: u32| {
+        if m.is_multiple_of(2) {
+            "failure"
+        } else {
+            "success"
+        }
     };
-    let (whole, suffix) = (last_times(0), last_times(1));
-    let _ = std::fs::remove_dir_all(&dir);
-    assert!(
-        whole.contains(&"\"2026-01-01T00:09:00Z\"".to_string()),
-        "{whole:?}"
+    assert_eq!(
+        sequence_alert_minutes(&then_success, 0, alternating),
+        [3, 7, 11]
     );
-    assert!(
-        !suffix.contains(&"\"2026-01-01T00:09:00Z\"".to_string()),
-        "{suffix:?}"
-    );
-    assert!(
-        suffix.contains(&"\"2026-01-01T00:08:00Z\"".to_string()),
-        "{suffix:?}"
+    assert_eq!(
+        sequence_alert_minutes(&then_success, 2, alternating),
+        [5, 9]
     );
 }
