@@ -1,8 +1,14 @@
-//! `first seen FIELDS in D` as KQL: the events passing `where` of the slot
-//! and of the D before it, sorted by their group keys (as a threshold keys
-//! them) and time; `prev()` on the sorted rows gives each event the one
-//! before it of the same combination, and the slot's events whose previous
-//! one is missing or more than D older alert, one row each (the event).
+//! `first seen FIELDS in D` as KQL. The events passing `where` with every
+//! field present, keyed as a threshold keys its groups, are named
+//! (`tl_events`) over the slot and the D before it. Each combination's
+//! latest event before the slot is a `summarize max()` (the baseline,
+//! joined with `lookup`); the slot's events alone are sorted by keys and
+//! time, and `prev()` on the sorted rows gives each the event before it of
+//! its combination in the slot, else the baseline. An event alerts, one
+//! row (the event), when that previous event is missing or more than D
+//! older: the evaluator's rule. Sorting only the slot keeps a 14-day span
+//! affordable.
+//!
 //! Sentinel keeps no input order: of events of one combination at the same
 //! instant, the one `sort` puts first alerts (the others follow it at no
 //! distance), where the evaluator takes the first read.
@@ -14,7 +20,8 @@ use super::dialect::Kql;
 use super::literal::timespan;
 use super::threshold::{group_key, present};
 
-/// The pipeline lines after the rule's filter.
+/// The pipeline lines after the rule's filter: the end of the named
+/// events (`;`), then the query over them.
 pub fn lines(writer: &mut Kql, first: &FirstSeen, every: u64) -> Result<Vec<String>, Refusal> {
     let mut presents = Vec::new();
     let mut keys = Vec::new();
@@ -27,28 +34,44 @@ pub fn lines(writer: &mut Kql, first: &FirstSeen, every: u64) -> Result<Vec<Stri
             group_key(writer, field, &column),
         ));
     }
+    let names: Vec<&str> = keys.iter().map(|(k, _)| k.as_str()).collect();
+    let on = names.join(", ");
     let extend: Vec<String> = keys.iter().map(|(k, e)| format!("{k} = {e}")).collect();
-    let mut sort: Vec<String> = keys.iter().map(|(k, _)| format!("{k} asc")).collect();
+    let mut sort: Vec<String> = names.iter().map(|k| format!("{k} asc")).collect();
     sort.push("TimeGenerated asc".to_string());
-    // `prev()` of the first row is null: `isnotnull` first, so that `and`
-    // never meets a null.
-    let mut seen = vec!["isnotnull(prev(TimeGenerated))".to_string()];
-    seen.extend(keys.iter().map(|(k, _)| format!("prev({k}) == {k}")));
-    seen.push(format!(
-        "TimeGenerated - prev(TimeGenerated) <= {}",
-        timespan(first.horizon)
-    ));
-    let mut lines = Vec::new();
-    if !keys.is_empty() {
-        lines.push(format!("| where {}", presents.join("\n    and ")));
-        lines.push(format!("| extend {}", extend.join(", ")));
+    // `prev()` of the slot's first row is null: `isnotnull` first, so that
+    // `and` never meets a null.
+    let mut same = vec!["isnotnull(prev(TimeGenerated))".to_string()];
+    same.extend(names.iter().map(|k| format!("prev({k}) == {k}")));
+    let slot = format!("slot_end - {}", timespan(every));
+    if keys.is_empty() {
+        // The language always names a field; an IR without one has no
+        // combination to key.
+        return Err(Refusal::new(
+            super::TARGET,
+            first.span,
+            "a `first seen` without fields",
+            "name the fields whose combination is new",
+        ));
     }
+    let mut lines = vec![
+        format!("| where {}", presents.join("\n    and ")),
+        format!("| extend {};", extend.join(", ")),
+    ];
     lines.extend([
+        "tl_events".to_string(),
+        format!("| where TimeGenerated >= {slot}"),
+        "| lookup kind=leftouter (tl_events".to_string(),
+        format!("    | where TimeGenerated < {slot}"),
+        format!("    | summarize tl_before = max(TimeGenerated) by {on}) on {on}"),
         format!("| sort by {}", sort.join(", ")),
-        format!("| extend tl_seen = {}", seen.join("\n    and ")),
         format!(
-            "| where TimeGenerated >= slot_end - {} and not(tl_seen)",
-            timespan(every)
+            "| extend tl_previous = iff({}, prev(TimeGenerated), tl_before)",
+            same.join(" and ")
+        ),
+        format!(
+            "| where isnull(tl_previous) or TimeGenerated - tl_previous > {}",
+            timespan(first.horizon)
         ),
         "| project-away tl_*".to_string(),
     ]);

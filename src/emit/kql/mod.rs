@@ -424,6 +424,10 @@ fn query(cx: &Context) -> Result<Written, Vec<Diagnostic>> {
         // The windows are named (`let`) to be read twice (threshold::lines).
         lines[1] = format!("let tl_windows = {}", lines[1]);
     }
+    if horizon > 0 {
+        // The events are named to be read twice (first_seen::lines).
+        lines[1] = format!("let tl_events = {}", lines[1]);
+    }
     lines.extend(tail);
     Ok(Written {
         lines,

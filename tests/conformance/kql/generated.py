@@ -16,8 +16,9 @@ the target and counted as such).
 
 `first seen` rules (one or two string fields, spans of 1 to 3 minutes)
 run over events 0 to 90 s apart with ties, compared as (instant,
-combination) with the evaluator's alerts; their `sort` / `prev()` stages
-run in their join form (`first_seen_as_joins`).
+combination) with the evaluator's alerts; their stages after the named
+events (baseline `lookup`, `sort`, `prev()`) run in their join form
+(`first_seen_as_joins`).
 
 Only what duckdb-kql runs the way Kusto does is generated: no `in cidr`
 (no range functions), no threshold (bin_at), no control characters other
@@ -39,7 +40,7 @@ import tempfile
 
 import duckdb_kql
 
-from differential import INTEGER, I64, SQL_TYPES, integer_text_as_regex, read_schema, stages
+from differential import INTEGER, I64, SLOT_FILTERS, SQL_TYPES, integer_text_as_regex, read_schema, stages
 
 ALPHABET = ["a", "b", "A", "B", "é", "É", "ß", '"', "\\", "'", "*", "%", "_", "?",
             "\n", "\t", " ", ".", "-", "0", "4", "3", "x", "X", "|"]
@@ -311,11 +312,12 @@ def run(tripline, schema, seed, per_seed, con):
 # First seen: generated `first seen` rules over events with random gaps and
 # ties (same instant, same combination in other case), compared with the
 # evaluator's alerts as (instant, combination). duckdb-kql runs neither
-# `prev()` nor the serialized rows of `sort`, so the query's last stages
-# (from `| sort by`) are replaced by their join form, the same test: an
-# event is seen when an event of its combination lies at most D before it
-# (`prev()` over the sorted rows finds the latest such one, or a tied one
-# sorted before it), so of the events of one combination at one instant
+# `prev()` nor the serialized rows of `sort`, so the query's stages after
+# its named events (the baseline `lookup`, `sort`, `prev()`) are replaced by
+# their join form, the same test: the query gives each event of the slot
+# the event before it of its combination (`prev()` over the sorted slot
+# rows, else the latest before the slot), the latest such one or a tied one
+# sorted before it, so of the events of one combination at one instant
 # exactly one alerts, and only when no event of it lies in [t - D, t).
 
 FIRST_SEEN_SPANS = ["1m", "2m", "3m"]  # whole minutes: Sentinel schedules
@@ -356,16 +358,29 @@ def first_seen_events(rng, source, count):
     return out
 
 
+def first_seen_named_events(lines):
+    """Where the query's named events (`let tl_events = ...;`) start and end."""
+    head = next(i for i, line in enumerate(lines) if line.startswith("let tl_events = "))
+    end = next(i for i in range(head, len(lines)) if lines[i].endswith(";"))
+    return head, end
+
+
 def first_seen_as_joins(query):
-    """The query's stages with `sort ... prev()` replaced by the join form
-    (module comment above): rows of (keys, instant, first row)."""
-    lines = stages(query).splitlines()
-    cut = next(i for i, line in enumerate(lines) if line.startswith("| sort by"))
-    keys = re.findall(r"tl_key[0-9]+", lines[cut])
-    span = re.search(r"<= ([0-9]+[smhd])$", "\n".join(lines), re.M).group(1)
+    """The query with its baseline `lookup` and `sort ... prev()` replaced
+    by the join form (module comment above) over every event, the slot
+    filters left out as `stages` leaves them out: rows of (keys, instant,
+    first row)."""
+    lines = query.splitlines()
+    head, end = first_seen_named_events(lines)
+    # The parser calls (over several lines for dns) stand for every event.
+    first = next(i for i in range(head, end + 1) if lines[i].startswith("|"))
+    body = [line for line in lines[first:end + 1] if not SLOT_FILTERS.match(line)]
+    body[-1] = body[-1][:-1]
+    keys = re.findall(r"tl_key[0-9]+", next(line for line in lines if line.startswith("| sort by")))
+    span = re.search(r"> ([0-9]+[smhd])$", query, re.M).group(1)
     on = ", ".join(keys)
     return (
-        "let tl_events = Events\n" + "\n".join(lines[:cut]) + ";\n"
+        "let tl_events = Events\n" + "\n".join(body) + ";\n"
         f"let tl_known = tl_events | project {on}, tl_t0 = TimeGenerated\n"
         f"| join kind=inner (tl_events | project {on}, tl_t1 = TimeGenerated) on {on}\n"
         f"| where tl_t0 < tl_t1 and tl_t1 - tl_t0 <= {span}\n"

@@ -66,8 +66,9 @@ events generated here; anything else is reported as not run, never as a pass):
     for zone transfers from the Windows DNS tables) are stored functions that
     read no events: every generated event is read by the source's parser.
   - `(?-u:\\b)` -> `\\b` (RE2's `\\b` is ASCII already), as differential.py.
-  - First seen's `| sort by tl_key...` and `prev()` stages (duckdb-kql runs
-    neither) -> their join form with the slot filter kept
+  - First seen's baseline `lookup`, `sort` and `prev()` stages (duckdb-kql
+    runs neither `prev()` nor `sort`'s serialized rows) -> their join form
+    with the named events and the slot filter kept
     (`first_seen_kql_as_joins`): the same alerts.
   - `mv-expand tl_window = range(tl_slot - A, tl_slot, H) to typeof(datetime)`
     (hopping windows; duckdb-kql has no `range()`) -> `mv-expand tl_hop =
@@ -1001,22 +1002,21 @@ def first_seen_kql_identity(rule, row):
 
 
 def first_seen_kql_as_joins(query):
-    """The query's `sort ... prev()` stages (duckdb-kql runs neither `prev()`
-    nor `sort`'s serialized rows) as their join form, the slot filter kept:
-    an event of the slot alerts when no event of its combination lies in
-    [t - D, t); of tied events (one combination, one instant) one row is
-    kept (tests/conformance/kql/generated.py, `first_seen_as_joins`, says
-    why the two are the same). Other queries are returned as they are."""
-    lines = query.splitlines()
-    cut = next((i for i, line in enumerate(lines) if line.startswith("| sort by tl_key")), None)
-    if cut is None or "prev(" not in query:
+    """The query's baseline `lookup` and `sort ... prev()` stages (duckdb-kql
+    runs neither `prev()` nor `sort`'s serialized rows) as their join form,
+    the named events and the slot filter kept: an event of the slot alerts
+    when no event of its combination lies in [t - D, t); of tied events
+    (one combination, one instant) one row is kept
+    (tests/conformance/kql/generated.py, `first_seen_as_joins`, says why the
+    two are the same). Other queries are returned as they are."""
+    if "let tl_events = " not in query or "prev(" not in query:
         return query
-    keys = ", ".join(re.findall(r"tl_key[0-9]+", lines[cut]))
-    span = re.search(r"<= ([0-9]+[smhd])$", query, re.M).group(1)
-    slot = re.search(r"^\| where TimeGenerated >= (slot_end - [0-9]+[smhd]) and not\(tl_seen\)$", query, re.M).group(1)
-    first = next(i for i, line in enumerate(lines) if not line.startswith("let slot_end"))
-    return "\n".join(lines[:first]) + "\n" + (
-        "let tl_events = " + "\n".join(lines[first:cut]) + ";\n"
+    lines = query.splitlines()
+    end = next(i for i, line in enumerate(lines) if line.startswith("| extend tl_key") and line.endswith(";"))
+    keys = ", ".join(re.findall(r"tl_key[0-9]+", next(line for line in lines if line.startswith("| sort by"))))
+    span = re.search(r"> ([0-9]+[smhd])$", query, re.M).group(1)
+    slot = re.search(r"^\| where TimeGenerated >= (slot_end - [0-9]+[smhd])$", query, re.M).group(1)
+    return "\n".join(lines[:end + 1]) + "\n" + (
         f"let tl_known = tl_events | project {keys}, tl_t0 = TimeGenerated\n"
         f"| join kind=inner (tl_events | project {keys}, tl_t1 = TimeGenerated) on {keys}\n"
         f"| where tl_t0 < tl_t1 and tl_t1 - tl_t0 <= {span}\n"
