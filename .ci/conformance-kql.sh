@@ -13,7 +13,9 @@
 #     gaps (docs/targets/kql.md).
 #  3. generated.py: random rules and events from an adversarial alphabet,
 #     each query's rows compared with `tripline eval` (TRIPLINE_KQL_SEEDS
-#     seeds of 40 rules per source; refused rules are counted, not run).
+#     seeds of 40 rules per source; refused rules are counted, not run),
+#     and generated `first seen` rules over events with ties, compared as
+#     (instant, combination) with the evaluator's alerts.
 # (Length against sigma-cli's Kusto backend: .ci/query-length.sh.)
 # Exits non-zero on any failure.
 set -euo pipefail
@@ -47,9 +49,10 @@ rm -rf "$out"
 "$bin" build tests/fixtures/matrix/matrix_v2.trip --target kql --skip-refused --out "$out/matrix-v2" 2>/dev/null
 "$bin" build tests/fixtures/matrix --target kql --mapping native --skip-refused --out "$out/native" 2>/dev/null
 "$bin" build tests/fixtures/sources --target kql --skip-refused --out "$out/sources" 2>/dev/null
+"$bin" build "$here/first_seen.trip" --target kql --out "$out/first-seen"
 "$bin" build tests/fixtures/sources --target kql --mapping native --skip-refused --out "$out/sources-native" 2>/dev/null
 queries=("$out"/matrix/kql/queries/*.kql "$out"/matrix-v2/kql/queries/*.kql "$out"/native/kql/queries/*.kql
-  "$out"/sources/kql/queries/*.kql "$out"/sources-native/kql/queries/*.kql)
+  "$out"/sources/kql/queries/*.kql "$out"/sources-native/kql/queries/*.kql "$out"/first-seen/kql/queries/*.kql)
 if [ -d rules ] && [ -n "$(find rules -name "*.trip" | head -1)" ]; then
   "$bin" build rules --target kql --skip-refused --out "$out/rules"
   if compgen -G "$out/rules/kql/queries/*.kql" > /dev/null; then

@@ -618,3 +618,159 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+#[test]
+fn first_seen_sorts_each_combination_and_alerts_on_events_with_no_previous_one_within_d() {
+    let text = rule(
+        "authentication",
+        r#"event.outcome == "success""#,
+        "first seen user.name, source.ip in 7d\n  every 1h",
+    );
+    let (found, documents) = refusals(&text, "default");
+    assert!(found.is_empty(), "{found:?}");
+    let text_of = |path: &str| &documents.iter().find(|d| d.path == path).unwrap().text;
+    // D before the slot, the slot, and Sentinel's extra `every`, with the
+    // 5m delay rounded up to 1h: 7d + 1h + 1h + 1h.
+    assert!(text_of("r.yaml").contains("queryPeriod: 171h"));
+    insta::assert_snapshot!("first_seen_query", text_of("queries/r.kql"));
+}
+
+#[test]
+fn first_seen_kql_cannot_write_exactly_is_refused_at_the_statement() {
+    for (source, extra, expected, words) in [
+        // Sentinel looks back at most 14 days.
+        (
+            "authentication",
+            "first seen user.name in 30d\n  every 1h",
+            "E0700 8:3",
+            "a first-seen span (`in 30d`) longer than Sentinel's 14-day look-back",
+        ),
+        // The numeric column holds null for text the evaluator keys.
+        (
+            "network",
+            "first seen destination.port in 1d\n  every 1h",
+            "E0700 8:14",
+            "a `first seen` field on the numeric column",
+        ),
+    ] {
+        let text = rule(source, r#"source.ip == "10.0.0.1""#, extra);
+        let (map, pack) = checked("tests/fixtures/check/kql.trip", &text);
+        let emitted = emit::emit(TargetName::Kql, &pack, None, "default").unwrap();
+        assert_eq!(
+            positions(&map, &emitted.diagnostics),
+            vec![expected],
+            "{extra}"
+        );
+        assert!(
+            emitted.diagnostics[0].message.contains(words),
+            "{}",
+            emitted.diagnostics[0].message
+        );
+    }
+    let text = rule(
+        "authentication",
+        r#"event.outcome == "success""#,
+        "first seen user.name in 14d\n  every 1h",
+    );
+    let (map, pack) = checked("tests/fixtures/check/kql.trip", &text);
+    let emitted = emit::emit(TargetName::Kql, &pack, None, "default").unwrap();
+    assert_eq!(positions(&map, &emitted.diagnostics), vec!["E0700 8:3"]);
+    let help = emitted.diagnostics[0].help.clone().unwrap_or_default();
+    assert!(help.contains("(14d 3h in all)"), "{help}");
+    assert!(help.contains("at most 13d 21h"), "{help}");
+}
+
+/// The minutes of the alerts `tripline eval` raises for the rule `text` on
+/// events one minute apart from 00:`from` to 00:11, `outcome(m)` at 00:m.
+fn sequence_alert_minutes(text: &str, from: u32, outcome: fn(u32) -> &'static str) -> Vec<u32> {
+    let dir = std::env::temp_dir().join(format!(
+        "tripline-kql-seq-{}-{from}-{}",
+        std::process::id(),
+        outcome(1)
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("r.trip"), text).unwrap();
+    let events: Vec<String> = (from..12)
+        .map(|m| {
+            format!(
+                r#"{{"@timestamp": "2026-01-01T00:{m:02}:00Z", "user.name": "bob", "event.outcome": "{}"}}"#,
+                outcome(m)
+            )
+        })
+        .collect();
+    std::fs::write(dir.join("e.jsonl"), events.join("\n")).unwrap();
+    let run = crate::support::tripline_in(
+        &dir,
+        &[
+            "eval",
+            "--rules",
+            "r.trip",
+            "--source",
+            "authentication",
+            "e.jsonl",
+        ],
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    run.stdout
+        .lines()
+        .map(|l| {
+            let alert: serde_json::Value = serde_json::from_str(l).unwrap();
+            let last = alert["last_time"].as_str().unwrap_or_default().to_string();
+            last[14..16].parse().unwrap()
+        })
+        .collect()
+}
+
+/// A sequence's alerts in a late slot depend on events before any bounded
+/// look-back: the evaluator pairs an unbroken stream of failures as
+/// (1st, 2nd), (3rd, 4th), ..., and the same stream without its first
+/// event as (2nd, 3rd), ...; with distinct steps (2 failures then a
+/// success) over alternating outcomes, the alerts shift too. So kql
+/// refuses sequences, at the statement.
+#[test]
+fn sequences_are_refused_since_their_alerts_depend_on_unbounded_history() {
+    let pairs = rule(
+        "authentication",
+        r#"event.outcome == "failure""#,
+        "sequence by user.name within 5m {\n    where event.outcome == \"failure\"\n    then where event.outcome == \"failure\"\n  }",
+    );
+    let (map, pack) = checked("tests/fixtures/check/kql.trip", &pairs);
+    let emitted = emit::emit(TargetName::Kql, &pack, None, "default").unwrap();
+    assert_eq!(positions(&map, &emitted.diagnostics), vec!["E0700 8:15"]);
+    let help = emitted.diagnostics[0].help.clone().unwrap_or_default();
+    assert!(
+        help.contains("keeps nothing from the runs before it"),
+        "{help}"
+    );
+    let failures = |_| "failure";
+    assert_eq!(
+        sequence_alert_minutes(&pairs, 0, failures),
+        [1, 3, 5, 7, 9, 11]
+    );
+    assert_eq!(
+        sequence_alert_minutes(&pairs, 1, failures),
+        [2, 4, 6, 8, 10]
+    );
+
+    let then_success = rule(
+        "authentication",
+        "exists(user.name)",
+        "sequence by user.name within 5m {\n    2 where event.outcome == \"failure\"\n    then where event.outcome == \"success\"\n  }",
+    );
+    let alternating = |m: u32| {
+        if m.is_multiple_of(2) {
+            "failure"
+        } else {
+            "success"
+        }
+    };
+    assert_eq!(
+        sequence_alert_minutes(&then_success, 0, alternating),
+        [3, 7, 11]
+    );
+    assert_eq!(
+        sequence_alert_minutes(&then_success, 2, alternating),
+        [5, 9]
+    );
+}

@@ -10,6 +10,7 @@ mod address;
 mod alert;
 mod arm;
 mod dialect;
+mod first_seen;
 mod literal;
 mod number;
 mod pattern;
@@ -326,7 +327,21 @@ fn query(cx: &Context) -> Result<Written, Vec<Diagnostic>> {
         sources: true,
         step: true,
     };
-    let version2 = common::version2_refusals_except("kql", rule, written);
+    // First seen is written here (`first_seen`), a sequence refused here
+    // with its own reason; the shared refusals judge the rest of the rule.
+    let mut version2 = match &rule.detection {
+        ir::Detection::FirstSeen(_) | ir::Detection::Sequence(_) => {
+            let rest = ir::Rule {
+                detection: ir::Detection::Match,
+                ..rule.clone()
+            };
+            common::version2_refusals_except("kql", &rest, written)
+        }
+        _ => common::version2_refusals_except("kql", rule, written),
+    };
+    if let ir::Detection::Sequence(sequence) = &rule.detection {
+        version2.push(sequence_refusal(rule, sequence));
+    }
     if !version2.is_empty() {
         return Err(version2);
     }
@@ -366,13 +381,25 @@ fn query(cx: &Context) -> Result<Written, Vec<Diagnostic>> {
                     details.push((Some(field.path.clone()), column));
                 }
             }
-            (Vec::new(), None, details)
+            let tail = match &rule.detection {
+                ir::Detection::FirstSeen(first) => {
+                    first_seen::lines(&mut kql, first, rule.schedule.every)
+                        .map_err(|r| diagnostics(vec![r]))?
+                }
+                _ => Vec::new(),
+            };
+            (tail, None, details)
         }
     };
     let plan = Plan::of(rule);
     // Hopping windows also read the window H before each one reported.
     let step = rule.threshold().and_then(|t| t.step).unwrap_or(0);
-    let reads = literal::timespan(plan.every + plan.window + step);
+    // First seen reads the D before the slot's first event.
+    let horizon = match &rule.detection {
+        ir::Detection::FirstSeen(first) => first.horizon,
+        _ => 0,
+    };
+    let reads = literal::timespan(plan.every + plan.window + step + horizon);
     let mut lines = vec![
         // The run's slot, snapped to the grid of `every` (emit::schedule).
         format!(
@@ -397,6 +424,10 @@ fn query(cx: &Context) -> Result<Written, Vec<Diagnostic>> {
         // The windows are named (`let`) to be read twice (threshold::lines).
         lines[1] = format!("let tl_windows = {}", lines[1]);
     }
+    if horizon > 0 {
+        // The events are named to be read twice (first_seen::lines).
+        lines[1] = format!("let tl_events = {}", lines[1]);
+    }
     lines.extend(tail);
     Ok(Written {
         lines,
@@ -404,4 +435,21 @@ fn query(cx: &Context) -> Result<Written, Vec<Diagnostic>> {
         details,
         risk_columns,
     })
+}
+
+/// A sequence cannot be exact in a scheduled query: each completed
+/// sequence empties its group, so whether an event completes one depends
+/// on the group's events back to its last pause longer than `within`,
+/// however long ago, and a Sentinel run reads a bounded look-back and
+/// keeps nothing from the runs before it.
+fn sequence_refusal(rule: &ir::Rule, sequence: &ir::Sequence) -> Diagnostic {
+    refusal(
+        TARGET,
+        rule,
+        sequence.span,
+        "a sequence (`sequence ... then ...`)",
+        "each completed sequence empties its group, so whether an event completes one depends on the group's events back to its last pause longer than `within`, however long ago \
+         (`where X then where X` over an unbroken stream alerts at its 2nd, 4th, 6th... event: a run must know the count since the stream began); \
+         a scheduled Sentinel run reads a bounded look-back and keeps nothing from the runs before it",
+    )
 }

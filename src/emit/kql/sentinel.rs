@@ -116,6 +116,11 @@ pub fn schedule(rule: &Rule) -> Result<Schedule, Diagnostic> {
             "Sentinel runs scheduled rules every 5 minutes to 14 days; set `every` within that range",
         );
     }
+    if period > MAX_SCHEDULE
+        && let crate::ir::Detection::FirstSeen(first) = &rule.detection
+    {
+        return Err(first_seen_too_long(rule, first, period));
+    }
     if period > MAX_SCHEDULE {
         return refuse(
             "a query period (look-back + `every`) over 14 days",
@@ -147,6 +152,54 @@ pub fn schedule(rule: &Rule) -> Result<Schedule, Diagnostic> {
     }
 }
 
+/// A first-seen span whose query period passes Sentinel's 14 days, at the
+/// `first seen` statement, with the longest span that fits.
+fn first_seen_too_long(rule: &Rule, first: &crate::ir::FirstSeen, period: u64) -> Diagnostic {
+    // A query period of 2 days or more runs at most hourly: with a shorter
+    // `every`, the longest span is the one `every 1h` leaves.
+    let longest = if rule.schedule.every < 3_600 {
+        let rest = 2 * 3_600 + crate::ir::settle(3_600, rule.schedule.delay);
+        MAX_SCHEDULE
+            .checked_sub(rest)
+            .map(|d| format!("with `every 1h` (Sentinel runs a query period of 2 days or more at most hourly) the span may be at most {}", in_parts(d)))
+    } else {
+        MAX_SCHEDULE
+            .checked_sub(period.saturating_sub(first.horizon))
+            .filter(|d| *d > 0)
+            .map(|d| format!("with this schedule the span may be at most {}", in_parts(d)))
+    };
+    let fits = longest.unwrap_or_else(|| "this schedule leaves no room for it".to_string());
+    refusal(
+        TARGET,
+        rule,
+        first.span,
+        &format!(
+            "a first-seen span (`in {}`) longer than Sentinel's 14-day look-back",
+            super::literal::timespan(first.horizon)
+        ),
+        &format!(
+            "each run reads the span before its slot plus `every` twice and the delay rounded up to `every` ({} in all), and Sentinel reads at most 14 days; {fits}",
+            in_parts(period)
+        ),
+    )
+}
+
+/// A duration as days, hours, minutes and seconds (`30d 15m`), for people.
+fn in_parts(seconds: u64) -> String {
+    let mut left = seconds;
+    let mut parts = Vec::new();
+    for (size, unit) in [(86_400, "d"), (3_600, "h"), (60, "m"), (1, "s")] {
+        if left >= size {
+            parts.push(format!("{}{unit}", left / size));
+            left %= size;
+        }
+    }
+    if parts.is_empty() {
+        return "0s".to_string();
+    }
+    parts.join(" ")
+}
+
 /// Length limits of the Azure-Sentinel validation on the rule's text.
 pub fn text_limits(rule: &Rule) -> Result<(), Diagnostic> {
     if rule.meta.title.chars().count() > MAX_NAME {
@@ -168,4 +221,17 @@ pub fn text_limits(rule: &Rule) -> Result<(), Diagnostic> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::in_parts;
+
+    #[test]
+    fn durations_for_people_name_each_unit_left() {
+        assert_eq!(in_parts(30 * 86_400 + 900), "30d 15m");
+        assert_eq!(in_parts(13 * 86_400 + 21 * 3_600), "13d 21h");
+        assert_eq!(in_parts(61), "1m 1s");
+        assert_eq!(in_parts(0), "0s");
+    }
 }

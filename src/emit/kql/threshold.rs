@@ -407,7 +407,7 @@ fn condition(having: &Having, names: &[(String, String)], top: bool) -> String {
 
 /// The test that a `by` value is there (missing, null and `""` leave the
 /// event uncounted).
-fn present(writer: &Kql, column: &str) -> String {
+pub(super) fn present(writer: &Kql, column: &str) -> String {
     if writer.cx.source.is_nullable(column) {
         format!("isnotnull({column})")
     } else {
@@ -417,7 +417,7 @@ fn present(writer: &Kql, column: &str) -> String {
 
 /// A group key: an `int` field by its number, everything else by its
 /// case-folded text.
-fn group_key(writer: &Kql, field: &Field, column: &str) -> String {
+pub(super) fn group_key(writer: &Kql, field: &Field, column: &str) -> String {
     let source = &writer.cx.source;
     if source.is_nullable(column) {
         return column.to_string();

@@ -14,6 +14,12 @@ Every other rule is a version 2 one: `cased` comparisons of every kind
 and `len(f)` (`strlen`; comparisons that hold for length 0 are refused by
 the target and counted as such).
 
+`first seen` rules (one or two string fields, spans of 1 to 3 minutes)
+run over events 0 to 90 s apart with ties, compared as (instant,
+combination) with the evaluator's alerts; their stages after the named
+events (baseline `lookup`, `sort`, `prev()`) run in their join form
+(`first_seen_as_joins`).
+
 Only what duckdb-kql runs the way Kusto does is generated: no `in cidr`
 (no range functions), no threshold (bin_at), no control characters other
 than tab and newline (duckdb-kql does not decode Kusto's `\\uXXXX`), and no
@@ -27,13 +33,14 @@ Exit 1 on any disagreement (each printed with its rule and event).
 import json
 import os
 import random
+import re
 import subprocess
 import sys
 import tempfile
 
 import duckdb_kql
 
-from differential import INTEGER, I64, SQL_TYPES, integer_text_as_regex, read_schema, stages
+from differential import INTEGER, I64, SLOT_FILTERS, SQL_TYPES, integer_text_as_regex, read_schema, stages
 
 ALPHABET = ["a", "b", "A", "B", "é", "É", "ß", '"', "\\", "'", "*", "%", "_", "?",
             "\n", "\t", " ", ".", "-", "0", "4", "3", "x", "X", "|"]
@@ -302,17 +309,181 @@ def run(tripline, schema, seed, per_seed, con):
     return problems, counts
 
 
+# First seen: generated `first seen` rules over events with random gaps and
+# ties (same instant, same combination in other case), compared with the
+# evaluator's alerts as (instant, combination). duckdb-kql runs neither
+# `prev()` nor the serialized rows of `sort`, so the query's stages after
+# its named events (the baseline `lookup`, `sort`, `prev()`) are replaced by
+# their join form, the same test: the query gives each event of the slot
+# the event before it of its combination (`prev()` over the sorted slot
+# rows, else the latest before the slot), the latest such one or a tied one
+# sorted before it, so of the events of one combination at one instant
+# exactly one alerts, and only when no event of it lies in [t - D, t).
+
+FIRST_SEEN_SPANS = ["1m", "2m", "3m"]  # whole minutes: Sentinel schedules
+STRING_FIELDS = {source: sorted(f for f, (_, kind) in fields.items() if kind == "string")
+                 for source, fields in SOURCES.items()}
+
+
+def first_seen_pack(rng, source, count):
+    rules = []
+    for n in range(count):
+        keys = rng.sample(STRING_FIELDS[source], rng.randint(1, 2))
+        where = condition(rng, SOURCES[source]) if rng.random() < 0.5 else f"exists({keys[0]})"
+        rules.append(
+            f"rule f_{source}_{n} {{\n  title \"f\"\n  id \"{rng.getrandbits(32):08x}-0000-4000-8000-{n:012x}\"\n"
+            f"  level low\n  attack T1590\n  description \"generated\"\n  from {source}\n"
+            f"  where {where}\n  first seen {', '.join(keys)} in {rng.choice(FIRST_SEEN_SPANS)}\n}}\n"
+        )
+    return "\n".join(rules)
+
+
+def first_seen_events(rng, source, count):
+    """Events in time order, 0 to 90 s apart (0: a tie), whose key fields
+    repeat a few values in either case."""
+    out, second = [], 0
+    values = ["a", "b", "é", "x y"]
+    for _ in range(count):
+        second += rng.choice([0, 0, 1, 20, 40, 60, 61, 90])
+        event = {"@timestamp": f"2026-01-01T{second // 3600:02d}:{second // 60 % 60:02d}:{second % 60:02d}Z"}
+        for field, (_, kind) in SOURCES[source].items():
+            if kind == "string" and rng.random() < 0.85:
+                value = rng.choice(values)
+                event[field] = value.upper() if rng.random() < 0.3 else value
+            else:
+                value = event_value(rng, kind)
+                if value is not None or rng.random() < 0.5:
+                    event[field] = value
+        out.append((second, event))
+    return out
+
+
+def first_seen_named_events(lines):
+    """Where the query's named events (`let tl_events = ...;`) start and end."""
+    head = next(i for i, line in enumerate(lines) if line.startswith("let tl_events = "))
+    end = next(i for i in range(head, len(lines)) if lines[i].endswith(";"))
+    return head, end
+
+
+def first_seen_as_joins(query):
+    """The query with its baseline `lookup` and `sort ... prev()` replaced
+    by the join form (module comment above) over every event, the slot
+    filters left out as `stages` leaves them out: rows of (keys, instant,
+    first row)."""
+    lines = query.splitlines()
+    head, end = first_seen_named_events(lines)
+    # The parser calls (over several lines for dns) stand for every event.
+    first = next(i for i in range(head, end + 1) if lines[i].startswith("|"))
+    body = [line for line in lines[first:end + 1] if not SLOT_FILTERS.match(line)]
+    body[-1] = body[-1][:-1]
+    keys = re.findall(r"tl_key[0-9]+", next(line for line in lines if line.startswith("| sort by")))
+    span = re.search(r"> ([0-9]+[smhd])$", query, re.M).group(1)
+    on = ", ".join(keys)
+    return (
+        "let tl_events = Events\n" + "\n".join(body) + ";\n"
+        f"let tl_known = tl_events | project {on}, tl_t0 = TimeGenerated\n"
+        f"| join kind=inner (tl_events | project {on}, tl_t1 = TimeGenerated) on {on}\n"
+        f"| where tl_t0 < tl_t1 and tl_t1 - tl_t0 <= {span}\n"
+        f"| distinct {on}, TimeGenerated = tl_t1;\n"
+        f"tl_events\n| summarize TlRow = min(TlRow) by {on}, TimeGenerated\n"
+        f"| join kind=leftanti tl_known on {on}, TimeGenerated"
+    )
+
+
+def load_timed(con, columns, source, timed):
+    names = sorted(columns)
+    con.execute("DROP TABLE IF EXISTS Events")
+    ddl = ", ".join(f'"{n}" {SQL_TYPES.get(columns[n], "VARCHAR")}' for n in names)
+    con.execute(f"CREATE TABLE Events ({ddl}, TlRow BIGINT)")
+    by_column = {column: field for field, (column, _) in SOURCES[source].items()}
+    for row, (second, event) in enumerate(timed):
+        values = []
+        for name in names:
+            if name == "TimeGenerated":
+                values.append(f"2026-01-01 {second // 3600:02d}:{second // 60 % 60:02d}:{second % 60:02d}")
+            else:
+                values.append(cell(event.get(by_column.get(name)), columns[name]))
+        marks = ", ".join("?" for _ in range(len(names) + 1))
+        con.execute(f"INSERT INTO Events VALUES ({marks})", values + [row])
+
+
+def first_seen_run(tripline, schema, seed, per_seed, con):
+    rng = random.Random(10_000 + seed)
+    POOL.clear()
+    problems, counts = [], {"agree": 0, "refused": 0, "gap": 0}
+    with tempfile.TemporaryDirectory() as tmp:
+        for source in SOURCES:
+            rules_path = os.path.join(tmp, f"{source}.trip")
+            events_path = os.path.join(tmp, f"{source}.jsonl")
+            with open(rules_path, "w", encoding="utf-8") as f:
+                f.write(first_seen_pack(rng, source, per_seed))
+            timed = first_seen_events(rng, source, 60)
+            with open(events_path, "w", encoding="utf-8") as f:
+                f.writelines(json.dumps(e, ensure_ascii=False) + "\n" for _, e in timed)
+            evaluated = subprocess.run([tripline, "eval", "--rules", rules_path, "--source", source, events_path],
+                                       capture_output=True, text=True)
+            if evaluated.returncode != 0:
+                raise SystemExit(f"seed {seed}: tripline eval failed:\n{evaluated.stderr}\n{open(rules_path).read()}")
+            expected = {}
+            for line in evaluated.stdout.splitlines():
+                alert = json.loads(line)
+                if alert.get("kind") != "alert":
+                    continue
+                group = tuple(str(v).lower() for v in alert["group"].values())
+                expected.setdefault(alert["rule"], set()).add((alert["first_time"], group))
+            out = os.path.join(tmp, f"out-{source}")
+            built = subprocess.run([tripline, "build", rules_path, "--target", "kql", "--skip-refused", "--out", out],
+                                   capture_output=True, text=True)
+            if built.returncode != 0:
+                raise SystemExit(f"seed {seed}: tripline build failed:\n{built.stderr}")
+            load_timed(con, dict(schema[SCHEMA_OF[source]]), source, timed)
+            for n in range(per_seed):
+                name = f"f_{source}_{n}"
+                path = os.path.join(out, "kql", "queries", f"{name}.kql")
+                if not os.path.exists(path):
+                    counts["refused"] += 1
+                    continue
+                rule_text = [b for b in open(rules_path, encoding="utf-8").read().split("\n\n") if f"rule {name} " in b][0]
+                keys = re.search(r"first seen (.*) in ", rule_text).group(1).split(", ")
+                query = open(path, encoding="utf-8").read()
+                query = query.replace(r"(?-u:\b)", r"\b").replace(r"(?-u:\B)", r"\B")
+                query = first_seen_as_joins(integer_text_as_regex(query))
+                try:
+                    result = duckdb_kql.kql(con, query)
+                except duckdb_kql.KqlUnsupportedError as gap:
+                    counts["gap"] += 1
+                    print(f"gap       {name}: {str(gap).splitlines()[0]}")
+                    continue
+                columns = [d[0] for d in result.description]
+                got = set()
+                for r in result.fetchall():
+                    second, event = timed[dict(zip(columns, r))["TlRow"]]
+                    group = tuple(str(event[k]).lower() for k in keys)
+                    got.add((f"2026-01-01T{second // 3600:02d}:{second // 60 % 60:02d}:{second % 60:02d}Z", group))
+                want = expected.get(name, set())
+                if got == want:
+                    counts["agree"] += 1
+                    continue
+                for alert in sorted(got ^ want):
+                    problems.append(
+                        f"seed {seed} {name}: {rule_text.splitlines()[-3].strip()!r} {rule_text.splitlines()[-2].strip()!r}\n"
+                        f"    alert {alert}: evaluator {'yes' if alert in want else 'no'}, kql {'yes' if alert in got else 'no'}"
+                    )
+    return problems, counts
+
+
 def main(tripline, schema_path, seeds="20", per_seed="40"):
     schema = read_schema(schema_path)
     con = duckdb_kql.connect()
     total = {"agree": 0, "refused": 0, "gap": 0, "disagree": 0}
     problems = []
     for seed in range(int(seeds)):
-        found, counts = run(tripline, schema, seed, int(per_seed), con)
-        problems += found
-        total["disagree"] += len({p.split(":")[0] for p in found})
-        for k, v in counts.items():
-            total[k] += v
+        for each in (run, first_seen_run):
+            found, counts = each(tripline, schema, seed, int(per_seed), con)
+            problems += found
+            total["disagree"] += len({p.split(":")[0] for p in found})
+            for k, v in counts.items():
+                total[k] += v
     for problem in problems:
         print("DISAGREE  " + problem)
     print(f'generated: {total["agree"]} agree, {total["disagree"]} disagree, '

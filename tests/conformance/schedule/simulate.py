@@ -5,9 +5,9 @@ they happen (the rule's `delay`); a scheduler starts a run up to 60 s late.
 The contract: across the runs of a schedule, every alert `tripline eval`
 raises on the whole stream is raised exactly once, and no other.
 
-For each rule (the bundled pack and a generated pack of match and threshold
-rules with varied `every`, windows, `delay` and comparisons, `<` and `<=`
-included) this script
+For each rule (the bundled pack and a generated pack of match, threshold
+and first-seen rules with varied `every`, windows, spans, `delay` and
+comparisons, `<` and `<=` included) this script
 
   1. builds the rules for Sentinel and Splunk (`tripline build --target
      splunk,kql`) and reads the schedule from what was built (Sentinel:
@@ -66,6 +66,10 @@ events generated here; anything else is reported as not run, never as a pass):
     for zone transfers from the Windows DNS tables) are stored functions that
     read no events: every generated event is read by the source's parser.
   - `(?-u:\\b)` -> `\\b` (RE2's `\\b` is ASCII already), as differential.py.
+  - First seen's baseline `lookup`, `sort` and `prev()` stages (duckdb-kql
+    runs neither `prev()` nor `sort`'s serialized rows) -> their join form
+    with the named events and the slot filter kept
+    (`first_seen_kql_as_joins`): the same alerts.
   - `mv-expand tl_window = range(tl_slot - A, tl_slot, H) to typeof(datetime)`
     (hopping windows; duckdb-kql has no `range()`) -> `mv-expand tl_hop =
     dynamic([0, 1, ..., A / H]) to typeof(long)` then `extend tl_window =
@@ -373,6 +377,7 @@ def read_rules(path):
                     "window": duration(m.group(4)), "op": m.group(6), "value": int(m.group(7)),
                     "step": duration(m.group(5)) if m.group(5) else None,
                 }
+            rule["first_seen"] = first_seen_of(body)
             # the test blocks, at depth 1 of the rule
             k, depth = i + 3, 1
             while k < j:
@@ -458,6 +463,9 @@ def generated_pack(folder):
         agg = "count()"
         rule(f"sim_h_{fmt_duration(every)}_{fmt_duration(window)}_{fmt_duration(step)}_{fmt_duration(delay)}",
              every, delay, f"threshold {agg} by source.ip over {fmt_duration(window)} step {fmt_duration(step)} {op} {value}")
+    for every, span, delay in FIRST_SEEN:
+        rule(f"sim_f_{fmt_duration(every)}_{fmt_duration(span)}_{fmt_duration(delay)}", every, delay,
+             f"first seen source.ip in {fmt_duration(span)}")
     path = os.path.join(folder, "generated.trip")
     with open(path, "w", encoding="utf-8") as f:
         f.write("\n".join(blocks))
@@ -753,6 +761,7 @@ class KqlRule:
         # `mv-expand ... range()` of hopping windows as a literal list of hops
         q = kql_differential().hops_as_list(q)
         q = q.replace(r"(?-u:\b)", r"\b").replace(r"(?-u:\B)", r"\B")
+        q = first_seen_kql_as_joins(q)
         self.prepared = q
 
     def runnable(self, con):
@@ -828,6 +837,7 @@ def run_kql(rule, built, stream, rng, hours, context):
     mapping = context["kql_mapping"]["sources"][rule["source"]]
     schema = context["kql_schema"][mapping["schema"]]
     k = KqlRule(built, name, mapping, schema)
+    _STREAMS[name] = stream
     con = duckdb_kql.connect()
     names = sorted(schema)
     rows = [kql_row(e, mapping["fields"], schema, cell) for e in stream]
@@ -923,11 +933,15 @@ def in_slot(rule, identity, S, stream):
     F = rule["every"]
     if identity[0] == "event":
         return S - F <= stream[identity[1]]["time"] < S
+    if identity[0] == "first":
+        return S - F <= identity[1] < S
     end = identity[1] + rule["threshold"]["window"]
     return S - F < end <= S
 
 
 def kql_identity(rule, row, mapping):
+    if rule.get("first_seen"):
+        return first_seen_kql_identity(rule, row)
     if not rule["threshold"]:
         if "TlEventId" not in row:
             raise Gap("the query's rows do not carry the event (no TlEventId column)")
@@ -938,6 +952,79 @@ def kql_identity(rule, row, mapping):
     start = start.replace(tzinfo=dt.timezone.utc).timestamp()
     group = tuple(fold(row.get(mapping["fields"].get(f))) for f in rule["threshold"]["by"])
     return ("window", int(start), group)
+
+
+# ------------------------------------------------------ first seen (Sentinel)
+#
+# `first seen FIELDS in D` rules: an alert is an instant and a combination
+# (identity ("first", time, folded values)); the run owning it is the one
+# whose slot holds its event.
+
+#: Generated first-seen rules: (every, span D, delay).
+FIRST_SEEN = [(300, 1800, 300), (600, 3600, 420), (900, 600, 60)]
+FIRST_SEEN_RE = re.compile(r"^\s*first\s+seen\s+(.*?)\s+in\s+([0-9]+[smhd])\s*$", re.M)
+
+
+def first_seen_of(body):
+    """A rule's `first seen`: its fields and span, or None."""
+    m = FIRST_SEEN_RE.search(body)
+    if not m:
+        return None
+    return {"by": [f.strip() for f in m.group(1).split(",")], "span": duration(m.group(2))}
+
+
+def first_seen_expected(rule, alerts):
+    return {("first", int(parse_time(a["first_time"])),
+             tuple(fold(a["group"].get(f)) for f in rule["first_seen"]["by"])): False for a in alerts}
+
+
+def first_seen_late(rule, identity, stream_index):
+    """Whether a too-late event of the combination lies in [t - D, t]: the
+    alert's own event, or one the run could not see before it."""
+    _, t, group = identity
+    D = rule["first_seen"]["span"]
+    return any(t - D <= e["time"] <= t and tuple(fold(e["fields"].get(f)) for f in rule["first_seen"]["by"]) == group
+               for e in stream_index["late_events"])
+
+
+_STREAMS = {}
+
+
+def first_seen_kql_identity(rule, row):
+    time = row.get("TimeGenerated")
+    if not isinstance(time, dt.datetime):
+        raise Gap("a first-seen row without its TimeGenerated")
+    if "TlEventId" not in row:
+        raise Gap("a first-seen row without its event (no TlEventId column)")
+    event = _STREAMS[rule["name"]][int(row["TlEventId"])]
+    group = tuple(fold(event["fields"].get(f)) for f in rule["first_seen"]["by"])
+    return ("first", int(time.replace(tzinfo=dt.timezone.utc).timestamp()), group)
+
+
+def first_seen_kql_as_joins(query):
+    """The query's baseline `lookup` and `sort ... prev()` stages (duckdb-kql
+    runs neither `prev()` nor `sort`'s serialized rows) as their join form,
+    the named events and the slot filter kept: an event of the slot alerts
+    when no event of its combination lies in [t - D, t); of tied events
+    (one combination, one instant) one row is kept
+    (tests/conformance/kql/generated.py, `first_seen_as_joins`, says why the
+    two are the same). Other queries are returned as they are."""
+    if "let tl_events = " not in query or "prev(" not in query:
+        return query
+    lines = query.splitlines()
+    end = next(i for i, line in enumerate(lines) if line.startswith("| extend tl_key") and line.endswith(";"))
+    keys = ", ".join(re.findall(r"tl_key[0-9]+", next(line for line in lines if line.startswith("| sort by"))))
+    span = re.search(r"> ([0-9]+[smhd])$", query, re.M).group(1)
+    slot = re.search(r"^\| where TimeGenerated >= (slot_end - [0-9]+[smhd])$", query, re.M).group(1)
+    return "\n".join(lines[:end + 1]) + "\n" + (
+        f"let tl_known = tl_events | project {keys}, tl_t0 = TimeGenerated\n"
+        f"| join kind=inner (tl_events | project {keys}, tl_t1 = TimeGenerated) on {keys}\n"
+        f"| where tl_t0 < tl_t1 and tl_t1 - tl_t0 <= {span}\n"
+        f"| distinct {keys}, TimeGenerated = tl_t1;\n"
+        f"tl_events\n| where TimeGenerated >= {slot}\n"
+        f"| summarize TlEventId = min(TlEventId) by {keys}, TimeGenerated\n"
+        f"| join kind=leftanti tl_known on {keys}, TimeGenerated"
+    )
 
 
 # -------------------------------------------------------------------- Splunk
@@ -1133,6 +1220,8 @@ def splunk_identities(rule, row, mapping, visible):
     """What a result row alerts on: a match rule's events (a tstats row may
     gather several events of one second with the same values: each of them is
     reported by it), or a threshold rule's (window start, group)."""
+    if rule.get("first_seen"):
+        return [first_seen_splunk_identity(rule, row, mapping)]
     if not rule["threshold"]:
         ids = row.get("__rows")
         if ids:
@@ -1143,8 +1232,19 @@ def splunk_identities(rule, row, mapping, visible):
     return [splunk_identity(rule, row, mapping, visible)]
 
 
+def first_seen_splunk_identity(rule, row, mapping):
+    """A first-seen row: its event's time in `_time`, the combination as the
+    row spells it."""
+    try:
+        time = float(row.get("_time"))
+    except (TypeError, ValueError):
+        raise Gap("a first-seen row without its event time in _time")
+    group = tuple(fold(row.get(mapping["fields"].get(f))) for f in rule["first_seen"]["by"])
+    return ("first", int(time), group)
+
+
 def splunk_identity(rule, row, mapping, visible):
-    if not rule["threshold"]:
+    if rule.get("first_seen") or not rule["threshold"]:
         return splunk_identities(rule, row, mapping, visible)[0]
     start = row.get("_time")
     try:
@@ -1160,6 +1260,8 @@ def splunk_identity(rule, row, mapping, visible):
 def expected(rule, stream, matches, alerts):
     """The reference identities and, for each, whether a too-late event is in it."""
     late = {e["id"] for e in stream if e["late"]}
+    if rule.get("first_seen"):
+        return first_seen_expected(rule, alerts), late
     if not rule["threshold"]:
         return {("event", i): i in late for i in matches}, late
     out = {}
@@ -1174,6 +1276,8 @@ def late_in(rule, identity, stream_index):
     """Whether a too-late event lies in the identity's window and group."""
     if identity[0] == "event":
         return stream_index["late"].get(identity[1], False)
+    if identity[0] == "first":
+        return first_seen_late(rule, identity, stream_index)
     _, start, group = identity
     W = rule["threshold"]["window"]
     for e in stream_index["late_events"]:
@@ -1204,6 +1308,8 @@ def score(rule, ref, raised, stream):
 def show(identity):
     if identity[0] == "event":
         return f"event {identity[1]}"
+    if identity[0] == "first":
+        return f"first seen {iso(identity[1])} group {list(identity[2])}"
     return f"window {iso(identity[1])} group {list(identity[2])}"
 
 
