@@ -1,6 +1,6 @@
 //! The sql target end to end: one snapshot per rule of the pack (`rules/`)
 //! and of the construct matrix, each holding the DuckDB query and then the
-//! Spark one; the `events` view of each engine; and the refusals.
+//! Spark one; the `events` view of each engine; and the two refusals.
 
 #![allow(
     clippy::unwrap_used,
@@ -26,23 +26,17 @@ fn build(paths: &[PathBuf]) -> (ir::Pack, Emitted) {
 }
 
 /// Snapshots each rule's queries; `refused` are the rules the target
-/// refuses (by name, in the diagnostics), in pack order, with ` (spark)`
-/// where only Spark refuses it (its snapshot then shows `(refused)`).
+/// refuses (by name, in the diagnostics), in pack order.
 fn snapshot_pack(prefix: &str, paths: &[PathBuf], refused: &[&str]) {
     let (pack, emitted) = build(paths);
-    let refusals: Vec<String> = emitted
+    let refusals: Vec<&str> = emitted
         .diagnostics
         .iter()
         .filter_map(|d| {
-            let rule = pack
-                .rules
+            pack.rules
                 .iter()
-                .find(|r| d.message.contains(&format!("rule `{}` is refused", r.name)))?;
-            Some(if d.message.ends_with("refused for sql (spark)") {
-                format!("{} (spark)", rule.name)
-            } else {
-                rule.name.clone()
-            })
+                .find(|r| d.message.contains(&format!("rule `{}` is refused", r.name)))
+                .map(|r| r.name.as_str())
         })
         .collect();
     assert_eq!(
@@ -58,13 +52,7 @@ fn snapshot_pack(prefix: &str, paths: &[PathBuf], refused: &[&str]) {
         .filter(|r| !refused.contains(&r.name.as_str()))
     {
         let duckdb = document(&emitted, &format!("duckdb/{}.sql", rule.name));
-        let spark_path = format!("spark/{}.sql", rule.name);
-        let spark = if refused.contains(&format!("{} (spark)", rule.name).as_str()) {
-            assert!(emitted.documents.iter().all(|d| d.path != spark_path));
-            "(refused)".to_string()
-        } else {
-            document(&emitted, &spark_path).to_string()
-        };
+        let spark = document(&emitted, &format!("spark/{}.sql", rule.name));
         insta::assert_snapshot!(
             format!("{prefix}__{}", rule.name),
             format!(
@@ -85,8 +73,7 @@ fn matrix_v2_rules_become_duckdb_and_spark_queries() {
     snapshot_pack(
         "matrix_v2",
         &[PathBuf::from("tests/fixtures/matrix/matrix_v2.trip")],
-        // Spark SQL 4.0 has no recursive query: refused by name there.
-        &["sequence_failures_then_success (spark)"],
+        &[],
     );
 }
 

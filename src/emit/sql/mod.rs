@@ -32,8 +32,7 @@ pub use flavor::Flavor;
 pub(crate) const TARGET: &str = "sql";
 
 /// The version 2 constructs the SQL target writes through the shared
-/// check; sequences and first-seen baselines are written (or refused per
-/// engine) here.
+/// check; sequences and first-seen baselines are written by `query`.
 const WRITTEN: super::common::Written = super::common::Written {
     cased_equals: true,
     length: true,
@@ -103,8 +102,7 @@ fn engine_documents(
     for rule in &input.pack.rules {
         let cx = Context { input, rule };
         let version2 = match rule.detection {
-            // Written (or refused per engine) by `query`: the shared check
-            // sees the rule without them.
+            // Written by `query`: the shared check sees the rule without them.
             ir::Detection::Sequence(_) | ir::Detection::FirstSeen(_) => {
                 let plain = ir::Rule {
                     detection: ir::Detection::Match,
@@ -118,11 +116,6 @@ fn engine_documents(
             if flavor == Flavor::DuckDb {
                 emitted.diagnostics.extend(version2);
             }
-            continue;
-        }
-        // What one engine only cannot write is reported by that engine.
-        if let Some(refused) = engine_refusal(rule, flavor) {
-            emitted.diagnostics.push(refused);
             continue;
         }
         let view = match view(&cx, flavor) {
@@ -188,21 +181,6 @@ fn columns(input: &Input) -> Vec<String> {
         .collect();
     names.insert("event.dataset".to_string());
     names.into_iter().collect()
-}
-
-/// A construct one engine cannot write exactly: a sequence on Spark.
-fn engine_refusal(rule: &ir::Rule, flavor: Flavor) -> Option<Diagnostic> {
-    match (&rule.detection, flavor) {
-        (ir::Detection::Sequence(sequence), Flavor::Spark) => Some(super::common::refusal(
-            "sql (spark)",
-            rule,
-            sequence.span,
-            "a sequence (`sequence ... then ...`)",
-            "a sequence's alerts each reset the group, which needs a recursive query; \
-             Spark SQL 4.0 has none (the DuckDB query is written)",
-        )),
-        _ => None,
-    }
 }
 
 fn view(cx: &Context, flavor: Flavor) -> Result<RuleView, Vec<Diagnostic>> {
@@ -285,10 +263,12 @@ fn query(cx: &Context, flavor: Flavor) -> Result<String, Vec<Diagnostic>> {
             let steps =
                 sequence::steps(&mut sql, s, &tie_order(cx, flavor)).map_err(diagnostics)?;
             let indented = filter.replace('\n', "\n  ");
-            // DuckDB reads `RECURSIVE` for the whole list.
-            return Ok(format!(
-                "WITH RECURSIVE matched AS (\n  {indented}\n),\n{steps}"
-            ));
+            // DuckDB reads `RECURSIVE` for the whole list; Spark folds.
+            let with = match flavor {
+                Flavor::DuckDb => "WITH RECURSIVE",
+                Flavor::Spark => "WITH",
+            };
+            return Ok(format!("{with} matched AS (\n  {indented}\n),\n{steps}"));
         }
     };
     let indented = filter.replace('\n', "\n  ");

@@ -1,4 +1,4 @@
-//! `sequence by F within W { ... then ... }` as a DuckDB query that follows
+//! `sequence by F within W { ... then ... }` as a query that follows
 //! the evaluator's matcher (`eval::sequence`) exactly:
 //!
 //! - `held`: the events passing `where` and at least one step, numbered
@@ -15,14 +15,17 @@
 //!   chains' starts grow with their ends, so the next completion after
 //!   one at row r is the first chain starting after r: an `ASOF` join
 //!   links each chain to it, and a recursive walk follows the links from
-//!   each group's first chain.
+//!   each group's first chain (DuckDB).
 //!
-//! Spark SQL 4.0 has no recursive query; the rule is refused there.
+//! Spark SQL 4.0 has no recursive query: there each group's chains, in
+//! order, are folded with `aggregate()` instead, keeping the row of the
+//! last completion (a chain starting after it completes).
 
 use crate::emit::query::{self, Refusal};
 use crate::ir::Sequence;
 
 use super::dialect::Sql;
+use super::flavor::Flavor;
 use super::group::Group;
 
 /// The alert's count column, named as `tripline eval` names it.
@@ -55,10 +58,10 @@ pub fn steps(writer: &mut Sql, sequence: &Sequence, order: &str) -> Result<Strin
     let mut present = vec![format!("{time} IS NOT NULL")];
     present.extend(group.present.iter().cloned());
 
-    // Columns carried from `counted` on: the group, the row, its time.
-    let mut carried = group.keys.clone();
-    carried.extend((1..=sequence.by.len()).map(|n| format!("tl_by{n}")));
-    let mut counted = carried.clone();
+    // What `counted` keeps: the group, the row, its time, each step's
+    // test and running count.
+    let mut counted = group.keys.clone();
+    counted.extend((1..=sequence.by.len()).map(|n| format!("tl_by{n}")));
     counted.push("tl_n".to_string());
     counted.push(format!("{} AS tl_time", flavor.epoch_micros(&time)));
     let running = group.over("tl_n ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW");
@@ -99,6 +102,40 @@ pub fn steps(writer: &mut Sql, sequence: &Sequence, order: &str) -> Result<Strin
     chained.push("p1.tl_time AS tl_start_time".to_string());
     let within = sequence.within.saturating_mul(1_000_000);
 
+    let events: u64 = sequence.steps.iter().map(|s| s.count.max(1)).sum();
+    let mut shown = vec![format!(
+        "{} AS window_start",
+        flavor.from_epoch("CAST(floor(tl_start_time / 1000000) AS BIGINT)")
+    )];
+    shown.extend(group.shown.iter().cloned());
+    shown.push(format!("{events} AS {}", flavor.ident(RESULT)));
+
+    let completions = match flavor {
+        Flavor::DuckDb => walk(&group),
+        Flavor::Spark => fold(&group),
+    };
+    Ok(format!(
+        "keyed AS (\n  SELECT\n    *,\n    {}\n  FROM matched\n  WHERE {}\n),\n\
+         held AS (\n  SELECT *, row_number() {} AS tl_n\n  FROM keyed\n  WHERE {}\n),\n\
+         counted AS (\n  SELECT\n    {}\n  FROM held\n),\n\
+         chained AS (\n  SELECT {}\n  FROM counted AS e\n  {}\n  WHERE e.tl_step{last}\n    AND e.tl_time - p1.tl_time <= {within}\n),\n\
+         {completions}\n\
+         SELECT\n  {}\nFROM completed",
+        keyed.join(",\n    "),
+        present.join("\n    AND "),
+        group.over(order),
+        any.join(" OR "),
+        counted.join(",\n    "),
+        chained.join(", "),
+        joins.join("\n  "),
+        shown.join(",\n  "),
+    ))
+}
+
+/// DuckDB: each chain linked to the earliest chain starting after it
+/// (`ASOF`), and a recursive walk along the links from each group's
+/// first chain.
+fn walk(group: &Group) -> String {
     let mut starts = group.keys.clone();
     starts.push("tl_start".to_string());
     let mut link = group.same("c", "s");
@@ -111,35 +148,44 @@ pub fn steps(writer: &mut Sql, sequence: &Sequence, order: &str) -> Result<Strin
     };
     let mut follow = group.same("w", "l");
     follow.push("l.tl_n = w.tl_next".to_string());
-
-    let events: u64 = sequence.steps.iter().map(|s| s.count.max(1)).sum();
-    let mut shown = vec![format!(
-        "{} AS window_start",
-        flavor.from_epoch("CAST(floor(tl_start_time / 1000000) AS BIGINT)")
-    )];
-    shown.extend(group.shown.iter().cloned());
-    shown.push(format!("{events} AS {}", flavor.ident(RESULT)));
-
-    Ok(format!(
-        "keyed AS (\n  SELECT\n    *,\n    {}\n  FROM matched\n  WHERE {}\n),\n\
-         held AS (\n  SELECT *, row_number() {} AS tl_n\n  FROM keyed\n  WHERE {}\n),\n\
-         counted AS (\n  SELECT\n    {}\n  FROM held\n),\n\
-         chained AS (\n  SELECT {}\n  FROM counted AS e\n  {}\n  WHERE e.tl_step{last}\n    AND e.tl_time - p1.tl_time <= {within}\n),\n\
-         starts AS (\n  SELECT {}, min(tl_n) AS tl_n\n  FROM chained\n  GROUP BY {}\n),\n\
+    format!(
+        "starts AS (\n  SELECT {}, min(tl_n) AS tl_n\n  FROM chained\n  GROUP BY {}\n),\n\
          linked AS (\n  SELECT c.*, s.tl_n AS tl_next, {first} AS tl_first\n  FROM chained AS c\n  ASOF LEFT JOIN starts AS s ON {}\n),\n\
-         walk AS (\n  SELECT * FROM linked WHERE tl_n = tl_first\n  UNION ALL\n  SELECT l.*\n  FROM walk AS w\n  JOIN linked AS l ON {}\n)\n\
-         SELECT\n  {}\nFROM walk",
-        keyed.join(",\n    "),
-        present.join("\n    AND "),
-        group.over(order),
-        any.join(" OR "),
-        counted.join(",\n    "),
-        chained.join(", "),
-        joins.join("\n  "),
+         completed AS (\n  SELECT * FROM linked WHERE tl_n = tl_first\n  UNION ALL\n  SELECT l.*\n  FROM completed AS w\n  JOIN linked AS l ON {}\n)",
         starts.join(", "),
         starts.join(", "),
         link.join(" AND "),
         follow.join(" AND "),
-        shown.join(",\n  "),
-    ))
+    )
+}
+
+/// Spark (no recursive query): each group's chains in order, folded
+/// (`aggregate()`) with the row of the last completion: a chain starting
+/// after it completes and becomes it.
+fn fold(group: &Group) -> String {
+    let chains = "array_sort(collect_list(named_struct('n', CAST(tl_n AS BIGINT), 's', CAST(tl_start AS BIGINT))))";
+    let zero = "named_struct('last', CAST(0 AS BIGINT), 'done', CAST(array() AS ARRAY<BIGINT>))";
+    let merge = "(acc, c) -> CASE WHEN c.s > acc.last \
+                 THEN named_struct('last', c.n, 'done', array_append(acc.done, c.n)) ELSE acc END";
+    let mut folded = group.keys.clone();
+    folded.push(format!(
+        "aggregate({chains},\n      {zero},\n      {merge},\n      acc -> acc.done) AS tl_done"
+    ));
+    let mut done = group.keys.clone();
+    done.push("explode(tl_done) AS tl_n".to_string());
+    let grouped = if group.keys.is_empty() {
+        String::new()
+    } else {
+        format!("\n  GROUP BY {}", group.keys.join(", "))
+    };
+    let mut on = group.same("c", "d");
+    on.push("d.tl_n = c.tl_n".to_string());
+    format!(
+        "folded AS (\n  SELECT\n    {}\n  FROM chained{grouped}\n),\n\
+         done AS (\n  SELECT {}\n  FROM folded\n),\n\
+         completed AS (\n  SELECT c.*\n  FROM chained AS c\n  JOIN done AS d ON {}\n)",
+        folded.join(",\n    "),
+        done.join(", "),
+        on.join(" AND "),
+    )
 }

@@ -32,7 +32,7 @@ or none), and `first seen F, ... in D`, `by`/`first seen` fields plain or
 several events per second. A table has no input order: the queries take
 events at the same time in the order of their columns (the docs say so),
 so the pass writes the stream in that order (asked of the engine) before
-`tripline eval` reads it. Spark refuses sequences (counted as refused).
+`tripline eval` reads it.
 
 Outside the comparison, as the docs say: arrays, objects and numbers with
 a fraction (columns hold one text value), and letters whose folding
