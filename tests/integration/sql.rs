@@ -73,8 +73,7 @@ fn matrix_v2_rules_become_duckdb_and_spark_queries() {
     snapshot_pack(
         "matrix_v2",
         &[PathBuf::from("tests/fixtures/matrix/matrix_v2.trip")],
-        // Not yet written for SQL: refused by name.
-        &["sequence_failures_then_success", "first_seen_user_address"],
+        &[],
     );
 }
 

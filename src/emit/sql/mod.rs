@@ -9,8 +9,11 @@
 
 mod address;
 mod dialect;
+mod first_seen;
 mod flavor;
+mod group;
 mod pattern;
+mod sequence;
 mod threshold;
 
 use std::collections::BTreeSet;
@@ -28,8 +31,8 @@ pub use flavor::Flavor;
 
 pub(crate) const TARGET: &str = "sql";
 
-/// The version 2 constructs the SQL target writes (every one but
-/// sequences and first-seen baselines).
+/// The version 2 constructs the SQL target writes through the shared
+/// check; sequences and first-seen baselines are written by `query`.
 const WRITTEN: super::common::Written = super::common::Written {
     cased_equals: true,
     length: true,
@@ -60,9 +63,13 @@ struct RuleView {
     /// A version 2 threshold's result columns (its aggregates as written).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     readings: Vec<String>,
-    /// A threshold rule's `by` fields (its result columns) and window.
+    /// A threshold rule's `by` fields (its result columns) and window
+    /// (a sequence's `within`, a first-seen baseline's D).
     by: Vec<String>,
     window: Option<u64>,
+    /// Comment lines on how to run the query (its header).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    notes: Vec<String>,
 }
 
 pub fn emit(input: &Input) -> Result<Emitted, EmitError> {
@@ -94,7 +101,17 @@ fn engine_documents(
     let mut views = Vec::new();
     for rule in &input.pack.rules {
         let cx = Context { input, rule };
-        let version2 = super::common::version2_refusals_except("sql", rule, WRITTEN);
+        let version2 = match rule.detection {
+            // Written by `query`: the shared check sees the rule without them.
+            ir::Detection::Sequence(_) | ir::Detection::FirstSeen(_) => {
+                let plain = ir::Rule {
+                    detection: ir::Detection::Match,
+                    ..rule.clone()
+                };
+                super::common::version2_refusals_except("sql", &plain, WRITTEN)
+            }
+            _ => super::common::version2_refusals_except("sql", rule, WRITTEN),
+        };
         if !version2.is_empty() {
             if flavor == Flavor::DuckDb {
                 emitted.diagnostics.extend(version2);
@@ -168,23 +185,41 @@ fn columns(input: &Input) -> Vec<String> {
 
 fn view(cx: &Context, flavor: Flavor) -> Result<RuleView, Vec<Diagnostic>> {
     let rule = cx.rule;
+    let (aggregate, by, window, notes) = match &rule.detection {
+        ir::Detection::Match => (None, Vec::new(), None, Vec::new()),
+        ir::Detection::Aggregation(t) => (
+            Some(threshold::result_column(t)),
+            t.by.iter().map(|f| f.path.clone()).collect(),
+            Some(t.window),
+            Vec::new(),
+        ),
+        ir::Detection::Sequence(s) => (
+            Some(sequence::RESULT),
+            s.by.iter().map(|f| f.path.clone()).collect(),
+            Some(s.within),
+            sequence::notes(s),
+        ),
+        ir::Detection::FirstSeen(f) => (
+            Some(first_seen::RESULT),
+            f.fields.iter().map(|f| f.path.clone()).collect(),
+            Some(f.horizon),
+            first_seen::notes(f),
+        ),
+    };
     Ok(RuleView {
         name: rule.name.clone(),
         id: rule.meta.id.to_lowercase(),
         title: rule.meta.title.clone(),
         source: rule.source.clone(),
         query: query(cx, flavor)?,
-        aggregate: rule.threshold().map(threshold::result_column),
+        aggregate,
         readings: rule
             .threshold()
             .map(threshold::readings)
             .unwrap_or_default(),
-        by: rule
-            .threshold()
-            .into_iter()
-            .flat_map(|t| t.by.iter().map(|f| f.path.clone()))
-            .collect(),
-        window: rule.threshold().map(|t| t.window),
+        by,
+        window,
+        notes,
     })
 }
 
@@ -216,14 +251,43 @@ fn query(cx: &Context, flavor: Flavor) -> Result<String, Vec<Diagnostic>> {
         table(cx),
         conjuncts.join("\n  AND ")
     );
-    match rule.threshold() {
-        None => Ok(filter),
-        Some(t) => {
-            let steps = threshold::steps(&sql, t).map_err(|r| diagnostics(vec![r]))?;
-            let indented = filter.replace('\n', "\n  ");
-            Ok(format!("WITH matched AS (\n  {indented}\n),\n{steps}"))
+    let steps = match &rule.detection {
+        ir::Detection::Match => return Ok(filter),
+        ir::Detection::Aggregation(t) => {
+            threshold::steps(&sql, t).map_err(|r| diagnostics(vec![r]))?
         }
-    }
+        ir::Detection::FirstSeen(f) => {
+            first_seen::steps(&sql, f, &tie_order(cx, flavor)).map_err(|r| diagnostics(vec![r]))?
+        }
+        ir::Detection::Sequence(s) => {
+            let steps =
+                sequence::steps(&mut sql, s, &tie_order(cx, flavor)).map_err(diagnostics)?;
+            let indented = filter.replace('\n', "\n  ");
+            // DuckDB reads `RECURSIVE` for the whole list; Spark folds.
+            let with = match flavor {
+                Flavor::DuckDb => "WITH RECURSIVE",
+                Flavor::Spark => "WITH",
+            };
+            return Ok(format!("{with} matched AS (\n  {indented}\n),\n{steps}"));
+        }
+    };
+    let indented = filter.replace('\n', "\n  ");
+    Ok(format!("WITH matched AS (\n  {indented}\n),\n{steps}"))
+}
+
+/// The order of a group's events for sequences and first sightings: by
+/// time, then, for events at the same time, by every column of the table
+/// (nulls first). A table has no input order, which `tripline eval` uses
+/// for ties; this order is the same on both engines (text compares by
+/// code point), and events equal in every column are interchangeable.
+fn tie_order(cx: &Context, flavor: Flavor) -> String {
+    let mut order = vec![flavor.ident("@timestamp")];
+    order.extend(
+        columns(cx.input)
+            .iter()
+            .map(|c| format!("{} NULLS FIRST", flavor.ident(c))),
+    );
+    order.join(", ")
 }
 
 /// The source's table in the mapping (`events` when it names none).

@@ -86,7 +86,7 @@ pub fn steps(writer: &Sql, threshold: &Threshold) -> Result<String, Refusal> {
 
 /// A group key or distinct value: an `int` field's integer text by its
 /// number, `cased` text as it is, everything else folded to lower case.
-fn key(field: &Field, column: &str) -> String {
+pub(super) fn key(field: &Field, column: &str) -> String {
     if field.cased {
         return column.to_string();
     }

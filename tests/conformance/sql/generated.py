@@ -23,6 +23,17 @@ are compared with every aggregate they report. That pass leaves out
 integers whose sum leaves the 64-bit range (the evaluator saturates in
 event order; the docs say so).
 
+Sequences and first-seen baselines (a fourth pass over web events):
+`sequence [by F, ...] within W { [N] where P then ... }` with two or
+three steps whose conditions overlap (an event may match several steps,
+or none), and `first seen F, ... in D`, `by`/`first seen` fields plain or
+`cased`, over events from a small alphabet (so groups collide: `a`, `A`,
+`é`, `""`, null, integers as text with leading zeros, booleans) with
+several events per second. A table has no input order: the queries take
+events at the same time in the order of their columns (the docs say so),
+so the pass writes the stream in that order (asked of the engine) before
+`tripline eval` reads it.
+
 Outside the comparison, as the docs say: arrays, objects and numbers with
 a fraction (columns hold one text value), and letters whose folding
 differs between `lower()` and simple case folding (`ſ`, the Kelvin sign,
@@ -246,6 +257,63 @@ def threshold_v2(rng, fields, name):
     return f"  threshold {by_text}{over}\n    having {having}\n"
 
 
+#: The fourth pass (sequences, first seen): few values, so groups collide.
+V3_FIELDS = SOURCES["web"]
+V3_VALUES = {
+    "string": ["a", "A", "b", "é", "É", "", None, "a ", True, 1],
+    "int": [443, "443", "0443", 22, "22", "abc", "", None, "-0", 0],
+    "ip": ["10.1.2.3", "::1", "::FFFF:10.1.2.3", "", None, "10.1.2.3 "],
+}
+
+
+def v3_predicate(rng):
+    field = rng.choice(sorted(V3_FIELDS))
+    kind = V3_FIELDS[field]
+    if kind == "int":
+        return rng.choice([f"{field} == 443", f"{field} >= 100", f"{field} in [22, 443]",
+                           f"not {field} == 22", f"exists({field})"])
+    value = rng.choice(["a", "A", "b", "é", "É"])
+    if kind == "ip":
+        return rng.choice([f"{field} in cidr [\"10.0.0.0/8\"]", f'{field} == "10.1.2.3"',
+                           f"exists({field})", f'not {field} == "::1"'])
+    return rng.choice([f'{field} == "{value}"', f'{field} cased == "{value}"',
+                       f'{field} in ["a", "b"]', f'{field} startswith "a"', f"exists({field})",
+                       f'not {field} == "{value}"'])
+
+
+def v3_rule(rng, name):
+    fields = sorted(V3_FIELDS)
+    by = rng.sample(fields, rng.randint(0 if rng.random() < 0.5 else 1, 2))
+    BY[name] = by
+    written = ", ".join(f"cased {f}" if V3_FIELDS[f] != "int" and rng.random() < 0.3 else f for f in by)
+    if rng.random() < 0.5 and by:
+        horizon = rng.choice(["1s", "2s", "5s", "20s"])
+        return f"  first seen {written} in {horizon}\n"
+    steps = []
+    for _ in range(rng.randint(2, 3)):
+        count = rng.choice(["", "", "2 ", "3 "])
+        condition = v3_predicate(rng)
+        if rng.random() < 0.3:
+            condition = f"{condition} or {v3_predicate(rng)}"
+        steps.append(f"{count}where {condition}")
+    within = rng.choice(["1s", "3s", "5s", "10s"])
+    by_text = f"by {written} " if by else ""
+    return f"  sequence {by_text}within {within} {{\n    " + "\n    then ".join(steps) + "\n  }\n"
+
+
+def v3_events(rng, count):
+    out = []
+    for k in range(count):
+        second = k // 3 + rng.choice([0, 0, 1])
+        event = {"tl_row": k, "@timestamp": spelled_time(rng, second)}
+        for field, kind in V3_FIELDS.items():
+            value = rng.choice(V3_VALUES[kind])
+            if value is not None or rng.random() < 0.5:
+                event[field] = value
+        out.append(event)
+    return out
+
+
 def event_value(rng, kind, v2=False):
     if kind == "int":
         return rng.choice(V2_INT_VALUES if v2 else INT_VALUES)
@@ -264,6 +332,17 @@ def event_value(rng, kind, v2=False):
 
 
 def pack(rng, source, count):
+    if source == "v3":
+        rules = []
+        for n in range(count):
+            name = f"g_{source}_{n}"
+            where = 'source.ip == "x" or not source.ip == "x"' if n % 2 else v3_predicate(rng)
+            rules.append(
+                f"rule {name} {{\n  title \"g\"\n  id \"{rng.getrandbits(32):08x}-0000-4000-8000-{n:012x}\"\n"
+                f"  level low\n  attack T1590\n  description \"generated\"\n  from web\n"
+                f"  where {where}\n{v3_rule(rng, name)}}}\n"
+            )
+        return "\n".join(rules)
     v2 = source == "v2"
     fields = V2[1] if v2 else SOURCES[source]
     rules = []
@@ -423,20 +502,40 @@ def alert_key(window_start, group, aggregates):
             tuple(sorted((k, number(v)) for k, v in aggregates.items())))
 
 
+def tie_ordered(tripline, rules_path, events_path, stream, db, tmp):
+    """Rewrites the stream in the queries' order of events at the same
+    time (time, then every column, nulls first), asked of the engine over
+    the generated view, so that `tripline eval`'s input order agrees."""
+    out = os.path.join(tmp, "out-order")
+    subprocess.run([tripline, "build", rules_path, "--target", "sql", "--skip-refused", "--out", out],
+                   capture_output=True, text=True, check=True)
+    db.view(os.path.join(out, "sql", db.name, "events.sql"), events_path)
+    columns, _ = db.rows("SELECT * FROM events LIMIT 0")
+    quote = (lambda c: '"' + c + '"') if db.name == "duckdb" else (lambda c: "`" + c + "`")
+    order = ", ".join(f"{quote(c)} NULLS FIRST" for c in columns if c != "tl_row")
+    _, rows = db.rows(f"SELECT tl_row FROM events ORDER BY {order}, tl_row")
+    with open(events_path, "w", encoding="utf-8") as f:
+        f.writelines(json.dumps(stream[r["tl_row"]], ensure_ascii=False) + "\n" for r in rows)
+
+
 def run(tripline, seed, per_seed, db):
     rng = random.Random(seed)
     POOL.clear()
     CASED.clear()
-    problems, counts = [], {"agree": 0, "refused": 0, "events": 0, "alerts": 0, "v2 rules": 0, "v2 alerts": 0}
+    counts = {"agree": 0, "refused": 0, "events": 0, "alerts": 0, "v2 rules": 0, "v2 alerts": 0,
+                "v3 rules": 0, "v3 alerts": 0}
+    problems = []
     with tempfile.TemporaryDirectory() as tmp:
-        for source in [*SOURCES, "v2"]:
+        for source in [*SOURCES, "v2", "v3"]:
             rules_path = os.path.join(tmp, f"{source}.trip")
             events_path = os.path.join(tmp, f"{source}.jsonl")
             with open(rules_path, "w", encoding="utf-8") as f:
                 f.write(pack(rng, source, per_seed))
-            stream = events(rng, source, 60)
+            stream = v3_events(rng, 60) if source == "v3" else events(rng, source, 60)
             with open(events_path, "w", encoding="utf-8") as f:
                 f.writelines(json.dumps(e, ensure_ascii=False) + "\n" for e in stream)
+            if source == "v3":
+                tie_ordered(tripline, rules_path, events_path, stream, db, tmp)
             evaluated = subprocess.run([tripline, "eval", "--rules", rules_path, events_path],
                                        capture_output=True, text=True)
             if evaluated.returncode != 0:
@@ -472,19 +571,20 @@ def run(tripline, seed, per_seed, db):
                         group = {f: row.pop(f) for f in BY.get(name, [])}
                         got.add(alert_key(start, group, row))
                     counts["alerts"] += len(got)
-                    if source == "v2":
-                        counts["v2 alerts"] += len(got)
+                    if source in ("v2", "v3"):
+                        counts[f"{source} alerts"] += len(got)
                 else:
                     got = {row["tl_row"] for row in rows}
                     counts["events"] += len(stream)
                 want = expected.get(name, set())
-                if source == "v2":
-                    counts["v2 rules"] += 1
+                if source in ("v2", "v3"):
+                    counts[f"{source} rules"] += 1
                 if got == want:
                     counts["agree"] += 1
                     continue
                 rule_text = [b for b in open(rules_path, encoding="utf-8").read().split("\n\n") if f"rule {name} " in b][0]
-                where = "; ".join(l.strip() for l in rule_text.splitlines() if l.strip().startswith(("where", "threshold")))
+                where = "; ".join(l.strip() for l in rule_text.splitlines()
+                                  if l.strip().startswith(("where", "threshold", "sequence", "then", "first")))
                 for item in sorted(got ^ want, key=str):
                     shown = json.dumps(stream[item], ensure_ascii=False) if isinstance(item, int) else item
                     problems.append(
@@ -496,7 +596,8 @@ def run(tripline, seed, per_seed, db):
 
 def main(tripline, engine_name, seeds="10", per_seed="40"):
     db = engine(engine_name)
-    total = {"agree": 0, "refused": 0, "events": 0, "alerts": 0, "disagree": 0, "v2 rules": 0, "v2 alerts": 0}
+    total = {"agree": 0, "refused": 0, "events": 0, "alerts": 0, "disagree": 0, "v2 rules": 0, "v2 alerts": 0,
+             "v3 rules": 0, "v3 alerts": 0}
     problems = []
     first = int(os.environ.get("TRIPLINE_SQL_FIRST_SEED", "0"))
     for seed in range(first, first + int(seeds)):
@@ -509,7 +610,8 @@ def main(tripline, engine_name, seeds="10", per_seed="40"):
         print("DISAGREE  " + problem)
     print(f'generated ({db.name}): {total["agree"]} rules agree, {total["disagree"]} disagree, '
           f'{total["refused"]} refused; {total["events"]} event verdicts and {total["alerts"]} alerts compared '
-          f'(version 2: {total["v2 rules"]} rules run, {total["v2 alerts"]} alerts)')
+          f'(version 2: {total["v2 rules"]} rules run, {total["v2 alerts"]} alerts; '
+          f'sequences and first seen: {total["v3 rules"]} rules run, {total["v3 alerts"]} alerts)')
     return 1 if problems else 0
 
 
