@@ -477,7 +477,7 @@ fn held_sequence_events_count_against_max_groups() {
 /// alerts only when the window before it did not satisfy the condition.
 #[test]
 fn a_step_equal_to_the_window_alerts_once_per_run_of_windows() {
-    let events = [1, 6, 16]
+    let events = [1, 2, 6, 7, 16, 17]
         .map(|minute| {
             format!(
                 r#"{{"@timestamp":"2026-01-01T00:{minute:02}:00Z","source":{{"ip":"198.51.100.7"}},"destination":{{"port":22}}}}"#
@@ -488,7 +488,7 @@ fn a_step_equal_to_the_window_alerts_once_per_run_of_windows() {
         &[
             "eval",
             "--rules",
-            "tests/fixtures/eval/hop_step_equals_window.trip",
+            "tests/fixtures/hopping/step_equals_window.trip",
             "--source",
             "network",
         ],
