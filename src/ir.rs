@@ -232,6 +232,10 @@ pub struct Tactic {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Schedule {
     pub every: u64,
+    /// Where `every` is written (refusals of the schedule point there);
+    /// `None` when it comes from the pack's defaults.
+    #[serde(skip)]
+    pub every_span: Option<crate::syntax::Span>,
     /// How far back a run reads from its scheduled time: at least
     /// [`Schedule::minimum_lookback`].
     pub lookback: u64,

@@ -110,7 +110,7 @@ impl<'r> Statements<'r> {
         }
     }
 
-    fn statement(&self, keyword: &str) -> Option<&'r Statement> {
+    pub fn statement(&self, keyword: &str) -> Option<&'r Statement> {
         self.first
             .iter()
             .copied()

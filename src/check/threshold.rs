@@ -221,6 +221,7 @@ pub(crate) fn schedule(
     let (window, name) = span.unwrap_or((0, "the window"));
     let defaults = cx.scope.settings;
     let every = st.duration("every").map_or(defaults.every, |d| d.seconds);
+    let every_span = st.statement("every").map(|s| s.span);
     let delay = st.duration("delay").map_or(defaults.delay, |d| d.seconds);
     if let Some(written) = st.duration("delay") {
         super::lints::delay_rounded(cx, written, every);
@@ -229,6 +230,7 @@ pub(crate) fn schedule(
     let Some(lookback) = st.duration("lookback") else {
         return ir::Schedule {
             every,
+            every_span,
             lookback: minimum,
             delay,
         };
@@ -280,6 +282,7 @@ pub(crate) fn schedule(
     }
     ir::Schedule {
         every,
+        every_span,
         lookback: lookback.seconds.max(minimum),
         delay,
     }

@@ -69,9 +69,11 @@ pub fn mapped_field<'a>(
             )
             .with_label("not mapped")
             .with_help(format!(
-                "name the field in targets/{target}/mappings/{}.yaml or in a taxonomy extension \
+                "name the field in {} or in a taxonomy extension \
                  (`targets: {{{target}: {{fields: ...}}}}`, docs/taxonomy.md), or pick another --mapping",
-                input.mapping_name
+                input
+                    .folder
+                    .display_path(&format!("mappings/{}.yaml", input.mapping_name))
             ))
         })
 }

@@ -430,3 +430,34 @@ fn a_broken_template_or_mapping_is_reported_with_its_file_and_line() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// E0701's help names the mapping file the build read, not the built-in one.
+#[test]
+fn an_unmapped_field_names_the_mapping_file_read() {
+    let dir = targets_copy("unmapped", "sigma");
+    let mapping = dir.join("sigma/mappings/default.yaml");
+    let text = std::fs::read_to_string(&mapping).unwrap();
+    assert!(text.contains("dns.question.type: record_type"));
+    std::fs::write(
+        &mapping,
+        text.replace("      dns.question.type: record_type\n", ""),
+    )
+    .unwrap();
+    let run = tripline(&[
+        "build",
+        "tests/fixtures/cli/warning.trip",
+        "--target",
+        "sigma",
+        "--targets-dir",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("E0701"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains(&format!("name the field in {} or", mapping.display())),
+        "{}",
+        run.stderr
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

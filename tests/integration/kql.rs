@@ -145,8 +145,9 @@ fn constructs_kql_cannot_express_exactly_are_refused_where_written() {
         ("web", r#"not url.path like "**""#, "", "E0700 9:13"),
         ("dns", r#"dns.question.name matches r"a*""#, "", "E0700 9:9"),
         ("dns", r#"dns.question.name matches r"^""#, "", "E0700 9:9"),
-        ("dns", r#"host.name == "x""#, "every 1m", "E0700 1:6"),
-        ("dns", r#"host.name == "x""#, "every 15d", "E0700 1:6"),
+        // At the `every` statement.
+        ("dns", r#"host.name == "x""#, "every 1m", "E0700 8:3"),
+        ("dns", r#"host.name == "x""#, "every 15d", "E0700 8:3"),
         (
             "dns",
             r#"host.name == "x""#,

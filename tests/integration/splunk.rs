@@ -474,7 +474,7 @@ fn refusals_point_at_the_construct() {
         ),
         (
             "from web\n  where exists(url.path)\n  every 7m",
-            "E0700 1:6",
+            "E0700 9:3",
         ),
         // `""` and a missing field may look alike in Splunk.
         ("from web\n  where url.path like \"*\"", "E0700 8:9"),
@@ -501,7 +501,7 @@ fn refusals_point_at_the_construct() {
         ),
         (
             "from web\n  where exists(url.path)\n  every 90m",
-            "E0700 1:6",
+            "E0700 9:3",
         ),
     ] {
         let (map, emitted) = build("r.trip", &rule(body));

@@ -111,10 +111,13 @@ pub fn schedule(rule: &Rule) -> Result<Schedule, Diagnostic> {
     let every = rule.schedule.every;
     let period = period(rule);
     if !(MIN_SCHEDULE..=MAX_SCHEDULE).contains(&every) {
-        return refuse(
+        return Err(refusal(
+            TARGET,
+            rule,
+            rule.schedule.every_span.unwrap_or(rule.span),
             "a schedule `every` outside 5 minutes to 14 days",
             "Sentinel runs scheduled rules every 5 minutes to 14 days; set `every` within that range",
-        );
+        ));
     }
     if period > MAX_SCHEDULE
         && let crate::ir::Detection::FirstSeen(first) = &rule.detection

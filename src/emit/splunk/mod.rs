@@ -285,7 +285,7 @@ fn stanza(
     let cron = settings::cron(rule.schedule.every, minute).unwrap_or_else(|| {
         refusals.push(Refusal::new(
             SPLUNK,
-            rule.span,
+            rule.schedule.every_span.unwrap_or(rule.span),
             format!("`every {}`", settings::duration(rule.schedule.every)),
             "a cron schedule runs on whole minutes dividing an hour (`5m`), hours dividing a day (`2h`), or `1d`",
         ));
