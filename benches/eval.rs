@@ -150,6 +150,7 @@ fn rule(name: &str, source: &str, condition: Condition, threshold: Option<Thresh
         detection: threshold.map_or(Detection::Match, Detection::Aggregation),
         schedule: Schedule {
             every: 300,
+            every_span: None,
             lookback: 300,
             delay: 300,
         },
