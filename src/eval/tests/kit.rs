@@ -189,6 +189,7 @@ pub fn rule(name: &str, source: &str, condition: Condition, threshold: Option<Th
         ),
         schedule: Schedule {
             every: 300,
+            every_span: None,
             lookback: 300,
             delay: 300,
         },
