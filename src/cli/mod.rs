@@ -270,6 +270,10 @@ pub struct EvalArgs {
     /// stderr at the end.
     #[arg(long)]
     pub stats: bool,
+    /// Threads that match events (default: the cores available); output
+    /// is the same with any number.
+    #[arg(long, value_name = "N")]
+    pub threads: Option<String>,
     /// JSON Lines file, or `-` for stdin (the default).
     pub events: Option<PathBuf>,
     /// A site folder of lists (and `site.toml`) that replace the pack's by name.

@@ -11,6 +11,7 @@ mod cli;
 mod coverage;
 mod docs_examples;
 mod eval;
+mod eval_threads;
 mod fmt;
 mod hostile;
 mod hostile_io;

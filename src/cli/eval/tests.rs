@@ -19,6 +19,7 @@ fn options(lateness: Option<u64>) -> EvalOptions {
         stats: false,
         progress: false,
         input_bytes: None,
+        threads: 1,
     }
 }
 
