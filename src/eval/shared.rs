@@ -18,6 +18,9 @@ use super::predicate::{Test, TextSet};
 use super::value::text;
 use crate::ir::{self, FieldType, TextOp};
 
+/// The fewest shareable predicates on one field for a `Group` to answer them.
+const MIN_GROUP: usize = 4;
+
 /// A predicate of the pack, shared by the rules that contain it.
 #[derive(Debug, Clone)]
 struct Leaf {
@@ -143,9 +146,26 @@ impl Shared {
         self.groups.len() - 1
     }
 
-    /// Builds the automata once every predicate is in.
+    /// Builds the automata once every predicate is in. A field with few
+    /// shareable predicates keeps them apart: each is then cheaper alone
+    /// (`Test::holds`) than the group's pass over all of them.
     pub fn finish(&mut self) -> Result<(), String> {
+        for leaf in &mut self.leaves {
+            let small = leaf
+                .group
+                .and_then(|g| self.groups.get(g))
+                .is_some_and(|group| group.leaves.len() < MIN_GROUP);
+            if small {
+                leaf.group = None;
+            }
+        }
         for group in &mut self.groups {
+            if group.leaves.len() < MIN_GROUP {
+                group.leaves.clear();
+                group.needles.clear();
+                group.equal.clear();
+                continue;
+            }
             if !group.needles.is_empty() {
                 let automaton = AhoCorasick::new(&group.needles)
                     .map_err(|e| format!("matcher of field `{}`: {e}", group.field.path))?;

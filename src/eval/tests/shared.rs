@@ -68,7 +68,7 @@ proptest! {
 
     #[test]
     fn shared_matchers_agree_with_each_rule(
-        conditions in prop::collection::vec(condition(), 1..8),
+        conditions in prop::collection::vec(condition(), 2..10),
         values in prop::collection::vec(value(), 1..6),
     ) {
         let rules: Vec<_> = conditions
