@@ -1,10 +1,7 @@
 #!/usr/bin/env bash
 # Build time of a 3,000-rule pack: copies the bundled pack (rules/, 24 rules
-# and lists.trip) 125 times into target/bench-pack/pack/cNNN/, each copy
-# with renamed rules (NAME_cNNN), fresh ids (the first 8 hex digits of each
-# id replaced by the copy number: unique and deterministic), its own lists
-# (LIST_cNNN, referenced as @LIST_cNNN) and its fixtures (test blocks read
-# them relative to the rule file). Then times the release binary: `tripline
+# and lists.trip) 125 times into target/bench-pack/pack/cNNN/, renamed and
+# varied (benches/make_pack.sh). Then times the release binary: `tripline
 # check`, `tripline build --target all --out` (then each target alone) and
 # `tripline test`, RUNS times each, and prints min and median wall time,
 # min CPU time (user + system) and max RSS.
@@ -25,23 +22,7 @@ if [ -z "${TRIPLINE:-}" ]; then
 fi
 
 echo "== generating $copies copies of rules/ in $work/pack"
-rm -rf "$work"
-mkdir -p "$work/pack"
-lists="$(grep -oE '^list [a-z0-9_]+' rules/lists.trip | cut -d' ' -f2 | paste -sd'|')"
-for ((c = 1; c <= copies; c++)); do
-    tag="$(printf 'c%03d' "$c")"
-    hex="$(printf '%08x' "$c")"
-    dest="$work/pack/$tag"
-    mkdir -p "$dest"
-    cp -r rules/. "$dest/"
-    rm -f "$dest/README.md" "$dest/tripline.toml" "$dest/tripline.lock"
-    find "$dest" -name '*.trip' -exec sed -i -E \
-        -e "s/^(rule|list) ([a-z0-9_]+)/\1 \2_$tag/" \
-        -e "s/^(  id \")[0-9a-f]{8}/\1$hex/" \
-        -e "s/@($lists)\b/@\1_$tag/g" {} +
-done
-echo "$(find "$work/pack" -name '*.trip' -exec grep -h '^rule ' {} + | wc -l) rules," \
-    "$(find "$work/pack" -name '*.trip' | wc -l) files, $(du -sh "$work/pack" | cut -f1)"
+bash benches/make_pack.sh "$work/pack" "$copies"
 
 # One command, RUNS times: min and median wall seconds, min CPU seconds
 # (user + system: steadier than wall time on a shared machine), max RSS.

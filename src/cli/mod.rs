@@ -310,6 +310,10 @@ pub struct EvalArgs {
     /// stderr at the end.
     #[arg(long)]
     pub stats: bool,
+    /// Threads that match events (default: the cores available); output
+    /// is the same with any number.
+    #[arg(long, value_name = "N")]
+    pub threads: Option<String>,
     /// The input's format: jsonl, evtx, syslog or cef (default: detected
     /// from its first bytes).
     #[arg(long, value_name = "FORMAT")]

@@ -12,9 +12,11 @@ use super::fold::{eq_folded, fold};
 use super::limits::{Clock, Lateness, Limits, Tick};
 use super::ordered::{Ordered, OrderedHeld};
 use super::predicate::Condition;
+use super::shared::{Memo, Shared};
 use super::threshold::{Aggregator, Alert, Held, TooManyCombinations};
 use super::timestamp::{self, Nanos};
 use crate::ir;
+use std::sync::Arc;
 
 /// Why a pack cannot be run (the checker should have refused it).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -57,7 +59,7 @@ impl Routing {
 }
 
 /// Which rules see an event: all, those of one source (an index into
-/// the engine's sources, as `Engine::by_source`), or none.
+/// the engine's sources, as `Matcher::by_source`), or none.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Route {
     All,
@@ -77,27 +79,28 @@ pub struct CompiledRule {
     pub source: String,
     /// The further sources of `from a, b`, folded.
     pub more_sources: Vec<String>,
-    condition: Condition,
     aggregator: Option<Aggregator>,
     /// A `sequence` or `first seen` rule's matcher.
     ordered: Option<Ordered>,
 }
 
 impl CompiledRule {
-    /// Compiles a rule, adding the paths it reads to `trie`.
+    /// Compiles a rule, adding the paths it reads to `trie` and its
+    /// predicates to the pack's `shared` table.
     pub fn new(
         rule: &ir::Rule,
         trie: &mut PathTrie,
+        shared: &mut Shared,
         limits: &Limits,
-    ) -> Result<CompiledRule, CompileError> {
+    ) -> Result<(CompiledRule, Condition), CompileError> {
         let error = |message| CompileError {
             rule: rule.name.clone(),
             message,
         };
-        let condition = Condition::compile(&rule.condition, trie).map_err(error)?;
+        let condition = Condition::compile_shared(&rule.condition, trie, shared).map_err(error)?;
         let lateness = limits.lateness_of(rule.schedule.delay);
         let ordered = Ordered::new(rule, trie, limits.max_fanout, lateness).map_err(error)?;
-        Ok(CompiledRule {
+        let compiled = CompiledRule {
             name: rule.name.clone(),
             id: rule.meta.id.clone(),
             title: rule.meta.title.clone(),
@@ -107,25 +110,19 @@ impl CompiledRule {
                 .iter()
                 .map(|s| fold(s).into_owned())
                 .collect(),
-            condition,
             aggregator: rule.threshold().map(|t| {
                 let mut aggregator = Aggregator::new(t, &rule.alert, trie, limits.max_fanout);
                 aggregator.lateness = limits.lateness_of(rule.schedule.delay);
                 aggregator
             }),
             ordered,
-        })
+        };
+        Ok((compiled, condition))
     }
 
     /// Whether the rule reads event times (threshold, sequence, first seen).
     pub fn is_threshold(&self) -> bool {
         self.aggregator.is_some() || self.ordered.is_some()
-    }
-
-    /// Whether the rule's `where` holds for a parsed event.
-    pub fn matches(&self, event: &Object<'_>) -> bool {
-        // Slots past the cache's end are looked up each time.
-        self.condition.holds(&Fields::of_tree(event))
     }
 }
 
@@ -168,23 +165,11 @@ pub struct LineReport {
 #[derive(Debug, Clone)]
 pub struct Engine {
     rules: Vec<CompiledRule>,
-    /// `Routing::Field`: the names an event's source may have, folded (the
-    /// routing's sources, then the other names of `routes`), each with its
-    /// source as an index into `by_source`. `Routing::Fixed`: its one source.
-    routed: Vec<(String, usize)>,
-    /// The rules (indices) each source reaches (the sources of the routing,
-    /// then those of the rules, folded, without repeats), in rule order,
-    /// and whether one of them is a threshold rule.
-    by_source: Vec<(Vec<usize>, bool)>,
-    /// Every rule, for events without a source.
-    everyone: (Vec<usize>, bool),
-    trie: PathTrie,
-    timestamp: FieldPath,
-    routing: Routing,
-    routing_fields: Vec<FieldPath>,
-    /// The stream's clock, and whether a rule closes windows by it.
+    /// Parsing, routing and the rules' `where`: read-only, shared with
+    /// the threads that prepare lines ahead.
+    matcher: Arc<Matcher>,
+    /// The stream's clock.
     clock: Clock,
-    watermarked: bool,
     /// No window closes before the clock is past this (`None`: no window
     /// is open), so most events need not look at every rule's windows.
     due: Option<Nanos>,
@@ -194,10 +179,56 @@ pub struct Engine {
     peak: u64,
     max_groups: u64,
     seq: u64,
-    /// Reused from line to line (see `event::recycle`).
+    scratch: Scratch,
+}
+
+/// What does not change while events flow: the paths to read, the routing,
+/// and every rule's `where` over the pack's shared predicates.
+#[derive(Debug, Clone)]
+pub struct Matcher {
+    conditions: Vec<Condition>,
+    /// `Routing::Field`: the names an event's source may have, folded (the
+    /// routing's sources, then the other names of `routes`), each with its
+    /// source as an index into `by_source`. `Routing::Fixed`: its one source.
+    routed: Vec<(String, usize)>,
+    /// The rules (indices) each source in `folded` reaches, in rule order,
+    /// and whether one of them is a threshold rule.
+    by_source: Vec<(Vec<usize>, bool)>,
+    /// Every rule, for events without a source.
+    everyone: (Vec<usize>, bool),
+    trie: PathTrie,
+    /// The pack's predicates.
+    shared: Shared,
+    timestamp: FieldPath,
+    routing: Routing,
+    routing_fields: Vec<FieldPath>,
+    /// Whether a rule closes windows by the stream's clock (so every
+    /// event's time is read).
+    watermarked: bool,
+}
+
+/// What matching found for one line: enough for `Engine::process_prepared`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Prepared {
+    pub malformed: Option<Malformed>,
+    unrouted: bool,
+    /// See `LineReport::unrouted_as`.
+    unrouted_as: Option<String>,
+    bad_timestamp: bool,
+    time: Option<Nanos>,
+    /// The rules (indices) whose `where` holds, in rule order.
+    matched: Vec<u32>,
+}
+
+/// Allocations reused from line to line by one thread.
+#[derive(Debug, Clone, Default)]
+pub struct Scratch {
+    memo: Memo,
+    /// See `event::recycle`.
     slots: Vec<SlotCell<'static, 'static>>,
     /// The allocation of the last line's slot values (`parse_event_in`).
     values: Vec<Option<Value<'static>>>,
+    prepared: Prepared,
 }
 
 impl Engine {
@@ -222,10 +253,17 @@ impl Engine {
         limits: &Limits,
     ) -> Result<Engine, CompileError> {
         let mut trie = PathTrie::default();
-        let rules = rules
+        let mut shared = Shared::default();
+        let (rules, conditions): (Vec<_>, Vec<_>) = rules
             .iter()
-            .map(|rule| CompiledRule::new(rule, &mut trie, limits))
-            .collect::<Result<Vec<_>, _>>()?;
+            .map(|rule| CompiledRule::new(rule, &mut trie, &mut shared, limits))
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .unzip();
+        shared.finish().map_err(|message| CompileError {
+            rule: String::new(),
+            message,
+        })?;
         let watermarked = rules.iter().any(|r| {
             r.aggregator.as_ref().is_some_and(|a| a.lateness.is_some())
                 || (r.ordered.is_some() && limits.lateness_of(0).is_some())
@@ -293,24 +331,28 @@ impl Engine {
             .map(|source| reach(&|i| rule_sources[i].contains(&source)))
             .collect();
         let everyone = reach(&|_| true);
-        Ok(Engine {
-            rules,
+        let matcher = Matcher {
+            conditions,
             routed,
             by_source,
             everyone,
             trie,
+            shared,
             timestamp,
             routing,
             routing_fields,
-            clock: Clock::new(limits),
             watermarked,
+        };
+        Ok(Engine {
+            rules,
+            matcher: Arc::new(matcher),
+            clock: Clock::new(limits),
             due: None,
             entries: 0,
             peak: 0,
             max_groups: limits.max_groups,
             seq: 0,
-            slots: Vec::new(),
-            values: Vec::new(),
+            scratch: Scratch::default(),
         })
     }
 
@@ -320,63 +362,107 @@ impl Engine {
 
     /// Parses a line as the engine would (for callers that inspect events).
     pub fn parse<'l>(&self, line: &'l str) -> Result<Object<'l>, Malformed> {
-        event::parse(line, &self.trie)
+        event::parse(line, &self.matcher.trie)
     }
 
     /// Runs every rule on one line; `emit` gets its matches, then the alerts
     /// of the windows it closed.
     pub fn process<'l>(&mut self, line: &'l str, emit: &mut dyn FnMut(Output<'l>)) -> LineReport {
         let mut report = LineReport::default();
-        let values = recycle(std::mem::take(&mut self.values));
-        match event::parse_event_in(line, &self.trie, values) {
+        let matcher = Arc::clone(&self.matcher);
+        let mut scratch = std::mem::take(&mut self.scratch);
+        let values = recycle(std::mem::take(&mut scratch.values));
+        match event::parse_event_in(line, &matcher.trie, values) {
             Ok(event) => {
-                let buffer = recycle(std::mem::take(&mut self.slots));
-                let fields = Fields::new(&event, self.trie.slot_count(), buffer);
-                self.process_event(&fields, line, &mut report, emit);
-                self.slots = recycle(fields.into_buffer());
+                let buffer = recycle(std::mem::take(&mut scratch.slots));
+                let fields = Fields::new(&event, matcher.trie.slot_count(), buffer);
+                let mut prepared = std::mem::take(&mut scratch.prepared);
+                matcher.prepare_fields(&fields, &mut scratch.memo, &mut prepared);
+                self.apply(&prepared, Some(&fields), line, &mut report, emit);
+                scratch.prepared = prepared;
+                scratch.slots = recycle(fields.into_buffer());
                 if let Parsed::Slots(values) = event {
-                    self.values = recycle(values);
+                    scratch.values = recycle(values);
                 }
+            }
+            Err(malformed) => report.malformed = Some(malformed),
+        }
+        self.scratch = scratch;
+        report
+    }
+
+    /// The matching half of the engine, shared with threads that run
+    /// `Matcher::prepare` on lines ahead of `process_prepared`.
+    pub fn matcher(&self) -> Arc<Matcher> {
+        Arc::clone(&self.matcher)
+    }
+
+    /// `process` for a line whose matching `Matcher::prepare` already did
+    /// (on any thread): the same outputs and report, byte for byte.
+    pub fn process_prepared<'l>(
+        &mut self,
+        line: &'l str,
+        prepared: &Prepared,
+        emit: &mut dyn FnMut(Output<'l>),
+    ) -> LineReport {
+        let mut report = LineReport::default();
+        if let Some(malformed) = &prepared.malformed {
+            report.malformed = Some(malformed.clone());
+            return report;
+        }
+        // Threshold, sequence and first-seen rules read the event again.
+        let reads_event = prepared.matched.iter().any(|&index| {
+            self.rules
+                .get(index as usize)
+                .is_some_and(CompiledRule::is_threshold)
+        });
+        if !reads_event {
+            self.apply(prepared, None, line, &mut report, emit);
+            return report;
+        }
+        let matcher = Arc::clone(&self.matcher);
+        match event::parse_event(line, &matcher.trie) {
+            Ok(event) => {
+                let fields = Fields::new(&event, matcher.trie.slot_count(), Vec::new());
+                self.apply(prepared, Some(&fields), line, &mut report, emit);
             }
             Err(malformed) => report.malformed = Some(malformed),
         }
         report
     }
 
-    fn process_event<'l>(
+    /// The rules' effects of one prepared event: matches, counts into
+    /// windows, sequences; then windows closed by its time. `event` is
+    /// needed when a threshold, sequence or first-seen rule matched.
+    fn apply<'l>(
         &mut self,
-        event: &Fields<'_, 'l>,
+        prepared: &Prepared,
+        event: Option<&Fields<'_, '_>>,
         line: &'l str,
         report: &mut LineReport,
         emit: &mut dyn FnMut(Output<'l>),
     ) {
         self.seq += 1;
-        let (seen_by, any_threshold) = match self.route(event) {
-            Route::Unrouted => {
-                report.unrouted = true;
-                report.unrouted_as = Some(self.routing_value(event));
-                return;
-            }
-            Route::All => &self.everyone,
-            Route::Source(source) => self.by_source.get(source).unwrap_or(NOBODY),
-        };
-        let any_threshold = *any_threshold;
-        let time = if any_threshold || self.watermarked {
-            self.time(event)
-        } else {
-            None
-        };
-        if any_threshold && time.is_none() {
-            report.bad_timestamp = true;
+        if prepared.unrouted {
+            report.unrouted = true;
+            report.unrouted_as = prepared.unrouted_as.clone();
+            return;
         }
+        let time = prepared.time;
+        report.bad_timestamp = prepared.bad_timestamp;
         let newest = self.clock.newest;
-        for &index in seen_by {
+        for &index in &prepared.matched {
+            let index = index as usize;
             let Some(rule) = self.rules.get_mut(index) else {
                 continue;
             };
-            if !rule.condition.holds(event) {
+            if rule.is_threshold() && event.is_none() {
                 continue;
             }
+            let Some(event) = event.filter(|_| rule.is_threshold()) else {
+                emit(Output::Match { rule: index, line });
+                continue;
+            };
             if let Some(ordered) = &mut rule.ordered {
                 let Some(time) = time else { continue };
                 if ordered.is_late(time, newest) {
@@ -392,8 +478,7 @@ impl Engine {
                 continue;
             }
             match (&mut rule.aggregator, time) {
-                (None, _) => emit(Output::Match { rule: index, line }),
-                (Some(_), None) => {}
+                (None, _) | (Some(_), None) => {}
                 (Some(aggregator), Some(time)) => {
                     let start = aggregator.window_start(time);
                     if let Some(lateness) = aggregator.lateness {
@@ -518,6 +603,64 @@ impl Engine {
     /// The stream's clock: the newest plausible event time.
     pub fn newest(&self) -> Option<Nanos> {
         self.clock.newest
+    }
+}
+
+impl Matcher {
+    /// Parses and matches one line (`scratch`: this thread's buffers).
+    pub fn prepare(&self, line: &str, scratch: &mut Scratch, out: &mut Prepared) {
+        let values = recycle(std::mem::take(&mut scratch.values));
+        match event::parse_event_in(line, &self.trie, values) {
+            Ok(event) => {
+                let buffer = recycle(std::mem::take(&mut scratch.slots));
+                let fields = Fields::new(&event, self.trie.slot_count(), buffer);
+                self.prepare_fields(&fields, &mut scratch.memo, out);
+                scratch.slots = recycle(fields.into_buffer());
+                if let Parsed::Slots(values) = event {
+                    scratch.values = recycle(values);
+                }
+            }
+            Err(malformed) => {
+                *out = Prepared {
+                    malformed: Some(malformed),
+                    ..Prepared::default()
+                }
+            }
+        }
+    }
+
+    /// Routes a parsed event and finds the rules whose `where` holds.
+    fn prepare_fields(&self, event: &Fields<'_, '_>, memo: &mut Memo, out: &mut Prepared) {
+        out.malformed = None;
+        out.matched.clear();
+        memo.next_event(self.shared.len());
+        let (seen_by, any_threshold) = match self.route(event) {
+            Route::Unrouted => {
+                out.unrouted = true;
+                out.unrouted_as = Some(self.routing_value(event));
+                out.bad_timestamp = false;
+                out.time = None;
+                return;
+            }
+            Route::All => &self.everyone,
+            Route::Source(source) => self.by_source.get(source).unwrap_or(NOBODY),
+        };
+        out.unrouted = false;
+        out.unrouted_as = None;
+        out.time = if *any_threshold || self.watermarked {
+            self.time(event)
+        } else {
+            None
+        };
+        out.bad_timestamp = *any_threshold && out.time.is_none();
+        for &index in seen_by {
+            let Some(condition) = self.conditions.get(index) else {
+                continue;
+            };
+            if condition.holds_with(event, &mut |leaf| self.shared.holds(leaf, event, memo)) {
+                out.matched.extend(u32::try_from(index));
+            }
+        }
     }
 
     fn time(&self, event: &Fields<'_, '_>) -> Option<Nanos> {

@@ -17,6 +17,15 @@ pub struct Glob {
     literal_pieces: Vec<String>,
 }
 
+/// Where a glob's one literal must sit in the value (`Glob::as_literal`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum GlobAnchor {
+    Whole,
+    Start,
+    End,
+    Anywhere,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Atom {
     Char(char),
@@ -75,6 +84,25 @@ impl Glob {
             has_one,
             literal_pieces,
         }
+    }
+
+    /// The glob as one folded literal and where it must sit, when it has
+    /// no `?` and stars only at its ends (`a`, `a*`, `*a`, `*a*`); `None`
+    /// otherwise, and for a glob without literal (`*`, the empty glob).
+    pub fn as_literal(&self) -> Option<(&str, GlobAnchor)> {
+        let [piece] = self.literal_pieces.as_slice() else {
+            return None;
+        };
+        if self.has_one || piece.is_empty() {
+            return None;
+        }
+        let anchor = match (self.anchored_start, self.anchored_end) {
+            (true, true) => GlobAnchor::Whole,
+            (true, false) => GlobAnchor::Start,
+            (false, true) => GlobAnchor::End,
+            (false, false) => GlobAnchor::Anywhere,
+        };
+        Some((piece, anchor))
     }
 
     /// Whether the whole of `value` matches, ignoring case.

@@ -15,11 +15,14 @@ pub mod limits;
 pub mod ordered;
 pub mod predicate;
 pub mod sequence;
+pub mod shared;
 pub mod threshold;
 pub mod timestamp;
 pub mod value;
 
-pub use engine::{CompileError, CompiledRule, Engine, LineReport, Output, Routing};
+pub use engine::{
+    CompileError, CompiledRule, Engine, LineReport, Matcher, Output, Prepared, Routing, Scratch,
+};
 pub use limits::{Lateness, Limits};
 pub use threshold::Alert;
 pub mod report;

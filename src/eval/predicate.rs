@@ -10,6 +10,7 @@ use super::cidr::CidrSet;
 use super::event::{FieldPath, Fields, PathTrie, Value};
 use super::fold::{eq_folded, fold};
 use super::glob::Glob;
+use super::shared::Shared;
 use super::value::{exists, integer, text};
 use crate::ir::{self, FieldType, Literal, Operation, Ordering, TextOp};
 
@@ -23,6 +24,9 @@ pub enum Condition {
     Predicate(FieldPath, Test),
     /// `len(f)`: the test (an `int` one) on the length of each value's text.
     Length(FieldPath, Test),
+    /// A predicate of the pack's `Shared` table (its leaf), answered once
+    /// per event for every rule that has it (`compile_shared`).
+    Shared(u32),
 }
 
 /// What a predicate asks of one value.
@@ -79,6 +83,14 @@ impl TextSet {
         }
     }
 
+    /// The folded strings.
+    pub fn items(&self) -> Box<dyn Iterator<Item = &str> + '_> {
+        match self {
+            TextSet::Few(items) => Box::new(items.iter().map(String::as_str)),
+            TextSet::Many(items) => Box::new(items.iter().map(String::as_str)),
+        }
+    }
+
     fn contains(&self, value: &str) -> bool {
         match self {
             TextSet::Few(items) if value.is_ascii() => {
@@ -100,18 +112,44 @@ impl TextSet {
 impl Condition {
     /// Compiles a `where`, adding the paths it reads to `trie`.
     pub fn compile(condition: &ir::Condition, trie: &mut PathTrie) -> Result<Condition, String> {
+        Condition::compile_in(condition, trie, None)
+    }
+
+    /// Compiles a `where` whose predicates (other than `len()`) go to the
+    /// pack's `shared` table: evaluate it with `holds_with`.
+    pub fn compile_shared(
+        condition: &ir::Condition,
+        trie: &mut PathTrie,
+        shared: &mut Shared,
+    ) -> Result<Condition, String> {
+        Condition::compile_in(condition, trie, Some(shared))
+    }
+
+    fn compile_in(
+        condition: &ir::Condition,
+        trie: &mut PathTrie,
+        mut shared: Option<&mut Shared>,
+    ) -> Result<Condition, String> {
         let mut all = |items: &[ir::Condition]| -> Result<Vec<Condition>, String> {
-            items.iter().map(|c| Condition::compile(c, trie)).collect()
+            items
+                .iter()
+                .map(|c| Condition::compile_in(c, trie, shared.as_deref_mut()))
+                .collect()
         };
         Ok(match condition {
             ir::Condition::And(items) => Condition::And(all(items)?),
             ir::Condition::Or(items) => Condition::Or(all(items)?),
-            ir::Condition::Not(inner) => Condition::Not(Box::new(Condition::compile(inner, trie)?)),
+            ir::Condition::Not(inner) => {
+                Condition::Not(Box::new(Condition::compile_in(inner, trie, shared)?))
+            }
             ir::Condition::Exists(field) => Condition::Exists(FieldPath::new(&field.path, trie)),
             ir::Condition::Predicate(p) if p.length => Condition::Length(
                 FieldPath::new(&p.field.path, trie),
                 Test::compile(FieldType::Int, &p.operation)?,
             ),
+            ir::Condition::Predicate(p) if let Some(shared) = shared => {
+                Condition::Shared(shared.intern(p, trie)?)
+            }
             ir::Condition::Predicate(p) if p.field.cased => Condition::Predicate(
                 FieldPath::new(&p.field.path, trie),
                 Test::compile_exact(&p.operation)?,
@@ -123,16 +161,21 @@ impl Condition {
         })
     }
 
+    /// Whether a condition of `compile` holds.
     pub fn holds(&self, fields: &Fields<'_, '_>) -> bool {
+        // `compile` makes no `Shared` leaf.
+        self.holds_with(fields, &mut |_| false)
+    }
+
+    /// Whether a condition holds, `shared` answering its `Shared` leaves.
+    pub fn holds_with(&self, fields: &Fields<'_, '_>, shared: &mut dyn FnMut(u32) -> bool) -> bool {
         match self {
-            Condition::And(items) => items.iter().all(|c| c.holds(fields)),
-            Condition::Or(items) => items.iter().any(|c| c.holds(fields)),
-            Condition::Not(inner) => !inner.holds(fields),
+            Condition::And(items) => items.iter().all(|c| c.holds_with(fields, shared)),
+            Condition::Or(items) => items.iter().any(|c| c.holds_with(fields, shared)),
+            Condition::Not(inner) => !inner.holds_with(fields, shared),
+            Condition::Shared(leaf) => shared(*leaf),
             Condition::Exists(field) => field.for_each_value(fields, &mut |v| exists(v)),
-            Condition::Predicate(field, Test::Cidr(set)) => field.in_cidr(fields, set),
-            Condition::Predicate(field, test) => {
-                field.for_each_atom(fields, &mut |v| test.holds(v))
-            }
+            Condition::Predicate(field, test) => test.holds_on(field, fields),
             Condition::Length(field, test) => field.for_each_atom(fields, &mut |v| {
                 text(v).is_some_and(|t| {
                     let length = i64::try_from(t.chars().count()).unwrap_or(i64::MAX);
@@ -144,8 +187,16 @@ impl Condition {
 }
 
 impl Test {
+    /// Whether the test holds for one of the field's values.
+    pub fn holds_on(&self, field: &FieldPath, fields: &Fields<'_, '_>) -> bool {
+        match self {
+            Test::Cidr(set) => field.in_cidr(fields, set),
+            test => field.for_each_atom(fields, &mut |v| test.holds(v)),
+        }
+    }
+
     /// A `cased` string comparison (the checker allows no other).
-    fn compile_exact(operation: &Operation) -> Result<Test, String> {
+    pub(crate) fn compile_exact(operation: &Operation) -> Result<Test, String> {
         Ok(match operation {
             Operation::Equals { values, .. } => Test::Exact {
                 op: None,
@@ -181,7 +232,7 @@ impl Test {
         })
     }
 
-    fn compile(ty: FieldType, operation: &Operation) -> Result<Test, String> {
+    pub(crate) fn compile(ty: FieldType, operation: &Operation) -> Result<Test, String> {
         Ok(match operation {
             Operation::Equals { values, .. } => {
                 let numeric = ty == FieldType::Int;

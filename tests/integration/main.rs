@@ -12,6 +12,7 @@ mod cli_help;
 mod coverage;
 mod docs_examples;
 mod eval;
+mod eval_threads;
 mod fixes;
 mod fmt;
 mod hostile;

@@ -8,6 +8,7 @@
 
 mod input;
 mod open;
+mod parallel;
 mod print;
 mod summary;
 
@@ -21,7 +22,7 @@ use self::summary::{malformed_record, note, stats, unrouted};
 use super::{EvalArgs, pipeline};
 use crate::diag::{Diagnostic, codes};
 use crate::eval::input::{Decoder, Format};
-use crate::eval::{Engine, Lateness, Limits, Output, Routing};
+use crate::eval::{Engine, Lateness, Limits, Output, Prepared, Routing};
 use crate::ir;
 
 pub use self::print::alert_body;
@@ -167,6 +168,8 @@ pub struct EvalOptions {
     pub max_evtx: u64,
     /// The year of RFC 3164 syslog times (the current one, UTC).
     pub year: i32,
+    /// `--threads`: threads that match lines ahead (1: none).
+    pub threads: usize,
 }
 
 impl EvalOptions {
@@ -238,6 +241,10 @@ pub fn options(
     if let Some(text) = &args.max_combinations {
         limits.max_fanout = count("--max-combinations", text)?;
     }
+    let threads = match &args.threads {
+        Some(text) => usize::try_from(count("--threads", text)?).unwrap_or(usize::MAX),
+        None => std::thread::available_parallelism().map_or(1, usize::from),
+    };
     let max_line = match &args.max_line_size {
         Some(text) => usize::try_from(count("--max-line-size", text)?).unwrap_or(usize::MAX),
         None => EvalOptions::DEFAULT_MAX_LINE,
@@ -271,6 +278,7 @@ pub fn options(
         label: "<stdin>".into(),
         max_evtx,
         year,
+        threads,
     })
 }
 
@@ -346,6 +354,15 @@ enum Stop {
     Write(io::Error),
 }
 
+impl Stop {
+    fn of_read(error: io::Error) -> Stop {
+        match Interrupted::of(&error) {
+            Some(signal) => Stop::Interrupted(signal),
+            None => Stop::Read(error),
+        }
+    }
+}
+
 /// At most this many open windows' alerts are shown on stderr when a run
 /// stops early.
 const OPEN_SHOWN: usize = 100;
@@ -368,70 +385,22 @@ pub fn evaluate(
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
     let mut summary = Summary::default();
     let progress = Progress::new(options);
-    let mut bytes_read = 0u64;
-    let mut buffer = Vec::new();
-    let mut pending: io::Result<()> = Ok(());
-    let stop = loop {
-        if input.idle()
-            && let Err(error) = out.flush()
-        {
-            break Some(Stop::Write(error));
-        }
-        let read = match read_line(input, &mut buffer, options.max_line) {
-            Ok(read) => read,
-            Err(error) => match Interrupted::of(&error) {
-                Some(signal) => break Some(Stop::Interrupted(signal)),
-                None => break Some(Stop::Read(error)),
-            },
-        };
-        if read == LineRead::End {
-            break None;
-        }
-        summary.lines += 1;
-        let number = summary.lines;
-        if let LineRead::TooLong(length) = read {
-            bytes_read += length;
-            summary.malformed += 1;
-            progress.suspend(|| {
-                writeln!(
-                    err,
-                    "line {number}: malformed: longer than {} bytes (--max-line-size); skipped",
-                    options.max_line
-                )
-            })?;
-            continue;
-        }
-        bytes_read += buffer.len() as u64;
-        progress.tick(number, bytes_read);
-        let Ok(text) = std::str::from_utf8(&buffer) else {
-            summary.malformed += 1;
-            progress.suspend(|| writeln!(err, "line {number}: malformed: not UTF-8"))?;
-            continue;
-        };
-        let line = text.trim_end_matches(['\n', '\r']);
-        if line.trim().is_empty() {
-            continue;
-        }
-        let line = match decoder.decode(line) {
-            Ok(line) => line,
-            Err(malformed) => {
-                summary.malformed += 1;
-                progress.suspend(|| malformed_record(options, number, &malformed, err))?;
-                continue;
-            }
-        };
-        let report = engine.process(&line, &mut |output| {
-            if pending.is_ok() {
-                pending = printer.print(output, number, &mut summary, out);
-            }
-        });
-        progress.suspend(|| note(&report, number, &engine, &mut summary, err))?;
-        if let Err(error) = std::mem::replace(&mut pending, Ok(())) {
-            break Some(Stop::Write(error));
-        }
-        if report.over_group_limit {
-            break Some(Stop::GroupLimit);
-        }
+    let mut run = Run {
+        engine: &mut engine,
+        printer: &printer,
+        decoder: &decoder,
+        options,
+        summary: &mut summary,
+        progress: &progress,
+        bytes_read: 0,
+        out: &mut *out,
+        err: &mut *err,
+    };
+    // Matching threads read JSON Lines; other formats decode one by one.
+    let stop = if options.threads > 1 && options.format == Format::Jsonl {
+        parallel::lines(&mut run, input, options.threads)?
+    } else {
+        one_by_one(&mut run, input)?
     };
     progress.finish();
     let stop = match stop {
@@ -444,6 +413,126 @@ pub fn evaluate(
     unrouted(&summary, err)?;
     writeln!(err, "{}", summary.line())?;
     Ok(summary)
+}
+
+/// A run in progress: what each line goes through, in input order.
+struct Run<'r> {
+    engine: &'r mut Engine,
+    printer: &'r Printer,
+    decoder: &'r Decoder,
+    options: &'r EvalOptions,
+    summary: &'r mut Summary,
+    progress: &'r Progress,
+    bytes_read: u64,
+    out: &'r mut dyn Write,
+    err: &'r mut dyn Write,
+}
+
+/// One line of the input, as read.
+enum Line<'b> {
+    /// Longer than `--max-line-size`: its length, newline included.
+    TooLong(u64),
+    /// Its bytes, newline included.
+    Read(&'b [u8]),
+}
+
+impl Run<'_> {
+    /// Takes one line: counts it, reports what is wrong with it, runs the
+    /// rules (`prepared`: their matching done on another thread) and prints
+    /// what they found. `Some` when the run must stop after it.
+    fn line(&mut self, line: Line<'_>, prepared: Option<&Prepared>) -> io::Result<Option<Stop>> {
+        self.summary.lines += 1;
+        let number = self.summary.lines;
+        let (summary, err) = (&mut *self.summary, &mut *self.err);
+        let bytes = match line {
+            Line::TooLong(length) => {
+                self.bytes_read += length;
+                summary.malformed += 1;
+                let max_line = self.options.max_line;
+                self.progress.suspend(|| {
+                    writeln!(
+                        err,
+                        "line {number}: malformed: longer than {max_line} bytes (--max-line-size); skipped"
+                    )
+                })?;
+                return Ok(None);
+            }
+            Line::Read(bytes) => bytes,
+        };
+        self.bytes_read += bytes.len() as u64;
+        self.progress.tick(number, self.bytes_read);
+        let Some(line) = event_text(bytes) else {
+            summary.malformed += 1;
+            self.progress
+                .suspend(|| writeln!(err, "line {number}: malformed: not UTF-8"))?;
+            return Ok(None);
+        };
+        if line.trim().is_empty() {
+            return Ok(None);
+        }
+        let line = match self.decoder.decode(line) {
+            Ok(line) => line,
+            Err(malformed) => {
+                summary.malformed += 1;
+                let options = self.options;
+                self.progress
+                    .suspend(|| malformed_record(options, number, &malformed, err))?;
+                return Ok(None);
+            }
+        };
+        let line = line.as_ref();
+        let mut pending: io::Result<()> = Ok(());
+        let (printer, out) = (self.printer, &mut *self.out);
+        let mut emit = |output| {
+            if pending.is_ok() {
+                pending = printer.print(output, number, summary, out);
+            }
+        };
+        let report = match prepared {
+            Some(prepared) => self.engine.process_prepared(line, prepared, &mut emit),
+            None => self.engine.process(line, &mut emit),
+        };
+        let engine = &*self.engine;
+        self.progress
+            .suspend(|| note(&report, number, engine, summary, err))?;
+        if let Err(error) = pending {
+            return Ok(Some(Stop::Write(error)));
+        }
+        if report.over_group_limit {
+            return Ok(Some(Stop::GroupLimit));
+        }
+        Ok(None)
+    }
+}
+
+/// A line's text without its line ending; `None` when it is not UTF-8.
+fn event_text(bytes: &[u8]) -> Option<&str> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    Some(text.trim_end_matches(['\n', '\r']))
+}
+
+/// Reads and runs one line at a time (`--threads 1`).
+fn one_by_one(run: &mut Run<'_>, input: &mut dyn Input) -> io::Result<Option<Stop>> {
+    let mut buffer = Vec::new();
+    loop {
+        if input.idle()
+            && let Err(error) = run.out.flush()
+        {
+            return Ok(Some(Stop::Write(error)));
+        }
+        let read = match read_line(input, &mut buffer, run.options.max_line) {
+            Ok(read) => read,
+            Err(error) => return Ok(Some(Stop::of_read(error))),
+        };
+        let line = match read {
+            LineRead::End => return Ok(None),
+            LineRead::TooLong(length) => Line::TooLong(length),
+            LineRead::Line => Line::Read(&buffer),
+        };
+        if let Some(stop) = run.line(line, None)? {
+            return Ok(Some(stop));
+        }
+    }
 }
 
 /// The end of input: every window closes.

@@ -21,6 +21,7 @@ fn options(lateness: Option<u64>) -> EvalOptions {
         label: "<stdin>".into(),
         max_evtx: EvalOptions::DEFAULT_MAX_EVTX,
         year: 2026,
+        threads: 1,
     }
 }
 

@@ -123,9 +123,13 @@ fn leaf_holds(rule: &Rule, leaf: &Condition, line: &str) -> Option<bool> {
     alone.detection = Detection::Match;
     alone.tests.clear();
     let routing = Routing::Fixed(rule.source.clone());
-    let engine = Engine::new(std::slice::from_ref(&alone), routing, None).ok()?;
-    let object = engine.parse(line).ok()?;
-    Some(engine.rules().first()?.matches(&object))
+    let mut engine = Engine::new(std::slice::from_ref(&alone), routing, None).ok()?;
+    engine.parse(line).ok()?;
+    let mut matched = false;
+    engine.process(line, &mut |output| {
+        matched |= matches!(output, crate::eval::Output::Match { .. });
+    });
+    Some(matched)
 }
 
 /// The event's value at a dotted path (nested objects or dotted keys), as

@@ -7,6 +7,7 @@ mod predicates;
 mod reader;
 mod routing;
 mod sequence_model;
+mod shared;
 mod testrun;
 mod threshold;
 mod version2;
