@@ -48,7 +48,7 @@ fn matches_alerts_and_problems_from_a_file() {
     line 3: malformed JSON: expected ident at line 1 column 2
     line 7: no usable @timestamp: not counted by threshold rules
     note: unrouted events: 1 (their dataset is neither a source nor a route), by dataset:
-      acme.unknown: 1 (route with --route acme.unknown=SOURCE, or `"acme.unknown" = "SOURCE"` under [eval.routes] in tripline.toml)
+      acme.unknown: 1, line 4 (route with --route acme.unknown=SOURCE, or `"acme.unknown" = "SOURCE"` under [eval.routes] in tripline.toml)
     tripline eval: 7 lines, 1 matches, 1 alerts; 1 malformed, 1 without a usable @timestamp, 1 unrouted, 0 late
     "#);
 }

@@ -288,9 +288,9 @@ fn unrouted_events_are_summarised_once_per_value() {
         .unwrap();
     insta::assert_snapshot!(String::from_utf8_lossy(&output.stderr), @r#"
     note: unrouted events: 54 (their dataset is neither a source nor a route), by dataset:
-      zeek.weird: 50 (route with --route zeek.weird=SOURCE, or `"zeek.weird" = "SOURCE"` under [eval.routes] in tripline.toml)
-      okta.other: 3 (route with --route okta.other=SOURCE, or `"okta.other" = "SOURCE"` under [eval.routes] in tripline.toml)
-      <array>: 1 (not a name: no route applies)
+      zeek.weird: 50, lines 1, 2, 3, 4, 5, ... (route with --route zeek.weird=SOURCE, or `"zeek.weird" = "SOURCE"` under [eval.routes] in tripline.toml)
+      okta.other: 3, lines 51, 52, 53 (route with --route okta.other=SOURCE, or `"okta.other" = "SOURCE"` under [eval.routes] in tripline.toml)
+      <array>: 1, line 54 (not a name: no route applies)
     tripline eval: 54 lines, 0 matches, 0 alerts; 0 malformed, 0 without a usable @timestamp, 54 unrouted, 0 late
     "#);
 }

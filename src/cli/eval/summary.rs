@@ -14,6 +14,8 @@ use crate::eval::{Engine, LineReport};
 pub const UNROUTED_KEPT: usize = 1000;
 /// How many of them the summary shows.
 const UNROUTED_SHOWN: usize = 20;
+/// How many line numbers the summary gives for each value.
+const UNROUTED_LINES: usize = 5;
 
 /// What a run saw, for the summary.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -24,9 +26,10 @@ pub struct Summary {
     pub malformed: u64,
     pub bad_timestamp: u64,
     pub unrouted: u64,
-    /// Unrouted events per value of their routing field (at most
-    /// `UNROUTED_KEPT` values; events of the others in `unrouted_other`).
-    pub unrouted_by: BTreeMap<String, u64>,
+    /// Unrouted events per value of their routing field, with the first
+    /// `UNROUTED_LINES` line numbers (at most `UNROUTED_KEPT` values;
+    /// events of the others in `unrouted_other`).
+    pub unrouted_by: BTreeMap<String, (u64, Vec<u64>)>,
     pub unrouted_other: u64,
     pub late: u64,
     pub future: u64,
@@ -99,9 +102,16 @@ pub fn note(
         let value = report.unrouted_as.as_deref().unwrap_or("<none>");
         let room = summary.unrouted_by.len() < UNROUTED_KEPT;
         match summary.unrouted_by.get_mut(value) {
-            Some(count) => *count += 1,
+            Some((count, lines)) => {
+                *count += 1;
+                if lines.len() < UNROUTED_LINES {
+                    lines.push(number);
+                }
+            }
             None if room => {
-                summary.unrouted_by.insert(value.to_string(), 1);
+                summary
+                    .unrouted_by
+                    .insert(value.to_string(), (1, vec![number]));
             }
             None => summary.unrouted_other += 1,
         }
@@ -171,19 +181,35 @@ pub fn unrouted(summary: &Summary, err: &mut dyn Write) -> io::Result<()> {
         "note: unrouted events: {} (their dataset is neither a source nor a route), by dataset:",
         summary.unrouted
     )?;
-    let mut values: Vec<(&String, &u64)> = summary.unrouted_by.iter().collect();
-    values.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
-    for (value, count) in values.iter().take(UNROUTED_SHOWN) {
+    let mut values: Vec<(&String, u64, &[u64])> = summary
+        .unrouted_by
+        .iter()
+        .map(|(value, (count, lines))| (value, *count, lines.as_slice()))
+        .collect();
+    values.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    for (value, count, lines) in values.iter().take(UNROUTED_SHOWN) {
+        let mut at: Vec<String> = lines.iter().map(u64::to_string).collect();
+        if *count > lines.len() as u64 {
+            at.push("...".into());
+        }
+        let at = format!(
+            "line{} {}",
+            if at.len() > 1 { "s" } else { "" },
+            at.join(", ")
+        );
         if value.starts_with('<') {
-            writeln!(err, "  {value}: {count} (not a name: no route applies)")?;
+            writeln!(
+                err,
+                "  {value}: {count}, {at} (not a name: no route applies)"
+            )?;
         } else {
             writeln!(
                 err,
-                "  {value}: {count} (route with --route {value}=SOURCE, or `\"{value}\" = \"SOURCE\"` under [eval.routes] in tripline.toml)"
+                "  {value}: {count}, {at} (route with --route {value}=SOURCE, or `\"{value}\" = \"SOURCE\"` under [eval.routes] in tripline.toml)"
             )?;
         }
     }
-    let hidden: u64 = values.iter().skip(UNROUTED_SHOWN).map(|(_, c)| **c).sum();
+    let hidden: u64 = values.iter().skip(UNROUTED_SHOWN).map(|(_, c, _)| *c).sum();
     let hidden_values = values.len().saturating_sub(UNROUTED_SHOWN);
     if hidden_values > 0 || summary.unrouted_other > 0 {
         let more = if summary.unrouted_other > 0 {

@@ -67,7 +67,7 @@ fn prints_matches_alerts_and_problems() {
     line 2: malformed JSON: expected ident at line 1 column 2
     line 5: no usable @timestamp: not counted by threshold rules
     note: unrouted events: 1 (their dataset is neither a source nor a route), by dataset:
-      zeek: 1 (route with --route zeek=SOURCE, or `"zeek" = "SOURCE"` under [eval.routes] in tripline.toml)
+      zeek: 1, line 4 (route with --route zeek=SOURCE, or `"zeek" = "SOURCE"` under [eval.routes] in tripline.toml)
     tripline eval: 6 lines, 1 matches, 1 alerts; 1 malformed, 1 without a usable @timestamp, 1 unrouted, 0 late
     "#);
 }
