@@ -344,16 +344,7 @@ fn sequence_rule(
     let frame = correlation::sequence(doc, bases.len(), source)?;
     let steps = bases
         .iter()
-        .map(|base| {
-            let detection_node = base.get("detection").ok_or_else(|| {
-                Refusal::new(
-                    base.pos,
-                    "a base rule without `detection`",
-                    "not a Sigma rule",
-                )
-            })?;
-            detection::detection(source, detection_node)
-        })
+        .map(|base| base_detection(base, source))
         .collect::<refusal::Result<Vec<_>>>()?;
     let mut any_step: Vec<cond::Cond> = Vec::new();
     for step in &steps {
@@ -374,6 +365,18 @@ fn sequence_rule(
     Ok(draft)
 }
 
+/// The formula of a rule a correlation names.
+fn base_detection(base: &Node, source: &mapping::SourceNames) -> refusal::Result<cond::Cond> {
+    let node = base.get("detection").ok_or_else(|| {
+        Refusal::new(
+            base.pos,
+            "a base rule without `detection`",
+            "not a Sigma rule",
+        )
+    })?;
+    detection::detection(source, node)
+}
+
 fn correlated_rule(
     doc: &Node,
     base: &Node,
@@ -382,13 +385,7 @@ fn correlated_rule(
 ) -> refusal::Result<Draft> {
     let source = logsource(base, names)?;
     let threshold = correlation::threshold(doc, source)?;
-    let detection_node = base.get("detection").ok_or_else(|| {
-        Refusal::new(
-            base.pos,
-            "a base rule without `detection`",
-            "not a Sigma rule",
-        )
-    })?;
+    let formula = base_detection(base, source)?;
     let mut draft = Draft::default();
     rule::metadata(doc, &mut draft)?;
     // tripline's Sigma target gives the correlation a UUID v5 of the
@@ -409,7 +406,6 @@ fn correlated_rule(
         draft.name = rule_name(doc, stem);
     }
     draft.source = source.source.clone();
-    let formula = detection::detection(source, detection_node)?;
     draft.condition = Some(correlation::without_counted_exists(formula, &threshold));
     draft.threshold = Some(threshold);
     rule::extras(doc, base, source, &mut draft)?;
