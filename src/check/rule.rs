@@ -79,6 +79,11 @@ pub(crate) fn rule(cx: &mut RuleCx, decl: &RuleDecl, ids: &mut Registry) -> Opti
         level: meta.as_ref().map(|m| m.level),
         threshold: written.and_then(Written::threshold),
         grouped: written.map(Written::by),
+        grouped_as: match written {
+            Some(Written::Sequence(_)) => ("sequence", "`by`"),
+            Some(Written::FirstSeen(_)) => ("first-seen", "`first seen`"),
+            _ => ("threshold", "`by`"),
+        },
     };
     let alert = alert(cx, block, &around);
     let tests = tests(cx, &st.tests, written);

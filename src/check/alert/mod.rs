@@ -68,6 +68,10 @@ pub(crate) struct Around<'r> {
     /// The fields a grouped alert (threshold, sequence, first seen) has one
     /// value of: its `by` fields, or those of `first seen`.
     pub grouped: Option<&'r [ast::Grouping]>,
+    /// The grouped alert's kind and what its fields are called, for
+    /// messages: ("threshold", "`by`"), ("sequence", "`by`") or
+    /// ("first-seen", "`first seen`").
+    pub grouped_as: (&'static str, &'static str),
 }
 
 pub(crate) fn alert(
@@ -249,7 +253,7 @@ fn title(
                 }
                 if let Some(field) = alert_field(cx, &Spanned::new(path.to_string(), span)) {
                     if around.grouped.is_some() && !by.contains(&field.path.as_str()) {
-                        not_grouped(cx, &field, span, "a title token", by, false);
+                        not_grouped(cx, &field, span, "a title token", (around, by), false);
                     }
                     parts.push(TitlePart::Field(field));
                 }
@@ -307,7 +311,7 @@ fn grouped(
     {
         return;
     }
-    not_grouped(cx, field, field.span, what, by, true);
+    not_grouped(cx, field, field.span, what, (around, by), true);
 }
 
 fn not_grouped(
@@ -315,28 +319,32 @@ fn not_grouped(
     field: &ir::Field,
     span: Span,
     what: &str,
-    by: &[&str],
+    (around, by): (&Around, &[&str]),
     context_too: bool,
 ) {
+    let (kind, grouping) = around.grouped_as;
     let allowed = if context_too {
-        "a `by` field or a field of `fields`"
+        format!("a {grouping} field or a field of `fields`")
     } else {
-        "a `by` field"
+        format!("a {grouping} field")
     };
     let help = if by.is_empty() {
         format!(
-            "a threshold alert has one row per window; group with `by {}` or use a field of `fields`",
+            "a {kind} alert has one row per window; group with `by {}` or use a field of `fields`",
             field.path
         )
     } else {
-        format!("the `by` fields are {}", quoted_list(by.iter().copied()))
+        format!(
+            "the {grouping} fields are {}",
+            quoted_list(by.iter().copied())
+        )
     };
     let diagnostic = cx
         .error(
             codes::ALERT_FIELD_NOT_GROUPED_BY,
             span,
             format!(
-                "`{}` is {what} of a threshold alert but not {allowed}",
+                "`{}` is {what} of a {kind} alert but not {allowed}",
                 field.path
             ),
         )
