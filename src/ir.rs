@@ -573,7 +573,7 @@ impl Threshold {
                 }
                 Having::Not(inner) => walk(inner, out),
                 Having::Compare { aggregate, .. } => {
-                    if !out.contains(&aggregate) {
+                    if !out.iter().any(|a| a.same_as(aggregate)) {
                         out.push(aggregate);
                     }
                 }
@@ -598,9 +598,15 @@ pub enum Aggregate {
 
 impl Aggregate {
     /// As written: `count()`, `distinct(f)`, `sum(f)`.
+    /// Whether two aggregates count the same thing (wherever written).
+    pub fn same_as(&self, other: &Aggregate) -> bool {
+        self.written() == other.written()
+    }
+
     pub fn written(&self) -> String {
         match self {
             Aggregate::Count => "count()".to_string(),
+            Aggregate::Distinct(f) if f.cased => format!("distinct(cased {})", f.path),
             Aggregate::Distinct(f) => format!("distinct({})", f.path),
             Aggregate::Sum(f) => format!("sum({})", f.path),
             Aggregate::Min(f) => format!("min({})", f.path),

@@ -762,7 +762,7 @@ fn cond(having: &Having, aggregates: &[&Aggregate]) -> Cond {
         } => {
             let index = aggregates
                 .iter()
-                .position(|a| *a == aggregate)
+                .position(|a| a.same_as(aggregate))
                 .unwrap_or(usize::MAX);
             Cond::Compare(index, *comparison, *value)
         }

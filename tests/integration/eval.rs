@@ -506,3 +506,34 @@ fn a_step_equal_to_the_window_alerts_once_per_run_of_windows() {
         "{stdout}"
     );
 }
+
+/// An aggregate written twice is one (one value in the alert), and
+/// `distinct(cased f)` is another aggregate than `distinct(f)`.
+#[test]
+fn aggregates_are_told_apart_by_meaning_not_place() {
+    let events = ["ann", "ANN", "bob"]
+        .iter()
+        .enumerate()
+        .map(|(i, user)| {
+            format!(
+                r#"{{"@timestamp":"2026-01-01T00:00:0{i}Z","event":{{"outcome":"failure"}},"source":{{"ip":"198.51.100.1"}},"user":{{"name":"{user}"}}}}"#
+            ) + "\n"
+        })
+        .collect::<String>();
+    let (stdout, stderr, code) = run(
+        &[
+            "eval",
+            "--rules",
+            "tests/fixtures/having/repeated_and_cased.trip",
+            "--source",
+            "authentication",
+        ],
+        Some(&events),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    assert!(
+        stdout.contains(r#""distinct(user.name)":2,"distinct(cased user.name)":3,"first_time""#),
+        "{stdout}"
+    );
+}
