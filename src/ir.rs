@@ -625,7 +625,7 @@ pub enum Comparison {
 }
 
 impl Comparison {
-    pub fn holds(self, left: i64, right: i64) -> bool {
+    pub fn holds<T: Ord>(self, left: T, right: T) -> bool {
         match self {
             Comparison::Gt => left > right,
             Comparison::Ge => left >= right,

@@ -229,7 +229,7 @@ impl Sequencer {
             keys: decode_keys(&key),
             start,
             end: start + self.within_seconds,
-            values: vec![("events".to_string(), i64::try_from(chosen.len()).ok())],
+            values: vec![("events".to_string(), Some(chosen.len() as i128))],
             first_time: first.time,
             last_time: time,
             context: merge_context(

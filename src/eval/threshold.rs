@@ -157,7 +157,9 @@ pub(super) fn sample_text(value: &Value<'_>) -> Option<String> {
 /// What `sum`, `min` and `max` read of a group's integers.
 #[derive(Debug, Clone, Copy, Default)]
 struct Numbers {
-    sum: i64,
+    /// Exact: 128 bits hold the sum of 2^64 64-bit integers, so the order
+    /// of the events never matters.
+    sum: i128,
     min: Option<i64>,
     max: Option<i64>,
 }
@@ -183,7 +185,7 @@ enum Cond {
 
 impl Cond {
     /// A comparison with a missing value (`min`/`max` of none) is false.
-    fn holds(&self, values: &[Option<i64>]) -> bool {
+    fn holds(&self, values: &[Option<i128>]) -> bool {
         match self {
             Cond::And(parts) => parts.iter().all(|p| p.holds(values)),
             Cond::Or(parts) => parts.iter().any(|p| p.holds(values)),
@@ -192,21 +194,21 @@ impl Cond {
                 .get(*i)
                 .copied()
                 .flatten()
-                .is_some_and(|v| comparison.holds(v, *value)),
+                .is_some_and(|v| comparison.holds(v, i128::from(*value))),
         }
     }
 }
 
 impl Group {
-    fn read(&self, reading: Reading) -> Option<i64> {
-        let len = |d: &Distinct| i64::try_from(d.len()).unwrap_or(i64::MAX);
+    fn read(&self, reading: Reading) -> Option<i128> {
+        let len = |d: &Distinct| d.len() as i128;
         match reading {
-            Reading::Count => Some(self.count),
+            Reading::Count => Some(i128::from(self.count)),
             Reading::Distinct(0) => Some(len(&self.distinct)),
             Reading::Distinct(i) => Some(self.more.get(i - 1).map_or(0, len)),
             Reading::Sum(i) => Some(self.numbers.get(i).map_or(0, |n| n.sum)),
-            Reading::Min(i) => self.numbers.get(i).and_then(|n| n.min),
-            Reading::Max(i) => self.numbers.get(i).and_then(|n| n.max),
+            Reading::Min(i) => self.numbers.get(i).and_then(|n| n.min).map(i128::from),
+            Reading::Max(i) => self.numbers.get(i).and_then(|n| n.max).map(i128::from),
         }
     }
 }
@@ -224,7 +226,7 @@ pub struct Alert {
     /// Each aggregate the condition reads, labelled (`count` or
     /// `distinct_count` for a version 1 threshold, else as written:
     /// `count()`, `sum(f)`, ...); `None` for `min`/`max` of no integer.
-    pub values: Vec<(String, Option<i64>)>,
+    pub values: Vec<(String, Option<i128>)>,
     /// The group's first and last counted event in the window.
     pub first_time: Nanos,
     pub last_time: Nanos,
@@ -234,7 +236,7 @@ pub struct Alert {
 
 impl Alert {
     /// The first aggregate's value (a version 1 threshold's only one).
-    pub fn value(&self) -> i64 {
+    pub fn value(&self) -> i128 {
         self.values.first().and_then(|(_, v)| *v).unwrap_or(0)
     }
 }
@@ -405,7 +407,7 @@ impl Aggregator {
                 let mut read = Numbers::default();
                 field.for_each_atom(event, &mut |v| {
                     if let Some(n) = integer(v) {
-                        read.sum = read.sum.saturating_add(n);
+                        read.sum += i128::from(n);
                         read.min = Some(read.min.map_or(n, |m| m.min(n)));
                         read.max = Some(read.max.map_or(n, |m| m.max(n)));
                     }
@@ -552,7 +554,7 @@ impl Aggregator {
             if !numbers.is_empty() {
                 group.numbers.resize_with(numbers.len(), Numbers::default);
                 for (held, read) in group.numbers.iter_mut().zip(numbers) {
-                    held.sum = held.sum.saturating_add(read.sum);
+                    held.sum += read.sum;
                     held.min = match (held.min, read.min) {
                         (Some(a), Some(b)) => Some(a.min(b)),
                         (a, b) => a.or(b),
@@ -632,7 +634,7 @@ impl Aggregator {
             for (key, group) in closed {
                 freed += 1 + group.distinct.len() as u64;
                 freed += group.more.iter().map(|d| d.len() as u64).sum::<u64>();
-                let values: Vec<Option<i64>> =
+                let values: Vec<Option<i128>> =
                     self.readings.iter().map(|(r, _)| group.read(*r)).collect();
                 if !self.condition.holds(&values) {
                     continue;

@@ -127,7 +127,7 @@ fn windows_close_as_the_stream_advances_by_the_rules_delay() {
     ];
     let limits = Limits::streaming(None);
     let (alerts, reports, _) = run(count(&[], 60, Ge, 1), &limits, &lines);
-    let when: Vec<(usize, i128, i64)> = alerts
+    let when: Vec<(usize, i128, i128)> = alerts
         .iter()
         .map(|(i, a)| (*i, a.start, a.value()))
         .collect();
@@ -161,7 +161,7 @@ fn a_time_far_in_the_future_does_not_close_windows() {
     assert!(reports[1].future);
     assert_eq!(reports.iter().filter(|r| r.future).count(), 1);
     assert_eq!(reports.iter().filter(|r| r.late).count(), 0);
-    let counts: Vec<(i128, i64)> = alerts.iter().map(|(_, a)| (a.start, a.value())).collect();
+    let counts: Vec<(i128, i128)> = alerts.iter().map(|(_, a)| (a.start, a.value())).collect();
     assert_eq!(counts, [(0, 30)], "the far event's window has one event");
     // Against the wall clock, even the first event may be too far ahead;
     // a gap of days in an old stream still moves the clock.

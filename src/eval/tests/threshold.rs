@@ -13,7 +13,7 @@ fn at(ts: &str, rest: &str) -> String {
 }
 
 /// (window start, group spelling, value) of each alert.
-fn summary(alerts: &[crate::eval::Alert]) -> Vec<(String, Vec<serde_json::Value>, i64)> {
+fn summary(alerts: &[crate::eval::Alert]) -> Vec<(String, Vec<serde_json::Value>, i128)> {
     alerts
         .iter()
         .map(|a| {

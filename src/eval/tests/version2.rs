@@ -20,7 +20,7 @@ fn run(threshold: crate::ir::Threshold, lines: &[String]) -> Vec<Alert> {
 }
 
 /// (window start, group values, aggregate values) of each alert.
-fn summary(alerts: &[Alert]) -> Vec<(String, Vec<serde_json::Value>, Vec<Option<i64>>)> {
+fn summary(alerts: &[Alert]) -> Vec<(String, Vec<serde_json::Value>, Vec<Option<i128>>)> {
     alerts
         .iter()
         .map(|a| {
@@ -157,6 +157,32 @@ fn sum_min_max_read_integers_and_numeric_strings() {
             vec![Some(8625), Some(22), Some(8080)]
         )]
     );
+}
+
+/// A sum is exact whatever the order of its events: past the 64-bit range
+/// and back, as SQL's `DECIMAL(38,0)` sums are.
+#[test]
+fn sum_is_exact_past_the_64_bit_range() {
+    let max = i64::MAX;
+    let lines = [
+        at(0, &format!(r#","source":{{"port":{max}}}"#)),
+        at(1, r#","source":{"port":1}"#),
+        at(2, r#","source":{"port":-10}"#),
+    ];
+    // Saturating in event order would give MAX - 10, which `>` rejects.
+    let got = run(having(&[], 60, compare(port("sum"), Gt, max - 10)), &lines);
+    assert_eq!(
+        summary(&got),
+        [(
+            "1970-01-01T00:00:00Z".to_string(),
+            vec![],
+            vec![Some(i128::from(max) - 9)]
+        )]
+    );
+    // And a sum beyond the range is shown whole.
+    let beyond = [at(0, &format!(r#","source":{{"port":[{max}, {max}]}}"#))];
+    let got = run(having(&[], 60, compare(port("sum"), Gt, 0)), &beyond);
+    assert_eq!(summary(&got)[0].2, [Some(2 * i128::from(max))]);
 }
 
 fn hopping(by: &[&str], window: u64, step: u64, condition: Having) -> crate::ir::Threshold {
