@@ -322,12 +322,14 @@ fn having_parts(
                 inputs += 1;
                 let input = format!("tl_number{inputs}");
                 extend.push(format!("{input} = {}", number(writer, &column, sum)));
-                let (prefix, function) = match aggregate {
-                    Aggregate::Sum(_) => ("Sum", "sum"),
-                    Aggregate::Min(_) => ("Min", "min"),
-                    _ => ("Max", "max"),
+                let (prefix, expression) = match aggregate {
+                    // A sum of `long` wraps past 2^63; a `decimal` (34
+                    // digits) holds any sum of fewer than 10^15 of them.
+                    Aggregate::Sum(_) => ("Sum", format!("sum(todecimal({input}))")),
+                    Aggregate::Min(_) => ("Min", format!("min({input})")),
+                    _ => ("Max", format!("max({input})")),
                 };
-                (format!("{prefix}{column}"), format!("{function}({input})"))
+                (format!("{prefix}{column}"), expression)
             }
         };
         aggregates.push(format!("{name} = {expression}"));

@@ -128,6 +128,7 @@ def runnable(query):
     query = query.replace(r"(?-u:\b)", r"\b").replace(r"(?-u:\B)", r"\B")
     query = integer_text_as_regex(query)
     query = set_if_as_set(query)
+    query = decimal_sum_as_sum(query)
     return "Events\n" + stages(query)
 
 
@@ -163,6 +164,13 @@ def stages(query):
 
 
 SET_IF = re.compile(r'make_set_if\((tostring\([A-Za-z_][A-Za-z0-9_]*\)), (isnotempty\([A-Za-z_][A-Za-z0-9_]*\))\)')
+
+
+def decimal_sum_as_sum(query):
+    """`sum(todecimal(x))` as `sum(x)`: duckdb-kql has no `todecimal`, and
+    DuckDB's sum of BIGINT is already exact (HUGEINT), as Kusto's decimal
+    sum is for any sum the rule can meet."""
+    return query.replace("sum(todecimal(", "sum((")
 
 
 def set_if_as_set(query):
