@@ -129,6 +129,8 @@ pub struct Written {
     pub step: bool,
     /// `from a, b`.
     pub sources: bool,
+    /// `sequence` and `first seen`.
+    pub detection: bool,
 }
 
 /// `version2_refusals` without the constructs in `written`.
@@ -175,6 +177,7 @@ pub fn version2_refusals_except(
         ));
     }
     match &rule.detection {
+        _ if written.detection => {}
         ir::Detection::Sequence(sequence) => refusals.push(refusal(
             target,
             rule,

@@ -325,6 +325,7 @@ fn query(cx: &Context) -> Result<Written, Vec<Diagnostic>> {
         cased_grouping: true,
         having: true,
         sources: true,
+        detection: false,
         step: true,
     };
     // First seen is written here (`first_seen`), a sequence refused here

@@ -88,6 +88,48 @@ struct Correlation {
     field: Option<String>,
 }
 
+/// The version 2 constructs Sigma has no rule or correlation for.
+fn unsayable(rule: &ir::Rule) -> Vec<Diagnostic> {
+    let mut refusals = Vec::new();
+    let mut refuse = |span, construct: &str, why: &str| {
+        refusals.push(common::refusal(TARGET, rule, span, construct, why));
+    };
+    if !rule.more_sources.is_empty() {
+        refuse(
+            rule.span,
+            &format!(
+                "a rule over several sources (`from {}, {}`)",
+                rule.source,
+                rule.more_sources.join(", ")
+            ),
+            "a Sigma rule has one `logsource`, and two rules joined by a correlation count an event both sources hold twice",
+        );
+    }
+    if let Some(threshold) = rule.threshold()
+        && threshold.step.is_some()
+    {
+        refuse(
+            threshold.step_span,
+            "hopping windows (`over W step H`)",
+            "a correlation's `timespan` is windowed as each backend windows; Sigma cannot say \"windows starting every H\" nor \"one alert per run of windows\"",
+        );
+    }
+    match &rule.detection {
+        ir::Detection::Sequence(sequence) => refuse(
+            sequence.span,
+            "a sequence (`sequence ... then ...`)",
+            "a `temporal_ordered` correlation leaves to each backend which events serve which rule and whether a group starts over after a match, and has no step counts",
+        ),
+        ir::Detection::FirstSeen(first) => refuse(
+            first.span,
+            "a first-seen baseline (`first seen ... in ...`)",
+            "Sigma has no correlation for a combination not seen in a span before",
+        ),
+        ir::Detection::Match | ir::Detection::Aggregation(_) => {}
+    }
+    refusals
+}
+
 fn context(input: &Input, rule: &ir::Rule) -> Result<RuleContext, Vec<Diagnostic>> {
     // `cased` tests are `|cased`; `len()` is refused by the detection,
     // with its reason.
@@ -98,10 +140,13 @@ fn context(input: &Input, rule: &ir::Rule) -> Result<RuleContext, Vec<Diagnostic
         // Refused by `correlation`, with their reasons.
         cased_grouping: true,
         having: true,
-        step: false,
-        sources: false,
+        // Refused below, with their reasons.
+        step: true,
+        sources: true,
+        detection: true,
     };
-    let version2 = common::version2_refusals_except(TARGET, rule, written);
+    let mut version2 = common::version2_refusals_except(TARGET, rule, written);
+    version2.extend(unsayable(rule));
     if !version2.is_empty() {
         return Err(version2);
     }

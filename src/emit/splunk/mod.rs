@@ -260,6 +260,7 @@ fn stanza(
         having: true,
         step: true,
         sources: true,
+        detection: false,
     };
     let mut version2 = common::version2_refusals_except(SPLUNK, rule, written);
     // `first seen` is written here, a sequence refused with Splunk's own

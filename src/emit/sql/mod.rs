@@ -41,6 +41,7 @@ const WRITTEN: super::common::Written = super::common::Written {
     having: true,
     step: true,
     sources: true,
+    detection: false,
 };
 
 /// What the query writer knows about the rule it writes.
