@@ -102,11 +102,12 @@ Exit codes:
 
 pub const IMPORT: &str = "\
 Examples:
-  tripline import sigma sigma/rules/network --out imported/
+  tripline import sigma my-sigma-rules/ --out imported/
+  tripline import sigma sigma/rules/network --out imported/ --skip-refused
 
 Exit codes:
-  0  at least one rule was imported (or there was nothing to import)
-  1  rules were found and none imported, or any refused with --strict
+  0  every rule imported (with --skip-refused: at least one, or none to import)
+  1  a rule was refused and nothing was written (with --skip-refused: none imported)
   2  usage or I/O errors";
 
 pub const EXPLAIN: &str = "\
