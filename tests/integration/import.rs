@@ -4,7 +4,7 @@
 //! operator, and hostile or unexpressible input is refused per rule with
 //! its position.
 
-use crate::support::tripline;
+use crate::support::{Run, tripline};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -33,6 +33,13 @@ fn s(path: &Path) -> &str {
 }
 
 /// `refused: FILE:LINE:COL: CONSTRUCT: ...` lines, as (file name, line:col, construct start).
+/// `tripline import sigma PATHS --out OUT EXTRA...`.
+fn import_sigma(paths: &str, out: &Path, extra: &[&str]) -> Run {
+    let mut args = vec!["import", "sigma", paths, "--out", s(out)];
+    args.extend_from_slice(extra);
+    tripline(&args)
+}
+
 fn refusals(stderr: &str) -> Vec<(String, String)> {
     stderr
         .lines()
@@ -75,13 +82,7 @@ fn the_packs_sigma_imports_back_to_the_same_sigma() {
         "--no-test",
     ]);
     assert_eq!(build.code, 0, "{}", build.stderr);
-    let import = tripline(&[
-        "import",
-        "sigma",
-        s(&first.join("sigma")),
-        "--out",
-        s(&imported),
-    ]);
+    let import = import_sigma(s(&first.join("sigma")), &imported, &[]);
     assert_eq!(import.code, 0, "{}", import.stderr);
     assert!(refusals(&import.stderr).is_empty(), "{}", import.stderr);
     let check = tripline(&["check", s(&imported)]);
@@ -105,13 +106,7 @@ fn the_packs_sigma_imports_back_to_the_same_sigma() {
     assert_eq!(original, files(&second.join("sigma")));
     // Importing twice writes the same text (deterministic, and fmt-clean).
     let again = dir.join("again");
-    tripline(&[
-        "import",
-        "sigma",
-        s(&first.join("sigma")),
-        "--out",
-        s(&again),
-    ]);
+    import_sigma(s(&first.join("sigma")), &again, &[]);
     assert_eq!(files(&imported), files(&again));
     let fmt = tripline(&["fmt", "--check", s(&imported)]);
     assert_eq!(fmt.code, 0, "{}", fmt.stderr);
@@ -121,14 +116,7 @@ fn the_packs_sigma_imports_back_to_the_same_sigma() {
 #[test]
 fn sigmahq_rules_import_or_are_refused_by_construct() {
     let out = scratch("sigmahq");
-    let run = tripline(&[
-        "import",
-        "sigma",
-        &format!("{FIXTURES}/sigmahq"),
-        "--out",
-        s(&out),
-        "--skip-refused",
-    ]);
+    let run = import_sigma(&format!("{FIXTURES}/sigmahq"), &out, &["--skip-refused"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let imported: Vec<String> = files(&out).into_keys().collect();
     assert_eq!(
@@ -216,14 +204,7 @@ fn sigmahq_rules_import_or_are_refused_by_construct() {
 #[test]
 fn each_modifier_lands_on_its_operator() {
     let out = scratch("constructs");
-    let run = tripline(&[
-        "import",
-        "sigma",
-        &format!("{FIXTURES}/constructs"),
-        "--out",
-        s(&out),
-        "--skip-refused",
-    ]);
+    let run = import_sigma(&format!("{FIXTURES}/constructs"), &out, &["--skip-refused"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let rule = std::fs::read_to_string(out.join("modifiers.trip")).unwrap();
     for expected in [
@@ -322,32 +303,17 @@ fn each_modifier_lands_on_its_operator() {
 #[test]
 fn a_refusal_writes_nothing_and_nothing_imported_exits_1() {
     let out = scratch("strict");
-    let run = tripline(&[
-        "import",
-        "sigma",
-        &format!("{FIXTURES}/constructs"),
-        "--out",
-        s(&out.join("x")),
-    ]);
+    let run = import_sigma(&format!("{FIXTURES}/constructs"), &out.join("x"), &[]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(run.stderr.contains("nothing written"), "{}", run.stderr);
     assert!(!out.join("x").exists());
-    let none = tripline(&[
-        "import",
-        "sigma",
+    let none = import_sigma(
         &format!("{FIXTURES}/constructs/refused.yml"),
-        "--out",
-        s(&out.join("y")),
-        "--skip-refused",
-    ]);
+        &out.join("y"),
+        &["--skip-refused"],
+    );
     assert_eq!(none.code, 1, "{}", none.stderr);
-    let missing = tripline(&[
-        "import",
-        "sigma",
-        "no/such/file.yml",
-        "--out",
-        s(&out.join("z")),
-    ]);
+    let missing = import_sigma("no/such/file.yml", &out.join("z"), &[]);
     assert_eq!(missing.code, 2, "{}", missing.stderr);
     std::fs::remove_dir_all(&out).unwrap();
 }
@@ -356,16 +322,11 @@ fn a_refusal_writes_nothing_and_nothing_imported_exits_1() {
 fn a_taxonomy_extension_imports_the_fields_it_adds() {
     let out = scratch("extension");
     let extension = "tests/fixtures/taxonomy/smtp.yaml";
-    let run = tripline(&[
-        "import",
-        "sigma",
+    let run = import_sigma(
         &format!("{FIXTURES}/sigmahq"),
-        "--out",
-        s(&out),
-        "--skip-refused",
-        "--taxonomy",
-        extension,
-    ]);
+        &out,
+        &["--skip-refused", "--taxonomy", extension],
+    );
     assert_eq!(run.code, 0, "{}", run.stderr);
     // The extension names `Product` on `process`: the rule refused for it
     // without the extension now imports.
@@ -390,15 +351,7 @@ fn a_taxonomy_extension_imports_the_fields_it_adds() {
 fn a_file_over_the_size_limit_is_an_io_error_naming_it() {
     let out = scratch("size");
     let file = format!("{FIXTURES}/constructs/modifiers.yml");
-    let run = tripline(&[
-        "import",
-        "sigma",
-        &file,
-        "--out",
-        s(&out.join("x")),
-        "--max-file-size",
-        "512",
-    ]);
+    let run = import_sigma(&file, &out.join("x"), &["--max-file-size", "512"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(
         run.stderr.contains("modifiers.yml") && run.stderr.contains("larger than the limit"),
@@ -414,14 +367,7 @@ fn a_file_over_the_size_limit_is_an_io_error_naming_it() {
 #[test]
 fn construct_fixtures_print_as_pinned() {
     let out = scratch("pinned");
-    let run = tripline(&[
-        "import",
-        "sigma",
-        &format!("{FIXTURES}/constructs"),
-        "--out",
-        s(&out),
-        "--skip-refused",
-    ]);
+    let run = import_sigma(&format!("{FIXTURES}/constructs"), &out, &["--skip-refused"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let mut names: Vec<_> = std::fs::read_dir(&out)
         .unwrap()
@@ -442,13 +388,7 @@ fn construct_fixtures_print_as_pinned() {
 #[test]
 fn regression_data_becomes_tests() {
     let out = scratch("regression");
-    let run = tripline(&[
-        "import",
-        "sigma",
-        &format!("{FIXTURES}/regression/rules"),
-        "--out",
-        s(&out),
-    ]);
+    let run = import_sigma(&format!("{FIXTURES}/regression/rules"), &out, &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let notes: Vec<&str> = run
         .stderr
