@@ -127,11 +127,7 @@ impl Grouping {
         }
         let mut context: Vec<String> = Vec::new();
         for field in crate::emit::common::sampled_fields(input, rule, threshold) {
-            match field_name(input, rule, field) {
-                Ok(name) if !context.iter().any(|c| c == name) => context.push(name.to_string()),
-                Ok(_) => {}
-                Err(refusal) => refusals.push(refusal),
-            }
+            add_context(input, rule, field, &mut context, &mut refusals);
         }
         if !refusals.is_empty() {
             return Err(refusals);
@@ -191,11 +187,7 @@ impl Grouping {
             {
                 continue;
             }
-            match field_name(input, rule, field) {
-                Ok(name) if !context.iter().any(|c| c == name) => context.push(name.to_string()),
-                Ok(_) => {}
-                Err(refusal) => refusals.push(refusal),
-            }
+            add_context(input, rule, field, &mut context, &mut refusals);
         }
         if !refusals.is_empty() {
             return Err(refusals);
@@ -559,6 +551,21 @@ fn spelling(i: usize) -> String {
 
 fn gcd(a: u64, b: u64) -> u64 {
     if b == 0 { a } else { gcd(b, a % b) }
+}
+
+/// A context field's Splunk name, once, into `context` (or its refusal).
+fn add_context(
+    input: &Input,
+    rule: &ir::Rule,
+    field: &ir::Field,
+    context: &mut Vec<String>,
+    refusals: &mut Vec<Refusal>,
+) {
+    match field_name(input, rule, field) {
+        Ok(name) if !context.iter().any(|c| c == name) => context.push(name.to_string()),
+        Ok(_) => {}
+        Err(refusal) => refusals.push(refusal),
+    }
 }
 
 #[cfg(test)]
