@@ -12,6 +12,7 @@ use super::fold::{eq_folded, fold};
 use super::limits::{Clock, Lateness, Limits, Tick};
 use super::ordered::{Ordered, OrderedHeld};
 use super::predicate::Condition;
+use super::reach::{self, Conditions, Reach};
 use super::shared::{Memo, Shared};
 use super::threshold::{Aggregator, Alert, Held, TooManyCombinations};
 use super::timestamp::{self, Nanos};
@@ -66,8 +67,6 @@ enum Route {
     Source(usize),
     Unrouted,
 }
-
-const NOBODY: &(Vec<usize>, bool) = &(Vec::new(), false);
 
 /// A compiled rule.
 #[derive(Debug, Clone)]
@@ -186,16 +185,15 @@ pub struct Engine {
 /// and every rule's `where` over the pack's shared predicates.
 #[derive(Debug, Clone)]
 pub struct Matcher {
-    conditions: Vec<Condition>,
+    conditions: Conditions,
     /// `Routing::Field`: the names an event's source may have, folded (the
     /// routing's sources, then the other names of `routes`), each with its
     /// source as an index into `by_source`. `Routing::Fixed`: its one source.
     routed: Vec<(String, usize)>,
-    /// The rules (indices) each source in `folded` reaches, in rule order,
-    /// and whether one of them is a threshold rule.
-    by_source: Vec<(Vec<usize>, bool)>,
+    /// The rules each source in `folded` reaches.
+    by_source: Vec<Reach>,
     /// Every rule, for events without a source.
-    everyone: (Vec<usize>, bool),
+    everyone: Reach,
     trie: PathTrie,
     /// The pack's predicates.
     shared: Shared,
@@ -322,10 +320,12 @@ impl Engine {
                 sources
             })
             .collect();
+        let conditions = Conditions::new(conditions);
+        let guards = reach::guards(&conditions, rules.len(), &shared);
         let reach = |sees: &dyn Fn(usize) -> bool| {
             let list: Vec<usize> = (0..rules.len()).filter(|&i| sees(i)).collect();
             let threshold = list.iter().any(|&i| rules[i].is_threshold());
-            (list, threshold)
+            Reach::new(&list, &guards, threshold)
         };
         let by_source = (0..folded.len())
             .map(|source| reach(&|i| rule_sources[i].contains(&source)))
@@ -633,8 +633,8 @@ impl Matcher {
     fn prepare_fields(&self, event: &Fields<'_, '_>, memo: &mut Memo, out: &mut Prepared) {
         out.malformed = None;
         out.matched.clear();
-        memo.next_event(self.shared.len());
-        let (seen_by, any_threshold) = match self.route(event) {
+        memo.next_event(&self.shared, self.conditions.count());
+        let reach = match self.route(event) {
             Route::Unrouted => {
                 out.unrouted = true;
                 out.unrouted_as = Some(self.routing_value(event));
@@ -643,24 +643,23 @@ impl Matcher {
                 return;
             }
             Route::All => &self.everyone,
-            Route::Source(source) => self.by_source.get(source).unwrap_or(NOBODY),
+            Route::Source(source) => self.by_source.get(source).unwrap_or(Reach::NONE),
         };
         out.unrouted = false;
         out.unrouted_as = None;
-        out.time = if *any_threshold || self.watermarked {
+        out.time = if reach.threshold || self.watermarked {
             self.time(event)
         } else {
             None
         };
-        out.bad_timestamp = *any_threshold && out.time.is_none();
-        for &index in seen_by {
-            let Some(condition) = self.conditions.get(index) else {
-                continue;
-            };
-            if condition.holds_with(event, &mut |leaf| self.shared.holds(leaf, event, memo)) {
-                out.matched.extend(u32::try_from(index));
-            }
-        }
+        out.bad_timestamp = reach.threshold && out.time.is_none();
+        reach.matched(
+            event,
+            &self.conditions,
+            &self.shared,
+            memo,
+            &mut out.matched,
+        );
     }
 
     fn time(&self, event: &Fields<'_, '_>) -> Option<Nanos> {

@@ -14,6 +14,7 @@ pub mod input;
 pub mod limits;
 pub mod ordered;
 pub mod predicate;
+mod reach;
 pub mod sequence;
 pub mod shared;
 pub mod threshold;

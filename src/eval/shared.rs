@@ -53,34 +53,69 @@ pub struct Shared {
     group_of: HashMap<String, usize>,
 }
 
-/// What one event's leaves were found to be: `cells[i]` holds the event's
-/// stamp times two, plus one when leaf `i` holds; any other stamp means
-/// not evaluated yet. Nothing is cleared between events.
+/// What one event's leaves, groups and conditions were found to be: each
+/// cell holds the event's stamp times two, plus one when it holds (for a
+/// group: when one of its leaves holds); any other stamp means not
+/// evaluated yet. Nothing is cleared between events. A leaf of a group
+/// that answered is false unless its cell says otherwise.
 #[derive(Debug, Clone, Default)]
 pub struct Memo {
     stamp: u64,
     cells: Vec<u64>,
+    groups: Vec<u64>,
+    /// The pack's distinct conditions (`reach::Conditions`).
+    pub(super) conditions: Vec<u64>,
 }
 
 impl Memo {
     /// Forgets the previous event.
-    pub fn next_event(&mut self, leaves: usize) {
+    pub fn next_event(&mut self, shared: &Shared, conditions: usize) {
         self.stamp += 1;
-        if self.cells.len() != leaves {
-            self.cells = vec![0; leaves];
+        if self.cells.len() != shared.leaves.len() {
+            self.cells = vec![0; shared.leaves.len()];
+        }
+        if self.groups.len() != shared.groups.len() {
+            self.groups = vec![0; shared.groups.len()];
+        }
+        if self.conditions.len() != conditions {
+            self.conditions = vec![0; conditions];
         }
     }
 
     fn get(&self, leaf: u32) -> Option<bool> {
-        let cell = *self.cells.get(leaf as usize)?;
-        (cell >> 1 == self.stamp).then_some(cell & 1 == 1)
+        read(&self.cells, leaf, self.stamp)
     }
 
     fn set(&mut self, leaf: u32, holds: bool) {
-        if let Some(cell) = self.cells.get_mut(leaf as usize) {
-            *cell = (self.stamp << 1) | u64::from(holds);
-        }
+        write(&mut self.cells, leaf, self.stamp, holds);
     }
+
+    pub(super) fn condition(&self, index: u32) -> Option<bool> {
+        read(&self.conditions, index, self.stamp)
+    }
+
+    pub(super) fn set_condition(&mut self, index: u32, holds: bool) {
+        write(&mut self.conditions, index, self.stamp, holds);
+    }
+}
+
+fn read(cells: &[u64], index: u32, stamp: u64) -> Option<bool> {
+    let cell = *cells.get(index as usize)?;
+    (cell >> 1 == stamp).then_some(cell & 1 == 1)
+}
+
+fn write(cells: &mut [u64], index: u32, stamp: u64, holds: bool) {
+    if let Some(cell) = cells.get_mut(index as usize) {
+        *cell = (stamp << 1) | u64::from(holds);
+    }
+}
+
+/// What a rule can be skipped by: a leaf, or a group (when none of its
+/// leaves holds), that must hold for the rule's `where` to hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Guard {
+    Group(u32),
+    Leaf(u32),
 }
 
 /// A literal of a shareable predicate: equal to the folded text, or found
@@ -185,9 +220,9 @@ impl Shared {
         let Some(entry) = self.leaves.get(leaf as usize) else {
             return false;
         };
-        match entry.group.and_then(|g| self.groups.get(g)) {
+        match entry.group {
             Some(group) => {
-                group.answer(fields, memo);
+                self.group_holds(group, fields, memo);
                 memo.get(leaf).unwrap_or(false)
             }
             None => {
@@ -196,6 +231,36 @@ impl Shared {
                 holds
             }
         }
+    }
+
+    /// The guard a leaf gives: its group's when a group answers it (after
+    /// `finish`), so that the rules of a field's lists share one guard.
+    pub fn guard_of(&self, leaf: u32) -> Guard {
+        match self.leaves.get(leaf as usize).and_then(|l| l.group) {
+            Some(group) => Guard::Group(u32::try_from(group).unwrap_or(u32::MAX)),
+            None => Guard::Leaf(leaf),
+        }
+    }
+
+    /// Whether a guard holds for the event.
+    pub fn guard_holds(&self, guard: Guard, fields: &Fields<'_, '_>, memo: &mut Memo) -> bool {
+        match guard {
+            Guard::Leaf(leaf) => self.holds(leaf, fields, memo),
+            Guard::Group(group) => self.group_holds(group as usize, fields, memo),
+        }
+    }
+
+    /// Answers a group once per event; whether one of its leaves holds.
+    fn group_holds(&self, group: usize, fields: &Fields<'_, '_>, memo: &mut Memo) -> bool {
+        if let Some(known) = read(&memo.groups, group as u32, memo.stamp) {
+            return known;
+        }
+        let any = self
+            .groups
+            .get(group)
+            .is_some_and(|g| g.answer(fields, memo));
+        write(&mut memo.groups, group as u32, memo.stamp, any);
+        any
     }
 }
 
@@ -227,12 +292,11 @@ impl Group {
         }
     }
 
-    /// Answers every leaf of the group for the event: false, then true for
-    /// each literal found in one of the field's values.
-    fn answer(&self, fields: &Fields<'_, '_>, memo: &mut Memo) {
-        for &leaf in &self.leaves {
-            memo.set(leaf, false);
-        }
+    /// Answers every leaf of the group for the event: true for each
+    /// literal found in one of the field's values (the others stay unset,
+    /// which reads as false once the group answered); whether one was.
+    fn answer(&self, fields: &Fields<'_, '_>, memo: &mut Memo) -> bool {
+        let mut any = false;
         self.field.for_each_atom(fields, &mut |value| {
             let Some(text) = text(value) else {
                 return false;
@@ -242,6 +306,7 @@ impl Group {
                 for &leaf in owners {
                     memo.set(leaf, true);
                 }
+                any |= !owners.is_empty();
             }
             if let Some(automaton) = &self.automaton {
                 for found in automaton.find_overlapping_iter(folded.as_ref()) {
@@ -259,12 +324,14 @@ impl Group {
                         };
                         if placed {
                             memo.set(leaf, true);
+                            any = true;
                         }
                     }
                 }
             }
             false
         });
+        any
     }
 }
 

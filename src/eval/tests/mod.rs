@@ -4,6 +4,7 @@ pub(crate) mod kit;
 mod limits;
 mod ordered;
 mod predicates;
+mod reach;
 mod reader;
 mod routing;
 mod sequence_model;

@@ -1,0 +1,242 @@
+//! Which rules' `where` an event is tried against, and each `where`
+//! evaluated once. A pack of thousands of rules is mostly rules that an
+//! event cannot match: each rule is filed under a guard, a leaf (or a
+//! group of a field's literal predicates) that must hold for its `where`
+//! to hold, chosen among its required leaves as the one most rules share;
+//! an event tries a guard once and skips every rule filed under it when it
+//! does not hold. Rules whose `where` are the same (same shared leaves in
+//! the same shape: copies of one rule for several sites) evaluate it once
+//! per event.
+
+use rustc_hash::FxHashMap as HashMap;
+use std::collections::BTreeSet;
+
+use super::event::Fields;
+use super::predicate::Condition;
+use super::shared::{Guard, Memo, Shared};
+
+/// The pack's distinct `where`s and each rule's.
+#[derive(Debug, Clone, Default)]
+pub struct Conditions {
+    distinct: Vec<Condition>,
+    of_rule: Vec<u32>,
+}
+
+impl Conditions {
+    /// The rules' `where`s, in rule order, merged when their shape is
+    /// the same.
+    pub fn new(conditions: Vec<Condition>) -> Conditions {
+        let mut distinct = Vec::new();
+        let mut of_rule = Vec::with_capacity(conditions.len());
+        let mut known: HashMap<String, u32> = HashMap::default();
+        for condition in conditions {
+            let index = u32::try_from(distinct.len()).unwrap_or(u32::MAX);
+            match shape(&condition) {
+                Some(key) => match known.get(&key) {
+                    Some(&same) => of_rule.push(same),
+                    None => {
+                        known.insert(key, index);
+                        of_rule.push(index);
+                        distinct.push(condition);
+                    }
+                },
+                None => {
+                    of_rule.push(index);
+                    distinct.push(condition);
+                }
+            }
+        }
+        Conditions { distinct, of_rule }
+    }
+
+    /// How many distinct `where`s the pack has.
+    pub fn count(&self) -> usize {
+        self.distinct.len()
+    }
+
+    fn of(&self, rule: u32) -> Option<(u32, &Condition)> {
+        let index = *self.of_rule.get(rule as usize)?;
+        Some((index, self.distinct.get(index as usize)?))
+    }
+
+    /// Whether rule `rule`'s `where` holds for the event.
+    pub fn holds(
+        &self,
+        rule: u32,
+        event: &Fields<'_, '_>,
+        shared: &Shared,
+        memo: &mut Memo,
+    ) -> bool {
+        let Some((index, condition)) = self.of(rule) else {
+            return false;
+        };
+        if let Some(known) = memo.condition(index) {
+            return known;
+        }
+        let holds = condition.holds_with(event, &mut |leaf| shared.holds(leaf, event, memo));
+        memo.set_condition(index, holds);
+        holds
+    }
+}
+
+/// A key equal for two conditions exactly when they are the same tree of
+/// `and`, `or`, `not`, `exists` and shared leaves; `None` when it holds
+/// anything else (a `len()` test), which is then kept on its own.
+fn shape(condition: &Condition) -> Option<String> {
+    fn write(condition: &Condition, out: &mut String) -> Option<()> {
+        let list = |items: &[Condition], tag: char, out: &mut String| {
+            out.push(tag);
+            for item in items {
+                write(item, out)?;
+            }
+            out.push(')');
+            Some(())
+        };
+        match condition {
+            Condition::And(items) => list(items, '&', out)?,
+            Condition::Or(items) => list(items, '|', out)?,
+            Condition::Not(inner) => {
+                out.push('!');
+                write(inner, out)?;
+            }
+            Condition::Shared(leaf) => out.push_str(&format!("{leaf},")),
+            Condition::Exists(field) => out.push_str(&format!("?{},", field.path)),
+            Condition::Predicate(..) | Condition::Length(..) => return None,
+        }
+        Some(())
+    }
+    let mut out = String::new();
+    write(condition, &mut out)?;
+    Some(out)
+}
+
+/// The rules an event of one source (or of none) is tried against.
+#[derive(Debug, Clone, Default)]
+pub struct Reach {
+    /// Rules (indices, in rule order) filed under each guard.
+    guarded: Vec<(Guard, Vec<u32>)>,
+    /// Rules with no guard: tried on every event.
+    open: Vec<u32>,
+    /// Whether one of the rules is a threshold rule.
+    pub threshold: bool,
+}
+
+impl Reach {
+    pub const NONE: &Reach = &Reach {
+        guarded: Vec::new(),
+        open: Vec::new(),
+        threshold: false,
+    };
+
+    /// Files `rules` (in rule order) by the guard of each, `guards[rule]`.
+    pub fn new(rules: &[usize], guards: &[Option<Guard>], threshold: bool) -> Reach {
+        let mut by_guard: BTreeSet<(Guard, u32)> = BTreeSet::new();
+        let mut open = Vec::new();
+        for &rule in rules {
+            let Ok(index) = u32::try_from(rule) else {
+                continue;
+            };
+            match guards.get(rule).copied().flatten() {
+                Some(guard) => {
+                    by_guard.insert((guard, index));
+                }
+                None => open.push(index),
+            }
+        }
+        let mut guarded: Vec<(Guard, Vec<u32>)> = Vec::new();
+        for (guard, rule) in by_guard {
+            match guarded.last_mut() {
+                Some((last, rules)) if *last == guard => rules.push(rule),
+                _ => guarded.push((guard, vec![rule])),
+            }
+        }
+        Reach {
+            guarded,
+            open,
+            threshold,
+        }
+    }
+
+    /// The rules whose `where` holds for the event, in rule order.
+    pub fn matched(
+        &self,
+        event: &Fields<'_, '_>,
+        conditions: &Conditions,
+        shared: &Shared,
+        memo: &mut Memo,
+        out: &mut Vec<u32>,
+    ) {
+        for (guard, rules) in &self.guarded {
+            if !shared.guard_holds(*guard, event, memo) {
+                continue;
+            }
+            out.extend(
+                rules
+                    .iter()
+                    .filter(|&&rule| conditions.holds(rule, event, shared, memo)),
+            );
+        }
+        out.extend(
+            self.open
+                .iter()
+                .filter(|&&rule| conditions.holds(rule, event, shared, memo)),
+        );
+        if self.guarded.len() + usize::from(!self.open.is_empty()) > 1 {
+            out.sort_unstable();
+        }
+    }
+}
+
+/// Each rule's guard: among the guards its `where` requires, the one the
+/// most rules of the pack require (ties: the first in `Guard` order).
+pub fn guards(conditions: &Conditions, rules: usize, shared: &Shared) -> Vec<Option<Guard>> {
+    let required: Vec<BTreeSet<Guard>> = (0..rules)
+        .map(|rule| {
+            u32::try_from(rule)
+                .ok()
+                .and_then(|rule| conditions.of(rule))
+                .map(|(_, condition)| required(condition, shared))
+                .unwrap_or_default()
+        })
+        .collect();
+    let mut count: HashMap<Guard, usize> = HashMap::default();
+    for guards in &required {
+        for guard in guards {
+            *count.entry(*guard).or_default() += 1;
+        }
+    }
+    required
+        .iter()
+        .map(|guards| {
+            guards
+                .iter()
+                .max_by_key(|guard| {
+                    (
+                        count.get(guard).copied().unwrap_or(0),
+                        std::cmp::Reverse(**guard),
+                    )
+                })
+                .copied()
+        })
+        .collect()
+}
+
+/// The guards that hold whenever `condition` holds: those of every item
+/// of an `and`, those common to every branch of an `or`.
+fn required(condition: &Condition, shared: &Shared) -> BTreeSet<Guard> {
+    match condition {
+        Condition::Shared(leaf) => BTreeSet::from([shared.guard_of(*leaf)]),
+        Condition::And(items) => items.iter().flat_map(|c| required(c, shared)).collect(),
+        Condition::Or(items) => {
+            let mut branches = items.iter().map(|c| required(c, shared));
+            let first = branches.next().unwrap_or_default();
+            branches.fold(first, |common, branch| {
+                common.intersection(&branch).copied().collect()
+            })
+        }
+        Condition::Not(_)
+        | Condition::Exists(_)
+        | Condition::Predicate(..)
+        | Condition::Length(..) => BTreeSet::new(),
+    }
+}
