@@ -325,21 +325,12 @@ fn query(cx: &Context) -> Result<Written, Vec<Diagnostic>> {
         cased_grouping: true,
         having: true,
         sources: true,
-        detection: false,
+        // First seen is written here (`first_seen`), a sequence refused
+        // here with its own reason.
+        detection: true,
         step: true,
     };
-    // First seen is written here (`first_seen`), a sequence refused here
-    // with its own reason; the shared refusals judge the rest of the rule.
-    let mut version2 = match &rule.detection {
-        ir::Detection::FirstSeen(_) | ir::Detection::Sequence(_) => {
-            let rest = ir::Rule {
-                detection: ir::Detection::Match,
-                ..rule.clone()
-            };
-            common::version2_refusals_except("kql", &rest, written)
-        }
-        _ => common::version2_refusals_except("kql", rule, written),
-    };
+    let mut version2 = common::version2_refusals_except("kql", rule, written);
     if let ir::Detection::Sequence(sequence) = &rule.detection {
         version2.push(sequence_refusal(rule, sequence));
     }

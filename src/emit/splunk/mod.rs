@@ -260,18 +260,13 @@ fn stanza(
         having: true,
         step: true,
         sources: true,
-        detection: false,
+        // `first seen` is written here, a sequence refused with Splunk's
+        // own reason.
+        detection: true,
     };
     let mut version2 = common::version2_refusals_except(SPLUNK, rule, written);
-    // `first seen` is written here, a sequence refused with Splunk's own
-    // reason (`Written` has no flag for either).
-    match &rule.detection {
-        ir::Detection::FirstSeen(first) => version2.retain(|d| d.primary.span != first.span),
-        ir::Detection::Sequence(sequence) => {
-            version2.retain(|d| d.primary.span != sequence.span);
-            version2.push(sequence_refusal(rule, sequence));
-        }
-        ir::Detection::Match | ir::Detection::Aggregation(_) => {}
+    if let ir::Detection::Sequence(sequence) = &rule.detection {
+        version2.push(sequence_refusal(rule, sequence));
     }
     if !version2.is_empty() {
         return Err(version2);

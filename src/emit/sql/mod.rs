@@ -41,7 +41,7 @@ const WRITTEN: super::common::Written = super::common::Written {
     having: true,
     step: true,
     sources: true,
-    detection: false,
+    detection: true,
 };
 
 /// What the query writer knows about the rule it writes.
@@ -102,17 +102,7 @@ fn engine_documents(
     let mut views = Vec::new();
     for rule in &input.pack.rules {
         let cx = Context { input, rule };
-        let version2 = match rule.detection {
-            // Written by `query`: the shared check sees the rule without them.
-            ir::Detection::Sequence(_) | ir::Detection::FirstSeen(_) => {
-                let plain = ir::Rule {
-                    detection: ir::Detection::Match,
-                    ..rule.clone()
-                };
-                super::common::version2_refusals_except("sql", &plain, WRITTEN)
-            }
-            _ => super::common::version2_refusals_except("sql", rule, WRITTEN),
-        };
+        let version2 = super::common::version2_refusals_except("sql", rule, WRITTEN);
         if !version2.is_empty() {
             if flavor == Flavor::DuckDb {
                 emitted.diagnostics.extend(version2);
