@@ -95,6 +95,9 @@ pub fn load_with(
     let (taxonomy, mut taxonomy_errors) =
         Taxonomy::bundled().extended_with_errors(&mut map, &extensions)?;
     taxonomy_errors.extend(missing);
+    if let Some(manifest) = &layout.manifest {
+        taxonomy_errors.extend(unknown_route_sources(manifest, &taxonomy));
+    }
     let mut diagnostics = layout.diagnostics.clone();
     diagnostics.extend(taxonomy_errors);
     let files = parse_all(&mut map, &layout.rule_files, &mut diagnostics)?;
@@ -231,4 +234,39 @@ pub fn load_runnable(
     } else {
         Ok(loaded)
     }
+}
+
+/// `[eval.routes]` entries whose source the taxonomy does not have, each
+/// an error at the source's name in the manifest.
+fn unknown_route_sources(manifest: &pack::Manifest, taxonomy: &Taxonomy) -> Vec<Diagnostic> {
+    let sources: Vec<&str> = (taxonomy.sources().iter())
+        .map(|s| s.name.as_str())
+        .collect();
+    let mut diagnostics = Vec::new();
+    for (name, source) in &manifest.routes {
+        if sources.iter().any(|s| s.eq_ignore_ascii_case(&source.node)) {
+            continue;
+        }
+        let message = format!(
+            "`{}` routes to `{}`, which is not a source",
+            name.node, source.node
+        );
+        let help = match crate::diag::nearest(&source.node, sources.iter().copied()) {
+            Some(near) => format!(
+                "did you mean `{near}`? the sources are {}",
+                sources.join(", ")
+            ),
+            None => format!("the sources are {}", sources.join(", ")),
+        };
+        diagnostics.push(
+            Diagnostic::error(
+                codes::UNKNOWN_ROUTE_SOURCE,
+                manifest.file,
+                source.span,
+                message,
+            )
+            .with_help(help),
+        );
+    }
+    diagnostics
 }

@@ -267,6 +267,10 @@ fn a_route_to_an_unknown_source_is_an_error_in_the_manifest() {
 
     1 error, 0 warnings in 1 file
     "#);
+    // `check` reports it too, as every command that reads the pack does.
+    let check = tripline(&["check", "tests/fixtures/inputs/bad-route"]);
+    assert_eq!(check.code, 1);
+    assert_eq!(check.stderr, run.stderr);
 }
 
 #[test]

@@ -20,7 +20,6 @@ use self::print::{Printer, Progress};
 pub use self::summary::Summary;
 use self::summary::{malformed_record, note, stats, unrouted};
 use super::{EvalArgs, pipeline};
-use crate::diag::{Diagnostic, codes};
 use crate::eval::input::{Decoder, Format};
 use crate::eval::{Engine, Lateness, Limits, Output, Prepared, Routing};
 use crate::ir;
@@ -42,10 +41,7 @@ pub fn run(args: &EvalArgs) -> u8 {
     let sources: Vec<String> = (loaded.taxonomy.sources().iter())
         .map(|s| s.name.clone())
         .collect();
-    let pack_routes = match pack_routes(&loaded, &sources) {
-        Ok(routes) => routes,
-        Err(code) => return code,
-    };
+    let pack_routes = pack_routes(&loaded);
     let mut options = match options(args, &sources, &pack_routes) {
         Ok(options) => options,
         Err(message) => {
@@ -80,45 +76,12 @@ pub fn run(args: &EvalArgs) -> u8 {
     }
 }
 
-/// The pack's `[eval.routes]`, each to a source of the taxonomy; an
-/// unknown source is an error at its place in the manifest (exit 1).
-fn pack_routes(loaded: &pipeline::Loaded, sources: &[String]) -> Result<Vec<(String, String)>, u8> {
-    let Some(manifest) = &loaded.manifest else {
-        return Ok(Vec::new());
-    };
-    let mut diagnostics = Vec::new();
-    let mut routes = Vec::new();
-    for (name, source) in &manifest.routes {
-        if sources.iter().any(|s| s.eq_ignore_ascii_case(&source.node)) {
-            routes.push((name.node.clone(), source.node.clone()));
-            continue;
-        }
-        let message = format!(
-            "`{}` routes to `{}`, which is not a source",
-            name.node, source.node
-        );
-        let help = match crate::diag::nearest(&source.node, sources.iter().map(String::as_str)) {
-            Some(near) => format!(
-                "did you mean `{near}`? the sources are {}",
-                sources.join(", ")
-            ),
-            None => format!("the sources are {}", sources.join(", ")),
-        };
-        diagnostics.push(
-            Diagnostic::error(
-                codes::UNKNOWN_ROUTE_SOURCE,
-                manifest.file,
-                source.span,
-                message,
-            )
-            .with_help(help),
-        );
-    }
-    if diagnostics.is_empty() {
-        return Ok(routes);
-    }
-    super::report(&loaded.map, &mut diagnostics, 1);
-    Err(1)
+/// The pack's `[eval.routes]` (checked with the pack: each names a source).
+fn pack_routes(loaded: &pipeline::Loaded) -> Vec<(String, String)> {
+    (loaded.manifest.iter())
+        .flat_map(|manifest| &manifest.routes)
+        .map(|(name, source)| (name.node.clone(), source.node.clone()))
+        .collect()
 }
 
 /// Whether the process started with stdout closed (`>&-`). Rust's runtime
