@@ -326,6 +326,10 @@ pub struct EvalArgs {
     /// allowed; default: 1G).
     #[arg(long, value_name = "BYTES")]
     pub max_evtx_size: Option<String>,
+    /// The year of RFC 3164 syslog times, which have none (default: the
+    /// current year, UTC); give it to read old logs reproducibly.
+    #[arg(long, value_name = "YEAR")]
+    pub syslog_year: Option<String>,
     /// Events file (JSON Lines, EVTX, syslog or CEF), or `-` for stdin (the
     /// default).
     pub events: Option<PathBuf>,

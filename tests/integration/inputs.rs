@@ -308,3 +308,52 @@ fn tempdir() -> std::path::PathBuf {
 fn write(path: &std::path::Path, text: &str) {
     std::fs::write(path, text).unwrap();
 }
+
+#[test]
+fn syslog_year_gives_rfc_3164_times_their_year() {
+    let dir = tempdir();
+    let path = dir.join("bsd.log");
+    write(
+        &path,
+        "<86>Dec  7 18:07:30 bastion sshd[7]: Failed password\n",
+    );
+    let arg = path.to_string_lossy().into_owned();
+    // A rule of its own that matches the line, whose match shows the time.
+    let rules = dir.join("rules.trip");
+    write(
+        &rules,
+        concat!(
+            "rule any_sshd {\n  title \"sshd\"\n",
+            "  id \"6b1d3f0e-1111-4a4e-9c0f-1a2b3c4d5e60\"\n  level low\n  attack T1589.001\n",
+            "  description \"Any sshd line.\"\n  from authentication\n",
+            "  where host.name == \"bastion\"\n",
+            "  test \"sshd\" {\n    event { host.name: \"bastion\" }\n    expect match\n  }\n}\n",
+        ),
+    );
+    let rules = rules.to_string_lossy().into_owned();
+    let run = tripline(&[
+        "eval",
+        "--rules",
+        &rules,
+        "--source",
+        "authentication",
+        "--syslog-year",
+        "2019",
+        &arg,
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains(r#""@timestamp":"2019-12-07T18:07:30Z""#),
+        "{}",
+        run.stdout
+    );
+    let bad = tripline(&["eval", "--rules", &rules, "--syslog-year", "19x", &arg]);
+    assert_eq!(bad.code, 2);
+    assert!(
+        bad.stderr
+            .contains("--syslog-year expects a year from 0 to 9999, found `19x`"),
+        "{}",
+        bad.stderr
+    );
+}

@@ -225,10 +225,20 @@ pub fn options(
         Some(text) => count("--max-evtx-size", text)?,
         None => EvalOptions::DEFAULT_MAX_EVTX,
     };
-    let year = now.map_or(1970, |seconds| {
-        let text = crate::eval::timestamp::format_seconds(i128::from(seconds));
-        text.get(..4).and_then(|y| y.parse().ok()).unwrap_or(1970)
-    });
+    let year = match &args.syslog_year {
+        Some(text) => match text.parse::<i32>() {
+            Ok(year) if (0..=9999).contains(&year) => year,
+            _ => {
+                return Err(format!(
+                    "--syslog-year expects a year from 0 to 9999, found `{text}`"
+                ));
+            }
+        },
+        None => now.map_or(1970, |seconds| {
+            let text = crate::eval::timestamp::format_seconds(i128::from(seconds));
+            text.get(..4).and_then(|y| y.parse().ok()).unwrap_or(1970)
+        }),
+    };
     Ok(EvalOptions {
         routing,
         limits,
