@@ -55,7 +55,7 @@ pub enum Command {
     Test(TestArgs),
     /// Run rules over JSON Lines events and print matches and alerts.
     #[command(after_help = help::EVAL)]
-    Eval(EvalArgs),
+    Eval(Box<EvalArgs>),
     /// Write what each SIEM loads: Sigma, Splunk, KQL, SQL, runbooks.
     #[command(after_help = help::BUILD)]
     Build(BuildArgs),
