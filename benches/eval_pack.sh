@@ -4,7 +4,9 @@
 # 100,000; the generator of benches/sql.sh: the six sources mixed and routed
 # by `event.dataset`, 50 events a second in time order), pinned to one core
 # (`taskset -c 0`) unless EVAL_ARGS asks for threads. Prints wall and CPU
-# time, events/s, peak RSS and the number of output lines.
+# time, events/s, peak RSS and the number of output lines; then the same
+# without the pack's loading (a run on no events, subtracted), which is
+# the rate a long stream sees.
 #
 # Run: bash benches/eval_pack.sh [N] [COPIES]
 #   TRIPLINE=path   time another binary (before/after on the same files)
@@ -33,10 +35,18 @@ fi
 echo "== $TRIPLINE eval ${EVAL_ARGS:-}: $copies copies, $n events ($(du -m "$events" | cut -f1) MB);" \
     "$(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 # shellcheck disable=SC2086
+/usr/bin/time -f '%e %U %S %M' -o "$work/time-load.txt" \
+    taskset -c "${CORES:-0}" "$TRIPLINE" eval --rules "$work/pack-$copies" ${EVAL_ARGS:-} /dev/null \
+    > /dev/null 2> "$work/err.txt" || { tail -n 5 "$work/err.txt" >&2; exit 1; }
+read -r load_wall load_user load_sys _ < <(tail -n 1 "$work/time-load.txt")
+# shellcheck disable=SC2086
 /usr/bin/time -f '%e %U %S %M' -o "$work/time.txt" \
     taskset -c "${CORES:-0}" "$TRIPLINE" eval --rules "$work/pack-$copies" ${EVAL_ARGS:-} "$events" \
     > "$work/out.jsonl" 2> "$work/err.txt" || { tail -n 5 "$work/err.txt" >&2; exit 1; }
 read -r wall user sys kb < <(tail -n 1 "$work/time.txt")
 awk -v n="$n" -v w="$wall" -v u="$user" -v s="$sys" -v kb="$kb" -v lines="$(wc -l < "$work/out.jsonl")" \
-    'BEGIN { printf "wall %.2f s, CPU %.2f s, %.0f events/s (wall), peak RSS %d MB, %d output lines\n", w, u + s, n / w, kb / 1024, lines }'
+    -v lw="$load_wall" -v lc="$(awk -v u="$load_user" -v s="$load_sys" 'BEGIN { print u + s }')" \
+    'BEGIN { printf "wall %.2f s, CPU %.2f s, %.0f events/s (wall), peak RSS %d MB, %d output lines\n", w, u + s, n / w, kb / 1024, lines;
+             c = u + s - lc; if (c < 0.001) c = 0.001;
+             printf "loading the pack: wall %.2f s, CPU %.2f s; events alone: CPU %.2f s, %.0f events/s (CPU)\n", lw, lc, c, n / c }'
 sha256sum "$work/out.jsonl" | cut -c1-16
