@@ -28,7 +28,8 @@ const LEVELS: [(&str, Level); 5] = [
     ("critical", Level::Critical),
 ];
 
-const PLAYBOOK_KEYS: [&str; 5] = ["questions", "escalate", "triage", "investigate", "contain"];
+/// The keys a `playbook { }` line may start with.
+pub const PLAYBOOK_KEYS: [&str; 5] = ["questions", "escalate", "triage", "investigate", "contain"];
 
 /// Checks the descriptive statements; `ids` holds the pack's ids so far
 /// (compared ignoring case).

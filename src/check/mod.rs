@@ -12,6 +12,7 @@ mod expr;
 mod lints;
 mod lists;
 mod meta;
+pub use meta::PLAYBOOK_KEYS;
 mod names;
 mod operand;
 pub mod regex;

@@ -1,7 +1,10 @@
 //! Completion: what may be written at the cursor, chosen by the words
-//! before it on its line: a statement at a line's start, a source after
-//! `from`, a level after `level`, a status after `status`, a technique after `attack`, a list after
-//! `@`, and elsewhere the fields of the rule's sources.
+//! before it on its line and the block it is in: at a line's start what
+//! the block holds (a rule's statements, `alert` or `playbook` lines, a
+//! test's items, an event's fields; `rule` and `list` at the top level), a
+//! source after `from`, a level after `level`, a status after `status`, a
+//! technique after `attack`, a list after `@`, and elsewhere the fields of
+//! the rule's sources.
 
 use lsp_types::{CompletionItem, CompletionItemKind, Documentation};
 
@@ -30,7 +33,7 @@ pub fn complete(analysis: &Analysis, offset: usize) -> Vec<CompletionItem> {
     let first_word_only =
         words.is_empty() || (words.len() == 1 && !before.ends_with(char::is_whitespace));
     match words.first().copied() {
-        _ if first_word_only => statements(),
+        _ if first_word_only => line_starts(analysis, text, offset),
         Some("from") => sources(analysis),
         Some("level") => levels(),
         Some("status") => statuses(),
@@ -48,11 +51,19 @@ fn item(label: &str, kind: CompletionItemKind, detail: Option<String>) -> Comple
     }
 }
 
-/// The statements of a rule, and the top-level `rule` and `list`.
-fn statements() -> Vec<CompletionItem> {
-    crate::syntax::STATEMENTS
+/// What a line may start with in the block around the cursor.
+fn line_starts(analysis: &Analysis, text: &str, offset: usize) -> Vec<CompletionItem> {
+    let keywords: &[&str] = match context::block_at(text, offset) {
+        None => &["rule", "list"],
+        Some("rule") => crate::syntax::STATEMENTS,
+        Some("alert") => crate::syntax::ALERT_LINES,
+        Some("playbook") => &crate::check::PLAYBOOK_KEYS,
+        Some("test") => &["event", "repeat", "events", "expect"],
+        Some("sequence") => &["where", "then"],
+        Some(_) => return fields(analysis, &context::rule_sources(text, offset)),
+    };
+    keywords
         .iter()
-        .chain(&["rule", "list"])
         .map(|keyword| item(keyword, CompletionItemKind::KEYWORD, None))
         .collect()
 }

@@ -60,6 +60,51 @@ pub fn rule_sources(text: &str, offset: usize) -> Vec<String> {
         .collect()
 }
 
+/// The block the cursor is in, named by the first word of the line that
+/// opened it (`rule`, `alert`, `playbook`, `test`, `event`, ...; `None` at
+/// the top level). Braces inside strings and comments do not count.
+pub fn block_at(text: &str, offset: usize) -> Option<&str> {
+    let offset = floor_boundary(text, offset);
+    let before = &text[..offset];
+    let mut open: Vec<&str> = Vec::new();
+    let mut line_start = 0;
+    let mut in_string = false;
+    let mut chars = before.char_indices();
+    while let Some((at, c)) = chars.next() {
+        match c {
+            '\\' if in_string => {
+                chars.next();
+            }
+            '"' => in_string = !in_string,
+            '\n' => {
+                in_string = false;
+                line_start = at + 1;
+            }
+            '#' if !in_string => {
+                // A comment runs to the end of its line.
+                for (end, c) in chars.by_ref() {
+                    if c == '\n' {
+                        line_start = end + 1;
+                        break;
+                    }
+                }
+            }
+            '{' if !in_string => {
+                let first = before[line_start..at]
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or("");
+                open.push(first);
+            }
+            '}' if !in_string => {
+                open.pop();
+            }
+            _ => {}
+        }
+    }
+    open.last().copied()
+}
+
 fn floor_boundary(text: &str, offset: usize) -> usize {
     let mut offset = offset.min(text.len());
     while !text.is_char_boundary(offset) {
@@ -93,6 +138,17 @@ mod tests {
         assert_eq!(word_at(text, at("é")).map(|w| w.1), Some("é.x"));
         assert_eq!(symbol_at(text, at("==")).map(|s| s.1), Some("=="));
         assert!(is_technique("T1590.002") && is_technique("T1590") && !is_technique("T159"));
+    }
+
+    #[test]
+    fn the_block_is_named_by_the_line_that_opened_it() {
+        let text = "rule a {\n  alert {\n    title \"{x\" # {\n    \n  }\n  test \"t\" {\n    event { a: 1 }\n    \n";
+        let at = |needle: &str| text.find(needle).unwrap_or_default();
+        assert_eq!(block_at(text, 0), None);
+        assert_eq!(block_at(text, at("  alert")), Some("rule"));
+        assert_eq!(block_at(text, at("    \n  }")), Some("alert"));
+        assert_eq!(block_at(text, at("a: 1")), Some("event"));
+        assert_eq!(block_at(text, text.len()), Some("test"));
     }
 
     #[test]

@@ -7,6 +7,6 @@ mod parser;
 pub mod span;
 
 pub(crate) use parser::duration_seconds;
-pub use parser::{KEYWORDS, STATEMENTS, parse};
+pub use parser::{ALERT_LINES, KEYWORDS, STATEMENTS, parse};
 
 pub use span::{Span, Spanned};

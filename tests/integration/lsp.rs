@@ -309,11 +309,19 @@ fn lsp_on_the_pack_hovers_navigates_renames_and_completes() {
 
     // Completion after an edit that is not saved: `from`, `level`,
     // `attack`, `@`, a field, and a new statement.
-    let edited = text.replacen(
-        "  from process\n",
-        "  from process\n  level \n  attack T1590\n  where process.\n  where x in @\n  \n",
-        1,
-    );
+    let edited = text
+        .replacen(
+            "  from process\n",
+            "  from process\n  level \n  attack T1590\n  where process.\n  where x in @\n  \n",
+            1,
+        )
+        .replacen("  alert {\n", "  alert {\n    \n", 1)
+        .replacen("  playbook {\n", "  playbook {\n    \n", 1)
+        .replacen(
+            "  test \"scanners and recon tools fire, by image name and by script\" {\n",
+            "  test \"scanners and recon tools fire, by image name and by script\" {\n    \n    event { \n",
+            1,
+        );
     client.change(&path, 2, &edited);
     let mut completions = String::new();
     for (needle, offset, prefix) in [
@@ -324,6 +332,10 @@ fn lsp_on_the_pack_hovers_navigates_renames_and_completes() {
         ("  where process.\n", 16, "process."),
         ("in @\n", 4, "recon"),
         ("  \n  where process.name", 2, ""),
+        ("    \n    title \"Recon", 4, ""),
+        ("    \n    questions \"Who ran", 4, ""),
+        ("    \n    event { \n", 4, ""),
+        ("    event { \n", 12, "process.c"),
     ] {
         let at = position_of(&edited, needle, 0, offset);
         let response = client.at("textDocument/completion", &path, at, json!({}));

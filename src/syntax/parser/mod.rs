@@ -41,7 +41,7 @@ use crate::syntax::{Span, Spanned};
 
 use error::{PError, PResult};
 pub use lexical::KEYWORDS;
-pub use statement::STATEMENTS;
+pub use statement::{ALERT_LINES, STATEMENTS};
 
 /// How many `(`, `[`, `{` and prefix `not` may nest (spec 1.4).
 pub(super) const MAX_DEPTH: usize = 256;

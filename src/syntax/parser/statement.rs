@@ -40,7 +40,7 @@ pub const STATEMENTS: &[&str] = &[
 ];
 
 /// The lines of `alert { }`.
-pub(super) const ALERT_LINES: &[&str] = &["title", "risk", "threat", "fields", "notable"];
+pub const ALERT_LINES: &[&str] = &["title", "risk", "threat", "fields", "notable"];
 
 impl<'a> Ctx<'a> {
     /// `{ statement* }` of a rule.
