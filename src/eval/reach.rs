@@ -1,14 +1,16 @@
 //! Which rules' `where` an event is tried against, and each `where`
 //! evaluated once. A pack of thousands of rules is mostly rules that an
-//! event cannot match: each rule is filed under a guard, a leaf (or a
-//! group of a field's literal predicates) that must hold for its `where`
-//! to hold, chosen among its required leaves as the one most rules share;
-//! an event tries a guard once and skips every rule filed under it when it
+//! event cannot match: each rule is filed under a guard, a leaf that must
+//! hold for its `where` to hold (the one of its required leaves that most
+//! rules share), or when it has none, a group of a field's literal
+//! predicates one of which must hold (`a in @x or a startswith "y"`); an
+//! event tries a guard once and skips every rule filed under it when it
 //! does not hold. Rules whose `where` are the same (same shared leaves in
 //! the same shape: copies of one rule for several sites) evaluate it once
 //! per event.
 
 use rustc_hash::FxHashMap as HashMap;
+use std::cmp::Reverse;
 use std::collections::BTreeSet;
 
 use super::event::Fields;
@@ -187,8 +189,10 @@ impl Reach {
     }
 }
 
-/// Each rule's guard: among the guards its `where` requires, the one the
-/// most rules of the pack require (ties: the first in `Guard` order).
+/// Each rule's guard: among the guards its `where` requires, a leaf
+/// rather than a group (a leaf holds only when its group does, so it
+/// skips the rule at least as often), then the one the most rules of the
+/// pack require (fewer guards to try), then the first in `Guard` order.
 pub fn guards(conditions: &Conditions, rules: usize, shared: &Shared) -> Vec<Option<Guard>> {
     let required: Vec<BTreeSet<Guard>> = (0..rules)
         .map(|rule| {
@@ -211,9 +215,11 @@ pub fn guards(conditions: &Conditions, rules: usize, shared: &Shared) -> Vec<Opt
             guards
                 .iter()
                 .max_by_key(|guard| {
+                    let leaf = matches!(guard, Guard::Leaf(_));
                     (
+                        leaf,
                         count.get(guard).copied().unwrap_or(0),
-                        std::cmp::Reverse(**guard),
+                        Reverse(**guard),
                     )
                 })
                 .copied()
@@ -221,11 +227,16 @@ pub fn guards(conditions: &Conditions, rules: usize, shared: &Shared) -> Vec<Opt
         .collect()
 }
 
-/// The guards that hold whenever `condition` holds: those of every item
-/// of an `and`, those common to every branch of an `or`.
+/// The guards that hold whenever `condition` holds: a leaf and its group,
+/// those of every item of an `and`, those common to every branch of an
+/// `or`.
 fn required(condition: &Condition, shared: &Shared) -> BTreeSet<Guard> {
     match condition {
-        Condition::Shared(leaf) => BTreeSet::from([shared.guard_of(*leaf)]),
+        Condition::Shared(leaf) => {
+            let mut guards = BTreeSet::from([Guard::Leaf(*leaf)]);
+            guards.extend(shared.group_guard(*leaf));
+            guards
+        }
         Condition::And(items) => items.iter().flat_map(|c| required(c, shared)).collect(),
         Condition::Or(items) => {
             let mut branches = items.iter().map(|c| required(c, shared));

@@ -233,13 +233,10 @@ impl Shared {
         }
     }
 
-    /// The guard a leaf gives: its group's when a group answers it (after
-    /// `finish`), so that the rules of a field's lists share one guard.
-    pub fn guard_of(&self, leaf: u32) -> Guard {
-        match self.leaves.get(leaf as usize).and_then(|l| l.group) {
-            Some(group) => Guard::Group(u32::try_from(group).unwrap_or(u32::MAX)),
-            None => Guard::Leaf(leaf),
-        }
+    /// The group that answers a leaf (after `finish`), as a guard.
+    pub fn group_guard(&self, leaf: u32) -> Option<Guard> {
+        let group = self.leaves.get(leaf as usize)?.group?;
+        Some(Guard::Group(u32::try_from(group).ok()?))
     }
 
     /// Whether a guard holds for the event.

@@ -134,11 +134,11 @@ fn the_same_where_twice_is_one_condition() {
 }
 
 #[test]
-fn a_rule_is_guarded_by_the_required_leaf_most_rules_share() {
+fn a_rule_is_guarded_by_a_required_leaf_else_by_a_required_group() {
     // Rules 0 and 1 require `user.name == "a"`; rule 1 also `host.name`,
     // which only it requires; rule 2 requires nothing (`or` of two fields,
-    // `not`); rule 3 requires one of `user.name`'s group (4+ literal
-    // predicates on the field make a group).
+    // `not`); rule 3 requires no leaf but one of `user.name`'s group (4+
+    // literal predicates on a field make a group).
     let a = eq("user.name", "a");
     let rules = [
         a.clone(),
@@ -151,11 +151,8 @@ fn a_rule_is_guarded_by_the_required_leaf_most_rules_share() {
     ];
     let (conditions, shared) = compiled(&rules);
     let guards = guards(&conditions, rules.len(), &shared);
-    assert_eq!(guards[0], guards[1]);
-    assert!(matches!(guards[0], Some(Guard::Group(_))), "{guards:?}");
+    assert!(matches!(guards[0], Some(Guard::Leaf(_))), "{guards:?}");
+    assert_eq!(guards[1], guards[0], "the leaf two rules share");
     assert_eq!(guards[2], None);
-    assert_eq!(
-        guards[3], guards[0],
-        "the group of `user.name` answers both branches"
-    );
+    assert!(matches!(guards[3], Some(Guard::Group(_))), "{guards:?}");
 }
