@@ -1,17 +1,22 @@
 //! The pack's predicates compiled once for all its rules. Equal predicates
 //! (same field, same operation) are one `Leaf`, evaluated at most once per
-//! event. The string predicates of a field that only compare folded text
-//! with literals (`==` / `in`, `contains`, `startswith`, `endswith` of any,
-//! `like` globs with stars only at their ends) are a `Group`: one hash map
-//! over all their equality literals and one Aho-Corasick automaton over all
-//! their other literals, run once per value of the field, which answers
-//! every predicate of the group at once. Semantics are those of
-//! `Test::holds`, on the folded text (see `fold`).
+//! event. The predicates of a field that only compare folded text with
+//! literals (`==` / `in`, `contains`, `startswith`, `endswith` of any,
+//! `like` globs with stars only at their ends), and its `in cidr` ones,
+//! are a `Group`: one hash map over all their equality literals, one
+//! Aho-Corasick automaton over all their other literals and one table over
+//! all their CIDR blocks (`CidrTable`), run once per value of the field,
+//! which answers every predicate of the group at once. Semantics are those
+//! of `Test::holds`, on the folded text (see `fold`) and the address as
+//! `CidrSet` reads it.
 
 use aho_corasick::AhoCorasick;
 use rustc_hash::FxHashMap as HashMap;
 
-use super::event::{FieldPath, Fields, PathTrie};
+use std::net::IpAddr;
+
+use super::cidr::{CidrSet, CidrTable};
+use super::event::{FieldPath, Fields, PathTrie, Value};
 use super::fold::fold;
 use super::glob::GlobAnchor;
 use super::predicate::{Test, TextSet};
@@ -20,6 +25,9 @@ use crate::ir::{self, FieldType, TextOp};
 
 /// The fewest shareable predicates on one field for a `Group` to answer them.
 const MIN_GROUP: usize = 4;
+
+/// The most (piece, set) entries a field's CIDR table may hold.
+const MAX_CIDR_ENTRIES: usize = 1 << 20;
 
 /// A predicate of the pack, shared by the rules that contain it.
 #[derive(Debug, Clone)]
@@ -41,6 +49,10 @@ struct Group {
     needles: Vec<String>,
     owners: Vec<Vec<(u32, GlobAnchor)>>,
     automaton: Option<AhoCorasick>,
+    /// The field's `in cidr` leaves: their sets while the pack is read,
+    /// then one table over all their blocks.
+    cidr_sets: Vec<(u32, CidrSet)>,
+    cidr: Option<CidrTable>,
 }
 
 /// Every predicate of the pack, and the groups that answer them.
@@ -154,11 +166,20 @@ impl Shared {
         };
         let field = FieldPath::new(&predicate.field.path, trie);
         let id = u32::try_from(self.leaves.len()).map_err(|_| "too many predicates".to_string())?;
-        let group = literals(&test, predicate.field.ty).map(|literals| {
-            let group = self.group(&field);
-            self.groups[group].add(id, &literals);
-            group
-        });
+        let group = match (&test, literals(&test, predicate.field.ty)) {
+            (_, Some(literals)) => {
+                let group = self.group(&field);
+                self.groups[group].add(id, &literals);
+                Some(group)
+            }
+            (Test::Cidr(set), None) => {
+                let group = self.group(&field);
+                self.groups[group].leaves.push(id);
+                self.groups[group].cidr_sets.push((id, set.clone()));
+                Some(group)
+            }
+            _ => None,
+        };
         self.leaves.push(Leaf { field, test, group });
         self.known.insert(key, id);
         Ok(id)
@@ -175,6 +196,8 @@ impl Shared {
             needles: Vec::new(),
             owners: Vec::new(),
             automaton: None,
+            cidr_sets: Vec::new(),
+            cidr: None,
         });
         self.group_of
             .insert(field.path.clone(), self.groups.len() - 1);
@@ -185,6 +208,25 @@ impl Shared {
     /// shareable predicates keeps them apart: each is then cheaper alone
     /// (`Test::holds`) than the group's pass over all of them.
     pub fn finish(&mut self) -> Result<(), String> {
+        // A table too large to build leaves its sets to test each alone.
+        for group in &mut self.groups {
+            let sets = std::mem::take(&mut group.cidr_sets);
+            if sets.is_empty() {
+                continue;
+            }
+            let owned: Vec<(u32, &CidrSet)> = sets.iter().map(|(leaf, set)| (*leaf, set)).collect();
+            group.cidr = CidrTable::new(&owned, MAX_CIDR_ENTRIES);
+            if group.cidr.is_none() {
+                group
+                    .leaves
+                    .retain(|leaf| !sets.iter().any(|(l, _)| l == leaf));
+                for (leaf, _) in &sets {
+                    if let Some(leaf) = self.leaves.get_mut(*leaf as usize) {
+                        leaf.group = None;
+                    }
+                }
+            }
+        }
         for leaf in &mut self.leaves {
             let small = leaf
                 .group
@@ -199,6 +241,7 @@ impl Shared {
                 group.leaves.clear();
                 group.needles.clear();
                 group.equal.clear();
+                group.cidr = None;
                 continue;
             }
             if !group.needles.is_empty() {
@@ -295,6 +338,17 @@ impl Group {
     fn answer(&self, fields: &Fields<'_, '_>, memo: &mut Memo) -> bool {
         let mut any = false;
         self.field.for_each_atom(fields, &mut |value| {
+            if let (Some(table), Value::Str(text)) = (&self.cidr, value)
+                && let Ok(addr) = text.parse::<IpAddr>()
+            {
+                table.hits(addr, &mut |leaf| {
+                    memo.set(leaf, true);
+                    any = true;
+                });
+            }
+            if self.equal.is_empty() && self.automaton.is_none() {
+                return false;
+            }
             let Some(text) = text(value) else {
                 return false;
             };

@@ -17,12 +17,29 @@ use crate::ir::{Condition, Ordering, TextOp};
 
 const WORDS: &[&str] = &["a", "b", "ab", "ba", "A", "bb"];
 const SOURCES: &[&str] = &["dns", "web"];
+const BLOCKS: &[&str] = &[
+    "10.0.0.0/8",
+    "10.1.0.0/16",
+    "0.0.0.0/0",
+    "2001:db8::/32",
+    "::ffff:0:0/96",
+];
+const ADDRESSES: &[&str] = &[
+    "10.1.2.3",
+    "10.2.0.1",
+    "11.0.0.1",
+    "::ffff:10.1.0.9",
+    "2001:db8::5",
+    "x",
+];
 
 fn leaf() -> impl Strategy<Value = Condition> {
     let words = prop::collection::vec(prop::sample::select(WORDS), 1..3);
-    (0..7u8, words, prop::bool::ANY, 0..4i64).prop_map(|(kind, words, host, n)| {
+    let blocks = prop::collection::vec(prop::sample::select(BLOCKS), 1..3);
+    (0..8u8, words, prop::bool::ANY, 0..4i64, blocks).prop_map(|(kind, words, host, n, blocks)| {
         let path = if host { "host.name" } else { "user.name" };
         match kind {
+            7 => cidr("source.ip", &blocks),
             0 | 1 => is_in(path, &words),
             2 => text(path, TextOp::Contains, &words, false),
             3 => text(path, TextOp::StartsWith, &words, false),
@@ -64,9 +81,14 @@ fn value() -> impl Strategy<Value = String> {
 }
 
 fn event() -> impl Strategy<Value = String> {
-    (prop::sample::select(SOURCES), value(), value(), 0..5i64).prop_map(|(source, user, host, port)| {
+    let ips = prop::collection::vec(prop::sample::select(ADDRESSES), 0..3);
+    (prop::sample::select(SOURCES), value(), value(), 0..5i64, ips).prop_map(|(source, user, host, port, ips)| {
+        let ip = match ips.as_slice() {
+            [one] => format!("\"{one}\""),
+            _ => serde_json::Value::from(ips).to_string(),
+        };
         format!(
-            r#"{{"event":{{"dataset":"{source}"}},"user":{{"name":{user}}},"host":{{"name":{host}}},"source":{{"port":{port}}}}}"#
+            r#"{{"event":{{"dataset":"{source}"}},"user":{{"name":{user}}},"host":{{"name":{host}}},"source":{{"port":{port},"ip":{ip}}}}}"#
         )
     })
 }
