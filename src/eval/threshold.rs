@@ -18,7 +18,7 @@
 pub mod cohort;
 mod store;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
@@ -126,15 +126,16 @@ struct Group {
     created: u64,
 }
 
-/// Per context field, the smallest distinct values seen (`sample_value`).
+/// Per context field, the smallest distinct values seen, sorted
+/// (`sample_value`; a sorted vector: at most `ir::CONTEXT_SAMPLE`).
 #[derive(Debug, Clone)]
-struct Samples(Vec<BTreeSet<String>>);
+struct Samples(Vec<Vec<String>>);
 
 /// Adds a value's text to a sample that keeps the smallest
 /// `ir::CONTEXT_SAMPLE` distinct values: strings as they are, numbers and
 /// booleans as JSON writes them (into `buffer`, reused); null, `""` and
 /// objects add nothing. Text is copied only when it enters the sample.
-fn sample_value(sample: &mut BTreeSet<String>, value: &Value<'_>, buffer: &mut String) {
+pub(super) fn sample_value(sample: &mut Vec<String>, value: &Value<'_>, buffer: &mut String) {
     let text: &str = match value {
         Value::Str(s) if s.is_empty() => return,
         Value::Str(s) => s,
@@ -158,12 +159,9 @@ fn sample_value(sample: &mut BTreeSet<String>, value: &Value<'_>, buffer: &mut S
     {
         return;
     }
-    if sample.contains(text) {
-        return;
-    }
-    sample.insert(text.to_string());
-    if sample.len() > ir::CONTEXT_SAMPLE {
-        sample.pop_last();
+    if let Err(at) = sample.binary_search_by(|held| held.as_str().cmp(text)) {
+        sample.insert(at, text.to_string());
+        sample.truncate(ir::CONTEXT_SAMPLE);
     }
 }
 
@@ -554,7 +552,7 @@ impl Aggregator {
                         first_seq: seq,
                         last: 0,
                         samples: (!context.is_empty())
-                            .then(|| Box::new(Samples(vec![BTreeSet::new(); context.len()]))),
+                            .then(|| Box::new(Samples(vec![Vec::new(); context.len()]))),
                         count: 0,
                         distinct: Distinct::default(),
                         more: Vec::new(),
@@ -697,13 +695,7 @@ impl Aggregator {
                             .context
                             .iter()
                             .map(|f| f.path.clone())
-                            .zip(
-                                group
-                                    .samples
-                                    .into_iter()
-                                    .flat_map(|s| s.0)
-                                    .map(|s| s.into_iter().collect()),
-                            )
+                            .zip(group.samples.into_iter().flat_map(|s| s.0))
                             .collect(),
                     });
                 }
@@ -777,8 +769,10 @@ impl Aggregator {
                         + samples
                             .0
                             .iter()
-                            .flat_map(|sample| sample.iter())
-                            .map(|text| text.capacity() + size_of::<String>())
+                            .map(|sample| {
+                                sample.capacity() * size_of::<String>()
+                                    + sample.iter().map(String::capacity).sum::<usize>()
+                            })
                             .sum::<usize>();
                 }
                 bytes += group.more.iter().map(Distinct::heap_bytes).sum::<usize>();
