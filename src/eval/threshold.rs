@@ -21,7 +21,9 @@ mod store;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::hash::BuildHasher;
+
+use rustc_hash::{FxBuildHasher, FxHashMap as HashMap, FxHashSet as HashSet};
 
 use self::store::{
     Bytes, Distinct, Spellers, decode_spelling, is_new, is_new_value, push_spelling,
@@ -126,16 +128,24 @@ struct Group {
     created: u64,
 }
 
-/// Per context field, the smallest distinct values seen, sorted
-/// (`sample_value`; a sorted vector: at most `ir::CONTEXT_SAMPLE`).
+/// Per context field, the smallest distinct values seen (`sample_value`).
 #[derive(Debug, Clone)]
-struct Samples(Vec<Vec<String>>);
+struct Samples(Vec<Sample>);
+
+/// The smallest distinct texts of one context field, sorted (at most
+/// `ir::CONTEXT_SAMPLE`), each with its hash: most values counted are
+/// already held, and are found by comparing hashes rather than text.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(super) struct Sample {
+    pub texts: Vec<String>,
+    hashes: Vec<u64>,
+}
 
 /// Adds a value's text to a sample that keeps the smallest
 /// `ir::CONTEXT_SAMPLE` distinct values: strings as they are, numbers and
 /// booleans as JSON writes them (into `buffer`, reused); null, `""` and
 /// objects add nothing. Text is copied only when it enters the sample.
-pub(super) fn sample_value(sample: &mut Vec<String>, value: &Value<'_>, buffer: &mut String) {
+pub(super) fn sample_value(sample: &mut Sample, value: &Value<'_>, buffer: &mut String) {
     let text: &str = match value {
         Value::Str(s) if s.is_empty() => return,
         Value::Str(s) => s,
@@ -151,18 +161,21 @@ pub(super) fn sample_value(sample: &mut Vec<String>, value: &Value<'_>, buffer: 
         }
         Value::Null | Value::Array(_) | Value::Object(_) => return,
     };
-    let full = sample.len() >= ir::CONTEXT_SAMPLE;
-    if full
-        && sample
-            .last()
-            .is_some_and(|largest| text >= largest.as_str())
-    {
+    let texts = &mut sample.texts;
+    let full = texts.len() >= ir::CONTEXT_SAMPLE;
+    if full && texts.last().is_some_and(|largest| text >= largest.as_str()) {
         return;
     }
-    if let Err(at) = sample.binary_search_by(|held| held.as_str().cmp(text)) {
-        sample.insert(at, text.to_string());
-        sample.truncate(ir::CONTEXT_SAMPLE);
+    let hash = FxBuildHasher.hash_one(text);
+    let mut held = sample.hashes.iter().zip(texts.iter());
+    if held.any(|(&h, t)| h == hash && t == text) {
+        return;
     }
+    let at = texts.partition_point(|t| t.as_str() < text);
+    texts.insert(at, text.to_string());
+    sample.hashes.insert(at, hash);
+    texts.truncate(ir::CONTEXT_SAMPLE);
+    sample.hashes.truncate(ir::CONTEXT_SAMPLE);
 }
 
 /// A value's text in an alert's context sample: strings as they are,
@@ -552,7 +565,7 @@ impl Aggregator {
                         first_seq: seq,
                         last: 0,
                         samples: (!context.is_empty())
-                            .then(|| Box::new(Samples(vec![Vec::new(); context.len()]))),
+                            .then(|| Box::new(Samples(vec![Sample::default(); context.len()]))),
                         count: 0,
                         distinct: Distinct::default(),
                         more: Vec::new(),
@@ -695,7 +708,7 @@ impl Aggregator {
                             .context
                             .iter()
                             .map(|f| f.path.clone())
-                            .zip(group.samples.into_iter().flat_map(|s| s.0))
+                            .zip(group.samples.into_iter().flat_map(|s| s.0).map(|s| s.texts))
                             .collect(),
                     });
                 }
@@ -770,8 +783,9 @@ impl Aggregator {
                             .0
                             .iter()
                             .map(|sample| {
-                                sample.capacity() * size_of::<String>()
-                                    + sample.iter().map(String::capacity).sum::<usize>()
+                                sample.texts.capacity() * size_of::<String>()
+                                    + sample.hashes.capacity() * size_of::<u64>()
+                                    + sample.texts.iter().map(String::capacity).sum::<usize>()
                             })
                             .sum::<usize>();
                 }

@@ -332,7 +332,7 @@ proptest::proptest! {
     ) {
         use std::borrow::Cow;
         use std::collections::BTreeSet;
-        use crate::eval::threshold::{sample_text, sample_value};
+        use crate::eval::threshold::{Sample, sample_text, sample_value};
         let values: Vec<Value<'_>> = picks
             .iter()
             .map(|(kind, n, s)| match kind {
@@ -343,13 +343,13 @@ proptest::proptest! {
                 _ => Value::Null,
             })
             .collect();
-        let mut sample = Vec::new();
+        let mut sample = Sample::default();
         let mut buffer = String::new();
         for value in &values {
             sample_value(&mut sample, value, &mut buffer);
         }
         let all: BTreeSet<String> = values.iter().filter_map(sample_text).collect();
         let expected: Vec<String> = all.into_iter().take(crate::ir::CONTEXT_SAMPLE).collect();
-        proptest::prop_assert_eq!(sample, expected);
+        proptest::prop_assert_eq!(sample.texts, expected);
     }
 }
