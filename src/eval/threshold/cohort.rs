@@ -27,6 +27,8 @@ pub struct Cohorts {
     /// Whether cohorts merge (off: every rule keeps its own, for tests
     /// that compare sharing with its absence).
     sharing: bool,
+    /// How many classes there are: with as many cohorts, none can merge.
+    classes: usize,
     /// The event being counted (`tally`), and per rule and per cohort the
     /// last event that rule matched and how many members of the cohort
     /// matched it and are still to be counted.
@@ -96,6 +98,7 @@ impl Cohorts {
             }
         }
         Cohorts {
+            classes: classes.len(),
             hits: vec![(0, 0); cohorts.len()],
             rule_seen: vec![0; rules.len()],
             cohorts,
@@ -243,10 +246,7 @@ impl Cohorts {
     /// Merges the cohorts of each class that nothing can tell apart any
     /// more, so that splits do not pile up.
     fn merge(&mut self) {
-        let mut classes: Vec<usize> = self.cohorts.iter().map(|c| c.class).collect();
-        classes.sort_unstable();
-        classes.dedup();
-        if classes.len() == self.cohorts.len() {
+        if self.cohorts.len() <= self.classes {
             return;
         }
         let mut kept: Vec<Cohort> = Vec::with_capacity(self.cohorts.len());
