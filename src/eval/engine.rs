@@ -477,6 +477,25 @@ impl Engine {
         }
         for &index in &prepared.matched {
             let index = index as usize;
+            // A threshold rule counts in its cohort's windows (`Cohorts`),
+            // without reading the rule.
+            if self.cohorts.counts(index) {
+                let (Some(event), Some(time)) = (event, time) else {
+                    continue;
+                };
+                match self
+                    .cohorts
+                    .count(index, event, time, newest, &mut self.due)
+                {
+                    None => {}
+                    Some(Counted::Late) => report.late = true,
+                    Some(Counted::Added(Ok(added))) => self.entries += added,
+                    Some(Counted::Added(Err(too_many))) => {
+                        report.too_many.get_or_insert((index, too_many));
+                    }
+                }
+                continue;
+            }
             let Some(rule) = self.rules.get_mut(index) else {
                 continue;
             };
@@ -498,19 +517,6 @@ impl Engine {
                 }
                 if let Some(due) = ordered.due() {
                     self.due = Some(self.due.map_or(due, |d| d.min(due)));
-                }
-                continue;
-            }
-            let Some(time) = time else { continue };
-            match self
-                .cohorts
-                .count(index, event, time, newest, &mut self.due)
-            {
-                None => {}
-                Some(Counted::Late) => report.late = true,
-                Some(Counted::Added(Ok(added))) => self.entries += added,
-                Some(Counted::Added(Err(too_many))) => {
-                    report.too_many.get_or_insert((index, too_many));
                 }
             }
         }

@@ -108,10 +108,9 @@ impl Cohorts {
         }
     }
 
-    /// The aggregation rule `index` counts with.
-    pub fn aggregator(&self, index: usize) -> Option<&Aggregator> {
-        let cohort = (*self.of_rule.get(index)?)?;
-        self.cohorts.get(cohort).map(|c| &c.aggregator)
+    /// Whether rule `index` is a threshold rule (counted here).
+    pub fn counts(&self, index: usize) -> bool {
+        self.of_rule.get(index).is_some_and(Option::is_some)
     }
 
     /// Notes the rules (ascending) that matched event `event` (a number
