@@ -185,6 +185,9 @@ pub struct Engine {
     scratch: Scratch,
     /// The threshold rules' windows, shared by rules that aggregate alike.
     cohorts: Cohorts,
+    /// The `sequence` and `first seen` rules (indices): what they hold is
+    /// summed after every event, without walking every rule.
+    ordered_rules: Vec<usize>,
 }
 
 /// What does not change while events flow: the paths to read, the routing,
@@ -349,9 +352,13 @@ impl Engine {
             watermarked,
         };
         let cohorts = cohorts_of(&rules, true);
+        let ordered_rules = (0..rules.len())
+            .filter(|&i| rules[i].ordered.is_some())
+            .collect();
         Ok(Engine {
             rules,
             cohorts,
+            ordered_rules,
             matcher: Arc::new(matcher),
             clock: Clock::new(limits),
             due: None,
@@ -536,9 +543,9 @@ impl Engine {
     /// What the `sequence` and `first seen` rules hold (counted with the
     /// threshold windows' entries against `max_groups`).
     pub fn ordered_entries(&self) -> u64 {
-        self.rules
+        self.ordered_rules
             .iter()
-            .filter_map(|r| r.ordered.as_ref())
+            .filter_map(|&i| self.rules.get(i)?.ordered.as_ref())
             .map(Ordered::entries)
             .sum()
     }
