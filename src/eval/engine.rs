@@ -14,6 +14,7 @@ use super::ordered::{Ordered, OrderedHeld};
 use super::predicate::Condition;
 use super::reach::{self, Conditions, Reach};
 use super::shared::{Memo, Shared};
+use super::threshold::cohort::{Cohorts, Counted};
 use super::threshold::{Aggregator, Alert, Held, TooManyCombinations};
 use super::timestamp::{self, Nanos};
 use crate::ir;
@@ -78,6 +79,8 @@ pub struct CompiledRule {
     pub source: String,
     /// The further sources of `from a, b`, folded.
     pub more_sources: Vec<String>,
+    /// A threshold rule's aggregation as compiled, before any event: the
+    /// engine counts in its cohort's (`Cohorts`).
     aggregator: Option<Aggregator>,
     /// A `sequence` or `first seen` rule's matcher.
     ordered: Option<Ordered>,
@@ -179,6 +182,11 @@ pub struct Engine {
     max_groups: u64,
     seq: u64,
     scratch: Scratch,
+    /// The threshold rules' windows, shared by rules that aggregate alike.
+    cohorts: Cohorts,
+    /// The `sequence` and `first seen` rules (indices): what they hold is
+    /// summed after every event, without walking every rule.
+    ordered_rules: Vec<usize>,
 }
 
 /// What does not change while events flow: the paths to read, the routing,
@@ -343,8 +351,14 @@ impl Engine {
             routing_fields,
             watermarked,
         };
+        let cohorts = cohorts_of(&rules, true);
+        let ordered_rules = (0..rules.len())
+            .filter(|&i| rules[i].ordered.is_some())
+            .collect();
         Ok(Engine {
             rules,
+            cohorts,
+            ordered_rules,
             matcher: Arc::new(matcher),
             clock: Clock::new(limits),
             due: None,
@@ -358,6 +372,20 @@ impl Engine {
 
     pub fn rules(&self) -> &[CompiledRule] {
         &self.rules
+    }
+
+    /// The same engine with every threshold rule counting in windows of
+    /// its own: what sharing must not change (for tests).
+    #[cfg(test)]
+    pub(crate) fn unshared(mut self) -> Engine {
+        self.cohorts = cohorts_of(&self.rules, false);
+        self
+    }
+
+    /// How many sets of rules count in windows of their own now.
+    #[cfg(test)]
+    pub(crate) fn cohorts(&self) -> usize {
+        self.cohorts.len()
     }
 
     /// Parses a line as the engine would (for callers that inspect events).
@@ -451,8 +479,30 @@ impl Engine {
         let time = prepared.time;
         report.bad_timestamp = prepared.bad_timestamp;
         let newest = self.clock.newest;
+        if event.is_some() && time.is_some() {
+            self.cohorts.tally(self.seq, &prepared.matched);
+        }
         for &index in &prepared.matched {
             let index = index as usize;
+            // A threshold rule counts in its cohort's windows (`Cohorts`),
+            // without reading the rule.
+            if self.cohorts.counts(index) {
+                let (Some(event), Some(time)) = (event, time) else {
+                    continue;
+                };
+                match self
+                    .cohorts
+                    .count(index, event, time, newest, &mut self.due)
+                {
+                    None => {}
+                    Some(Counted::Late) => report.late = true,
+                    Some(Counted::Added(Ok(added))) => self.entries += added,
+                    Some(Counted::Added(Err(too_many))) => {
+                        report.too_many.get_or_insert((index, too_many));
+                    }
+                }
+                continue;
+            }
             let Some(rule) = self.rules.get_mut(index) else {
                 continue;
             };
@@ -475,28 +525,6 @@ impl Engine {
                 if let Some(due) = ordered.due() {
                     self.due = Some(self.due.map_or(due, |d| d.min(due)));
                 }
-                continue;
-            }
-            match (&mut rule.aggregator, time) {
-                (None, _) | (Some(_), None) => {}
-                (Some(aggregator), Some(time)) => {
-                    let start = aggregator.window_start(time);
-                    if let Some(lateness) = aggregator.lateness {
-                        let due = aggregator.window_end(start) + lateness;
-                        if newest.is_some_and(|newest| due < newest) {
-                            report.late = true;
-                            continue;
-                        }
-                        let due = aggregator.first_end(start) + lateness;
-                        self.due = Some(self.due.map_or(due, |d| d.min(due)));
-                    }
-                    match aggregator.add(event, (time, start), self.seq) {
-                        Ok(added) => self.entries += added,
-                        Err(too_many) => {
-                            report.too_many.get_or_insert((index, too_many));
-                        }
-                    }
-                }
             }
         }
         self.peak = self.peak.max(self.entries);
@@ -515,9 +543,9 @@ impl Engine {
     /// What the `sequence` and `first seen` rules hold (counted with the
     /// threshold windows' entries against `max_groups`).
     pub fn ordered_entries(&self) -> u64 {
-        self.rules
+        self.ordered_rules
             .iter()
-            .filter_map(|r| r.ordered.as_ref())
+            .filter_map(|&i| self.rules.get(i)?.ordered.as_ref())
             .map(Ordered::entries)
             .sum()
     }
@@ -546,21 +574,15 @@ impl Engine {
     /// the clock than their rule's lateness, and emits their alerts by
     /// window end, then rule order.
     fn close<'l>(&mut self, all: bool, emit: &mut dyn FnMut(Output<'l>)) {
-        let mut alerts = Vec::new();
         let newest = self.clock.newest;
-        for (index, rule) in self.rules.iter_mut().enumerate() {
-            let Some(aggregator) = &mut rule.aggregator else {
-                continue;
-            };
-            let limit = match (all, aggregator.lateness, newest) {
-                (true, _, _) => None,
-                (false, Some(lateness), Some(newest)) => Some(newest - lateness),
-                (false, _, _) => continue,
-            };
-            let (closed, freed) = aggregator.close(limit);
-            self.entries = self.entries.saturating_sub(freed);
-            alerts.extend(closed.into_iter().map(|a| (index, a)));
-        }
+        let (mut alerts, freed) =
+            self.cohorts
+                .close(&|aggregator| match (all, aggregator.lateness, newest) {
+                    (true, _, _) => Some(None),
+                    (false, Some(lateness), Some(newest)) => Some(Some(newest - lateness)),
+                    (false, _, _) => None,
+                });
+        self.entries = self.entries.saturating_sub(freed);
         alerts.sort_by_key(|(index, alert)| (alert.end, *index));
         // Sequences and first sightings after the windows, by the time of
         // their last event, then rule order.
@@ -573,15 +595,8 @@ impl Engine {
         }
         ordered.sort_by_key(|(index, alert)| (alert.last_time, *index));
         alerts.extend(ordered);
-        self.due = self
-            .rules
-            .iter()
-            .filter_map(|r| match (&r.aggregator, &r.ordered) {
-                (Some(aggregator), _) => aggregator.due(),
-                (None, Some(ordered)) => ordered.due(),
-                (None, None) => None,
-            })
-            .min();
+        let ordered_due = self.rules.iter().filter_map(|r| r.ordered.as_ref()?.due());
+        self.due = ordered_due.chain(self.cohorts.due()).min();
         for (rule, alert) in alerts {
             emit(Output::Alert { rule, alert });
         }
@@ -589,15 +604,7 @@ impl Engine {
 
     /// What the open windows hold now, and the most entries they held.
     pub fn held(&self) -> (Held, u64) {
-        let mut total = Held::default();
-        for aggregator in self.rules.iter().filter_map(|r| r.aggregator.as_ref()) {
-            let held = aggregator.held();
-            total.windows += held.windows;
-            total.groups += held.groups;
-            total.entries += held.entries;
-            total.bytes += held.bytes;
-        }
-        (total, self.peak)
+        (self.cohorts.held(), self.peak)
     }
 
     /// The stream's clock: the newest plausible event time.
@@ -729,6 +736,16 @@ impl Matcher {
             Some(Some(Value::Null)) | None => "<none>".into(),
         }
     }
+}
+
+/// The threshold rules' cohorts: rules of the same sources and aggregation
+/// share windows when `sharing`.
+fn cohorts_of(rules: &[CompiledRule], sharing: bool) -> Cohorts {
+    let keyed: Vec<_> = rules
+        .iter()
+        .map(|r| (r.aggregator.as_ref(), (&r.source, &r.more_sources)))
+        .collect();
+    Cohorts::new(&keyed, sharing)
 }
 
 /// The field's value when it has at most one: `Some(None)` for none,

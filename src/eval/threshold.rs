@@ -15,11 +15,15 @@
 //! first 10 of the group's distinct non-empty values sorted as text (kept
 //! while counting only for rules with such fields).
 
+pub mod cohort;
 mod store;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::hash::BuildHasher;
+
+use rustc_hash::{FxBuildHasher, FxHashMap as HashMap, FxHashSet as HashSet};
 
 use self::store::{
     Bytes, Distinct, Spellers, decode_spelling, is_new, is_new_value, push_spelling,
@@ -69,6 +73,8 @@ pub struct Aggregator {
     scratch: Vec<u8>,
     /// Reused for the encoding of a group's spelling (`push_spelling`).
     spelled: Vec<u8>,
+    /// Reused for a number's text in a context sample (`sample_value`).
+    text: String,
     /// Reused: the distinct keys of each `by` column (column, byte range
     /// in `scratch`), the distinct values' ranges, the combination being
     /// counted and each column's range of keys.
@@ -124,22 +130,52 @@ struct Group {
 
 /// Per context field, the smallest distinct values seen (`sample_value`).
 #[derive(Debug, Clone)]
-struct Samples(Vec<BTreeSet<String>>);
+struct Samples(Vec<Sample>);
+
+/// The smallest distinct texts of one context field, sorted (at most
+/// `ir::CONTEXT_SAMPLE`), each with its hash: most values counted are
+/// already held, and are found by comparing hashes rather than text.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(super) struct Sample {
+    pub texts: Vec<String>,
+    hashes: Vec<u64>,
+}
 
 /// Adds a value's text to a sample that keeps the smallest
 /// `ir::CONTEXT_SAMPLE` distinct values: strings as they are, numbers and
-/// booleans as JSON writes them; null, `""` and objects add nothing.
-fn sample_value(sample: &mut BTreeSet<String>, value: &Value<'_>) {
-    let Some(text) = sample_text(value) else {
-        return;
+/// booleans as JSON writes them (into `buffer`, reused); null, `""` and
+/// objects add nothing. Text is copied only when it enters the sample.
+pub(super) fn sample_value(sample: &mut Sample, value: &Value<'_>, buffer: &mut String) {
+    let text: &str = match value {
+        Value::Str(s) if s.is_empty() => return,
+        Value::Str(s) => s,
+        Value::Int(n) => {
+            buffer.clear();
+            let _ = write!(buffer, "{n}");
+            buffer
+        }
+        Value::Float(_) | Value::Bool(_) => {
+            buffer.clear();
+            let _ = write!(buffer, "{}", to_json(value));
+            buffer
+        }
+        Value::Null | Value::Array(_) | Value::Object(_) => return,
     };
-    if sample.len() == ir::CONTEXT_SAMPLE && sample.last().is_some_and(|largest| text >= *largest) {
+    let texts = &mut sample.texts;
+    let full = texts.len() >= ir::CONTEXT_SAMPLE;
+    if full && texts.last().is_some_and(|largest| text >= largest.as_str()) {
         return;
     }
-    sample.insert(text);
-    if sample.len() > ir::CONTEXT_SAMPLE {
-        sample.pop_last();
+    let hash = FxBuildHasher.hash_one(text);
+    let mut held = sample.hashes.iter().zip(texts.iter());
+    if held.any(|(&h, t)| h == hash && t == text) {
+        return;
     }
+    let at = texts.partition_point(|t| t.as_str() < text);
+    texts.insert(at, text.to_string());
+    sample.hashes.insert(at, hash);
+    texts.truncate(ir::CONTEXT_SAMPLE);
+    sample.hashes.truncate(ir::CONTEXT_SAMPLE);
 }
 
 /// A value's text in an alert's context sample: strings as they are,
@@ -175,7 +211,7 @@ enum Reading {
 }
 
 /// The condition with each aggregate an index into `readings`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 enum Cond {
     And(Vec<Cond>),
     Or(Vec<Cond>),
@@ -313,6 +349,7 @@ impl Aggregator {
             created: 0,
             scratch: Vec::new(),
             spelled: Vec::new(),
+            text: String::new(),
             atoms: Vec::new(),
             values: Vec::new(),
             pick: Vec::new(),
@@ -501,6 +538,7 @@ impl Aggregator {
         let created = &mut self.created;
         let spelled = &mut self.spelled;
         let context = &self.context;
+        let text = &mut self.text;
         let mut added = 0u64;
         let mut count = |key: &[u8], members: &[usize]| {
             let mut spell = || {
@@ -527,7 +565,7 @@ impl Aggregator {
                         first_seq: seq,
                         last: 0,
                         samples: (!context.is_empty())
-                            .then(|| Box::new(Samples(vec![BTreeSet::new(); context.len()]))),
+                            .then(|| Box::new(Samples(vec![Sample::default(); context.len()]))),
                         count: 0,
                         distinct: Distinct::default(),
                         more: Vec::new(),
@@ -568,7 +606,7 @@ impl Aggregator {
             if let Some(samples) = &mut group.samples {
                 for (field, sample) in context.iter().zip(samples.0.iter_mut()) {
                     field.for_each_atom(event, &mut |v| {
-                        sample_value(sample, v);
+                        sample_value(sample, v, text);
                         false
                     });
                 }
@@ -670,23 +708,45 @@ impl Aggregator {
                             .context
                             .iter()
                             .map(|f| f.path.clone())
-                            .zip(
-                                group
-                                    .samples
-                                    .into_iter()
-                                    .flat_map(|s| s.0)
-                                    .map(|s| s.into_iter().collect()),
-                            )
+                            .zip(group.samples.into_iter().flat_map(|s| s.0).map(|s| s.texts))
                             .collect(),
                     });
                 }
             }
-            if hopping {
+            // No group satisfied it: nothing to remember (the same as
+            // `None` to the next window, and two cohorts may then merge).
+            if hopping && !satisfied.is_empty() {
                 self.last = Some((start, satisfied));
             }
         }
         self.entries = self.entries.saturating_sub(freed);
         (alerts, freed)
+    }
+
+    /// Whether `other` counts events the same way: the same compiled
+    /// aggregation (fields and their keying, aggregates, condition, labels,
+    /// windows, lateness, fan-out limit and context fields), whatever
+    /// either holds now.
+    pub fn same_spec(&self, other: &Aggregator) -> bool {
+        self.by == other.by
+            && self.distinct == other.distinct
+            && self.numbers == other.numbers
+            && self.condition == other.condition
+            && self.readings == other.readings
+            && (self.window, self.step, self.hops) == (other.window, other.step, other.hops)
+            && self.lateness == other.lateness
+            && self.max_fanout == other.max_fanout
+            && self.context == other.context
+    }
+
+    /// Whether `other` (of the same spec) would count and alert exactly as
+    /// this one from now on: neither has an open window and both remember
+    /// the same of the windows they closed.
+    pub fn interchangeable(&self, other: &Aggregator) -> bool {
+        self.windows.is_empty()
+            && other.windows.is_empty()
+            && self.closed_through == other.closed_through
+            && self.last == other.last
     }
 
     /// When the oldest open window closes: once the clock is past this.
@@ -722,8 +782,11 @@ impl Aggregator {
                         + samples
                             .0
                             .iter()
-                            .flat_map(|sample| sample.iter())
-                            .map(|text| text.capacity() + size_of::<String>())
+                            .map(|sample| {
+                                sample.texts.capacity() * size_of::<String>()
+                                    + sample.hashes.capacity() * size_of::<u64>()
+                                    + sample.texts.iter().map(String::capacity).sum::<usize>()
+                            })
                             .sum::<usize>();
                 }
                 bytes += group.more.iter().map(Distinct::heap_bytes).sum::<usize>();

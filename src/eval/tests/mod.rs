@@ -1,5 +1,6 @@
 //! Unit tests of the semantics, on `ir` values built by hand (`kit`).
 
+mod cohort;
 pub(crate) mod kit;
 mod limits;
 mod ordered;

@@ -319,3 +319,37 @@ fn an_alert_carries_its_first_and_last_time_and_a_sorted_sample() {
     .to_vec();
     assert_eq!(alert.context, vec![("user.name".to_string(), expected)]);
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 300, ..Default::default() })]
+
+    /// A context sample is the first `CONTEXT_SAMPLE` distinct texts of
+    /// the values seen, sorted as text, whatever their order: strings as
+    /// they are, numbers and booleans as JSON writes them.
+    #[test]
+    fn a_context_sample_keeps_the_smallest_distinct_texts(
+        picks in proptest::collection::vec((0u8..5, -30i64..200, "[a-c1-9]{0,2}"), 0..40),
+    ) {
+        use std::borrow::Cow;
+        use std::collections::BTreeSet;
+        use crate::eval::threshold::{Sample, sample_text, sample_value};
+        let values: Vec<Value<'_>> = picks
+            .iter()
+            .map(|(kind, n, s)| match kind {
+                0 => Value::Str(Cow::Borrowed(s.as_str())),
+                1 => Value::Int(*n),
+                2 => Value::Float(*n as f64 / 4.0),
+                3 => Value::Bool(*n % 2 == 0),
+                _ => Value::Null,
+            })
+            .collect();
+        let mut sample = Sample::default();
+        let mut buffer = String::new();
+        for value in &values {
+            sample_value(&mut sample, value, &mut buffer);
+        }
+        let all: BTreeSet<String> = values.iter().filter_map(sample_text).collect();
+        let expected: Vec<String> = all.into_iter().take(crate::ir::CONTEXT_SAMPLE).collect();
+        proptest::prop_assert_eq!(sample.texts, expected);
+    }
+}
