@@ -328,7 +328,7 @@ impl Engine {
                 sources
             })
             .collect();
-        let conditions = Conditions::new(conditions);
+        let conditions = Conditions::new(conditions, &mut shared);
         let guards = reach::guards(&conditions, rules.len(), &shared);
         let reach = |sees: &dyn Fn(usize) -> bool| {
             let list: Vec<usize> = (0..rules.len()).filter(|&i| sees(i)).collect();
@@ -640,7 +640,11 @@ impl Matcher {
     fn prepare_fields(&self, event: &Fields<'_, '_>, memo: &mut Memo, out: &mut Prepared) {
         out.malformed = None;
         out.matched.clear();
-        memo.next_event(&self.shared, self.conditions.count());
+        memo.next_event(
+            &self.shared,
+            self.conditions.count(),
+            self.conditions.families(),
+        );
         let reach = match self.route(event) {
             Route::Unrouted => {
                 out.unrouted = true;

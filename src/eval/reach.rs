@@ -17,23 +17,30 @@ use super::event::Fields;
 use super::predicate::Condition;
 use super::shared::{Guard, Memo, Shared};
 
-/// The pack's distinct `where`s and each rule's.
+/// The pack's distinct `where`s and each rule's, and the families they
+/// form: `where`s alike but for leaves of the same groups (a rule copied
+/// for many sites, each copy with its own lists). When, for an event, the
+/// leaves at each such place all hold or all fail, every member of the
+/// family comes out as the first one evaluated.
 #[derive(Debug, Clone, Default)]
 pub struct Conditions {
     distinct: Vec<Condition>,
     of_rule: Vec<u32>,
+    family_of: Vec<Option<u32>>,
+    /// Per family, its places: the group and the sibling set of each.
+    families: Vec<Vec<(u32, u32)>>,
 }
 
 impl Conditions {
     /// The rules' `where`s, in rule order, merged when their shape is
-    /// the same.
-    pub fn new(conditions: Vec<Condition>) -> Conditions {
+    /// the same; families registered in `shared` (after `finish`).
+    pub fn new(conditions: Vec<Condition>, shared: &mut Shared) -> Conditions {
         let mut distinct = Vec::new();
         let mut of_rule = Vec::with_capacity(conditions.len());
         let mut known: HashMap<String, u32> = HashMap::default();
         for condition in conditions {
             let index = u32::try_from(distinct.len()).unwrap_or(u32::MAX);
-            match shape(&condition) {
+            match shape(&condition, &|leaf| leaf.to_string()) {
                 Some(key) => match known.get(&key) {
                     Some(&same) => of_rule.push(same),
                     None => {
@@ -48,12 +55,23 @@ impl Conditions {
                 }
             }
         }
-        Conditions { distinct, of_rule }
+        let (family_of, families) = families(&distinct, shared);
+        Conditions {
+            distinct,
+            of_rule,
+            family_of,
+            families,
+        }
     }
 
     /// How many distinct `where`s the pack has.
     pub fn count(&self) -> usize {
         self.distinct.len()
+    }
+
+    /// How many families they form.
+    pub fn families(&self) -> usize {
+        self.families.len()
     }
 
     fn of(&self, rule: u32) -> Option<(u32, &Condition)> {
@@ -75,21 +93,113 @@ impl Conditions {
         if let Some(known) = memo.condition(index) {
             return known;
         }
+        let family = self.family_of.get(index as usize).copied().flatten();
+        if let Some(Some(agreed)) = family.and_then(|f| memo.family(f)) {
+            memo.set_condition(index, agreed);
+            return agreed;
+        }
         let holds = condition.holds_with(event, &mut |leaf| shared.holds(leaf, event, memo));
         memo.set_condition(index, holds);
+        if let Some(family) = family
+            && memo.family(family).is_none()
+        {
+            let places = self
+                .families
+                .get(family as usize)
+                .map_or(&[][..], Vec::as_slice);
+            let agree =
+                (places.iter()).all(|&(group, set)| shared.all_or_none(set, group, event, memo));
+            memo.set_family(family, agree.then_some(holds));
+        }
         holds
     }
 }
 
+/// Each distinct condition's family, and each family's places.
+type Families = (Vec<Option<u32>>, Vec<Vec<(u32, u32)>>);
+
+/// The families of `distinct`: conditions of the same shape once each
+/// grouped leaf is read as its group. Each place of such a leaf gets a
+/// sibling set in `shared` holding the members' leaves there.
+fn families(distinct: &[Condition], shared: &mut Shared) -> Families {
+    let mut by_key: HashMap<String, Vec<usize>> = HashMap::default();
+    let mut keys = Vec::new();
+    for (index, condition) in distinct.iter().enumerate() {
+        let key = shape(condition, &|leaf| match shared.group_of(leaf) {
+            Some(group) => format!("g{group}"),
+            None => leaf.to_string(),
+        });
+        if let Some(key) = key {
+            let members = by_key.entry(key.clone()).or_default();
+            if members.is_empty() {
+                keys.push(key);
+            }
+            members.push(index);
+        }
+    }
+    let mut family_of = vec![None; distinct.len()];
+    let mut families = Vec::new();
+    for key in keys {
+        let Some(members) = by_key.get(&key).filter(|m| m.len() > 1) else {
+            continue;
+        };
+        let Ok(family) = u32::try_from(families.len()) else {
+            break;
+        };
+        let grouped: Vec<Vec<u32>> = (members.iter())
+            .map(|&m| {
+                let mut leaves = Vec::new();
+                if let Some(condition) = distinct.get(m) {
+                    shared_leaves(condition, &mut leaves);
+                }
+                leaves.retain(|&leaf| shared.group_of(leaf).is_some());
+                leaves
+            })
+            .collect();
+        let places = grouped.first().map_or(0, Vec::len);
+        let mut sets = Vec::with_capacity(places);
+        for place in 0..places {
+            let leaves: Vec<u32> = grouped
+                .iter()
+                .filter_map(|l| l.get(place).copied())
+                .collect();
+            let group = leaves.first().and_then(|&leaf| shared.group_of(leaf));
+            if let Some(group) = group {
+                sets.push((group, shared.add_sibling_set(&leaves)));
+            }
+        }
+        for &m in members {
+            if let Some(slot) = family_of.get_mut(m) {
+                *slot = Some(family);
+            }
+        }
+        families.push(sets);
+    }
+    (family_of, families)
+}
+
+/// The shared leaves of a condition, in the order `shape` writes them.
+fn shared_leaves(condition: &Condition, out: &mut Vec<u32>) {
+    match condition {
+        Condition::And(items) | Condition::Or(items) => {
+            items.iter().for_each(|item| shared_leaves(item, out));
+        }
+        Condition::Not(inner) => shared_leaves(inner, out),
+        Condition::Shared(leaf) => out.push(*leaf),
+        Condition::Exists(_) | Condition::Predicate(..) | Condition::Length(..) => {}
+    }
+}
+
 /// A key equal for two conditions exactly when they are the same tree of
-/// `and`, `or`, `not`, `exists` and shared leaves; `None` when it holds
-/// anything else (a `len()` test), which is then kept on its own.
-fn shape(condition: &Condition) -> Option<String> {
-    fn write(condition: &Condition, out: &mut String) -> Option<()> {
+/// `and`, `or`, `not`, `exists` and shared leaves, each leaf written by
+/// `leaf`; `None` when it holds anything else (a `len()` test), which is
+/// then kept on its own.
+fn shape(condition: &Condition, leaf: &dyn Fn(u32) -> String) -> Option<String> {
+    fn write(condition: &Condition, leaf: &dyn Fn(u32) -> String, out: &mut String) -> Option<()> {
         let list = |items: &[Condition], tag: char, out: &mut String| {
             out.push(tag);
             for item in items {
-                write(item, out)?;
+                write(item, leaf, out)?;
             }
             out.push(')');
             Some(())
@@ -99,16 +209,19 @@ fn shape(condition: &Condition) -> Option<String> {
             Condition::Or(items) => list(items, '|', out)?,
             Condition::Not(inner) => {
                 out.push('!');
-                write(inner, out)?;
+                write(inner, leaf, out)?;
             }
-            Condition::Shared(leaf) => out.push_str(&format!("{leaf},")),
+            Condition::Shared(id) => {
+                out.push_str(&leaf(*id));
+                out.push(',');
+            }
             Condition::Exists(field) => out.push_str(&format!("?{},", field.path)),
             Condition::Predicate(..) | Condition::Length(..) => return None,
         }
         Some(())
     }
     let mut out = String::new();
-    write(condition, &mut out)?;
+    write(condition, leaf, &mut out)?;
     Some(out)
 }
 

@@ -63,6 +63,9 @@ pub struct Shared {
     /// Build time only: a predicate's key → its leaf; a path → its group.
     known: HashMap<String, u32>,
     group_of: HashMap<String, usize>,
+    /// Sibling sets (`add_sibling_set`): each leaf's, and each set's size.
+    siblings_of: Vec<Vec<u32>>,
+    sibling_sizes: Vec<u32>,
 }
 
 /// What one event's leaves, groups and conditions were found to be: each
@@ -77,11 +80,16 @@ pub struct Memo {
     groups: Vec<u64>,
     /// The pack's distinct conditions (`reach::Conditions`).
     pub(super) conditions: Vec<u64>,
+    /// Per sibling set: the stamp and how many of its leaves hold.
+    siblings: Vec<(u64, u32)>,
+    /// Per family of conditions (`reach::Conditions`): the stamp times
+    /// four, plus 2 when its members agree (plus 1 when they hold).
+    families: Vec<u64>,
 }
 
 impl Memo {
     /// Forgets the previous event.
-    pub fn next_event(&mut self, shared: &Shared, conditions: usize) {
+    pub fn next_event(&mut self, shared: &Shared, conditions: usize, families: usize) {
         self.stamp += 1;
         if self.cells.len() != shared.leaves.len() {
             self.cells = vec![0; shared.leaves.len()];
@@ -91,6 +99,42 @@ impl Memo {
         }
         if self.conditions.len() != conditions {
             self.conditions = vec![0; conditions];
+        }
+        if self.siblings.len() != shared.sibling_sizes.len() {
+            self.siblings = vec![(0, 0); shared.sibling_sizes.len()];
+        }
+        if self.families.len() != families {
+            self.families = vec![0; families];
+        }
+    }
+
+    /// A leaf of a group holds: set it, and count it in its sibling sets
+    /// the first time this event.
+    fn hit(&mut self, leaf: u32, siblings_of: &[Vec<u32>]) {
+        if self.get(leaf) == Some(true) {
+            return;
+        }
+        self.set(leaf, true);
+        for &set in siblings_of.get(leaf as usize).into_iter().flatten() {
+            if let Some(cell) = self.siblings.get_mut(set as usize) {
+                *cell = match *cell {
+                    (stamp, count) if stamp == self.stamp => (stamp, count + 1),
+                    _ => (self.stamp, 1),
+                };
+            }
+        }
+    }
+
+    /// Whether the members of family `family` agree this event, and on
+    /// what: `None` not known yet, `Some(None)` they may differ.
+    pub(super) fn family(&self, family: u32) -> Option<Option<bool>> {
+        let cell = *self.families.get(family as usize)?;
+        (cell >> 2 == self.stamp).then_some((cell & 2 == 2).then_some(cell & 1 == 1))
+    }
+
+    pub(super) fn set_family(&mut self, family: u32, agreed: Option<bool>) {
+        if let Some(cell) = self.families.get_mut(family as usize) {
+            *cell = (self.stamp << 2) | agreed.map_or(0, |holds| 2 | u64::from(holds));
         }
     }
 
@@ -276,6 +320,50 @@ impl Shared {
         }
     }
 
+    /// The group that answers a leaf (after `finish`).
+    pub fn group_of(&self, leaf: u32) -> Option<u32> {
+        u32::try_from(self.leaves.get(leaf as usize)?.group?).ok()
+    }
+
+    /// Registers leaves of one group that stand at the same place in
+    /// conditions otherwise alike (a rule's copies, each with its own
+    /// list): the event counts how many of them hold, so that
+    /// `all_or_none` can tell whether they agree. Returns the set's id.
+    pub fn add_sibling_set(&mut self, leaves: &[u32]) -> u32 {
+        let mut distinct = leaves.to_vec();
+        distinct.sort_unstable();
+        distinct.dedup();
+        let id = u32::try_from(self.sibling_sizes.len()).unwrap_or(u32::MAX);
+        if self.siblings_of.len() < self.leaves.len() {
+            self.siblings_of.resize_with(self.leaves.len(), Vec::new);
+        }
+        for &leaf in &distinct {
+            if let Some(sets) = self.siblings_of.get_mut(leaf as usize) {
+                sets.push(id);
+            }
+        }
+        self.sibling_sizes
+            .push(u32::try_from(distinct.len()).unwrap_or(u32::MAX));
+        id
+    }
+
+    /// Whether the leaves of sibling set `set` (of group `group`) all
+    /// hold or all fail for the event.
+    pub fn all_or_none(
+        &self,
+        set: u32,
+        group: u32,
+        fields: &Fields<'_, '_>,
+        memo: &mut Memo,
+    ) -> bool {
+        self.group_holds(group as usize, fields, memo);
+        let count = match memo.siblings.get(set as usize) {
+            Some(&(stamp, count)) if stamp == memo.stamp => count,
+            _ => 0,
+        };
+        count == 0 || Some(&count) == self.sibling_sizes.get(set as usize)
+    }
+
     /// The group that answers a leaf (after `finish`), as a guard.
     pub fn group_guard(&self, leaf: u32) -> Option<Guard> {
         let group = self.leaves.get(leaf as usize)?.group?;
@@ -298,7 +386,7 @@ impl Shared {
         let any = self
             .groups
             .get(group)
-            .is_some_and(|g| g.answer(fields, memo));
+            .is_some_and(|g| g.answer(fields, memo, &self.siblings_of));
         write(&mut memo.groups, group as u32, memo.stamp, any);
         any
     }
@@ -335,14 +423,14 @@ impl Group {
     /// Answers every leaf of the group for the event: true for each
     /// literal found in one of the field's values (the others stay unset,
     /// which reads as false once the group answered); whether one was.
-    fn answer(&self, fields: &Fields<'_, '_>, memo: &mut Memo) -> bool {
+    fn answer(&self, fields: &Fields<'_, '_>, memo: &mut Memo, siblings_of: &[Vec<u32>]) -> bool {
         let mut any = false;
         self.field.for_each_atom(fields, &mut |value| {
             if let (Some(table), Value::Str(text)) = (&self.cidr, value)
                 && let Ok(addr) = text.parse::<IpAddr>()
             {
                 table.hits(addr, &mut |leaf| {
-                    memo.set(leaf, true);
+                    memo.hit(leaf, siblings_of);
                     any = true;
                 });
             }
@@ -355,7 +443,7 @@ impl Group {
             let folded = fold(&text);
             if let Some(owners) = self.equal.get(folded.as_ref()) {
                 for &leaf in owners {
-                    memo.set(leaf, true);
+                    memo.hit(leaf, siblings_of);
                 }
                 any |= !owners.is_empty();
             }
@@ -374,7 +462,7 @@ impl Group {
                             GlobAnchor::Whole => start && end,
                         };
                         if placed {
-                            memo.set(leaf, true);
+                            memo.hit(leaf, siblings_of);
                             any = true;
                         }
                     }

@@ -13,7 +13,7 @@ use crate::eval::predicate::Condition as Compiled;
 use crate::eval::reach::{Conditions, guards};
 use crate::eval::shared::{Guard, Shared};
 use crate::eval::{Engine, Output, Routing};
-use crate::ir::{Condition, Ordering, TextOp};
+use crate::ir::{Condition, IpBlock, Literal, Operation, Ordering, TextOp};
 
 const WORDS: &[&str] = &["a", "b", "ab", "ba", "A", "bb"];
 const SOURCES: &[&str] = &["dns", "web"];
@@ -48,6 +48,38 @@ fn leaf() -> impl Strategy<Value = Condition> {
             _ => length_below(path, n),
         }
     })
+}
+
+/// A copy of `tree` for another site: each literal list and CIDR list
+/// gets one entry of its own in front (`ab` in `in` lists, a block that
+/// holds `10.2.0.1` in CIDR lists), so that copies agree on most events
+/// and differ on some.
+fn site_copy(tree: &Condition) -> Condition {
+    match tree {
+        Condition::And(items) => Condition::And(items.iter().map(site_copy).collect()),
+        Condition::Or(items) => Condition::Or(items.iter().map(site_copy).collect()),
+        Condition::Not(inner) => not(site_copy(inner)),
+        Condition::Predicate(p) => {
+            let mut p = p.clone();
+            match &mut p.operation {
+                Operation::Equals { values, .. } => values.insert(0, Literal::String("ab".into())),
+                Operation::Cidr { blocks, .. } => {
+                    if let Ok(network) = "10.2.0.0".parse() {
+                        blocks.insert(
+                            0,
+                            IpBlock {
+                                network,
+                                prefix: 16,
+                            },
+                        );
+                    }
+                }
+                _ => {}
+            }
+            Condition::Predicate(p)
+        }
+        other => other.clone(),
+    }
 }
 
 /// `len(path) < n`.
@@ -98,14 +130,16 @@ proptest! {
 
     #[test]
     fn guards_and_merged_conditions_agree_with_each_rule(
-        trees in prop::collection::vec((tree(), prop::sample::select(SOURCES), 1..3usize), 1..12),
+        trees in prop::collection::vec((tree(), prop::sample::select(SOURCES), 1..4usize), 1..12),
         events in prop::collection::vec(event(), 1..8),
     ) {
-        // Each tree once or twice, as a copy of a rule for another site.
+        // Each tree once to three times, as copies of a rule for other
+        // sites: the same, or with one literal of each list its own.
         let mut rules = Vec::new();
         for (tree, source, copies) in &trees {
-            for _ in 0..*copies {
-                rules.push(rule(&format!("r{}", rules.len()), source, tree.clone(), None));
+            for copy in 0..*copies {
+                let tree = if copy == 2 { site_copy(tree) } else { tree.clone() };
+                rules.push(rule(&format!("r{}", rules.len()), source, tree, None));
             }
         }
         let sources = SOURCES.iter().map(|s| s.to_string()).collect();
@@ -144,7 +178,8 @@ fn compiled(conditions: &[Condition]) -> (Conditions, Shared) {
         .filter_map(|c| Compiled::compile_shared(c, &mut trie, &mut shared).ok())
         .collect();
     assert!(shared.finish().is_ok());
-    (Conditions::new(compiled), shared)
+    let conditions = Conditions::new(compiled, &mut shared);
+    (conditions, shared)
 }
 
 #[test]
