@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use super::EvalOptions;
+use super::parallel::Windows;
 use crate::diag::codes;
 use crate::eval::input::{Format, Malformed};
 use crate::eval::{Engine, LineReport};
@@ -65,7 +66,7 @@ impl Summary {
 }
 
 /// `--stats`: what the open windows hold.
-pub fn stats(engine: &Engine, when: &str, err: &mut dyn Write) -> io::Result<()> {
+pub fn stats(engine: &dyn Windows, when: &str, err: &mut dyn Write) -> io::Result<()> {
     let (held, peak) = engine.held();
     writeln!(
         err,
