@@ -57,6 +57,15 @@ impl Batch {
         }
     }
 
+    /// Empties the batch, keeping its allocations.
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.lines.clear();
+        for matched in &mut self.matched {
+            matched.take();
+        }
+    }
+
     fn line(&self, index: usize) -> Option<Line<'_>> {
         Some(match self.lines.get(index)? {
             Entry::TooLong(length) => Line::TooLong(*length),
@@ -339,13 +348,14 @@ fn drive(
     workers: usize,
 ) -> io::Result<(Option<Stop>, u64)> {
     let mut flights: VecDeque<InFlight> = VecDeque::new();
-    let mut spare: Option<Batch> = None;
+    // Batches printed and given back by the workers, to fill again.
+    let mut spare: Vec<Batch> = Vec::new();
     let mut line = Vec::new();
     let mut peak = 0;
     let mut numbered = 0u64;
     let kinds = Kinds::of(run.engine);
     loop {
-        let mut batch = spare.take().unwrap_or_else(|| Batch::new(workers));
+        let mut batch = spare.pop().unwrap_or_else(|| Batch::new(workers));
         let (end, stop) = read(run, input, &mut batch, &mut line, !flights.is_empty())?;
         if let Some(stop) = stop {
             return Ok((Some(stop), peak));
@@ -353,11 +363,19 @@ fn drive(
         if batch.lines.is_empty() && end.is_none() {
             // The input waits: print what is in flight first.
             while let Some(flight) = flights.pop_front() {
-                if let Some(stop) = print(run, flight, results, &mut flights, &kinds, &mut peak)? {
+                if let Some(stop) = print(
+                    run,
+                    flight,
+                    results,
+                    &mut flights,
+                    &kinds,
+                    &mut peak,
+                    &mut spare,
+                )? {
                     return Ok((Some(stop), peak));
                 }
             }
-            spare = Some(batch);
+            spare.push(batch);
             continue;
         }
         let ended = end.is_some();
@@ -379,7 +397,15 @@ fn drive(
                 break;
             };
             let end = flight.end.is_some();
-            if let Some(stop) = print(run, flight, results, &mut flights, &kinds, &mut peak)? {
+            if let Some(stop) = print(
+                run,
+                flight,
+                results,
+                &mut flights,
+                &kinds,
+                &mut peak,
+                &mut spare,
+            )? {
                 return Ok((Some(stop), peak));
             }
             if end {
@@ -400,6 +426,7 @@ fn print(
     later: &mut VecDeque<InFlight>,
     kinds: &Kinds,
     peak: &mut u64,
+    spare: &mut Vec<Batch>,
 ) -> io::Result<Option<Stop>> {
     while flight.shards.iter().any(Option::is_none) {
         let Ok((number, shard, out)) = results.recv() else {
@@ -436,10 +463,11 @@ fn print(
             return Ok(Some(stop));
         }
     }
-    if let Some(end) = flight.end {
-        return Ok(end);
+    if let Ok(mut batch) = Arc::try_unwrap(flight.batch) {
+        batch.clear();
+        spare.push(batch);
     }
-    Ok(None)
+    Ok(flight.end.unwrap_or(None))
 }
 
 /// One line of a printed batch, with what the shards did with it.
