@@ -231,7 +231,10 @@ pub(super) fn lines(
     let owner = &owner;
     let matcher = run.engine.matcher();
     let matcher: &Matcher = &matcher;
-    let barrier = &Barrier::new(threads);
+    // Shards wait for every line of a batch to be matched; without rules
+    // that count, the workers only match, each on its own.
+    let barrier = Barrier::new(threads);
+    let barrier = (dealt > 0).then_some(&barrier);
     let (done, results) = channel();
     thread::scope(|scope| {
         let mut jobs = Vec::new();
@@ -274,7 +277,7 @@ struct Worker<'w> {
     owner: &'w [usize],
     matcher: &'w Matcher,
     engine: Engine,
-    barrier: &'w Barrier,
+    barrier: Option<&'w Barrier>,
     done: Sender<(u64, usize, ShardOut)>,
 }
 
@@ -298,7 +301,9 @@ impl Worker<'_> {
             if let Some(slot) = batch.matched.get(self.shard) {
                 let _ = slot.set(matched);
             }
-            self.barrier.wait();
+            if let Some(barrier) = self.barrier {
+                barrier.wait();
+            }
             let mut out = ShardOut::default();
             if self.owns_rules {
                 self.apply(&batch, &mut mine, &mut parsing, &mut out);
