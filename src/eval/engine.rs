@@ -126,6 +126,12 @@ impl CompiledRule {
     pub fn is_threshold(&self) -> bool {
         self.aggregator.is_some() || self.ordered.is_some()
     }
+
+    /// Whether the rule is a `sequence` or `first seen` rule (whose alerts
+    /// follow the windows' when several close at once).
+    pub fn is_ordered(&self) -> bool {
+        self.ordered.is_some()
+    }
 }
 
 /// What the engine reports, in input order.
@@ -162,6 +168,13 @@ pub struct LineReport {
     pub too_many: Option<(usize, TooManyCombinations)>,
     /// After it, the open windows hold more entries than allowed.
     pub over_group_limit: bool,
+    /// The threshold windows' entries once it was counted (before windows
+    /// closed), then after it, and the entries the sequence and first-seen
+    /// rules hold after it: what `--stats` and `--max-groups` look at. All
+    /// 0 when no rule saw it.
+    pub counted: u64,
+    pub windows: u64,
+    pub ordered: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -224,6 +237,37 @@ pub struct Prepared {
     time: Option<Nanos>,
     /// The rules (indices) whose `where` holds, in rule order.
     matched: Vec<u32>,
+}
+
+impl Prepared {
+    /// The rules (indices) whose `where` holds, in rule order.
+    pub fn matched(&self) -> &[u32] {
+        &self.matched
+    }
+
+    /// What the line's report says before any rule counts it: malformed,
+    /// unrouted, without a usable time.
+    pub fn report(&self) -> LineReport {
+        LineReport {
+            malformed: self.malformed.clone(),
+            unrouted: self.unrouted,
+            unrouted_as: self.unrouted_as.clone(),
+            bad_timestamp: self.bad_timestamp && !self.unrouted,
+            ..LineReport::default()
+        }
+    }
+
+    /// A copy of `self` whose matches are only the rules `keep` accepts
+    /// (`into`'s allocations reused).
+    pub fn keep_into(&self, keep: impl Fn(usize) -> bool, into: &mut Prepared) {
+        into.malformed.clone_from(&self.malformed);
+        into.unrouted = self.unrouted;
+        into.unrouted_as.clone_from(&self.unrouted_as);
+        into.bad_timestamp = self.bad_timestamp;
+        into.time = self.time;
+        into.matched.clear();
+        (into.matched).extend(self.matched.iter().filter(|&&rule| keep(rule as usize)));
+    }
 }
 
 /// Allocations reused from line to line by one thread.
@@ -374,6 +418,37 @@ impl Engine {
         &self.rules
     }
 
+    /// Per rule that counts (threshold, sequence, first seen), a key
+    /// equal for rules that should be counted on one thread: threshold
+    /// rules that may share windows have their class's.
+    pub fn counting_keys(&self) -> Vec<Option<usize>> {
+        let classes = (0..self.rules.len())
+            .filter_map(|i| self.cohorts.class_of(i))
+            .max()
+            .map_or(0, |c| c + 1);
+        (0..self.rules.len())
+            .map(|i| match self.cohorts.class_of(i) {
+                Some(class) => Some(class),
+                None => self.rules[i].ordered.is_some().then_some(classes + i),
+            })
+            .collect()
+    }
+
+    /// The same engine counting only the threshold rules `keep` accepts
+    /// (a thread's share): the others' windows are left out of its
+    /// cohorts. Before any event.
+    pub fn keep_counting(&mut self, keep: &dyn Fn(usize) -> bool) {
+        let keyed: Vec<_> = (self.rules.iter().enumerate())
+            .map(|(i, r)| {
+                (
+                    r.aggregator.as_ref().filter(|_| keep(i)),
+                    (&r.source, &r.more_sources),
+                )
+            })
+            .collect();
+        self.cohorts = Cohorts::new(&keyed, true);
+    }
+
     /// The same engine with every threshold rule counting in windows of
     /// its own: what sharing must not change (for tests).
     #[cfg(test)]
@@ -426,11 +501,14 @@ impl Engine {
     }
 
     /// `process` for a line whose matching `Matcher::prepare` already did
-    /// (on any thread): the same outputs and report, byte for byte.
+    /// (on any thread): the same outputs and report, byte for byte. The
+    /// line is parsed again only when a threshold, sequence or first-seen
+    /// rule matched it (`scratch`: this thread's buffers).
     pub fn process_prepared<'l>(
         &mut self,
         line: &'l str,
         prepared: &Prepared,
+        scratch: &mut Scratch,
         emit: &mut dyn FnMut(Output<'l>),
     ) -> LineReport {
         let mut report = LineReport::default();
@@ -438,7 +516,6 @@ impl Engine {
             report.malformed = Some(malformed.clone());
             return report;
         }
-        // Threshold, sequence and first-seen rules read the event again.
         let reads_event = prepared.matched.iter().any(|&index| {
             self.rules
                 .get(index as usize)
@@ -449,10 +526,16 @@ impl Engine {
             return report;
         }
         let matcher = Arc::clone(&self.matcher);
-        match event::parse_event(line, &matcher.trie) {
+        let values = recycle(std::mem::take(&mut scratch.values));
+        match event::parse_event_in(line, &matcher.trie, values) {
             Ok(event) => {
-                let fields = Fields::new(&event, matcher.trie.slot_count(), Vec::new());
+                let buffer = recycle(std::mem::take(&mut scratch.slots));
+                let fields = Fields::new(&event, matcher.trie.slot_count(), buffer);
                 self.apply(prepared, Some(&fields), line, &mut report, emit);
+                scratch.slots = recycle(fields.into_buffer());
+                if let Parsed::Slots(values) = event {
+                    scratch.values = recycle(values);
+                }
             }
             Err(malformed) => report.malformed = Some(malformed),
         }
@@ -528,6 +611,7 @@ impl Engine {
             }
         }
         self.peak = self.peak.max(self.entries);
+        report.counted = self.entries;
         if let Some(time) = time {
             match self.clock.tick(time) {
                 Tick::Advanced if self.due.is_some_and(|due| due < time) => {
@@ -537,7 +621,9 @@ impl Engine {
                 Tick::Advanced | Tick::Behind => {}
             }
         }
-        report.over_group_limit = self.entries + self.ordered_entries() > self.max_groups;
+        report.windows = self.entries;
+        report.ordered = self.ordered_entries();
+        report.over_group_limit = report.windows + report.ordered > self.max_groups;
     }
 
     /// What the `sequence` and `first seen` rules hold (counted with the

@@ -15,7 +15,7 @@
 //! An event matching several steps can serve any one of them, never two.
 
 use std::collections::VecDeque;
-use std::rc::Rc;
+use std::sync::Arc;
 
 use rustc_hash::FxHashMap as HashMap;
 
@@ -51,8 +51,8 @@ pub struct Sequencer {
 #[derive(Debug, Clone)]
 pub struct Arrival {
     keys: Vec<GroupKey>,
-    steps: Rc<[usize]>,
-    context: Rc<EventContext>,
+    steps: Arc<[usize]>,
+    context: Arc<EventContext>,
 }
 
 /// A group's held events, oldest first.
@@ -67,9 +67,9 @@ struct Partial {
 struct Held {
     time: Nanos,
     /// The steps it matches, ascending.
-    steps: Rc<[usize]>,
-    spelling: Rc<[serde_json::Value]>,
-    context: Rc<EventContext>,
+    steps: Arc<[usize]>,
+    spelling: Arc<[serde_json::Value]>,
+    context: Arc<EventContext>,
 }
 
 /// What the partial sequences hold, for `--stats`.
@@ -121,7 +121,7 @@ impl Sequencer {
         time: Nanos,
         seq: u64,
     ) -> Result<(), TooManyCombinations> {
-        let steps: Rc<[usize]> = (0..self.steps.len())
+        let steps: Arc<[usize]> = (0..self.steps.len())
             .filter(|&i| self.steps[i].0.holds(event))
             .collect();
         if steps.is_empty() {
@@ -131,7 +131,7 @@ impl Sequencer {
         if keys.is_empty() {
             return Ok(());
         }
-        let context = Rc::new(context_values(&self.context, event));
+        let context = Arc::new(context_values(&self.context, event));
         self.reorder.push(
             time,
             seq,

@@ -16,12 +16,13 @@ use std::io::{self, IsTerminal, Write};
 use std::os::fd::AsFd;
 
 use self::input::{ChannelInput, Input, Interrupted, LineRead, read_line};
+use self::parallel::Windows;
 use self::print::{Printer, Progress};
 pub use self::summary::Summary;
 use self::summary::{malformed_record, note, stats, unrouted};
 use super::{EvalArgs, pipeline};
 use crate::eval::input::{Decoder, Format};
-use crate::eval::{Engine, Lateness, Limits, Output, Prepared, Routing};
+use crate::eval::{Engine, Lateness, Limits, LineReport, Output, Routing};
 use crate::ir;
 
 pub use self::print::alert_body;
@@ -322,7 +323,12 @@ pub fn parse_size(text: &str) -> Option<u64> {
 /// Why a run stopped before the end of its input.
 enum Stop {
     Interrupted(Interrupted),
-    GroupLimit,
+    /// Over `--max-groups`: what the threshold windows and the sequence
+    /// and first-seen rules held after the line.
+    GroupLimit {
+        windows: u64,
+        ordered: u64,
+    },
     Read(io::Error),
     Write(io::Error),
 }
@@ -370,18 +376,23 @@ pub fn evaluate(
         err: &mut *err,
     };
     // Matching threads read JSON Lines; other formats decode one by one.
-    let stop = if options.threads > 1 && options.format == Format::Jsonl {
-        parallel::lines(&mut run, input, options.threads)?
+    let (stop, mut shards) = if options.threads > 1 && options.format == Format::Jsonl {
+        let (stop, shards) = parallel::lines(&mut run, input, options.threads)?;
+        (stop, Some(shards))
     } else {
-        one_by_one(&mut run, input)?
+        (one_by_one(&mut run, input)?, None)
     };
     progress.finish();
+    let windows: &mut dyn Windows = match &mut shards {
+        Some(shards) => shards,
+        None => &mut engine,
+    };
     let stop = match stop {
-        None => finish(&mut engine, &printer, options, &mut summary, out, err)?,
+        None => finish(windows, &printer, options, &mut summary, out, err)?,
         Some(stop) => Some(stop),
     };
     if let Some(stop) = stop {
-        stopped(&stop, &mut engine, &printer, options, &summary, out, err)?;
+        stopped(&stop, windows, &printer, options, &summary, out, err)?;
     }
     unrouted(&summary, err)?;
     writeln!(err, "{}", summary.line())?;
@@ -401,6 +412,10 @@ struct Run<'r> {
     err: &'r mut dyn Write,
 }
 
+/// A line's rules already run (by `parallel`'s shards): its outputs go to
+/// `emit`, and its report is returned.
+type Ran<'a> = &'a mut dyn for<'l> FnMut(&'l str, &mut dyn FnMut(Output<'l>)) -> LineReport;
+
 /// One line of the input, as read.
 enum Line<'b> {
     /// Longer than `--max-line-size`: its length, newline included.
@@ -411,9 +426,9 @@ enum Line<'b> {
 
 impl Run<'_> {
     /// Takes one line: counts it, reports what is wrong with it, runs the
-    /// rules (`prepared`: their matching done on another thread) and prints
-    /// what they found. `Some` when the run must stop after it.
-    fn line(&mut self, line: Line<'_>, prepared: Option<&Prepared>) -> io::Result<Option<Stop>> {
+    /// rules (`ran`: run already, on other threads) and prints what they
+    /// found. `Some` when the run must stop after it.
+    fn line(&mut self, line: Line<'_>, ran: Option<Ran<'_>>) -> io::Result<Option<Stop>> {
         self.summary.lines += 1;
         let number = self.summary.lines;
         let (summary, err) = (&mut *self.summary, &mut *self.err);
@@ -461,8 +476,8 @@ impl Run<'_> {
                 pending = printer.print(output, number, summary, out);
             }
         };
-        let report = match prepared {
-            Some(prepared) => self.engine.process_prepared(line, prepared, &mut emit),
+        let report = match ran {
+            Some(ran) => ran(line, &mut emit),
             None => self.engine.process(line, &mut emit),
         };
         let engine = &*self.engine;
@@ -472,7 +487,10 @@ impl Run<'_> {
             return Ok(Some(Stop::Write(error)));
         }
         if report.over_group_limit {
-            return Ok(Some(Stop::GroupLimit));
+            return Ok(Some(Stop::GroupLimit {
+                windows: report.windows,
+                ordered: report.ordered,
+            }));
         }
         Ok(None)
     }
@@ -510,7 +528,7 @@ fn one_by_one(run: &mut Run<'_>, input: &mut dyn Input) -> io::Result<Option<Sto
 
 /// The end of input: every window closes.
 fn finish(
-    engine: &mut Engine,
+    engine: &mut dyn Windows,
     printer: &Printer,
     options: &EvalOptions,
     summary: &mut Summary,
@@ -536,7 +554,7 @@ fn finish(
 /// Says why the run stopped and shows the open windows' alerts on `err`.
 fn stopped(
     stop: &Stop,
-    engine: &mut Engine,
+    engine: &mut dyn Windows,
     printer: &Printer,
     options: &EvalOptions,
     summary: &Summary,
@@ -553,22 +571,16 @@ fn stopped(
             err,
             "error: {signal} after line {after}: stopped reading before the end of the input"
         )?,
-        Stop::GroupLimit if engine.ordered_held().is_some() => {
+        Stop::GroupLimit { windows, ordered } if engine.ordered_held().is_some() => writeln!(
+            err,
+            "error: line {after}: the open threshold windows ({windows} groups and distinct values) and the events and combinations that sequence and first-seen rules hold ({ordered}) are over --max-groups {}; stopped reading. Raise --max-groups, or lower --max-lateness so that windows close and events are taken sooner",
+            options.limits.max_groups
+        )?,
+        Stop::GroupLimit { windows, .. } => {
             let (held, _) = engine.held();
             writeln!(
                 err,
-                "error: line {after}: the open threshold windows ({} groups and distinct values) and the events and combinations that sequence and first-seen rules hold ({}) are over --max-groups {}; stopped reading. Raise --max-groups, or lower --max-lateness so that windows close and events are taken sooner",
-                held.entries,
-                engine.ordered_entries(),
-                options.limits.max_groups
-            )?
-        }
-        Stop::GroupLimit => {
-            let (held, _) = engine.held();
-            writeln!(
-                err,
-                "error: line {after}: the open threshold windows hold {} groups and distinct values (about {} MB), over --max-groups {}; stopped reading. Raise --max-groups, or lower --max-lateness so that windows close sooner",
-                held.entries,
+                "error: line {after}: the open threshold windows hold {windows} groups and distinct values (about {} MB), over --max-groups {}; stopped reading. Raise --max-groups, or lower --max-lateness so that windows close sooner",
                 held.bytes >> 20,
                 options.limits.max_groups
             )?

@@ -1,31 +1,46 @@
-//! `eval --threads N`: lines are read in batches; the threads parse and
-//! match a batch's lines (each thread a contiguous share, `Matcher` being
-//! read-only) while the main thread runs the previous batch through the
-//! engine in input order (`Engine::process_prepared`: windows, sequences,
-//! output). Matching is a pure function of the line, so the output is the
-//! same, byte for byte, as one thread's.
+//! `eval --threads N`: N long-lived workers, each with a shard of the
+//! engine. The main thread reads the input in batches and hands each batch
+//! to every worker; a worker parses and matches its share of the batch's
+//! lines (`Matcher` is read-only), waits for the others, then runs every
+//! line of the batch, in input order, through its shard: the threshold,
+//! sequence and first-seen rules it owns (rules are dealt to the shards in
+//! turn). The main thread prints a batch once every shard is done with
+//! it, line by line: the matches of the other rules, then the alerts the
+//! shards closed on that line, merged in the order one engine gives them
+//! (windows by end then rule, then sequences and first sightings by time
+//! then rule), while the workers go on with the next batches.
+//!
+//! Each shard sees every line's time, so its clock, its event numbers and
+//! the lines it finds late are those of one engine; a window closes on the
+//! line where one engine would close it (closing never touches a window
+//! that is not yet due). So the output is the same, byte for byte, as one
+//! thread's.
 
+use std::collections::VecDeque;
 use std::io;
 use std::ops::Range;
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, Barrier, OnceLock};
 use std::thread;
 
 use super::input::{Input, LineRead, read_line};
 use super::{Line, Run, Stop};
-use crate::eval::{Matcher, Prepared, Scratch};
+use crate::eval::ordered::OrderedHeld;
+use crate::eval::threshold::Held;
+use crate::eval::{Alert, Engine, LineReport, Matcher, Output, Prepared, Scratch};
 
 /// Lines a batch holds at most, and bytes (lines are not cut).
 const BATCH_LINES: usize = 1024;
 const BATCH_BYTES: usize = 4 << 20;
+/// Batches handed to the workers and not yet printed, at most.
+const IN_FLIGHT: usize = 4;
 
-/// One batch: the lines' bytes end to end, where each line is, what
-/// matching found for each, and why reading stopped after them, if it did.
-#[derive(Default)]
+/// One batch as the workers share it: the lines' bytes end to end, where
+/// each line is, and each worker's share of them matched.
 struct Batch {
     bytes: Vec<u8>,
     lines: Vec<Entry>,
-    prepared: Vec<Prepared>,
-    /// The input ended (`Some(None)`) or failed (`Some(Some)`) after these lines.
-    end: Option<Option<Stop>>,
+    matched: Vec<OnceLock<Vec<Prepared>>>,
 }
 
 enum Entry {
@@ -33,132 +48,543 @@ enum Entry {
     Read(Range<usize>),
 }
 
-fn line_of<'b>(bytes: &'b [u8], lines: &[Entry], index: usize) -> Option<Line<'b>> {
-    Some(match lines.get(index)? {
-        Entry::TooLong(length) => Line::TooLong(*length),
-        Entry::Read(range) => Line::Read(bytes.get(range.clone())?),
-    })
-}
+impl Batch {
+    fn new(workers: usize) -> Batch {
+        Batch {
+            bytes: Vec::new(),
+            lines: Vec::new(),
+            matched: (0..workers).map(|_| OnceLock::new()).collect(),
+        }
+    }
 
-/// The line's text as the engine would run it (`None`: it would not).
-fn text_of<'b>(bytes: &'b [u8], lines: &[Entry], index: usize) -> Option<&'b str> {
-    match line_of(bytes, lines, index)? {
-        Line::Read(bytes) => super::event_text(bytes).filter(|t| !t.trim().is_empty()),
-        Line::TooLong(_) => None,
+    /// Empties the batch, keeping its allocations.
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.lines.clear();
+        for matched in &mut self.matched {
+            matched.take();
+        }
+    }
+
+    fn line(&self, index: usize) -> Option<Line<'_>> {
+        Some(match self.lines.get(index)? {
+            Entry::TooLong(length) => Line::TooLong(*length),
+            Entry::Read(range) => Line::Read(self.bytes.get(range.clone())?),
+        })
+    }
+
+    /// The line's text as the engine would run it (`None`: it would not).
+    fn text(&self, index: usize) -> Option<&str> {
+        match self.line(index)? {
+            Line::Read(bytes) => super::event_text(bytes).filter(|t| !t.trim().is_empty()),
+            Line::TooLong(_) => None,
+        }
+    }
+
+    /// The lines each worker matches.
+    fn share(&self) -> usize {
+        self.lines.len().div_ceil(self.matched.len().max(1)).max(1)
+    }
+
+    fn prepared(&self, index: usize) -> Option<&Prepared> {
+        let share = self.share();
+        self.matched.get(index / share)?.get()?.get(index % share)
     }
 }
 
-/// Runs the input through `run` with `threads` matching threads.
+/// What a shard did with each line of a batch: its report, and the alerts
+/// it closed on that line (`alerts[range]`).
+#[derive(Default)]
+struct ShardOut {
+    lines: Vec<(LineReport, Range<usize>)>,
+    alerts: Vec<(usize, Alert)>,
+}
+
+/// A batch handed out and not yet printed.
+struct InFlight {
+    number: u64,
+    batch: Arc<Batch>,
+    /// The input ended (`Some(None)`) or failed (`Some(Some)`) after it.
+    end: Option<Option<Stop>>,
+    shards: Vec<Option<ShardOut>>,
+}
+
+/// The engines of a threaded run: one shard per worker, each holding the
+/// windows of its rules, and the most entries they held together.
+pub(super) struct Shards {
+    engines: Vec<Engine>,
+    peak: u64,
+}
+
+/// What holds a run's windows: one engine, or the shards of a threaded run.
+pub(super) trait Windows {
+    /// What the open windows hold, and the most entries they held.
+    fn held(&self) -> (Held, u64);
+    fn ordered_held(&self) -> Option<OrderedHeld>;
+    /// Closes every window; the alerts in one engine's order.
+    fn finish(&mut self, emit: &mut dyn FnMut(Output<'static>));
+}
+
+impl Windows for Engine {
+    fn held(&self) -> (Held, u64) {
+        Engine::held(self)
+    }
+
+    fn ordered_held(&self) -> Option<OrderedHeld> {
+        Engine::ordered_held(self)
+    }
+
+    fn finish(&mut self, emit: &mut dyn FnMut(Output<'static>)) {
+        Engine::finish(self, emit);
+    }
+}
+
+impl Windows for Shards {
+    fn held(&self) -> (Held, u64) {
+        let mut total = Held::default();
+        for (held, _) in self.engines.iter().map(Engine::held) {
+            total.windows += held.windows;
+            total.groups += held.groups;
+            total.entries += held.entries;
+            total.bytes += held.bytes;
+        }
+        (total, self.peak)
+    }
+
+    fn ordered_held(&self) -> Option<OrderedHeld> {
+        let mut total: Option<OrderedHeld> = None;
+        for held in self.engines.iter().filter_map(Engine::ordered_held) {
+            let sum = total.get_or_insert_with(OrderedHeld::default);
+            sum.partial_sequences += held.partial_sequences;
+            sum.sequence_events += held.sequence_events;
+            sum.first_seen += held.first_seen;
+            sum.waiting += held.waiting;
+        }
+        total
+    }
+
+    fn finish(&mut self, emit: &mut dyn FnMut(Output<'static>)) {
+        let mut alerts = Vec::new();
+        for engine in &mut self.engines {
+            engine.finish(&mut |output| {
+                if let Output::Alert { rule, alert } = output {
+                    alerts.push((rule, alert));
+                }
+            });
+        }
+        let Some(kinds) = self.engines.first().map(Kinds::of) else {
+            return;
+        };
+        alerts.sort_by_key(|(rule, alert)| alert_order(&kinds.ordered, *rule, alert));
+        for (rule, alert) in alerts {
+            emit(Output::Alert { rule, alert });
+        }
+    }
+}
+
+/// Where an alert goes among those closed at once (`Engine::close`): the
+/// windows' by end, then rule; then the sequences' and first sightings' by
+/// the time of their last event, then rule. One rule's alerts keep their
+/// order (the sort is stable).
+fn alert_order(ordered: &[bool], rule: usize, alert: &Alert) -> (bool, i128, usize) {
+    match ordered.get(rule) {
+        Some(true) => (true, alert.last_time, rule),
+        _ => (false, alert.end, rule),
+    }
+}
+
+/// What each rule is: counted by a shard (threshold, sequence, first
+/// seen), and among those, a sequence or first-seen rule.
+struct Kinds {
+    counted: Vec<bool>,
+    ordered: Vec<bool>,
+}
+
+impl Kinds {
+    fn of(engine: &Engine) -> Kinds {
+        Kinds {
+            counted: engine.rules().iter().map(|r| r.is_threshold()).collect(),
+            ordered: engine.rules().iter().map(|r| r.is_ordered()).collect(),
+        }
+    }
+}
+
+/// Runs the input through `run` with `threads` workers; the shards hold
+/// the windows left open.
 pub(super) fn lines(
     run: &mut Run<'_>,
     input: &mut dyn Input,
     threads: usize,
-) -> io::Result<Option<Stop>> {
+) -> io::Result<(Option<Stop>, Shards)> {
+    let threads = threads.max(1);
+    // Threshold, sequence and first-seen rules dealt to the shards in
+    // turn, a class of threshold rules that share windows as one (their
+    // windows are counted once); the other rules only match, and the main
+    // thread prints them.
+    let keys = run.engine.counting_keys();
+    let mut owner = vec![usize::MAX; keys.len()];
+    let mut dealt_keys: Vec<usize> = Vec::new();
+    for (rule, key) in keys.iter().enumerate() {
+        let Some(key) = key else { continue };
+        let turn = match dealt_keys.iter().position(|k| k == key) {
+            Some(turn) => turn,
+            None => {
+                dealt_keys.push(*key);
+                dealt_keys.len() - 1
+            }
+        };
+        owner[rule] = turn % threads;
+    }
+    let dealt = dealt_keys.len();
+    let owner = &owner;
     let matcher = run.engine.matcher();
     let matcher: &Matcher = &matcher;
-    let mut scratches: Vec<Scratch> = (0..threads).map(|_| Scratch::default()).collect();
-    let mut ready = Batch::default();
-    let mut next = Batch::default();
-    let mut line = Vec::new();
-    loop {
-        clear(&mut next);
-        if ready.end.is_none()
-            && let Some(stop) = read(run, input, &mut next, &mut line, !ready.lines.is_empty())?
-        {
-            return Ok(Some(stop));
+    // Shards wait for every line of a batch to be matched; without rules
+    // that count, the workers only match, each on its own.
+    let barrier = Barrier::new(threads);
+    let barrier = (dealt > 0).then_some(&barrier);
+    let (done, results) = channel();
+    thread::scope(|scope| {
+        let mut jobs = Vec::new();
+        let mut workers = Vec::new();
+        for shard in 0..threads {
+            let (job, inbox) = channel();
+            jobs.push(job);
+            let worker = Worker {
+                shard,
+                owns_rules: owner.contains(&shard),
+                owner,
+                matcher,
+                engine: {
+                    let mut engine = run.engine.clone();
+                    engine.keep_counting(&|rule| owner.get(rule) == Some(&shard));
+                    engine
+                },
+                barrier,
+                done: done.clone(),
+            };
+            workers.push(scope.spawn(move || worker.run(&inbox)));
         }
-        // The threads match the next batch while this one runs the ready one.
-        let Batch {
-            bytes,
-            lines,
-            prepared,
-            ..
-        } = &mut next;
-        let (bytes, lines) = (&*bytes, &*lines);
-        prepared.resize_with(lines.len(), Prepared::default);
-        let share = lines.len().div_ceil(threads.max(1)).max(1);
-        let stop = thread::scope(|scope| {
-            for ((chunk, out), scratch) in prepared
-                .chunks_mut(share)
-                .enumerate()
-                .zip(scratches.iter_mut())
-            {
-                scope.spawn(move || {
-                    for (k, slot) in out.iter_mut().enumerate() {
-                        if let Some(text) = text_of(bytes, lines, chunk * share + k) {
-                            matcher.prepare(text, scratch, slot);
-                        }
+        drop(done);
+        let stop = drive(run, input, &jobs, &results, threads);
+        drop(jobs);
+        let mut engines = Vec::new();
+        for worker in workers {
+            engines.push(
+                worker
+                    .join()
+                    .map_err(|_| io::Error::other("a worker thread failed"))?,
+            );
+        }
+        let (stop, peak) = stop?;
+        Ok((stop, Shards { engines, peak }))
+    })
+}
+
+/// A worker: matches its share of each batch, then runs every line through
+/// its shard of the engine.
+struct Worker<'w> {
+    shard: usize,
+    owns_rules: bool,
+    owner: &'w [usize],
+    matcher: &'w Matcher,
+    engine: Engine,
+    barrier: Option<&'w Barrier>,
+    done: Sender<(u64, usize, ShardOut)>,
+}
+
+impl Worker<'_> {
+    fn run(mut self, inbox: &Receiver<(u64, Arc<Batch>)>) -> Engine {
+        let mut matching = Scratch::default();
+        let mut parsing = Scratch::default();
+        let mut mine = Prepared::default();
+        while let Ok((number, batch)) = inbox.recv() {
+            let share = batch.share();
+            let start = (self.shard * share).min(batch.lines.len());
+            let end = (start + share).min(batch.lines.len());
+            let mut matched = Vec::with_capacity(end - start);
+            for index in start..end {
+                let mut prepared = Prepared::default();
+                if let Some(text) = batch.text(index) {
+                    self.matcher.prepare(text, &mut matching, &mut prepared);
+                }
+                matched.push(prepared);
+            }
+            if let Some(slot) = batch.matched.get(self.shard) {
+                let _ = slot.set(matched);
+            }
+            if let Some(barrier) = self.barrier {
+                barrier.wait();
+            }
+            let mut out = ShardOut::default();
+            if self.owns_rules {
+                self.apply(&batch, &mut mine, &mut parsing, &mut out);
+            }
+            // The main thread gone, there is nobody to tell.
+            let _ = self.done.send((number, self.shard, out));
+        }
+        self.engine
+    }
+
+    /// Runs the batch's lines, in order, through this shard's rules.
+    fn apply(
+        &mut self,
+        batch: &Batch,
+        mine: &mut Prepared,
+        parsing: &mut Scratch,
+        out: &mut ShardOut,
+    ) {
+        let (shard, owner) = (self.shard, self.owner);
+        for index in 0..batch.lines.len() {
+            let start = out.alerts.len();
+            let (Some(text), Some(prepared)) = (batch.text(index), batch.prepared(index)) else {
+                out.lines.push((LineReport::default(), start..start));
+                continue;
+            };
+            prepared.keep_into(|rule| owner.get(rule) == Some(&shard), mine);
+            let alerts = &mut out.alerts;
+            let report = self
+                .engine
+                .process_prepared(text, mine, parsing, &mut |output| {
+                    if let Output::Alert { rule, alert } = output {
+                        alerts.push((rule, alert));
                     }
                 });
-            }
-            apply(run, &ready)
-        })?;
-        if let Some(stop) = stop {
-            return Ok(Some(stop));
+            out.lines.push((report, start..out.alerts.len()));
         }
-        if let Some(end) = ready.end.take() {
-            return Ok(end);
-        }
-        std::mem::swap(&mut ready, &mut next);
     }
 }
 
-fn clear(batch: &mut Batch) {
-    batch.bytes.clear();
-    batch.lines.clear();
-    batch.prepared.clear();
-    batch.end = None;
+/// Reads batches, hands them to the workers and prints them in order;
+/// the most entries the windows held together.
+fn drive(
+    run: &mut Run<'_>,
+    input: &mut dyn Input,
+    jobs: &[Sender<(u64, Arc<Batch>)>],
+    results: &Receiver<(u64, usize, ShardOut)>,
+    workers: usize,
+) -> io::Result<(Option<Stop>, u64)> {
+    let mut flights: VecDeque<InFlight> = VecDeque::new();
+    // Batches printed and given back by the workers, to fill again.
+    let mut spare: Vec<Batch> = Vec::new();
+    let mut line = Vec::new();
+    let mut peak = 0;
+    let mut numbered = 0u64;
+    let kinds = Kinds::of(run.engine);
+    loop {
+        let mut batch = spare.pop().unwrap_or_else(|| Batch::new(workers));
+        let (end, stop) = read(run, input, &mut batch, &mut line, !flights.is_empty())?;
+        if let Some(stop) = stop {
+            return Ok((Some(stop), peak));
+        }
+        if batch.lines.is_empty() && end.is_none() {
+            // The input waits: print what is in flight first.
+            while let Some(flight) = flights.pop_front() {
+                if let Some(stop) = print(
+                    run,
+                    flight,
+                    results,
+                    &mut flights,
+                    &kinds,
+                    &mut peak,
+                    &mut spare,
+                )? {
+                    return Ok((Some(stop), peak));
+                }
+            }
+            spare.push(batch);
+            continue;
+        }
+        let ended = end.is_some();
+        let batch = Arc::new(batch);
+        numbered += 1;
+        for job in jobs {
+            if job.send((numbered, Arc::clone(&batch))).is_err() {
+                return Err(io::Error::other("a worker thread stopped"));
+            }
+        }
+        flights.push_back(InFlight {
+            number: numbered,
+            batch,
+            end,
+            shards: (0..workers).map(|_| None).collect(),
+        });
+        while flights.len() > IN_FLIGHT || (ended && !flights.is_empty()) {
+            let Some(flight) = flights.pop_front() else {
+                break;
+            };
+            let end = flight.end.is_some();
+            if let Some(stop) = print(
+                run,
+                flight,
+                results,
+                &mut flights,
+                &kinds,
+                &mut peak,
+                &mut spare,
+            )? {
+                return Ok((Some(stop), peak));
+            }
+            if end {
+                break;
+            }
+        }
+        if ended {
+            return Ok((None, peak));
+        }
+    }
+}
+
+/// Waits for every shard to be done with `flight`, then prints its lines.
+fn print(
+    run: &mut Run<'_>,
+    mut flight: InFlight,
+    results: &Receiver<(u64, usize, ShardOut)>,
+    later: &mut VecDeque<InFlight>,
+    kinds: &Kinds,
+    peak: &mut u64,
+    spare: &mut Vec<Batch>,
+) -> io::Result<Option<Stop>> {
+    while flight.shards.iter().any(Option::is_none) {
+        let Ok((number, shard, out)) = results.recv() else {
+            return Err(io::Error::other("a worker thread stopped"));
+        };
+        let target = if number == flight.number {
+            Some(&mut flight)
+        } else {
+            later.iter_mut().find(|f| f.number == number)
+        };
+        if let Some(slot) = target.and_then(|f| f.shards.get_mut(shard)) {
+            *slot = Some(out);
+        }
+    }
+    let shards: Vec<ShardOut> = flight.shards.into_iter().flatten().collect();
+    let batch = &flight.batch;
+    let max_groups = run.options.limits.max_groups;
+    for index in 0..batch.lines.len() {
+        let Some(line) = batch.line(index) else {
+            continue;
+        };
+        let Some(prepared) = batch.prepared(index) else {
+            continue;
+        };
+        let merged = Merge {
+            kinds,
+            prepared,
+            shards: &shards,
+            index,
+            max_groups,
+        };
+        let ran: super::Ran<'_> = &mut |text, emit| merged.line(text, peak, emit);
+        if let Some(stop) = run.line(line, Some(ran))? {
+            return Ok(Some(stop));
+        }
+    }
+    if let Ok(mut batch) = Arc::try_unwrap(flight.batch) {
+        batch.clear();
+        spare.push(batch);
+    }
+    Ok(flight.end.unwrap_or(None))
+}
+
+/// One line of a printed batch, with what the shards did with it.
+struct Merge<'m> {
+    kinds: &'m Kinds,
+    prepared: &'m Prepared,
+    shards: &'m [ShardOut],
+    index: usize,
+    max_groups: u64,
+}
+
+impl Merge<'_> {
+    /// The line's outputs and report as one engine gives them: the
+    /// matches of the rules no shard counts, in rule order, then the
+    /// alerts the shards closed on it, merged; `peak` follows the entries
+    /// the shards' windows hold together.
+    fn line<'l>(
+        &self,
+        text: &'l str,
+        peak: &mut u64,
+        emit: &mut dyn FnMut(Output<'l>),
+    ) -> LineReport {
+        let mut report = self.prepared.report();
+        if report.malformed.is_some() || report.unrouted {
+            return report;
+        }
+        for &rule in self.prepared.matched() {
+            let rule = rule as usize;
+            if self.kinds.counted.get(rule) == Some(&false) {
+                emit(Output::Match { rule, line: text });
+            }
+        }
+        let mut alerts = Vec::new();
+        let mut ran = false;
+        for shard in self.shards {
+            let Some((theirs, range)) = shard.lines.get(self.index) else {
+                continue;
+            };
+            ran = true;
+            report.late |= theirs.late;
+            report.future |= theirs.future;
+            if let Some((rule, too_many)) = &theirs.too_many
+                && report
+                    .too_many
+                    .as_ref()
+                    .is_none_or(|(first, _)| rule < first)
+            {
+                report.too_many = Some((*rule, *too_many));
+            }
+            report.counted += theirs.counted;
+            report.windows += theirs.windows;
+            report.ordered += theirs.ordered;
+            alerts.extend(shard.alerts.get(range.clone()).unwrap_or_default());
+        }
+        if ran {
+            *peak = (*peak).max(report.counted);
+            report.over_group_limit = report.windows + report.ordered > self.max_groups;
+        }
+        alerts.sort_by_key(|(rule, alert)| alert_order(&self.kinds.ordered, *rule, alert));
+        for (rule, alert) in alerts {
+            emit(Output::Alert {
+                rule: *rule,
+                alert: alert.clone(),
+            });
+        }
+        report
+    }
 }
 
 /// Fills `batch` from the input: up to a batch's size, or what is ready
 /// when the input would wait and lines are pending (`pending`, or some
 /// already in the batch); with nothing pending, the output is flushed
-/// before waiting.
+/// before waiting. Returns whether the input ended or failed after these
+/// lines, or why the run must stop now.
 fn read(
     run: &mut Run<'_>,
     input: &mut dyn Input,
     batch: &mut Batch,
     line: &mut Vec<u8>,
     pending: bool,
-) -> io::Result<Option<Stop>> {
+) -> io::Result<(Option<Option<Stop>>, Option<Stop>)> {
     while batch.lines.len() < BATCH_LINES && batch.bytes.len() < BATCH_BYTES {
         if input.idle() {
             if pending || !batch.lines.is_empty() {
                 break;
             }
             if let Err(error) = run.out.flush() {
-                return Ok(Some(Stop::Write(error)));
+                return Ok((None, Some(Stop::Write(error))));
             }
         }
         match read_line(input, line, run.options.max_line) {
-            Ok(LineRead::End) => {
-                batch.end = Some(None);
-                break;
-            }
+            Ok(LineRead::End) => return Ok((Some(None), None)),
             Ok(LineRead::TooLong(length)) => batch.lines.push(Entry::TooLong(length)),
             Ok(LineRead::Line) => {
                 let start = batch.bytes.len();
                 batch.bytes.extend_from_slice(line);
                 batch.lines.push(Entry::Read(start..batch.bytes.len()));
             }
-            Err(error) => {
-                batch.end = Some(Some(Stop::of_read(error)));
-                break;
-            }
+            Err(error) => return Ok((Some(Some(Stop::of_read(error))), None)),
         }
     }
-    Ok(None)
-}
-
-/// Runs a matched batch through the engine, line by line in order.
-fn apply(run: &mut Run<'_>, batch: &Batch) -> io::Result<Option<Stop>> {
-    for index in 0..batch.lines.len() {
-        let Some(line) = line_of(&batch.bytes, &batch.lines, index) else {
-            continue;
-        };
-        if let Some(stop) = run.line(line, batch.prepared.get(index))? {
-            return Ok(Some(stop));
-        }
-    }
-    Ok(None)
+    Ok((None, None))
 }

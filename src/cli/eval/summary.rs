@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use super::EvalOptions;
+use super::parallel::Windows;
 use crate::diag::codes;
 use crate::eval::input::{Format, Malformed};
 use crate::eval::{Engine, LineReport};
@@ -65,7 +66,7 @@ impl Summary {
 }
 
 /// `--stats`: what the open windows hold.
-pub fn stats(engine: &Engine, when: &str, err: &mut dyn Write) -> io::Result<()> {
+pub fn stats(engine: &dyn Windows, when: &str, err: &mut dyn Write) -> io::Result<()> {
     let (held, peak) = engine.held();
     writeln!(
         err,
@@ -83,7 +84,23 @@ pub fn stats(engine: &Engine, when: &str, err: &mut dyn Write) -> io::Result<()>
             ordered.partial_sequences, ordered.sequence_events, ordered.first_seen, ordered.waiting
         )?;
     }
+    if let Some(bytes) = peak_resident_bytes() {
+        writeln!(
+            err,
+            "stats {when}: the process's peak resident memory: {:.1} MB",
+            bytes as f64 / 1e6
+        )?;
+    }
     Ok(())
+}
+
+/// The most memory the process held resident so far (Linux's `VmHWM`);
+/// `None` where the system does not say.
+fn peak_resident_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find_map(|l| l.strip_prefix("VmHWM:"))?;
+    let kilobytes: u64 = line.trim().strip_suffix("kB")?.trim().parse().ok()?;
+    kilobytes.checked_mul(1024)
 }
 
 pub fn note(

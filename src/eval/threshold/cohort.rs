@@ -108,6 +108,13 @@ impl Cohorts {
         }
     }
 
+    /// The class of rule `index` (rules that may share windows), if it
+    /// is a threshold rule.
+    pub fn class_of(&self, index: usize) -> Option<usize> {
+        let cohort = (*self.of_rule.get(index)?)?;
+        Some(self.cohorts.get(cohort)?.class)
+    }
+
     /// Whether rule `index` is a threshold rule (counted here).
     pub fn counts(&self, index: usize) -> bool {
         self.of_rule.get(index).is_some_and(Option::is_some)
