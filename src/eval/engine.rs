@@ -207,6 +207,9 @@ pub struct Engine {
 #[derive(Debug, Clone)]
 pub struct Matcher {
     conditions: Conditions,
+    /// Per rule, whether it counts events (threshold, sequence, first
+    /// seen) and so reads them after matching.
+    counts: Vec<bool>,
     /// `Routing::Field`: the names an event's source may have, folded (the
     /// routing's sources, then the other names of `routes`), each with its
     /// source as an index into `by_source`. `Routing::Fixed`: its one source.
@@ -237,6 +240,9 @@ pub struct Prepared {
     time: Option<Nanos>,
     /// The rules (indices) whose `where` holds, in rule order.
     matched: Vec<u32>,
+    /// The event, when one of them counts it (threshold, sequence, first
+    /// seen): the threads that count need not parse the line again.
+    event: Option<Arc<Parsed<'static>>>,
 }
 
 impl Prepared {
@@ -267,6 +273,7 @@ impl Prepared {
         into.time = self.time;
         into.matched.clear();
         (into.matched).extend(self.matched.iter().filter(|&&rule| keep(rule as usize)));
+        into.event.clone_from(&self.event);
     }
 }
 
@@ -384,6 +391,7 @@ impl Engine {
             .collect();
         let everyone = reach(&|_| true);
         let matcher = Matcher {
+            counts: rules.iter().map(CompiledRule::is_threshold).collect(),
             conditions,
             routed,
             by_source,
@@ -526,6 +534,13 @@ impl Engine {
             return report;
         }
         let matcher = Arc::clone(&self.matcher);
+        if let Some(event) = &prepared.event {
+            let buffer = recycle(std::mem::take(&mut scratch.slots));
+            let fields = Fields::new(event, matcher.trie.slot_count(), buffer);
+            self.apply(prepared, Some(&fields), line, &mut report, emit);
+            scratch.slots = recycle(fields.into_buffer());
+            return report;
+        }
         let values = recycle(std::mem::take(&mut scratch.values));
         match event::parse_event_in(line, &matcher.trie, values) {
             Ok(event) => {
@@ -709,6 +724,9 @@ impl Matcher {
                 let fields = Fields::new(&event, self.trie.slot_count(), buffer);
                 self.prepare_fields(&fields, &mut scratch.memo, out);
                 scratch.slots = recycle(fields.into_buffer());
+                let counted =
+                    (out.matched.iter()).any(|&rule| self.counts.get(rule as usize) == Some(&true));
+                out.event = counted.then(|| Arc::new(event.to_static()));
                 if let Parsed::Slots(values) = event {
                     scratch.values = recycle(values);
                 }

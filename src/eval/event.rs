@@ -299,6 +299,51 @@ pub enum Parsed<'a> {
     Tree(Object<'a>),
 }
 
+impl Parsed<'_> {
+    /// The same event owning its text, to outlive its line (handed from
+    /// the thread that matched it to those that count it).
+    pub fn to_static(&self) -> Parsed<'static> {
+        match self {
+            Parsed::Slots(values) => Parsed::Slots(
+                values
+                    .iter()
+                    .map(|v| v.as_ref().map(Value::to_static))
+                    .collect(),
+            ),
+            Parsed::Tree(object) => Parsed::Tree(object.to_static()),
+        }
+    }
+}
+
+impl Value<'_> {
+    pub fn to_static(&self) -> Value<'static> {
+        match self {
+            Value::Str(text) => Value::Str(Cow::Owned(text.to_string())),
+            Value::Int(n) => Value::Int(*n),
+            Value::Float(f) => Value::Float(*f),
+            Value::Bool(b) => Value::Bool(*b),
+            Value::Null => Value::Null,
+            Value::Array(items) => Value::Array(items.iter().map(Value::to_static).collect()),
+            Value::Object(object) => Value::Object(object.to_static()),
+        }
+    }
+}
+
+impl Object<'_> {
+    pub fn to_static(&self) -> Object<'static> {
+        Object {
+            entries: (self.entries.iter())
+                .map(|e| Entry {
+                    node: e.node,
+                    segments: e.segments,
+                    value: e.value.to_static(),
+                })
+                .collect(),
+            empty: self.empty,
+        }
+    }
+}
+
 /// Parses one line for the engine: straight into slots when the line
 /// allows it, else as `parse` does.
 pub fn parse_event<'a>(line: &'a str, trie: &PathTrie) -> Result<Parsed<'a>, Malformed> {
