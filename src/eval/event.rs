@@ -4,6 +4,7 @@
 //! copy. Field lookup treats nested objects and dotted keys alike, the
 //! longest matching key winning at each level, and steps through arrays.
 
+use rustc_hash::FxHashMap;
 use std::borrow::Cow;
 use std::cell::Cell;
 use std::fmt;
@@ -65,6 +66,10 @@ struct TrieNode {
     /// two, at least twice the number of children.
     table: Vec<u16>,
     slot: Option<u32>,
+    /// The descendants two or more segments down, by their dotted path
+    /// from here (`source.ip` from the root), with their segment count:
+    /// a dotted key is one lookup instead of one per segment.
+    dotted: FxHashMap<Box<[u8]>, (u32, u32)>,
 }
 
 impl TrieNode {
@@ -134,6 +139,18 @@ impl PathTrie {
                 }
             };
             nodes.push(node);
+        }
+        // Every run of two or more segments, from the node before it.
+        let segments: Vec<&str> = path.split('.').collect();
+        for from in 0..segments.len() {
+            let start = if from == 0 { 0 } else { nodes[from - 1] };
+            for to in from + 2..=segments.len() {
+                let key = segments[from..to].join(".").into_bytes().into_boxed_slice();
+                let count = u32::try_from(to - from).unwrap_or(u32::MAX);
+                if let Some(parent) = self.nodes.get_mut(start as usize) {
+                    parent.dotted.insert(key, (nodes[to - 1], count));
+                }
+            }
         }
         nodes
     }
@@ -208,21 +225,10 @@ impl PathTrie {
     }
 
     fn walk_bytes(&self, node: u32, key: &[u8]) -> Option<(u32, u32)> {
-        let mut count = 0;
-        let mut node = node;
-        let mut rest = key;
-        loop {
-            let (segment, more) = match rest.iter().position(|&b| b == b'.') {
-                Some(dot) => (&rest[..dot], Some(&rest[dot + 1..])),
-                None => (rest, None),
-            };
-            count += 1;
-            node = self.child_bytes(node, segment)?;
-            match more {
-                Some(more) => rest = more,
-                None => return Some((node, count)),
-            }
+        if key.contains(&b'.') {
+            return self.nodes.get(node as usize)?.dotted.get(key).copied();
         }
+        self.child_bytes(node, key).map(|child| (child, 1))
     }
 
     /// The child of `node` for one segment: a hash of the segment's first
