@@ -656,12 +656,7 @@ impl Engine {
     pub fn ordered_held(&self) -> Option<OrderedHeld> {
         let mut total: Option<OrderedHeld> = None;
         for ordered in self.rules.iter().filter_map(|r| r.ordered.as_ref()) {
-            let held = ordered.held();
-            let sum = total.get_or_insert_with(OrderedHeld::default);
-            sum.partial_sequences += held.partial_sequences;
-            sum.sequence_events += held.sequence_events;
-            sum.first_seen += held.first_seen;
-            sum.waiting += held.waiting;
+            *total.get_or_insert_with(OrderedHeld::default) += ordered.held();
         }
         total
     }

@@ -268,6 +268,15 @@ pub struct OrderedHeld {
     pub waiting: u64,
 }
 
+impl std::ops::AddAssign for OrderedHeld {
+    fn add_assign(&mut self, other: OrderedHeld) {
+        self.partial_sequences += other.partial_sequences;
+        self.sequence_events += other.sequence_events;
+        self.first_seen += other.first_seen;
+        self.waiting += other.waiting;
+    }
+}
+
 impl Ordered {
     /// The matcher of a `sequence` or `first seen` rule (`None` for others).
     pub fn new(

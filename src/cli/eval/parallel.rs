@@ -154,11 +154,7 @@ impl Windows for Shards {
     fn ordered_held(&self) -> Option<OrderedHeld> {
         let mut total: Option<OrderedHeld> = None;
         for held in self.engines.iter().filter_map(Engine::ordered_held) {
-            let sum = total.get_or_insert_with(OrderedHeld::default);
-            sum.partial_sequences += held.partial_sequences;
-            sum.sequence_events += held.sequence_events;
-            sum.first_seen += held.first_seen;
-            sum.waiting += held.waiting;
+            *total.get_or_insert_with(OrderedHeld::default) += held;
         }
         total
     }
