@@ -80,6 +80,9 @@ enum Chunk {
 /// makes the next read fail with `Interrupted`, even while waiting.
 pub struct ChannelInput {
     chunks: Receiver<Chunk>,
+    /// Read chunks handed back to the reading thread to fill again (no
+    /// fresh 64 KB zeroed, and freed on another thread, per chunk).
+    spent: SyncSender<Vec<u8>>,
     chunk: Vec<u8>,
     at: usize,
     ended: bool,
@@ -96,13 +99,15 @@ impl ChannelInput {
     /// the run (a second signal ends the process at once, exit 2).
     pub fn spawn(mut source: Box<dyn Read + Send>) -> io::Result<ChannelInput> {
         let (sender, chunks) = sync_channel(16);
+        let (spent, spare) = sync_channel::<Vec<u8>>(16);
         let signal = Arc::new(AtomicI32::new(0));
         watch_signals(sender.clone(), Arc::clone(&signal))?;
         std::thread::Builder::new()
             .name("eval-input".into())
             .spawn(move || {
                 loop {
-                    let mut chunk = vec![0; CHUNK];
+                    let mut chunk = spare.try_recv().unwrap_or_default();
+                    chunk.resize(CHUNK, 0);
                     let message = match source.read(&mut chunk) {
                         Ok(0) => Chunk::End,
                         Ok(n) => {
@@ -120,6 +125,7 @@ impl ChannelInput {
             })?;
         Ok(ChannelInput {
             chunks,
+            spent,
             chunk: Vec::new(),
             at: 0,
             ended: false,
@@ -186,7 +192,10 @@ impl BufRead for ChannelInput {
             };
             match next {
                 Ok(Chunk::Data(data)) => {
-                    self.chunk = data;
+                    let spent = std::mem::replace(&mut self.chunk, data);
+                    // The reader may be gone or have enough spares: then
+                    // the chunk is simply dropped.
+                    let _ = self.spent.try_send(spent);
                     self.at = 0;
                 }
                 Ok(Chunk::End) | Err(_) => self.ended = true,
