@@ -67,9 +67,9 @@ struct TrieNode {
     table: Vec<u16>,
     slot: Option<u32>,
     /// The descendants two or more segments down, by their dotted path
-    /// from here (`source.ip` from the root), with their segment count:
-    /// a dotted key is one lookup instead of one per segment.
-    dotted: FxHashMap<Box<[u8]>, (u32, u32)>,
+    /// from here (`source.ip` from the root): a dotted key is one lookup
+    /// instead of one per segment.
+    dotted: FxHashMap<Box<[u8]>, Dotted>,
 }
 
 impl TrieNode {
@@ -93,6 +93,16 @@ impl TrieNode {
             self.table[at] = u16::try_from(i + 1).unwrap_or(0);
         }
     }
+}
+
+/// Where a dotted path leads: its node, its segment count, and the nodes
+/// of its proper prefixes (`source` for `source.ip`), which the scanner
+/// marks as passed.
+#[derive(Debug, Clone)]
+pub(super) struct Dotted {
+    pub node: u32,
+    pub segments: u32,
+    pub passed: Box<[u32]>,
 }
 
 /// The first eight bytes of `segment`, zero-padded, as one word.
@@ -146,9 +156,13 @@ impl PathTrie {
             let start = if from == 0 { 0 } else { nodes[from - 1] };
             for to in from + 2..=segments.len() {
                 let key = segments[from..to].join(".").into_bytes().into_boxed_slice();
-                let count = u32::try_from(to - from).unwrap_or(u32::MAX);
+                let dotted = Dotted {
+                    node: nodes[to - 1],
+                    segments: u32::try_from(to - from).unwrap_or(u32::MAX),
+                    passed: nodes[from..to - 1].into(),
+                };
                 if let Some(parent) = self.nodes.get_mut(start as usize) {
-                    parent.dotted.insert(key, (nodes[to - 1], count));
+                    parent.dotted.insert(key, dotted);
                 }
             }
         }
@@ -224,9 +238,14 @@ impl PathTrie {
         self.walk_bytes(node, key)
     }
 
+    /// Where a key with a dot leads from `node`, if it is a path there.
+    pub(super) fn dotted(&self, node: u32, key: &[u8]) -> Option<&Dotted> {
+        self.nodes.get(node as usize)?.dotted.get(key)
+    }
+
     fn walk_bytes(&self, node: u32, key: &[u8]) -> Option<(u32, u32)> {
         if key.contains(&b'.') {
-            return self.nodes.get(node as usize)?.dotted.get(key).copied();
+            return self.dotted(node, key).map(|d| (d.node, d.segments));
         }
         self.child_bytes(node, key).map(|child| (child, 1))
     }

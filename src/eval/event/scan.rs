@@ -186,8 +186,7 @@ impl<'a, 't> Scanner<'a, 't> {
                 Some((child, segments)) => {
                     if segments > 1 {
                         // The nodes of the key's proper prefixes.
-                        for (at, _) in key.match_indices('.') {
-                            let (passed, _) = self.trie.walk(node, key.get(..at)?)?;
+                        for &passed in self.trie.dotted(node, key.as_bytes())?.passed.iter() {
                             seen.weak(passed)?;
                         }
                     }
