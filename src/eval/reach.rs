@@ -6,8 +6,9 @@
 //! predicates one of which must hold (`a in @x or a startswith "y"`); an
 //! event tries a guard once and skips every rule filed under it when it
 //! does not hold. Rules whose `where` are the same (same shared leaves in
-//! the same shape: copies of one rule for several sites) evaluate it once
-//! per event.
+//! the same shape) evaluate it once per event, and rules whose `where`
+//! differ only in lists of one field (copies of a rule for several sites)
+//! share one evaluation whenever those lists agree on the event.
 
 use rustc_hash::FxHashMap as HashMap;
 use std::cmp::Reverse;
