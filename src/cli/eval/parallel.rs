@@ -259,7 +259,13 @@ pub(super) fn lines(
                 barrier,
                 done: done.clone(),
             };
-            workers.push(scope.spawn(move || worker.run(&inbox)));
+            // A worker that panicked would leave the others waiting at
+            // the barrier for ever: end the run as a panic ends it (the
+            // message is already printed).
+            workers.push(scope.spawn(move || {
+                let run = std::panic::AssertUnwindSafe(|| worker.run(&inbox));
+                std::panic::catch_unwind(run).unwrap_or_else(|_| std::process::exit(101))
+            }));
         }
         drop(done);
         let stop = drive(run, input, &jobs, &results, threads);
