@@ -4,7 +4,6 @@
 //! copy. Field lookup treats nested objects and dotted keys alike, the
 //! longest matching key winning at each level, and steps through arrays.
 
-use rustc_hash::FxHashMap;
 use std::borrow::Cow;
 use std::cell::Cell;
 use std::fmt;
@@ -57,52 +56,85 @@ pub struct PathTrie {
 
 #[derive(Debug, Clone, Default)]
 struct TrieNode {
-    children: Vec<(String, u32)>,
-    /// The children again, for `walk`: a segment's first eight bytes and
-    /// its next eight as words (`prefix_word`), its length and the child.
-    words: Vec<(u64, u64, usize, u32)>,
-    /// An open-addressing table over `words` by `bucket`: an index into
-    /// `words` plus one, 0 for an empty bucket. Its length is a power of
-    /// two, at least twice the number of children.
-    table: Vec<u16>,
+    /// Every key that leads somewhere from here: each child's segment and
+    /// each run of two or more segments below it (`source.ip` from the
+    /// root), so a dotted key is one lookup, as a plain one is.
+    keys: Vec<Key>,
+    /// An open-addressing table over `keys` by `bucket`: an index into
+    /// `keys` plus one, 0 for an empty bucket. Its length is a power of
+    /// two, at least twice the number of keys.
+    table: Vec<u32>,
+    /// Whether some path goes on below this node.
+    deeper: bool,
     slot: Option<u32>,
-    /// The descendants two or more segments down, by their dotted path
-    /// from here (`source.ip` from the root): a dotted key is one lookup
-    /// instead of one per segment.
-    dotted: FxHashMap<Box<[u8]>, Dotted>,
 }
 
-impl TrieNode {
-    fn add_child(&mut self, segment: &str, child: u32) {
-        self.children.push((segment.to_string(), child));
-        let bytes = segment.as_bytes();
-        let second = prefix_word(bytes.get(8..).unwrap_or_default());
-        self.words
-            .push((prefix_word(bytes), second, bytes.len(), child));
-        let size = (self.words.len() * 2).next_power_of_two().max(8);
-        if self.words.len() >= usize::from(u16::MAX) {
-            self.table.clear();
-            return;
-        }
-        self.table = vec![0; size];
-        for (i, &(word, _, len, _)) in self.words.iter().enumerate() {
-            let mut at = bucket(word, len, size);
-            while self.table[at] != 0 {
-                at = (at + 1) & (size - 1);
-            }
-            self.table[at] = u16::try_from(i + 1).unwrap_or(0);
-        }
-    }
-}
-
-/// Where a dotted path leads: its node, its segment count, and the nodes
-/// of its proper prefixes (`source` for `source.ip`), which the scanner
-/// marks as passed.
+/// A key from a trie node: its text, its first two words (`prefix_word`
+/// of bytes 0..8 and 8..16), the node it leads to, how many segments it
+/// spells, and the nodes of its proper prefixes (`source` for
+/// `source.ip`), which the scanner marks as passed.
 #[derive(Debug, Clone)]
-pub(super) struct Dotted {
+pub(super) struct Key {
+    text: Box<[u8]>,
+    first: u64,
+    second: u64,
     pub node: u32,
     pub segments: u32,
     pub passed: Box<[u32]>,
+}
+
+impl TrieNode {
+    fn find(&self, key: &[u8], first: u64, second: u64) -> Option<&Key> {
+        let size = self.table.len();
+        if size == 0 {
+            return None;
+        }
+        let mut at = bucket(first, second, key.len(), size);
+        loop {
+            let index = usize::try_from(*self.table.get(at)?).ok()?.checked_sub(1)?;
+            let found = self.keys.get(index)?;
+            // Two words and the length decide a key of sixteen bytes or
+            // fewer; only a longer one compares its tail.
+            if found.first == first
+                && found.second == second
+                && found.text.len() == key.len()
+                && (key.len() <= 16 || found.text.get(16..) == key.get(16..))
+            {
+                return Some(found);
+            }
+            at = (at + 1) & (size - 1);
+        }
+    }
+
+    fn add(&mut self, key: Key) {
+        if self.find(&key.text, key.first, key.second).is_some() {
+            return;
+        }
+        self.keys.push(key);
+        if self.table.len() < self.keys.len() * 2 {
+            let size = (self.keys.len() * 2).next_power_of_two().max(8);
+            self.table = vec![0; size];
+            for index in 0..self.keys.len() {
+                self.place(index);
+            }
+        } else {
+            self.place(self.keys.len() - 1);
+        }
+    }
+
+    fn place(&mut self, index: usize) {
+        let size = self.table.len();
+        let Some(key) = self.keys.get(index) else {
+            return;
+        };
+        let mut at = bucket(key.first, key.second, key.text.len(), size);
+        while self.table.get(at).is_some_and(|&b| b != 0) {
+            at = (at + 1) & (size - 1);
+        }
+        if let Some(cell) = self.table.get_mut(at) {
+            *cell = u32::try_from(index + 1).unwrap_or(0);
+        }
+    }
 }
 
 /// The first eight bytes of `segment`, zero-padded, as one word.
@@ -116,8 +148,16 @@ pub(super) fn prefix_word(segment: &[u8]) -> u64 {
         .fold(0u64, |word, &b| word << 8 | u64::from(b))
 }
 
-fn bucket(word: u64, len: usize, size: usize) -> usize {
-    let hash = (word ^ len as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+/// The first two words of `key` (`prefix_word` of bytes 0..8 and 8..16).
+fn words(key: &[u8]) -> (u64, u64) {
+    (
+        prefix_word(key),
+        prefix_word(key.get(8..).unwrap_or_default()),
+    )
+}
+
+fn bucket(first: u64, second: u64, len: usize, size: usize) -> usize {
+    let hash = (first ^ second.rotate_left(29) ^ len as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     (hash >> 32) as usize & (size - 1)
 }
 
@@ -137,13 +177,14 @@ impl PathTrie {
         let mut node = 0;
         let mut nodes = Vec::new();
         for segment in path.split('.') {
-            node = match self.child(node, segment) {
-                Some(child) => child,
-                None => {
+            node = match self.walk(node, segment) {
+                Some((child, 1)) => child,
+                _ => {
                     let child = u32::try_from(self.nodes.len()).unwrap_or(u32::MAX);
                     self.nodes.push(TrieNode::default());
                     if let Some(parent) = self.nodes.get_mut(node as usize) {
-                        parent.add_child(segment, child);
+                        parent.deeper = true;
+                        parent.add(Key::new(segment.as_bytes(), child, 1, Box::default()));
                     }
                     child
                 }
@@ -155,14 +196,16 @@ impl PathTrie {
         for from in 0..segments.len() {
             let start = if from == 0 { 0 } else { nodes[from - 1] };
             for to in from + 2..=segments.len() {
-                let key = segments[from..to].join(".").into_bytes().into_boxed_slice();
-                let dotted = Dotted {
-                    node: nodes[to - 1],
-                    segments: u32::try_from(to - from).unwrap_or(u32::MAX),
-                    passed: nodes[from..to - 1].into(),
-                };
+                let text = segments[from..to].join(".");
+                let segment_count = u32::try_from(to - from).unwrap_or(u32::MAX);
+                let key = Key::new(
+                    text.as_bytes(),
+                    nodes[to - 1],
+                    segment_count,
+                    nodes[from..to - 1].into(),
+                );
                 if let Some(parent) = self.nodes.get_mut(start as usize) {
-                    parent.dotted.insert(key, dotted);
+                    parent.add(key);
                 }
             }
         }
@@ -190,7 +233,7 @@ impl PathTrie {
     fn shape(&self, node: u32) -> (bool, Option<u32>) {
         self.nodes
             .get(node as usize)
-            .map_or((false, None), |n| (!n.children.is_empty(), n.slot))
+            .map_or((false, None), |n| (n.deeper, n.slot))
     }
 
     fn node_count(&self) -> usize {
@@ -202,91 +245,32 @@ impl PathTrie {
         self.slots as usize
     }
 
-    fn child(&self, node: u32, segment: &str) -> Option<u32> {
-        let children = &self.nodes.get(node as usize)?.children;
-        children.iter().find(|(s, _)| s == segment).map(|&(_, c)| c)
-    }
-
     /// The node reached from `node` by the segments of `key`, if all exist,
     /// and the number of segments.
     fn walk(&self, node: u32, key: &str) -> Option<(u32, u32)> {
-        self.walk_bytes(node, key.as_bytes())
+        let (first, second) = words(key.as_bytes());
+        self.key(node, key.as_bytes(), first, second)
+            .map(|k| (k.node, k.segments))
     }
 
-    /// `walk`, given the key's first two words (`prefix_word` of bytes
-    /// 0..8 and 8..16): a key of at most sixteen bytes without a dot (the
-    /// common case) is one table probe and no byte comparison.
-    pub(super) fn walk_key(
-        &self,
-        node: u32,
-        key: &[u8],
-        first: u64,
-        second: u64,
-    ) -> Option<(u32, u32)> {
-        const DOTS: u64 = 0x2E2E_2E2E_2E2E_2E2E;
-        const ONES: u64 = 0x0101_0101_0101_0101;
-        const HIGHS: u64 = 0x8080_8080_8080_8080;
-        let dot = |word: u64| {
-            let x = word ^ DOTS;
-            x.wrapping_sub(ONES) & !x & HIGHS
-        };
-        if key.len() <= 16 && dot(first) | dot(second) == 0 {
-            return self
-                .child_words(node, key, first, second)
-                .map(|child| (child, 1));
-        }
-        self.walk_bytes(node, key)
+    /// Where `key` (plain or dotted) leads from `node`, given its first two
+    /// words (`prefix_word` of bytes 0..8 and 8..16): one table probe, and
+    /// no byte comparison for a key of sixteen bytes or fewer.
+    pub(super) fn key(&self, node: u32, key: &[u8], first: u64, second: u64) -> Option<&Key> {
+        self.nodes.get(node as usize)?.find(key, first, second)
     }
+}
 
-    /// Where a key with a dot leads from `node`, if it is a path there.
-    pub(super) fn dotted(&self, node: u32, key: &[u8]) -> Option<&Dotted> {
-        self.nodes.get(node as usize)?.dotted.get(key)
-    }
-
-    fn walk_bytes(&self, node: u32, key: &[u8]) -> Option<(u32, u32)> {
-        if key.contains(&b'.') {
-            return self.dotted(node, key).map(|d| (d.node, d.segments));
-        }
-        self.child_bytes(node, key).map(|child| (child, 1))
-    }
-
-    /// The child of `node` for one segment: a hash of the segment's first
-    /// eight bytes and length picks a bucket; the first sixteen bytes are
-    /// compared as two words, the bytes past them only on a match.
-    fn child_bytes(&self, node: u32, segment: &[u8]) -> Option<u32> {
-        let second = prefix_word(segment.get(8..).unwrap_or_default());
-        self.child_words(node, segment, prefix_word(segment), second)
-    }
-
-    fn child_words(&self, node: u32, segment: &[u8], first: u64, second: u64) -> Option<u32> {
-        let trie_node = self.nodes.get(node as usize)?;
-        let len = segment.len();
-        let size = trie_node.table.len();
-        if size == 0 {
-            // No child, or too many for the table: one by one.
-            return trie_node
-                .children
-                .iter()
-                .find(|(s, _)| s.as_bytes() == segment)
-                .map(|&(_, c)| c);
-        }
-        let mut at = bucket(first, len, size);
-        loop {
-            let index = usize::from(*trie_node.table.get(at)?).checked_sub(1)?;
-            let &(w, v, l, child) = trie_node.words.get(index)?;
-            if w == first && v == second && l == len {
-                if len <= 16 {
-                    return Some(child);
-                }
-                let same = trie_node
-                    .children
-                    .get(index)
-                    .is_some_and(|(s, _)| s.as_bytes() == segment);
-                if same {
-                    return Some(child);
-                }
-            }
-            at = (at + 1) & (size - 1);
+impl Key {
+    fn new(text: &[u8], node: u32, segments: u32, passed: Box<[u32]>) -> Key {
+        let (first, second) = words(text);
+        Key {
+            text: text.into(),
+            first,
+            second,
+            node,
+            segments,
+            passed,
         }
     }
 }

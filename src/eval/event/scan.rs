@@ -182,15 +182,14 @@ impl<'a, 't> Scanner<'a, 't> {
             }
             self.pos += 1;
             self.ws();
-            match self.trie.walk_key(node, key.as_bytes(), first, second) {
-                Some((child, segments)) => {
-                    if segments > 1 {
-                        // The nodes of the key's proper prefixes.
-                        for &passed in self.trie.dotted(node, key.as_bytes())?.passed.iter() {
-                            seen.weak(passed)?;
-                        }
+            let trie = self.trie;
+            match trie.key(node, key.as_bytes(), first, second) {
+                Some(found) => {
+                    // A dotted key passes the nodes of its proper prefixes.
+                    for &passed in found.passed.iter() {
+                        seen.weak(passed)?;
                     }
-                    self.slot_value(child, values, seen)?;
+                    self.slot_value(found.node, values, seen)?;
                 }
                 None => self.skip()?,
             }
@@ -327,27 +326,36 @@ impl<'a, 't> Scanner<'a, 't> {
     }
 
     /// A key (at its quote) and its first two words (`prefix_word` of
-    /// bytes 0..8 and 8..16). A plain key of at most sixteen bytes is read
-    /// as two words straight from the line, without a byte loop.
+    /// bytes 0..8 and 8..16). A plain key is found eight bytes at a time
+    /// and its words are read straight from the line; a key with an
+    /// escape, or near the line's end, takes the general path.
     fn key(&mut self) -> Option<(Cow<'a, str>, u64, u64)> {
         let start = self.pos + 1;
-        if let Some(chunk) = self.bytes.get(start..).and_then(|b| b.first_chunk::<16>()) {
-            let both = u128::from_le_bytes(*chunk);
-            let (first, second) = (both as u64, (both >> 64) as u64);
-            let found = stops(first);
-            let (len, second) = if found != 0 {
-                ((found.trailing_zeros() / 8) as usize, 0)
-            } else {
-                let found = stops(second);
-                let len = (found.trailing_zeros() / 8) as usize;
-                (8 + len, second & mask(len))
-            };
-            // `len` is 16 when no stop was found: not this path.
-            if len < 16 && self.bytes.get(start + len) == Some(&b'"') {
-                self.pos = start + len + 1;
-                let key = self.text.get(start..start + len)?;
-                return Some((Cow::Borrowed(key), first & mask(len), second));
+        let mut at = start;
+        while let Some(chunk) = self.bytes.get(at..).and_then(|b| b.first_chunk::<8>()) {
+            let found = stops(u64::from_le_bytes(*chunk));
+            if found == 0 {
+                at += 8;
+                continue;
             }
+            at += (found.trailing_zeros() / 8) as usize;
+            if self.bytes.get(at) != Some(&b'"') {
+                break;
+            }
+            // Every eight bytes up to the quote were read as a chunk.
+            let len = at - start;
+            let word = |from: usize| {
+                let chunk = self.bytes.get(from..).and_then(|b| b.first_chunk::<8>());
+                chunk.map_or(0, |c| u64::from_le_bytes(*c))
+            };
+            let first = word(start) & mask(len);
+            let second = if len > 8 {
+                word(start + 8) & mask(len - 8)
+            } else {
+                0
+            };
+            self.pos = at + 1;
+            return Some((Cow::Borrowed(self.text.get(start..at)?), first, second));
         }
         let open = self.pos;
         let (start, end, escaped) = self.string_span()?;

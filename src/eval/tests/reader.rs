@@ -24,11 +24,28 @@ const PATHS: &[&str] = &[
     "@timestamp",
     "x.y",
     "é.ü",
+    // Keys of eight, sixteen and more bytes: the word boundaries of the
+    // key table, and tails compared past the first sixteen bytes.
+    "abcdefgh.ijklmnop",
+    "abcdefghijklmnop",
+    "abcdefghijklmnopq",
+    "user_agent.original",
 ];
 
 /// Key spellings (JSON string contents, escapes included): path segments,
 /// their dotted joins, escaped spellings of them, and keys on no path.
 const KEYS: &[&str] = &[
+    "abcdefgh",
+    "abcdefgh.ijklmnop",
+    "abcdefgh.ijklmnopq",
+    "abcdefghijklmnop",
+    "abcdefghijklmnopq",
+    "abcdefghijklmnopr",
+    "abcdefghijklmno",
+    "user_agent.original",
+    "user_agent.originaX",
+    "user_agent",
+    "original",
     "a",
     "b",
     "c",
