@@ -403,7 +403,7 @@ impl Engine {
             routing_fields,
             watermarked,
         };
-        let cohorts = cohorts_of(&rules, true);
+        let cohorts = cohorts_of(&rules, true, &|_| true);
         let ordered_rules = (0..rules.len())
             .filter(|&i| rules[i].ordered.is_some())
             .collect();
@@ -446,22 +446,14 @@ impl Engine {
     /// (a thread's share): the others' windows are left out of its
     /// cohorts. Before any event.
     pub fn keep_counting(&mut self, keep: &dyn Fn(usize) -> bool) {
-        let keyed: Vec<_> = (self.rules.iter().enumerate())
-            .map(|(i, r)| {
-                (
-                    r.aggregator.as_ref().filter(|_| keep(i)),
-                    (&r.source, &r.more_sources),
-                )
-            })
-            .collect();
-        self.cohorts = Cohorts::new(&keyed, true);
+        self.cohorts = cohorts_of(&self.rules, true, keep);
     }
 
     /// The same engine with every threshold rule counting in windows of
     /// its own: what sharing must not change (for tests).
     #[cfg(test)]
     pub(crate) fn unshared(mut self) -> Engine {
-        self.cohorts = cohorts_of(&self.rules, false);
+        self.cohorts = cohorts_of(&self.rules, false, &|_| true);
         self
     }
 
@@ -841,12 +833,17 @@ impl Matcher {
     }
 }
 
-/// The threshold rules' cohorts: rules of the same sources and aggregation
-/// share windows when `sharing`.
-fn cohorts_of(rules: &[CompiledRule], sharing: bool) -> Cohorts {
-    let keyed: Vec<_> = rules
-        .iter()
-        .map(|r| (r.aggregator.as_ref(), (&r.source, &r.more_sources)))
+/// The cohorts of the threshold rules `keep` accepts (the others are
+/// left out): rules of the same sources and aggregation share windows
+/// when `sharing`.
+fn cohorts_of(rules: &[CompiledRule], sharing: bool, keep: &dyn Fn(usize) -> bool) -> Cohorts {
+    let keyed: Vec<_> = (rules.iter().enumerate())
+        .map(|(i, r)| {
+            (
+                r.aggregator.as_ref().filter(|_| keep(i)),
+                (&r.source, &r.more_sources),
+            )
+        })
         .collect();
     Cohorts::new(&keyed, sharing)
 }
