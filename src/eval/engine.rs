@@ -430,15 +430,14 @@ impl Engine {
     /// equal for rules that should be counted on one thread: threshold
     /// rules that may share windows have their class's.
     pub fn counting_keys(&self) -> Vec<Option<usize>> {
-        let classes = (0..self.rules.len())
-            .filter_map(|i| self.cohorts.class_of(i))
-            .max()
-            .map_or(0, |c| c + 1);
-        (0..self.rules.len())
-            .map(|i| match self.cohorts.class_of(i) {
-                Some(class) => Some(class),
-                None => self.rules[i].ordered.is_some().then_some(classes + i),
-            })
+        let classes: Vec<Option<usize>> = (0..self.rules.len())
+            .map(|i| self.cohorts.class_of(i))
+            .collect();
+        // Past every class: a key of its own for each sequence and
+        // first-seen rule.
+        let own = classes.iter().flatten().max().map_or(0, |c| c + 1);
+        (classes.into_iter().zip(&self.rules).enumerate())
+            .map(|(i, (class, rule))| class.or(rule.ordered.is_some().then_some(own + i)))
             .collect()
     }
 
