@@ -208,7 +208,10 @@ pub struct Engine {
 pub struct Matcher {
     conditions: Conditions,
     /// Per rule, whether it counts events (threshold, sequence, first
-    /// seen) and so reads them after matching.
+    /// seen) and so reads them after matching (`prepare` then hands the
+    /// event on). `CompiledRule::is_threshold`, copied: the rules stay
+    /// with the engine, whose windows change with every event, while the
+    /// matcher is shared read-only with the threads that match ahead.
     counts: Vec<bool>,
     /// `Routing::Field`: the names an event's source may have, folded (the
     /// routing's sources, then the other names of `routes`), each with its
