@@ -288,7 +288,45 @@ pub struct Scratch {
     slots: Vec<SlotCell<'static, 'static>>,
     /// The allocation of the last line's slot values (`parse_event_in`).
     values: Vec<Option<Value<'static>>>,
+    /// `Engine::process`'s matches.
     prepared: Prepared,
+}
+
+impl Scratch {
+    /// Parses `line` (keeping `trie`'s paths) into these buffers and runs
+    /// `run` on the event, its fields and the memo; the buffers are kept
+    /// for the next line.
+    fn with_fields<R>(
+        &mut self,
+        line: &str,
+        trie: &PathTrie,
+        run: impl FnOnce(&Parsed<'_>, &Fields<'_, '_>, &mut Memo) -> R,
+    ) -> Result<R, Malformed> {
+        let values = recycle(std::mem::take(&mut self.values));
+        let event = event::parse_event_in(line, trie, values)?;
+        let result = self.with_fields_of(&event, trie.slot_count(), |fields, memo| {
+            run(&event, fields, memo)
+        });
+        if let Parsed::Slots(values) = event {
+            self.values = recycle(values);
+        }
+        Ok(result)
+    }
+
+    /// Runs `run` on the fields of an event already parsed (`slots`: the
+    /// trie's slot count), in these buffers.
+    fn with_fields_of<R>(
+        &mut self,
+        event: &Parsed<'_>,
+        slots: usize,
+        run: impl FnOnce(&Fields<'_, '_>, &mut Memo) -> R,
+    ) -> R {
+        let buffer = recycle(std::mem::take(&mut self.slots));
+        let fields = Fields::new(event, slots, buffer);
+        let result = run(&fields, &mut self.memo);
+        self.slots = recycle(fields.into_buffer());
+        result
+    }
 }
 
 impl Engine {
@@ -476,22 +514,15 @@ impl Engine {
         let mut report = LineReport::default();
         let matcher = Arc::clone(&self.matcher);
         let mut scratch = std::mem::take(&mut self.scratch);
-        let values = recycle(std::mem::take(&mut scratch.values));
-        match event::parse_event_in(line, &matcher.trie, values) {
-            Ok(event) => {
-                let buffer = recycle(std::mem::take(&mut scratch.slots));
-                let fields = Fields::new(&event, matcher.trie.slot_count(), buffer);
-                let mut prepared = std::mem::take(&mut scratch.prepared);
-                matcher.prepare_fields(&fields, &mut scratch.memo, &mut prepared);
-                self.apply(&prepared, Some(&fields), line, &mut report, emit);
-                scratch.prepared = prepared;
-                scratch.slots = recycle(fields.into_buffer());
-                if let Parsed::Slots(values) = event {
-                    scratch.values = recycle(values);
-                }
-            }
-            Err(malformed) => report.malformed = Some(malformed),
+        let mut prepared = std::mem::take(&mut scratch.prepared);
+        let ran = scratch.with_fields(line, &matcher.trie, |_, fields, memo| {
+            matcher.prepare_fields(fields, memo, &mut prepared);
+            self.apply(&prepared, Some(fields), line, &mut report, emit);
+        });
+        if let Err(malformed) = ran {
+            report.malformed = Some(malformed);
         }
+        scratch.prepared = prepared;
         self.scratch = scratch;
         report
     }
@@ -528,25 +559,18 @@ impl Engine {
             return report;
         }
         let matcher = Arc::clone(&self.matcher);
-        if let Some(event) = &prepared.event {
-            let buffer = recycle(std::mem::take(&mut scratch.slots));
-            let fields = Fields::new(event, matcher.trie.slot_count(), buffer);
-            self.apply(prepared, Some(&fields), line, &mut report, emit);
-            scratch.slots = recycle(fields.into_buffer());
-            return report;
-        }
-        let values = recycle(std::mem::take(&mut scratch.values));
-        match event::parse_event_in(line, &matcher.trie, values) {
-            Ok(event) => {
-                let buffer = recycle(std::mem::take(&mut scratch.slots));
-                let fields = Fields::new(&event, matcher.trie.slot_count(), buffer);
-                self.apply(prepared, Some(&fields), line, &mut report, emit);
-                scratch.slots = recycle(fields.into_buffer());
-                if let Parsed::Slots(values) = event {
-                    scratch.values = recycle(values);
-                }
+        let mut apply = |fields: &Fields<'_, '_>| {
+            self.apply(prepared, Some(fields), line, &mut report, emit);
+        };
+        let ran = match &prepared.event {
+            Some(event) => {
+                scratch.with_fields_of(event, matcher.trie.slot_count(), |fields, _| apply(fields));
+                Ok(())
             }
-            Err(malformed) => report.malformed = Some(malformed),
+            None => scratch.with_fields(line, &matcher.trie, |_, fields, _| apply(fields)),
+        };
+        if let Err(malformed) = ran {
+            report.malformed = Some(malformed);
         }
         report
     }
@@ -706,25 +730,16 @@ impl Engine {
 impl Matcher {
     /// Parses and matches one line (`scratch`: this thread's buffers).
     pub fn prepare(&self, line: &str, scratch: &mut Scratch, out: &mut Prepared) {
-        let values = recycle(std::mem::take(&mut scratch.values));
-        match event::parse_event_in(line, &self.trie, values) {
-            Ok(event) => {
-                let buffer = recycle(std::mem::take(&mut scratch.slots));
-                let fields = Fields::new(&event, self.trie.slot_count(), buffer);
-                self.prepare_fields(&fields, &mut scratch.memo, out);
-                scratch.slots = recycle(fields.into_buffer());
-                let counted =
-                    (out.matched.iter()).any(|&rule| self.counts.get(rule as usize) == Some(&true));
-                out.event = counted.then(|| Arc::new(event.to_static()));
-                if let Parsed::Slots(values) = event {
-                    scratch.values = recycle(values);
-                }
-            }
-            Err(malformed) => {
-                *out = Prepared {
-                    malformed: Some(malformed),
-                    ..Prepared::default()
-                }
+        let ran = scratch.with_fields(line, &self.trie, |event, fields, memo| {
+            self.prepare_fields(fields, memo, out);
+            let counted =
+                (out.matched.iter()).any(|&rule| self.counts.get(rule as usize) == Some(&true));
+            out.event = counted.then(|| Arc::new(event.to_static()));
+        });
+        if let Err(malformed) = ran {
+            *out = Prepared {
+                malformed: Some(malformed),
+                ..Prepared::default()
             }
         }
     }
@@ -854,4 +869,74 @@ fn cohorts_of(rules: &[CompiledRule], sharing: bool, keep: &dyn Fn(usize) -> boo
 /// `Some(Some(v))` for one, `None` for several.
 fn only_value<'e, 'a>(field: &FieldPath, event: &Fields<'e, 'a>) -> Option<Option<&'e Value<'a>>> {
     field.only(event)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Engine, LineReport, Output, Prepared, Routing, Scratch};
+    use crate::eval::tests::kit::{count, eq, rule};
+    use crate::ir::Comparison::Ge;
+
+    /// A threshold rule and a plain one, both on `kind` `q`: counted,
+    /// without a time, malformed, matched by neither.
+    const LINES: [&str; 5] = [
+        r#"{"@timestamp":0,"kind":"q","user":{"name":"u"}}"#,
+        r#"{"@timestamp":1,"kind":"q","user":{"name":"u"}}"#,
+        r#"{"kind":"q","user":{"name":"u"}}"#,
+        r#"{"@timestamp":2,"kind":"q""#,
+        r#"{"@timestamp":3,"kind":"other","user":{"name":"u"}}"#,
+    ];
+
+    /// Each line's outputs and report, then the alerts at the end.
+    type Seen = (Vec<(Vec<String>, LineReport)>, Vec<String>);
+
+    /// `LINES` through `process` (`handed`: `None`), or through
+    /// `Matcher::prepare` then `process_prepared`, the event handed on
+    /// (`Some(true)`) or dropped so that the line is parsed again.
+    fn seen(handed: Option<bool>) -> Seen {
+        let burst = Some(count(&["user.name"], 60, Ge, 2));
+        let rules = [
+            rule("burst", "dns", eq("kind", "q"), burst),
+            rule("plain", "dns", eq("kind", "q"), None),
+        ];
+        let Ok(mut engine) = Engine::new(&rules, Routing::Fixed("dns".into()), None) else {
+            unreachable!("the rules compile");
+        };
+        let matcher = engine.matcher();
+        let (mut matching, mut parsing) = (Scratch::default(), Scratch::default());
+        let mut prepared = Prepared::default();
+        let mut lines = Vec::new();
+        for line in LINES {
+            let mut outputs = Vec::new();
+            let mut emit = |out: Output<'_>| outputs.push(format!("{out:?}"));
+            let report = match handed {
+                None => engine.process(line, &mut emit),
+                Some(keep) => {
+                    matcher.prepare(line, &mut matching, &mut prepared);
+                    let counted = prepared.matched.contains(&0);
+                    assert_eq!(prepared.event.is_some(), counted, "{line}");
+                    if !keep {
+                        prepared.event = None;
+                    }
+                    engine.process_prepared(line, &prepared, &mut parsing, &mut emit)
+                }
+            };
+            lines.push((outputs, report));
+        }
+        let mut end = Vec::new();
+        engine.finish(&mut |out| end.push(format!("{out:?}")));
+        (lines, end)
+    }
+
+    #[test]
+    fn a_prepared_line_counts_alike_with_its_event_handed_on_or_parsed_again() {
+        let one = seen(None);
+        let (_, end) = &one;
+        assert!(
+            end.iter().any(|a| a.starts_with("Alert { rule: 0")),
+            "{end:?}"
+        );
+        assert_eq!(seen(Some(true)), one);
+        assert_eq!(seen(Some(false)), one);
+    }
 }
