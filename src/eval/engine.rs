@@ -208,7 +208,10 @@ pub struct Engine {
 pub struct Matcher {
     conditions: Conditions,
     /// Per rule, whether it counts events (threshold, sequence, first
-    /// seen) and so reads them after matching.
+    /// seen) and so reads them after matching (`prepare` then hands the
+    /// event on). `CompiledRule::is_threshold`, copied: the rules stay
+    /// with the engine, whose windows change with every event, while the
+    /// matcher is shared read-only with the threads that match ahead.
     counts: Vec<bool>,
     /// `Routing::Field`: the names an event's source may have, folded (the
     /// routing's sources, then the other names of `routes`), each with its
@@ -241,7 +244,10 @@ pub struct Prepared {
     /// The rules (indices) whose `where` holds, in rule order.
     matched: Vec<u32>,
     /// The event, when one of them counts it (threshold, sequence, first
-    /// seen): the threads that count need not parse the line again.
+    /// seen): the threads that count need not parse the line again. Made
+    /// also when the thread that matched is the one that counts: its own
+    /// parse is gone by then, and the copy costs about a third of parsing
+    /// the line again.
     event: Option<Arc<Parsed<'static>>>,
 }
 
@@ -285,7 +291,45 @@ pub struct Scratch {
     slots: Vec<SlotCell<'static, 'static>>,
     /// The allocation of the last line's slot values (`parse_event_in`).
     values: Vec<Option<Value<'static>>>,
+    /// `Engine::process`'s matches.
     prepared: Prepared,
+}
+
+impl Scratch {
+    /// Parses `line` (keeping `trie`'s paths) into these buffers and runs
+    /// `run` on the event, its fields and the memo; the buffers are kept
+    /// for the next line.
+    fn with_fields<R>(
+        &mut self,
+        line: &str,
+        trie: &PathTrie,
+        run: impl FnOnce(&Parsed<'_>, &Fields<'_, '_>, &mut Memo) -> R,
+    ) -> Result<R, Malformed> {
+        let values = recycle(std::mem::take(&mut self.values));
+        let event = event::parse_event_in(line, trie, values)?;
+        let result = self.with_fields_of(&event, trie.slot_count(), |fields, memo| {
+            run(&event, fields, memo)
+        });
+        if let Parsed::Slots(values) = event {
+            self.values = recycle(values);
+        }
+        Ok(result)
+    }
+
+    /// Runs `run` on the fields of an event already parsed (`slots`: the
+    /// trie's slot count), in these buffers.
+    fn with_fields_of<R>(
+        &mut self,
+        event: &Parsed<'_>,
+        slots: usize,
+        run: impl FnOnce(&Fields<'_, '_>, &mut Memo) -> R,
+    ) -> R {
+        let buffer = recycle(std::mem::take(&mut self.slots));
+        let fields = Fields::new(event, slots, buffer);
+        let result = run(&fields, &mut self.memo);
+        self.slots = recycle(fields.into_buffer());
+        result
+    }
 }
 
 impl Engine {
@@ -403,7 +447,7 @@ impl Engine {
             routing_fields,
             watermarked,
         };
-        let cohorts = cohorts_of(&rules, true);
+        let cohorts = cohorts_of(&rules, true, &|_| true);
         let ordered_rules = (0..rules.len())
             .filter(|&i| rules[i].ordered.is_some())
             .collect();
@@ -430,15 +474,14 @@ impl Engine {
     /// equal for rules that should be counted on one thread: threshold
     /// rules that may share windows have their class's.
     pub fn counting_keys(&self) -> Vec<Option<usize>> {
-        let classes = (0..self.rules.len())
-            .filter_map(|i| self.cohorts.class_of(i))
-            .max()
-            .map_or(0, |c| c + 1);
-        (0..self.rules.len())
-            .map(|i| match self.cohorts.class_of(i) {
-                Some(class) => Some(class),
-                None => self.rules[i].ordered.is_some().then_some(classes + i),
-            })
+        let classes: Vec<Option<usize>> = (0..self.rules.len())
+            .map(|i| self.cohorts.class_of(i))
+            .collect();
+        // Past every class: a key of its own for each sequence and
+        // first-seen rule.
+        let own = classes.iter().flatten().max().map_or(0, |c| c + 1);
+        (classes.into_iter().zip(&self.rules).enumerate())
+            .map(|(i, (class, rule))| class.or(rule.ordered.is_some().then_some(own + i)))
             .collect()
     }
 
@@ -446,22 +489,14 @@ impl Engine {
     /// (a thread's share): the others' windows are left out of its
     /// cohorts. Before any event.
     pub fn keep_counting(&mut self, keep: &dyn Fn(usize) -> bool) {
-        let keyed: Vec<_> = (self.rules.iter().enumerate())
-            .map(|(i, r)| {
-                (
-                    r.aggregator.as_ref().filter(|_| keep(i)),
-                    (&r.source, &r.more_sources),
-                )
-            })
-            .collect();
-        self.cohorts = Cohorts::new(&keyed, true);
+        self.cohorts = cohorts_of(&self.rules, true, keep);
     }
 
     /// The same engine with every threshold rule counting in windows of
     /// its own: what sharing must not change (for tests).
     #[cfg(test)]
     pub(crate) fn unshared(mut self) -> Engine {
-        self.cohorts = cohorts_of(&self.rules, false);
+        self.cohorts = cohorts_of(&self.rules, false, &|_| true);
         self
     }
 
@@ -482,22 +517,15 @@ impl Engine {
         let mut report = LineReport::default();
         let matcher = Arc::clone(&self.matcher);
         let mut scratch = std::mem::take(&mut self.scratch);
-        let values = recycle(std::mem::take(&mut scratch.values));
-        match event::parse_event_in(line, &matcher.trie, values) {
-            Ok(event) => {
-                let buffer = recycle(std::mem::take(&mut scratch.slots));
-                let fields = Fields::new(&event, matcher.trie.slot_count(), buffer);
-                let mut prepared = std::mem::take(&mut scratch.prepared);
-                matcher.prepare_fields(&fields, &mut scratch.memo, &mut prepared);
-                self.apply(&prepared, Some(&fields), line, &mut report, emit);
-                scratch.prepared = prepared;
-                scratch.slots = recycle(fields.into_buffer());
-                if let Parsed::Slots(values) = event {
-                    scratch.values = recycle(values);
-                }
-            }
-            Err(malformed) => report.malformed = Some(malformed),
+        let mut prepared = std::mem::take(&mut scratch.prepared);
+        let ran = scratch.with_fields(line, &matcher.trie, |_, fields, memo| {
+            matcher.prepare_fields(fields, memo, &mut prepared);
+            self.apply(&prepared, Some(fields), line, &mut report, emit);
+        });
+        if let Err(malformed) = ran {
+            report.malformed = Some(malformed);
         }
+        scratch.prepared = prepared;
         self.scratch = scratch;
         report
     }
@@ -534,25 +562,18 @@ impl Engine {
             return report;
         }
         let matcher = Arc::clone(&self.matcher);
-        if let Some(event) = &prepared.event {
-            let buffer = recycle(std::mem::take(&mut scratch.slots));
-            let fields = Fields::new(event, matcher.trie.slot_count(), buffer);
-            self.apply(prepared, Some(&fields), line, &mut report, emit);
-            scratch.slots = recycle(fields.into_buffer());
-            return report;
-        }
-        let values = recycle(std::mem::take(&mut scratch.values));
-        match event::parse_event_in(line, &matcher.trie, values) {
-            Ok(event) => {
-                let buffer = recycle(std::mem::take(&mut scratch.slots));
-                let fields = Fields::new(&event, matcher.trie.slot_count(), buffer);
-                self.apply(prepared, Some(&fields), line, &mut report, emit);
-                scratch.slots = recycle(fields.into_buffer());
-                if let Parsed::Slots(values) = event {
-                    scratch.values = recycle(values);
-                }
+        let mut apply = |fields: &Fields<'_, '_>| {
+            self.apply(prepared, Some(fields), line, &mut report, emit);
+        };
+        let ran = match &prepared.event {
+            Some(event) => {
+                scratch.with_fields_of(event, matcher.trie.slot_count(), |fields, _| apply(fields));
+                Ok(())
             }
-            Err(malformed) => report.malformed = Some(malformed),
+            None => scratch.with_fields(line, &matcher.trie, |_, fields, _| apply(fields)),
+        };
+        if let Err(malformed) = ran {
+            report.malformed = Some(malformed);
         }
         report
     }
@@ -712,25 +733,16 @@ impl Engine {
 impl Matcher {
     /// Parses and matches one line (`scratch`: this thread's buffers).
     pub fn prepare(&self, line: &str, scratch: &mut Scratch, out: &mut Prepared) {
-        let values = recycle(std::mem::take(&mut scratch.values));
-        match event::parse_event_in(line, &self.trie, values) {
-            Ok(event) => {
-                let buffer = recycle(std::mem::take(&mut scratch.slots));
-                let fields = Fields::new(&event, self.trie.slot_count(), buffer);
-                self.prepare_fields(&fields, &mut scratch.memo, out);
-                scratch.slots = recycle(fields.into_buffer());
-                let counted =
-                    (out.matched.iter()).any(|&rule| self.counts.get(rule as usize) == Some(&true));
-                out.event = counted.then(|| Arc::new(event.to_static()));
-                if let Parsed::Slots(values) = event {
-                    scratch.values = recycle(values);
-                }
-            }
-            Err(malformed) => {
-                *out = Prepared {
-                    malformed: Some(malformed),
-                    ..Prepared::default()
-                }
+        let ran = scratch.with_fields(line, &self.trie, |event, fields, memo| {
+            self.prepare_fields(fields, memo, out);
+            let counted =
+                (out.matched.iter()).any(|&rule| self.counts.get(rule as usize) == Some(&true));
+            out.event = counted.then(|| Arc::new(event.to_static()));
+        });
+        if let Err(malformed) = ran {
+            *out = Prepared {
+                malformed: Some(malformed),
+                ..Prepared::default()
             }
         }
     }
@@ -841,12 +853,17 @@ impl Matcher {
     }
 }
 
-/// The threshold rules' cohorts: rules of the same sources and aggregation
-/// share windows when `sharing`.
-fn cohorts_of(rules: &[CompiledRule], sharing: bool) -> Cohorts {
-    let keyed: Vec<_> = rules
-        .iter()
-        .map(|r| (r.aggregator.as_ref(), (&r.source, &r.more_sources)))
+/// The cohorts of the threshold rules `keep` accepts (the others are
+/// left out): rules of the same sources and aggregation share windows
+/// when `sharing`.
+fn cohorts_of(rules: &[CompiledRule], sharing: bool, keep: &dyn Fn(usize) -> bool) -> Cohorts {
+    let keyed: Vec<_> = (rules.iter().enumerate())
+        .map(|(i, r)| {
+            (
+                r.aggregator.as_ref().filter(|_| keep(i)),
+                (&r.source, &r.more_sources),
+            )
+        })
         .collect();
     Cohorts::new(&keyed, sharing)
 }
@@ -855,4 +872,74 @@ fn cohorts_of(rules: &[CompiledRule], sharing: bool) -> Cohorts {
 /// `Some(Some(v))` for one, `None` for several.
 fn only_value<'e, 'a>(field: &FieldPath, event: &Fields<'e, 'a>) -> Option<Option<&'e Value<'a>>> {
     field.only(event)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Engine, LineReport, Output, Prepared, Routing, Scratch};
+    use crate::eval::tests::kit::{count, eq, rule};
+    use crate::ir::Comparison::Ge;
+
+    /// A threshold rule and a plain one, both on `kind` `q`: counted,
+    /// without a time, malformed, matched by neither.
+    const LINES: [&str; 5] = [
+        r#"{"@timestamp":0,"kind":"q","user":{"name":"u"}}"#,
+        r#"{"@timestamp":1,"kind":"q","user":{"name":"u"}}"#,
+        r#"{"kind":"q","user":{"name":"u"}}"#,
+        r#"{"@timestamp":2,"kind":"q""#,
+        r#"{"@timestamp":3,"kind":"other","user":{"name":"u"}}"#,
+    ];
+
+    /// Each line's outputs and report, then the alerts at the end.
+    type Seen = (Vec<(Vec<String>, LineReport)>, Vec<String>);
+
+    /// `LINES` through `process` (`handed`: `None`), or through
+    /// `Matcher::prepare` then `process_prepared`, the event handed on
+    /// (`Some(true)`) or dropped so that the line is parsed again.
+    fn seen(handed: Option<bool>) -> Seen {
+        let burst = Some(count(&["user.name"], 60, Ge, 2));
+        let rules = [
+            rule("burst", "dns", eq("kind", "q"), burst),
+            rule("plain", "dns", eq("kind", "q"), None),
+        ];
+        let Ok(mut engine) = Engine::new(&rules, Routing::Fixed("dns".into()), None) else {
+            unreachable!("the rules compile");
+        };
+        let matcher = engine.matcher();
+        let (mut matching, mut parsing) = (Scratch::default(), Scratch::default());
+        let mut prepared = Prepared::default();
+        let mut lines = Vec::new();
+        for line in LINES {
+            let mut outputs = Vec::new();
+            let mut emit = |out: Output<'_>| outputs.push(format!("{out:?}"));
+            let report = match handed {
+                None => engine.process(line, &mut emit),
+                Some(keep) => {
+                    matcher.prepare(line, &mut matching, &mut prepared);
+                    let counted = prepared.matched.contains(&0);
+                    assert_eq!(prepared.event.is_some(), counted, "{line}");
+                    if !keep {
+                        prepared.event = None;
+                    }
+                    engine.process_prepared(line, &prepared, &mut parsing, &mut emit)
+                }
+            };
+            lines.push((outputs, report));
+        }
+        let mut end = Vec::new();
+        engine.finish(&mut |out| end.push(format!("{out:?}")));
+        (lines, end)
+    }
+
+    #[test]
+    fn a_prepared_line_counts_alike_with_its_event_handed_on_or_parsed_again() {
+        let one = seen(None);
+        let (_, end) = &one;
+        assert!(
+            end.iter().any(|a| a.starts_with("Alert { rule: 0")),
+            "{end:?}"
+        );
+        assert_eq!(seen(Some(true)), one);
+        assert_eq!(seen(Some(false)), one);
+    }
 }

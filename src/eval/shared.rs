@@ -79,7 +79,7 @@ pub struct Memo {
     cells: Vec<u64>,
     groups: Vec<u64>,
     /// The pack's distinct conditions (`reach::Conditions`).
-    pub(super) conditions: Vec<u64>,
+    conditions: Vec<u64>,
     /// Per sibling set: the stamp and how many of its leaves hold.
     siblings: Vec<(u64, u32)>,
     /// Per family of conditions (`reach::Conditions`): the stamp times

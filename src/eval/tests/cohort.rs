@@ -9,7 +9,8 @@ use super::kit::*;
 use crate::eval::limits::{Lateness, Limits};
 use crate::eval::{Engine, LineReport, Output, Routing};
 use crate::ir::Comparison::{Ge, Lt};
-use crate::ir::{Aggregate, Having, Rule, Threshold};
+use crate::ir::{Aggregate, Detection, FirstSeen, Having, Rule, Threshold};
+use crate::syntax::Span;
 
 /// A `dns` threshold rule that skips events whose `skip` names it or
 /// says `all`, with `host.name` and `source.port` as alert context.
@@ -158,6 +159,32 @@ fn different_aggregations_or_sources_do_not_share() {
     let engine = engine(&rules, &Limits::UNBOUNDED);
     // a and e share; b, c, d and f (another source) each count alone.
     assert_eq!(engine.cohorts(), 5);
+}
+
+#[test]
+fn rules_that_may_share_windows_get_one_counting_key() {
+    let mut seen = rule("seen", "dns", super::kit::any(), None);
+    seen.detection = Detection::FirstSeen(FirstSeen {
+        fields: vec![field("user.name")],
+        horizon: 60,
+        span: Span::default(),
+    });
+    let rules = [
+        skipping("a", count(&["user.name"], 60, Ge, 1)),
+        rule("plain", "dns", super::kit::any(), None),
+        skipping("b", count(&["user.name"], 120, Ge, 1)),
+        seen,
+        skipping("c", count(&["user.name"], 60, Ge, 1)),
+    ];
+    let keys = engine(&rules, &Limits::UNBOUNDED).counting_keys();
+    // a and c alike: one key; b another; the plain rule counts nothing;
+    // the first-seen rule a key of its own.
+    let [Some(a), None, Some(b), Some(seen), Some(c)] = keys[..] else {
+        unreachable!("one key per counting rule: {keys:?}");
+    };
+    assert_eq!(a, c);
+    assert_ne!(a, b);
+    assert!(seen != a && seen != b, "{keys:?}");
 }
 
 #[test]
