@@ -176,12 +176,7 @@ impl<'a, 't> Scanner<'a, 't> {
                 return None;
             }
             let (key, first, second) = self.key()?;
-            self.ws();
-            if self.peek()? != b':' {
-                return None;
-            }
-            self.pos += 1;
-            self.ws();
+            self.colon()?;
             let trie = self.trie;
             match trie.key(node, key.as_bytes(), first, second) {
                 Some(found) => {
@@ -527,12 +522,7 @@ impl<'a, 't> Scanner<'a, 't> {
             }
             let key = self.string()?;
             object.empty = false;
-            self.ws();
-            if self.peek()? != b':' {
-                return None;
-            }
-            self.pos += 1;
-            self.ws();
+            self.colon()?;
             match self.trie.walk(node, &key) {
                 Some((child, segments)) => {
                     let value = self.value(child)?;
@@ -552,9 +542,49 @@ impl<'a, 't> Scanner<'a, 't> {
         Some(object)
     }
 
+    /// The `:` after a key, and the whitespace around it; anything else
+    /// declines the line. `":"` and `": "` (how lines are written) are
+    /// read without the general whitespace loop.
+    #[inline]
+    fn colon(&mut self) -> Option<()> {
+        match self.bytes.get(self.pos..self.pos + 2) {
+            Some(&[b':', next]) if next > b' ' => {
+                self.pos += 1;
+                return Some(());
+            }
+            Some(&[b':', b' ']) => {
+                self.pos += 2;
+                self.ws();
+                return Some(());
+            }
+            _ => {}
+        }
+        self.ws();
+        if self.peek()? != b':' {
+            return None;
+        }
+        self.pos += 1;
+        self.ws();
+        Some(())
+    }
+
     /// After an object member: `,` (another follows, `false`) or `}` (the
-    /// object ends, `true`); anything else declines the line.
+    /// object ends, `true`); anything else declines the line. `,` and
+    /// `, ` before the next key are read without the whitespace loop.
+    #[inline]
     fn member_end(&mut self) -> Option<bool> {
+        match self.bytes.get(self.pos..self.pos + 2) {
+            Some(&[b',', b'"']) => {
+                self.pos += 1;
+                return Some(false);
+            }
+            Some(&[b',', b' ']) => {
+                self.pos += 2;
+                self.ws();
+                return Some(false);
+            }
+            _ => {}
+        }
         self.ws();
         match self.peek()? {
             b',' => {
@@ -588,12 +618,7 @@ impl<'a, 't> Scanner<'a, 't> {
                                 return None;
                             }
                             self.string_span()?;
-                            self.ws();
-                            if self.peek()? != b':' {
-                                return None;
-                            }
-                            self.pos += 1;
-                            self.ws();
+                            self.colon()?;
                         }
                         self.skip()?;
                         self.ws();
