@@ -619,7 +619,12 @@ impl FieldPath {
         fields: &Fields<'e, 'a>,
         visit: &mut dyn FnMut(&'e Value<'a>) -> bool,
     ) -> bool {
-        self.for_each_value(fields, &mut |value| open_arrays(value, visit))
+        match fields.resolve(self) {
+            Slot::Missing => false,
+            // The common case, without a visitor wrapping `visit`.
+            Slot::One(value) if !matches!(value, Value::Array(_)) => visit(value),
+            _ => self.for_each_value(fields, &mut |value| open_arrays(value, visit)),
+        }
     }
 
     /// The field's value when it has at most one (before opening arrays):
