@@ -34,11 +34,14 @@ pub enum Routing {
     /// By the value of the first of `paths` that has one (`event.dataset`,
     /// then `data_stream.dataset`), compared ignoring case with the known
     /// sources, then with the names `routes` gives a source
-    /// (`zeek.dns` → `dns`).
+    /// (`zeek.dns` → `dns`). An event of a dataset that `codes` names is
+    /// routed first by its `event.code` (`windows.security` with code
+    /// `4688` → `process`): `codes` holds (dataset, code, source).
     Field {
         paths: Vec<String>,
         sources: Vec<String>,
         routes: Vec<(String, String)>,
+        codes: Vec<(String, String, String)>,
     },
     /// Every event is of this source (`--source`, and tests).
     Fixed(String),
@@ -56,8 +59,12 @@ impl Routing {
             paths: vec![path.to_string()],
             sources,
             routes: Vec::new(),
+            codes: Vec::new(),
         }
     }
+
+    /// Where `event.code` says an event of a dataset belongs.
+    pub const CODE_FIELD: &'static str = "event.code";
 }
 
 /// Which rules see an event: all, those of one source (an index into
@@ -217,6 +224,11 @@ pub struct Matcher {
     /// routing's sources, then the other names of `routes`), each with its
     /// source as an index into `by_source`. `Routing::Fixed`: its one source.
     routed: Vec<(String, usize)>,
+    /// `Routing::Field`'s `codes`: a dataset's name (folded), an
+    /// `event.code` and its source (an index into `by_source`).
+    coded: Vec<(String, String, usize)>,
+    /// `event.code`, when `coded` is not empty.
+    code_field: Option<FieldPath>,
     /// The rules each source in `folded` reaches.
     by_source: Vec<Reach>,
     /// Every rule, for events without a source.
@@ -389,9 +401,13 @@ impl Engine {
             }
         };
         let mut routed: Vec<(String, usize)> = Vec::new();
+        let mut coded: Vec<(String, String, usize)> = Vec::new();
         match &routing {
             Routing::Field {
-                sources, routes, ..
+                sources,
+                routes,
+                codes,
+                ..
             } => {
                 for source in sources {
                     routed.push((fold(source).into_owned(), intern(source)));
@@ -405,9 +421,16 @@ impl Engine {
                         routed.push((name, intern(source)));
                     }
                 }
+                for (dataset, code, source) in codes {
+                    if sources.iter().any(|s| eq_folded(source, &fold(s))) {
+                        coded.push((fold(dataset).into_owned(), code.clone(), intern(source)));
+                    }
+                }
             }
             Routing::Fixed(source) => routed.push((fold(source).into_owned(), intern(source))),
         }
+        let code_field =
+            (!coded.is_empty()).then(|| FieldPath::new(Routing::CODE_FIELD, &mut trie));
         // Each rule once in the list of each of its sources: an event is
         // routed to one source, so a rule sees it once.
         let rule_sources: Vec<Vec<usize>> = rules
@@ -438,6 +461,8 @@ impl Engine {
             counts: rules.iter().map(CompiledRule::is_threshold).collect(),
             conditions,
             routed,
+            coded,
+            code_field,
             by_source,
             everyone,
             trie,
@@ -814,12 +839,35 @@ impl Matcher {
                     }
                 });
                 match known {
-                    Some(&(_, source)) => Route::Source(source),
+                    Some((name, source)) => {
+                        Route::Source(self.coded_source(name, event).unwrap_or(*source))
+                    }
                     None => Route::Unrouted,
                 }
             }
             Some(_) => Route::Unrouted,
         }
+    }
+
+    /// The source that the event's `event.code` gives it among the code
+    /// routes of dataset `name` (folded), if one does: the code as text
+    /// (as ECS writes it) or as an integer.
+    fn coded_source(&self, name: &str, event: &Fields<'_, '_>) -> Option<usize> {
+        if !self.coded.iter().any(|(dataset, _, _)| dataset == name) {
+            return None;
+        }
+        let value = only_value(self.code_field.as_ref()?, event)??;
+        self.coded
+            .iter()
+            .find(|(dataset, code, _)| {
+                dataset == name
+                    && match value {
+                        Value::Str(text) => text == code,
+                        Value::Int(n) => code.parse::<i64>().ok() == Some(*n),
+                        _ => false,
+                    }
+            })
+            .map(|&(_, _, source)| source)
     }
 
     /// The value that decides an event's source: that of the first routing

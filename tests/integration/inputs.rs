@@ -252,6 +252,41 @@ fn datasets_of_real_shippers_route_through_the_table() {
     );
 }
 
+/// Windows datasets carry events of several sources: `event.code` routes
+/// Security 4688 to `process` and Sysmon 3 to `network`; other codes take
+/// the dataset's route (Security: `authentication`; Sysmon: `process`).
+#[test]
+fn windows_events_route_by_their_event_code() {
+    let input = [
+        r#"{"@timestamp":"2026-12-07T10:00:00Z","event":{"dataset":"windows.security","code":"4688"},"process":{"name":"whoami.exe"}}"#,
+        r#"{"@timestamp":"2026-12-07T10:00:01Z","event":{"dataset":"windows.security","code":"4624","outcome":"success"},"process":{"name":"whoami.exe"}}"#,
+        r#"{"@timestamp":"2026-12-07T10:00:02Z","event":{"dataset":"windows.sysmon_operational","code":"3","action":"allowed"},"source":{"ip":"203.0.113.9"},"destination":{"port":445}}"#,
+        r#"{"@timestamp":"2026-12-07T10:00:03Z","event":{"dataset":"windows.sysmon_operational","code":"1"},"process":{"name":"whoami.exe"},"destination":{"port":445},"source":{"ip":"203.0.113.9"}}"#,
+    ]
+    .join("\n");
+    let output = assert_cmd::Command::cargo_bin("tripline")
+        .unwrap()
+        .env("NO_COLOR", "1")
+        .args(["eval", "--rules", PACK, "-"])
+        .write_stdin(input)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let hits: Vec<String> = verdicts(&stdout)
+        .iter()
+        .filter_map(|l| {
+            let rule = l.split("\"rule\":\"").nth(1)?.split('"').next()?;
+            let line = l.split("\"line\":").nth(1)?.split([',', '}']).next()?;
+            Some(format!("{line} {rule}"))
+        })
+        .collect();
+    assert_eq!(
+        hits,
+        ["1 whoami_run", "3 smb_from_outside", "4 whoami_run"],
+        "{stdout}"
+    );
+}
+
 #[test]
 fn a_route_to_an_unknown_source_is_an_error_in_the_manifest() {
     let run = tripline(&["eval", "--rules", "tests/fixtures/inputs/bad-route", "-"]);

@@ -175,6 +175,7 @@ pub fn options(
             },
             sources: sources.to_vec(),
             routes: routes(&args.routes, pack_routes, sources)?,
+            codes: crate::eval::input::mapping::default_codes()?,
         },
     };
     let duration = |flag: &str, text: &str| {

@@ -82,6 +82,9 @@ pub struct EvtxEvents {
 #[serde(deny_unknown_fields)]
 struct RawRoutes {
     routes: BTreeMap<String, String>,
+    /// Dataset → `event.code` → source.
+    #[serde(default)]
+    codes: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 /// Every input's mapping.
@@ -107,6 +110,21 @@ impl Mappings {
 pub fn default_routes() -> Result<Vec<(String, String)>, String> {
     let raw: RawRoutes = read("routes.toml", ROUTES)?;
     Ok(raw.routes.into_iter().collect())
+}
+
+/// The bundled code routes: (dataset, `event.code`, source), in dataset
+/// then code order.
+pub fn default_codes() -> Result<Vec<(String, String, String)>, String> {
+    let raw: RawRoutes = read("routes.toml", ROUTES)?;
+    Ok(raw
+        .codes
+        .into_iter()
+        .flat_map(|(dataset, codes)| {
+            codes
+                .into_iter()
+                .map(move |(code, source)| (dataset.clone(), code, source))
+        })
+        .collect())
 }
 
 fn read<T: serde::de::DeserializeOwned>(name: &str, text: &str) -> Result<T, String> {

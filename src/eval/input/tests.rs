@@ -2,7 +2,9 @@
 
 use serde_json::{Map, Value};
 
-use super::mapping::{Mappings, TRANSFORMS, account, basename, default_routes, extension};
+use super::mapping::{
+    Mappings, TRANSFORMS, account, basename, default_codes, default_routes, extension,
+};
 use super::*;
 
 fn decode(format: Format, line: &str) -> Result<Map<String, Value>, Malformed> {
@@ -41,6 +43,27 @@ fn the_bundled_mappings_read_and_name_known_transformations() {
     }
     let routes = default_routes();
     assert!(routes.as_ref().is_ok_and(|r| r.len() > 10), "{routes:?}");
+}
+
+/// Each bundled code route names a taxonomy source, and its dataset has a
+/// route of its own for the codes it does not list.
+#[test]
+fn bundled_code_routes_name_sources_and_routed_datasets() {
+    let taxonomy = crate::check::taxonomy::Taxonomy::bundled();
+    let routes = default_routes().unwrap_or_default();
+    let codes = default_codes().unwrap_or_default();
+    assert!(
+        codes.contains(&("windows.security".into(), "4688".into(), "process".into())),
+        "{codes:?}"
+    );
+    for (dataset, code, source) in &codes {
+        assert!(
+            taxonomy.source(source).is_some(),
+            "{dataset} {code}: {source}"
+        );
+        assert!(routes.iter().any(|(name, _)| name == dataset), "{dataset}");
+        assert!(code.parse::<u32>().is_ok(), "{dataset}: {code}");
+    }
 }
 
 #[test]

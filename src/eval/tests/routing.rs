@@ -80,6 +80,7 @@ fn dataset_names_route_through_the_table_and_data_stream_dataset() {
             // A route to a source the routing does not know is left out.
             ("x.y".into(), "nope".into()),
         ],
+        codes: Vec::new(),
     };
     let rows: &[(&str, &[&str], Option<&str>)] = &[
         (r#"{"event":{"dataset":"zeek.dns"}}"#, &["d"], None),
@@ -161,4 +162,39 @@ fn a_rule_over_several_sources_sees_each_event_once() {
     }
     engine.finish(&mut collect);
     assert_eq!(alerts, [2]);
+}
+
+/// A dataset with code routes sends an event by its `event.code` (text or
+/// integer) first, else by the dataset's own route.
+#[test]
+fn code_routes_pick_the_source_by_event_code_before_the_dataset_route() {
+    let routing = || Routing::Field {
+        paths: Routing::DEFAULT_FIELDS.map(String::from).to_vec(),
+        sources: sources(),
+        routes: vec![("win.sec".into(), "dns".into())],
+        codes: vec![
+            ("Win.Sec".into(), "4688".into(), "web".into()),
+            // A code route to a source the routing does not know is left out.
+            ("win.sec".into(), "1".into(), "nope".into()),
+        ],
+    };
+    let rows: &[(&str, &[&str])] = &[
+        (r#"{"event":{"dataset":"win.sec","code":"4688"}}"#, &["w"]),
+        (r#"{"event":{"dataset":"WIN.SEC","code":4688}}"#, &["w"]),
+        (r#"{"event":{"dataset":"win.sec","code":"4625"}}"#, &["d"]),
+        (r#"{"event":{"dataset":"win.sec","code":" 4688"}}"#, &["d"]),
+        (r#"{"event":{"dataset":"win.sec","code":"1"}}"#, &["d"]),
+        (
+            r#"{"event":{"dataset":"win.sec","code":["4688","1"]}}"#,
+            &["d"],
+        ),
+        (r#"{"event":{"dataset":"win.sec"}}"#, &["d"]),
+        // Codes apply to the dataset they name only.
+        (r#"{"event":{"dataset":"dns","code":"4688"}}"#, &["d"]),
+    ];
+    for (line, want) in rows {
+        let (hits, report) = run(routing(), line);
+        assert_eq!(hits, *want, "{line}");
+        assert!(!report.unrouted, "{line}");
+    }
 }
