@@ -154,19 +154,14 @@ impl Dialect for Kql<'_, '_> {
 
     /// Kusto's case-sensitive operators: `contains_cs`, `startswith_cs`,
     /// `endswith_cs`, and for a glob `==` or a regex without `(?i)`.
-    fn text_cased(
+    fn text_one_cased(
         &mut self,
         field: &Field,
         op: TextOp,
-        values: &[String],
-        all: bool,
+        value: &str,
         span: Span,
     ) -> Result<String, Refusal> {
-        let parts = values
-            .iter()
-            .map(|v| self.text_test(field, op, v, true, span))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(self.any_or_all(parts, all))
+        self.text_test(field, op, value, true, span)
     }
 
     /// As the default, but globs that are plain values share one `in~`.

@@ -141,14 +141,13 @@ pub trait Dialect {
         ))
     }
 
-    /// `cased contains` / `startswith` / `endswith` / `like` over several
-    /// values (any of them, or all with `all`): exact in case.
-    fn text_cased(
+    /// One `cased contains` / `startswith` / `endswith` / `like` test:
+    /// exact in case.
+    fn text_one_cased(
         &mut self,
         _field: &Field,
         _op: TextOp,
-        _values: &[String],
-        _all: bool,
+        _value: &str,
         span: Span,
     ) -> Result<String, Refusal> {
         Err(Refusal::new(
@@ -157,6 +156,23 @@ pub trait Dialect {
             "a case-sensitive comparison (`cased`)",
             format!("not yet written for {}", self.target()),
         ))
+    }
+
+    /// A `cased` text operator over several values: any of them (or all,
+    /// with `all`), one `text_one_cased` test each.
+    fn text_cased(
+        &mut self,
+        field: &Field,
+        op: TextOp,
+        values: &[String],
+        all: bool,
+        span: Span,
+    ) -> Result<String, Refusal> {
+        let parts = values
+            .iter()
+            .map(|v| self.text_one_cased(field, op, v, span))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(self.any_or_all(parts, all))
     }
 
     /// `len(f)` compared (`==`/`in` with `values`, or `<`... with `compare`):

@@ -202,19 +202,14 @@ impl Dialect for Sql<'_, '_> {
     }
 
     /// `LIKE` (and `=` for a glob without wildcards) without `lower()`.
-    fn text_cased(
+    fn text_one_cased(
         &mut self,
         field: &Field,
         op: TextOp,
-        values: &[String],
-        all: bool,
+        value: &str,
         span: Span,
     ) -> Result<String, Refusal> {
-        let parts = values
-            .iter()
-            .map(|v| self.text_test(field, op, v, true, span))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(self.any_or_all(parts, all))
+        self.text_test(field, op, value, true, span)
     }
 
     /// `length()` counts Unicode code points on both engines; a missing
