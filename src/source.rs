@@ -39,7 +39,7 @@ impl SourceFile {
     pub fn new(path: impl Into<PathBuf>, text: impl Into<String>) -> Self {
         let text = text.into();
         let line_starts = std::iter::once(0)
-            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .chain(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1))
             .collect();
         SourceFile {
             path: path.into(),
@@ -254,10 +254,8 @@ pub fn add_bytes(map: &mut SourceMap, path: &Path, bytes: &[u8]) -> (FileId, Opt
 /// ends a line), which makes its positions hard to read; say so once.
 pub fn lone_cr_warning(map: &SourceMap, id: FileId) -> Option<Diagnostic> {
     let text = &map.get(id).text;
-    let at = text
-        .match_indices('\r')
-        .map(|(i, _)| i)
-        .find(|&i| !text[i + 1..].starts_with('\n'))?;
+    let at = memchr::memchr_iter(b'\r', text.as_bytes())
+        .find(|&i| text.as_bytes().get(i + 1) != Some(&b'\n'))?;
     Some(
         Diagnostic::warning(
             codes::LONE_CR,

@@ -122,7 +122,9 @@ impl<'a> Ctx<'a> {
         let mut rest = &start[1..];
         let mut value = String::new();
         loop {
-            let Some(i) = rest.find(['"', '\\']) else {
+            // memchr: descriptions and playbooks are long, and this is most
+            // of a large pack's parse.
+            let Some(i) = memchr::memchr2(b'"', b'\\', rest.as_bytes()) else {
                 return Err(self.unterminated(start));
             };
             value.push_str(&rest[..i]);
