@@ -23,7 +23,7 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Barrier, OnceLock};
 use std::thread;
 
-use super::input::{Input, LineRead, read_line};
+use super::input::{Input, Next, next_line};
 use super::{Line, Run, Stop};
 use crate::eval::ordered::OrderedHeld;
 use crate::eval::threshold::Held;
@@ -577,13 +577,14 @@ fn read(
                 return Ok((None, Some(Stop::Write(error))));
             }
         }
-        match read_line(input, line, run.options.max_line) {
-            Ok(LineRead::End) => return Ok((Some(None), None)),
-            Ok(LineRead::TooLong(length)) => batch.lines.push(Entry::TooLong(length)),
-            Ok(LineRead::Line) => {
+        match next_line(input, line, run.options.max_line) {
+            Ok(Next::End) => return Ok((Some(None), None)),
+            Ok(Next::TooLong(length)) => batch.lines.push(Entry::TooLong(length)),
+            Ok(Next::Line(bytes, used)) => {
                 let start = batch.bytes.len();
-                batch.bytes.extend_from_slice(line);
+                batch.bytes.extend_from_slice(bytes);
                 batch.lines.push(Entry::Read(start..batch.bytes.len()));
+                input.consume(used);
             }
             Err(error) => return Ok((Some(Some(Stop::of_read(error))), None)),
         }

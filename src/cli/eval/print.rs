@@ -48,15 +48,33 @@ impl Printer {
         match output {
             Output::Match { rule, line } => {
                 summary.matches += 1;
-                let prefix = self.match_prefix.get(rule).map_or("", String::as_str);
-                writeln!(out, "{prefix}{number},\"event\":{line}}}")
+                self.write_match(rule, number, line, out)
             }
             Output::Alert { rule, alert } => {
                 summary.alerts += 1;
                 let prefix = self.alert_prefix.get(rule).map_or("", String::as_str);
-                writeln!(out, "{prefix}{}}}", alert_body(&alert))
+                out.write_all(prefix.as_bytes())?;
+                out.write_all(alert_body(&alert).as_bytes())?;
+                out.write_all(b"}\n")
             }
         }
+    }
+
+    /// A match line, written in pieces: `core::fmt` cost four times as
+    /// much as the bytes (a third of the lines of a busy stream match).
+    pub fn write_match<W: Write + ?Sized>(
+        &self,
+        rule: usize,
+        number: u64,
+        line: &str,
+        out: &mut W,
+    ) -> io::Result<()> {
+        let prefix = self.match_prefix.get(rule).map_or("", String::as_str);
+        out.write_all(prefix.as_bytes())?;
+        out.write_all(itoa::Buffer::new().format(number).as_bytes())?;
+        out.write_all(b",\"event\":")?;
+        out.write_all(line.as_bytes())?;
+        out.write_all(b"}\n")
     }
 }
 
