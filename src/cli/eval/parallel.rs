@@ -4,11 +4,15 @@
 //! lines (`Matcher` is read-only), waits for the others, then runs every
 //! line of the batch, in input order, through its shard: the threshold,
 //! sequence and first-seen rules it owns (rules are dealt to the shards in
-//! turn). The main thread prints a batch once every shard is done with
-//! it, line by line: the matches of the other rules, then the alerts the
-//! shards closed on that line, merged in the order one engine gives them
-//! (windows by end then rule, then sequences and first sightings by time
-//! then rule), while the workers go on with the next batches.
+//! turn). A worker also writes the match lines of its share (the rules no
+//! shard counts), so the main thread, which reads, only copies them out:
+//! it prints a batch once every shard is done with it, line by line: the
+//! rendered matches, then the alerts the shards closed on that line,
+//! merged in the order one engine gives them (windows by end then rule,
+//! then sequences and first sightings by time then rule), while the
+//! workers go on with the next batches. A batch, with what the workers
+//! wrote into it, is used again once printed: its allocations stay with
+//! the threads that fill them.
 //!
 //! Each shard sees every line's time, so its clock, its event numbers and
 //! the lines it finds late are those of one engine; a window closes on the
@@ -20,11 +24,12 @@ use std::collections::VecDeque;
 use std::io;
 use std::ops::Range;
 use std::sync::mpsc::{Receiver, Sender, channel};
-use std::sync::{Arc, Barrier, OnceLock};
+use std::sync::{Arc, Barrier, Mutex, MutexGuard, RwLock, RwLockReadGuard};
 use std::thread;
 
 use super::input::{Input, Next, next_line};
-use super::{Line, Run, Stop};
+use super::print::Printer;
+use super::{Line, Run, Sorted, Stop};
 use crate::eval::ordered::OrderedHeld;
 use crate::eval::threshold::Held;
 use crate::eval::{Alert, Engine, LineReport, Matcher, Output, Prepared, Scratch};
@@ -36,11 +41,17 @@ const BATCH_BYTES: usize = 4 << 20;
 const IN_FLIGHT: usize = 4;
 
 /// One batch as the workers share it: the lines' bytes end to end, where
-/// each line is, and each worker's share of them matched.
+/// each line is, and what each worker made of them.
 struct Batch {
+    /// The number of its first line.
+    first: u64,
     bytes: Vec<u8>,
     lines: Vec<Entry>,
-    matched: Vec<OnceLock<Vec<Prepared>>>,
+    /// Worker `w`'s share of the lines, matched (written in its first
+    /// step, read by every worker in the second).
+    matched: Vec<RwLock<Share>>,
+    /// What worker `w`'s shard did with every line (its second step).
+    counted: Vec<Mutex<ShardOut>>,
 }
 
 enum Entry {
@@ -48,22 +59,36 @@ enum Entry {
     Read(Range<usize>),
 }
 
+/// A worker's share of a batch: each line sorted out and matched, and
+/// the match lines of the rules no shard counts, rendered.
+#[derive(Default)]
+struct Share {
+    sorted: Vec<Sorted>,
+    /// Kept from batch to batch (their allocations reused); only the
+    /// first `sorted.len()` are this batch's, and only those of events
+    /// were matched.
+    prepared: Vec<Prepared>,
+    rendered: Vec<u8>,
+    /// Each line's match lines in `rendered`, and how many there are.
+    matches: Vec<(Range<usize>, u64)>,
+}
+
 impl Batch {
     fn new(workers: usize) -> Batch {
         Batch {
+            first: 0,
             bytes: Vec::new(),
             lines: Vec::new(),
-            matched: (0..workers).map(|_| OnceLock::new()).collect(),
+            matched: (0..workers).map(|_| RwLock::default()).collect(),
+            counted: (0..workers).map(|_| Mutex::default()).collect(),
         }
     }
 
-    /// Empties the batch, keeping its allocations.
+    /// Empties the batch, keeping its allocations (those of the workers'
+    /// shares too: each worker clears its own).
     fn clear(&mut self) {
         self.bytes.clear();
         self.lines.clear();
-        for matched in &mut self.matched {
-            matched.take();
-        }
     }
 
     fn line(&self, index: usize) -> Option<Line<'_>> {
@@ -73,23 +98,28 @@ impl Batch {
         })
     }
 
-    /// The line's text as the engine would run it (`None`: it would not).
-    fn text(&self, index: usize) -> Option<&str> {
-        match self.line(index)? {
-            Line::Read(bytes) => super::event_text(bytes).filter(|t| !t.trim().is_empty()),
-            Line::TooLong(_) => None,
-        }
-    }
-
     /// The lines each worker matches.
     fn share(&self) -> usize {
         self.lines.len().div_ceil(self.matched.len().max(1)).max(1)
     }
 
-    fn prepared(&self, index: usize) -> Option<&Prepared> {
-        let share = self.share();
-        self.matched.get(index / share)?.get()?.get(index % share)
+    /// Every worker's share, to read once all have written theirs.
+    fn shares(&self) -> Vec<RwLockReadGuard<'_, Share>> {
+        (self.matched.iter())
+            .map(|share| share.read().unwrap_or_else(|poison| poison.into_inner()))
+            .collect()
     }
+}
+
+/// The `index`th line of a batch among the shares: the share and the
+/// line's place in it.
+fn place<'s>(
+    shares: &'s [RwLockReadGuard<'_, Share>],
+    share: usize,
+    index: usize,
+) -> Option<(&'s Share, usize)> {
+    let share_of = shares.get(index / share)?;
+    Some((share_of, index % share))
 }
 
 /// What a shard did with each line of a batch: its report, and the alerts
@@ -100,13 +130,21 @@ struct ShardOut {
     alerts: Vec<(usize, Alert)>,
 }
 
+impl ShardOut {
+    fn clear(&mut self) {
+        self.lines.clear();
+        self.alerts.clear();
+    }
+}
+
 /// A batch handed out and not yet printed.
 struct InFlight {
     number: u64,
     batch: Arc<Batch>,
     /// The input ended (`Some(None)`) or failed (`Some(Some)`) after it.
     end: Option<Option<Stop>>,
-    shards: Vec<Option<ShardOut>>,
+    /// The workers done with it.
+    done: Vec<bool>,
 }
 
 /// The engines of a threaded run: one shard per worker, each holding the
@@ -239,6 +277,7 @@ pub(super) fn lines(
     // that count, the workers only match, each on its own.
     let barrier = Barrier::new(threads);
     let barrier = (dealt > 0).then_some(&barrier);
+    let kinds = Kinds::of(run.engine);
     let (done, results) = channel();
     thread::scope(|scope| {
         let mut jobs = Vec::new();
@@ -251,6 +290,8 @@ pub(super) fn lines(
                 owns_rules: owner.contains(&shard),
                 owner,
                 matcher,
+                printer: run.printer,
+                counted: &kinds.counted,
                 engine: {
                     let mut engine = run.engine.clone();
                     engine.keep_counting(&|rule| owner.get(rule) == Some(&shard));
@@ -268,7 +309,7 @@ pub(super) fn lines(
             }));
         }
         drop(done);
-        let stop = drive(run, input, &jobs, &results, threads);
+        let stop = drive(run, input, &jobs, &results, &kinds, threads);
         drop(jobs);
         let mut engines = Vec::new();
         for worker in workers {
@@ -283,16 +324,19 @@ pub(super) fn lines(
     })
 }
 
-/// A worker: matches its share of each batch, then runs every line through
-/// its shard of the engine.
+/// A worker: matches its share of each batch and writes its match lines,
+/// then runs every line through its shard of the engine.
 struct Worker<'w> {
     shard: usize,
     owns_rules: bool,
     owner: &'w [usize],
     matcher: &'w Matcher,
+    printer: &'w Printer,
+    /// The rules some shard counts (their matches are not printed).
+    counted: &'w [bool],
     engine: Engine,
     barrier: Option<&'w Barrier>,
-    done: Sender<(u64, usize, ShardOut)>,
+    done: Sender<(u64, usize)>,
 }
 
 impl Worker<'_> {
@@ -301,31 +345,64 @@ impl Worker<'_> {
         let mut parsing = Scratch::default();
         let mut mine = Prepared::default();
         while let Ok((number, batch)) = inbox.recv() {
-            let share = batch.share();
-            let start = (self.shard * share).min(batch.lines.len());
-            let end = (start + share).min(batch.lines.len());
-            let mut matched = Vec::with_capacity(end - start);
-            for index in start..end {
-                let mut prepared = Prepared::default();
-                if let Some(text) = batch.text(index) {
-                    self.matcher.prepare(text, &mut matching, &mut prepared);
-                }
-                matched.push(prepared);
-            }
-            if let Some(slot) = batch.matched.get(self.shard) {
-                let _ = slot.set(matched);
+            if let Some(share) = batch.matched.get(self.shard) {
+                let mut share = share.write().unwrap_or_else(|poison| poison.into_inner());
+                self.match_share(&batch, &mut share, &mut matching);
             }
             if let Some(barrier) = self.barrier {
                 barrier.wait();
             }
-            let mut out = ShardOut::default();
-            if self.owns_rules {
+            if self.owns_rules
+                && let Some(out) = batch.counted.get(self.shard)
+            {
+                let mut out = out.lock().unwrap_or_else(|poison| poison.into_inner());
                 self.apply(&batch, &mut mine, &mut parsing, &mut out);
             }
+            // Given back before saying so, for the main thread to use again.
+            drop(batch);
             // The main thread gone, there is nobody to tell.
-            let _ = self.done.send((number, self.shard, out));
+            let _ = self.done.send((number, self.shard));
         }
         self.engine
+    }
+
+    /// Sorts out, matches and renders this worker's share of the batch.
+    fn match_share(&self, batch: &Batch, share: &mut Share, scratch: &mut Scratch) {
+        let size = batch.share();
+        let start = (self.shard * size).min(batch.lines.len());
+        let end = (start + size).min(batch.lines.len());
+        share.sorted.clear();
+        share.rendered.clear();
+        share.matches.clear();
+        for (at, index) in (start..end).enumerate() {
+            if share.prepared.len() <= at {
+                share.prepared.push(Prepared::default());
+            }
+            let Some(line) = batch.line(index) else {
+                continue;
+            };
+            let (sorted, text) = Sorted::of(line);
+            share.sorted.push(sorted);
+            let from = share.rendered.len();
+            let mut matches = 0;
+            if let (Some(text), Some(prepared)) = (text, share.prepared.get_mut(at)) {
+                self.matcher.prepare(text, scratch, prepared);
+                let report = prepared.report();
+                if report.malformed.is_none() && !report.unrouted {
+                    let number = batch.first + index as u64;
+                    for &rule in prepared.matched() {
+                        let rule = rule as usize;
+                        if self.counted.get(rule) == Some(&false) {
+                            matches += 1;
+                            // Writing into a vector cannot fail.
+                            let _ =
+                                (self.printer).write_match(rule, number, text, &mut share.rendered);
+                        }
+                    }
+                }
+            }
+            share.matches.push((from..share.rendered.len(), matches));
+        }
     }
 
     /// Runs the batch's lines, in order, through this shard's rules.
@@ -336,10 +413,19 @@ impl Worker<'_> {
         parsing: &mut Scratch,
         out: &mut ShardOut,
     ) {
+        out.clear();
         let (shard, owner) = (self.shard, self.owner);
+        let shares = batch.shares();
+        let size = batch.share();
         for index in 0..batch.lines.len() {
             let start = out.alerts.len();
-            let (Some(text), Some(prepared)) = (batch.text(index), batch.prepared(index)) else {
+            let text = match batch.line(index) {
+                Some(line) => Sorted::of(line).1,
+                None => None,
+            };
+            let prepared =
+                place(&shares, size, index).and_then(|(share, at)| share.prepared.get(at));
+            let (Some(text), Some(prepared)) = (text, prepared) else {
                 out.lines.push((LineReport::default(), start..start));
                 continue;
             };
@@ -363,7 +449,8 @@ fn drive(
     run: &mut Run<'_>,
     input: &mut dyn Input,
     jobs: &[Sender<(u64, Arc<Batch>)>],
-    results: &Receiver<(u64, usize, ShardOut)>,
+    results: &Receiver<(u64, usize)>,
+    kinds: &Kinds,
     workers: usize,
 ) -> io::Result<(Option<Stop>, u64)> {
     let mut flights: VecDeque<InFlight> = VecDeque::new();
@@ -372,13 +459,16 @@ fn drive(
     let mut line = Vec::new();
     let mut peak = 0;
     let mut numbered = 0u64;
-    let kinds = Kinds::of(run.engine);
+    // Lines read so far (the printed ones are counted by `run`).
+    let mut read_lines = 0u64;
     loop {
         let mut batch = spare.pop().unwrap_or_else(|| Batch::new(workers));
+        batch.first = read_lines + 1;
         let (end, stop) = read(run, input, &mut batch, &mut line, !flights.is_empty())?;
         if let Some(stop) = stop {
             return Ok((Some(stop), peak));
         }
+        read_lines += batch.lines.len() as u64;
         if batch.lines.is_empty() && end.is_none() {
             // The input waits: print what is in flight first.
             while let Some(flight) = flights.pop_front() {
@@ -387,7 +477,7 @@ fn drive(
                     flight,
                     results,
                     &mut flights,
-                    &kinds,
+                    kinds,
                     &mut peak,
                     &mut spare,
                 )? {
@@ -409,7 +499,7 @@ fn drive(
             number: numbered,
             batch,
             end,
-            shards: (0..workers).map(|_| None).collect(),
+            done: vec![false; workers],
         });
         while flights.len() > IN_FLIGHT || (ended && !flights.is_empty()) {
             let Some(flight) = flights.pop_front() else {
@@ -421,7 +511,7 @@ fn drive(
                 flight,
                 results,
                 &mut flights,
-                &kinds,
+                kinds,
                 &mut peak,
                 &mut spare,
             )? {
@@ -441,14 +531,14 @@ fn drive(
 fn print(
     run: &mut Run<'_>,
     mut flight: InFlight,
-    results: &Receiver<(u64, usize, ShardOut)>,
+    results: &Receiver<(u64, usize)>,
     later: &mut VecDeque<InFlight>,
     kinds: &Kinds,
     peak: &mut u64,
     spare: &mut Vec<Batch>,
 ) -> io::Result<Option<Stop>> {
-    while flight.shards.iter().any(Option::is_none) {
-        let Ok((number, shard, out)) = results.recv() else {
+    while flight.done.contains(&false) {
+        let Ok((number, shard)) = results.recv() else {
             return Err(io::Error::other("a worker thread stopped"));
         };
         let target = if number == flight.number {
@@ -456,68 +546,89 @@ fn print(
         } else {
             later.iter_mut().find(|f| f.number == number)
         };
-        if let Some(slot) = target.and_then(|f| f.shards.get_mut(shard)) {
-            *slot = Some(out);
+        if let Some(done) = target.and_then(|f| f.done.get_mut(shard)) {
+            *done = true;
         }
     }
-    let shards: Vec<ShardOut> = flight.shards.into_iter().flatten().collect();
-    let batch = &flight.batch;
-    let max_groups = run.options.limits.max_groups;
-    for index in 0..batch.lines.len() {
-        let Some(line) = batch.line(index) else {
-            continue;
-        };
-        let Some(prepared) = batch.prepared(index) else {
-            continue;
-        };
-        let merged = Merge {
-            kinds,
-            prepared,
-            shards: &shards,
-            index,
-            max_groups,
-        };
-        let ran: super::Ran<'_> = &mut |text, emit| merged.line(text, peak, emit);
-        if let Some(stop) = run.line(line, Some(ran))? {
-            return Ok(Some(stop));
-        }
-    }
+    let stop = print_lines(run, &flight.batch, kinds, peak)?;
     if let Ok(mut batch) = Arc::try_unwrap(flight.batch) {
         batch.clear();
         spare.push(batch);
     }
-    Ok(flight.end.unwrap_or(None))
+    Ok(match stop {
+        Some(stop) => Some(stop),
+        None => flight.end.unwrap_or(None),
+    })
+}
+
+/// Prints a batch every worker is done with, line by line.
+fn print_lines(
+    run: &mut Run<'_>,
+    batch: &Batch,
+    kinds: &Kinds,
+    peak: &mut u64,
+) -> io::Result<Option<Stop>> {
+    let shares = batch.shares();
+    let outs: Vec<MutexGuard<'_, ShardOut>> = (batch.counted.iter())
+        .map(|out| out.lock().unwrap_or_else(|poison| poison.into_inner()))
+        .collect();
+    let size = batch.share();
+    let max_groups = run.options.limits.max_groups;
+    for index in 0..batch.lines.len() {
+        let Some((share, at)) = place(&shares, size, index) else {
+            continue;
+        };
+        let (Some(&sorted), Some(prepared), Some((rendered, matches))) = (
+            share.sorted.get(at),
+            share.prepared.get(at),
+            share.matches.get(at),
+        ) else {
+            continue;
+        };
+        let Some(number) = run.count(sorted)? else {
+            continue;
+        };
+        // The rules' matches, written by the worker; then the alerts.
+        run.summary.matches += matches;
+        let mut written =
+            (run.out).write_all(share.rendered.get(rendered.clone()).unwrap_or_default());
+        let merged = Merge {
+            kinds,
+            prepared,
+            shards: &outs,
+            index,
+            max_groups,
+        };
+        let (printer, out, summary) = (run.printer, &mut *run.out, &mut *run.summary);
+        let report = merged.line(peak, &mut |output| {
+            if written.is_ok() {
+                written = printer.print(output, number, summary, out);
+            }
+        });
+        if let Some(stop) = run.settle(number, &report, written)? {
+            return Ok(Some(stop));
+        }
+    }
+    Ok(None)
 }
 
 /// One line of a printed batch, with what the shards did with it.
 struct Merge<'m> {
     kinds: &'m Kinds,
     prepared: &'m Prepared,
-    shards: &'m [ShardOut],
+    shards: &'m [MutexGuard<'m, ShardOut>],
     index: usize,
     max_groups: u64,
 }
 
 impl Merge<'_> {
-    /// The line's outputs and report as one engine gives them: the
-    /// matches of the rules no shard counts, in rule order, then the
-    /// alerts the shards closed on it, merged; `peak` follows the entries
-    /// the shards' windows hold together.
-    fn line<'l>(
-        &self,
-        text: &'l str,
-        peak: &mut u64,
-        emit: &mut dyn FnMut(Output<'l>),
-    ) -> LineReport {
+    /// The line's report and alerts as one engine gives them: the alerts
+    /// the shards closed on it, merged (its matches are already written);
+    /// `peak` follows the entries the shards' windows hold together.
+    fn line(&self, peak: &mut u64, emit: &mut dyn FnMut(Output<'_>)) -> LineReport {
         let mut report = self.prepared.report();
         if report.malformed.is_some() || report.unrouted {
             return report;
-        }
-        for &rule in self.prepared.matched() {
-            let rule = rule as usize;
-            if self.kinds.counted.get(rule) == Some(&false) {
-                emit(Output::Match { rule, line: text });
-            }
         }
         let mut alerts = Vec::new();
         let mut ran = false;
