@@ -688,6 +688,11 @@ fn read(
                 return Ok((None, Some(Stop::Write(error))));
             }
         }
+        match take_lines(input, batch, run.options.max_line) {
+            Ok(0) => {}
+            Ok(_) => continue,
+            Err(error) => return Ok((Some(Some(Stop::of_read(error))), None)),
+        }
         match next_line(input, line, run.options.max_line) {
             Ok(Next::End) => return Ok((Some(None), None)),
             Ok(Next::TooLong(length)) => batch.lines.push(Entry::TooLong(length)),
@@ -701,4 +706,28 @@ fn read(
         }
     }
     Ok((None, None))
+}
+
+/// Takes the whole lines that lie in the input's buffer into `batch`, as
+/// far as the batch has room, in one copy; the number of bytes taken (0:
+/// the next line is not whole there, or is too long: `next_line` reads
+/// it).
+fn take_lines(input: &mut dyn Input, batch: &mut Batch, max_line: usize) -> io::Result<usize> {
+    let available = input.fill_buf()?;
+    let base = batch.bytes.len();
+    let mut taken = 0;
+    for newline in memchr::memchr_iter(b'\n', available) {
+        let end = newline + 1;
+        let full = batch.lines.len() >= BATCH_LINES || base + taken >= BATCH_BYTES;
+        if full || end - taken > max_line.saturating_add(1) {
+            break;
+        }
+        batch.lines.push(Entry::Read(base + taken..base + end));
+        taken = end;
+    }
+    batch
+        .bytes
+        .extend_from_slice(available.get(..taken).unwrap_or_default());
+    input.consume(taken);
+    Ok(taken)
 }
