@@ -338,3 +338,24 @@ fn lines_across_chunks_and_longer_than_a_chunk_read_as_in_one_piece() {
         }
     }
 }
+
+#[test]
+fn an_alert_body_escapes_names_and_values_and_writes_null_aggregates() {
+    let alert = crate::eval::Alert {
+        group: vec![
+            ("user.name".into(), serde_json::json!("a\"b\\c\u{1}")),
+            ("destination.port".into(), serde_json::json!(443)),
+        ],
+        keys: Vec::new(),
+        start: 1_767_225_600,
+        end: 1_767_225_660,
+        values: vec![("count()".into(), Some(-3)), ("max(\"x\")".into(), None)],
+        first_time: 1_767_225_601_000_000_007,
+        last_time: 1_767_225_659_500_000_000,
+        context: vec![
+            ("url.path".into(), vec!["/a\tb".into(), "é".into()]),
+            ("empty".into(), Vec::new()),
+        ],
+    };
+    insta::assert_snapshot!(print::alert_body(&alert), @r#""group":{"user.name":"a\"b\\c\u0001","destination.port":443},"window":{"start":"2026-01-01T00:00:00Z","end":"2026-01-01T00:01:00Z"},"count()":-3,"max(\"x\")":null,"first_time":"2026-01-01T00:00:01.000000007Z","last_time":"2026-01-01T00:00:59.5Z","context":{"url.path":["/a\tb","é"],"empty":[]}"#);
+}
