@@ -5,10 +5,10 @@
 //! line of the batch, in input order, through its shard: the threshold,
 //! sequence and first-seen rules it owns (rules are dealt to the shards in
 //! turn). A worker also writes the match lines of its share (the rules no
-//! shard counts), so the main thread, which reads, only copies them out:
-//! it prints a batch once every shard is done with it, line by line: the
-//! rendered matches, then the alerts the shards closed on that line,
-//! merged in the order one engine gives them (windows by end then rule,
+//! shard counts) and the alert lines of its rules, so the main thread,
+//! which reads, only copies them out: it prints a batch once every shard
+//! is done with it, line by line: the matches, then the alerts the shards
+//! closed on that line, merged in the order one engine gives them (windows by end then rule,
 //! then sequences and first sightings by time then rule), while the
 //! workers go on with the next batches. A batch, with what the workers
 //! wrote into it, is used again once printed: its allocations stay with
@@ -123,17 +123,20 @@ fn place<'s>(
 }
 
 /// What a shard did with each line of a batch: its report, and the alerts
-/// it closed on that line (`alerts[range]`).
+/// it closed on that line (`alerts[range]`), each with its place among
+/// alerts closed at once (`alert_order`) and its line in `rendered`.
 #[derive(Default)]
 struct ShardOut {
     lines: Vec<(LineReport, Range<usize>)>,
-    alerts: Vec<(usize, Alert)>,
+    alerts: Vec<((bool, i128, usize), Range<usize>)>,
+    rendered: Vec<u8>,
 }
 
 impl ShardOut {
     fn clear(&mut self) {
         self.lines.clear();
         self.alerts.clear();
+        self.rendered.clear();
     }
 }
 
@@ -291,7 +294,7 @@ pub(super) fn lines(
                 owner,
                 matcher,
                 printer: run.printer,
-                counted: &kinds.counted,
+                kinds: &kinds,
                 engine: {
                     let mut engine = run.engine.clone();
                     engine.keep_counting(&|rule| owner.get(rule) == Some(&shard));
@@ -309,7 +312,7 @@ pub(super) fn lines(
             }));
         }
         drop(done);
-        let stop = drive(run, input, &jobs, &results, &kinds, threads);
+        let stop = drive(run, input, &jobs, &results, threads);
         drop(jobs);
         let mut engines = Vec::new();
         for worker in workers {
@@ -332,8 +335,9 @@ struct Worker<'w> {
     owner: &'w [usize],
     matcher: &'w Matcher,
     printer: &'w Printer,
-    /// The rules some shard counts (their matches are not printed).
-    counted: &'w [bool],
+    /// The rules some shard counts (their matches are not printed), and
+    /// the sequence and first-seen rules among them.
+    kinds: &'w Kinds,
     engine: Engine,
     barrier: Option<&'w Barrier>,
     done: Sender<(u64, usize)>,
@@ -392,7 +396,7 @@ impl Worker<'_> {
                     let number = batch.first + index as u64;
                     for &rule in prepared.matched() {
                         let rule = rule as usize;
-                        if self.counted.get(rule) == Some(&false) {
+                        if self.kinds.counted.get(rule) == Some(&false) {
                             matches += 1;
                             // Writing into a vector cannot fail.
                             let _ =
@@ -430,12 +434,16 @@ impl Worker<'_> {
                 continue;
             };
             prepared.keep_into(|rule| owner.get(rule) == Some(&shard), mine);
-            let alerts = &mut out.alerts;
+            let (alerts, rendered) = (&mut out.alerts, &mut out.rendered);
+            let (printer, ordered) = (self.printer, &self.kinds.ordered);
             let report = self
                 .engine
                 .process_prepared(text, mine, parsing, &mut |output| {
                     if let Output::Alert { rule, alert } = output {
-                        alerts.push((rule, alert));
+                        let from = rendered.len();
+                        printer.write_alert(rule, &alert, rendered);
+                        let order = alert_order(ordered, rule, &alert);
+                        alerts.push((order, from..rendered.len()));
                     }
                 });
             out.lines.push((report, start..out.alerts.len()));
@@ -450,7 +458,6 @@ fn drive(
     input: &mut dyn Input,
     jobs: &[Sender<(u64, Arc<Batch>)>],
     results: &Receiver<(u64, usize)>,
-    kinds: &Kinds,
     workers: usize,
 ) -> io::Result<(Option<Stop>, u64)> {
     let mut flights: VecDeque<InFlight> = VecDeque::new();
@@ -472,15 +479,9 @@ fn drive(
         if batch.lines.is_empty() && end.is_none() {
             // The input waits: print what is in flight first.
             while let Some(flight) = flights.pop_front() {
-                if let Some(stop) = print(
-                    run,
-                    flight,
-                    results,
-                    &mut flights,
-                    kinds,
-                    &mut peak,
-                    &mut spare,
-                )? {
+                if let Some(stop) =
+                    print(run, flight, results, &mut flights, &mut peak, &mut spare)?
+                {
                     return Ok((Some(stop), peak));
                 }
             }
@@ -506,15 +507,7 @@ fn drive(
                 break;
             };
             let end = flight.end.is_some();
-            if let Some(stop) = print(
-                run,
-                flight,
-                results,
-                &mut flights,
-                kinds,
-                &mut peak,
-                &mut spare,
-            )? {
+            if let Some(stop) = print(run, flight, results, &mut flights, &mut peak, &mut spare)? {
                 return Ok((Some(stop), peak));
             }
             if end {
@@ -533,7 +526,6 @@ fn print(
     mut flight: InFlight,
     results: &Receiver<(u64, usize)>,
     later: &mut VecDeque<InFlight>,
-    kinds: &Kinds,
     peak: &mut u64,
     spare: &mut Vec<Batch>,
 ) -> io::Result<Option<Stop>> {
@@ -550,7 +542,7 @@ fn print(
             *done = true;
         }
     }
-    let stop = print_lines(run, &flight.batch, kinds, peak)?;
+    let stop = print_lines(run, &flight.batch, peak)?;
     if let Ok(mut batch) = Arc::try_unwrap(flight.batch) {
         batch.clear();
         spare.push(batch);
@@ -562,18 +554,14 @@ fn print(
 }
 
 /// Prints a batch every worker is done with, line by line.
-fn print_lines(
-    run: &mut Run<'_>,
-    batch: &Batch,
-    kinds: &Kinds,
-    peak: &mut u64,
-) -> io::Result<Option<Stop>> {
+fn print_lines(run: &mut Run<'_>, batch: &Batch, peak: &mut u64) -> io::Result<Option<Stop>> {
     let shares = batch.shares();
     let outs: Vec<MutexGuard<'_, ShardOut>> = (batch.counted.iter())
         .map(|out| out.lock().unwrap_or_else(|poison| poison.into_inner()))
         .collect();
     let size = batch.share();
     let max_groups = run.options.limits.max_groups;
+    let mut alerts = Vec::new();
     for index in 0..batch.lines.len() {
         let Some((share, at)) = place(&shares, size, index) else {
             continue;
@@ -588,23 +576,24 @@ fn print_lines(
         let Some(number) = run.count(sorted)? else {
             continue;
         };
-        // The rules' matches, written by the worker; then the alerts.
+        // The rules' matches, then the alerts, as the workers wrote them.
         run.summary.matches += matches;
         let mut written =
             (run.out).write_all(share.rendered.get(rendered.clone()).unwrap_or_default());
         let merged = Merge {
-            kinds,
             prepared,
             shards: &outs,
             index,
             max_groups,
         };
-        let (printer, out, summary) = (run.printer, &mut *run.out, &mut *run.summary);
-        let report = merged.line(peak, &mut |output| {
+        alerts.clear();
+        let report = merged.line(peak, &mut alerts);
+        for line in &alerts {
             if written.is_ok() {
-                written = printer.print(output, number, summary, out);
+                run.summary.alerts += 1;
+                written = run.out.write_all(line);
             }
-        });
+        }
         if let Some(stop) = run.settle(number, &report, written)? {
             return Ok(Some(stop));
         }
@@ -614,23 +603,23 @@ fn print_lines(
 
 /// One line of a printed batch, with what the shards did with it.
 struct Merge<'m> {
-    kinds: &'m Kinds,
     prepared: &'m Prepared,
     shards: &'m [MutexGuard<'m, ShardOut>],
     index: usize,
     max_groups: u64,
 }
 
-impl Merge<'_> {
-    /// The line's report and alerts as one engine gives them: the alerts
-    /// the shards closed on it, merged (its matches are already written);
-    /// `peak` follows the entries the shards' windows hold together.
-    fn line(&self, peak: &mut u64, emit: &mut dyn FnMut(Output<'_>)) -> LineReport {
+impl<'m> Merge<'m> {
+    /// The line's report as one engine gives it, and into `alerts` the
+    /// lines of the alerts the shards closed on it, merged in one
+    /// engine's order (its matches are already written); `peak` follows
+    /// the entries the shards' windows hold together.
+    fn line(&self, peak: &mut u64, alerts: &mut Vec<&'m [u8]>) -> LineReport {
         let mut report = self.prepared.report();
         if report.malformed.is_some() || report.unrouted {
             return report;
         }
-        let mut alerts = Vec::new();
+        let mut closed = Vec::new();
         let mut ran = false;
         for shard in self.shards {
             let Some((theirs, range)) = shard.lines.get(self.index) else {
@@ -650,19 +639,17 @@ impl Merge<'_> {
             report.counted += theirs.counted;
             report.windows += theirs.windows;
             report.ordered += theirs.ordered;
-            alerts.extend(shard.alerts.get(range.clone()).unwrap_or_default());
+            for (order, line) in shard.alerts.get(range.clone()).unwrap_or_default() {
+                closed.push((*order, shard.rendered.get(line.clone()).unwrap_or_default()));
+            }
         }
         if ran {
             *peak = (*peak).max(report.counted);
             report.over_group_limit = report.windows + report.ordered > self.max_groups;
         }
-        alerts.sort_by_key(|(rule, alert)| alert_order(&self.kinds.ordered, *rule, alert));
-        for (rule, alert) in alerts {
-            emit(Output::Alert {
-                rule: *rule,
-                alert: alert.clone(),
-            });
-        }
+        // Stable: one rule's alerts keep their order.
+        closed.sort_by_key(|(order, _)| *order);
+        alerts.extend(closed.into_iter().map(|(_, line)| line));
         report
     }
 }

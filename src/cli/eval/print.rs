@@ -52,13 +52,19 @@ impl Printer {
             }
             Output::Alert { rule, alert } => {
                 summary.alerts += 1;
-                let prefix = self.alert_prefix.get(rule).map_or("", String::as_str);
-                let mut line = prefix.as_bytes().to_vec();
-                write_alert_body(&alert, &mut line);
-                line.extend_from_slice(b"}\n");
+                let mut line = Vec::new();
+                self.write_alert(rule, &alert, &mut line);
                 out.write_all(&line)
             }
         }
+    }
+
+    /// An alert's line, newline included.
+    pub fn write_alert(&self, rule: usize, alert: &Alert, out: &mut Vec<u8>) {
+        let prefix = self.alert_prefix.get(rule).map_or("", String::as_str);
+        out.extend_from_slice(prefix.as_bytes());
+        write_alert_body(alert, out);
+        out.extend_from_slice(b"}\n");
     }
 
     /// A match line, written in pieces: `core::fmt` cost four times as
