@@ -69,6 +69,45 @@ pub fn read_line(
     Ok(LineRead::TooLong((read + rest) as u64))
 }
 
+/// One line as `next_line` found it.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Next<'a> {
+    End,
+    /// Longer than the maximum: skipped; its length in bytes (with its
+    /// newline).
+    TooLong(u64),
+    /// The line's bytes, with its newline if it had one, and how many
+    /// bytes the caller must `consume` once done with them: the line's
+    /// length when it lies in the input's buffer, 0 when it was copied
+    /// into `buffer` (a line across two chunks, or the last one without a
+    /// newline), where `read_line` consumed it already.
+    Line(&'a [u8], usize),
+}
+
+/// Reads one line as `read_line` does, without copying it when it lies
+/// whole in the input's buffer (most lines of a 64 KB chunk).
+pub fn next_line<'a>(
+    input: &'a mut dyn Input,
+    buffer: &'a mut Vec<u8>,
+    max_line: usize,
+) -> io::Result<Next<'a>> {
+    let length = {
+        let available = input.fill_buf()?;
+        memchr::memchr(b'\n', available).map(|newline| newline + 1)
+    };
+    if let Some(length) = length.filter(|&length| length <= max_line.saturating_add(1)) {
+        // The same buffer again (borrowed apart from the test above).
+        let available = input.fill_buf()?;
+        let line = available.get(..length).unwrap_or(available);
+        return Ok(Next::Line(line, line.len()));
+    }
+    Ok(match read_line(input, buffer, max_line)? {
+        LineRead::End => Next::End,
+        LineRead::TooLong(length) => Next::TooLong(length),
+        LineRead::Line => Next::Line(buffer.as_slice(), 0),
+    })
+}
+
 enum Chunk {
     Data(Vec<u8>),
     End,

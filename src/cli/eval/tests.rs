@@ -129,7 +129,7 @@ fn an_over_long_line_is_skipped_as_malformed_without_holding_it() {
     let mut reader: &[u8] = long.as_bytes();
     let read = input::read_line(&mut reader, &mut buffer, 64);
     assert!(
-        matches!(read, Ok(LineRead::TooLong(n)) if n == long.len() as u64),
+        matches!(read, Ok(input::LineRead::TooLong(n)) if n == long.len() as u64),
         "{read:?}"
     );
     assert!(buffer.capacity() < 1024, "{}", buffer.capacity());
@@ -257,4 +257,105 @@ fn sizes_for_limits() {
     for bad in ["", "M", "-1", "1.5M", "1T", "1 M"] {
         assert_eq!(parse_size(bad), None, "{bad}");
     }
+}
+
+/// Runs `input` handed over in pieces of `capacity` bytes (as the input
+/// thread hands over chunks): lines across pieces and longer than one.
+fn run_in_pieces(
+    rules: &[ir::Rule],
+    options: &EvalOptions,
+    input: &[u8],
+    capacity: usize,
+) -> (String, String) {
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let mut reader = io::BufReader::with_capacity(capacity, input);
+    let result = evaluate(rules, options, &mut reader, &mut out, &mut err);
+    assert!(result.is_ok(), "{result:?}");
+    (
+        String::from_utf8_lossy(&out).into(),
+        String::from_utf8_lossy(&err).into(),
+    )
+}
+
+#[test]
+fn lines_across_chunks_and_longer_than_a_chunk_read_as_in_one_piece() {
+    let rules = [
+        kit::rule("axfr", "dns", kit::eq("dns.question.type", "AXFR"), None),
+        burst(),
+    ];
+    let event = |time: u32, pad: usize| {
+        format!(
+            "{{\"@timestamp\":{time},\"source.ip\":\"1.2.3.4\",\"dns.question.type\":\"AXFR\",\"p\":\"{}\"}}",
+            "x".repeat(pad)
+        )
+    };
+    assert_eq!(event(1, 0).len(), 72);
+    let body = [
+        format!("{}\r\n", event(1, 0)),
+        // 80 bytes and the newline: the limit; then one byte over it.
+        format!("{}\n", event(2, 8)),
+        format!("{}\n", event(3, 9)),
+        format!("{}\n", event(4, 300)),
+        "\n\r\n{\"x\":\"\u{e9}\"}\n".to_string(),
+    ]
+    .concat();
+    let mut lines = body.into_bytes();
+    lines.extend_from_slice(b"{\"bad\":\"\xff\"}\r\n");
+    // The last line without a newline: none, at the limit, over it.
+    for ending in [String::new(), event(5, 8), event(6, 9)] {
+        let input = [lines.as_slice(), ending.as_bytes()].concat();
+        for threads in [1, 3] {
+            let options = EvalOptions {
+                max_line: 80,
+                threads,
+                ..options(None)
+            };
+            let whole = run_in_pieces(&rules, &options, &input, input.len());
+            assert!(
+                whole.1.contains("line 3: malformed: longer than 80"),
+                "{}",
+                whole.1
+            );
+            assert!(
+                whole.1.contains("line 4: malformed: longer than 80"),
+                "{}",
+                whole.1
+            );
+            assert!(
+                whole.1.contains("line 8: malformed: not UTF-8"),
+                "{}",
+                whole.1
+            );
+            let matches = whole.0.matches("\"kind\":\"match\"").count();
+            assert_eq!(matches, 2 + usize::from(ending.len() == 80), "{}", whole.0);
+            for capacity in (1..=90).chain([200, 400]) {
+                let pieces = run_in_pieces(&rules, &options, &input, capacity);
+                assert_eq!(
+                    pieces, whole,
+                    "pieces of {capacity} bytes, {threads} threads"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn an_alert_body_escapes_names_and_values_and_writes_null_aggregates() {
+    let alert = crate::eval::Alert {
+        group: vec![
+            ("user.name".into(), serde_json::json!("a\"b\\c\u{1}")),
+            ("destination.port".into(), serde_json::json!(443)),
+        ],
+        keys: Vec::new(),
+        start: 1_767_225_600,
+        end: 1_767_225_660,
+        values: vec![("count()".into(), Some(-3)), ("max(\"x\")".into(), None)],
+        first_time: 1_767_225_601_000_000_007,
+        last_time: 1_767_225_659_500_000_000,
+        context: vec![
+            ("url.path".into(), vec!["/a\tb".into(), "é".into()]),
+            ("empty".into(), Vec::new()),
+        ],
+    };
+    insta::assert_snapshot!(print::alert_body(&alert), @r#""group":{"user.name":"a\"b\\c\u0001","destination.port":443},"window":{"start":"2026-01-01T00:00:00Z","end":"2026-01-01T00:01:00Z"},"count()":-3,"max(\"x\")":null,"first_time":"2026-01-01T00:00:01.000000007Z","last_time":"2026-01-01T00:00:59.5Z","context":{"url.path":["/a\tb","é"],"empty":[]}"#);
 }
