@@ -34,14 +34,20 @@ import json
 import os
 import random
 import re
-import subprocess
 import sys
 import tempfile
 
-import duckdb_kql
+# The generator shared with sql/generated.py lives one folder up.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from differential import INTEGER, I64, SLOT_FILTERS, SQL_TYPES, integer_text_as_regex, read_schema, stages
+import duckdb_kql  # noqa: E402
 
+from differential import INTEGER, I64, SLOT_FILTERS, SQL_TYPES, integer_text_as_regex, read_schema, stages  # noqa: E402
+from generate import (Vocabulary, build, built_queries, disagreements, evaluate, rule, rule_id,  # noqa: E402
+                      rule_text, tally, write_case)
+
+# No "\r" and no control characters but tab and newline (duckdb-kql does
+# not decode Kusto's `\uXXXX`).
 ALPHABET = ["a", "b", "A", "B", "é", "É", "ß", '"', "\\", "'", "*", "%", "_", "?",
             "\n", "\t", " ", ".", "-", "0", "4", "3", "x", "X", "|"]
 INT_VALUES = [443, "443", "0443", " 443", "443.0", "abc", "-0", "-1", -1, 0, "0",
@@ -51,6 +57,12 @@ INT_LITERALS = [0, 1, 443, -1, 65535, 9223372036854775807, -9223372036854775808]
 REGEXES = [r"a", r"^a", r"b$", r"\d", r"\w+", r"\s", r"(?i)é", r"a.b", r"^.$", r"\bA",
            r"[%_]", r"\\", r'"', r"a|b", r"\.", r"[^a-z]", r"^-?[0-9]+$", r"(?i)^A",
            r"\*", r"^\W", r"x\b", r"\B4", r"(a|b)+$", r"\S\s\S", r"^$|a"]
+#: No `blocks`: no `in cidr` (duckdb-kql has no range functions), so `ip`
+#: fields are tested as text.
+VOCABULARY = Vocabulary(
+    ALPHABET, INT_LITERALS, REGEXES,
+    addresses=["10.1.2.3", "::ffff:10.1.2.3", "010.1.2.3", "fe80::1%eth0", "::1"],
+    v2_odds=(0.4, 0.65), value_odds=(0.15, 0.25, 0.4, 0.3, 0.75))
 
 SOURCES = {
     # field: (column, kind)
@@ -71,145 +83,29 @@ SOURCES = {
     },
 }
 SCHEMA_OF = {"dns": "Dns", "web": "WebSession"}
+#: field -> kind, as the generator takes fields.
+KINDS = {source: {field: kind for field, (_, kind) in fields.items()} for source, fields in SOURCES.items()}
 
 
-#: The rules' literals, which events reuse (mutated) so that predicates hold.
-POOL = []
-
-
-def text(rng, low=1, high=4):
-    value = "".join(rng.choice(ALPHABET) for _ in range(rng.randint(low, high)))
-    POOL.append(value)
-    return value
-
-
-def near(rng):
-    """A value close to one of the rules' literals: as is, case swapped, or
-    with characters around it."""
-    value = rng.choice(POOL)
-    roll = rng.random()
-    if roll < 0.3:
-        return value.swapcase()
-    if roll < 0.6:
-        return rng.choice(ALPHABET) + value + rng.choice(["", rng.choice(ALPHABET)])
-    return value
-
-
-def quote(s):
-    """A tripline string literal holding `s`."""
-    out = ['"']
-    for c in s:
-        out.append({'"': '\\"', "\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r"}.get(c, c))
-    out.append('"')
-    return "".join(out)
-
-
-def glob(rng):
-    pieces = []
-    for _ in range(rng.randint(1, 4)):
-        pieces.append(rng.choice(["*", "?", "\\*", "\\?", "\\\\", text(rng, 1, 2).replace("\\", "\\\\").replace("*", "\\*").replace("?", "\\?")]))
-    return "".join(pieces)
-
-
-def predicate(rng, fields):
-    field = rng.choice(sorted(fields))
-    kind = fields[field][1]
-    if kind == "int":
-        op = rng.choice(["==", "!=", "<", "<=", ">", ">=", "in", "not in", "exists"])
-        if op == "exists":
-            return f"exists({field})"
-        if op in ("in", "not in"):
-            values = rng.sample(INT_LITERALS, rng.randint(1, 3))
-            return f"{field} {op} [{', '.join(map(str, values))}]"
-        return f"{field} {op} {rng.choice(INT_LITERALS)}"
-    op = rng.choice(["==", "!=", "in", "not in", "contains", "startswith", "endswith",
-                     "like", "matches", "exists"])
-    if op == "exists":
-        return f"exists({field})"
-    if op == "matches":
-        return f'{field} matches r#"{rng.choice(REGEXES)}"#'
-    if op == "like":
-        values = [glob(rng) for _ in range(rng.randint(1, 2))]
-    else:
-        values = [text(rng) for _ in range(rng.randint(1, 3))]
-    if op in ("in", "not in"):
-        return f"{field} {op} [{', '.join(map(quote, values))}]"
-    if op in ("==", "!="):
-        return f"{field} {op} {quote(values[0])}"
-    if len(values) == 1:
-        return f"{field} {op} {quote(values[0])}"
-    every = "all " if rng.random() < 0.5 else ""
-    return f"{field} {op} {every}[{', '.join(map(quote, values))}]"
-
-
-def predicate_v2(rng, fields):
-    """A version 2 predicate: a `cased` string test or `len(f)`, else any."""
-    field = rng.choice(sorted(f for f, (_, kind) in fields.items() if kind != "int"))
-    roll = rng.random()
-    if roll < 0.4:
-        op = rng.choice(["==", "!=", "in", "not in", "contains", "startswith", "endswith", "like"])
-        if op == "like":
-            values = [glob(rng) for _ in range(rng.randint(1, 2))]
-        else:
-            values = [text(rng) for _ in range(rng.randint(1, 3))]
-        if op in ("in", "not in"):
-            return f"{field} cased {op} [{', '.join(map(quote, values))}]"
-        if op in ("==", "!=") or len(values) == 1:
-            return f"{field} cased {op} {quote(values[0])}"
-        every = "all " if rng.random() < 0.5 else ""
-        return f"{field} cased {op} {every}[{', '.join(map(quote, values))}]"
-    if roll < 0.65:
-        # Comparisons that hold for length 0 are refused (a missing value
-        # reads as ""): generated too, and counted as refusals.
-        op = rng.choice(["==", "!=", "<", "<=", ">", ">=", "in", "not in"])
-        if op in ("in", "not in"):
-            return f"len({field}) {op} [{', '.join(map(str, rng.sample(range(6), 2)))}]"
-        return f"len({field}) {op} {rng.randint(0, 5)}"
-    return predicate(rng, fields)
-
-
-def condition(rng, fields, v2=False):
-    shape = rng.randint(0, 4)
-    make = predicate_v2 if v2 else predicate
-    a, b = make(rng, fields), make(rng, fields)
-    return [a, f"not {a}", f"{a} and {b}", f"{a} or not {b}", f"not ({a} or {b})"][shape]
-
-
-def event_value(rng, kind):
-    if kind == "int":
-        return rng.choice(INT_VALUES)
-    roll = rng.random()
-    if roll < 0.15:
-        return None
-    if roll < 0.25:
-        return ""
-    if kind == "ip" and roll < 0.4:
-        return rng.choice(["10.1.2.3", "::ffff:10.1.2.3", "010.1.2.3", "fe80::1%eth0", "::1"])
-    if roll < 0.3:
-        return rng.choice([0, 1, True, False])
-    if POOL and roll < 0.75:
-        return near(rng)
-    return "".join(rng.choice(ALPHABET) for _ in range(rng.randint(1, 5)))
+def clock(second):
+    """HH:MM:SS of second `second` of 2026-01-01."""
+    return f"{second // 3600:02d}:{second // 60 % 60:02d}:{second % 60:02d}"
 
 
 def pack(rng, source, count):
-    fields = SOURCES[source]
     rules = []
     for n in range(count):
-        rules.append(
-            f"rule g_{source}_{n} {{\n  title \"g\"\n  id \"{rng.getrandbits(32):08x}-0000-4000-8000-{n:012x}\"\n"
-            f"  level low\n  attack T1590\n  description \"generated\"\n  from {source}\n"
-            f"  where {condition(rng, fields, v2=n % 2 == 1)}\n}}\n"
-        )
+        ident = rule_id(rng, n)
+        rules.append(rule(f"g_{source}_{n}", ident, source, VOCABULARY.condition(rng, KINDS[source], v2=n % 2 == 1)))
     return "\n".join(rules)
 
 
 def events(rng, source, count):
     out = []
     for k in range(count):
-        event = {"@timestamp": f"2026-01-01T00:{k // 60:02d}:{k % 60:02d}Z"}
-        for field, (_, kind) in SOURCES[source].items():
-            value = event_value(rng, kind)
+        event = {"@timestamp": f"2026-01-01T{clock(k)}Z"}
+        for field, kind in KINDS[source].items():
+            value = VOCABULARY.event_value(rng, kind, INT_VALUES)
             if value is not None or rng.random() < 0.5:
                 event[field] = value
         out.append(event)
@@ -232,75 +128,72 @@ def cell(value, ty):
     return str(value)
 
 
-def load(con, columns, source, stream):
+def load(con, columns, source, timed):
+    """Loads (second, event) pairs as the table Events, with each one's row."""
     names = sorted(columns)
     con.execute("DROP TABLE IF EXISTS Events")
     ddl = ", ".join(f'"{n}" {SQL_TYPES.get(columns[n], "VARCHAR")}' for n in names)
     con.execute(f"CREATE TABLE Events ({ddl}, TlRow BIGINT)")
     by_column = {column: field for field, (column, _) in SOURCES[source].items()}
-    for row, event in enumerate(stream):
+    for row, (second, event) in enumerate(timed):
         values = []
         for name in names:
             if name == "TimeGenerated":
-                values.append(f"2026-01-01 00:{row // 60:02d}:{row % 60:02d}")
+                values.append(f"2026-01-01 {clock(second)}")
             else:
                 values.append(cell(event.get(by_column.get(name)), columns[name]))
         marks = ", ".join("?" for _ in range(len(names) + 1))
         con.execute(f"INSERT INTO Events VALUES ({marks})", values + [row])
 
 
+def kql_queries(out, prefix, count, counts):
+    """(name, query) of each built rule `prefix_N`, spelled as duckdb-kql reads it."""
+    for name, query in built_queries(os.path.join(out, "kql", "queries"), [f"{prefix}_{n}" for n in range(count)],
+                                     ".kql", counts):
+        query = query.replace(r"(?-u:\b)", r"\b").replace(r"(?-u:\B)", r"\B")
+        yield name, integer_text_as_regex(query)
+
+
+def kql_rows(con, name, query, counts):
+    """The rows (dicts) duckdb-kql returns, or None where it cannot run the
+    query (a gap, counted and printed)."""
+    try:
+        result = duckdb_kql.kql(con, query)
+    except duckdb_kql.KqlUnsupportedError as gap:
+        counts["gap"] += 1
+        print(f"gap       {name}: {str(gap).splitlines()[0]}")
+        return None
+    columns = [d[0] for d in result.description]
+    return [dict(zip(columns, r)) for r in result.fetchall()]
+
+
 def run(tripline, schema, seed, per_seed, con):
     rng = random.Random(seed)
-    POOL.clear()
+    VOCABULARY.pool.clear()
     problems, counts = [], {"agree": 0, "refused": 0, "gap": 0}
     with tempfile.TemporaryDirectory() as tmp:
         for source in SOURCES:
-            rules_path = os.path.join(tmp, f"{source}.trip")
-            events_path = os.path.join(tmp, f"{source}.jsonl")
-            with open(rules_path, "w", encoding="utf-8") as f:
-                f.write(pack(rng, source, per_seed))
+            rules = pack(rng, source, per_seed)
             stream = events(rng, source, 40)
-            with open(events_path, "w", encoding="utf-8") as f:
-                f.writelines(json.dumps(e, ensure_ascii=False) + "\n" for e in stream)
-            evaluated = subprocess.run([tripline, "eval", "--rules", rules_path, "--source", source, events_path],
-                                       capture_output=True, text=True)
-            if evaluated.returncode != 0:
-                raise SystemExit(f"seed {seed}: tripline eval failed:\n{evaluated.stderr}\n{open(rules_path).read()}")
+            rules_path, events_path = write_case(tmp, source, rules, stream)
             expected = {}
-            for line in evaluated.stdout.splitlines():
-                match = json.loads(line)
+            for match in evaluate(tripline, seed, rules_path, events_path, "--source", source):
                 expected.setdefault(match["rule"], set()).add(match["line"] - 1)
             out = os.path.join(tmp, f"out-{source}")
-            built = subprocess.run([tripline, "build", rules_path, "--target", "kql", "--skip-refused", "--out", out],
-                                   capture_output=True, text=True)
-            if built.returncode != 0:
-                raise SystemExit(f"seed {seed}: tripline build failed:\n{built.stderr}")
-            load(con, dict(schema[SCHEMA_OF[source]]), source, stream)
-            for n in range(per_seed):
-                name = f"g_{source}_{n}"
-                path = os.path.join(out, "kql", "queries", f"{name}.kql")
-                if not os.path.exists(path):
-                    counts["refused"] += 1
-                    continue
-                query = open(path, encoding="utf-8").read()
-                query = query.replace(r"(?-u:\b)", r"\b").replace(r"(?-u:\B)", r"\B")
-                query = integer_text_as_regex(query)
+            build(tripline, seed, rules_path, "kql", out)
+            load(con, dict(schema[SCHEMA_OF[source]]), source, list(enumerate(stream)))
+            for name, query in kql_queries(out, f"g_{source}", per_seed, counts):
                 query = "Events\n" + stages(query)
-                try:
-                    result = duckdb_kql.kql(con, query)
-                except duckdb_kql.KqlUnsupportedError as gap:
-                    counts["gap"] += 1
-                    print(f"gap       {name}: {str(gap).splitlines()[0]}")
+                rows = kql_rows(con, name, query, counts)
+                if rows is None:
                     continue
-                columns = [d[0] for d in result.description]
-                got = {dict(zip(columns, r))["TlRow"] for r in result.fetchall()}
+                got = {row["TlRow"] for row in rows}
                 want = expected.get(name, set())
-                if got == want:
-                    counts["agree"] += 1
+                differing = disagreements(got, want, counts)
+                if not differing:
                     continue
-                rule_text = [b for b in open(rules_path, encoding="utf-8").read().split("\n\n") if f"rule {name} " in b][0]
-                where = [l for l in rule_text.splitlines() if l.strip().startswith("where")][0].strip()
-                for row in sorted(got ^ want):
+                where = [l for l in rule_text(rules_path, name).splitlines() if l.strip().startswith("where")][0].strip()
+                for row in differing:
                     problems.append(
                         f"seed {seed} {name}: {where!r}\n    event {json.dumps(stream[row], ensure_ascii=False)}\n"
                         f"    evaluator {'match' if row in want else 'no match'}, kql {'match' if row in got else 'no match'}\n"
@@ -321,20 +214,18 @@ def run(tripline, schema, seed, per_seed, con):
 # exactly one alerts, and only when no event of it lies in [t - D, t).
 
 FIRST_SEEN_SPANS = ["1m", "2m", "3m"]  # whole minutes: Sentinel schedules
-STRING_FIELDS = {source: sorted(f for f, (_, kind) in fields.items() if kind == "string")
-                 for source, fields in SOURCES.items()}
+STRING_FIELDS = {source: sorted(f for f, kind in kinds.items() if kind == "string")
+                 for source, kinds in KINDS.items()}
 
 
 def first_seen_pack(rng, source, count):
     rules = []
     for n in range(count):
         keys = rng.sample(STRING_FIELDS[source], rng.randint(1, 2))
-        where = condition(rng, SOURCES[source]) if rng.random() < 0.5 else f"exists({keys[0]})"
-        rules.append(
-            f"rule f_{source}_{n} {{\n  title \"f\"\n  id \"{rng.getrandbits(32):08x}-0000-4000-8000-{n:012x}\"\n"
-            f"  level low\n  attack T1590\n  description \"generated\"\n  from {source}\n"
-            f"  where {where}\n  first seen {', '.join(keys)} in {rng.choice(FIRST_SEEN_SPANS)}\n}}\n"
-        )
+        where = VOCABULARY.condition(rng, KINDS[source]) if rng.random() < 0.5 else f"exists({keys[0]})"
+        ident = rule_id(rng, n)
+        tail = f"  first seen {', '.join(keys)} in {rng.choice(FIRST_SEEN_SPANS)}\n"
+        rules.append(rule(f"f_{source}_{n}", ident, source, where, tail, title="f"))
     return "\n".join(rules)
 
 
@@ -345,13 +236,13 @@ def first_seen_events(rng, source, count):
     values = ["a", "b", "é", "x y"]
     for _ in range(count):
         second += rng.choice([0, 0, 1, 20, 40, 60, 61, 90])
-        event = {"@timestamp": f"2026-01-01T{second // 3600:02d}:{second // 60 % 60:02d}:{second % 60:02d}Z"}
-        for field, (_, kind) in SOURCES[source].items():
+        event = {"@timestamp": f"2026-01-01T{clock(second)}Z"}
+        for field, kind in KINDS[source].items():
             if kind == "string" and rng.random() < 0.85:
                 value = rng.choice(values)
                 event[field] = value.upper() if rng.random() < 0.3 else value
             else:
-                value = event_value(rng, kind)
+                value = VOCABULARY.event_value(rng, kind, INT_VALUES)
                 if value is not None or rng.random() < 0.5:
                     event[field] = value
         out.append((second, event))
@@ -390,83 +281,39 @@ def first_seen_as_joins(query):
     )
 
 
-def load_timed(con, columns, source, timed):
-    names = sorted(columns)
-    con.execute("DROP TABLE IF EXISTS Events")
-    ddl = ", ".join(f'"{n}" {SQL_TYPES.get(columns[n], "VARCHAR")}' for n in names)
-    con.execute(f"CREATE TABLE Events ({ddl}, TlRow BIGINT)")
-    by_column = {column: field for field, (column, _) in SOURCES[source].items()}
-    for row, (second, event) in enumerate(timed):
-        values = []
-        for name in names:
-            if name == "TimeGenerated":
-                values.append(f"2026-01-01 {second // 3600:02d}:{second // 60 % 60:02d}:{second % 60:02d}")
-            else:
-                values.append(cell(event.get(by_column.get(name)), columns[name]))
-        marks = ", ".join("?" for _ in range(len(names) + 1))
-        con.execute(f"INSERT INTO Events VALUES ({marks})", values + [row])
-
-
 def first_seen_run(tripline, schema, seed, per_seed, con):
     rng = random.Random(10_000 + seed)
-    POOL.clear()
+    VOCABULARY.pool.clear()
     problems, counts = [], {"agree": 0, "refused": 0, "gap": 0}
     with tempfile.TemporaryDirectory() as tmp:
         for source in SOURCES:
-            rules_path = os.path.join(tmp, f"{source}.trip")
-            events_path = os.path.join(tmp, f"{source}.jsonl")
-            with open(rules_path, "w", encoding="utf-8") as f:
-                f.write(first_seen_pack(rng, source, per_seed))
+            rules = first_seen_pack(rng, source, per_seed)
             timed = first_seen_events(rng, source, 60)
-            with open(events_path, "w", encoding="utf-8") as f:
-                f.writelines(json.dumps(e, ensure_ascii=False) + "\n" for _, e in timed)
-            evaluated = subprocess.run([tripline, "eval", "--rules", rules_path, "--source", source, events_path],
-                                       capture_output=True, text=True)
-            if evaluated.returncode != 0:
-                raise SystemExit(f"seed {seed}: tripline eval failed:\n{evaluated.stderr}\n{open(rules_path).read()}")
+            rules_path, events_path = write_case(tmp, source, rules, [e for _, e in timed])
             expected = {}
-            for line in evaluated.stdout.splitlines():
-                alert = json.loads(line)
+            for alert in evaluate(tripline, seed, rules_path, events_path, "--source", source):
                 if alert.get("kind") != "alert":
                     continue
                 group = tuple(str(v).lower() for v in alert["group"].values())
                 expected.setdefault(alert["rule"], set()).add((alert["first_time"], group))
             out = os.path.join(tmp, f"out-{source}")
-            built = subprocess.run([tripline, "build", rules_path, "--target", "kql", "--skip-refused", "--out", out],
-                                   capture_output=True, text=True)
-            if built.returncode != 0:
-                raise SystemExit(f"seed {seed}: tripline build failed:\n{built.stderr}")
-            load_timed(con, dict(schema[SCHEMA_OF[source]]), source, timed)
-            for n in range(per_seed):
-                name = f"f_{source}_{n}"
-                path = os.path.join(out, "kql", "queries", f"{name}.kql")
-                if not os.path.exists(path):
-                    counts["refused"] += 1
+            build(tripline, seed, rules_path, "kql", out)
+            load(con, dict(schema[SCHEMA_OF[source]]), source, timed)
+            for name, query in kql_queries(out, f"f_{source}", per_seed, counts):
+                text = rule_text(rules_path, name)
+                keys = re.search(r"first seen (.*) in ", text).group(1).split(", ")
+                rows = kql_rows(con, name, first_seen_as_joins(query), counts)
+                if rows is None:
                     continue
-                rule_text = [b for b in open(rules_path, encoding="utf-8").read().split("\n\n") if f"rule {name} " in b][0]
-                keys = re.search(r"first seen (.*) in ", rule_text).group(1).split(", ")
-                query = open(path, encoding="utf-8").read()
-                query = query.replace(r"(?-u:\b)", r"\b").replace(r"(?-u:\B)", r"\B")
-                query = first_seen_as_joins(integer_text_as_regex(query))
-                try:
-                    result = duckdb_kql.kql(con, query)
-                except duckdb_kql.KqlUnsupportedError as gap:
-                    counts["gap"] += 1
-                    print(f"gap       {name}: {str(gap).splitlines()[0]}")
-                    continue
-                columns = [d[0] for d in result.description]
                 got = set()
-                for r in result.fetchall():
-                    second, event = timed[dict(zip(columns, r))["TlRow"]]
+                for row in rows:
+                    second, event = timed[row["TlRow"]]
                     group = tuple(str(event[k]).lower() for k in keys)
-                    got.add((f"2026-01-01T{second // 3600:02d}:{second // 60 % 60:02d}:{second % 60:02d}Z", group))
+                    got.add((f"2026-01-01T{clock(second)}Z", group))
                 want = expected.get(name, set())
-                if got == want:
-                    counts["agree"] += 1
-                    continue
-                for alert in sorted(got ^ want):
+                for alert in disagreements(got, want, counts):
                     problems.append(
-                        f"seed {seed} {name}: {rule_text.splitlines()[-3].strip()!r} {rule_text.splitlines()[-2].strip()!r}\n"
+                        f"seed {seed} {name}: {text.splitlines()[-3].strip()!r} {text.splitlines()[-2].strip()!r}\n"
                         f"    alert {alert}: evaluator {'yes' if alert in want else 'no'}, kql {'yes' if alert in got else 'no'}"
                     )
     return problems, counts
@@ -480,10 +327,7 @@ def main(tripline, schema_path, seeds="20", per_seed="40"):
     for seed in range(int(seeds)):
         for each in (run, first_seen_run):
             found, counts = each(tripline, schema, seed, int(per_seed), con)
-            problems += found
-            total["disagree"] += len({p.split(":")[0] for p in found})
-            for k, v in counts.items():
-                total[k] += v
+            tally(total, problems, found, counts)
     for problem in problems:
         print("DISAGREE  " + problem)
     print(f'generated: {total["agree"]} agree, {total["disagree"]} disagree, '

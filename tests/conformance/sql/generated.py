@@ -50,8 +50,12 @@ import random
 import subprocess
 import sys
 import tempfile
-
 import time
+
+# The generator shared with kql/generated.py lives one folder up.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from generate import (Vocabulary, build, built_queries, combine, disagreements, evaluate, rule, rule_id,  # noqa: E402
+                      rule_text, tally, write_case)
 
 ALPHABET = ["a", "b", "A", "B", "é", "É", "ß", '"', "\\", "'", "*", "%", "_", "?",
             "\n", "\t", "\r", " ", ".", "-", "0", "4", "3", "x", "X", "|", "ü", "Ü"]
@@ -73,6 +77,9 @@ ADDRESSES = ["10.1.2.3", "10.255.255.255", "11.0.0.0", "192.168.1.1", "192.168.2
              "::ffff:10.1.2.03", "127.0.0.1", "0.0.0.0", "255.255.255.255"]
 BLOCKS = ["10.0.0.0/8", "192.168.1.0/24", "10.1.2.3", "0.0.0.0/0", "fc00::/7",
           "2001:db8::/32", "::1", "::ffff:0:0/96", "::/0", "127.0.0.0/8", "10.1.2.128/25"]
+#: `ip` fields get `in cidr` tests and address literals (`blocks`).
+VOCABULARY = Vocabulary(ALPHABET, INT_LITERALS, REGEXES, addresses=ADDRESSES,
+                        v2_odds=(0.35, 0.6), value_odds=(0.12, 0.2, 0.75, 0.25, 0.75), blocks=BLOCKS)
 
 SOURCES = {
     "dns": {
@@ -103,111 +110,6 @@ BY = {}
 #: (rule, `distinct(f)`) -> `distinct(cased f)` where the rule counts exact
 #: text: `tripline eval` labels both `distinct(f)`, the query tells them apart.
 CASED = {}
-
-#: The rules' literals, which events reuse (mutated) so that predicates hold.
-POOL = []
-
-
-def text(rng, low=1, high=4):
-    value = "".join(rng.choice(ALPHABET) for _ in range(rng.randint(low, high)))
-    POOL.append(value)
-    return value
-
-
-def near(rng):
-    value = rng.choice(POOL)
-    roll = rng.random()
-    if roll < 0.3:
-        return value.swapcase()
-    if roll < 0.6:
-        return rng.choice(ALPHABET) + value + rng.choice(["", rng.choice(ALPHABET)])
-    return value
-
-
-def quote(s):
-    out = ['"']
-    for c in s:
-        out.append({'"': '\\"', "\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r"}.get(c, c))
-    out.append('"')
-    return "".join(out)
-
-
-def glob(rng):
-    pieces = []
-    for _ in range(rng.randint(1, 4)):
-        pieces.append(rng.choice(["*", "?", "\\*", "\\?", "\\\\", text(rng, 1, 2).replace("\\", "\\\\").replace("*", "\\*").replace("?", "\\?")]))
-    return "".join(pieces)
-
-
-def predicate(rng, fields):
-    field = rng.choice(sorted(fields))
-    kind = fields[field]
-    if kind == "int":
-        op = rng.choice(["==", "!=", "<", "<=", ">", ">=", "in", "not in", "exists"])
-        if op == "exists":
-            return f"exists({field})"
-        if op in ("in", "not in"):
-            values = rng.sample(INT_LITERALS, rng.randint(1, 3))
-            return f"{field} {op} [{', '.join(map(str, values))}]"
-        return f"{field} {op} {rng.choice(INT_LITERALS)}"
-    ops = ["==", "!=", "in", "not in", "contains", "startswith", "endswith", "like", "matches", "exists"]
-    if kind == "ip":
-        ops += ["in cidr", "not in cidr", "in cidr", "==", "in"]
-    op = rng.choice(ops)
-    if op == "exists":
-        return f"exists({field})"
-    if op == "matches":
-        return f'{field} matches r#"{rng.choice(REGEXES)}"#'
-    if "cidr" in op:
-        blocks = rng.sample(BLOCKS, rng.randint(1, 3))
-        return f"{field} {op} [{', '.join(map(quote, blocks))}]"
-    if kind == "ip" and op in ("==", "in", "not in", "!="):
-        values = rng.sample(ADDRESSES, rng.randint(1, 3))
-    elif op == "like":
-        values = [glob(rng) for _ in range(rng.randint(1, 2))]
-    else:
-        values = [text(rng) for _ in range(rng.randint(1, 3))]
-    if op in ("in", "not in"):
-        return f"{field} {op} [{', '.join(map(quote, values))}]"
-    if op in ("==", "!="):
-        return f"{field} {op} {quote(values[0])}"
-    if len(values) == 1:
-        return f"{field} {op} {quote(values[0])}"
-    every = "all " if rng.random() < 0.5 else ""
-    return f"{field} {op} {every}[{', '.join(map(quote, values))}]"
-
-
-def predicate_v2(rng, fields):
-    """A version 2 predicate: `cased` string tests or `len(f)`, else any."""
-    strings = sorted(f for f, kind in fields.items() if kind != "int")
-    field = rng.choice(strings)
-    roll = rng.random()
-    if roll < 0.35:
-        op = rng.choice(["==", "!=", "in", "not in", "contains", "startswith", "endswith", "like"])
-        if op == "like":
-            values = [glob(rng) for _ in range(rng.randint(1, 2))]
-        else:
-            values = [text(rng) for _ in range(rng.randint(1, 3))]
-        if op in ("in", "not in"):
-            return f"{field} cased {op} [{', '.join(map(quote, values))}]"
-        if op in ("==", "!=") or len(values) == 1:
-            return f"{field} cased {op} {quote(values[0])}"
-        every = "all " if rng.random() < 0.5 else ""
-        return f"{field} cased {op} {every}[{', '.join(map(quote, values))}]"
-    if roll < 0.6:
-        op = rng.choice(["==", "!=", "<", "<=", ">", ">=", "in", "not in"])
-        if op in ("in", "not in"):
-            return f"len({field}) {op} [{', '.join(map(str, rng.sample(range(6), 2)))}]"
-        return f"len({field}) {op} {rng.randint(0, 5)}"
-    return predicate(rng, fields)
-
-
-def condition(rng, fields, v2=False):
-    shape = rng.randint(0, 4)
-    make = predicate_v2 if v2 else predicate
-    a, b = make(rng, fields), make(rng, fields)
-    return [a, f"not {a}", f"{a} and {b}", f"{a} or not {b}", f"not ({a} or {b})"][shape]
-
 
 def threshold(rng, fields):
     keys = sorted(f for f in fields)
@@ -250,7 +152,7 @@ def threshold_v2(rng, fields, name):
 
     shape = rng.randint(0, 4)
     a, b = compare(), compare()
-    having = [a, f"not {a}", f"{a} and {b}", f"{a} or not {b}", f"not ({a} or {b})"][shape]
+    having = combine(a, b, shape)
     window, step = rng.choice([("5s", None), ("10s", None), ("10s", "5s"), ("20s", "5s"), ("1m", "10s"), ("6s", "2s")])
     over = f"over {window}" + (f" step {step}" if step else "")
     by_text = f"by {', '.join(written_by)} " if by else ""
@@ -314,34 +216,14 @@ def v3_events(rng, count):
     return out
 
 
-def event_value(rng, kind, v2=False):
-    if kind == "int":
-        return rng.choice(V2_INT_VALUES if v2 else INT_VALUES)
-    roll = rng.random()
-    if roll < 0.12:
-        return None
-    if roll < 0.2:
-        return ""
-    if kind == "ip" and roll < 0.75:
-        return rng.choice(ADDRESSES)
-    if roll < 0.25:
-        return rng.choice([0, 1, True, False])
-    if POOL and roll < 0.75:
-        return near(rng)
-    return "".join(rng.choice(ALPHABET) for _ in range(rng.randint(1, 5)))
-
-
 def pack(rng, source, count):
     if source == "v3":
         rules = []
         for n in range(count):
             name = f"g_{source}_{n}"
             where = 'source.ip == "x" or not source.ip == "x"' if n % 2 else v3_predicate(rng)
-            rules.append(
-                f"rule {name} {{\n  title \"g\"\n  id \"{rng.getrandbits(32):08x}-0000-4000-8000-{n:012x}\"\n"
-                f"  level low\n  attack T1590\n  description \"generated\"\n  from web\n"
-                f"  where {where}\n{v3_rule(rng, name)}}}\n"
-            )
+            ident = rule_id(rng, n)
+            rules.append(rule(name, ident, "web", where, v3_rule(rng, name)))
         return "\n".join(rules)
     v2 = source == "v2"
     fields = V2[1] if v2 else SOURCES[source]
@@ -349,7 +231,7 @@ def pack(rng, source, count):
     for n in range(count):
         name = f"g_{source}_{n}"
         every = 'source.ip == "x" or not source.ip == "x"'
-        where = condition(rng, fields, v2) if rng.random() < 0.8 or n % 3 else every
+        where = VOCABULARY.condition(rng, fields, v2) if rng.random() < 0.8 or n % 3 else every
         if n % 3 != 2:
             tail = ""
         elif v2:
@@ -358,11 +240,7 @@ def pack(rng, source, count):
             tail = threshold(rng, fields)
             BY[name] = tail.split(" by ")[1].split(" over ")[0].split(", ") if " by " in tail else []
         sources = (V2[0] if rng.random() < 0.6 else "web") if v2 else source
-        rules.append(
-            f"rule {name} {{\n  title \"g\"\n  id \"{rng.getrandbits(32):08x}-0000-4000-8000-{n:012x}\"\n"
-            f"  level low\n  attack T1590\n  description \"generated\"\n  from {sources}\n"
-            f"  where {where}\n{tail}}}\n"
-        )
+        rules.append(rule(name, rule_id(rng, n), sources, where, tail))
     return "\n".join(rules)
 
 
@@ -394,7 +272,7 @@ def events(rng, source, count):
         elif roll < 0.2:
             event["event"] = {"dataset": "proxy" if v2 else source}
         for field, kind in (V2[1] if v2 else SOURCES[source]).items():
-            value = event_value(rng, kind, v2)
+            value = VOCABULARY.event_value(rng, kind, V2_INT_VALUES if v2 else INT_VALUES)
             if value is not None or rng.random() < 0.5:
                 if rng.random() < 0.5:
                     event[field] = value
@@ -520,49 +398,32 @@ def tie_ordered(tripline, rules_path, events_path, stream, db, tmp):
 
 def run(tripline, seed, per_seed, db):
     rng = random.Random(seed)
-    POOL.clear()
+    VOCABULARY.pool.clear()
     CASED.clear()
     counts = {"agree": 0, "refused": 0, "events": 0, "alerts": 0, "v2 rules": 0, "v2 alerts": 0,
                 "v3 rules": 0, "v3 alerts": 0}
     problems = []
     with tempfile.TemporaryDirectory() as tmp:
         for source in [*SOURCES, "v2", "v3"]:
-            rules_path = os.path.join(tmp, f"{source}.trip")
-            events_path = os.path.join(tmp, f"{source}.jsonl")
-            with open(rules_path, "w", encoding="utf-8") as f:
-                f.write(pack(rng, source, per_seed))
+            rules = pack(rng, source, per_seed)
             stream = v3_events(rng, 60) if source == "v3" else events(rng, source, 60)
-            with open(events_path, "w", encoding="utf-8") as f:
-                f.writelines(json.dumps(e, ensure_ascii=False) + "\n" for e in stream)
+            rules_path, events_path = write_case(tmp, source, rules, stream)
             if source == "v3":
                 tie_ordered(tripline, rules_path, events_path, stream, db, tmp)
-            evaluated = subprocess.run([tripline, "eval", "--rules", rules_path, events_path],
-                                       capture_output=True, text=True)
-            if evaluated.returncode != 0:
-                raise SystemExit(f"seed {seed}: tripline eval failed:\n{evaluated.stderr}\n{open(rules_path).read()}")
             expected = {}
-            for line in evaluated.stdout.splitlines():
-                out = json.loads(line)
-                if out["kind"] == "match":
-                    expected.setdefault(out["rule"], set()).add(out["line"] - 1)
+            for reported in evaluate(tripline, seed, rules_path, events_path):
+                if reported["kind"] == "match":
+                    expected.setdefault(reported["rule"], set()).add(reported["line"] - 1)
                 else:
-                    start = out["window"]["start"].replace("Z", "")
-                    aggregates = {k: v for k, v in out.items() if k not in ALERT_META}
-                    aggregates = {CASED.get((out["rule"], k), k): v for k, v in aggregates.items()}
-                    expected.setdefault(out["rule"], set()).add(alert_key(start, out["group"], aggregates))
+                    start = reported["window"]["start"].replace("Z", "")
+                    aggregates = {k: v for k, v in reported.items() if k not in ALERT_META}
+                    aggregates = {CASED.get((reported["rule"], k), k): v for k, v in aggregates.items()}
+                    expected.setdefault(reported["rule"], set()).add(alert_key(start, reported["group"], aggregates))
             out = os.path.join(tmp, f"out-{source}")
-            built = subprocess.run([tripline, "build", rules_path, "--target", "sql", "--skip-refused", "--out", out],
-                                   capture_output=True, text=True)
-            if built.returncode != 0:
-                raise SystemExit(f"seed {seed}: tripline build failed:\n{built.stderr}")
+            build(tripline, seed, rules_path, "sql", out)
             db.view(os.path.join(out, "sql", db.name, "events.sql"), events_path)
-            for n in range(per_seed):
-                name = f"g_{source}_{n}"
-                path = os.path.join(out, "sql", db.name, f"{name}.sql")
-                if not os.path.exists(path):
-                    counts["refused"] += 1
-                    continue
-                query = open(path, encoding="utf-8").read()
+            names = [f"g_{source}_{n}" for n in range(per_seed)]
+            for name, query in built_queries(os.path.join(out, "sql", db.name), names, ".sql", counts):
                 columns, rows = db.rows(query)
                 if "window_start" in columns:
                     got = set()
@@ -579,13 +440,12 @@ def run(tripline, seed, per_seed, db):
                 want = expected.get(name, set())
                 if source in ("v2", "v3"):
                     counts[f"{source} rules"] += 1
-                if got == want:
-                    counts["agree"] += 1
+                differing = disagreements(got, want, counts, key=str)
+                if not differing:
                     continue
-                rule_text = [b for b in open(rules_path, encoding="utf-8").read().split("\n\n") if f"rule {name} " in b][0]
-                where = "; ".join(l.strip() for l in rule_text.splitlines()
+                where = "; ".join(l.strip() for l in rule_text(rules_path, name).splitlines()
                                   if l.strip().startswith(("where", "threshold", "sequence", "then", "first")))
-                for item in sorted(got ^ want, key=str):
+                for item in differing:
                     shown = json.dumps(stream[item], ensure_ascii=False) if isinstance(item, int) else item
                     problems.append(
                         f"seed {seed} {name}: {where!r}\n    {shown}\n"
@@ -602,10 +462,7 @@ def main(tripline, engine_name, seeds="10", per_seed="40"):
     first = int(os.environ.get("TRIPLINE_SQL_FIRST_SEED", "0"))
     for seed in range(first, first + int(seeds)):
         found, counts = run(tripline, seed, int(per_seed), db)
-        problems += found
-        total["disagree"] += len({p.split(":")[0] for p in found})
-        for k, v in counts.items():
-            total[k] += v
+        tally(total, problems, found, counts)
     for problem in problems:
         print("DISAGREE  " + problem)
     print(f'generated ({db.name}): {total["agree"]} rules agree, {total["disagree"]} disagree, '
