@@ -202,7 +202,9 @@ fn days_from_civil(year: i128, month: i128, day: i128) -> i128 {
     era * 146_097 + doe - 719_468
 }
 
-fn civil_from_days(days: i128) -> (i128, i128, i128) {
+/// In 64-bit arithmetic: 128-bit division is a library call, and this
+/// runs for every alert's times.
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;
@@ -211,7 +213,7 @@ fn civil_from_days(days: i128) -> (i128, i128, i128) {
     let mp = (5 * doy + 2) / 153;
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i128::from(month <= 2);
+    let year = yoe + era * 400 + i64::from(month <= 2);
     (year, month, day)
 }
 
@@ -232,20 +234,77 @@ pub fn format_seconds(seconds: i128) -> String {
 
 pub fn format_nanos(nanos: Nanos) -> String {
     let secs = nanos.div_euclid(NANOS);
-    let frac = nanos.rem_euclid(NANOS);
-    let (year, month, day) = civil_from_days(secs.div_euclid(86_400));
-    let rem = secs.rem_euclid(86_400);
-    let mut out = format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    );
+    let frac = u32::try_from(nanos.rem_euclid(NANOS)).unwrap_or(0);
+    // Beyond any time an event or a window can carry (about 10^16 years),
+    // the day saturates rather than fail.
+    let days = i64::try_from(secs.div_euclid(86_400))
+        .unwrap_or(if secs < 0 { i64::MIN / 2 } else { i64::MAX / 2 });
+    let rem = u32::try_from(secs.rem_euclid(86_400)).unwrap_or(0);
+    let (year, month, day) = civil_from_days(days);
+    let mut out = String::with_capacity(32);
+    match u32::try_from(year) {
+        Ok(year) if year <= 9999 => push_digits(&mut out, year, 4),
+        _ => out.push_str(&format!("{year:04}")),
+    }
+    for (separator, value) in [
+        ('-', month as u32),
+        ('-', day as u32),
+        ('T', rem / 3600),
+        (':', rem % 3600 / 60),
+        (':', rem % 60),
+    ] {
+        out.push(separator);
+        push_digits(&mut out, value, 2);
+    }
     if frac != 0 {
-        let digits = format!("{frac:09}");
         out.push('.');
-        out.push_str(digits.trim_end_matches('0'));
+        push_digits(&mut out, frac, 9);
+        out.truncate(out.trim_end_matches('0').len());
     }
     out.push('Z');
     out
+}
+
+/// `value` in decimal, zero-padded to `width` digits (`value` has at
+/// most `width` digits).
+fn push_digits(out: &mut String, value: u32, width: u32) {
+    for place in (0..width).rev() {
+        let digit = value / 10u32.pow(place) % 10;
+        out.push(char::from(b'0' + digit as u8));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn times_are_written_as_rfc_3339_with_the_fraction_trimmed() {
+        let rows: &[(Nanos, &str)] = &[
+            (0, "1970-01-01T00:00:00Z"),
+            (-1, "1969-12-31T23:59:59.999999999Z"),
+            (1_500_000_000, "1970-01-01T00:00:01.5Z"),
+            (MIN_SECONDS * NANOS, "0000-01-01T00:00:00Z"),
+            (END_SECONDS * NANOS - 1, "9999-12-31T23:59:59.999999999Z"),
+            (END_SECONDS * NANOS, "10000-01-01T00:00:00Z"),
+            (MIN_SECONDS * NANOS - 86_400 * NANOS, "-001-12-31T00:00:00Z"),
+            (951_782_400 * NANOS, "2000-02-29T00:00:00Z"),
+        ];
+        for &(nanos, text) in rows {
+            assert_eq!(format_nanos(nanos), text, "{nanos}");
+        }
+        // Far beyond any event's time: no panic.
+        assert!(format_nanos(i128::MAX).ends_with('Z'));
+        assert!(format_nanos(i128::MIN).ends_with('Z'));
+    }
+
+    proptest! {
+        /// Every time an event can carry reads back as itself.
+        #[test]
+        fn written_times_read_back(nanos in MIN_SECONDS * NANOS..END_SECONDS * NANOS) {
+            let text = format_nanos(nanos);
+            prop_assert_eq!(parse_value(&Value::Str(text.clone().into())), Some(nanos), "{}", text);
+        }
+    }
 }
