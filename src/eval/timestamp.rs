@@ -237,8 +237,11 @@ pub fn format_nanos(nanos: Nanos) -> String {
     let frac = u32::try_from(nanos.rem_euclid(NANOS)).unwrap_or(0);
     // Beyond any time an event or a window can carry (about 10^16 years),
     // the day saturates rather than fail.
-    let days = i64::try_from(secs.div_euclid(86_400))
-        .unwrap_or(if secs < 0 { i64::MIN / 2 } else { i64::MAX / 2 });
+    let days = i64::try_from(secs.div_euclid(86_400)).unwrap_or(if secs < 0 {
+        i64::MIN / 2
+    } else {
+        i64::MAX / 2
+    });
     let rem = u32::try_from(secs.rem_euclid(86_400)).unwrap_or(0);
     let (year, month, day) = civil_from_days(days);
     let mut out = String::with_capacity(32);
