@@ -111,30 +111,16 @@ pub fn alert_body(alert: &Alert) -> String {
 /// few events).
 fn write_alert_body(alert: &Alert, out: &mut Vec<u8>) {
     out.extend_from_slice(b"\"group\":{");
-    for (at, (field, value)) in alert.group.iter().enumerate() {
-        if at > 0 {
-            out.push(b',');
-        }
-        json(field, out);
-        out.push(b':');
-        json(value, out);
-    }
+    members(&alert.group, out, json);
     out.extend_from_slice(b"},\"window\":{\"start\":\"");
     out.extend_from_slice(timestamp::format_seconds(alert.start).as_bytes());
     out.extend_from_slice(b"\",\"end\":\"");
     out.extend_from_slice(timestamp::format_seconds(alert.end).as_bytes());
     out.extend_from_slice(b"\"},");
-    for (at, (label, value)) in alert.values.iter().enumerate() {
-        if at > 0 {
-            out.push(b',');
-        }
-        json(label, out);
-        out.push(b':');
-        match value {
-            Some(value) => out.extend_from_slice(itoa::Buffer::new().format(*value).as_bytes()),
-            None => out.extend_from_slice(b"null"),
-        }
-    }
+    members(&alert.values, out, |value, out| match value {
+        Some(value) => out.extend_from_slice(itoa::Buffer::new().format(*value).as_bytes()),
+        None => out.extend_from_slice(b"null"),
+    });
     out.extend_from_slice(b",\"first_time\":\"");
     out.extend_from_slice(timestamp::format_nanos(alert.first_time).as_bytes());
     out.extend_from_slice(b"\",\"last_time\":\"");
@@ -142,15 +128,20 @@ fn write_alert_body(alert: &Alert, out: &mut Vec<u8>) {
     out.push(b'"');
     if !alert.context.is_empty() {
         out.extend_from_slice(b",\"context\":{");
-        for (at, (field, values)) in alert.context.iter().enumerate() {
-            if at > 0 {
-                out.push(b',');
-            }
-            json(field, out);
-            out.push(b':');
-            json(values, out);
-        }
+        members(&alert.context, out, json);
         out.push(b'}');
+    }
+}
+
+/// `"name":value,…`: each name as a JSON string, each value by `value`.
+fn members<V>(pairs: &[(String, V)], out: &mut Vec<u8>, value: impl Fn(&V, &mut Vec<u8>)) {
+    for (at, (name, item)) in pairs.iter().enumerate() {
+        if at > 0 {
+            out.push(b',');
+        }
+        json(name, out);
+        out.push(b':');
+        value(item, out);
     }
 }
 
