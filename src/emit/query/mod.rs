@@ -168,11 +168,9 @@ pub trait Dialect {
         all: bool,
         span: Span,
     ) -> Result<String, Refusal> {
-        let parts = values
-            .iter()
-            .map(|v| self.text_one_cased(field, op, v, span))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(self.any_or_all(parts, all))
+        each_value(self, values, all, |d, v| {
+            d.text_one_cased(field, op, v, span)
+        })
     }
 
     /// `len(f)` compared (`==`/`in` with `values`, or `<`... with `compare`):
@@ -211,12 +209,22 @@ pub trait Dialect {
         all: bool,
         span: Span,
     ) -> Result<String, Refusal> {
-        let mut parts = Vec::with_capacity(values.len());
-        for value in values {
-            parts.push(self.text_one(field, op, value, span)?);
-        }
-        Ok(self.any_or_all(parts, all))
+        each_value(self, values, all, |d, v| d.text_one(field, op, v, span))
     }
+}
+
+/// One test per value, each written by `one` (`text_one`,
+/// `text_one_cased`), joined by `any_or_all`.
+fn each_value<D: Dialect + ?Sized>(
+    dialect: &mut D,
+    values: &[String],
+    all: bool,
+    mut one: impl FnMut(&mut D, &str) -> Result<String, Refusal>,
+) -> Result<String, Refusal> {
+    let parts = (values.iter())
+        .map(|value| one(dialect, value))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(dialect.any_or_all(parts, all))
 }
 
 /// Writes `condition` in `dialect`, or every refusal met on the way.
