@@ -224,10 +224,11 @@ pub struct Matcher {
     /// routing's sources, then the other names of `routes`), each with its
     /// source as an index into `by_source`. `Routing::Fixed`: its one source.
     routed: Vec<(String, usize)>,
-    /// `Routing::Field`'s `codes`: a dataset's name (folded), an
-    /// `event.code` and its source (an index into `by_source`).
-    coded: Vec<(String, String, usize)>,
-    /// `event.code`, when `coded` is not empty.
+    /// Per name in `routed`, the code routes of that dataset
+    /// (`Routing::Field`'s `codes`): an `event.code` and its source (an
+    /// index into `by_source`). Empty for most names.
+    codes: Vec<Vec<(String, usize)>>,
+    /// `event.code`, when some name has code routes.
     code_field: Option<FieldPath>,
     /// The rules each source in `folded` reaches.
     by_source: Vec<Reach>,
@@ -401,7 +402,7 @@ impl Engine {
             }
         };
         let mut routed: Vec<(String, usize)> = Vec::new();
-        let mut coded: Vec<(String, String, usize)> = Vec::new();
+        let mut codes_of: Vec<Vec<(String, usize)>> = Vec::new();
         match &routing {
             Routing::Field {
                 sources,
@@ -421,16 +422,20 @@ impl Engine {
                         routed.push((name, intern(source)));
                     }
                 }
+                codes_of.resize_with(routed.len(), Vec::new);
                 for (dataset, code, source) in codes {
-                    if sources.iter().any(|s| eq_folded(source, &fold(s))) {
-                        coded.push((fold(dataset).into_owned(), code.clone(), intern(source)));
+                    let known = sources.iter().any(|s| eq_folded(source, &fold(s)));
+                    let dataset = fold(dataset);
+                    let at = routed.iter().position(|(n, _)| *n == dataset);
+                    if let (true, Some(routes)) = (known, at.and_then(|at| codes_of.get_mut(at))) {
+                        routes.push((code.clone(), intern(source)));
                     }
                 }
             }
             Routing::Fixed(source) => routed.push((fold(source).into_owned(), intern(source))),
         }
-        let code_field =
-            (!coded.is_empty()).then(|| FieldPath::new(Routing::CODE_FIELD, &mut trie));
+        let code_field = (codes_of.iter().any(|routes| !routes.is_empty()))
+            .then(|| FieldPath::new(Routing::CODE_FIELD, &mut trie));
         // Each rule once in the list of each of its sources: an event is
         // routed to one source, so a rule sees it once.
         let rule_sources: Vec<Vec<usize>> = rules
@@ -461,7 +466,7 @@ impl Engine {
             counts: rules.iter().map(CompiledRule::is_threshold).collect(),
             conditions,
             routed,
-            coded,
+            codes: codes_of,
             code_field,
             by_source,
             everyone,
@@ -829,7 +834,7 @@ impl Matcher {
                 // ASCII text can only equal an ASCII name of its length
                 // (`eq_folded`, checked once for the text, not per name).
                 let ascii = s.is_ascii();
-                let known = self.routed.iter().find(|(folded, _)| {
+                let known = self.routed.iter().enumerate().find(|(_, (folded, _))| {
                     if ascii {
                         folded.len() == s.len()
                             && folded.is_ascii()
@@ -839,8 +844,8 @@ impl Matcher {
                     }
                 });
                 match known {
-                    Some((name, source)) => {
-                        Route::Source(self.coded_source(name, event).unwrap_or(*source))
+                    Some((at, &(_, source))) => {
+                        Route::Source(self.coded_source(at, event).unwrap_or(source))
                     }
                     None => Route::Unrouted,
                 }
@@ -850,24 +855,19 @@ impl Matcher {
     }
 
     /// The source that the event's `event.code` gives it among the code
-    /// routes of dataset `name` (folded), if one does: the code as text
-    /// (as ECS writes it) or as an integer.
-    fn coded_source(&self, name: &str, event: &Fields<'_, '_>) -> Option<usize> {
-        if !self.coded.iter().any(|(dataset, _, _)| dataset == name) {
-            return None;
-        }
+    /// routes of the name `routed[at]`, if one does: the code as text (as
+    /// ECS writes it) or as an integer.
+    fn coded_source(&self, at: usize, event: &Fields<'_, '_>) -> Option<usize> {
+        let routes = self.codes.get(at).filter(|routes| !routes.is_empty())?;
         let value = only_value(self.code_field.as_ref()?, event)??;
-        self.coded
+        routes
             .iter()
-            .find(|(dataset, code, _)| {
-                dataset == name
-                    && match value {
-                        Value::Str(text) => text == code,
-                        Value::Int(n) => code.parse::<i64>().ok() == Some(*n),
-                        _ => false,
-                    }
+            .find(|(code, _)| match value {
+                Value::Str(text) => text == code,
+                Value::Int(n) => code.parse::<i64>().ok() == Some(*n),
+                _ => false,
             })
-            .map(|&(_, _, source)| source)
+            .map(|&(_, source)| source)
     }
 
     /// The value that decides an event's source: that of the first routing
